@@ -1,0 +1,34 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+ACCEPT := ../shared/acceptance/run
+
+.PHONY: demo test unit lit acceptance bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(VPY) -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	@for f in examples/*.py; do echo "== $$f"; $(VPY) $$f || exit 1; done
+
+unit: $(VENV)/.installed-test
+	$(VPY) -m pytest test/unit
+
+lit: $(VENV)/.installed-test
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/lit -sv test/lit
+
+acceptance: $(VENV)/.installed
+	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
+
+test: unit lit acceptance
+
+clean:
+	rm -rf $(VENV) build *.egg-info
