@@ -1,0 +1,32 @@
+"""The one registry of mlc's passes: name -> lazy loader.
+
+`mlc-opt`, the `xdsl.universe` entry point, the compile pipeline behind
+`mlc.function` and `config.optimizer_excluding` all read this table.
+Nothing registers itself by being imported: to add a pass, add a line here.
+Each value is "module:ClassName"; the module is imported only when the pass
+is requested, so `mlc-opt` starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from xdsl.passes import ModulePass
+
+# name -> "module:Class"; keep sorted by name.
+PASSES: dict[str, str] = {
+}
+
+
+def _loader(target: str) -> Callable[[], type[ModulePass]]:
+    def load() -> type[ModulePass]:
+        module, cls = target.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+    return load
+
+
+def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
+    """Return mlc's passes as xDSL expects them: name -> zero-arg loader."""
+    return {name: _loader(target) for name, target in sorted(PASSES.items())}
