@@ -1,0 +1,90 @@
+"""`mlc.tensor`: Theano's `theano.tensor` vocabulary (import mlc.tensor as T)."""
+
+from mlc.graph import TensorType
+from mlc.graph.dtype import ALL as all_dtypes
+from mlc.graph.dtype import COMPLEX as complex_dtypes
+from mlc.graph.dtype import DISCRETE as discrete_dtypes
+from mlc.graph.dtype import FLOATS as float_dtypes
+from mlc.graph.dtype import INTS as integer_dtypes
+from mlc.tensor.alloc import (alloc, arange, eye, fill, full, full_like, identity_like, ones, ones_like, second,
+                              zeros, zeros_like)
+from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)
+from mlc.tensor.basic import tensor
+from mlc.tensor.contract import batched_dot, dot, outer, tensordot
+from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
+                                 bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clip, cos, cosh,
+                                 deg2rad, eq, erf, erfc, erfinv, exp, exp2, expm1, floor, floor_div, ge, gt, hypot,
+                                 int_div, inv, invert, iround, isinf, isnan, le, log, log1p, log2, log10, lt,
+                                 maximum, minimum, mod, mul, neg, neq, or_, pow, rad2deg, reciprocal, round,
+                                 round_half_away_from_zero, round_half_to_even, sgn, sigmoid, sign, sin, sinh,
+                                 softplus, sqr, sqrt, square, sub, switch, tan, tanh, tensor_copy, true_div,
+                                 true_divide, trunc, where, xor)
+from mlc.tensor.reduce import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var)
+from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, reshape, shape, stack,
+                              vertical_stack)
+from mlc.tensor.var import TensorConstant, TensorVariable, as_tensor_variable, constant
+from mlc.tensor import nnet  # noqa: E402
+
+as_tensor = as_tensor_variable
+
+
+def shape_padleft(x, n_ones=1):
+    """Add `n_ones` broadcastable dims on the left."""
+    x = as_tensor_variable(x)
+    return x.dimshuffle(*(["x"] * n_ones + list(range(x.ndim))))
+
+
+def shape_padright(x, n_ones=1):
+    """Add `n_ones` broadcastable dims on the right."""
+    x = as_tensor_variable(x)
+    return x.dimshuffle(*(list(range(x.ndim)) + ["x"] * n_ones))
+
+
+def shape_padaxis(x, axis):
+    x = as_tensor_variable(x)
+    pattern = list(range(x.ndim))
+    pattern.insert(axis % (x.ndim + 1), "x")
+    return x.dimshuffle(*pattern)
+
+
+def addbroadcast(x, *axes):
+    """Mark `axes` broadcastable (their length must be 1 at run time)."""
+    from mlc.tensor.shape import reshape as _reshape
+
+    x = as_tensor_variable(x)
+    s = shape(x)
+    dims = [1 if (i in axes or b) else s[i] for i, b in enumerate(x.broadcastable)]
+    return _reshape(x, dims, ndim=x.ndim)
+
+
+def patternbroadcast(x, broadcastable):
+    x = as_tensor_variable(x)
+    return addbroadcast(x, *[i for i, b in enumerate(broadcastable) if b])
+
+
+def transpose(x, axes=None):
+    x = as_tensor_variable(x)
+    return x.transpose(*(axes or ()))
+
+
+def squeeze(x):
+    return as_tensor_variable(x).squeeze()
+
+
+def grad(*args, **kwargs):
+    """Symbolic gradient: see `mlc.grad`."""
+    from mlc.gradient import grad as _grad
+
+    return _grad(*args, **kwargs)
+
+
+def Rop(*args, **kwargs):
+    from mlc.gradient import Rop as _Rop
+
+    return _Rop(*args, **kwargs)
+
+
+def Lop(*args, **kwargs):
+    from mlc.gradient import Lop as _Lop
+
+    return _Lop(*args, **kwargs)

@@ -1,0 +1,1 @@
+"""mlc: a multi-level array compiler with Theano's API."""

@@ -1,0 +1,271 @@
+"""The symbolic graph: Variable, Constant, Apply, Op.
+
+A graph is a DAG of `Apply` nodes (one application of an `Op` to input
+Variables, producing output Variables). Variables remember the first source
+line outside mlc that created them, so that errors can point at the user's
+code, and emission can attach it to the IR as a location.
+
+This module knows nothing of tensors, IR or machines.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_MLC_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_COMPAT_FRAMES = ("<frozen runpy>", "runpy.py")
+
+
+@dataclass(frozen=True)
+class SourceLoc:
+    """Where the user built a variable: file, line and enclosing function."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    def __str__(self) -> str:
+        where = f"{os.path.basename(self.filename)}:{self.lineno}"
+        return where if self.function == "<module>" else f"{where}, in {self.function}"
+
+
+def user_location() -> SourceLoc | None:
+    """Return the innermost stack frame outside the mlc package."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        fname = frame.f_code.co_filename
+        if not os.path.abspath(fname).startswith(_MLC_DIR + os.sep) and not fname.endswith(_COMPAT_FRAMES):
+            return SourceLoc(fname, frame.f_lineno, frame.f_code.co_name)
+        frame = frame.f_back
+    return None
+
+
+def built_at(var: "Variable") -> str:
+    """Human-readable '(built at file.py:12)' suffix for error messages."""
+    loc = getattr(var, "loc", None)
+    return f" (built at {loc})" if loc is not None else ""
+
+
+class GraphError(ValueError):
+    """An invalid graph construction; the message names the user's line."""
+
+
+_ids = itertools.count()
+
+
+class Variable:
+    """A symbolic value of some Type, possibly the output of an Apply."""
+
+    def __init__(self, type: Any, owner: "Apply | None" = None, index: int | None = None, name: str | None = None):
+        self.type = type
+        self.owner = owner
+        self.index = index
+        self.name = name
+        self.loc = user_location()
+        self.tag: dict[str, Any] = {}
+        self.auto_name = f"auto_{next(_ids)}"
+
+    def clone(self) -> "Variable":
+        v = type(self)(self.type, None, None, self.name)
+        v.loc = self.loc
+        return v
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        if self.owner is not None:
+            op = str(self.owner.op)
+            if len(self.owner.outputs) == 1:
+                return f"{op}.0"
+            return f"{op}.{self.index}"
+        return f"<{self.type}>"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def get_parents(self) -> list["Apply"]:
+        return [self.owner] if self.owner is not None else []
+
+
+class Constant(Variable):
+    """A Variable with a fixed value (`data`), never an input of a function."""
+
+    def __init__(self, type: Any, data: Any, name: str | None = None):
+        super().__init__(type, None, None, name)
+        self.data = data
+
+    def clone(self) -> "Constant":
+        c = type(self)(self.type, self.data, self.name)
+        c.loc = self.loc
+        return c
+
+    def signature(self) -> tuple:
+        """Hashable identity of the constant's value (for merging)."""
+        import numpy as np
+
+        a = np.asarray(self.data)
+        return (self.type, a.shape, a.dtype.str, a.tobytes())
+
+    def __str__(self) -> str:
+        if self.name is not None:
+            return self.name
+        import numpy as np
+
+        a = np.asarray(self.data)
+        if a.size <= 8:
+            text = np.array2string(a, separator=", ")
+            return text
+        return f"Constant{{{a.shape}}}"
+
+
+class Apply:
+    """One application of `op` to `inputs`, producing `outputs`."""
+
+    def __init__(self, op: "Op", inputs: Sequence[Variable], output_types: Sequence[Any]):
+        self.op = op
+        self.inputs = list(inputs)
+        self.outputs = [t.make_variable(owner=self, index=i) for i, t in enumerate(output_types)]
+
+    @property
+    def out(self) -> Variable:
+        (o,) = self.outputs
+        return o
+
+    def __repr__(self) -> str:
+        return f"{self.op}({', '.join(map(str, self.inputs))})"
+
+
+class Op:
+    """Base of every graph operation.
+
+    Subclasses define, in one place (JAX style):
+    - `make_node(*inputs) -> Apply`: the type rule (dtype, broadcastable);
+    - `perform(node, inputs) -> list[np.ndarray]`: the numpy reference;
+    - `infer_shape(node, shapes, value) -> list[tuple[int, ...]]`: concrete
+      output shapes from concrete input shapes (and, for ops whose shapes
+      depend on values, `value(i)` gives input i's value); raises ShapeError
+      on incompatible inputs;
+    - `emit(ctx, node, operands) -> list[SSAValue]`: emission to `mt`;
+    - `grad(inputs, output_grads)`: the gradient rule (a later issue).
+    `__props__` names the attributes that define equality (for merging).
+    """
+
+    __props__: tuple[str, ...] = ()
+    #: indices of inputs whose *values* (not only shapes) determine output shapes
+    shape_value_inputs: tuple[int, ...] = ()
+
+    def make_node(self, *inputs: Any) -> Apply:
+        raise NotImplementedError
+
+    def __call__(self, *inputs: Any, **kwargs: Any):
+        node = self.make_node(*inputs, **kwargs)
+        return node.outputs[0] if len(node.outputs) == 1 else node.outputs
+
+    def perform(self, node: Apply, inputs: list[Any]) -> list[Any]:
+        raise NotImplementedError(f"{self} has no numpy reference implementation")
+
+    def infer_shape(self, node: Apply, shapes: list[tuple[int, ...]], value) -> list[tuple[int, ...]]:
+        raise NotImplementedError(f"{self} has no shape rule")
+
+    def emit(self, ctx: Any, node: Apply, operands: list[Any]) -> list[Any]:
+        raise NotImplementedError(f"{self} cannot be compiled yet")
+
+    def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
+        raise NotImplementedError(f"the gradient of {self} is not implemented yet")
+
+    def _props(self) -> tuple:
+        return tuple(getattr(self, p) for p in self.__props__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._props() == other._props()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self._props()))
+
+    def __str__(self) -> str:
+        if not self.__props__:
+            return type(self).__name__
+        return f"{type(self).__name__}{{{', '.join(str(p) for p in self._props())}}}"
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class ShapeError(ValueError):
+    """Concrete shapes that an op cannot accept (raised at call time)."""
+
+
+# ----------------------------------------------------------------------------
+# Graph walks
+# ----------------------------------------------------------------------------
+
+
+def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+    """All variables that `outputs` depend on (including themselves)."""
+    blocked = set(map(id, blockers))
+    seen: dict[int, Variable] = {}
+    stack = list(outputs)
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen[id(v)] = v
+        if v.owner is not None and id(v) not in blocked:
+            stack.extend(v.owner.inputs)
+    return list(seen.values())
+
+
+def graph_inputs(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
+    """Variables without an owner (or blocked) that `outputs` depend on."""
+    blocked = set(map(id, blockers))
+    return [v for v in ancestors(outputs, blockers) if v.owner is None or id(v) in blocked]
+
+
+def toposort(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Apply]:
+    """The Apply nodes computing `outputs`, each after the nodes it uses.
+
+    Iterative (no recursion limit on deep graphs); deterministic order.
+    """
+    blocked = set(map(id, blockers))
+    order: list[Apply] = []
+    done: set[int] = set()
+    for out in outputs:
+        stack: list[tuple[Apply, int]] = []
+        if out.owner is not None and id(out) not in blocked and id(out.owner) not in done:
+            stack.append((out.owner, 0))
+        while stack:
+            node, i = stack.pop()
+            if id(node) in done:
+                continue
+            if i < len(node.inputs):
+                stack.append((node, i + 1))
+                v = node.inputs[i]
+                if v.owner is not None and id(v) not in blocked and id(v.owner) not in done:
+                    stack.append((v.owner, 0))
+            else:
+                done.add(id(node))
+                order.append(node)
+    return order
+
+
+def clone_replace(outputs: Sequence[Variable], replace: dict[Variable, Variable]) -> list[Variable]:
+    """Rebuild `outputs` with every variable in `replace` substituted.
+
+    Nodes not depending on a replaced variable are shared, not copied.
+    """
+    memo: dict[int, Variable] = {id(k): v for k, v in replace.items()}
+    for node in toposort(outputs, blockers=list(replace)):
+        new_inputs = [memo.get(id(v), v) for v in node.inputs]
+        if all(a is b for a, b in zip(new_inputs, node.inputs)):
+            continue
+        new_node = node.op.make_node(*new_inputs)
+        for old, new in zip(node.outputs, new_node.outputs):
+            new.name = old.name
+            new.loc = old.loc
+            memo[id(old)] = new
+    return [memo.get(id(o), o) for o in outputs]

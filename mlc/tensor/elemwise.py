@@ -1,0 +1,542 @@
+"""Elementwise ops and DimShuffle.
+
+Every elementwise operation is one row of `SCALARS`: its name, arity, numpy
+meaning, dtype rule, accepted dtypes and the `mt` op it emits to. One
+`Elemwise` Op class implements broadcasting, the type rule, the shape rule,
+the numpy reference and emission for all of them (JAX's `standard_naryop`).
+Gradients get their own column in a later issue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.special as sps
+
+from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
+from mlc.graph.dtype import (ALL, BOOL, COMPLEX, DISCRETE, FLOATS, INTS, check_dtype, upcast,
+                             upgrade_to_float)
+from mlc.tensor.var import as_tensor_variable
+
+NUMERIC = tuple(d for d in ALL)
+REAL = BOOL + INTS + FLOATS
+
+
+def _same(*dtypes: str) -> str:
+    return upcast(*dtypes)
+
+
+def _float(*dtypes: str) -> str:
+    return upgrade_to_float(*dtypes)
+
+
+def _bool(*dtypes: str) -> str:
+    return "bool"
+
+
+def _abs_rule(d: str) -> str:
+    return {"complex64": "float32", "complex128": "float64"}.get(d, d)
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One elementwise operation, defined once."""
+
+    name: str                        # graph-level name (Theano's)
+    nin: int
+    numpy: Callable                  # reference semantics on arrays of the compute dtype
+    out_dtype: Callable[..., str]    # dtype rule: input dtypes -> output dtype
+    accepts: tuple[str, ...]         # input dtypes the op is defined on
+    mt: str | None                   # name of the mt op it emits to (mt.<name>)
+    symbol: str | None = None        # infix symbol for pretty printing
+    compute_in_out: bool = True      # operands cast to the output dtype (else to upcast(inputs))
+
+    def compute_dtype(self, in_dtypes: tuple[str, ...]) -> str:
+        return self.out_dtype(*in_dtypes) if self.compute_in_out else upcast(*in_dtypes)
+
+
+def _round_half_away_exact(x):
+    # floor(x + 0.5) is wrong for 0.49999999999999994; trunc-based is exact.
+    if x.dtype.kind != "f":
+        return x
+    t = np.trunc(x)
+    return np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t).astype(x.dtype)
+
+
+def _softplus(x):
+    return np.logaddexp(np.zeros((), x.dtype), x)
+
+
+def _sigmoid(x):
+    return sps.expit(x).astype(x.dtype)
+
+
+def _floordiv(a, b):
+    if a.dtype.kind in "iub":
+        with np.errstate(divide="ignore"):
+            return np.where(b == 0, 0, np.floor_divide(a, np.where(b == 0, 1, b))).astype(a.dtype)
+    return np.floor_divide(a, b)
+
+
+def _mod(a, b):
+    if a.dtype.kind in "iub":
+        return np.where(b == 0, 0, np.mod(a, np.where(b == 0, 1, b))).astype(a.dtype)
+    return np.mod(a, b)
+
+
+def _pow(a, b):
+    if a.dtype.kind in "iu":
+        # integer power with a negative exponent: numpy raises; mlc defines it
+        # like C's integer pow: 1 for base 1, +-1 for base -1, else 0.
+        neg = b < 0
+        safe = np.where(neg, 0, b)
+        r = np.power(a, safe)
+        alt = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
+        return np.where(neg, alt, r).astype(a.dtype)
+    return np.power(a, b)
+
+
+def _sign(x):
+    return np.sign(x) if x.dtype.kind != "b" else x
+
+
+def _invert(x):
+    return np.logical_not(x) if x.dtype.kind == "b" else np.invert(x)
+
+
+_S = Scalar
+SCALARS: dict[str, Scalar] = {s.name: s for s in [
+    # binary arithmetic
+    _S("add", 2, np.add, _same, NUMERIC, "add", "+"),
+    _S("sub", 2, np.subtract, _same, NUMERIC, "sub", "-"),
+    _S("mul", 2, np.multiply, _same, NUMERIC, "mul", "*"),
+    _S("true_div", 2, np.true_divide, _float, NUMERIC, "div", "/"),
+    _S("int_div", 2, _floordiv, _same, REAL, "floordiv", "//"),
+    _S("mod", 2, _mod, _same, REAL, "mod", "%"),
+    _S("pow", 2, _pow, _same, NUMERIC, "pow", "**"),
+    _S("maximum", 2, np.maximum, _same, REAL, "max"),
+    _S("minimum", 2, np.minimum, _same, REAL, "min"),
+    _S("arctan2", 2, np.arctan2, _float, REAL, "atan2"),
+    _S("hypot", 2, np.hypot, _float, REAL, "hypot"),
+    _S("and_", 2, np.bitwise_and, _same, DISCRETE, "and", "&"),
+    _S("or_", 2, np.bitwise_or, _same, DISCRETE, "or", "|"),
+    _S("xor", 2, np.bitwise_xor, _same, DISCRETE, "xor", "^"),
+    # comparisons: computed in the upcast dtype, result bool
+    _S("eq", 2, np.equal, _bool, NUMERIC, "eq", "==", False),
+    _S("neq", 2, np.not_equal, _bool, NUMERIC, "ne", "!=", False),
+    _S("lt", 2, np.less, _bool, REAL, "lt", "<", False),
+    _S("le", 2, np.less_equal, _bool, REAL, "le", "<=", False),
+    _S("gt", 2, np.greater, _bool, REAL, "gt", ">", False),
+    _S("ge", 2, np.greater_equal, _bool, REAL, "ge", ">=", False),
+    _S("isnan", 1, np.isnan, _bool, NUMERIC, "isnan", None, False),
+    _S("isinf", 1, np.isinf, _bool, NUMERIC, "isinf", None, False),
+    # unary, same dtype
+    _S("neg", 1, np.negative, _same, NUMERIC, "neg", "-"),
+    _S("abs", 1, np.abs, _abs_rule, NUMERIC, "abs", None, False),
+    _S("sgn", 1, _sign, _same, REAL, "sign"),
+    _S("invert", 1, _invert, _same, DISCRETE, "not", "~"),
+    _S("identity", 1, lambda x: x.copy(), _same, NUMERIC, None),
+    # unary, float-valued (integers are upgraded to float, like Theano)
+    _S("exp", 1, np.exp, _float, NUMERIC, "exp"),
+    _S("exp2", 1, np.exp2, _float, NUMERIC, "exp2"),
+    _S("expm1", 1, np.expm1, _float, NUMERIC, "expm1"),
+    _S("log", 1, np.log, _float, NUMERIC, "log"),
+    _S("log2", 1, np.log2, _float, NUMERIC, "log2"),
+    _S("log10", 1, np.log10, _float, NUMERIC, "log10"),
+    _S("log1p", 1, np.log1p, _float, NUMERIC, "log1p"),
+    _S("sqrt", 1, np.sqrt, _float, NUMERIC, "sqrt"),
+    _S("sin", 1, np.sin, _float, NUMERIC, "sin"),
+    _S("cos", 1, np.cos, _float, NUMERIC, "cos"),
+    _S("tan", 1, np.tan, _float, NUMERIC, "tan"),
+    _S("arcsin", 1, np.arcsin, _float, NUMERIC, "asin"),
+    _S("arccos", 1, np.arccos, _float, NUMERIC, "acos"),
+    _S("arctan", 1, np.arctan, _float, NUMERIC, "atan"),
+    _S("sinh", 1, np.sinh, _float, NUMERIC, "sinh"),
+    _S("cosh", 1, np.cosh, _float, NUMERIC, "cosh"),
+    _S("tanh", 1, np.tanh, _float, NUMERIC, "tanh"),
+    _S("arcsinh", 1, np.arcsinh, _float, NUMERIC, "asinh"),
+    _S("arccosh", 1, np.arccosh, _float, NUMERIC, "acosh"),
+    _S("arctanh", 1, np.arctanh, _float, NUMERIC, "atanh"),
+    _S("floor", 1, np.floor, _float, REAL, "floor"),
+    _S("ceil", 1, np.ceil, _float, REAL, "ceil"),
+    _S("trunc", 1, np.trunc, _float, REAL, "trunc"),
+    _S("round_half_to_even", 1, np.round, _float, REAL, "round"),
+    _S("round_half_away_from_zero", 1, _round_half_away_exact, _float, REAL, "round_away"),
+    _S("erf", 1, sps.erf, _float, REAL, "erf"),
+    _S("erfc", 1, sps.erfc, _float, REAL, "erfc"),
+    _S("erfinv", 1, sps.erfinv, _float, REAL, "erfinv"),
+    _S("sigmoid", 1, _sigmoid, _float, REAL, "sigmoid"),
+    _S("softplus", 1, _softplus, _float, REAL, "softplus"),
+    _S("inv", 1, np.reciprocal, _float, NUMERIC, "reciprocal"),
+    _S("sqr", 1, np.square, _same, NUMERIC, None),
+]}
+
+
+def _check_dtypes(s: Scalar, inputs) -> None:
+    for v in inputs:
+        if v.dtype not in s.accepts:
+            raise TypeError(f"{s.name}: expected inputs of dtype in ({', '.join(s.accepts)}), "
+                            f"got {v} of dtype {v.dtype}{built_at(v)}")
+    if s.name == "sub" and all(v.dtype == "bool" for v in inputs):
+        raise TypeError(f"sub: subtracting booleans is not defined (numpy raises too); "
+                        f"got {', '.join(map(str, inputs))}; use xor or cast first")
+
+
+class Elemwise(Op):
+    """Apply one `Scalar` elementwise, with Theano's broadcasting."""
+
+    __props__ = ("scalar",)
+
+    def __init__(self, scalar: Scalar):
+        self.scalar = scalar
+
+    def __str__(self) -> str:
+        return f"Elemwise{{{self.scalar.name}}}"
+
+    def make_node(self, *inputs) -> Apply:
+        s = self.scalar
+        if len(inputs) != s.nin:
+            raise TypeError(f"{s.name}: expected {s.nin} inputs, got {len(inputs)}")
+        inputs = [as_tensor_variable(i) for i in inputs]
+        _check_dtypes(s, inputs)
+        ndim = max(v.ndim for v in inputs)
+        # Theano pads missing leading dims with broadcastable ones.
+        inputs = [v if v.ndim == ndim else v.dimshuffle(*(["x"] * (ndim - v.ndim) + list(range(v.ndim))))
+                  for v in inputs]
+        _check_static_shapes(s.name, inputs)
+        bcast = tuple(all(v.broadcastable[i] for v in inputs) for i in range(ndim))
+        out = TensorType(s.out_dtype(*[v.dtype for v in inputs]), bcast)
+        return Apply(self, inputs, [out])
+
+    def perform(self, node, inputs):
+        s = self.scalar
+        cd = s.compute_dtype(tuple(v.dtype for v in node.inputs))
+        args = [np.asarray(a).astype(cd, copy=False) for a in inputs]
+        with np.errstate(all="ignore"):
+            r = s.numpy(*args)
+        return [np.asarray(r).astype(node.out.dtype, copy=False)]
+
+    def infer_shape(self, node, shapes, value):
+        return [broadcast_shapes(self.scalar.name, node, shapes)]
+
+    def emit(self, ctx, node, operands):
+        s = self.scalar
+        out_t = node.out.type
+        cd = s.compute_dtype(tuple(v.dtype for v in node.inputs))
+        args = [ctx.broadcast_to(ctx.cast(o, cd), v.type, out_t, node.inputs, operands)
+                for o, v in zip(operands, node.inputs)]
+        if s.name == "identity":
+            return [args[0]]
+        if s.name == "sqr":
+            return [ctx.mt(node, "mul", args)]
+        r = ctx.mt(node, s.mt, args)
+        return [ctx.cast(r, out_t.dtype)]
+
+
+def _check_static_shapes(name: str, inputs) -> None:
+    """Constants have known shapes: mismatches are caught at graph-build time."""
+    from mlc.graph import Constant
+
+    known = [(v, v.data.shape) for v in inputs if isinstance(v, Constant)]
+    for i in range(inputs[0].ndim):
+        sizes = {shape[i] for v, shape in known if shape[i] != 1}
+        if len(sizes) > 1:
+            shown = ", ".join(str(shape) for _, shape in known)
+            raise GraphError(f"{name}: constant operands of shapes {shown} do not broadcast "
+                             f"(dimension {i}){built_at(known[0][0])}")
+
+
+def broadcast_shapes(name: str, node, shapes) -> tuple[int, ...]:
+    """Concrete result shape of an elementwise node, or a ShapeError naming the user's line."""
+    out = []
+    for i in range(len(shapes[0])):
+        size = None
+        for v, sh in zip(node.inputs, shapes):
+            if v.broadcastable[i]:
+                continue
+            if size is None:
+                size = sh[i]
+            elif sh[i] != size:
+                shown = " and ".join(str(tuple(s)) for s in shapes)
+                raise ShapeError(f"{name}: input shapes {shown} do not match in dimension {i} "
+                                 f"(only dimensions declared broadcastable may broadcast){built_at(node.out)}")
+        out.append(1 if size is None else size)
+    return tuple(out)
+
+
+_ELEMWISE: dict[str, Elemwise] = {name: Elemwise(s) for name, s in SCALARS.items()}
+
+
+def apply_elemwise(name: str, *args):
+    return _ELEMWISE[name](*args)
+
+
+def _unary(name: str):
+    def fn(x):
+        return _ELEMWISE[name](x)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name} (numpy: {getattr(SCALARS[name].numpy, '__name__', name)}); emits mt.{SCALARS[name].mt}."
+    return fn
+
+
+def _binary(name: str):
+    def fn(a, b):
+        return _ELEMWISE[name](a, b)
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name} with broadcasting; emits mt.{SCALARS[name].mt}."
+    return fn
+
+
+# ----------------------------------------------------------------------------
+# Cast
+# ----------------------------------------------------------------------------
+
+
+class Cast(Op):
+    """Convert to another dtype (numpy astype semantics; float->int truncates)."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype: str):
+        self.dtype = check_dtype(dtype)
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [TensorType(self.dtype, x.broadcastable)])
+
+    def perform(self, node, inputs):
+        with np.errstate(all="ignore"):
+            return [np.asarray(inputs[0]).astype(self.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        return [shapes[0]]
+
+    def emit(self, ctx, node, operands):
+        return [ctx.cast(operands[0], self.dtype, node)]
+
+
+def cast(x, dtype):
+    """`x` converted to `dtype` ('floatX' allowed); a no-op if already of that dtype."""
+    x = as_tensor_variable(x)
+    dtype = check_dtype(dtype)
+    if x.dtype == dtype:
+        return x
+    return Cast(dtype)(x)
+
+
+# ----------------------------------------------------------------------------
+# Switch (select) and clip
+# ----------------------------------------------------------------------------
+
+
+class Switch(Op):
+    """`switch(cond, a, b)`: elementwise `a` where cond is true, else `b`."""
+
+    def make_node(self, cond, a, b) -> Apply:
+        cond, a, b = (as_tensor_variable(v) for v in (cond, a, b))
+        if cond.dtype != "bool":
+            cond = neq(cond, 0)
+        ndim = max(cond.ndim, a.ndim, b.ndim)
+        cond, a, b = (v if v.ndim == ndim else v.dimshuffle(*(["x"] * (ndim - v.ndim) + list(range(v.ndim))))
+                      for v in (cond, a, b))
+        _check_static_shapes("switch", [cond, a, b])
+        bcast = tuple(cond.broadcastable[i] and a.broadcastable[i] and b.broadcastable[i] for i in range(ndim))
+        return Apply(self, [cond, a, b], [TensorType(upcast(a.dtype, b.dtype), bcast)])
+
+    def perform(self, node, inputs):
+        c, a, b = inputs
+        return [np.where(c, a, b).astype(node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        return [broadcast_shapes("switch", node, shapes)]
+
+    def emit(self, ctx, node, operands):
+        out_t = node.out.type
+        c, a, b = (ctx.broadcast_to(ctx.cast(o, d), v.type, out_t, node.inputs, operands)
+                   for o, v, d in zip(operands, node.inputs, ("bool", out_t.dtype, out_t.dtype)))
+        return [ctx.mt(node, "select", [c, a, b])]
+
+
+_switch = Switch()
+
+
+def switch(cond, ift, iff):
+    """Elementwise `ift` where `cond` else `iff` (Theano's T.switch, numpy.where)."""
+    return _switch(cond, ift, iff)
+
+
+where = switch
+
+
+def clip(x, a_min, a_max):
+    """Elementwise min(max(x, a_min), a_max) (Theano's T.clip)."""
+    return minimum(maximum(x, a_min), a_max)
+
+
+def round(a, mode=None):
+    """Round elementwise; `mode` is 'half_away_from_zero' (Theano's default) or 'half_to_even'."""
+    if mode is None or mode == "half_away_from_zero":
+        return round_half_away_from_zero(a)
+    if mode == "half_to_even":
+        return round_half_to_even(a)
+    raise ValueError(f"round: expected mode 'half_away_from_zero' or 'half_to_even', got {mode!r}")
+
+
+# ----------------------------------------------------------------------------
+# DimShuffle
+# ----------------------------------------------------------------------------
+
+
+class DimShuffle(Op):
+    """Reorder dims, insert broadcastable dims ('x'), drop broadcastable dims."""
+
+    __props__ = ("input_broadcastable", "new_order")
+
+    def __init__(self, input_broadcastable, new_order):
+        self.input_broadcastable = tuple(input_broadcastable)
+        order = []
+        for p in new_order:
+            if p == "x":
+                order.append("x")
+            elif isinstance(p, (int, np.integer)) and not isinstance(p, bool):
+                order.append(int(p))
+            else:
+                raise TypeError(f"dimshuffle: expected ints or 'x' in the pattern, got {p!r}")
+        self.new_order = tuple(order)
+        nd = len(self.input_broadcastable)
+        ints = [p for p in order if p != "x"]
+        for p in ints:
+            if not 0 <= p < nd:
+                raise GraphError(f"dimshuffle: dimension {p} out of range for a {nd}-d input (pattern {new_order})")
+        if len(set(ints)) != len(ints):
+            raise GraphError(f"dimshuffle: pattern {tuple(new_order)} repeats a dimension")
+        for i in range(nd):
+            if i not in ints and not self.input_broadcastable[i]:
+                raise GraphError(f"dimshuffle: cannot drop dimension {i}: it is not broadcastable "
+                                 f"(input pattern {self.input_broadcastable}, new order {tuple(new_order)})")
+        self.drop = tuple(i for i in range(nd) if i not in ints)
+
+    def __str__(self) -> str:
+        return f"DimShuffle{{{','.join(str(p) for p in self.new_order)}}}"
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor_variable(x)
+        if x.broadcastable != self.input_broadcastable:
+            if len(x.broadcastable) != len(self.input_broadcastable):
+                raise GraphError(f"dimshuffle: expected a {len(self.input_broadcastable)}-d input, got {x} "
+                                 f"with {x.ndim} dims{built_at(x)}")
+        bcast = tuple(True if p == "x" else x.broadcastable[p] for p in self.new_order)
+        return Apply(self, [x], [TensorType(x.dtype, bcast)])
+
+    def perform(self, node, inputs):
+        x = np.asarray(inputs[0])
+        x = x.reshape([n for i, n in enumerate(x.shape) if i not in self.drop])
+        kept = [p for p in self.new_order if p != "x"]
+        ranks = {p: i for i, p in enumerate(sorted(kept))}
+        x = np.transpose(x, [ranks[p] for p in kept])
+        return [x.reshape([1 if p == "x" else x.shape[kept.index(p)] for p in self.new_order])]
+
+    def infer_shape(self, node, shapes, value):
+        (sh,) = shapes
+        return [tuple(1 if p == "x" else sh[p] for p in self.new_order)]
+
+    def emit(self, ctx, node, operands):
+        pattern = [-1 if p == "x" else p for p in self.new_order]
+        if pattern == list(range(node.inputs[0].ndim)):
+            return [operands[0]]
+        return [ctx.mt(node, "dimshuffle", [operands[0]], pattern=pattern)]
+
+
+def tensor_copy(x):
+    """A copy of `x` (Theano's tensor_copy)."""
+    return _ELEMWISE["identity"](x)
+
+
+# public elementwise functions ------------------------------------------------
+add = _binary("add")
+sub = _binary("sub")
+mul = _binary("mul")
+true_div = _binary("true_div")
+int_div = _binary("int_div")
+floor_div = int_div
+mod = _binary("mod")
+pow = _binary("pow")
+maximum = _binary("maximum")
+minimum = _binary("minimum")
+arctan2 = _binary("arctan2")
+hypot = _binary("hypot")
+and_ = _binary("and_")
+or_ = _binary("or_")
+xor = _binary("xor")
+bitwise_and, bitwise_or, bitwise_xor = and_, or_, xor
+eq = _binary("eq")
+neq = _binary("neq")
+lt = _binary("lt")
+le = _binary("le")
+gt = _binary("gt")
+ge = _binary("ge")
+isnan = _unary("isnan")
+isinf = _unary("isinf")
+neg = _unary("neg")
+abs = _unary("abs")
+abs_ = abs
+sgn = _unary("sgn")
+sign = sgn
+invert = _unary("invert")
+bitwise_not = invert
+exp = _unary("exp")
+exp2 = _unary("exp2")
+expm1 = _unary("expm1")
+log = _unary("log")
+log2 = _unary("log2")
+log10 = _unary("log10")
+log1p = _unary("log1p")
+sqrt = _unary("sqrt")
+sin = _unary("sin")
+cos = _unary("cos")
+tan = _unary("tan")
+arcsin = _unary("arcsin")
+arccos = _unary("arccos")
+arctan = _unary("arctan")
+sinh = _unary("sinh")
+cosh = _unary("cosh")
+tanh = _unary("tanh")
+arcsinh = _unary("arcsinh")
+arccosh = _unary("arccosh")
+arctanh = _unary("arctanh")
+floor = _unary("floor")
+ceil = _unary("ceil")
+trunc = _unary("trunc")
+round_half_to_even = _unary("round_half_to_even")
+round_half_away_from_zero = _unary("round_half_away_from_zero")
+erf = _unary("erf")
+erfc = _unary("erfc")
+erfinv = _unary("erfinv")
+sigmoid = _unary("sigmoid")
+softplus = _unary("softplus")
+inv = _unary("inv")
+reciprocal = inv
+sqr = _unary("sqr")
+square = sqr
+
+
+def iround(a, mode=None):
+    """Round to the nearest integer and cast to int64 (Theano's iround)."""
+    return cast(round(a, mode), "int64")
+
+
+def true_divide(a, b):
+    return true_div(a, b)
+
+
+def deg2rad(x):
+    return x * (np.pi / 180.0)
+
+
+def rad2deg(x):
+    return x * (180.0 / np.pi)
+

@@ -1,0 +1,434 @@
+"""Shape ops: shape, reshape, flatten, basic indexing (slices, integers, None), join/stack."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, TensorType, Variable, built_at
+from mlc.graph.dtype import INTS, upcast
+from mlc.tensor.elemwise import cast
+from mlc.tensor.var import as_tensor_variable, constant
+
+# ----------------------------------------------------------------------------
+# Shape
+# ----------------------------------------------------------------------------
+
+
+class Shape(Op):
+    """The shape of `x` as an int64 vector."""
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [TensorType("int64", (False,))])
+
+    def perform(self, node, inputs):
+        return [np.asarray(np.shape(inputs[0]), dtype="int64").reshape(-1)]
+
+    def infer_shape(self, node, shapes, value):
+        return [(node.inputs[0].ndim,)]
+
+    def emit(self, ctx, node, operands):
+        return [ctx.mt(node, "shape", operands)]
+
+
+_shape = Shape()
+
+
+def shape(x):
+    """Symbolic shape of `x` (an int64 vector; `x.shape[i]` is an int64 scalar)."""
+    return _shape(x)
+
+
+def _scalar_int(v, what: str):
+    """A Python int or a 0-d integer variable, as a 0-d int64 variable or int."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v)
+    if isinstance(v, Variable):
+        if v.ndim != 0 or v.dtype not in INTS:
+            raise TypeError(f"{what}: expected an integer scalar, got {v} ({v.type}){built_at(v)}")
+        if isinstance(v, Constant):
+            return int(v.data)
+        return cast(v, "int64")
+    raise TypeError(f"{what}: expected an integer or an integer scalar variable, got {v!r}")
+
+
+# ----------------------------------------------------------------------------
+# Reshape and flatten
+# ----------------------------------------------------------------------------
+
+
+class Reshape(Op):
+    """Reshape `x` to the int64 vector `shape` (numpy semantics, one -1 allowed)."""
+
+    __props__ = ("ndim",)
+    shape_value_inputs = (1,)
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+
+    def make_node(self, x, shp) -> Apply:
+        x = as_tensor_variable(x)
+        shp = as_tensor_variable(shp)
+        if shp.ndim != 1 or shp.dtype not in INTS:
+            raise TypeError(f"reshape: expected an integer vector shape, got {shp} ({shp.type}){built_at(shp)}")
+        shp = cast(shp, "int64")
+        bcast = [False] * self.ndim
+        if isinstance(shp, Constant):
+            if len(shp.data) != self.ndim:
+                raise GraphError(f"reshape: shape {tuple(shp.data)} has {len(shp.data)} entries, expected ndim="
+                                 f"{self.ndim}{built_at(shp)}")
+            bcast = [int(n) == 1 for n in shp.data]
+        elif shp.owner is not None and isinstance(shp.owner.op, Join):
+            # stacked scalars: constant ones are known broadcastable
+            parts = shp.owner.inputs
+            bcast = [_is_const_one(p) for p in parts] if len(parts) == self.ndim else bcast
+        return Apply(self, [x, shp], [TensorType(x.dtype, tuple(bcast))])
+
+    def perform(self, node, inputs):
+        x, shp = inputs
+        return [np.reshape(x, tuple(int(n) for n in shp))]
+
+    def infer_shape(self, node, shapes, value):
+        size = int(np.prod(shapes[0]))
+        req = [int(n) for n in value(1)]
+        if len(req) != self.ndim:
+            raise ShapeError(f"reshape: shape {tuple(req)} has {len(req)} entries, expected {self.ndim}"
+                             f"{built_at(node.out)}")
+        unknown = [i for i, n in enumerate(req) if n == -1]
+        if len(unknown) > 1 or any(n < -1 for n in req):
+            raise ShapeError(f"reshape: invalid shape {tuple(req)}{built_at(node.out)}")
+        known = int(np.prod([n for n in req if n != -1]))
+        if unknown:
+            if known == 0 or size % known:
+                raise ShapeError(f"reshape: cannot reshape array of size {size} into shape {tuple(req)}"
+                                 f"{built_at(node.out)}")
+            req[unknown[0]] = size // known
+        elif known != size:
+            raise ShapeError(f"reshape: cannot reshape array of size {size} into shape {tuple(req)}"
+                             f"{built_at(node.out)}")
+        for i, b in enumerate(node.out.broadcastable):
+            if b and req[i] != 1:
+                raise ShapeError(f"reshape: dimension {i} must be 1, got {req[i]}{built_at(node.out)}")
+        return [tuple(req)]
+
+    def emit(self, ctx, node, operands):
+        return [ctx.mt(node, "reshape", [operands[0]], shape=operands[1], out_type=node.out.type)]
+
+
+def _is_const_one(v) -> bool:
+    """Is `v` a constant 1, possibly behind casts and dimshuffles (as `stack` builds it)?"""
+    from mlc.tensor.elemwise import Cast, DimShuffle
+
+    while v.owner is not None and isinstance(v.owner.op, (Cast, DimShuffle)):
+        v = v.owner.inputs[0]
+    return isinstance(v, Constant) and v.data.size == 1 and int(v.data.reshape(())) == 1
+
+
+def _shape_vector(shp):
+    if isinstance(shp, Variable):
+        return shp
+    if isinstance(shp, (int, np.integer)):
+        shp = (shp,)
+    parts = [_scalar_int(s, "reshape") for s in shp]
+    if all(isinstance(p, int) for p in parts):
+        return constant(np.asarray(parts, dtype="int64").reshape(len(parts)))
+    return stack([constant(np.asarray(p, dtype="int64")) if isinstance(p, int) else p for p in parts])
+
+
+def reshape(x, newshape, ndim=None):
+    """`x` reshaped to `newshape` (ints and/or int scalars, or an int vector; one -1 allowed)."""
+    x = as_tensor_variable(x)
+    shp = _shape_vector(newshape)
+    if ndim is None:
+        if isinstance(newshape, Variable):
+            if newshape.ndim != 1:
+                raise TypeError(f"reshape: expected an integer vector shape, got {newshape.type}")
+            raise GraphError("reshape: the length of a symbolic shape vector is unknown; pass ndim=")
+        ndim = 1 if isinstance(newshape, (int, np.integer)) else len(newshape)
+    return Reshape(int(ndim))(x, shp)
+
+
+def flatten(x, ndim=1):
+    """Keep the first ndim-1 dims and merge the rest (Theano's flatten(x, outdim))."""
+    x = as_tensor_variable(x)
+    if ndim < 1 or ndim > max(x.ndim, 1):
+        raise GraphError(f"flatten: ndim must be in [1, {max(x.ndim, 1)}], got {ndim}{built_at(x)}")
+    if x.ndim == ndim:
+        return x
+    s = shape(x)
+    from mlc.tensor.reduce import prod
+
+    rest = prod(s[ndim - 1:]) if x.ndim > 0 else constant(np.asarray(1, dtype="int64"))
+    return reshape(x, [s[i] for i in range(ndim - 1)] + [rest], ndim=ndim)
+
+
+# ----------------------------------------------------------------------------
+# Basic indexing
+# ----------------------------------------------------------------------------
+
+DYN = "?"  # marker in Subtensor's static slice description: the value is an input
+
+
+class Subtensor(Op):
+    """numpy basic slicing `x[a:b:c, ...]` on every dim (one slice per dim).
+
+    `slices` holds (start, stop, step) per dim, each None, an int, or DYN
+    (taken, in order, from the extra inputs, which are int64 scalars).
+    """
+
+    __props__ = ("slices",)
+
+    def __init__(self, slices):
+        self.slices = tuple(tuple(s) for s in slices)
+
+    @property
+    def shape_value_inputs(self):
+        return tuple(range(1, 1 + sum(v == DYN for s in self.slices for v in s)))
+
+    def __str__(self) -> str:
+        def part(s):
+            a, b, c = ("" if v is None else v for v in s)
+            return f"{a}:{b}" + (f":{c}" if c != "" else "")
+
+        return f"Subtensor{{{', '.join(part(s) for s in self.slices)}}}"
+
+    def make_node(self, x, *dyn) -> Apply:
+        x = as_tensor_variable(x)
+        bcast = []
+        for b, (start, stop, step) in zip(x.broadcastable, self.slices):
+            keep = b and start in (None, 0) and step in (None, 1) and (stop is None or (stop != DYN and stop >= 1))
+            bcast.append(keep)
+        bcast += list(x.broadcastable[len(self.slices):])
+        return Apply(self, [x, *dyn], [TensorType(x.dtype, tuple(bcast))])
+
+    def _concrete(self, value):
+        it = iter(range(1, 1 + len(self.shape_value_inputs)))
+        out = []
+        for s in self.slices:
+            out.append(slice(*[int(value(next(it))) if v == DYN else v for v in s]))
+        return out
+
+    def perform(self, node, inputs):
+        vals = inputs
+        return [np.asarray(inputs[0][tuple(self._concrete(lambda i: vals[i]))]).copy()]
+
+    def infer_shape(self, node, shapes, value):
+        sh = shapes[0]
+        out = []
+        for n, sl in zip(sh, self._concrete(value)):
+            if sl.step == 0:
+                raise ShapeError(f"slice step cannot be zero{built_at(node.out)}")
+            out.append(len(range(*sl.indices(n))))
+        return [tuple(out) + tuple(sh[len(self.slices):])]
+
+    def emit(self, ctx, node, operands):
+        return [ctx.slice(node, operands[0], self.slices, operands[1:])]
+
+
+class IndexOp(Op):
+    """`x[i]` along one axis with an integer scalar `i` (negative wraps); drops the axis."""
+
+    __props__ = ("axis",)
+    shape_value_inputs = (1,)
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def __str__(self) -> str:
+        return f"Index{{axis={self.axis}}}"
+
+    def make_node(self, x, i) -> Apply:
+        x = as_tensor_variable(x)
+        i = cast(as_tensor_variable(i), "int64")
+        bcast = tuple(b for k, b in enumerate(x.broadcastable) if k != self.axis)
+        return Apply(self, [x, i], [TensorType(x.dtype, bcast)])
+
+    def perform(self, node, inputs):
+        x, i = inputs
+        return [np.asarray(np.take(x, int(i), axis=self.axis)).copy()]
+
+    def infer_shape(self, node, shapes, value):
+        sh = shapes[0]
+        n, i = sh[self.axis], int(value(1))
+        if not -n <= i < n:
+            raise ShapeError(f"index {i} is out of bounds for axis {self.axis} with size {n}{built_at(node.out)}")
+        return [tuple(d for k, d in enumerate(sh) if k != self.axis)]
+
+    def emit(self, ctx, node, operands):
+        return [ctx.mt(node, "index", operands, axis=self.axis)]
+
+
+def _slice_part(v, what):
+    if v is None:
+        return None, None
+    p = _scalar_int(v, what)
+    return (p, None) if isinstance(p, int) else (DYN, p)
+
+
+def getitem(x, index):
+    """numpy basic indexing on a tensor variable: ints, int scalars, slices, None, Ellipsis."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    for it in index:
+        if isinstance(it, (list, np.ndarray)) or (isinstance(it, Variable) and it.ndim > 0):
+            raise NotImplementedError(f"advanced (integer-array or boolean) indexing is not supported yet; "
+                                      f"got index {it!r}{built_at(x)}")
+        if isinstance(it, Variable) and it.dtype == "bool":
+            raise NotImplementedError(f"boolean indexing is not supported yet{built_at(x)}")
+    n_real = sum(1 for it in index if it is not None and it is not Ellipsis)
+    if sum(1 for it in index if it is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    if n_real > x.ndim:
+        raise IndexError(f"too many indices for {x}: it has {x.ndim} dims, {n_real} were indexed{built_at(x)}")
+    expanded = []
+    for it in index:
+        if it is Ellipsis:
+            expanded.extend([slice(None)] * (x.ndim - n_real))
+        else:
+            expanded.append(it)
+    if Ellipsis not in index:
+        expanded.extend([slice(None)] * (x.ndim - n_real))
+
+    # 1. slices (one Subtensor for all dims), 2. integer indices, 3. new axes.
+    slices, dyn, ints = [], [], []
+    dim = 0
+    for it in expanded:
+        if it is None:
+            continue
+        if isinstance(it, slice):
+            parts = [_slice_part(v, "slice") for v in (it.start, it.stop, it.step)]
+            if parts[2][0] == 0:
+                raise ValueError("slice step cannot be zero")
+            slices.append(tuple(p[0] for p in parts))
+            dyn.extend(p[1] for p in parts if p[1] is not None)
+        else:
+            slices.append((None, None, None))
+            ints.append((dim, _scalar_int(it, "index")))
+        dim += 1
+    out = x
+    if any(s != (None, None, None) for s in slices):
+        out = Subtensor(slices)(out, *dyn)
+    for axis, i in reversed(ints):
+        if isinstance(i, int):
+            n = None
+            if isinstance(x, Constant):
+                n = x.data.shape[axis]
+            if n is not None and not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis {axis} with size {n}")
+            if x.broadcastable[axis] and not -1 <= i < 1:
+                raise IndexError(f"index {i} is out of bounds for broadcastable axis {axis} (size 1){built_at(x)}")
+        out = IndexOp(axis)(out, i)
+    # new axes: positions among the result dims
+    if any(it is None for it in expanded):
+        pattern, k = [], 0
+        for it in expanded:
+            if it is None:
+                pattern.append("x")
+            elif isinstance(it, slice):
+                pattern.append(k)
+                k += 1
+        out = out.dimshuffle(*pattern)
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Join / stack
+# ----------------------------------------------------------------------------
+
+
+class Join(Op):
+    """Concatenate tensors of equal rank along a static `axis`."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis: int):
+        self.axis = axis
+
+    def __str__(self) -> str:
+        return f"Join{{axis={self.axis}}}"
+
+    def make_node(self, *tensors) -> Apply:
+        tensors = [as_tensor_variable(t) for t in tensors]
+        if not tensors:
+            raise GraphError("join: expected at least one tensor")
+        nd = tensors[0].ndim
+        for t in tensors:
+            if t.ndim != nd:
+                raise GraphError(f"join: all tensors must have the same rank; got {nd} and {t.ndim} "
+                                 f"({t}){built_at(t)}")
+        if nd == 0:
+            raise GraphError("join: zero-dimensional tensors cannot be concatenated (use stack)")
+        dtype = upcast(*[t.dtype for t in tensors])
+        tensors = [cast(t, dtype) for t in tensors]
+        bcast = []
+        for i in range(nd):
+            if i == self.axis:
+                bcast.append(len(tensors) == 1 and tensors[0].broadcastable[i])
+            else:
+                bcast.append(any(t.broadcastable[i] for t in tensors))
+        return Apply(self, tensors, [TensorType(dtype, tuple(bcast))])
+
+    def perform(self, node, inputs):
+        return [np.concatenate(inputs, axis=self.axis).astype(node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        first = shapes[0]
+        for sh in shapes[1:]:
+            for i, (a, b) in enumerate(zip(first, sh)):
+                if i != self.axis and a != b:
+                    shown = ", ".join(str(tuple(s)) for s in shapes)
+                    raise ShapeError(f"join: all dimensions except axis {self.axis} must match, got shapes "
+                                     f"{shown}{built_at(node.out)}")
+        out = list(first)
+        out[self.axis] = sum(sh[self.axis] for sh in shapes)
+        return [tuple(out)]
+
+    def emit(self, ctx, node, operands):
+        if len(operands) == 1:
+            return [operands[0]]
+        return [ctx.mt(node, "concatenate", operands, axis=self.axis, out_type=node.out.type)]
+
+
+def concatenate(tensor_list, axis=0):
+    """Concatenate along `axis` (numpy.concatenate)."""
+    tensor_list = [as_tensor_variable(t) for t in tensor_list]
+    if not tensor_list:
+        raise GraphError("concatenate: expected at least one tensor")
+    nd = tensor_list[0].ndim
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"concatenate: expected an integer axis, got {axis!r}")
+    if not -nd <= axis < nd:
+        raise GraphError(f"concatenate: axis {axis} out of range for {nd}-d tensors")
+    return Join(int(axis) % nd)(*tensor_list)
+
+
+def join(axis, *tensors):
+    """Theano's join(axis, *tensors)."""
+    return concatenate(tensors, axis)
+
+
+def stack(tensors, axis=0, *more):
+    """Stack tensors of equal shape along a new `axis` (numpy.stack; Theano's stack(*tensors) too)."""
+    if isinstance(tensors, (list, tuple)):
+        seq = list(tensors)
+    else:  # Theano's old signature: stack(a, b, c)
+        seq = [tensors, axis, *more]
+        axis = 0
+    seq = [as_tensor_variable(t) for t in seq]
+    if not seq:
+        raise GraphError("stack: expected at least one tensor")
+    nd = seq[0].ndim
+    if not -(nd + 1) <= axis <= nd:
+        raise GraphError(f"stack: axis {axis} out of range for {nd}-d tensors")
+    axis = axis % (nd + 1)
+    pattern = list(range(nd))
+    pattern.insert(axis, "x")
+    return Join(axis)(*[t.dimshuffle(*pattern) for t in seq])
+
+
+def horizontal_stack(*args):
+    return concatenate(args, axis=1)
+
+
+def vertical_stack(*args):
+    return concatenate(args, axis=0)
