@@ -31,7 +31,7 @@ class SharedVariable(TensorVariable):
         arr = self.type.filter(value, allow_downcast=None, what=f"set_value of shared variable {self}")
         if not borrow and arr is value:
             arr = arr.copy()
-        self.container.value = np.ascontiguousarray(arr)
+        self.container.value = arr if arr.flags.c_contiguous else np.array(arr, order="C")
 
     @property
     def value(self):

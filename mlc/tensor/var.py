@@ -350,7 +350,7 @@ def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: st
             raise GraphError(f"constant of shape {data.shape} cannot have ndim {ndim}")
         data = data.reshape((1,) * (ndim - data.ndim) + data.shape)
     t = TensorType(data.dtype, tuple(n == 1 for n in data.shape))
-    return TensorConstant(t, np.ascontiguousarray(data), name)
+    return TensorConstant(t, np.array(data, order="C"), name)
 
 
 def as_tensor_variable(x: Any, name: str | None = None, ndim: int | None = None) -> Variable:

@@ -1,0 +1,1 @@
+"""The compile driver: `function`, its graph preparation, and the pipeline to native code."""
