@@ -1,0 +1,107 @@
+"""The compile pipeline behind `mlc.function`, on one screen.
+
+    graph --emit--> mt --MT_STAGES--> mt (optimized)
+          --MT_TO_LOOPS--> loops (memrefs, DPS) --LOOPS_TO_LLVM--> llvm dialect
+          --llvmlite--> native code
+
+Every stage is a registered pass name, so `mlc-opt -p <stages>` reproduces
+each step on the printed IR (see `Function.dump_ir`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+
+from mlc.config import config
+
+#: tensor-level optimization stages, per mode
+MT_STAGES = {
+    "FAST_RUN": ["canonicalize", "cse"],
+    "FAST_COMPILE": ["canonicalize"],
+}
+
+_CONTEXT: Context | None = None
+
+
+def context() -> Context:
+    """An xDSL context with every dialect mlc's IR may contain (built once)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        from xdsl.dialects import get_all_dialects as xdsl_dialects
+
+        from mlc.dialects import get_all_dialects
+
+        ctx = Context(allow_unregistered=False)
+        for name, load in {**xdsl_dialects(), **get_all_dialects()}.items():
+            ctx.register_dialect(name, load)
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+def _excluded() -> set[str]:
+    return {s for s in config.optimizer_excluding.split(":") if s}
+
+
+def run_stages(module: ModuleOp, stages: list[str]) -> ModuleOp:
+    """Apply registered passes (xDSL's and mlc's) by name, in order."""
+    from mlc.passes import get_all_passes
+    from xdsl.transforms import get_all_passes as xdsl_passes
+
+    table = {**xdsl_passes(), **get_all_passes()}
+    ctx = context()
+    for name in stages:
+        if name in _excluded():
+            continue
+        table[name]()().apply(ctx, module)
+    return module
+
+
+def mt_stages(mode: str) -> list[str]:
+    return [s for s in MT_STAGES[mode] if s not in _excluded()]
+
+
+class NativeProgram:
+    """A FunctionGraph compiled to native code for the CPU."""
+
+    def __init__(self, fgraph, mode: str):
+        from mlc.lowering.emit import emit_function
+        from mlc.lowering.pipeline_stages import lower_mt_to_loops
+        from mlc.lowering.convert_to_llvm import lower_loops_to_llvm
+        from mlc.runtime.cpu import compile_module
+
+        self.fgraph = fgraph
+        self.mode = mode
+        self.mt_module = emit_function(fgraph)
+        module = self.mt_module.clone()
+        run_stages(module, mt_stages(mode))
+        self.mt_opt_text = str(module)
+        lower_mt_to_loops(module)
+        self.loops_text = str(module)
+        lower_loops_to_llvm(module)
+        self.llvm_text = str(module)
+        self.compiled = compile_module(module, ["main"])
+        self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
+
+    def run(self, arrays, shapes):
+        outs = [np.empty(s, dtype=d) for s, d in zip(shapes, self.dtypes)]
+        self.compiled.call("main", list(arrays) + outs)
+        return outs
+
+    def dump(self, level: str) -> str:
+        if level == "mt":
+            return str(self.mt_module)
+        if level == "mt-opt":
+            return self.mt_opt_text
+        if level == "loops":
+            return self.loops_text
+        if level == "llvm":
+            return self.llvm_text
+        if level == "llvm-ir":
+            return self.compiled.llvm_ir
+        raise ValueError(f"dump_ir: expected level 'mt', 'mt-opt', 'loops', 'llvm' or 'llvm-ir', got {level!r}")
+
+
+def compile_graph(fgraph, mode: str) -> NativeProgram:
+    return NativeProgram(fgraph, mode)
