@@ -1,0 +1,353 @@
+"""`mlc-opt`: xdsl-opt with mlc's dialects and passes, and MLIR-style diagnostics.
+
+Every xdsl-opt flag works (`-p`, `--split-input-file`, `--print-op-generic`,
+`-t`, ...). On top of xDSL's driver:
+
+* mlc's dialects and passes are registered (lazily) from the registries
+  `mlc.dialects.get_all_dialects()` and `mlc.passes.get_all_passes()`;
+* bad input never shows a Python traceback: parse errors, verifier errors,
+  unknown passes or ops and exceptions inside a pass are printed to stderr
+  as `file:line:col: error: message` (with the source line and a caret)
+  where a location is known, else `mlc-opt: error: message`, and the exit
+  status is 1. The parser records where each op starts, so verifier errors
+  point at the offending op (or, for an op a pass created, its nearest
+  parsed ancestor);
+* `--verify-diagnostics` works as in MLIR: each `// expected-error
+  @+1 {{text}}` (also `@-N`, `@above`, `@below`, or none for the same line)
+  must be matched by an error on that line whose message contains `text`,
+  and every error must be expected; mismatches are reported and exit 1.
+  Without any `expected-` annotation in the input the flag keeps xDSL's
+  meaning: print the diagnostic to stdout and exit 0.
+
+Set MLC_OPT_TRACEBACK=1 to get the Python traceback of an error as well
+(for debugging mlc itself).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from io import BytesIO
+from typing import IO
+
+from xdsl.dialects.builtin import ModuleOp, UnknownLoc
+from xdsl.ir import Operation
+from xdsl.parser import Parser
+from xdsl.passes import ModulePass, PassPipeline
+from xdsl.utils.exceptions import ParseError
+from xdsl.utils.lexer import Span
+from xdsl.xdsl_opt_main import xDSLOptMain
+
+PROG = "mlc-opt"
+
+
+# ===----------------------------------------------------------------------=== #
+# Diagnostics
+# ===----------------------------------------------------------------------=== #
+
+
+@dataclass
+class Diag:
+    """One error: a message and, when known, where it points in the input."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    col: int | None = None
+    context: str = ""  # the source line(s) with a caret, already formatted
+
+    def header(self) -> str:
+        if self.file is None:
+            return f"{PROG}: error: {self.message}"
+        if self.line is None:
+            return f"{self.file}: error: {self.message}"
+        return f"{self.file}:{self.line}:{self.col}: error: {self.message}"
+
+    def render(self) -> str:
+        return self.header() + ("\n" + self.context if self.context else "")
+
+    @staticmethod
+    def at(span: Span, message: str, line_offset: int = 0) -> Diag:
+        span = dataclasses.replace(span, line_offset=line_offset)
+        loc = span.get_location()
+        # print_with_context starts with its own location line: keep the rest.
+        context = span.print_with_context().split("\n", 1)[1].rstrip("\n")
+        return Diag(_one_line(message), loc.file, loc.line, loc.col, context)
+
+
+class MlcOptError(Exception):
+    """Raised inside the driver with a ready diagnostic."""
+
+    def __init__(self, diag: Diag):
+        super().__init__(diag.message)
+        self.diag = diag
+
+
+def _one_line(message: str) -> str:
+    return " ".join(part.strip() for part in message.strip().splitlines() if part.strip())
+
+
+def _describe(e: BaseException) -> str:
+    """The message of an exception, with its type when that says something."""
+    text = str(e).strip() or type(e).__name__
+    if type(e).__module__.startswith("xdsl") or isinstance(e, ValueError):
+        return text
+    return f"{type(e).__name__}: {text}"
+
+
+# ===----------------------------------------------------------------------=== #
+# A parser that remembers where each op starts
+# ===----------------------------------------------------------------------=== #
+
+
+class LocatingParser(Parser):
+    """xDSL's parser, recording the source span at which each op starts."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.op_spans: dict[Operation, Span] = {}
+
+    def parse_operation(self) -> Operation:
+        span = self._current_token.span
+        op = super().parse_operation()
+        self.op_spans[op] = span
+        return op
+
+
+# ===----------------------------------------------------------------------=== #
+# --verify-diagnostics expectations
+# ===----------------------------------------------------------------------=== #
+
+_EXPECT = re.compile(r"expected-(error|warning|note|remark)\s*(?:@([+-]\d+|above|below))?\s*\{\{(.*?)\}\}")
+
+
+@dataclass
+class Expectation:
+    kind: str
+    line: int
+    col: int
+    text: str
+    seen: bool = False
+
+
+def parse_expectations(chunk: str, line_offset: int) -> list[Expectation]:
+    lines = chunk.split("\n")
+    designators = [_EXPECT.search(line) is not None for line in lines]
+    found: list[Expectation] = []
+    for index, line in enumerate(lines):
+        for m in _EXPECT.finditer(line):
+            kind, where, text = m.groups()
+            target = index
+            if where == "above":
+                target = next((j for j in range(index - 1, -1, -1) if not designators[j]), 0)
+            elif where == "below":
+                target = next((j for j in range(index + 1, len(lines)) if not designators[j]), index)
+            elif where:
+                target = index + int(where)
+            found.append(Expectation(kind, target + 1 + line_offset, m.start() + 1, text))
+    return found
+
+
+# ===----------------------------------------------------------------------=== #
+# The driver
+# ===----------------------------------------------------------------------=== #
+
+
+class MlcOptMain(xDSLOptMain):
+    """xDSLOptMain + mlc's registries + diagnostics instead of tracebacks."""
+
+    def __init__(self, description: str = "mlc modular optimizer driver", args: Sequence[str] | None = None):
+        self._op_spans: dict[Operation, Span] = {}
+        self._line_offset = 0
+        self._stage: tuple[str, ModulePass | None] = ("verify", None)
+        super().__init__(description=description, args=args)
+
+    # -- registration -------------------------------------------------------
+
+    def register_all_dialects(self) -> None:
+        super().register_all_dialects()  # xDSL's, plus mlc's via the universe entry point
+        from mlc.dialects import get_all_dialects
+
+        known = set(self.ctx.registered_dialect_names)
+        for name, loader in get_all_dialects().items():
+            if name not in known:
+                self.ctx.register_dialect(name, loader)
+
+    def register_all_passes(self) -> None:
+        super().register_all_passes()
+        from mlc.passes import get_all_passes
+
+        for name, loader in get_all_passes().items():
+            self.available_passes.setdefault(name, loader)
+
+    def register_all_frontends(self) -> None:
+        super().register_all_frontends()
+        self.available_frontends["mlir"] = self._parse_mlir
+
+    def _parse_mlir(self, io: IO[bytes]) -> ModuleOp:
+        parser = LocatingParser(self.ctx, io.read(), self.get_input_name())
+        self._op_spans = parser.op_spans
+        try:
+            return parser.parse_module(not self.args.no_implicit_module)
+        except ParseError:
+            raise
+        except Exception as e:  # e.g. an attribute's own verifier, run while parsing
+            raise MlcOptError(Diag.at(parser._current_token.span, _describe(e), self._line_offset)) from e
+
+    # -- pipeline: remember whether a failure is a pass or a verification ----
+
+    def setup_pipeline(self) -> None:
+        super().setup_pipeline()
+        inner = self.pipeline.callback
+
+        def callback(previous: ModulePass | None, module: ModuleOp, next_pass: ModulePass | None) -> None:
+            self._stage = ("verify", previous)
+            if inner is not None:
+                inner(previous, module, next_pass)
+            self._stage = ("pass", next_pass)
+
+        self.pipeline = PassPipeline(self.pipeline.passes, callback)
+
+    # -- running ----------------------------------------------------------------
+
+    def run(self) -> int:  # type: ignore[override]
+        """Process every chunk; return the exit status (0 or 1)."""
+        chunks, file_extension = self.prepare_input()
+        output = self.prepare_output()
+        status = 0
+        data = [(chunk.read(), offset) for chunk, offset in chunks]
+        for chunk, _ in chunks:
+            chunk.close()
+        checking = self.args.verify_diagnostics and any(b"expected-" in d for d, _ in data)
+        try:
+            for i, (text, offset) in enumerate(data):
+                if i > 0:
+                    output.write("// -----\n")
+                printed, diags = self._run_chunk(text, offset, file_extension)
+                if printed is not None:
+                    output.write(printed)
+                output.flush()
+                if checking:
+                    status |= self._check_expectations(text, offset, diags)
+                elif diags and self.args.verify_diagnostics:
+                    print("\n".join(d.render() for d in diags))  # xDSL's meaning of the flag
+                elif diags:
+                    print("\n".join(d.render() for d in diags), file=sys.stderr)
+                    status = 1
+        finally:
+            if output is not sys.stdout:
+                output.close()
+        return status
+
+    def _run_chunk(self, text: bytes, offset: int, file_extension: str) -> tuple[str | None, list[Diag]]:
+        """Parse, run the pipeline and print one chunk: (output, errors)."""
+        self._line_offset = offset
+        self._op_spans = {}
+        try:
+            module = self.parse_chunk(BytesIO(text), file_extension, offset)
+            if module is None:
+                return None, []
+            self._stage = ("verify", None)
+            try:
+                self.apply_passes(module)
+            except MlcOptError:
+                raise
+            except Exception as e:
+                raise MlcOptError(self._pipeline_failure(module, e)) from e
+            try:
+                return self.output_resulting_program(module), []
+            except Exception as e:
+                raise MlcOptError(Diag(f"cannot emit target '{self.args.target}': {_describe(e)}")) from e
+        except ParseError as e:
+            self._maybe_traceback(e)
+            return None, [Diag.at(e.span, e.msg, offset)]
+        except MlcOptError as e:
+            self._maybe_traceback(e)
+            return None, [e.diag]
+
+    def _pipeline_failure(self, module: ModuleOp, e: Exception) -> Diag:
+        stage, pass_ = self._stage
+        if stage == "pass":
+            name = pass_.name if pass_ is not None else "?"
+            return Diag(f"pass '{name}' failed: {_describe(e)}")
+        after = f" after pass '{pass_.name}'" if pass_ is not None else ""
+        found = _find_invalid_op(module)
+        if found is None:
+            return Diag(f"invalid IR{after}: {_describe(e)}")
+        op, error = found
+        message = _describe(error)
+        message = message.removeprefix(f"{op.name}: ")
+        message = f"'{op.name}' op {message}" + (f" (IR produced by pass '{pass_.name}')" if pass_ else "")
+        note = ""
+        if not isinstance(op.location, UnknownLoc):
+            note = f" [loc: {op.location}]"
+        span_op = op
+        while span_op is not None and span_op not in self._op_spans:
+            span_op = span_op.parent_op()
+        if span_op is None:
+            return Diag(message + note, self.get_input_name())
+        return Diag.at(self._op_spans[span_op], message + note, self._line_offset)
+
+    def _check_expectations(self, text: bytes, offset: int, diags: list[Diag]) -> int:
+        expected = parse_expectations(text.decode("utf-8", "replace"), offset)
+        failed = 0
+        name = self.get_input_name()
+        for d in diags:
+            match = next(
+                (x for x in expected if x.kind == "error" and not x.seen and x.line == d.line and x.text in d.message),
+                None,
+            )
+            if match is None:
+                print(dataclasses.replace(d, message=f"unexpected error: {d.message}").render(), file=sys.stderr)
+                failed = 1
+            else:
+                match.seen = True
+        for x in expected:
+            if not x.seen:
+                print(f'{name}:{x.line}:{x.col}: error: expected {x.kind} "{x.text}" was not produced', file=sys.stderr)
+                failed = 1
+        return failed
+
+    def _maybe_traceback(self, e: BaseException) -> None:
+        if os.environ.get("MLC_OPT_TRACEBACK"):
+            traceback.print_exception(e, file=sys.stderr)
+
+
+def _find_invalid_op(root: Operation) -> tuple[Operation, Exception] | None:
+    """The first op that fails to verify, in xDSL's order (nested ops first)."""
+    for region in root.regions:
+        for block in region.blocks:
+            for op in block.ops:
+                if (found := _find_invalid_op(op)) is not None:
+                    return found
+    try:
+        root.verify(verify_nested_ops=False)
+    except Exception as e:
+        return root, e
+    return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point: returns the exit status."""
+    try:
+        return MlcOptMain(args=argv).run()
+    except MlcOptError as e:
+        print(e.diag.render(), file=sys.stderr)
+    except BrokenPipeError:
+        pass
+    except SystemExit:
+        raise  # argparse's usage errors and --help already printed what they must
+    except Exception as e:
+        if os.environ.get("MLC_OPT_TRACEBACK"):
+            traceback.print_exception(e, file=sys.stderr)
+        print(f"{PROG}: error: {_one_line(_describe(e))}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
