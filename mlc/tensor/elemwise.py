@@ -20,8 +20,9 @@ from mlc.graph.dtype import (ALL, BOOL, COMPLEX, DISCRETE, FLOATS, INTS, check_d
                              upgrade_to_float)
 from mlc.tensor.var import as_tensor_variable
 
-NUMERIC = tuple(d for d in ALL)
+NUMERIC = ALL
 REAL = BOOL + INTS + FLOATS
+NONBOOL = INTS + FLOATS + COMPLEX  # numpy promotes bool for these (or raises): mlc asks for a cast
 
 
 def _same(*dtypes: str) -> str:
@@ -52,8 +53,11 @@ class Scalar:
     mt: str | None                   # name of the mt op it emits to (mt.<name>)
     symbol: str | None = None        # infix symbol for pretty printing
     compute_in_out: bool = True      # operands cast to the output dtype (else to upcast(inputs))
+    compute: Callable[..., str] | None = None  # explicit compute-dtype rule, overrides the above
 
     def compute_dtype(self, in_dtypes: tuple[str, ...]) -> str:
+        if self.compute is not None:
+            return self.compute(*in_dtypes)
         return self.out_dtype(*in_dtypes) if self.compute_in_out else upcast(*in_dtypes)
 
 
@@ -98,10 +102,6 @@ def _pow(a, b):
     return np.power(a, b)
 
 
-def _sign(x):
-    return np.sign(x) if x.dtype.kind != "b" else x
-
-
 def _invert(x):
     return np.logical_not(x) if x.dtype.kind == "b" else np.invert(x)
 
@@ -113,9 +113,9 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("sub", 2, np.subtract, _same, NUMERIC, "sub", "-"),
     _S("mul", 2, np.multiply, _same, NUMERIC, "mul", "*"),
     _S("true_div", 2, np.true_divide, _float, NUMERIC, "div", "/"),
-    _S("int_div", 2, _floordiv, _same, REAL, "floordiv", "//"),
-    _S("mod", 2, _mod, _same, REAL, "mod", "%"),
-    _S("pow", 2, _pow, _same, NUMERIC, "pow", "**"),
+    _S("int_div", 2, _floordiv, _same, INTS + FLOATS, "floordiv", "//"),
+    _S("mod", 2, _mod, _same, INTS + FLOATS, "mod", "%"),
+    _S("pow", 2, _pow, _same, NONBOOL, "pow", "**"),
     _S("maximum", 2, np.maximum, _same, REAL, "max"),
     _S("minimum", 2, np.minimum, _same, REAL, "min"),
     _S("arctan2", 2, np.arctan2, _float, REAL, "atan2"),
@@ -130,12 +130,12 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("le", 2, np.less_equal, _bool, REAL, "le", "<=", False),
     _S("gt", 2, np.greater, _bool, REAL, "gt", ">", False),
     _S("ge", 2, np.greater_equal, _bool, REAL, "ge", ">=", False),
-    _S("isnan", 1, np.isnan, _bool, NUMERIC, "isnan", None, False),
-    _S("isinf", 1, np.isinf, _bool, NUMERIC, "isinf", None, False),
+    _S("isnan", 1, np.isnan, _bool, NUMERIC, "isnan", None, False, _float),
+    _S("isinf", 1, np.isinf, _bool, NUMERIC, "isinf", None, False, _float),
     # unary, same dtype
-    _S("neg", 1, np.negative, _same, NUMERIC, "neg", "-"),
+    _S("neg", 1, np.negative, _same, NONBOOL, "neg", "-"),
     _S("abs", 1, np.abs, _abs_rule, NUMERIC, "abs", None, False),
-    _S("sgn", 1, _sign, _same, REAL, "sign"),
+    _S("sgn", 1, np.sign, _same, INTS + FLOATS, "sign"),
     _S("invert", 1, _invert, _same, DISCRETE, "not", "~"),
     _S("identity", 1, lambda x: x.copy(), _same, NUMERIC, None),
     # unary, float-valued (integers are upgraded to float, like Theano)
@@ -170,7 +170,7 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("sigmoid", 1, _sigmoid, _float, REAL, "sigmoid"),
     _S("softplus", 1, _softplus, _float, REAL, "softplus"),
     _S("inv", 1, np.reciprocal, _float, NUMERIC, "reciprocal"),
-    _S("sqr", 1, np.square, _same, NUMERIC, None),
+    _S("sqr", 1, np.square, _same, NONBOOL, None),
 ]}
 
 
@@ -227,10 +227,10 @@ class Elemwise(Op):
         cd = s.compute_dtype(tuple(v.dtype for v in node.inputs))
         args = [ctx.broadcast_to(ctx.cast(o, cd), v.type, out_t, node.inputs, operands)
                 for o, v in zip(operands, node.inputs)]
-        if s.name == "identity":
+        if s.name == "identity" or (s.name == "abs" and cd == "bool"):
             return [args[0]]
         if s.name == "sqr":
-            return [ctx.mt(node, "mul", args)]
+            return [ctx.mt(node, "mul", [args[0], args[0]])]
         r = ctx.mt(node, s.mt, args)
         return [ctx.cast(r, out_t.dtype)]
 

@@ -71,7 +71,7 @@ class Reduce(Op):
 
     def infer_shape(self, node, shapes, value):
         (sh,) = shapes
-        if self.kind in ("max", "min") and any(sh[a] == 0 for a in self.axes):
+        if self.kind in ("max", "min") and builtins.any(sh[a] == 0 for a in self.axes):
             raise ShapeError(f"{self.kind}: cannot reduce an empty dimension of shape {tuple(sh)} "
                              f"(no identity){built_at(node.out)}")
         return [tuple(n for i, n in enumerate(sh) if i not in self.axes)]
