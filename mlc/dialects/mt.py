@@ -1432,7 +1432,7 @@ class ReplaceIdentityByInput(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: MtIdentityOp, rewriter: PatternRewriter) -> None:
         if op.is_identity():
-            rewriter.replace_op(op, [], [op.operands[0]])
+            rewriter.replace(op, [], [op.operands[0]])
 
 
 class CancelInvolution(RewritePattern):
@@ -1443,7 +1443,7 @@ class CancelInvolution(RewritePattern):
         inner = op.input.owner
         if type(inner) is type(op):
             assert isinstance(inner, InvolutionOp)
-            rewriter.replace_op(op, [], [inner.input])
+            rewriter.replace(op, [], [inner.input])
 
 
 # ===----------------------------------------------------------------------=== #

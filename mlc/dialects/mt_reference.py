@@ -6,7 +6,8 @@ results as numpy arrays with exactly the dtypes the IR's types say (`i1`
 -> bool, `ui32` -> uint32, ...). Each op's numpy meaning lives with the op
 (`op.evaluate`, usually its one-line `NUMPY` hook in `mlc.dialects.mt`), so
 this module only walks the IR, checks values against their types, and is
-the oracle every lowering of mt is tested against.
+the oracle every lowering of mt is tested against. Besides mt ops it
+accepts `tensor.cast` (the emitter uses it to forget static dims).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import func
+from xdsl.dialects import func, tensor
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 
@@ -82,10 +83,12 @@ def run_mt(module_or_func: Operation, *arrays: Any, name: str | None = None) -> 
         for op in block.ops:
             if isinstance(op, func.ReturnOp):
                 return [env[v] for v in op.arguments]
-            if not isinstance(op, MtOp | ConstantOp):
-                raise MtEvaluationError(f"run_mt evaluates mt ops only, got {op.name}")
-            result = op.evaluate(*(env[v] for v in op.operands))
-            result = np.asarray(result)
+            if isinstance(op, tensor.CastOp):
+                result = env[op.source]  # same data, a less (or more) static type
+            elif isinstance(op, MtOp | ConstantOp):
+                result = np.asarray(op.evaluate(*(env[v] for v in op.operands)))
+            else:
+                raise MtEvaluationError(f"run_mt evaluates mt ops and tensor.cast, got {op.name}")
             check_value(result, op.results[0].type, op.name)
             env[op.results[0]] = result
     raise MtEvaluationError(f"@{f.sym_name.data} has no func.return")
@@ -97,16 +100,17 @@ def run_mt_text(source: str, *arrays: Any, name: str | None = None) -> list[np.n
 
 
 def parse_mt(source: str) -> ModuleOp:
-    """Parse IR text using the builtin, func and mt dialects, and verify it."""
+    """Parse IR text using the builtin, func, tensor and mt dialects, and verify it."""
     from xdsl.context import Context
     from xdsl.dialects.builtin import Builtin
     from xdsl.dialects.func import Func
+    from xdsl.dialects.tensor import Tensor
     from xdsl.parser import Parser
 
     from mlc.dialects.mt import MT
 
     ctx = Context()
-    for dialect in (Builtin, Func, MT):
+    for dialect in (Builtin, Func, Tensor, MT):
         ctx.load_dialect(dialect)
     module = Parser(ctx, source).parse_module()
     module.verify()
