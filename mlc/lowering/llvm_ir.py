@@ -1,0 +1,171 @@
+"""llvm dialect -> LLVM IR (llvmlite), and every workaround this needs.
+
+`xdsl.backend.llvm.convert_module` does the bulk of the translation; this
+module is the one place that patches around its gaps (xDSL 0.74, notes §7):
+
+1. **Intrinsic names.** The named intrinsic ops (`llvm.intr.exp`, `.pow`,
+   `.maxnum`, ...) are declared unmangled (`@"llvm.exp"`) and the first
+   declaration is reused for every type, so a module using both `exp.f32`
+   and `exp.f64` fails to build. Here they are declared type-mangled
+   (`@llvm.exp.f32`), one per type.
+2. **Linkage.** `convert_module` ignores `llvm.func`'s linkage, so every
+   function comes out external. Here linkage is honoured, so internal
+   helpers can be inlined and dropped.
+3. **Function attributes.** Defined functions get `nounwind` (mlc code and
+   what it calls never unwind), which lets LLVM drop unwind edges.
+4. **fcmp `false`/`true`** predicates, which `convert_module` cannot print,
+   become constants.
+
+`translate(module)` returns the llvmlite `ir.Module`; `to_llvm_ir(module)`
+its text.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from xdsl.backend.llvm import convert as xdsl_convert
+from xdsl.backend.llvm.convert_op import convert_op as xdsl_convert_op
+from xdsl.backend.llvm.convert_type import convert_type
+from xdsl.dialects import llvm
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.utils.exceptions import LLVMTranslationException
+
+# llvm.intr.* ops -> LLVM intrinsic base name (mangled with the operand type).
+_NAMED_INTRINSICS: dict[type[Operation], str] = {
+    llvm.FAbsOp: "llvm.fabs",
+    llvm.FExpOp: "llvm.exp",
+    llvm.FExp2Op: "llvm.exp2",
+    llvm.FLogOp: "llvm.log",
+    llvm.FLog2Op: "llvm.log2",
+    llvm.FSqrtOp: "llvm.sqrt",
+    llvm.FSinOp: "llvm.sin",
+    llvm.FCosOp: "llvm.cos",
+    llvm.FFloorOp: "llvm.floor",
+    llvm.FCeilOp: "llvm.ceil",
+    llvm.FPowOp: "llvm.pow",
+    llvm.VectorFMaxOp: "llvm.maxnum",
+    llvm.VectorFMinOp: "llvm.minnum",
+    llvm.FCopySignOp: "llvm.copysign",
+    llvm.FMAOp: "llvm.fma",
+}
+
+_TYPE_SUFFIX = {ir.FloatType: "f32", ir.DoubleType: "f64", ir.HalfType: "f16"}
+
+
+def _suffix(t: ir.Type) -> str:
+    if isinstance(t, ir.VectorType):
+        return f"v{t.count}{_suffix(t.element)}"
+    if isinstance(t, ir.IntType):
+        return f"i{t.width}"
+    return _TYPE_SUFFIX[type(t)]
+
+
+def _declare(module: ir.Module, name: str, fnty: ir.FunctionType) -> ir.Function:
+    existing = module.globals.get(name)
+    if existing is not None:
+        return existing  # type: ignore[return-value]
+    return ir.Function(module, fnty, name=name)
+
+
+def _convert_named_intrinsic(
+    op: Operation, builder: ir.IRBuilder, val_map: dict[SSAValue, ir.Value]
+) -> None:
+    args = [val_map[v] for v in op.operands]
+    t = args[0].type
+    name = f"{_NAMED_INTRINSICS[type(op)]}.{_suffix(t)}"
+    fn = _declare(builder.module, name, ir.FunctionType(t, [a.type for a in args]))
+    val_map[op.results[0]] = builder.call(fn, args)
+
+
+def _convert_fcmp(
+    op: llvm.FCmpOp, builder: ir.IRBuilder, val_map: dict[SSAValue, ir.Value]
+) -> bool:
+    predicate = op.predicate.value.data
+    if predicate in (0, 15):  # "_false" / "_true"
+        val_map[op.res] = ir.Constant(ir.IntType(1), 1 if predicate == 15 else 0)
+        return True
+    return False
+
+
+def convert_op(
+    op: Operation,
+    builder: ir.IRBuilder,
+    val_map: dict[SSAValue, ir.Value],
+    block_map: dict[Block, ir.Block],
+) -> None:
+    """xDSL's op translation, with mlc's overrides tried first."""
+    if type(op) in _NAMED_INTRINSICS:
+        _convert_named_intrinsic(op, builder, val_map)
+        return
+    if isinstance(op, llvm.FCmpOp) and _convert_fcmp(op, builder, val_map):
+        return
+    xdsl_convert_op(op, builder, val_map, block_map)
+
+
+def _convert_body(op: llvm.FuncOp, fn: ir.Function) -> None:
+    """Like xDSL's `_convert_func`, but through `convert_op` above."""
+    block_map: dict[Block, ir.Block] = {}
+    val_map: dict[SSAValue, ir.Value] = {}
+    for i, block in enumerate(op.body.blocks):
+        block_map[block] = fn.append_basic_block(name=block.name_hint or "")
+        if i == 0:
+            val_map.update(zip(block.args, fn.args))
+    for i, block in enumerate(op.body.blocks):
+        if i and block.args:
+            builder = ir.IRBuilder(block_map[block])
+            for arg in block.args:
+                val_map[arg] = builder.phi(convert_type(arg.type))
+    for block in op.body.blocks:
+        builder = ir.IRBuilder(block_map[block])
+        if block_map[block].instructions:
+            builder.position_after(block_map[block].instructions[-1])
+        for inner in block.ops:
+            convert_op(inner, builder, val_map, block_map)
+
+
+def translate(
+    module: ModuleOp, *, triple: str | None = None, data_layout: str = ""
+) -> ir.Module:
+    """Translate an llvm-dialect module to an llvmlite `ir.Module`.
+
+    `triple` defaults to the module's `llvm.target_triple`, then the host's.
+    """
+    out = ir.Module()
+    module_triple = module.attributes.get("llvm.target_triple")
+    if isinstance(module_triple, StringAttr):
+        out.triple = module_triple.data
+    elif triple is not None:
+        out.triple = triple
+    else:
+        from llvmlite import binding
+
+        out.triple = binding.get_default_triple()
+    if data_layout:
+        out.data_layout = data_layout
+
+    funcs: list[llvm.FuncOp] = []
+    for op in module.ops:
+        if isinstance(op, llvm.GlobalOp):
+            xdsl_convert._convert_global(op, out)  # pyright: ignore[reportPrivateUsage]
+        elif isinstance(op, llvm.FuncOp):
+            funcs.append(op)
+        else:
+            raise LLVMTranslationException(
+                f"llvm_ir: top-level op '{op.name}' is not llvm.func/llvm.mlir.global"
+            )
+    for op in funcs:
+        xdsl_convert._declare_func(op, out)  # pyright: ignore[reportPrivateUsage]
+    for op in funcs:
+        fn = out.get_global(op.sym_name.data)
+        assert isinstance(fn, ir.Function)
+        if op.body.blocks:
+            _convert_body(op, fn)
+            fn.linkage = "" if op.linkage.linkage.data == "external" else op.linkage.linkage.data
+            fn.attributes.add("nounwind")
+    return out
+
+
+def to_llvm_ir(module: ModuleOp, *, triple: str | None = None, data_layout: str = "") -> str:
+    """The (unoptimized) LLVM IR text of an llvm-dialect module."""
+    return str(translate(module, triple=triple, data_layout=data_layout))
