@@ -129,9 +129,9 @@ _EXPECT = re.compile(r"expected-(error|warning|note|remark)\s*(?:@([+-]\d+|above
 @dataclass
 class Expectation:
     kind: str
-    line: int
-    col: int
+    line: int  # where the diagnostic is expected
     text: str
+    at: tuple[int, int]  # line and column of the annotation itself
     seen: bool = False
 
 
@@ -149,7 +149,8 @@ def parse_expectations(chunk: str, line_offset: int) -> list[Expectation]:
                 target = next((j for j in range(index + 1, len(lines)) if not designators[j]), index)
             elif where:
                 target = index + int(where)
-            found.append(Expectation(kind, target + 1 + line_offset, m.start() + 1, text))
+            at = (index + 1 + line_offset, m.start() + 1)
+            found.append(Expectation(kind, target + 1 + line_offset, text, at))
     return found
 
 
@@ -309,7 +310,8 @@ class MlcOptMain(xDSLOptMain):
                 match.seen = True
         for x in expected:
             if not x.seen:
-                print(f'{name}:{x.line}:{x.col}: error: expected {x.kind} "{x.text}" was not produced', file=sys.stderr)
+                line, col = x.at
+                print(f'{name}:{line}:{col}: error: expected {x.kind} "{x.text}" was not produced', file=sys.stderr)
                 failed = 1
         return failed
 
