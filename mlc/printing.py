@@ -1,5 +1,344 @@
-"""Printing graphs (placeholder, being written)."""
+"""Printing graphs as text, in Theano's formats.
+
+- `pp(var)` / `pprint(var)`: a math-like expression. Arithmetic is infix and
+  fully parenthesized, as Theano prints it (`pp(x + y) == "(x + y)"`, `(-x)`,
+  `(x \\dot w)` for dot), other elementwise ops are calls (`exp(x)`,
+  `gt(a, b)`), constants print as `TensorConstant{2}`, broadcasting
+  dimshuffles are invisible and transposes print as `x.T`.
+- `debugprint(obj)`: one line per variable, indented as a tree
+  (`Elemwise{add,no_inplace} [id A] ''` with ` |` under it), for a variable,
+  a list of variables, an Apply or a compiled Function.
+- `pydotprint`: needs graphviz, which mlc does not use; it raises
+  NotImplementedError.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import numpy as np
+
+from mlc.graph import Apply, Constant, Variable
+
+__all__ = ["Print", "debugprint", "pp", "pprint", "pydotprint"]
+
+# ----------------------------------------------------------------------------
+# pp / pprint
+# ----------------------------------------------------------------------------
+
+#: elementwise ops printed infix, Theano's OperatorPrinter symbols
+_INFIX = {"add": "+", "sub": "-", "mul": "*", "true_div": "/", "int_div": "//", "mod": "%", "pow": "**",
+          "and_": "&", "or_": "|", "xor": "^"}
+#: unary elementwise ops printed as a prefix operator
+_PREFIX = {"neg": "-", "invert": "~"}
+#: elementwise ops whose printed function name differs from the op's name
+_CALL_NAME = {"identity": "tensor_copy"}
 
 
-def pp(var):
-    return str(var)
+def _constant_text(c: Constant) -> str:
+    """Theano's TensorConstant.__str__: the value, or '(shape) of v' for a uniform array."""
+    if c.name is not None:
+        return c.name
+    data = np.asarray(c.data)
+    if data.ndim > 0 and data.size > 1 and np.all(data == data.flat[0]):
+        text = f"{data.shape} of {data.flat[0]}"
+    else:
+        text = str(data)
+    if len(text) > 20:
+        text = text[:10] + ".." + text[-10:]
+    return f"TensorConstant{{{text}}}"
+
+
+def _leaf_text(v: Variable) -> str:
+    if isinstance(v, Constant):
+        return _constant_text(v)
+    return str(v)
+
+
+def _slice_text(parts, dyn: list[str]) -> str:
+    """'a:b:c' for one (start, stop, step) triple, with symbolic parts taken from `dyn`."""
+    from mlc.tensor.shape import DYN
+
+    shown = [dyn.pop(0) if p == DYN else ("" if p is None else str(p)) for p in parts]
+    text = f"{shown[0]}:{shown[1]}"
+    return text + f":{shown[2]}" if shown[2] else text
+
+
+class _PP:
+    """The pretty printer: one method per form, dispatched on the op's class."""
+
+    def __init__(self) -> None:
+        from mlc.tensor.contract import Dot
+        from mlc.tensor.elemwise import DimShuffle, Elemwise, Switch
+        from mlc.tensor.alloc import Alloc
+        from mlc.tensor.shape import IndexOp, Join, Shape, Subtensor
+
+        self.rules: dict[type, Callable[[Apply, Variable], str]] = {
+            Elemwise: self.elemwise,
+            DimShuffle: self.dimshuffle,
+            Dot: lambda node, out: self.infix("\\dot", node),
+            Shape: lambda node, out: f"{self(node.inputs[0])}.shape",
+            Switch: lambda node, out: self.call("switch", node.inputs),
+            Alloc: lambda node, out: self.call("alloc", node.inputs),
+            Join: lambda node, out: f"join({node.op.axis}, {', '.join(self(v) for v in node.inputs)})",
+            Subtensor: self.indexing,
+            IndexOp: self.indexing,
+        }
+
+    def __call__(self, v: Variable) -> str:
+        node = v.owner
+        if node is None:
+            return _leaf_text(v)
+        for cls in type(node.op).__mro__:
+            rule = self.rules.get(cls)
+            if rule is not None:
+                return rule(node, v)
+        return self.call(str(node.op), node.inputs)
+
+    def call(self, name: str, inputs) -> str:
+        return f"{name}({', '.join(self(v) for v in inputs)})"
+
+    def infix(self, symbol: str, node: Apply) -> str:
+        # Theano parenthesizes every operator expression ("in doubt, we parenthesize everything").
+        if len(node.inputs) == 1:
+            return f"({symbol}{self(node.inputs[0])})"
+        return "(" + f" {symbol} ".join(self(v) for v in node.inputs) + ")"
+
+    def elemwise(self, node: Apply, out: Variable) -> str:
+        name = node.op.scalar.name
+        if name in _INFIX:
+            return self.infix(_INFIX[name], node)
+        if name in _PREFIX:
+            return self.infix(_PREFIX[name], node)
+        if name == "abs":
+            return f"|{self(node.inputs[0])}|"
+        return self.call(_CALL_NAME.get(name, name), node.inputs)
+
+    def dimshuffle(self, node: Apply, out: Variable) -> str:
+        order = list(node.op.new_order)
+        while order and order[0] == "x":  # broadcasting pads on the left: not shown
+            order = order[1:]
+        x = node.inputs[0]
+        if order == list(range(x.ndim)):
+            return self(x)
+        if order == list(reversed(range(x.ndim))):
+            return f"{self(x)}.T"
+        return f"DimShuffle{{{', '.join(map(str, node.op.new_order))}}}({self(x)})"
+
+    def indexing(self, node: Apply, out: Variable) -> str:
+        """`x[1:3, ::-1]`, `x[i]`; a chain of integer indexings from one `x[i, j]` prints as one."""
+        from mlc.tensor.shape import IndexOp, Subtensor
+
+        ints: dict[int, Variable] = {}
+        v = out
+        while v.owner is not None and isinstance(v.owner.op, IndexOp):
+            axis = v.owner.op.axis
+            if ints and axis <= max(ints):  # not applied highest-axis-first: a separate indexing
+                break
+            ints[axis] = v.owner.inputs[1]
+            v = v.owner.inputs[0]
+        base_node = v.owner if v.owner is not None and isinstance(v.owner.op, Subtensor) else None
+        if base_node is not None:
+            dyn = [self(d) for d in base_node.inputs[1:]]
+            parts = [_slice_text(s, dyn) for s in base_node.op.slices]
+            x = base_node.inputs[0]
+        else:
+            x = v
+            parts = [":"] * (max(ints) + 1 if ints else 0)
+        for axis, i in ints.items():
+            parts[axis] = self._index_text(i)
+        while len(parts) > 1 and parts[-1] == ":":
+            parts.pop()
+        return f"{self(x)}[{', '.join(parts)}]"
+
+    def _index_text(self, i: Variable) -> str:
+        from mlc.tensor.elemwise import Cast
+
+        if i.owner is not None and isinstance(i.owner.op, Cast):  # the int64 cast IndexOp adds
+            i = i.owner.inputs[0]
+        if isinstance(i, Constant) and i.name is None and np.ndim(i.data) == 0:
+            return str(np.asarray(i.data).item())
+        return self(i)
+
+
+def pprint(var: Any) -> str:
+    """A math-like expression for `var` (Theano's `theano.printing.pprint` / `pp`).
+
+    Lists and tuples of variables print one expression per line; a compiled
+    Function prints its outputs.
+    """
+    from mlc.compile.function import Function
+
+    if isinstance(var, Function):
+        var = var.fgraph.results
+    printer = _PP()
+    if isinstance(var, (list, tuple)):
+        return "\n".join(printer(v) for v in var)
+    if not isinstance(var, Variable):
+        raise TypeError(f"pprint: expected a symbolic variable, got {type(var).__name__}")
+    return printer(var)
+
+
+pp = pprint
+
+
+# ----------------------------------------------------------------------------
+# debugprint
+# ----------------------------------------------------------------------------
+
+
+def _char_id(n: int) -> str:
+    """0 -> 'A', 25 -> 'Z', 26 -> 'BA' (Theano's char_from_number)."""
+    if n == 0:
+        return "A"
+    text = ""
+    while n:
+        text = chr(ord("A") + n % 26) + text
+        n //= 26
+    return text
+
+
+def _op_label(op: Any) -> str:
+    """The op as Theano 1.0 names it in a debugprint (`Elemwise{add,no_inplace}`, `dot`)."""
+    from mlc.tensor.contract import Dot
+    from mlc.tensor.elemwise import DimShuffle, Elemwise
+
+    if isinstance(op, Elemwise):
+        return f"Elemwise{{{op.scalar.name},no_inplace}}"
+    if isinstance(op, DimShuffle):
+        # Theano 1.0's DimShuffle is a view ("inplace"); so is mlc's.
+        return f"InplaceDimShuffle{{{','.join(map(str, op.new_order))}}}"
+    if isinstance(op, Dot):
+        return "dot"
+    return str(op)
+
+
+class _DebugPrinter:
+    def __init__(self, file: TextIO, depth: int, print_type: bool, ids: str, stop_on_name: bool,
+                 done: dict | None, order: list[Apply]):
+        self.file, self.depth, self.print_type, self.ids = file, depth, print_type, ids
+        self.stop_on_name = stop_on_name
+        self.done: dict[Any, str] = {} if done is None else done
+        self.order = {id(n): i for i, n in enumerate(order)}
+
+    def _key(self, obj: Any) -> Any:
+        # Equal constants share one id, as Theano's cached constants do.
+        if isinstance(obj, Constant):
+            try:
+                return ("constant", obj.signature())
+            except Exception:
+                return id(obj)
+        return id(obj)
+
+    def _id(self, obj: Any) -> str:
+        key = self._key(obj)
+        if key in self.done:
+            return self.done[key]
+        if self.ids == "CHAR":
+            text = f"[id {_char_id(len(self.done))}]"
+        elif self.ids == "int":
+            text = f"[id {len(self.done)}]"
+        elif self.ids == "id":
+            text = f"[id {id(obj)}]"
+        elif self.ids == "":
+            text = ""
+        else:
+            raise ValueError(f"debugprint: expected ids in ('CHAR', 'int', 'id', ''), got {self.ids!r}")
+        self.done[key] = text
+        return text
+
+    def print(self, root: Variable) -> None:
+        # Iterative depth-first walk (deep graphs must not hit the recursion limit).
+        stack: list[tuple[Variable, str, str, int]] = [(root, "", "", self.depth)]
+        while stack:
+            v, prefix, prefix_child, depth = stack.pop()
+            if depth == 0:
+                continue
+            type_text = f" <{v.type}>" if self.print_type else ""
+            node = v.owner
+            if node is None:
+                print(f"{prefix}{_leaf_text(v)} {self._id(v)}{type_text}", file=self.file)
+                continue
+            seen = self._key(node) in self.done
+            idx = "" if len(node.outputs) == 1 else f".{node.outputs.index(v)}"
+            pos = self.order.get(id(node))
+            tail = "" if pos is None else f"   {pos}"
+            name = v.name if v.name is not None else ""
+            print(f"{prefix}{_op_label(node.op)}{idx} {self._id(node)}{type_text} '{name}'{tail}", file=self.file)
+            if seen or (self.stop_on_name and v.name is not None):
+                continue
+            children = []
+            for k, inp in enumerate(node.inputs):
+                last = k == len(node.inputs) - 1
+                children.append((inp, prefix_child + " |", prefix_child + ("  " if last else " |"), depth - 1))
+            stack.extend(reversed(children))
+
+
+def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = None, ids: str = "CHAR",
+               stop_on_name: bool = False, done: dict | None = None, print_storage: bool = False):
+    """Print a graph as an indented tree, one line per variable (Theano's debugprint).
+
+    `obj` is a variable, an Apply, a list/tuple of them, or a compiled
+    Function (its outputs and update expressions, each node followed by its
+    position in the execution order). `depth` limits how deep the tree is
+    printed (-1: everything); `print_type` adds each variable's type; `ids`
+    chooses the identifiers ('CHAR': A, B, ..., 'int', 'id', or '').
+    A node reached a second time is printed once more with its id, without
+    its inputs. Returns the text if `file='str'`, else the file written to
+    (stdout by default).
+    """
+    from mlc.compile.function import Function
+
+    order: list[Apply] = []
+    if isinstance(obj, Variable):
+        roots = [obj]
+    elif isinstance(obj, Apply):
+        roots = list(obj.outputs)
+    elif isinstance(obj, Function):
+        roots = list(obj.fgraph.results)
+        order = list(obj.fgraph.nodes)
+    elif isinstance(obj, (list, tuple)):
+        roots = []
+        for item in obj:
+            if isinstance(item, Variable):
+                roots.append(item)
+            elif isinstance(item, Apply):
+                roots.extend(item.outputs)
+            else:
+                raise TypeError(f"debugprint: expected variables in the list, got {type(item).__name__}")
+    else:
+        raise TypeError(f"debugprint: cannot print an object of type {type(obj).__name__}; expected a "
+                        f"variable, an Apply, a list of variables or a compiled function")
+    out: TextIO = io.StringIO() if file == "str" else (sys.stdout if file is None else file)
+    printer = _DebugPrinter(out, depth, print_type, ids, stop_on_name, done, order)
+    for r in roots:
+        printer.print(r)
+    if file == "str":
+        return out.getvalue()
+    out.flush()
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Not provided
+# ----------------------------------------------------------------------------
+
+
+def pydotprint(*args: Any, **kwargs: Any):
+    """Theano's graphviz drawing: not provided (mlc does not depend on pydot/graphviz).
+
+    Use `debugprint` for a text tree, or `Function.dump_ir()` for the IR.
+    """
+    raise NotImplementedError("mlc.printing.pydotprint: drawing graphs with graphviz is not supported by mlc; "
+                              "use mlc.printing.debugprint(...) for a text tree")
+
+
+class Print:
+    """Theano's Print op (an identity that prints its input when run): not supported yet."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        raise NotImplementedError("mlc.printing.Print: an op printing values while the function runs is not "
+                                  "supported yet; return the value as an extra output of the function instead")
