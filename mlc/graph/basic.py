@@ -51,6 +51,25 @@ def built_at(var: "Variable") -> str:
     return f" (built at {loc})" if loc is not None else ""
 
 
+class Scratchpad(dict):
+    """A variable's `tag`: a dict whose keys are also attributes (Theano's `x.tag.test_value = ...`)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"tag has no attribute {name!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        try:
+            del self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class GraphError(ValueError):
     """An invalid graph construction; the message names the user's line."""
 
@@ -67,7 +86,7 @@ class Variable:
         self.index = index
         self.name = name
         self.loc = user_location()
-        self.tag: dict[str, Any] = {}
+        self.tag = Scratchpad()
         self.auto_name = f"auto_{next(_ids)}"
 
     def clone(self) -> "Variable":
