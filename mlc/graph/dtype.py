@@ -88,7 +88,8 @@ def autocast_python_scalar(x: bool | int | float | complex) -> np.ndarray:
             return np.asarray(x, dtype=config.floatX)
         for d in ("float32", "float64"):
             a = np.asarray(x, dtype=d)
-            if a == x or (np.isnan(x) and np.isnan(a)):
+            # float(a): under numpy 2 (NEP 50) `a == x` would compare in float32 and call 0.1 exact.
+            if float(a) == x or (np.isnan(x) and np.isnan(a)):
                 return a
         return np.asarray(x, dtype="float64")
     if isinstance(x, complex):
