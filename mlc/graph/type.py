@@ -97,7 +97,7 @@ class TensorType:
         else:
             arr = _convert(value, target, allow_downcast, what, self)
         if arr.ndim != self.ndim:
-            raise TypeError(f"{what}: expected {self.ndim}-d array for {self} , got {arr.ndim}-d array "
+            raise TypeError(f"{what}: expected {self.ndim}-d array for {self}, got {arr.ndim}-d array "
                             f"of shape {arr.shape}")
         for i, (b, n) in enumerate(zip(self.broadcastable, arr.shape)):
             if b and n != 1:

@@ -75,7 +75,8 @@ class Reshape(Op):
         bcast = [False] * self.ndim
         if isinstance(shp, Constant):
             if len(shp.data) != self.ndim:
-                raise GraphError(f"reshape: shape {tuple(shp.data)} has {len(shp.data)} entries, expected ndim="
+                raise GraphError(f"reshape: shape {tuple(int(n) for n in shp.data)} has {len(shp.data)} entries, "
+                                 f"expected ndim="
                                  f"{self.ndim}{built_at(shp)}")
             bcast = [int(n) == 1 for n in shp.data]
         elif shp.owner is not None and isinstance(shp.owner.op, Join):

@@ -159,7 +159,11 @@ class _TensorMethods:
 
         if len(pattern) == 1 and isinstance(pattern[0], (list, tuple)):
             pattern = tuple(pattern[0])
-        return DimShuffle(self.broadcastable, pattern)(self)
+        try:
+            op = DimShuffle(self.broadcastable, pattern)
+        except GraphError as exc:  # the op does not know the variable: name it and its line here
+            raise GraphError(f"{exc}; input {self}{built_at(self)}") from None
+        return op(self)
 
     def transpose(self, *axes):
         if not axes:
