@@ -537,6 +537,11 @@ def _rsqrt(x: np.ndarray) -> np.ndarray:
     return np.reciprocal(np.sqrt(x))
 
 
+def _round_half_away(x: np.ndarray) -> np.ndarray:
+    t = np.trunc(x)  # x - trunc(x) is exact, unlike the classic floor(x + 0.5)
+    return np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t)
+
+
 def _softplus(x: np.ndarray) -> np.ndarray:
     return np.logaddexp(np.zeros((), x.dtype), x)  # log(1 + exp(x)) without overflow
 
@@ -569,6 +574,7 @@ AtanhOp = _elementwise(_U, "atanh", INEXACT, np.arctanh)
 FloorOp = _elementwise(_U, "floor", FLOAT, np.floor)
 CeilOp = _elementwise(_U, "ceil", FLOAT, np.ceil)
 RoundOp = _elementwise(_U, "round", FLOAT, np.rint, "round half to even, like numpy.round")
+RoundAwayOp = _elementwise(_U, "round_away", FLOAT, _round_half_away, "round half away from zero (C round)")
 TruncOp = _elementwise(_U, "trunc", FLOAT, np.trunc)
 SignOp = _elementwise(_U, "sign", INT | FLOAT, np.sign)
 ErfOp = _elementwise(_U, "erf", FLOAT, _special("erf"))
@@ -1468,7 +1474,7 @@ MT = Dialect(
         NegOp, AbsOp, ExpOp, Exp2Op, Expm1Op, LogOp, Log2Op, Log10Op, Log1pOp,
         SqrtOp, RsqrtOp, SinOp, CosOp, TanOp, AsinOp, AcosOp, AtanOp,
         SinhOp, CoshOp, TanhOp, AsinhOp, AcoshOp, AtanhOp,
-        FloorOp, CeilOp, RoundOp, TruncOp, SignOp, ErfOp, ErfcOp, ErfinvOp,
+        FloorOp, CeilOp, RoundOp, RoundAwayOp, TruncOp, SignOp, ErfOp, ErfcOp, ErfinvOp,
         SigmoidOp, SoftplusOp, ReciprocalOp, NotOp,
         # binary elementwise
         AddOp, SubOp, MulOp, DivOp, FloordivOp, ModOp, PowOp, MaxOp, MinOp,

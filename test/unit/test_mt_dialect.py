@@ -423,11 +423,15 @@ def test_run_mt_float_semantics():
     module = build(
         [t],
         lambda add, x: [add(mt.RoundOp(x)), add(mt.SoftplusOp(x)), add(mt.RsqrtOp(add(mt.AbsOp(x)))),
-                        add(mt.ErfinvOp(add(mt.TanhOp(x))))],
+                        add(mt.ErfinvOp(add(mt.TanhOp(x)))), add(mt.RoundAwayOp(x))],
     )  # fmt: skip
     x = np.array([0.5, 1.5, 2.5, -0.5, 800.0, -800.0])
-    rnd, sp, rs, ei = run_mt(module, x)
+    rnd, sp, rs, ei, away = run_mt(module, x)
     assert rnd.tolist() == [0.0, 2.0, 2.0, -0.0, 800.0, -800.0]
+    assert away.tolist() == [1.0, 2.0, 3.0, -1.0, 800.0, -800.0]
+    tricky = np.array([0.49999999999999994, -0.49999999999999994, 2.5000000000000004, np.inf, np.nan])
+    (away,) = run_mt(build([dyn(f64)], lambda add, x: [add(mt.RoundAwayOp(x))]), tricky)
+    np.testing.assert_array_equal(away, [0.0, -0.0, 3.0, np.inf, np.nan])
     np.testing.assert_allclose(sp[:4], np.log1p(np.exp(x[:4])))
     assert sp[4] == 800.0 and sp[5] == pytest.approx(0.0)
     np.testing.assert_allclose(rs, 1 / np.sqrt(np.abs(x)))

@@ -77,6 +77,8 @@ func.func @unary_f32(%x: tensor<?x3xf32>) {
   %ceil = mt.ceil %x : tensor<?x3xf32>
   // CHECK-NEXT: %{{.*}} = mt.round %[[X]] : tensor<?x3xf32>
   %round = mt.round %x : tensor<?x3xf32>
+  // CHECK-NEXT: %{{.*}} = mt.round_away %[[X]] : tensor<?x3xf32>
+  %round_away = mt.round_away %x : tensor<?x3xf32>
   // CHECK-NEXT: %{{.*}} = mt.trunc %[[X]] : tensor<?x3xf32>
   %trunc = mt.trunc %x : tensor<?x3xf32>
   // CHECK-NEXT: %{{.*}} = mt.sign %[[X]] : tensor<?x3xf32>
