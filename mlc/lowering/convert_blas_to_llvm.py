@@ -352,7 +352,7 @@ class LowerDot(RewritePattern):
         assert isinstance(module, ModuleOp)
         name = _ensure_wrapper(module, "dot", t)
         call = site.call(name, [site.dim(op.x, 0), site.pointer(op.x), site.pointer(op.y)], t)
-        rewriter.replace_matched_op([], list(call.results))
+        rewriter.replace(op, [], list(call.results))
 
 
 class ConvertBlasToLLVMPass(ModulePass):

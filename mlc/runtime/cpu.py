@@ -43,19 +43,24 @@ def _init_llvm() -> None:
 _target_machine: llvm.TargetMachine | None = None
 
 
+def new_host_target_machine() -> llvm.TargetMachine:
+    """A target machine for the host (triple, CPU name, CPU features), JIT-ready."""
+    _init_llvm()
+    target = llvm.Target.from_default_triple()
+    return target.create_target_machine(
+        cpu=llvm.get_host_cpu_name(),
+        features=llvm.get_host_cpu_features().flatten(),
+        opt=OPT_LEVEL,
+        jit=True,
+        codemodel="jitdefault",
+    )
+
+
 def host_target_machine() -> llvm.TargetMachine:
-    """The host's target machine (triple, CPU name, CPU features), JIT-ready."""
+    """The shared host target machine used to optimize and print (never given to an engine)."""
     global _target_machine
     if _target_machine is None:
-        _init_llvm()
-        target = llvm.Target.from_default_triple()
-        _target_machine = target.create_target_machine(
-            cpu=llvm.get_host_cpu_name(),
-            features=llvm.get_host_cpu_features().flatten(),
-            opt=OPT_LEVEL,
-            jit=True,
-            codemodel="jitdefault",
-        )
+        _target_machine = new_host_target_machine()
     return _target_machine
 
 
@@ -254,17 +259,36 @@ def compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     mod = _parse(text)
     optimize(mod, tm)
     _check_symbols(mod)
-    engine = llvm.create_mcjit_compiler(mod, tm)
+    # The engine takes ownership of its target machine: give it its own.
+    engine = llvm.create_mcjit_compiler(mod, new_host_target_machine())
     engine.finalize_object()
     return CompiledModule(engine, mod, signatures, str(mod))
 
 
+_PROCESS = ctypes.CDLL(None)  # dlsym(RTLD_DEFAULT, ...): libc, libm, ...
+
+
+def _in_process(name: str) -> bool:
+    return bool(llvm.address_of_symbol(name)) or hasattr(_PROCESS, name)
+
+
 def _check_symbols(mod: llvm.ModuleRef) -> None:
-    """Every external function must resolve: MCJIT would call address 0."""
+    """Catch what would otherwise crash inside native code.
+
+    * every external function must resolve (MCJIT would call address 0);
+    * no defined function may shadow a C library symbol: LLVM lowers
+      `llvm.pow.f32` to a call of `powf`, which would then call a JIT
+      function named `powf` instead of libm's.
+    """
     for fn in mod.functions:
-        if fn.is_declaration and not fn.name.startswith("llvm."):
-            if not llvm.address_of_symbol(fn.name):
-                raise RuntimeError(f"JIT: external function @{fn.name} is not defined in this process")
+        if fn.name.startswith("llvm."):
+            continue
+        if fn.is_declaration and not _in_process(fn.name):
+            raise RuntimeError(f"JIT: external function @{fn.name} is not defined in this process")
+        if not fn.is_declaration and hasattr(_PROCESS, fn.name):
+            raise ValueError(
+                f"JIT: function @{fn.name} has the name of a C library function; rename it"
+            )
 
 
 def _signatures(module: Any, entry_names: Sequence[str]) -> dict[str, Signature]:

@@ -245,5 +245,6 @@ class Emitter:
         new_args = body(inner, iv, args)
         next_iv = inner(llvm.AddOp(iv, one.result))
         inner.op(llvm.BrOp(header, next_iv, *new_args))
-        body_block.erase_op(latch_anchor)
+        # a nested loop in `body` may have moved the placeholder to a later block
+        latch_anchor.parent_block().erase_op(latch_anchor)  # type: ignore[union-attr]
         return args

@@ -84,6 +84,8 @@ def libm_name(base: str, op: Operation) -> str:
 
 def lower_named(op: Operation, e: Emitter):
     kind = type(op)
+    if kind is math.AbsFOp:  # the one llvm.intr op that takes its result type
+        return [e(llvm.FAbsOp(op.operands[0], op.results[0].type))]
     if kind in _NAMED_UNARY:
         return [e(_NAMED_UNARY[kind](op.operands[0]))]
     return [e(_NAMED_BINARY[kind](*op.operands))]

@@ -301,7 +301,7 @@ def lower_collapse_shape(op: memref.CollapseShapeOp, e: Emitter):
         raise LoweringError(op, "only contiguous (identity-layout) sources are supported")
     sizes = []
     for group in op.reassociation:
-        dims = [d.data for d in group]  # type: ignore[attr-defined]
+        dims = [d.value.data for d in group]  # type: ignore[attr-defined]
         total = src.sizes[dims[0]] if dims else e.i64(1)
         for d in dims[1:]:
             total = e.mul(total, src.sizes[d])

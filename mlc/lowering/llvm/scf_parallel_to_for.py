@@ -74,7 +74,7 @@ class ParallelToNestedFor(RewritePattern):
         outer = scf.ForOp(
             op.lowerBound[0], op.upperBound[0], op.step[0], list(op.initVals), blocks[0]
         )
-        rewriter.replace_matched_op(outer)
+        rewriter.replace(op, outer)
 
 
 class ScfParallelToForPass(ModulePass):
