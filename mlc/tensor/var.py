@@ -15,6 +15,11 @@ class _TensorMethods:
 
     type: TensorType
 
+    # numpy must not turn `ndarray + x` into an object array of variables: this makes its
+    # operators return NotImplemented, so Python calls ours (`x.__radd__`), as Theano's
+    # __array_priority__ did.
+    __array_ufunc__ = None
+
     # -- attributes ---------------------------------------------------------
     @property
     def dtype(self) -> str:
