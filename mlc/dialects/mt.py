@@ -516,7 +516,14 @@ class PredicateOp(MtOp):
 # ===----------------------------------------------------------------------=== #
 
 
-def _elementwise(family: type[MtOp], op_name: str, dtypes: Dtypes, numpy: Callable[..., Any], doc: str = "", commutative: bool = False) -> Any:
+def _elementwise(
+    family: type[MtOp],
+    op_name: str,
+    dtypes: Dtypes,
+    numpy: Callable[..., Any],
+    doc: str = "",
+    commutative: bool = False,
+) -> Any:
     """Define `mt.<op_name>` in `family`: class `<CamelName>Op` (mt.log1p -> Log1pOp)."""
     class_name = "".join(part.capitalize() for part in op_name.split("_")) + "Op"
     body: dict[str, Any] = {
@@ -547,6 +554,7 @@ def _softplus(x: np.ndarray) -> np.ndarray:
 
 
 _U, _B, _C, _P = UnaryOp, BinaryOp, CompareOp, PredicateOp
+_BITWISE = "logical on i1, bitwise on ints"
 
 NegOp = _elementwise(InvolutionOp, "neg", NUMERIC, np.negative)
 AbsOp = _elementwise(_U, "abs", INT | FLOAT, np.abs)
@@ -589,14 +597,14 @@ AddOp = _elementwise(_B, "add", NUMERIC, np.add, commutative=True)
 SubOp = _elementwise(_B, "sub", NUMERIC, np.subtract)
 MulOp = _elementwise(_B, "mul", NUMERIC, np.multiply, commutative=True)
 DivOp = _elementwise(_B, "div", INEXACT, np.true_divide, "true division")
-FloordivOp = _elementwise(_B, "floordiv", INT | FLOAT, np.floor_divide, "floor division, rounding toward -inf (Python //)")
+FloordivOp = _elementwise(_B, "floordiv", INT | FLOAT, np.floor_divide, "floor division (Python //)")
 ModOp = _elementwise(_B, "mod", INT | FLOAT, np.remainder, "remainder with the divisor's sign (Python %)")
 PowOp = _elementwise(_B, "pow", NUMERIC, np.power)
 MaxOp = _elementwise(_B, "max", REAL, np.maximum, "elementwise maximum, NaN propagates", commutative=True)
 MinOp = _elementwise(_B, "min", REAL, np.minimum, "elementwise minimum, NaN propagates", commutative=True)
-AndOp = _elementwise(_B, "and", BOOL | INT, np.bitwise_and, "logical on i1, bitwise on ints", commutative=True)
-OrOp = _elementwise(_B, "or", BOOL | INT, np.bitwise_or, "logical on i1, bitwise on ints", commutative=True)
-XorOp = _elementwise(_B, "xor", BOOL | INT, np.bitwise_xor, "logical on i1, bitwise on ints", commutative=True)
+AndOp = _elementwise(_B, "and", BOOL | INT, np.bitwise_and, _BITWISE, commutative=True)
+OrOp = _elementwise(_B, "or", BOOL | INT, np.bitwise_or, _BITWISE, commutative=True)
+XorOp = _elementwise(_B, "xor", BOOL | INT, np.bitwise_xor, _BITWISE, commutative=True)
 Atan2Op = _elementwise(_B, "atan2", FLOAT, np.arctan2, "atan2(lhs, rhs), the angle of the point (rhs, lhs)")
 HypotOp = _elementwise(_B, "hypot", FLOAT, np.hypot, "sqrt(lhs**2 + rhs**2)", commutative=True)
 
@@ -748,7 +756,8 @@ class BroadcastOp(MtIdentityOp):
             raise _fail(self, f"a result of element type {t.element_type} and rank {t.get_num_dims()}", r)
         for i, (d, rd) in enumerate(zip(t.get_shape(), r.get_shape())):
             if d != rd and d != 1:
-                raise _fail(self, f"input dim {i} to be 1 or equal to the result's dim (dynamic dims never broadcast)", f"{t} -> {r}")
+                expected = f"input dim {i} to be 1 or equal to the result's dim (dynamic dims never broadcast)"
+                raise _fail(self, expected, f"{t} -> {r}")
         _shape_operand_rule(self, self.shape, r)
 
     def is_identity(self) -> bool:
@@ -905,22 +914,22 @@ class SliceOp(MtIdentityOp):
         stops: Sequence[SliceEntry],
         steps: Sequence[SliceEntry],
     ):
-        fields = list(zip(starts, stops, steps, strict=True))
-        dyn = [f for triple in fields for f in triple if isinstance(f, SSAValue | Operation)]
+        t = _type_of(input)
+        if not len(starts) == len(stops) == len(steps) == t.get_num_dims():
+            raise _fail(self, f"{t.get_num_dims()} starts, stops and steps (one per dim)", t)
+        is_dyn = lambda e: isinstance(e, SSAValue | Operation)  # noqa: E731
+        dyn = [e for triple in zip(starts, stops, steps) for e in triple if is_dyn(e)]
 
         def static(entries: Sequence[SliceEntry]) -> DenseArrayBase:
-            return DenseArrayBase.from_list(
-                i64,
-                [
-                    SLICE_NONE if e is None else SLICE_DYNAMIC if isinstance(e, SSAValue | Operation) else int(e)
-                    for e in entries
-                ],
-            )
+            codes = [SLICE_NONE if e is None else SLICE_DYNAMIC if is_dyn(e) else int(e) for e in entries]
+            return DenseArrayBase.from_list(i64, codes)
 
         props = {"starts": static(starts), "stops": static(stops), "steps": static(steps)}
-        t = _type_of(input)
-        shape = [slice_length(n, *(props[k].get_values()[i] for k in props)) for i, n in enumerate(t.get_shape())]
-        super().__init__(operands=[input, dyn], properties=props, result_types=[TensorType(t.element_type, shape)])
+        entries = zip(*(props[k].get_values() for k in ("starts", "stops", "steps")))
+        shape = [slice_length(n, *e) for n, e in zip(t.get_shape(), entries)]
+        super().__init__(
+            operands=[input, dyn], properties=props, result_types=[TensorType(t.element_type, shape)]
+        )
 
     def entries(self) -> list[tuple[int, int, int]]:
         """(start, stop, step) per dim, with the sentinel values."""
@@ -929,10 +938,10 @@ class SliceOp(MtIdentityOp):
     def verify_(self) -> None:
         t = _check_tensor(self, "operand", self.input.type)
         entries = self.entries()
-        if len(entries) != t.get_num_dims() or not (
-            len(self.starts) == len(self.stops) == len(self.steps)
-        ):
-            raise _fail(self, f"{t.get_num_dims()} starts, stops and steps (one per dim)", f"{len(self.starts)}, {len(self.stops)}, {len(self.steps)}")
+        counts = (len(self.starts), len(self.stops), len(self.steps))
+        if counts != (t.get_num_dims(),) * 3:
+            expected = f"{t.get_num_dims()} starts, stops and steps (one per dim)"
+            raise _fail(self, expected, ", ".join(map(str, counts)))
         n_dyn = sum(f == SLICE_DYNAMIC for e in entries for f in e)
         if n_dyn != len(self.dyn):
             raise _fail(self, f"{n_dyn} dynamic operands (one per `?`)", len(self.dyn))
@@ -998,13 +1007,9 @@ class SliceOp(MtIdentityOp):
         in_type = parser.parse_type()
         parser.parse_punctuation("->")
         out_type = parser.parse_type()
-        op = cls.create(
-            operands=[parser.resolve_operand(x, in_type), *(parser.resolve_operand(d, TensorType(i64, [])) for d in dyn)],
-            properties=props,
-            attributes=attrs,
-            result_types=[out_type],
-        )
-        return op
+        index_type = TensorType(i64, [])
+        operands = [parser.resolve_operand(x, in_type), *(parser.resolve_operand(d, index_type) for d in dyn)]
+        return cls.create(operands=operands, properties=props, attributes=attrs, result_types=[out_type])
 
 
 @irdl_op_definition
@@ -1020,7 +1025,9 @@ class IndexOp(MtOp):
     index = operand_def(TensorType)
     axis = prop_def(IntegerAttr[I64])
     result = result_def(TensorType)
-    assembly_format = "$input `,` $index `axis` $axis attr-dict `:` type($input) `,` type($index) `->` type($result)"
+    assembly_format = (
+        "$input `,` $index `axis` $axis attr-dict `:` type($input) `,` type($index) `->` type($result)"
+    )
 
     def __init__(self, input: Value, index: Value, axis: int):
         t = _type_of(input)
@@ -1084,7 +1091,8 @@ class ConcatenateOp(MtOp):
         first = types[0]
         rank = first.get_num_dims()
         if any(t.element_type != first.element_type or t.get_num_dims() != rank for t in types):
-            raise _fail(cls, f"operands of element type {first.element_type} and rank {rank}", ", ".join(map(str, types)))
+            expected = f"operands of element type {first.element_type} and rank {rank}"
+            raise _fail(cls, expected, ", ".join(map(str, types)))
         _check_axis(cls, axis, rank)
         shape: list[int] = []
         for i in range(rank):
@@ -1317,7 +1325,8 @@ class ArangeOp(MtOp):
     step = operand_def(TensorType)
     result = result_def(TensorType)
     assembly_format = (
-        "$start `,` $stop `,` $step attr-dict `:` type($start) `,` type($stop) `,` type($step) `->` type($result)"
+        "$start `,` $stop `,` $step attr-dict "
+        "`:` type($start) `,` type($stop) `,` type($step) `->` type($result)"
     )
 
     def __init__(self, start: Value, stop: Value, step: Value, result_type: Attribute | None = None):

@@ -123,7 +123,9 @@ class LocatingParser(Parser):
 # --verify-diagnostics expectations
 # ===----------------------------------------------------------------------=== #
 
-_EXPECT = re.compile(r"expected-(error|warning|note|remark)\s*(?:@([+-]\d+|above|below))?\s*\{\{(.*?)\}\}")
+_EXPECT = re.compile(
+    r"expected-(error|warning|note|remark)\s*(?:@([+-]\d+|above|below))?\s*\{\{(.*?)\}\}"
+)
 
 
 @dataclass
@@ -162,7 +164,9 @@ def parse_expectations(chunk: str, line_offset: int) -> list[Expectation]:
 class MlcOptMain(xDSLOptMain):
     """xDSLOptMain + mlc's registries + diagnostics instead of tracebacks."""
 
-    def __init__(self, description: str = "mlc modular optimizer driver", args: Sequence[str] | None = None):
+    def __init__(
+        self, description: str = "mlc modular optimizer driver", args: Sequence[str] | None = None
+    ):
         self._op_spans: dict[Operation, Span] = {}
         self._line_offset = 0
         self._stage: tuple[str, ModulePass | None] = ("verify", None)
@@ -198,7 +202,8 @@ class MlcOptMain(xDSLOptMain):
         except ParseError:
             raise
         except Exception as e:  # e.g. an attribute's own verifier, run while parsing
-            raise MlcOptError(Diag.at(parser._current_token.span, _describe(e), self._line_offset)) from e
+            where = parser._current_token.span
+            raise MlcOptError(Diag.at(where, _describe(e), self._line_offset)) from e
 
     # -- pipeline: remember whether a failure is a pass or a verification ----
 
@@ -206,7 +211,9 @@ class MlcOptMain(xDSLOptMain):
         super().setup_pipeline()
         inner = self.pipeline.callback
 
-        def callback(previous: ModulePass | None, module: ModuleOp, next_pass: ModulePass | None) -> None:
+        def callback(
+            previous: ModulePass | None, module: ModuleOp, next_pass: ModulePass | None
+        ) -> None:
             self._stage = ("verify", previous)
             if inner is not None:
                 inner(previous, module, next_pass)
@@ -263,7 +270,8 @@ class MlcOptMain(xDSLOptMain):
             try:
                 return self.output_resulting_program(module), []
             except Exception as e:
-                raise MlcOptError(Diag(f"cannot emit target '{self.args.target}': {_describe(e)}")) from e
+                message = f"cannot emit target '{self.args.target}': {_describe(e)}"
+                raise MlcOptError(Diag(message)) from e
         except ParseError as e:
             self._maybe_traceback(e)
             return None, [Diag.at(e.span, e.msg, offset)]
@@ -281,37 +289,37 @@ class MlcOptMain(xDSLOptMain):
         if found is None:
             return Diag(f"invalid IR{after}: {_describe(e)}")
         op, error = found
-        message = _describe(error)
-        message = message.removeprefix(f"{op.name}: ")
-        message = f"'{op.name}' op {message}" + (f" (IR produced by pass '{pass_.name}')" if pass_ else "")
-        note = ""
+        # mt messages start with the op name; MLIR style puts it first anyway.
+        message = f"'{op.name}' op " + _describe(error).removeprefix(f"{op.name}: ")
+        if pass_ is not None:
+            message += f" (IR produced by pass '{pass_.name}')"
         if not isinstance(op.location, UnknownLoc):
-            note = f" [loc: {op.location}]"
+            message += f" [{op.location}]"  # e.g. the user's line the emitter recorded
         span_op = op
         while span_op is not None and span_op not in self._op_spans:
             span_op = span_op.parent_op()
         if span_op is None:
-            return Diag(message + note, self.get_input_name())
-        return Diag.at(self._op_spans[span_op], message + note, self._line_offset)
+            return Diag(message, self.get_input_name())
+        return Diag.at(self._op_spans[span_op], message, self._line_offset)
 
     def _check_expectations(self, text: bytes, offset: int, diags: list[Diag]) -> int:
         expected = parse_expectations(text.decode("utf-8", "replace"), offset)
         failed = 0
         name = self.get_input_name()
         for d in diags:
-            match = next(
-                (x for x in expected if x.kind == "error" and not x.seen and x.line == d.line and x.text in d.message),
-                None,
-            )
+            candidates = (x for x in expected if x.kind == "error" and not x.seen and x.line == d.line)
+            match = next((x for x in candidates if x.text in d.message), None)
             if match is None:
-                print(dataclasses.replace(d, message=f"unexpected error: {d.message}").render(), file=sys.stderr)
+                unexpected = dataclasses.replace(d, message=f"unexpected error: {d.message}")
+                print(unexpected.render(), file=sys.stderr)
                 failed = 1
             else:
                 match.seen = True
         for x in expected:
             if not x.seen:
                 line, col = x.at
-                print(f'{name}:{line}:{col}: error: expected {x.kind} "{x.text}" was not produced', file=sys.stderr)
+                message = f'expected {x.kind} "{x.text}" was not produced'
+                print(f"{name}:{line}:{col}: error: {message}", file=sys.stderr)
                 failed = 1
         return failed
 
