@@ -259,7 +259,7 @@ class _CallSite:
         self.rewriter = rewriter
 
     def _add(self, op: Operation) -> SSAValue:
-        self.rewriter.insert_op(op)
+        self.rewriter.insert(op)
         return op.results[0]
 
     def flag(self, value: bool) -> SSAValue:
@@ -276,7 +276,7 @@ class _CallSite:
         if static != DYNAMIC_INDEX:
             return self._add(arith.ConstantOp(IntegerAttr(static, i64)))
         index = self._add(arith.ConstantOp(IntegerAttr(k, IndexType())))
-        size = self._add(memref.DimOp.from_source_and_index(value, index))
+        size = self._add(memref.DimOp(value, index))
         return self._add(arith.IndexCastOp(size, i64))
 
     def scalar(self, value: SSAValue | None, default: float, t: Attribute) -> SSAValue:
@@ -286,7 +286,7 @@ class _CallSite:
 
     def call(self, name: str, args: list[SSAValue], result: Attribute | None) -> llvm.CallOp:
         call = llvm.CallOp(name, *args, return_type=result)
-        self.rewriter.insert_op(call)
+        self.rewriter.insert(call)
         return call
 
 
@@ -318,7 +318,7 @@ class LowerGemm(RewritePattern):
             site.pointer(op.c),
         ]
         site.call(name, args, None)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class LowerGemv(RewritePattern):
@@ -340,7 +340,7 @@ class LowerGemv(RewritePattern):
             site.pointer(op.y),
         ]
         site.call(name, args, None)
-        rewriter.erase_op(op)
+        rewriter.erase(op)
 
 
 class LowerDot(RewritePattern):
