@@ -39,7 +39,7 @@ from xdsl.dialects.builtin import ModuleOp, UnknownLoc
 from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
-from xdsl.utils.exceptions import ParseError
+from xdsl.utils.exceptions import ParseError, ShrinkException
 from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
@@ -60,6 +60,7 @@ class Diag:
     line: int | None = None
     col: int | None = None
     context: str = ""  # the source line(s) with a caret, already formatted
+    parse: bool = False  # a parse error (what --parsing-diagnostics covers)
 
     def header(self) -> str:
         if self.file is None:
@@ -72,12 +73,12 @@ class Diag:
         return self.header() + ("\n" + self.context if self.context else "")
 
     @staticmethod
-    def at(span: Span, message: str, line_offset: int = 0) -> Diag:
+    def at(span: Span, message: str, line_offset: int = 0, parse: bool = False) -> Diag:
         span = dataclasses.replace(span, line_offset=line_offset)
         loc = span.get_location()
         # print_with_context starts with its own location line: keep the rest.
         context = span.print_with_context().split("\n", 1)[1].rstrip("\n")
-        return Diag(_one_line(message), loc.file, loc.line, loc.col, context)
+        return Diag(_one_line(message), loc.file, loc.line, loc.col, context, parse)
 
 
 class MlcOptError(Exception):
@@ -161,8 +162,19 @@ def parse_expectations(chunk: str, line_offset: int) -> list[Expectation]:
 # ===----------------------------------------------------------------------=== #
 
 
+def _mlc_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mlc")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 class MlcOptMain(xDSLOptMain):
     """xDSLOptMain + mlc's registries + diagnostics instead of tracebacks."""
+
+    version_format = f"mlc-opt (mlc {_mlc_version()}) built on xDSL {{xdsl_version}}"
 
     def __init__(
         self, description: str = "mlc modular optimizer driver", args: Sequence[str] | None = None
@@ -203,7 +215,7 @@ class MlcOptMain(xDSLOptMain):
             raise
         except Exception as e:  # e.g. an attribute's own verifier, run while parsing
             where = parser._current_token.span
-            raise MlcOptError(Diag.at(where, _describe(e), self._line_offset)) from e
+            raise MlcOptError(Diag.at(where, _describe(e), self._line_offset, parse=True)) from e
 
     # -- pipeline: remember whether a failure is a pass or a verification ----
 
@@ -242,14 +254,25 @@ class MlcOptMain(xDSLOptMain):
                 output.flush()
                 if checking:
                     status |= self._check_expectations(text, offset, diags)
-                elif diags and self.args.verify_diagnostics:
-                    print("\n".join(d.render() for d in diags))  # xDSL's meaning of the flag
-                elif diags:
-                    print("\n".join(d.render() for d in diags), file=sys.stderr)
-                    status = 1
+                    continue
+                for d in diags:
+                    # xDSL's meaning of --verify-diagnostics/--parsing-diagnostics
+                    # without annotations: print the diagnostic, succeed.
+                    if self.args.parsing_diagnostics if d.parse else self.args.verify_diagnostics:
+                        print(d.render())
+                    else:
+                        print(d.render(), file=sys.stderr)
+                        status = 1
+        except ShrinkException:
+            assert self.args.shrink
+            print("Success, can shrink")
+            return 0
         finally:
             if output is not sys.stdout:
                 output.close()
+        if self.args.shrink:
+            print("Failure, can't shrink")
+            return 1
         return status
 
     def _run_chunk(self, text: bytes, offset: int, file_extension: str) -> tuple[str | None, list[Diag]]:
@@ -263,7 +286,7 @@ class MlcOptMain(xDSLOptMain):
             self._stage = ("verify", None)
             try:
                 self.apply_passes(module)
-            except MlcOptError:
+            except (MlcOptError, ShrinkException):
                 raise
             except Exception as e:
                 raise MlcOptError(self._pipeline_failure(module, e)) from e
@@ -274,7 +297,7 @@ class MlcOptMain(xDSLOptMain):
                 raise MlcOptError(Diag(message)) from e
         except ParseError as e:
             self._maybe_traceback(e)
-            return None, [Diag.at(e.span, e.msg, offset)]
+            return None, [Diag.at(e.span, e.msg, offset, parse=True)]
         except MlcOptError as e:
             self._maybe_traceback(e)
             return None, [e.diag]

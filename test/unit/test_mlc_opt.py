@@ -302,3 +302,12 @@ def test_universe_lists_mlc_registries():
     assert set(MLC_UNIVERSE.all_dialects) == set(get_all_dialects())
     assert set(MLC_UNIVERSE.all_passes) == set(get_all_passes())
     assert MLC_UNIVERSE.all_dialects["mt"]().name == "mt"
+
+
+def test_parsing_diagnostics_and_version():
+    rc, out, err = run(["--parsing-diagnostics"], stdin="garbage\n")
+    assert rc == 0 and "error: Operation garbage is not registered" in out
+    rc, out, err = run(["--verify-diagnostics"], stdin="garbage\n")  # a parse error is not a verifier error
+    assert_clean_error(rc, out, err)
+    rc, out, err = run(["--version"])
+    assert rc == 0 and out.startswith("mlc-opt (mlc ")
