@@ -371,16 +371,15 @@ class ConstantOp(IRDLOperation, HasFolderInterface):
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         value = self.value
-        # xDSL prints NaN/inf as hex integers inside `dense<[...]>`, which its
-        # own parser then reads back as integers; the hex-string form of the
-        # raw data round-trips exactly.
-        if isinstance(value.get_element_type(), Float16Type | Float32Type | Float64Type | ComplexType):
-            if not np.all(np.isfinite(to_numpy(value))) and len(value) > 0:
-                printer.print_string(f'dense<"0x{value.data.data.hex().upper()}"> : ')
-                printer.print_attribute(value.type)
-                printer.print_op_attributes(self.attributes)
-                return
-        printer.print_attribute(value)
+        inexact = isinstance(value.get_element_type(), Float16Type | Float32Type | Float64Type | ComplexType)
+        if inexact and not np.all(np.isfinite(array := to_numpy(value))):
+            # xDSL prints NaN/inf as hex integers inside `dense<[...]>` and its
+            # own parser reads those back as integers; the hex string of the
+            # raw (full, little-endian) data round-trips exactly.
+            printer.print_string(f'dense<"0x{from_numpy(array).data.data.hex().upper()}"> : ')
+            printer.print_attribute(value.type)
+        else:
+            printer.print_attribute(value)
         printer.print_op_attributes(self.attributes)
 
     @classmethod
@@ -390,8 +389,7 @@ class ConstantOp(IRDLOperation, HasFolderInterface):
         if not isinstance(value, DenseIntOrFPElementsAttr):
             parser.raise_error("expected a dense attribute, e.g. dense<1.0> : tensor<2xf32>", pos, parser.pos)
         op = cls(value)
-        if (attrs := parser.parse_optional_attr_dict()) :
-            op.attributes.update(attrs)
+        op.attributes.update(parser.parse_optional_attr_dict())
         return op
 
 
