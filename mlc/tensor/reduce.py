@@ -65,7 +65,7 @@ class Reduce(Op):
     def perform(self, node, inputs):
         fn = _KINDS[self.kind][0]
         x = np.asarray(inputs[0]).astype(self.acc_dtype, copy=False)
-        if self.kind in ("max", "min") and any(x.shape[a] == 0 for a in self.axes):
+        if self.kind in ("max", "min") and builtins.any(x.shape[a] == 0 for a in self.axes):
             raise ShapeError(f"{self.kind}: zero-size reduction has no identity{built_at(node.out)}")
         return [np.asarray(fn(x, axis=self.axes)).astype(self.dtype)]
 
