@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.context import Context
-from xdsl.dialects import func, memref
+from xdsl.dialects import func, llvm, memref
 from xdsl.dialects.builtin import MemRefType, ModuleOp, UnrealizedConversionCastOp
 from xdsl.dialects.llvm import LLVMPointerType
 from xdsl.ir import Block, Operation, Region, SSAValue
@@ -143,12 +143,20 @@ def blocks_in_rpo(region: Region) -> list[Block]:
 
 
 def erase_dead_descriptors(region: Region) -> None:
+    """Erase the descriptor casts (all used up by now) and constants nobody used.
+
+    Static sizes are materialized as constants whether or not a consumer
+    needs them; dropping the unused ones keeps the output readable.
+    """
     for block in region.blocks:
         for op in reversed(list(block.ops)):
-            if (
-                isinstance(op, UnrealizedConversionCastOp)
-                and all(isinstance(r.type, MemRefType) for r in op.results)
-                and not any(r.uses for r in op.results)
+            dead = not any(r.uses for r in op.results)
+            if dead and (
+                isinstance(op, llvm.ConstantOp)
+                or (
+                    isinstance(op, UnrealizedConversionCastOp)
+                    and all(isinstance(r.type, MemRefType) for r in op.results)
+                )
             ):
                 block.erase_op(op)
 
