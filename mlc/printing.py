@@ -88,7 +88,26 @@ class _PP:
             IndexOp: self.indexing,
         }
 
+        # Text of each variable already printed. A variable prints the same wherever it
+        # appears (everything is parenthesized), so printing bottom-up with this memo
+        # keeps the recursion one level deep however deep the graph is.
+        self.memo: dict[int, str] = {}
+
+    def print_graph(self, v: Variable) -> str:
+        from mlc.graph import toposort
+
+        for node in toposort([v]):
+            for out in node.outputs:
+                self(out)
+        return self(v)
+
     def __call__(self, v: Variable) -> str:
+        text = self.memo.get(id(v))
+        if text is None:
+            text = self.memo[id(v)] = self._text(v)
+        return text
+
+    def _text(self, v: Variable) -> str:
         node = v.owner
         if node is None:
             return _leaf_text(v)
@@ -174,12 +193,12 @@ def pprint(var: Any) -> str:
 
     if isinstance(var, Function):
         var = var.fgraph.results
+    items = list(var) if isinstance(var, (list, tuple)) else [var]
+    for v in items:
+        if not isinstance(v, Variable):
+            raise TypeError(f"pprint: expected a symbolic variable, got {type(v).__name__}")
     printer = _PP()
-    if isinstance(var, (list, tuple)):
-        return "\n".join(printer(v) for v in var)
-    if not isinstance(var, Variable):
-        raise TypeError(f"pprint: expected a symbolic variable, got {type(var).__name__}")
-    return printer(var)
+    return "\n".join(printer.print_graph(v) for v in items)
 
 
 pp = pprint

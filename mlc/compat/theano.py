@@ -539,8 +539,10 @@ def install() -> None:
 
 def uninstall() -> None:
     """Remove the hook and forget the facade modules it created."""
+    from mlc.config import config
+
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, TheanoFinder)]
-    for name in [n for n, m in sys.modules.items() if isinstance(m, Facade)]:
+    for name in [n for n, m in sys.modules.items() if isinstance(m, Facade) or (n == "theano.config" and m is config)]:
         del sys.modules[name]
 
 
