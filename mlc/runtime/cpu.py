@@ -19,6 +19,7 @@ calling.
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,6 +176,11 @@ class CompiledModule:
         return run
 
     @property
+    def llvm_ir(self) -> str:
+        """The optimized LLVM IR (same as `ir`)."""
+        return self.ir
+
+    @property
     def asm(self) -> str:
         """Native assembly of the optimized module."""
         return host_target_machine().emit_assembly(self.llvm_module)
@@ -265,7 +271,8 @@ def compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     return CompiledModule(engine, mod, signatures, str(mod))
 
 
-_PROCESS = ctypes.CDLL(None)  # dlsym(RTLD_DEFAULT, ...): libc, libm, ...
+_PROCESS = ctypes.CDLL(None)  # dlsym(RTLD_DEFAULT, ...): everything loaded
+_LIBM = ctypes.CDLL(ctypes.util.find_library("m"))  # libm and, through it, libc
 
 
 def _in_process(name: str) -> bool:
@@ -285,7 +292,7 @@ def _check_symbols(mod: llvm.ModuleRef) -> None:
             continue
         if fn.is_declaration and not _in_process(fn.name):
             raise RuntimeError(f"JIT: external function @{fn.name} is not defined in this process")
-        if not fn.is_declaration and hasattr(_PROCESS, fn.name):
+        if not fn.is_declaration and hasattr(_LIBM, fn.name):
             raise ValueError(
                 f"JIT: function @{fn.name} has the name of a C library function; rename it"
             )
