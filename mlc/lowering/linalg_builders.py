@@ -146,6 +146,9 @@ class Index:
             return attr.value.data
         if isinstance(v.type, IndexType):
             return v
+        owner = v.owner
+        if isinstance(owner, arith.IndexCastOp) and isinstance(owner.input.type, IndexType) and v.type == i64:
+            return owner.input  # index -> i64 -> index is the identity
         return emit(self.b, arith.IndexCastOp(v, index))
 
     def to_i64(self, x: IndexLike) -> SSAValue:

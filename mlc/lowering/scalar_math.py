@@ -115,6 +115,7 @@ FLOAT_MATH: dict[type, type] = {
     mt.CeilOp: math.CeilOp,
     mt.TruncOp: math.TruncOp,
     mt.RoundOp: math.RoundEvenOp,  # numpy rounds half to even
+    mt.RoundAwayOp: math.RoundOp,  # C round: half away from zero
     mt.ErfOp: math.ErfOp,
 }
 
@@ -256,8 +257,8 @@ UNARY: dict[type, Unary] = {
     mt.ErfinvOp: _erfinv,
     mt.SigmoidOp: _sigmoid,
     mt.SoftplusOp: _softplus,
-    mt.IsNanOp: _isnan,
-    mt.IsInfOp: _isinf,
+    mt.IsnanOp: _isnan,
+    mt.IsinfOp: _isinf,
 }
 
 
@@ -434,7 +435,7 @@ BINARY: dict[type, Binary] = {
     mt.SubOp: _by_kind(arith.SubfOp, arith.SubiOp),
     mt.MulOp: _by_kind(arith.MulfOp, arith.MuliOp),
     mt.DivOp: _div,
-    mt.FloorDivOp: _floordiv,
+    mt.FloordivOp: _floordiv,
     mt.ModOp: _mod,
     mt.PowOp: _pow,
     mt.MaxOp: _by_sign(arith.MaximumfOp, arith.MaxSIOp, arith.MaxUIOp),
