@@ -131,20 +131,22 @@ def test_matmul_operator():
     np.testing.assert_allclose(run(XV @ v, (v, np.arange(3.0))), XV @ np.arange(3.0))
 
 
-@pytest.mark.parametrize("name, fn", [
-    ("and", lambda a, b: a & b),
-    ("or", lambda a, b: a | b),
-    ("xor", lambda a, b: a ^ b),
-    ("invert", lambda a, b: ~a),
-    ("rand", lambda a, b: 6 & a),
-])
-@pytest.mark.parametrize("dtype", ["int32", "int64", "bool"])
-def test_bitwise_operators(name, fn, dtype):
+BITWISE = {
+    "and": lambda a, b: a & b,
+    "or": lambda a, b: a | b,
+    "xor": lambda a, b: a ^ b,
+    "invert": lambda a, b: ~a,
+    "rand": lambda a, b: 6 & a,
+}
+
+
+@pytest.mark.parametrize("name, dtype", [(n, d) for n in BITWISE for d in ("int32", "int64", "bool")
+                                         if not (n == "rand" and d == "bool")])  # 6 & bool mixes types
+def test_bitwise_operators(name, dtype):
+    fn = BITWISE[name]
     av = np.array([0, 1, 5, 6, 3]).astype(dtype)
     bv = np.array([1, 1, 3, 0, 2]).astype(dtype)
     a, b = T.TensorType(dtype, (False,))("a"), T.TensorType(dtype, (False,))("b")
-    if dtype == "bool" and name == "rand":
-        pytest.skip("6 & bool mixes types")
     out = run(fn(a, b), (a, av), (b, bv), on_unused_input="ignore")
     expected = fn(av, bv)
     assert out.dtype == expected.dtype
@@ -224,12 +226,12 @@ def test_astype():
     assert x.astype("float64") is x
 
 
-@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "prod", "var", "std", "argmax", "argmin"])
-@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 2)])
+@pytest.mark.parametrize("method, axis", [(m, a) for m in ("sum", "mean", "max", "min", "prod", "var", "std",
+                                                          "argmax", "argmin")
+                                          for a in (None, 0, 1, -1, (0, 2))
+                                          if not (m.startswith("arg") and isinstance(a, tuple))])
 @pytest.mark.parametrize("keepdims", [False, True])
 def test_reduction_methods(method, axis, keepdims):
-    if method in ("argmax", "argmin") and isinstance(axis, tuple):
-        pytest.skip("numpy's argmax takes one axis")
     x = T.dtensor3("x")
     out = run(getattr(x, method)(axis=axis, keepdims=keepdims), (x, A3))
     expected = getattr(np, method)(A3, axis=axis, keepdims=keepdims)
