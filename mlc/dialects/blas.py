@@ -32,6 +32,7 @@ from xdsl.dialects.builtin import (
     Float64Type,
     MemRefType,
     NoneAttr,
+    ShapedType,
     StridedLayoutAttr,
     UnitAttr,
 )
@@ -55,19 +56,17 @@ BLAS_ELEMENT_TYPES = (Float32Type, Float64Type)
 
 def _is_identity_layout(t: MemRefType) -> bool:
     """True for the contiguous row-major layout (no layout, or its strided form)."""
-    layout = t.layout
-    if isinstance(layout, NoneAttr):
+    if isinstance(t.layout, NoneAttr):
         return True
-    if not isinstance(layout, StridedLayoutAttr):
+    if not isinstance(t.layout, StridedLayoutAttr):
         return False
-    shape = t.get_shape()
-    expected: list[int | None] = []
-    running = 1
-    for dim in reversed(shape):
-        expected.append(running)
-        running = running * dim if dim != DYNAMIC_INDEX and running is not None else None
-    expected.reverse()
-    return layout.get_strides() == tuple(expected) and layout.get_offset() == 0
+    # A dynamic stride (`?`) is not known to be the row length: not identity.
+    identity = tuple(ShapedType.strides_for_shape(t.get_shape()))
+    return (
+        None not in identity
+        and tuple(t.layout.get_strides()) == identity
+        and t.layout.get_offset() == 0
+    )
 
 
 def _operand_info(op: Operation, what: str, value: SSAValue, rank: int) -> MemRefType:

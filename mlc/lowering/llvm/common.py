@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from xdsl.dialects import llvm
+from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import (
     AnyFloat,
     FloatAttr,
@@ -92,10 +92,12 @@ class Symbols:
 
     def __init__(self, module: ModuleOp):
         self.module = module
+        # Every symbol already there, func.func included: a user declaration
+        # `func.func private @erff(f32) -> f32` becomes the llvm.func itself.
         self.names = {
             op.sym_name.data
             for op in module.ops
-            if isinstance(op, llvm.FuncOp | llvm.GlobalOp)
+            if isinstance(op, llvm.FuncOp | llvm.GlobalOp | func.FuncOp)
         }
         # Pointers of memref.alloc buffers placed on the stack: their
         # memref.dealloc lowers to nothing.

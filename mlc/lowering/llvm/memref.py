@@ -56,8 +56,11 @@ def is_identity_layout(t: MemRefType) -> bool:
         return True
     if not isinstance(t.layout, StridedLayoutAttr):
         return False
+    # A dynamic stride (`?`) is not known to be the row length: not identity.
+    identity = tuple(ShapedType.strides_for_shape(t.get_shape()))
     return (
-        tuple(t.layout.get_strides()) == tuple(ShapedType.strides_for_shape(t.get_shape()))
+        None not in identity
+        and tuple(t.layout.get_strides()) == identity
         and t.layout.get_offset() == 0
     )
 

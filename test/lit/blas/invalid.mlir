@@ -47,3 +47,11 @@ func.func @strided(%a: memref<4x3xf32, strided<[6, 1]>>, %b: memref<3x5xf32>, %c
   blas.gemm %a, %b, %c : memref<4x3xf32, strided<[6, 1]>>, memref<3x5xf32>, memref<4x5xf32>
   func.return
 }
+
+// -----
+
+func.func @dynamic_row_stride(%a: memref<?x?xf32, strided<[?, 1]>>, %c: memref<?x?xf32>) {
+  // expected-error @below {{operand A must have the identity (contiguous row-major) layout}}
+  blas.gemm %a, %c, %c : memref<?x?xf32, strided<[?, 1]>>, memref<?x?xf32>, memref<?x?xf32>
+  func.return
+}
