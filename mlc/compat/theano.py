@@ -248,7 +248,7 @@ _SPECS: dict[str, _Spec] = {
                  **_m("h_softmax crossentropy_softmax_1hot crossentropy_softmax_1hot_with_bias "
                       "crossentropy_categorical_1hot softmax_with_bias softmax_graph softmax_op confusion_matrix "
                       "scalar_sigmoid LogSoftmax SoftmaxWithBias")},
-        eager=("nnet", "sigm")),
+        eager=("nnet", "sigm", "conv", "abstract_conv", "neighbours", "bn")),
     "theano.tensor.nnet.nnet": _Spec(targets=("mlc.tensor.nnet",), package=False),
     "theano.tensor.nnet.sigm": _Spec(targets=("mlc.tensor.nnet",), package=False),
     "theano.tensor.nnet.conv": _Spec(unavailable="convolutions (theano.tensor.nnet.conv) are not implemented "
@@ -259,7 +259,7 @@ _SPECS: dict[str, _Spec] = {
                                            package=False),
     "theano.tensor.nnet.bn": _Spec(unavailable="batch normalization ops are not implemented in mlc yet",
                                    package=False),
-    "theano.tensor.signal": _Spec(),
+    "theano.tensor.signal": _Spec(eager=("pool", "downsample", "conv")),
     "theano.tensor.signal.pool": _Spec(unavailable="pooling (pool_2d) is not implemented in mlc yet", package=False),
     "theano.tensor.signal.downsample": _Spec(unavailable="pooling (max_pool_2d) is not implemented in mlc yet",
                                              package=False),
