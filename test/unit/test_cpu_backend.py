@@ -145,6 +145,17 @@ def test_simple_loop_vectorizes(exp_add):
     assert "define void @exp_add" in exp_add.ir
 
 
+def test_compile_from_llvm_ir_text():
+    module = Parser(context(), EXP_ADD).parse_module()
+    lower_loops_to_llvm(module)
+    c = compile_module(llvm_ir_text(module, optimized=False), ["exp_add"])
+    assert c.signatures["exp_add"].args[0].rank == 1
+    a = np.zeros(3, np.float32)
+    out = np.empty(3, np.float32)
+    c.call("exp_add", [a, a, out])
+    np.testing.assert_array_equal(out, 1.0)
+
+
 def test_llvm_ir_text_shows_final_ir():
     module = Parser(context(), EXP_ADD).parse_module()
     lower_loops_to_llvm(module)
@@ -329,6 +340,59 @@ def test_unsigned_compare_and_select():
     flags = np.empty(a.shape, np.bool_)
     c.call("uge", [a, b, flags])
     np.testing.assert_array_equal(flags, ua >= ub)
+
+
+FLOAT_BINARY = {
+    "addf": np.add,
+    "subf": np.subtract,
+    "mulf": np.multiply,
+    "divf": np.divide,
+    "maxnumf": np.fmax,  # NaN-ignoring
+    "minnumf": np.fmin,
+    "maximumf": np.maximum,  # NaN-propagating
+    "minimumf": np.minimum,
+}
+
+CMPF = {
+    "oeq": lambda a, b: a == b,
+    "one": lambda a, b: (a != b) & ~np.isnan(a) & ~np.isnan(b),
+    "olt": np.less,
+    "ole": np.less_equal,
+    "ogt": np.greater,
+    "oge": np.greater_equal,
+    "ord": lambda a, b: ~np.isnan(a) & ~np.isnan(b),
+    "ueq": lambda a, b: (a == b) | np.isnan(a) | np.isnan(b),
+    "une": np.not_equal,
+    "ult": lambda a, b: ~(a >= b),
+    "ule": lambda a, b: ~(a > b),
+    "ugt": lambda a, b: ~(a <= b),
+    "uge": lambda a, b: ~(a < b),
+    "uno": lambda a, b: np.isnan(a) | np.isnan(b),
+    "false": lambda a, b: np.zeros(a.shape, bool),
+    "true": lambda a, b: np.ones(a.shape, bool),
+}
+
+
+@pytest.mark.parametrize("t", ["f32", "f64"])
+def test_float_arith_and_compare(t):
+    text = "".join(elementwise(n, [t, t], t, f"%r = arith.{n} %x0, %x1 : {t}") for n in FLOAT_BINARY)
+    text += "".join(
+        elementwise(f"cmp_{p}", [t, t], "i1", f"%r = arith.cmpf {p}, %x0, %x1 : {t}") for p in CMPF
+    )
+    c = compile_loops(text)
+    values = np.array([0.0, -0.0, 1.5, -2.0, np.inf, -np.inf, np.nan], NP[t])
+    a, b = (v.ravel() for v in np.meshgrid(values, values))
+    for name, ref in FLOAT_BINARY.items():
+        out = np.empty_like(a)
+        c.call(name, [a, b, out])
+        with np.errstate(all="ignore"):
+            want = ref(a, b)
+        np.testing.assert_array_equal(out, want, err_msg=name)
+    for p, ref in CMPF.items():
+        flags = np.empty(a.shape, np.bool_)
+        c.call(f"cmp_{p}", [a, b, flags])
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(flags, ref(a, b), err_msg=p)
 
 
 # ---------------------------------------------------------------------------
