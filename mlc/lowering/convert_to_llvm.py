@@ -49,6 +49,7 @@ LOWERINGS: dict[type[Operation], Lowering] = {
 # The loop level -> llvm pipeline, by registered pass name (mlc-opt -p ...).
 LOOPS_TO_LLVM_PIPELINE = (
     "convert-linalg-to-loops",
+    "lower-affine",  # linalg-to-loops leaves affine.apply for non-identity indexing maps
     "scf-parallel-to-for",
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
