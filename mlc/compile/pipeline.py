@@ -67,20 +67,12 @@ class NativeProgram:
 
     def __init__(self, fgraph, mode: str):
         from mlc.lowering.emit import emit_function
-        from mlc.lowering.pipeline_stages import lower_mt_to_loops
-        from mlc.lowering.convert_to_llvm import lower_loops_to_llvm
         from mlc.runtime.cpu import compile_module
 
         self.fgraph = fgraph
         self.mode = mode
         self.mt_module = emit_function(fgraph)
-        module = self.mt_module.clone()
-        run_stages(module, mt_stages(mode))
-        self.mt_opt_text = str(module)
-        lower_mt_to_loops(module)
-        self.loops_text = str(module)
-        lower_loops_to_llvm(module)
-        self.llvm_text = str(module)
+        module = lower(self.mt_module.clone(), mode, "llvm")
         self.compiled = compile_module(module, ["main"])
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
 
@@ -90,17 +82,36 @@ class NativeProgram:
         return outs
 
     def dump(self, level: str) -> str:
-        if level == "mt":
-            return str(self.mt_module)
-        if level == "mt-opt":
-            return self.mt_opt_text
-        if level == "loops":
-            return self.loops_text
-        if level == "llvm":
-            return self.llvm_text
+        """The IR at `level`; re-lowers a copy of the emitted module (compiling keeps no text)."""
         if level == "llvm-ir":
             return self.compiled.llvm_ir
-        raise ValueError(f"dump_ir: expected level 'mt', 'mt-opt', 'loops', 'llvm' or 'llvm-ir', got {level!r}")
+        if level == "mt":
+            return str(self.mt_module)
+        if level not in LEVELS:
+            raise ValueError(f"dump_ir: expected level 'mt', {', '.join(map(repr, LEVELS))} or 'llvm-ir', "
+                             f"got {level!r}")
+        return str(lower(self.mt_module.clone(), self.mode, level))
+
+
+#: the levels below mt, each reached by running its stages after the previous level's
+LEVELS = ("mt-opt", "loops", "llvm")
+
+
+def stages(mode: str, level: str) -> list[str]:
+    """Every pass name run from emitted mt up to and including `level`."""
+    from mlc.lowering.convert_to_llvm import LOOPS_TO_LLVM_PIPELINE
+    from mlc.lowering.pipeline_stages import MT_TO_LOOPS
+
+    per_level = {"mt-opt": mt_stages(mode), "loops": list(MT_TO_LOOPS), "llvm": list(LOOPS_TO_LLVM_PIPELINE)}
+    out: list[str] = []
+    for name in LEVELS[:LEVELS.index(level) + 1]:
+        out += per_level[name]
+    return out
+
+
+def lower(module: ModuleOp, mode: str, level: str) -> ModuleOp:
+    """Run the pipeline on an emitted mt module up to `level` ('mt-opt', 'loops' or 'llvm')."""
+    return run_stages(module, stages(mode, level))
 
 
 def compile_graph(fgraph, mode: str) -> NativeProgram:
