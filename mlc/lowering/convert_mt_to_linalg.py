@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects import arith, func, linalg, math, scf, tensor
+from xdsl.dialects import arith, func, math, scf, tensor
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     ComplexType,
     DenseIntOrFPElementsAttr,

@@ -19,6 +19,7 @@ PASSES: dict[str, str] = {
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
+    "mlc-bufferize": "mlc.lowering.bufferize:MlcBufferizePass",
     "scf-parallel-to-for": "mlc.lowering.llvm.scf_parallel_to_for:ScfParallelToForPass",
 }
 

@@ -1,0 +1,68 @@
+"""The stages from the tensor level (mt) to the loop level, by registered pass name.
+
+`mlc-opt -p canonicalize,cse,convert-mt-to-linalg,canonicalize,cse,mlc-bufferize,canonicalize,cse,dce`
+reproduces `lower_mt_to_loops` exactly.
+
+* canonicalize, cse: fold mt constants (shape vectors, broadcast scalars)
+  and merge duplicates while the ops still say what they mean;
+* convert-mt-to-linalg: mt -> linalg on tensors;
+* canonicalize, cse: fold the index arithmetic of slices/reshapes and merge
+  repeated `tensor.dim`s and constants (also `tensor.empty`s, which
+  mlc-bufferize treats as fresh at each use);
+* mlc-bufferize: tensors -> memrefs in destination-passing style, BLAS;
+* canonicalize, cse, dce: tidy what bufferization left (`memref.dim` of
+  known sizes, constants).
+"""
+
+from __future__ import annotations
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+
+MT_TO_LOOPS: list[str] = [
+    "canonicalize",
+    "cse",
+    "convert-mt-to-linalg",
+    "canonicalize",
+    "cse",
+    "mlc-bufferize",
+    "canonicalize",
+    "cse",
+    "dce",
+]
+
+
+def lower_mt_to_loops(module: ModuleOp, ctx: Context | None = None) -> ModuleOp:
+    """Run `MT_TO_LOOPS` on `module` in place and return it.
+
+    Input: `func.func`s of mt ops on tensors. Output: the loop-level
+    contract (DPS memrefs, linalg.generic/fill, scf, arith, math, memref,
+    blas), ready for `convert-to-llvm`.
+    """
+    from xdsl.transforms import get_all_passes as xdsl_passes
+
+    from mlc.passes import get_all_passes as mlc_passes
+
+    registry = {**xdsl_passes(), **mlc_passes()}
+    ctx = ctx or _context()
+    for name in MT_TO_LOOPS:
+        registry[name]()().apply(ctx, module)
+    return module
+
+
+_CONTEXT: Context | None = None
+
+
+def _context() -> Context:
+    """Every dialect (xDSL's and mlc's), registered lazily: canonicalize
+    needs them to materialize folded constants."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        from xdsl.dialects import get_all_dialects as xdsl_dialects
+
+        from mlc.dialects import get_all_dialects as mlc_dialects
+
+        _CONTEXT = Context(allow_unregistered=False)
+        for name, load in {**xdsl_dialects(), **mlc_dialects()}.items():
+            _CONTEXT.register_dialect(name, load)
+    return _CONTEXT
