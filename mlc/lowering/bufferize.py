@@ -511,10 +511,11 @@ def bufferize_function(f: func.FuncOp) -> None:
     if not isinstance(ret, func.ReturnOp):
         raise BufferizeError(f"mlc-bufferize: @{f.sym_name.data} must end with func.return")
     # 1. Arguments: tensors -> memrefs; one more memref argument per result.
+    result_types = list(f.function_type.outputs.data)
     for arg in list(block.args):
         if isinstance(arg.type, TensorType):
             Rewriter.replace_value_with_new_type(arg, memref_type(arg.type))
-    outs = [block.insert_arg(memref_type(v.type), len(block.args)) for v in ret.operands]
+    outs = [block.insert_arg(memref_type(t), len(block.args)) for t in result_types]
     bz = Bufferizer(Builder(InsertPoint.at_start(block)), writable=set(outs))
     ops = [op for op in block.ops if op is not ret]
     copies = plan_destinations(bz, ops, ret, outs)
@@ -524,7 +525,7 @@ def bufferize_function(f: func.FuncOp) -> None:
         bz.convert(op)
     bz.b.insertion_point = InsertPoint.before(ret)
     for k in copies:
-        bz.b.insert(memref.CopyOp(bz.cast_to(bz.buf(ret.operands[k]), ret.operands[k].type), outs[k]))
+        bz.b.insert(memref.CopyOp(bz.cast_to(bz.buf(ret.operands[k]), result_types[k]), outs[k]))
     bz.b.insert(func.ReturnOp())
     # 3. Drop the tensor ops, users first.
     ret.detach()
