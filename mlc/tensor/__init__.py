@@ -20,8 +20,8 @@ from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, 
                                  softplus, sqr, sqrt, square, sub, switch, tan, tanh, tensor_copy, true_div,
                                  true_divide, trunc, where, xor)
 from mlc.tensor.reduce import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var)
-from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, reshape, shape, stack,
-                              vertical_stack)
+from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, reshape, shape, specify_shape, stack,
+                              stacklists, vertical_stack)
 from mlc.tensor.var import TensorConstant, TensorVariable, as_tensor_variable, constant
 from mlc.tensor import nnet  # noqa: E402
 

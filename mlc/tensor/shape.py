@@ -1,4 +1,4 @@
-"""Shape ops: shape, reshape, flatten, basic indexing (slices, integers, None), join/stack."""
+"""Shape ops: shape, specify_shape, reshape, flatten, basic indexing (slices, integers, None), join/stack."""
 
 from __future__ import annotations
 
@@ -37,6 +37,85 @@ _shape = Shape()
 def shape(x):
     """Symbolic shape of `x` (an int64 vector; `x.shape[i]` is an int64 scalar)."""
     return _shape(x)
+
+
+class SpecifyShape(Op):
+    """`x` unchanged, with its shape checked at call time against an int64 vector.
+
+    The shape rule does the check (so a wrong shape raises before any code
+    runs) and returns the specified shape, which is what downstream shape
+    rules see. The type stays `x`'s (Theano's rule): a specified 1 does not
+    make a dimension broadcastable.
+    """
+
+    shape_value_inputs = (1,)
+
+    def make_node(self, x, shp) -> Apply:
+        x = as_tensor_variable(x)
+        shp = as_tensor_variable(shp)
+        if shp.ndim != 1 or shp.dtype not in INTS:
+            raise TypeError(f"specify_shape: expected an integer vector shape, got {shp} ({shp.type})"
+                            f"{built_at(shp)}")
+        if isinstance(shp, Constant) and len(shp.data) != x.ndim:
+            raise GraphError(f"specify_shape: shape {tuple(int(n) for n in shp.data)} has {len(shp.data)} "
+                             f"entries, but {x} has {x.ndim} dims{built_at(x)}")
+        return Apply(self, [x, cast(shp, "int64")], [x.type])
+
+    def perform(self, node, inputs):
+        x, shp = inputs
+        _check_specified_shape(node, np.shape(x), shp)
+        return [x]
+
+    def infer_shape(self, node, shapes, value):
+        return [_check_specified_shape(node, shapes[0], value(1))]
+
+    def emit(self, ctx, node, operands):
+        # an identity: the shape rule has checked the shape before any native code runs
+        return [operands[0]]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0], None]  # Theano's rule: the gradient passes through unchecked
+
+    def batch(self, node, inputs, batched):
+        x, shp = inputs
+        if batched[1]:
+            raise NotImplementedError("specify_shape with a batch of shapes is not supported")
+        return [specify_shape(x, concatenate([shape(x)[:1], shp]))]
+
+
+def _check_specified_shape(node, actual, specified) -> tuple[int, ...]:
+    want = tuple(int(n) for n in np.asarray(specified).reshape(-1))
+    got = tuple(int(n) for n in actual)
+    if want != got:
+        raise ShapeError(f"specify_shape: expected shape {want}, got {got}{built_at(node.out)}")
+    return want
+
+
+def specify_shape(x, shape):
+    """`x`, asserted at call time to have exactly `shape` (Theano's specify_shape).
+
+    `shape` is a tuple/list of ints and integer scalars, or an integer vector;
+    every dimension must be given. A mismatch raises ValueError naming the
+    expected shape, the actual one and the line that called specify_shape.
+    Shapes computed downstream use the specified shape. Lowers to nothing:
+    the check runs with the shape rules, before the compiled code.
+    """
+    x = as_tensor_variable(x)
+    if not isinstance(shape, Variable):
+        if isinstance(shape, (int, np.integer)):
+            shape = (shape,)
+        shape = tuple(shape)
+        if any(s is None for s in shape):
+            raise TypeError(f"specify_shape: every dimension must be given (an int or an integer scalar), "
+                            f"got {shape}; partial shapes are not supported{built_at(x)}")
+        if len(shape) != x.ndim:
+            raise GraphError(f"specify_shape: shape {shape} has {len(shape)} entries, but {x} has {x.ndim} "
+                             f"dims{built_at(x)}")
+        shape = _shape_vector(shape, "specify_shape")
+    return SpecifyShape()(x, shape)
 
 
 def _scalar_int(v, what: str):
@@ -125,12 +204,12 @@ def _is_const_one(v) -> bool:
     return isinstance(v, Constant) and v.data.size == 1 and int(v.data.reshape(())) == 1
 
 
-def _shape_vector(shp):
+def _shape_vector(shp, what: str = "reshape"):
     if isinstance(shp, Variable):
         return shp
     if isinstance(shp, (int, np.integer)):
         shp = (shp,)
-    parts = [_scalar_int(s, "reshape") for s in shp]
+    parts = [_scalar_int(s, what) for s in shp]
     if all(isinstance(p, int) for p in parts):
         return constant(np.asarray(parts, dtype="int64").reshape(len(parts)))
     return stack([constant(np.asarray(p, dtype="int64")) if isinstance(p, int) else p for p in parts])
@@ -425,6 +504,17 @@ def stack(tensors, axis=0, *more):
     pattern = list(range(nd))
     pattern.insert(axis, "x")
     return Join(axis)(*[t.dimshuffle(*pattern) for t in seq])
+
+
+def stacklists(arg):
+    """Recursively stack a nested list of tensors into one tensor (Theano's stacklists).
+
+    `stacklists([[a, b], [c, d]])` of scalars is a 2x2 matrix; of matrices, a
+    (2, 2, m, n) tensor. A leaf that is not a list is returned unchanged.
+    """
+    if isinstance(arg, (tuple, list)):
+        return stack([stacklists(a) for a in arg])
+    return arg
 
 
 def horizontal_stack(*args):

@@ -326,6 +326,8 @@ OTHER_CASES = [
          lambda x: x.dimshuffle(1), lambda x: x.reshape(4)),
     Case("shape", (Shape,), [(_t("float64", 3), np.zeros((2, 0, 5)))], lambda x: x.shape,
          lambda x: np.array(x.shape, "int64")),
+    Case("specify_shape", (shape.SpecifyShape,), [(_t("float64", 3), C3)], lambda x: T.specify_shape(x, (2, 3, 4)),
+         lambda x: x),
     Case("reshape", (Reshape,), [(_t("float64", 3), C3)], lambda x: x.reshape((4, -1)), lambda x: x.reshape(4, -1)),
     Case("reshape-symbolic", (Reshape,), [(_t("float64", 3), C3)], lambda x: x.reshape((x.shape[2], x.shape[0], -1)),
          lambda x: x.reshape(4, 2, -1)),
