@@ -19,6 +19,8 @@ from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, 
                                  round_half_away_from_zero, round_half_to_even, sgn, sigmoid, sign, sin, sinh,
                                  softplus, sqr, sqrt, square, sub, switch, tan, tanh, tensor_copy, true_div,
                                  true_divide, trunc, where, xor)
+from mlc.tensor.extra_ops import (diag, diagonal, mgrid, ogrid, ptp, repeat, roll, swapaxes, tile, tri, tril,
+                                  triu)
 from mlc.tensor.reduce import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var)
 from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, reshape, shape, specify_shape, stack,
                               stacklists, vertical_stack)

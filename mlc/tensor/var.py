@@ -205,6 +205,21 @@ class _TensorMethods:
 
         return getitem(self, index)
 
+    def swapaxes(self, axis1, axis2):
+        from mlc.tensor.extra_ops import swapaxes
+
+        return swapaxes(self, axis1, axis2)
+
+    def diagonal(self, offset=0, axis1=0, axis2=1):
+        from mlc.tensor.extra_ops import diagonal
+
+        return diagonal(self, offset, axis1, axis2)
+
+    def repeat(self, repeats, axis=None):
+        from mlc.tensor.extra_ops import repeat
+
+        return repeat(self, repeats, axis)
+
     # -- reductions ---------------------------------------------------------
     def sum(self, axis=None, dtype=None, keepdims=False, acc_dtype=None):
         from mlc.tensor.reduce import sum as _sum
@@ -260,6 +275,11 @@ class _TensorMethods:
         from mlc.tensor.reduce import all as _all
 
         return _all(self, axis=axis, keepdims=keepdims)
+
+    def ptp(self, axis=None):
+        from mlc.tensor.extra_ops import ptp
+
+        return ptp(self, axis)
 
     def norm(self, L, axis=None):
         if L == 1:
