@@ -187,8 +187,7 @@ _TENSOR_MISSING = {
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose nonzero "
          "flatnonzero nonzero_values", _ADV_INDEX),
     **_m("shared_randomstreams raw_random", _RANDOM),
-    **_m("specify_shape stacklists mgrid ogrid tile roll split diag diagonal tri tril triu swapaxes ptp "
-         "allclose isclose largest smallest unbroadcast batched_tensordot cumsum cumprod repeat diff bincount "
+    **_m("split allclose isclose largest smallest unbroadcast batched_tensordot cumsum cumprod diff bincount "
          "to_one_hot fill_diagonal fill_diagonal_offset unravel_index ravel_multi_index searchsorted bartlett "
          "sort argsort topk argtopk gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
          "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "
@@ -283,7 +282,7 @@ _SPECS: dict[str, _Spec] = {
         names=lambda: _compile_names(),
         missing=_m("ProfileStats ScanProfileStats function_dump FunctionMaker OpFromGraph as_op deep_copy_op "
                    "DeepCopyOp ViewOp view_op Shape_i shared_constructor pfunc rebuild_collect_shared "
-                   "specify_shape SpecifyShape Rebroadcast"),
+                   "SpecifyShape Rebroadcast"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
                "pfunc", "builders", "monitormode", "nanguardmode")),
     "theano.compile.function": _Spec(targets=("mlc.compile.function",), call="function",
@@ -376,6 +375,7 @@ def _compile_names() -> dict[str, Any]:
 
     return {"SymbolicInput": mlc.In, "SymbolicOutput": mlc.Out, "Param": mlc.In, "Mode": mlc.Mode,
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
+            "specify_shape": _From("mlc.tensor", "specify_shape"),
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(),
             "MonitorMode": _named_mode("MonitorMode"), "NanGuardMode": _named_mode("NanGuardMode")}
 
