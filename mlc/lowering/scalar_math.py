@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, func, math, scf
-from xdsl.dialects.builtin import Float32Type, Float64Type, FunctionType, IntegerType
+from xdsl.dialects.builtin import Float32Type, Float64Type, FunctionType, IndexType, IntegerType
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -397,17 +397,16 @@ def _int_pow(s: Scalar, elt: Attribute, a: SSAValue, b: SSAValue) -> SSAValue:
     if not is_unsigned(elt):
         negative = s.cmpi("slt", b, zero)
         exponent = s.select(negative, zero, b)
-    before = Block(arg_types=[t, t, t])
-    bb = Scalar(Builder(InsertPoint.at_end(before)), s.externs)
-    result, base, e = before.args
-    bb.b.insert(scf.ConditionOp(bb.cmpi("ne", e, bb.c(0, t)), result, base, e))
-    after = Block(arg_types=[t, t, t])
-    ab = Scalar(Builder(InsertPoint.at_end(after)), s.externs)
-    result, base, e = after.args
-    odd = ab.cmpi("ne", ab(arith.AndIOp(e, ab.c(1, t))), ab.c(0, t))
-    result = ab.select(odd, ab(arith.MuliOp(result, base)), result)
-    ab.b.insert(scf.YieldOp(result, ab(arith.MuliOp(base, base)), ab(arith.ShRUIOp(e, ab.c(1, t)))))
-    loop = scf.WhileOp([one, a, exponent], [t, t, t], Region(before), Region(after))
+    # One step per bit of the exponent: a fixed trip count, no early exit,
+    # so the loop unrolls and vectorizes.
+    body = Block(arg_types=[IndexType(), t, t, t])
+    bb = Scalar(Builder(InsertPoint.at_end(body)), s.externs)
+    _, result, base, e = body.args
+    odd = bb.cmpi("ne", bb(arith.AndIOp(e, bb.c(1, t))), bb.c(0, t))
+    result = bb.select(odd, bb(arith.MuliOp(result, base)), result)
+    bb.b.insert(scf.YieldOp(result, bb(arith.MuliOp(base, base)), bb(arith.ShRUIOp(e, bb.c(1, t)))))
+    lower, upper, step = (s.c(v, IndexType()) for v in (0, int_width(elt), 1))
+    loop = scf.ForOp(lower, upper, step, [one, a, exponent], Region(body))
     s.b.insert(loop)
     power = loop.results[0]
     if is_unsigned(elt):
