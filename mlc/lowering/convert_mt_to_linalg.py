@@ -179,16 +179,17 @@ class Lowering:
         return emit(b, tensor.ExtractOp(value, [ix.value(i) for i in indices], t.element_type))
 
     def scalarizable(self, value: SSAValue) -> bool:
-        """True for a small tensor whose elements are known scalars (a shape
-        vector, a constant): ops on it are computed element by element."""
+        """True for a 0-d tensor (one load) or a small tensor whose elements
+        are known scalars (a shape vector, a constant): ops on such
+        operands are computed element by element."""
         root = _cast_root(value)
         t = root.type
-        return (
-            isinstance(t, TensorType)
-            and t.has_static_shape()
-            and pymath.prod(t.get_shape()) <= SCALARIZE_LIMIT
-            and isinstance(root.owner, tensor.FromElementsOp | arith.ConstantOp)
-        )
+        if not isinstance(t, TensorType) or not t.has_static_shape():
+            return False
+        if t.get_num_dims() == 0:
+            return True
+        known = isinstance(root.owner, tensor.FromElementsOp | arith.ConstantOp)
+        return known and pymath.prod(t.get_shape()) <= SCALARIZE_LIMIT
 
     def from_grid(
         self, result: TensorType, sizes: Sequence[IndexLike], element: Callable[[list[int]], SSAValue]
@@ -459,28 +460,32 @@ class SliceDim:
     length: IndexLike
 
 
-def slice_indices(ix: Index, n: IndexLike, start: IndexLike | None, stop: IndexLike | None, step: IndexLike | None) -> SliceDim:
+def slice_indices(
+    ix: Index, n: IndexLike, start: IndexLike | None, stop: IndexLike | None, step: IndexLike | None
+) -> SliceDim:
     """Python's `slice(start, stop, step).indices(n)` and the slice length,
     on index values (None: an omitted field). Negative bounds wrap once,
-    then clamp to [0, n] (or [-1, n - 1] for a negative step)."""
+    then clamp to [0, n] (or [-1, n - 1] for a negative step). With a
+    static step only the IR for that step's sign is built."""
     step = 1 if step is None else step
     negative = ix.cmp("slt", step, 0)
-    lower = ix.select(negative, -1, 0)
-    upper = ix.select(negative, ix.sub(n, 1), n)
+    lower = ix.choose(negative, lambda: -1, lambda: 0)
+    upper = ix.choose(negative, lambda: ix.sub(n, 1), lambda: n)
 
     def bound(value: IndexLike | None, default: IndexLike) -> IndexLike:
         if value is None:
             return default
-        wrapped = ix.max(ix.add(value, n), lower)
-        clamped = ix.min(value, upper)
-        return ix.select(ix.cmp("slt", value, 0), wrapped, clamped)
+        return ix.choose(ix.cmp("slt", value, 0), lambda: ix.max(ix.add(value, n), lower), lambda: ix.min(value, upper))
 
-    first = bound(start, ix.select(negative, upper, lower))
-    last = bound(stop, ix.select(negative, lower, upper))
-    # length = ceil((last - first) / step) when positive, else 0
-    span = ix.select(negative, ix.sub(first, last), ix.sub(last, first))
-    magnitude = ix.select(negative, ix.sub(0, step), step)
-    length = ix.select(ix.cmp("sgt", span, 0), ix.add(ix.div(ix.sub(span, 1), magnitude), 1), 0)
+    first = bound(start, ix.choose(negative, lambda: upper, lambda: lower))
+    last = bound(stop, ix.choose(negative, lambda: lower, lambda: upper))
+    # length = ceil(span / |step|) when span > 0, else 0
+    span = ix.choose(negative, lambda: ix.sub(first, last), lambda: ix.sub(last, first))
+    magnitude = ix.choose(negative, lambda: ix.sub(0, step), lambda: step)
+    if magnitude == 1:
+        length = ix.max(span, 0)
+    else:
+        length = ix.select(ix.cmp("sgt", span, 0), ix.add(ix.div(ix.sub(span, 1), magnitude), 1), 0)
     return SliceDim(first, step, length)
 
 

@@ -219,6 +219,12 @@ class Index:
             return a
         return emit(self.b, arith.SelectOp(c, self.value(a), self.value(d)))
 
+    def choose(self, c: Cond, a: Callable[[], IndexLike], d: Callable[[], IndexLike]) -> IndexLike:
+        """`select(c, a(), d())`, building only the chosen side when c is static."""
+        if isinstance(c, bool):
+            return a() if c else d()
+        return self.select(c, a(), d())
+
     def and_(self, a: Cond, c: Cond) -> Cond:
         if isinstance(a, bool):
             return c if a else False
