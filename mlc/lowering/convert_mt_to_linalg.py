@@ -642,33 +642,36 @@ def lower_reduce(cx: Lowering, op: mt.ReduceOp) -> SSAValue:
 
 
 def lower_argreduce(cx: Lowering, op: mt.ArgReduceOp) -> SSAValue:
-    """(value, index) pairs over the axis; a candidate replaces the current
-    one only if strictly better, or if it is the first NaN: numpy's
-    first-occurrence rule. The loop runs the axis in order."""
+    """The index of the best element so far is the only output (filled with
+    0); the body reads the best value back from x at that index. A
+    candidate replaces it only if strictly better, or if it is the first
+    NaN: numpy's first-occurrence rule (the loop runs the axis in order).
+
+    One output rather than a (value, index) pair: no temporary buffer, and
+    xDSL cannot parse back the printed form of a two-result generic."""
     x = cx.v(op.input)
     elt = cx.mt_type(op.input).element_type
     rank = cx.mt_type(op.input).get_num_dims()
     axis = op.axis.value.data
-    largest = isinstance(op, mt.ArgMaxOp)
     kept = tuple(i for i in range(rank) if i != axis)
     sizes = [cx.dim(x, i) for i in kept]
-    indices = _result(op)
-    values = cx.filled(TensorType(signless(elt), indices.get_shape()), sizes, _extreme(elt, not largest))
-    positions = cx.filled(indices, sizes, 0)
-    better_type = mt.GtOp if largest else mt.LtOp
+    positions = cx.filled(_result(op), sizes, 0)
+    better_type = mt.GtOp if isinstance(op, mt.ArgMaxOp) else mt.LtOp
 
     def build(b: Builder, args: Sequence[BlockArgument]) -> list[SSAValue]:
         s = cx.scalar_emitter(b)
-        candidate, best, best_index = args
+        candidate, best_index = args
+        loops = [emit(b, linalg.IndexOp(i)) for i in range(rank)]
+        at_best = [*loops[:axis], emit(b, arith.IndexCastOp(best_index, index)), *loops[axis + 1 :]]
+        best = cx.extract(x, at_best, b)
         better = scalar_math.compare(s, better_type, elt, candidate, best)
         if is_float(elt):
             first_nan = s(arith.AndIOp(s.cmpf("uno", candidate, candidate), s.cmpf("ord", best, best)))
             better = s(arith.OrIOp(better, first_nan))
-        position = s(arith.IndexCastOp(s(linalg.IndexOp(axis)), i64))
-        return [s.select(better, candidate, best), s.select(better, position, best_index)]
+        return [s.select(better, s(arith.IndexCastOp(loops[axis], i64)), best_index)]
 
     iterators = ["reduction" if i == axis else "parallel" for i in range(rank)]
-    out = generic(cx.b, [x], [values, positions], [identity_spec(rank), kept, kept], iterators, build)[1]
+    out = generic(cx.b, [x], [positions], [identity_spec(rank), kept], iterators, build)[0]
     return cx.known_dims(out, sizes)
 
 
