@@ -81,12 +81,16 @@ class EmitContext:
         else:
             op = cls(*operands)
         self.add(op)
-        return self.retype(op.results[0], target)
+        # the op's result may carry more static dims than the graph knows; its
+        # element type is the op's own (the node casts afterwards if needed)
+        res = op.results[0]
+        return self.retype(res, mt.tensor_type(_elem(res), [1 if d == 1 else None for d in target.get_shape()]))
 
     def retype(self, value: SSAValue, target: TensorType) -> SSAValue:
         """`tensor.cast` a value whose inferred static type is more precise than the graph's."""
         if value.type == target:
             return value
+        assert _elem(value) == target.element_type, f"tensor.cast cannot change {value.type} to {target}"
         return self.add(tensor.CastOp(value, target)).results[0]
 
     def const(self, data: np.ndarray, graph_type: GraphTensorType | None = None) -> SSAValue:
