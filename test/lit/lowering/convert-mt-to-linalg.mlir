@@ -7,12 +7,12 @@
 // output is a tensor.empty sized by tensor.dim of the first operand.
 
 // CHECK-LABEL: func.func @elementwise_add
-// CHECK-SAME: (%[[A:.*]]: tensor<?x4xf32>, %[[B:.*]]: tensor<?x4xf32>) -> tensor<?x4xf32>
-// CHECK:      %[[N:.*]] = tensor.dim %[[A]], %{{.*}} : tensor<?x4xf32>
-// CHECK-NEXT: %[[INIT:.*]] = tensor.empty(%[[N]]) : tensor<?x4xf32>
-// CHECK-NEXT: %[[R:.*]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[A]], %[[B]] : tensor<?x4xf32>, tensor<?x4xf32>) outs(%[[INIT]] : tensor<?x4xf32>) {
-// CHECK-NEXT: ^{{.*}}(%[[X:.*]]: f32, %[[Y:.*]]: f32, %{{.*}}: f32):
-// CHECK-NEXT:   %[[S:.*]] = arith.addf %[[X]], %[[Y]] : f32
+// CHECK-SAME: (%[[A:[a-zA-Z0-9_]+]]: tensor<?x4xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<?x4xf32>) -> tensor<?x4xf32>
+// CHECK:      %[[N:[a-zA-Z0-9_]+]] = tensor.dim %[[A]], %{{.*}} : tensor<?x4xf32>
+// CHECK-NEXT: %[[INIT:[a-zA-Z0-9_]+]] = tensor.empty(%[[N]]) : tensor<?x4xf32>
+// CHECK-NEXT: %[[R:[a-zA-Z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[A]], %[[B]] : tensor<?x4xf32>, tensor<?x4xf32>) outs(%[[INIT]] : tensor<?x4xf32>) {
+// CHECK-NEXT: ^{{.*}}(%[[X:[a-zA-Z0-9_]+]]: f32, %[[Y:[a-zA-Z0-9_]+]]: f32, %{{.*}}: f32):
+// CHECK-NEXT:   %[[S:[a-zA-Z0-9_]+]] = arith.addf %[[X]], %[[Y]] : f32
 // CHECK-NEXT:   linalg.yield %[[S]] : f32
 // CHECK:      func.return %[[R]] : tensor<?x4xf32>
 func.func @elementwise_add(%a: tensor<?x4xf32>, %b: tensor<?x4xf32>) -> tensor<?x4xf32> {
@@ -27,11 +27,11 @@ func.func @elementwise_add(%a: tensor<?x4xf32>, %b: tensor<?x4xf32>) -> tensor<?
 
 // CHECK-LABEL: func.func @unsigned_floordiv
 // CHECK-SAME: (%{{.*}}: tensor<?xi32>, %{{.*}}: tensor<?xi32>) -> tensor<?xi32>
-// CHECK:      ^{{.*}}(%[[X:.*]]: i32, %[[Y:.*]]: i32, %{{.*}}: i32):
-// CHECK:        %[[ZERO:.*]] = arith.cmpi eq, %[[Y]], %{{.*}} : i32
-// CHECK:        %[[SAFE:.*]] = arith.select %[[ZERO]], %{{.*}}, %[[Y]] : i32
-// CHECK-NEXT:   %[[Q:.*]] = arith.divui %[[X]], %[[SAFE]] : i32
-// CHECK-NEXT:   %[[R:.*]] = arith.select %[[ZERO]], %{{.*}}, %[[Q]] : i32
+// CHECK:      ^{{.*}}(%[[X:[a-zA-Z0-9_]+]]: i32, %[[Y:[a-zA-Z0-9_]+]]: i32, %{{.*}}: i32):
+// CHECK:        %[[ZERO:[a-zA-Z0-9_]+]] = arith.cmpi eq, %[[Y]], %{{.*}} : i32
+// CHECK:        %[[SAFE:[a-zA-Z0-9_]+]] = arith.select %[[ZERO]], %{{.*}}, %[[Y]] : i32
+// CHECK-NEXT:   %[[Q:[a-zA-Z0-9_]+]] = arith.divui %[[X]], %[[SAFE]] : i32
+// CHECK-NEXT:   %[[R:[a-zA-Z0-9_]+]] = arith.select %[[ZERO]], %{{.*}}, %[[Q]] : i32
 // CHECK-NEXT:   linalg.yield %[[R]] : i32
 func.func @unsigned_floordiv(%a: tensor<?xui32>, %b: tensor<?xui32>) -> tensor<?xui32> {
   %r = mt.floordiv %a, %b : tensor<?xui32>
@@ -45,12 +45,12 @@ func.func @unsigned_floordiv(%a: tensor<?xui32>, %b: tensor<?xui32>) -> tensor<?
 // is 0, so neither INT_MIN // -1 nor a zero divisor traps.
 
 // CHECK-LABEL: func.func @signed_floordiv
-// CHECK:        %[[Q:.*]] = arith.divsi %[[X:.*]], %[[D:.*]] : i8
-// CHECK-NEXT:   %[[REM:.*]] = arith.remsi %[[X]], %[[D]] : i8
-// CHECK:        %[[ADJ:.*]] = arith.andi
-// CHECK:        %[[QM1:.*]] = arith.subi %[[Q]], %{{.*}} : i8
-// CHECK-NEXT:   %[[FLOOR:.*]] = arith.select %[[ADJ]], %[[QM1]], %[[Q]] : i8
-// CHECK-NEXT:   %[[NEG:.*]] = arith.subi %{{.*}}, %[[X]] : i8
+// CHECK:        %[[Q:[a-zA-Z0-9_]+]] = arith.divsi %[[X:[a-zA-Z0-9_]+]], %[[D:[a-zA-Z0-9_]+]] : i8
+// CHECK-NEXT:   %[[REM:[a-zA-Z0-9_]+]] = arith.remsi %[[X]], %[[D]] : i8
+// CHECK:        %[[ADJ:[a-zA-Z0-9_]+]] = arith.andi
+// CHECK:        %[[QM1:[a-zA-Z0-9_]+]] = arith.subi %[[Q]], %{{.*}} : i8
+// CHECK-NEXT:   %[[FLOOR:[a-zA-Z0-9_]+]] = arith.select %[[ADJ]], %[[QM1]], %[[Q]] : i8
+// CHECK-NEXT:   %[[NEG:[a-zA-Z0-9_]+]] = arith.subi %{{.*}}, %[[X]] : i8
 // CHECK-NEXT:   %{{.*}} = arith.select %{{.*}}, %[[NEG]], %[[FLOOR]] : i8
 func.func @signed_floordiv(%a: tensor<3xi8>, %b: tensor<3xi8>) -> tensor<3xi8> {
   %r = mt.floordiv %a, %b : tensor<3xi8>
@@ -77,9 +77,9 @@ func.func @compare(%a: tensor<?xui8>, %b: tensor<?xui8>, %x: tensor<?xf64>) -> (
 
 // CHECK-LABEL: func.func @casts
 // CHECK:        arith.uitofp %{{.*}} : i8 to f32
-// CHECK:        %[[ZERO:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK:        %[[ZERO:[a-zA-Z0-9_]+]] = arith.constant 0.000000e+00 : f64
 // CHECK-NEXT:   arith.cmpf une, %{{.*}}, %[[ZERO]] : f64
-// CHECK:        %[[W:.*]] = arith.fptosi %{{.*}} : f64 to i64
+// CHECK:        %[[W:[a-zA-Z0-9_]+]] = arith.fptosi %{{.*}} : f64 to i64
 // CHECK-NEXT:   arith.trunci %[[W]] : i64 to i8
 func.func @casts(%u: tensor<?xui8>, %f: tensor<?xf64>) -> (tensor<?xf32>, tensor<?xi1>, tensor<?xi8>) {
   %a = mt.cast %u : tensor<?xui8> -> tensor<?xf32>
@@ -93,9 +93,9 @@ func.func @casts(%u: tensor<?xui8>, %f: tensor<?xf64>) -> (tensor<?xf32>, tensor
 // not: xor with all ones, which is logical not on i1 and ~x on ints.
 
 // CHECK-LABEL: func.func @not_bool_and_int
-// CHECK:        %[[T:.*]] = arith.constant true
+// CHECK:        %[[T:[a-zA-Z0-9_]+]] = arith.constant true
 // CHECK-NEXT:   arith.xori %{{.*}}, %[[T]] : i1
-// CHECK:        %[[M1:.*]] = arith.constant -1 : i32
+// CHECK:        %[[M1:[a-zA-Z0-9_]+]] = arith.constant -1 : i32
 // CHECK-NEXT:   arith.xori %{{.*}}, %[[M1]] : i32
 func.func @not_bool_and_int(%b: tensor<?xi1>, %i: tensor<?xi32>) -> (tensor<?xi1>, tensor<?xi32>) {
   %x = mt.not %b : tensor<?xi1>
@@ -110,7 +110,7 @@ func.func @not_bool_and_int(%b: tensor<?xi1>, %i: tensor<?xi32>) -> (tensor<?xi1
 
 // CHECK-LABEL: func.func @math_and_libm
 // CHECK:        math.roundeven %{{.*}} : f32
-// CHECK:        arith.cmpf uno, %[[X:.*]], %[[X]] : f32
+// CHECK:        arith.cmpf uno, %[[X:[a-zA-Z0-9_]+]], %[[X]] : f32
 // CHECK:        func.call @erfcf(%{{.*}}) : (f32) -> f32
 // CHECK:      func.func private @erfcf(f32) -> f32
 func.func @math_and_libm(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xi1>, tensor<?xf32>) {
@@ -125,12 +125,12 @@ func.func @math_and_libm(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xi1>, ten
 // 0-d operands need no loop: plain scalar code, then tensor.from_elements.
 
 // CHECK-LABEL: func.func @scalar_code
-// CHECK-SAME: (%[[X:.*]]: tensor<f64>, %[[Y:.*]]: tensor<f64>)
-// CHECK-NEXT: %[[A:.*]] = tensor.extract %[[X]][] : tensor<f64>
-// CHECK-NEXT: %[[B:.*]] = tensor.extract %[[Y]][] : tensor<f64>
-// CHECK-NEXT: %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f64
-// CHECK:      %[[E:.*]] = math.exp %[[P]] : f64
-// CHECK-NEXT: %[[R:.*]] = tensor.from_elements %[[E]] : tensor<f64>
+// CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: tensor<f64>, %[[Y:[a-zA-Z0-9_]+]]: tensor<f64>)
+// CHECK-NEXT: %[[A:[a-zA-Z0-9_]+]] = tensor.extract %[[X]][] : tensor<f64>
+// CHECK-NEXT: %[[B:[a-zA-Z0-9_]+]] = tensor.extract %[[Y]][] : tensor<f64>
+// CHECK-NEXT: %[[P:[a-zA-Z0-9_]+]] = arith.mulf %[[A]], %[[B]] : f64
+// CHECK:      %[[E:[a-zA-Z0-9_]+]] = math.exp %[[P]] : f64
+// CHECK-NEXT: %[[R:[a-zA-Z0-9_]+]] = tensor.from_elements %[[E]] : tensor<f64>
 // CHECK-NEXT: func.return %[[R]] : tensor<f64>
 // CHECK-NOT:  linalg.generic
 func.func @scalar_code(%x: tensor<f64>, %y: tensor<f64>) -> tensor<f64> {
@@ -145,11 +145,11 @@ func.func @scalar_code(%x: tensor<f64>, %y: tensor<f64>) -> tensor<f64> {
 // dynamic sizes come from the shape operand.
 
 // CHECK-LABEL: func.func @broadcast
-// CHECK-SAME: (%[[R:.*]]: tensor<1x?xf32>, %[[SHAPE:.*]]: tensor<2xi64>)
-// CHECK:      %[[M:.*]] = tensor.extract %[[SHAPE]][%{{.*}}] : tensor<2xi64>
-// CHECK-NEXT: %[[MI:.*]] = arith.index_cast %[[M]] : i64 to index
-// CHECK:      %[[NI:.*]] = arith.index_cast %{{.*}} : i64 to index
-// CHECK-NEXT: %[[INIT:.*]] = tensor.empty(%[[MI]], %[[NI]]) : tensor<?x?xf32>
+// CHECK-SAME: (%[[R:[a-zA-Z0-9_]+]]: tensor<1x?xf32>, %[[SHAPE:[a-zA-Z0-9_]+]]: tensor<2xi64>)
+// CHECK:      %[[M:[a-zA-Z0-9_]+]] = tensor.extract %[[SHAPE]][%{{.*}}] : tensor<2xi64>
+// CHECK-NEXT: %[[MI:[a-zA-Z0-9_]+]] = arith.index_cast %[[M]] : i64 to index
+// CHECK:      %[[NI:[a-zA-Z0-9_]+]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK-NEXT: %[[INIT:[a-zA-Z0-9_]+]] = tensor.empty(%[[MI]], %[[NI]]) : tensor<?x?xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[R]] : tensor<1x?xf32>) outs(%[[INIT]] : tensor<?x?xf32>)
 func.func @broadcast(%r: tensor<1x?xf32>, %shape: tensor<2xi64>) -> tensor<?x?xf32> {
   %b = mt.broadcast %r, %shape : tensor<1x?xf32>, tensor<2xi64> -> tensor<?x?xf32>
@@ -173,9 +173,9 @@ func.func @dimshuffle(%x: tensor<?x?xf64>) -> tensor<?x1x?xf64> {
 // with a NaN-propagating op under reduction iterators.
 
 // CHECK-LABEL: func.func @reduce_max
-// CHECK:      %[[INIT:.*]] = tensor.empty(%{{.*}}) : tensor<?xf32>
-// CHECK-NEXT: %[[NEGINF:.*]] = arith.constant 0xff800000 : f32
-// CHECK-NEXT: %[[FILL:.*]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%[[INIT]] : tensor<?xf32>) -> tensor<?xf32>
+// CHECK:      %[[INIT:[a-zA-Z0-9_]+]] = tensor.empty(%{{.*}}) : tensor<?xf32>
+// CHECK-NEXT: %[[NEGINF:[a-zA-Z0-9_]+]] = arith.constant 0xff800000 : f32
+// CHECK-NEXT: %[[FILL:[a-zA-Z0-9_]+]] = linalg.fill ins(%[[NEGINF]] : f32) outs(%[[INIT]] : tensor<?xf32>) -> tensor<?xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]} ins(%{{.*}} : tensor<?x?xf32>) outs(%[[FILL]] : tensor<?xf32>)
 // CHECK:        arith.maximumf
 func.func @reduce_max(%x: tensor<?x?xf32>) -> tensor<?xf32> {
@@ -190,21 +190,21 @@ func.func @reduce_max(%x: tensor<?x?xf32>) -> tensor<?xf32> {
 // is greater, or if it is the first NaN (numpy's first occurrence).
 
 // CHECK-LABEL: func.func @argmax
-// CHECK-SAME: (%[[X:.*]]: tensor<?x?xf64>)
-// CHECK:      %[[ZEROS:.*]] = linalg.fill ins(%{{.*}} : i64) outs(%{{.*}} : tensor<?xi64>) -> tensor<?xi64>
-// CHECK-NEXT: %[[R:.*]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x?xf64>) outs(%[[ZEROS]] : tensor<?xi64>)
-// CHECK-NEXT: ^{{.*}}(%[[C:.*]]: f64, %[[AT:.*]]: i64):
-// CHECK-NEXT:   %[[I:.*]] = linalg.index 0 : index
-// CHECK-NEXT:   %[[K:.*]] = linalg.index 1 : index
-// CHECK-NEXT:   %[[ATI:.*]] = arith.index_cast %[[AT]] : i64 to index
-// CHECK-NEXT:   %[[BEST:.*]] = tensor.extract %[[X]][%[[I]], %[[ATI]]] : tensor<?x?xf64>
-// CHECK-NEXT:   %[[GT:.*]] = arith.cmpf ogt, %[[C]], %[[BEST]] : f64
-// CHECK-NEXT:   %[[CNAN:.*]] = arith.cmpf uno, %[[C]], %[[C]] : f64
-// CHECK-NEXT:   %[[BNUM:.*]] = arith.cmpf ord, %[[BEST]], %[[BEST]] : f64
-// CHECK-NEXT:   %[[FIRSTNAN:.*]] = arith.andi %[[CNAN]], %[[BNUM]] : i1
-// CHECK-NEXT:   %[[BETTER:.*]] = arith.ori %[[GT]], %[[FIRSTNAN]] : i1
-// CHECK-NEXT:   %[[K64:.*]] = arith.index_cast %[[K]] : index to i64
-// CHECK-NEXT:   %[[NEW:.*]] = arith.select %[[BETTER]], %[[K64]], %[[AT]] : i64
+// CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: tensor<?x?xf64>)
+// CHECK:      %[[ZEROS:[a-zA-Z0-9_]+]] = linalg.fill ins(%{{.*}} : i64) outs(%{{.*}} : tensor<?xi64>) -> tensor<?xi64>
+// CHECK-NEXT: %[[R:[a-zA-Z0-9_]+]] = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<?x?xf64>) outs(%[[ZEROS]] : tensor<?xi64>)
+// CHECK-NEXT: ^{{.*}}(%[[C:[a-zA-Z0-9_]+]]: f64, %[[AT:[a-zA-Z0-9_]+]]: i64):
+// CHECK-NEXT:   %[[I:[a-zA-Z0-9_]+]] = linalg.index 0 : index
+// CHECK-NEXT:   %[[K:[a-zA-Z0-9_]+]] = linalg.index 1 : index
+// CHECK-NEXT:   %[[ATI:[a-zA-Z0-9_]+]] = arith.index_cast %[[AT]] : i64 to index
+// CHECK-NEXT:   %[[BEST:[a-zA-Z0-9_]+]] = tensor.extract %[[X]][%[[I]], %[[ATI]]] : tensor<?x?xf64>
+// CHECK-NEXT:   %[[GT:[a-zA-Z0-9_]+]] = arith.cmpf ogt, %[[C]], %[[BEST]] : f64
+// CHECK-NEXT:   %[[CNAN:[a-zA-Z0-9_]+]] = arith.cmpf uno, %[[C]], %[[C]] : f64
+// CHECK-NEXT:   %[[BNUM:[a-zA-Z0-9_]+]] = arith.cmpf ord, %[[BEST]], %[[BEST]] : f64
+// CHECK-NEXT:   %[[FIRSTNAN:[a-zA-Z0-9_]+]] = arith.andi %[[CNAN]], %[[BNUM]] : i1
+// CHECK-NEXT:   %[[BETTER:[a-zA-Z0-9_]+]] = arith.ori %[[GT]], %[[FIRSTNAN]] : i1
+// CHECK-NEXT:   %[[K64:[a-zA-Z0-9_]+]] = arith.index_cast %[[K]] : index to i64
+// CHECK-NEXT:   %[[NEW:[a-zA-Z0-9_]+]] = arith.select %[[BETTER]], %[[K64]], %[[AT]] : i64
 // CHECK-NEXT:   linalg.yield %[[NEW]] : i64
 // CHECK:      func.return %[[R]] : tensor<?xi64>
 func.func @argmax(%x: tensor<?x?xf64>) -> tensor<?xi64> {
@@ -218,11 +218,11 @@ func.func @argmax(%x: tensor<?x?xf64>) -> tensor<?xi64> {
 // is a contraction generic (mlc-bufferize makes both BLAS calls).
 
 // CHECK-LABEL: func.func @dot
-// CHECK:      %[[Z:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x?xf32>) -> tensor<?x?xf32>
+// CHECK:      %[[Z:[a-zA-Z0-9_]+]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x?xf32>) -> tensor<?x?xf32>
 // CHECK-NEXT: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<?x?xf32>, tensor<?x?xf32>) outs(%[[Z]] : tensor<?x?xf32>) -> tensor<?x?xf32>
 // CHECK:      linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
-// CHECK:        %[[P:.*]] = arith.mulf
-// CHECK-NEXT:   %[[S:.*]] = arith.addf %{{.*}}, %[[P]] : f32
+// CHECK:        %[[P:[a-zA-Z0-9_]+]] = arith.mulf
+// CHECK-NEXT:   %[[S:[a-zA-Z0-9_]+]] = arith.addf %{{.*}}, %[[P]] : f32
 func.func @dot(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>, %v: tensor<?xf32>) -> (tensor<?x?xf32>, tensor<?xf32>) {
   %mm = mt.dot %a, %b : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
   %mv = mt.dot %a, %v : tensor<?x?xf32>, tensor<?xf32> -> tensor<?xf32>
@@ -236,21 +236,21 @@ func.func @dot(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>, %v: tensor<?xf32>) -> (
 // x[1 + r, (n - 1) - c] with tensor.extract.
 
 // CHECK-LABEL: func.func @slice
-// CHECK-SAME: (%[[X:.*]]: tensor<?x?xf32>, %[[I:.*]]: tensor<i64>)
-// CHECK:      %[[STOP:.*]] = tensor.extract %[[I]][] : tensor<i64>
-// CHECK:      %[[N:.*]] = tensor.dim %[[X]], %{{.*}} : tensor<?x?xf32>
-// CHECK:      %[[START:.*]] = arith.minsi %{{.*}}, %[[N]] : index
-// CHECK:      %[[NEG:.*]] = arith.cmpi slt, %{{.*}}, %{{.*}} : index
-// CHECK:      %[[LAST:.*]] = arith.select %[[NEG]], %{{.*}}, %{{.*}} : index
-// CHECK-NEXT: %[[SPAN:.*]] = arith.subi %[[LAST]], %[[START]] : index
-// CHECK:      %[[ROWS:.*]] = arith.maxsi %[[SPAN]], %{{.*}} : index
-// CHECK:      %[[INIT:.*]] = tensor.empty(%[[ROWS]], %{{.*}}) : tensor<?x?xf32>
+// CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: tensor<?x?xf32>, %[[I:[a-zA-Z0-9_]+]]: tensor<i64>)
+// CHECK:      %[[STOP:[a-zA-Z0-9_]+]] = tensor.extract %[[I]][] : tensor<i64>
+// CHECK:      %[[N:[a-zA-Z0-9_]+]] = tensor.dim %[[X]], %{{.*}} : tensor<?x?xf32>
+// CHECK:      %[[START:[a-zA-Z0-9_]+]] = arith.minsi %{{.*}}, %[[N]] : index
+// CHECK:      %[[NEG:[a-zA-Z0-9_]+]] = arith.cmpi slt, %{{.*}}, %{{.*}} : index
+// CHECK:      %[[LAST:[a-zA-Z0-9_]+]] = arith.select %[[NEG]], %{{.*}}, %{{.*}} : index
+// CHECK-NEXT: %[[SPAN:[a-zA-Z0-9_]+]] = arith.subi %[[LAST]], %[[START]] : index
+// CHECK:      %[[ROWS:[a-zA-Z0-9_]+]] = arith.maxsi %[[SPAN]], %{{.*}} : index
+// CHECK:      %[[INIT:[a-zA-Z0-9_]+]] = tensor.empty(%[[ROWS]], %{{.*}}) : tensor<?x?xf32>
 // CHECK-NEXT: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} outs(%[[INIT]] : tensor<?x?xf32>)
-// CHECK:        %[[R:.*]] = linalg.index 0 : index
-// CHECK-NEXT:   %[[C:.*]] = linalg.index 1 : index
-// CHECK-NEXT:   %[[ROW:.*]] = arith.addi %[[START]], %[[R]] : index
-// CHECK:        %[[COL:.*]] = arith.addi
-// CHECK-NEXT:   %[[E:.*]] = tensor.extract %[[X]][%[[ROW]], %[[COL]]] : tensor<?x?xf32>
+// CHECK:        %[[R:[a-zA-Z0-9_]+]] = linalg.index 0 : index
+// CHECK-NEXT:   %[[C:[a-zA-Z0-9_]+]] = linalg.index 1 : index
+// CHECK-NEXT:   %[[ROW:[a-zA-Z0-9_]+]] = arith.addi %[[START]], %[[R]] : index
+// CHECK:        %[[COL:[a-zA-Z0-9_]+]] = arith.addi
+// CHECK-NEXT:   %[[E:[a-zA-Z0-9_]+]] = tensor.extract %[[X]][%[[ROW]], %[[COL]]] : tensor<?x?xf32>
 // CHECK-NEXT:   linalg.yield %[[E]] : f32
 func.func @slice(%x: tensor<?x?xf32>, %i: tensor<i64>) -> tensor<?x?xf32> {
   %s = mt.slice %x [%i] starts [1, _] stops [?, _] steps [_, -1] : tensor<?x?xf32> -> tensor<?x?xf32>
@@ -263,10 +263,10 @@ func.func @slice(%x: tensor<?x?xf32>, %i: tensor<i64>) -> tensor<?x?xf32> {
 // reshape's -1 becomes size(x) / (product of the other entries).
 
 // CHECK-LABEL: func.func @reshape
-// CHECK-SAME: (%[[X:.*]]: tensor<?x?xf32>, %[[N:.*]]: tensor<i64>)
-// CHECK:      %[[ROWS:.*]] = tensor.extract %[[N]][] : tensor<i64>
-// CHECK:      %[[TOTAL:.*]] = arith.muli %{{.*}}, %{{.*}} : index
-// CHECK:      %[[INFERRED:.*]] = arith.divsi %[[TOTAL]], %{{.*}} : index
+// CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: tensor<?x?xf32>, %[[N:[a-zA-Z0-9_]+]]: tensor<i64>)
+// CHECK:      %[[ROWS:[a-zA-Z0-9_]+]] = tensor.extract %[[N]][] : tensor<i64>
+// CHECK:      %[[TOTAL:[a-zA-Z0-9_]+]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK:      %[[INFERRED:[a-zA-Z0-9_]+]] = arith.divsi %[[TOTAL]], %{{.*}} : index
 // CHECK:      tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?xf32>
 // CHECK:        arith.divsi
 // CHECK-NEXT:   arith.remsi
@@ -285,16 +285,16 @@ func.func @reshape(%x: tensor<?x?xf32>, %n: tensor<i64>) -> tensor<?x?xf32> {
 // axis index (each branch reads only its own input).
 
 // CHECK-LABEL: func.func @concatenate
-// CHECK-SAME: (%[[X:.*]]: tensor<?x3xf32>, %[[Y:.*]]: tensor<2x3xf32>)
-// CHECK:      %[[N:.*]] = tensor.dim %[[X]]
-// CHECK:      %[[TOTAL:.*]] = arith.addi %[[N]], %{{.*}} : index
+// CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: tensor<?x3xf32>, %[[Y:[a-zA-Z0-9_]+]]: tensor<2x3xf32>)
+// CHECK:      %[[N:[a-zA-Z0-9_]+]] = tensor.dim %[[X]]
+// CHECK:      %[[TOTAL:[a-zA-Z0-9_]+]] = arith.addi %[[N]], %{{.*}} : index
 // CHECK:      tensor.empty(%[[TOTAL]]) : tensor<?x3xf32>
-// CHECK:        %[[R:.*]] = linalg.index 0 : index
-// CHECK:        %[[IN_X:.*]] = arith.cmpi slt, %[[R]], %[[N]] : index
-// CHECK-NEXT:   %[[V:.*]] = scf.if %[[IN_X]] -> (f32) {
+// CHECK:        %[[R:[a-zA-Z0-9_]+]] = linalg.index 0 : index
+// CHECK:        %[[IN_X:[a-zA-Z0-9_]+]] = arith.cmpi slt, %[[R]], %[[N]] : index
+// CHECK-NEXT:   %[[V:[a-zA-Z0-9_]+]] = scf.if %[[IN_X]] -> (f32) {
 // CHECK-NEXT:     tensor.extract %[[X]]
 // CHECK:        } else {
-// CHECK-NEXT:     %[[R2:.*]] = arith.subi %[[R]], %[[N]] : index
+// CHECK-NEXT:     %[[R2:[a-zA-Z0-9_]+]] = arith.subi %[[R]], %[[N]] : index
 // CHECK-NEXT:     tensor.extract %[[Y]][%[[R2]], %{{.*}}] : tensor<2x3xf32>
 // CHECK:        linalg.yield %[[V]] : f32
 func.func @concatenate(%x: tensor<?x3xf32>, %y: tensor<2x3xf32>) -> tensor<?x3xf32> {
@@ -309,10 +309,10 @@ func.func @concatenate(%x: tensor<?x3xf32>, %y: tensor<2x3xf32>) -> tensor<?x3xf
 
 // CHECK-LABEL: func.func @shape_and_constant
 // CHECK-SAME: -> (tensor<2xi64>, tensor<2xi8>)
-// CHECK:      %[[N:.*]] = arith.index_cast %{{.*}} : index to i64
-// CHECK-NEXT: %[[THREE:.*]] = arith.constant 3 : i64
-// CHECK-NEXT: %[[S:.*]] = tensor.from_elements %[[N]], %[[THREE]] : tensor<2xi64>
-// CHECK-NEXT: %[[C:.*]] = arith.constant dense<[-6, 7]> : tensor<2xi8>
+// CHECK:      %[[N:[a-zA-Z0-9_]+]] = arith.index_cast %{{.*}} : index to i64
+// CHECK-NEXT: %[[THREE:[a-zA-Z0-9_]+]] = arith.constant 3 : i64
+// CHECK-NEXT: %[[S:[a-zA-Z0-9_]+]] = tensor.from_elements %[[N]], %[[THREE]] : tensor<2xi64>
+// CHECK-NEXT: %[[C:[a-zA-Z0-9_]+]] = arith.constant dense<[-6, 7]> : tensor<2xi8>
 // CHECK-NEXT: func.return %[[S]], %[[C]] : tensor<2xi64>, tensor<2xi8>
 func.func @shape_and_constant(%x: tensor<?x3xf32>) -> (tensor<2xi64>, tensor<2xui8>) {
   %s = mt.shape %x : tensor<?x3xf32> -> tensor<2xi64>
@@ -325,11 +325,11 @@ func.func @shape_and_constant(%x: tensor<?x3xf32>) -> (tensor<2xi64>, tensor<2xu
 // softmax: the row max, then sum(exp(x - max)), then exp(x - max) / sum.
 
 // CHECK-LABEL: func.func @softmax
-// CHECK:      %[[MAX:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]}
+// CHECK:      %[[MAX:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]}
 // CHECK:        arith.maximumf
-// CHECK:      %[[SUM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}}, %[[MAX]] : tensor<?x?xf32>, tensor<?xf32>)
-// CHECK:        %[[D:.*]] = arith.subf
-// CHECK-NEXT:   %[[E:.*]] = math.exp %[[D]] : f32
+// CHECK:      %[[SUM:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}}, %[[MAX]] : tensor<?x?xf32>, tensor<?xf32>)
+// CHECK:        %[[D:[a-zA-Z0-9_]+]] = arith.subf
+// CHECK-NEXT:   %[[E:[a-zA-Z0-9_]+]] = math.exp %[[D]] : f32
 // CHECK-NEXT:   arith.addf %{{.*}}, %[[E]] : f32
 // CHECK:      linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %[[MAX]], %[[SUM]] : tensor<?x?xf32>, tensor<?xf32>, tensor<?xf32>)
 // CHECK:        math.exp
