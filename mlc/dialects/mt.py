@@ -16,8 +16,8 @@ lowering test.
 
 Sections: element types and numpy; the op base and folding; constant;
 elementwise families and their ops; select and cast; shape ops;
-reductions; contraction; constructors; softmax; canonicalization
-patterns; the dialect.
+insertion (insert_slice, insert_index); reductions; contraction;
+constructors; softmax; canonicalization patterns; the dialect.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from xdsl.dialects.builtin import (
     IntegerType,
     NoneAttr,
     Signedness,
+    StringAttr,
     TensorType,
     i64,
 )
@@ -883,6 +884,83 @@ def slice_length(n: int, start: int, stop: int, step: int) -> int:
     return len(range(*slice(*py).indices(n)))
 
 
+def _slice_properties(
+    starts: Sequence[SliceEntry], stops: Sequence[SliceEntry], steps: Sequence[SliceEntry]
+) -> tuple[dict[str, Attribute], list[SSAValue | Operation]]:
+    """The starts/stops/steps properties (with sentinels) and the dynamic operands, in order."""
+    is_dyn = lambda e: isinstance(e, SSAValue | Operation)  # noqa: E731
+    dyn = [e for triple in zip(starts, stops, steps) for e in triple if is_dyn(e)]
+
+    def static(entries: Sequence[SliceEntry]) -> DenseArrayBase:
+        codes = [SLICE_NONE if e is None else SLICE_DYNAMIC if is_dyn(e) else int(e) for e in entries]
+        return DenseArrayBase.from_list(i64, codes)
+
+    return {"starts": static(starts), "stops": static(stops), "steps": static(steps)}, dyn
+
+
+def _verify_slice_entries(
+    op: Operation, t: TensorType, entries: list[tuple[int, int, int]], dyn: Sequence[SSAValue]
+) -> list[int]:
+    """Check slice entries against the sliced type `t`; return the slice's shape."""
+    counts = tuple(len(op.properties[k]) for k in ("starts", "stops", "steps"))  # type: ignore[arg-type]
+    if counts != (t.get_num_dims(),) * 3:
+        expected = f"{t.get_num_dims()} starts, stops and steps (one per dim)"
+        raise _fail(op, expected, ", ".join(map(str, counts)))
+    n_dyn = sum(f == SLICE_DYNAMIC for e in entries for f in e)
+    if n_dyn != len(dyn):
+        raise _fail(op, f"{n_dyn} dynamic operands (one per `?`)", len(dyn))
+    for v in dyn:
+        _check_index_tensor(op, "dynamic slice operands", v, 0)
+    if any(step == 0 for _, _, step in entries):
+        raise _fail(op, "non-zero steps", [step for _, _, step in entries])
+    return [slice_length(n, *e) for n, e in zip(t.get_shape(), entries)]
+
+
+def _slice_index(entries: list[tuple[int, int, int]], dyn: Sequence[np.ndarray]) -> tuple[slice, ...]:
+    """The numpy index of slice entries, `?` fields taken from `dyn` in order."""
+    values = iter(int(d) for d in dyn)
+
+    def field(f: int) -> int | None:
+        return next(values) if f == SLICE_DYNAMIC else None if f == SLICE_NONE else f
+
+    return tuple(slice(*(field(f) for f in e)) for e in entries)
+
+
+def _print_slice_entries(printer: Printer, op: Operation, dyn: Sequence[SSAValue]) -> None:
+    """` [%d, ...] starts [..] stops [..] steps [..]`, `_` omitted, `?` dynamic."""
+
+    def entry(f: int) -> None:
+        printer.print_string("_" if f == SLICE_NONE else "?" if f == SLICE_DYNAMIC else str(f))
+
+    if dyn:
+        printer.print_string(" [")
+        printer.print_list(dyn, printer.print_operand)
+        printer.print_string("]")
+    for key in ("starts", "stops", "steps"):
+        printer.print_string(f" {key} [")
+        printer.print_list(op.properties[key].get_values(), entry)  # type: ignore[union-attr]
+        printer.print_string("]")
+
+
+def _parse_slice_entries(parser: Parser) -> tuple[list[Any], dict[str, Attribute]]:
+    """Parse what `_print_slice_entries` prints: (unresolved dynamic operands, properties)."""
+
+    def entry() -> int:
+        if parser.parse_optional_keyword("_"):
+            return SLICE_NONE
+        if parser.parse_optional_punctuation("?"):
+            return SLICE_DYNAMIC
+        return parser.parse_integer(allow_boolean=False)
+
+    dyn = parser.parse_optional_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_unresolved_operand) or []
+    props: dict[str, Attribute] = {}
+    for key in ("starts", "stops", "steps"):
+        parser.parse_keyword(key)
+        values = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, entry)
+        props[key] = DenseArrayBase.from_list(i64, values)
+    return dyn, props
+
+
 @irdl_op_definition
 class SliceOp(MtIdentityOp):
     """`%r = mt.slice %x [%d...] starts [..] stops [..] steps [..] : T -> R`.
@@ -915,15 +993,8 @@ class SliceOp(MtIdentityOp):
         t = _type_of(input)
         if not len(starts) == len(stops) == len(steps) == t.get_num_dims():
             raise _fail(self, f"{t.get_num_dims()} starts, stops and steps (one per dim)", t)
-        is_dyn = lambda e: isinstance(e, SSAValue | Operation)  # noqa: E731
-        dyn = [e for triple in zip(starts, stops, steps) for e in triple if is_dyn(e)]
-
-        def static(entries: Sequence[SliceEntry]) -> DenseArrayBase:
-            codes = [SLICE_NONE if e is None else SLICE_DYNAMIC if is_dyn(e) else int(e) for e in entries]
-            return DenseArrayBase.from_list(i64, codes)
-
-        props = {"starts": static(starts), "stops": static(stops), "steps": static(steps)}
-        entries = zip(*(props[k].get_values() for k in ("starts", "stops", "steps")))
+        props, dyn = _slice_properties(starts, stops, steps)
+        entries = zip(*(props[k].get_values() for k in ("starts", "stops", "steps")))  # type: ignore[union-attr]
         shape = [slice_length(n, *e) for n, e in zip(t.get_shape(), entries)]
         super().__init__(
             operands=[input, dyn], properties=props, result_types=[TensorType(t.element_type, shape)]
@@ -935,47 +1006,19 @@ class SliceOp(MtIdentityOp):
 
     def verify_(self) -> None:
         t = _check_tensor(self, "operand", self.input.type)
-        entries = self.entries()
-        counts = (len(self.starts), len(self.stops), len(self.steps))
-        if counts != (t.get_num_dims(),) * 3:
-            expected = f"{t.get_num_dims()} starts, stops and steps (one per dim)"
-            raise _fail(self, expected, ", ".join(map(str, counts)))
-        n_dyn = sum(f == SLICE_DYNAMIC for e in entries for f in e)
-        if n_dyn != len(self.dyn):
-            raise _fail(self, f"{n_dyn} dynamic operands (one per `?`)", len(self.dyn))
-        for v in self.dyn:
-            _check_index_tensor(self, "dynamic slice operands", v, 0)
-        if any(step == 0 for _, _, step in entries):
-            raise _fail(self, "non-zero steps", list(self.steps.get_values()))
-        shape = [slice_length(n, *e) for n, e in zip(t.get_shape(), entries)]
+        shape = _verify_slice_entries(self, t, self.entries(), self.dyn)
         _check_result(self, TensorType(t.element_type, shape))
 
     def is_identity(self) -> bool:
         return all(s == e == SLICE_NONE and st in (SLICE_NONE, 1) for s, e, st in self.entries())
 
     def evaluate(self, x: np.ndarray, *dyn: np.ndarray) -> np.ndarray:
-        values = iter(int(d) for d in dyn)
-
-        def field(f: int) -> int | None:
-            return next(values) if f == SLICE_DYNAMIC else None if f == SLICE_NONE else f
-
-        index = tuple(slice(*(field(f) for f in e)) for e in self.entries())
-        return x[index].copy()
+        return x[_slice_index(self.entries(), dyn)].copy()
 
     def print(self, printer: Printer) -> None:
-        def entry(f: int) -> None:
-            printer.print_string("_" if f == SLICE_NONE else "?" if f == SLICE_DYNAMIC else str(f))
-
         printer.print_string(" ")
         printer.print_operand(self.input)
-        if self.dyn:
-            printer.print_string(" [")
-            printer.print_list(self.dyn, printer.print_operand)
-            printer.print_string("]")
-        for key in ("starts", "stops", "steps"):
-            printer.print_string(f" {key} [")
-            printer.print_list(self.properties[key].get_values(), entry)  # type: ignore[union-attr]
-            printer.print_string("]")
+        _print_slice_entries(printer, self, self.dyn)
         printer.print_op_attributes(self.attributes)
         printer.print_string(" : ")
         printer.print_attribute(self.input.type)
@@ -984,22 +1027,8 @@ class SliceOp(MtIdentityOp):
 
     @classmethod
     def parse(cls, parser: Parser) -> SliceOp:
-        def entry() -> int:
-            if parser.parse_optional_keyword("_"):
-                return SLICE_NONE
-            if parser.parse_optional_punctuation("?"):
-                return SLICE_DYNAMIC
-            return parser.parse_integer(allow_boolean=False)
-
         x = parser.parse_unresolved_operand()
-        dyn = parser.parse_optional_comma_separated_list(
-            parser.Delimiter.SQUARE, parser.parse_unresolved_operand
-        ) or []
-        props: dict[str, Attribute] = {}
-        for key in ("starts", "stops", "steps"):
-            parser.parse_keyword(key)
-            values = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, entry)
-            props[key] = DenseArrayBase.from_list(i64, values)
+        dyn, props = _parse_slice_entries(parser)
         attrs = parser.parse_optional_attr_dict()
         parser.parse_punctuation(":")
         in_type = parser.parse_type()
@@ -1109,6 +1138,220 @@ class ConcatenateOp(MtOp):
 
     def evaluate(self, *xs: np.ndarray) -> np.ndarray:
         return np.concatenate(xs, axis=self.axis.value.data)
+
+
+# ===----------------------------------------------------------------------=== #
+# Insertion: the value-semantics counterparts of slice and index
+# ===----------------------------------------------------------------------=== #
+
+INSERT_MODES = ("set", "add")
+"""`set` replaces the addressed entries of dest by src; `add` adds src to them."""
+
+
+def _insert_mode(op: Operation, mode: StringAttr, dest: TensorType) -> None:
+    if mode.data not in INSERT_MODES:
+        raise _fail(op, "mode 'set' or 'add'", repr(mode.data))
+    if mode.data == "add" and dest.element_type not in NUMERIC:
+        raise _fail(op, "a dest of int, float or complex for mode 'add'", dest)
+
+
+def _insert(mode: str, dest: np.ndarray, index: tuple[Any, ...], src: np.ndarray, op_name: str) -> np.ndarray:
+    """dest with dest[index] set to (or incremented by) src, which must have exactly that region's shape."""
+    out = dest.copy()
+    region = out[index]
+    if src.shape != region.shape:
+        raise ValueError(f"{op_name}: src of shape {src.shape} does not fit the region of shape {region.shape}")
+    if mode == "set":
+        out[index] = src
+    else:
+        out[index] = region + src
+    return out
+
+
+def _parse_mode(parser: Parser) -> str:
+    mode = parser.parse_optional_keyword_in(INSERT_MODES)
+    if mode is None:
+        parser.raise_error("expected the insertion mode, 'set' or 'add'")
+    return mode
+
+
+@irdl_op_definition
+class InsertSliceOp(MtOp):
+    """`%r = mt.insert_slice set %src into %dest [%d...] starts [..] stops [..] steps [..] : S into T`.
+
+    The value-semantics `dest[start:stop:step, ...] = src` (mode `set`) or
+    `+= src` (mode `add`): the result is dest (its type too) with the
+    entries that `mt.slice` with the same entries would read replaced by
+    (or incremented by) src. The entries follow mt.slice exactly: one per
+    dim of dest, `_` omitted, `?` from the next `dyn` operand (tensor<i64>),
+    Python's slice semantics. src has dest's element type and rank and
+    exactly the slice's shape (static dims must agree; no broadcasting).
+    Python: `InsertSliceOp(dest, src, starts, stops, steps, mode)`.
+    """
+
+    name = "mt.insert_slice"
+    dest = operand_def(TensorType)
+    src = operand_def(TensorType)
+    dyn = var_operand_def(TensorType)
+    starts = prop_def(DenseArrayBase.constr(i64))
+    stops = prop_def(DenseArrayBase.constr(i64))
+    steps = prop_def(DenseArrayBase.constr(i64))
+    mode = prop_def(StringAttr)
+    result = result_def(TensorType)
+
+    def __init__(
+        self,
+        dest: Value,
+        src: Value,
+        starts: Sequence[SliceEntry],
+        stops: Sequence[SliceEntry],
+        steps: Sequence[SliceEntry],
+        mode: str = "set",
+    ):
+        t = _type_of(dest)
+        if not len(starts) == len(stops) == len(steps) == t.get_num_dims():
+            raise _fail(self, f"{t.get_num_dims()} starts, stops and steps (one per dim)", t)
+        props, dyn = _slice_properties(starts, stops, steps)
+        props["mode"] = StringAttr(mode)
+        super().__init__(operands=[dest, src, dyn], properties=props, result_types=[t])
+
+    def entries(self) -> list[tuple[int, int, int]]:
+        """(start, stop, step) per dim, with the sentinel values."""
+        return list(zip(self.starts.get_values(), self.stops.get_values(), self.steps.get_values()))
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "dest", self.dest.type)
+        _insert_mode(self, self.mode, t)
+        region = _verify_slice_entries(self, t, self.entries(), self.dyn)
+        s = _check_tensor(self, "src", self.src.type)
+        if s.element_type != t.element_type or s.get_num_dims() != t.get_num_dims():
+            raise _fail(self, f"src of element type {t.element_type} and rank {t.get_num_dims()}", s)
+        for i, (want, got) in enumerate(zip(region, s.get_shape())):
+            if DYN not in (want, got) and want != got:
+                raise _fail(self, f"src dim {i} to be {want} (the length of the slice of {t})", s)
+        _check_result(self, t)
+
+    def evaluate(self, dest: np.ndarray, src: np.ndarray, *dyn: np.ndarray) -> np.ndarray:
+        index = _slice_index(self.entries(), dyn)
+        return _cast_result(_insert(self.mode.data, dest, index, src, self.name), self.result.type)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.mode.data} ")
+        printer.print_operand(self.src)
+        printer.print_string(" into ")
+        printer.print_operand(self.dest)
+        _print_slice_entries(printer, self, self.dyn)
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.src.type)
+        printer.print_string(" into ")
+        printer.print_attribute(self.dest.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> InsertSliceOp:
+        mode = _parse_mode(parser)
+        src = parser.parse_unresolved_operand()
+        parser.parse_keyword("into")
+        dest = parser.parse_unresolved_operand()
+        dyn, props = _parse_slice_entries(parser)
+        props["mode"] = StringAttr(mode)
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        src_type = parser.parse_type()
+        parser.parse_keyword("into")
+        dest_type = parser.parse_type()
+        index_type = TensorType(i64, [])
+        operands = [
+            parser.resolve_operand(dest, dest_type),
+            parser.resolve_operand(src, src_type),
+            *(parser.resolve_operand(d, index_type) for d in dyn),
+        ]
+        return cls.create(operands=operands, properties=props, attributes=attrs, result_types=[dest_type])
+
+
+@irdl_op_definition
+class InsertIndexOp(MtOp):
+    """`%r = mt.insert_index add %src into %dest, %i axis 1 : tensor<?xf32> into tensor<?x4xf32>`.
+
+    The value-semantics `dest[..., i, ...] = src` (mode `set`) or `+= src`
+    (mode `add`) at `axis`: the result is dest (its type too) with the
+    entries `mt.index` would read replaced by (or incremented by) src. A
+    negative i wraps once (numpy); i must be in [-n, n) for the axis length
+    n. src has dest's element type and dest's shape without `axis` (static
+    dims must agree; no broadcasting); i is a tensor<i64>.
+    Python: `InsertIndexOp(dest, src, index, axis, mode)`.
+    """
+
+    name = "mt.insert_index"
+    dest = operand_def(TensorType)
+    src = operand_def(TensorType)
+    index = operand_def(TensorType)
+    axis = prop_def(IntegerAttr[I64])
+    mode = prop_def(StringAttr)
+    result = result_def(TensorType)
+
+    def __init__(self, dest: Value, src: Value, index: Value, axis: int, mode: str = "set"):
+        super().__init__(
+            operands=[dest, src, index],
+            properties={"axis": IntegerAttr(axis, i64), "mode": StringAttr(mode)},
+            result_types=[_type_of(dest)],
+        )
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "dest", self.dest.type)
+        _insert_mode(self, self.mode, t)
+        axis = self.axis.value.data
+        _check_axis(self, axis, t.get_num_dims())
+        _check_index_tensor(self, "an index", self.index, 0)
+        s = _check_tensor(self, "src", self.src.type)
+        region = [d for i, d in enumerate(t.get_shape()) if i != axis]
+        if s.element_type != t.element_type or s.get_num_dims() != len(region):
+            raise _fail(self, f"src of element type {t.element_type} and rank {len(region)}", s)
+        for i, (want, got) in enumerate(zip(region, s.get_shape())):
+            if DYN not in (want, got) and want != got:
+                raise _fail(self, f"src dim {i} to be {want} (dest's shape without axis {axis})", s)
+        _check_result(self, t)
+
+    def evaluate(self, dest: np.ndarray, src: np.ndarray, i: np.ndarray) -> np.ndarray:
+        index = (slice(None),) * self.axis.value.data + (int(i),)
+        return _cast_result(_insert(self.mode.data, dest, index, src, self.name), self.result.type)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.mode.data} ")
+        printer.print_operand(self.src)
+        printer.print_string(" into ")
+        printer.print_operand(self.dest)
+        printer.print_string(", ")
+        printer.print_operand(self.index)
+        printer.print_string(f" axis {self.axis.value.data}")
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.src.type)
+        printer.print_string(" into ")
+        printer.print_attribute(self.dest.type)
+
+    @classmethod
+    def parse(cls, parser: Parser) -> InsertIndexOp:
+        mode = _parse_mode(parser)
+        src = parser.parse_unresolved_operand()
+        parser.parse_keyword("into")
+        dest = parser.parse_unresolved_operand()
+        parser.parse_punctuation(",")
+        index = parser.parse_unresolved_operand()
+        parser.parse_keyword("axis")
+        axis = parser.parse_integer(allow_boolean=False)
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        src_type = parser.parse_type()
+        parser.parse_keyword("into")
+        dest_type = parser.parse_type()
+        operands = [
+            parser.resolve_operand(dest, dest_type),
+            parser.resolve_operand(src, src_type),
+            parser.resolve_operand(index, TensorType(i64, [])),
+        ]
+        props = {"axis": IntegerAttr(axis, i64), "mode": StringAttr(mode)}
+        return cls.create(operands=operands, properties=props, attributes=attrs, result_types=[dest_type])
 
 
 # ===----------------------------------------------------------------------=== #
@@ -1492,6 +1735,7 @@ MT = Dialect(
         SelectOp, CastOp,
         # shapes
         ShapeOp, BroadcastOp, DimShuffleOp, ReshapeOp, SliceOp, IndexOp, ConcatenateOp,
+        InsertSliceOp, InsertIndexOp,
         # reductions
         ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp, ReduceAnyOp, ReduceAllOp,
         ArgMaxOp, ArgMinOp,

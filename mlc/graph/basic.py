@@ -170,7 +170,12 @@ class Op:
       depend on values, `value(i)` gives input i's value); raises ShapeError
       on incompatible inputs;
     - `emit(ctx, node, operands) -> list[SSAValue]`: emission to `mt`;
-    - `grad(inputs, output_grads)`: the gradient rule (a later issue).
+    - `grad(inputs, output_grads)` (or `L_op(inputs, outputs, output_grads)`
+      when the rule needs the outputs): the gradient rule, one symbolic term
+      per input (see `mlc.gradient`), with `connection_pattern(node)` saying
+      which inputs an output depends on differentiably at all;
+    - `batch(node, inputs, batched)`: the vectorization rule (an extra
+      leading dim on some inputs), which jacobian/hessian use.
     `__props__` names the attributes that define equality (for merging).
     """
 
@@ -195,7 +200,35 @@ class Op:
         raise NotImplementedError(f"{self} cannot be compiled yet")
 
     def grad(self, inputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
+        """One gradient term per input, given the gradients of the outputs (Theano's Op.grad).
+
+        A term has the input's rank; mlc.gradient sums it over the input's
+        broadcastable dims and casts it to the input's dtype. Entries for
+        inputs that `connection_pattern` declares disconnected are ignored
+        (use None). Integer inputs always get zero gradients.
+        """
         raise NotImplementedError(f"the gradient of {self} is not implemented yet")
+
+    def L_op(self, inputs: list[Variable], outputs: list[Variable], output_grads: list[Variable]) -> list[Variable]:
+        """`grad` for rules that reuse the node's outputs (exp: g * y); defaults to `grad`."""
+        return self.grad(inputs, output_grads)
+
+    def connection_pattern(self, node: Apply) -> list[list[bool]]:
+        """pattern[i][j]: does output j depend differentiably on input i? (all True by default)
+
+        False marks inputs that only give shapes or indices (reshape's shape,
+        a slice's bounds): their gradient is disconnected, not zero.
+        """
+        return [[True] * len(node.outputs) for _ in node.inputs]
+
+    def batch(self, node: Apply, inputs: list[Variable], batched: list[bool]) -> list[Variable]:
+        """The node's outputs with a leading batch dim, for `inputs` of which `batched[i]` have one.
+
+        The vectorization rule (JAX's vmap, PyTensor's vectorize_node) that
+        mlc.gradient.jacobian and hessian use to evaluate a gradient for a
+        whole batch of cotangents at once.
+        """
+        raise NotImplementedError(f"{self} has no vectorization (batching) rule")
 
     def _props(self) -> tuple:
         return tuple(getattr(self, p) for p in self.__props__)

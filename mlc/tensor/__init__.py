@@ -24,6 +24,7 @@ from mlc.tensor.extra_ops import (diag, diagonal, mgrid, ogrid, ptp, repeat, rol
 from mlc.tensor.reduce import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var)
 from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, reshape, shape, specify_shape, stack,
                               stacklists, vertical_stack)
+from mlc.tensor.subtensor import inc_subtensor, set_subtensor
 from mlc.tensor.var import TensorConstant, TensorVariable, as_tensor_variable, constant
 from mlc.tensor import nnet  # noqa: E402
 

@@ -55,6 +55,30 @@ class Alloc(Op):
     def emit(self, ctx, node, operands):
         return [ctx.alloc(node, operands[0], operands[1:])]
 
+    def connection_pattern(self, node):
+        return [[True]] + [[False]] * (len(node.inputs) - 1)
+
+    def grad(self, inputs, output_grads):
+        # the value was broadcast: its gradient sums g over the new leading dims
+        # (and mlc.gradient sums over the value's own broadcastable dims)
+        from mlc.tensor.reduce import sum as _sum
+
+        value, g = inputs[0], output_grads[0]
+        lead = list(range(g.ndim - value.ndim))
+        return [_sum(g, axis=lead, dtype=g.dtype) if lead else g] + [None] * (len(inputs) - 1)
+
+    def batch(self, node, inputs, batched):
+        from mlc.gradient import batch_size
+
+        if any(batched[1:]):
+            raise NotImplementedError("alloc with a batch of shapes is not supported")
+        value, *dims = inputs
+        n = batch_size(inputs, batched)
+        # the value's batch dim must line up with the result's: pad its other dims on the left
+        pad = len(self.bcast) - (value.ndim - 1)
+        value = value.dimshuffle(0, *(["x"] * pad), *range(1, value.ndim))
+        return [Alloc((False,) + self.bcast)(value, n, *dims)]
+
 
 def alloc(value, *shape):
     """A tensor of `shape` filled with `value` (broadcast); dims equal to constant 1 are broadcastable."""
@@ -171,6 +195,14 @@ class ARange(Op):
     def emit(self, ctx, node, operands):
         return [ctx.mt(node, "arange", operands, out_type=node.out.type)]
 
+    def connection_pattern(self, node):
+        return [[True], [False], [True]]  # stop only sets the length (Theano)
+
+    def grad(self, inputs, output_grads):
+        from mlc.gradient import ZERO
+
+        return [ZERO, None, ZERO]  # Theano's rule: zero for start and step
+
 
 def arange(start, stop=None, step=1, dtype=None):
     """numpy.arange with symbolic bounds. Integer bounds give int64 (Theano's rule)."""
@@ -209,6 +241,9 @@ class Eye(Op):
 
     def emit(self, ctx, node, operands):
         return [ctx.mt(node, "eye", operands, out_type=node.out.type)]
+
+    def connection_pattern(self, node):
+        return [[False], [False], [False]]  # sizes and a diagonal offset
 
 
 def eye(n, m=None, k=0, dtype=None):

@@ -46,6 +46,28 @@ class Dot(Op):
     def emit(self, ctx, node, operands):
         return [ctx.mt(node, "dot", operands, out_type=node.out.type)]
 
+    def grad(self, inputs, output_grads):
+        (a, b), (g,) = inputs, output_grads
+        if a.ndim == 1 and b.ndim == 1:  # a . b: a scalar
+            return [g * b, g * a]
+        if a.ndim == 1:  # a @ B: a vector
+            return [_dot(b, g), outer(a, g)]
+        if b.ndim == 1:  # A @ b: a vector
+            return [outer(g, b), _dot(a.T, g)]
+        return [_dot(g, b.T), _dot(a.T, g)]
+
+    def batch(self, node, inputs, batched):
+        (a, b), (ba, bb) = inputs, batched
+        if ba and bb:  # a batch of products: multiply and sum over the contracted dim
+            a_e = a.dimshuffle(*range(a.ndim), *(["x"] if b.ndim == 3 else []))
+            b_e = b.dimshuffle(0, *(["x"] if a.ndim == 3 else []), *range(1, b.ndim))
+            return [(a_e * b_e).sum(axis=a.ndim - 1)]
+        if ba:  # (n, [m,] k) @ b: contract a's last dim with b's first
+            return [tensordot(a, b, [[a.ndim - 1], [0]])]
+        # a @ (n, k[, p]): contract a's last dim with b's dim 1, then move the batch dim first
+        r = tensordot(a, b, [[a.ndim - 1], [1]])
+        return [r.dimshuffle(a.ndim - 1, *range(a.ndim - 1), *range(a.ndim, r.ndim))]
+
 
 _dot = Dot()
 

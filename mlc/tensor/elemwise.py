@@ -1,10 +1,15 @@
 """Elementwise ops and DimShuffle.
 
 Every elementwise operation is one row of `SCALARS`: its name, arity, numpy
-meaning, dtype rule, accepted dtypes and the `mt` op it emits to. One
-`Elemwise` Op class implements broadcasting, the type rule, the shape rule,
-the numpy reference and emission for all of them (JAX's `standard_naryop`).
-Gradients get their own column in a later issue.
+meaning, dtype rule, accepted dtypes, the `mt` op it emits to and its
+gradient. One `Elemwise` Op class implements broadcasting, the type rule,
+the shape rule, the numpy reference, emission, the gradient (summing over
+broadcast dims is done once, by mlc.gradient) and vectorization for all of
+them (JAX's `standard_naryop`).
+
+The gradient column is `grad(g, y, *xs) -> one term per input`, with g the
+gradient of the output y; `None` marks a piecewise-constant op (zero
+gradient: comparisons, floor, sign, ...).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ class Scalar:
     symbol: str | None = None        # infix symbol for pretty printing
     compute_in_out: bool = True      # operands cast to the output dtype (else to upcast(inputs))
     compute: Callable[..., str] | None = None  # explicit compute-dtype rule, overrides the above
+    grad: Callable[..., tuple] | None | str = "missing"  # (g, y, *xs) -> terms; None: zero gradient
 
     def compute_dtype(self, in_dtypes: tuple[str, ...]) -> str:
         if self.compute is not None:
@@ -117,71 +123,93 @@ def _invert(x):
     return np.logical_not(x) if x.dtype.kind == "b" else np.invert(x)
 
 
+def _c(value, like):
+    """A constant in the dtype of `like` (keeps float32 gradients float32)."""
+    from mlc.tensor.var import constant
+
+    return constant(np.asarray(value, dtype=like.dtype))
+
+
+def _pow_grad(g, y, a, b):
+    # d(a**b)/db = log(a) * a**b, taken as 0 at a == 0 (the limit for b > 0) rather than nan
+    return g * b * a ** (b - 1), g * switch(eq(a, 0), 0, log(a) * y)
+
+
+def _atan2_grad(g, y, a, b):
+    r2 = a * a + b * b
+    return g * b / r2, -g * a / r2
+
+
+_TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
+
 _S = Scalar
 SCALARS: dict[str, Scalar] = {s.name: s for s in [
     # binary arithmetic
-    _S("add", 2, np.add, _same, NUMERIC, "add", "+"),
-    _S("sub", 2, np.subtract, _same, NUMERIC, "sub", "-"),
-    _S("mul", 2, np.multiply, _same, NUMERIC, "mul", "*"),
-    _S("true_div", 2, np.true_divide, _float, NUMERIC, "div", "/"),
-    _S("int_div", 2, _floordiv, _same, INTS + FLOATS, "floordiv", "//"),
-    _S("mod", 2, _mod, _same, INTS + FLOATS, "mod", "%"),
-    _S("pow", 2, _pow, _same, NONBOOL, "pow", "**"),
-    _S("maximum", 2, np.maximum, _same, REAL, "max"),
-    _S("minimum", 2, np.minimum, _same, REAL, "min"),
-    _S("arctan2", 2, np.arctan2, _float, REAL, "atan2"),
-    _S("hypot", 2, np.hypot, _float, REAL, "hypot"),
-    _S("and_", 2, np.bitwise_and, _same, DISCRETE, "and", "&"),
-    _S("or_", 2, np.bitwise_or, _same, DISCRETE, "or", "|"),
-    _S("xor", 2, np.bitwise_xor, _same, DISCRETE, "xor", "^"),
+    _S("add", 2, np.add, _same, NUMERIC, "add", "+", grad=lambda g, y, a, b: (g, g)),
+    _S("sub", 2, np.subtract, _same, NUMERIC, "sub", "-", grad=lambda g, y, a, b: (g, -g)),
+    _S("mul", 2, np.multiply, _same, NUMERIC, "mul", "*", grad=lambda g, y, a, b: (g * b, g * a)),
+    _S("true_div", 2, np.true_divide, _float, NUMERIC, "div", "/", grad=lambda g, y, a, b: (g / b, -g * y / b)),
+    _S("int_div", 2, _floordiv, _same, INTS + FLOATS, "floordiv", "//", grad=None),
+    _S("mod", 2, _mod, _same, INTS + FLOATS, "mod", "%", grad=lambda g, y, a, b: (g, -g * int_div(a, b))),
+    _S("pow", 2, _pow, _same, NONBOOL, "pow", "**", grad=_pow_grad),
+    _S("maximum", 2, np.maximum, _same, REAL, "max", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
+    _S("minimum", 2, np.minimum, _same, REAL, "min", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
+    _S("arctan2", 2, np.arctan2, _float, REAL, "atan2", grad=_atan2_grad),
+    _S("hypot", 2, np.hypot, _float, REAL, "hypot", grad=lambda g, y, a, b: (g * a / y, g * b / y)),
+    _S("and_", 2, np.bitwise_and, _same, DISCRETE, "and", "&", grad=None),
+    _S("or_", 2, np.bitwise_or, _same, DISCRETE, "or", "|", grad=None),
+    _S("xor", 2, np.bitwise_xor, _same, DISCRETE, "xor", "^", grad=None),
     # comparisons: computed in the upcast dtype, result bool
-    _S("eq", 2, np.equal, _bool, NUMERIC, "eq", "==", False),
-    _S("neq", 2, np.not_equal, _bool, NUMERIC, "ne", "!=", False),
-    _S("lt", 2, np.less, _bool, REAL, "lt", "<", False),
-    _S("le", 2, np.less_equal, _bool, REAL, "le", "<=", False),
-    _S("gt", 2, np.greater, _bool, REAL, "gt", ">", False),
-    _S("ge", 2, np.greater_equal, _bool, REAL, "ge", ">=", False),
-    _S("isnan", 1, np.isnan, _bool, NUMERIC, "isnan", None, False, _float),
-    _S("isinf", 1, np.isinf, _bool, NUMERIC, "isinf", None, False, _float),
+    _S("eq", 2, np.equal, _bool, NUMERIC, "eq", "==", False, grad=None),
+    _S("neq", 2, np.not_equal, _bool, NUMERIC, "ne", "!=", False, grad=None),
+    _S("lt", 2, np.less, _bool, REAL, "lt", "<", False, grad=None),
+    _S("le", 2, np.less_equal, _bool, REAL, "le", "<=", False, grad=None),
+    _S("gt", 2, np.greater, _bool, REAL, "gt", ">", False, grad=None),
+    _S("ge", 2, np.greater_equal, _bool, REAL, "ge", ">=", False, grad=None),
+    _S("isnan", 1, np.isnan, _bool, NUMERIC, "isnan", None, False, _float, grad=None),
+    _S("isinf", 1, np.isinf, _bool, NUMERIC, "isinf", None, False, _float, grad=None),
     # unary, same dtype
-    _S("neg", 1, np.negative, _same, NONBOOL, "neg", "-"),
-    _S("abs", 1, np.abs, _abs_rule, NUMERIC, "abs", None, False),
-    _S("sgn", 1, np.sign, _same, INTS + FLOATS, "sign"),
-    _S("invert", 1, _invert, _same, DISCRETE, "not", "~"),
-    _S("identity", 1, lambda x: x.copy(), _same, NUMERIC, None),
+    _S("neg", 1, np.negative, _same, NONBOOL, "neg", "-", grad=lambda g, y, x: (-g,)),
+    _S("abs", 1, np.abs, _abs_rule, NUMERIC, "abs", None, False, grad=lambda g, y, x: (g * sgn(x),)),
+    _S("sgn", 1, np.sign, _same, INTS + FLOATS, "sign", grad=None),
+    _S("invert", 1, _invert, _same, DISCRETE, "not", "~", grad=None),
+    _S("identity", 1, lambda x: x.copy(), _same, NUMERIC, None, grad=lambda g, y, x: (g,)),
     # unary, float-valued (integers are upgraded to float, like Theano)
-    _S("exp", 1, np.exp, _float, NUMERIC, "exp"),
-    _S("exp2", 1, np.exp2, _float, NUMERIC, "exp2"),
-    _S("expm1", 1, np.expm1, _float, NUMERIC, "expm1"),
-    _S("log", 1, np.log, _float, NUMERIC, "log"),
-    _S("log2", 1, np.log2, _float, NUMERIC, "log2"),
-    _S("log10", 1, np.log10, _float, NUMERIC, "log10"),
-    _S("log1p", 1, np.log1p, _float, NUMERIC, "log1p"),
-    _S("sqrt", 1, np.sqrt, _float, NUMERIC, "sqrt"),
-    _S("sin", 1, np.sin, _float, NUMERIC, "sin"),
-    _S("cos", 1, np.cos, _float, NUMERIC, "cos"),
-    _S("tan", 1, np.tan, _float, NUMERIC, "tan"),
-    _S("arcsin", 1, np.arcsin, _float, NUMERIC, "asin"),
-    _S("arccos", 1, np.arccos, _float, NUMERIC, "acos"),
-    _S("arctan", 1, np.arctan, _float, NUMERIC, "atan"),
-    _S("sinh", 1, np.sinh, _float, NUMERIC, "sinh"),
-    _S("cosh", 1, np.cosh, _float, NUMERIC, "cosh"),
-    _S("tanh", 1, np.tanh, _float, NUMERIC, "tanh"),
-    _S("arcsinh", 1, np.arcsinh, _float, NUMERIC, "asinh"),
-    _S("arccosh", 1, np.arccosh, _float, NUMERIC, "acosh"),
-    _S("arctanh", 1, np.arctanh, _float, NUMERIC, "atanh"),
-    _S("floor", 1, np.floor, _float, REAL, "floor"),
-    _S("ceil", 1, np.ceil, _float, REAL, "ceil"),
-    _S("trunc", 1, np.trunc, _float, REAL, "trunc"),
-    _S("round_half_to_even", 1, np.round, _float, REAL, "round"),
-    _S("round_half_away_from_zero", 1, _round_half_away_exact, _float, REAL, "round_away"),
-    _S("erf", 1, _special("erf"), _float, REAL, "erf"),
-    _S("erfc", 1, _special("erfc"), _float, REAL, "erfc"),
-    _S("erfinv", 1, _special("erfinv"), _float, REAL, "erfinv"),
-    _S("sigmoid", 1, _sigmoid, _float, REAL, "sigmoid"),
-    _S("softplus", 1, _softplus, _float, REAL, "softplus"),
-    _S("inv", 1, np.reciprocal, _float, NUMERIC, "reciprocal"),
-    _S("sqr", 1, np.square, _same, NONBOOL, None),
+    _S("exp", 1, np.exp, _float, NUMERIC, "exp", grad=lambda g, y, x: (g * y,)),
+    _S("exp2", 1, np.exp2, _float, NUMERIC, "exp2", grad=lambda g, y, x: (g * y * _c(np.log(2), g),)),
+    _S("expm1", 1, np.expm1, _float, NUMERIC, "expm1", grad=lambda g, y, x: (g * (y + 1),)),
+    _S("log", 1, np.log, _float, NUMERIC, "log", grad=lambda g, y, x: (g / x,)),
+    _S("log2", 1, np.log2, _float, NUMERIC, "log2", grad=lambda g, y, x: (g / (x * _c(np.log(2), g)),)),
+    _S("log10", 1, np.log10, _float, NUMERIC, "log10", grad=lambda g, y, x: (g / (x * _c(np.log(10), g)),)),
+    _S("log1p", 1, np.log1p, _float, NUMERIC, "log1p", grad=lambda g, y, x: (g / (x + 1),)),
+    _S("sqrt", 1, np.sqrt, _float, NUMERIC, "sqrt", grad=lambda g, y, x: (g / (y * 2),)),
+    _S("sin", 1, np.sin, _float, NUMERIC, "sin", grad=lambda g, y, x: (g * cos(x),)),
+    _S("cos", 1, np.cos, _float, NUMERIC, "cos", grad=lambda g, y, x: (-g * sin(x),)),
+    _S("tan", 1, np.tan, _float, NUMERIC, "tan", grad=lambda g, y, x: (g * (y * y + 1),)),
+    _S("arcsin", 1, np.arcsin, _float, NUMERIC, "asin", grad=lambda g, y, x: (g / sqrt(1 - x * x),)),
+    _S("arccos", 1, np.arccos, _float, NUMERIC, "acos", grad=lambda g, y, x: (-g / sqrt(1 - x * x),)),
+    _S("arctan", 1, np.arctan, _float, NUMERIC, "atan", grad=lambda g, y, x: (g / (x * x + 1),)),
+    _S("sinh", 1, np.sinh, _float, NUMERIC, "sinh", grad=lambda g, y, x: (g * cosh(x),)),
+    _S("cosh", 1, np.cosh, _float, NUMERIC, "cosh", grad=lambda g, y, x: (g * sinh(x),)),
+    _S("tanh", 1, np.tanh, _float, NUMERIC, "tanh", grad=lambda g, y, x: (g * (1 - y * y),)),
+    _S("arcsinh", 1, np.arcsinh, _float, NUMERIC, "asinh", grad=lambda g, y, x: (g / sqrt(x * x + 1),)),
+    _S("arccosh", 1, np.arccosh, _float, NUMERIC, "acosh", grad=lambda g, y, x: (g / sqrt(x * x - 1),)),
+    _S("arctanh", 1, np.arctanh, _float, NUMERIC, "atanh", grad=lambda g, y, x: (g / (1 - x * x),)),
+    _S("floor", 1, np.floor, _float, REAL, "floor", grad=None),
+    _S("ceil", 1, np.ceil, _float, REAL, "ceil", grad=None),
+    _S("trunc", 1, np.trunc, _float, REAL, "trunc", grad=None),
+    _S("round_half_to_even", 1, np.round, _float, REAL, "round", grad=None),
+    _S("round_half_away_from_zero", 1, _round_half_away_exact, _float, REAL, "round_away", grad=None),
+    _S("erf", 1, _special("erf"), _float, REAL, "erf",
+       grad=lambda g, y, x: (g * _c(_TWO_OVER_SQRT_PI, g) * exp(-x * x),)),
+    _S("erfc", 1, _special("erfc"), _float, REAL, "erfc",
+       grad=lambda g, y, x: (-g * _c(_TWO_OVER_SQRT_PI, g) * exp(-x * x),)),
+    _S("erfinv", 1, _special("erfinv"), _float, REAL, "erfinv",
+       grad=lambda g, y, x: (g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
+    _S("sigmoid", 1, _sigmoid, _float, REAL, "sigmoid", grad=lambda g, y, x: (g * y * (1 - y),)),
+    _S("softplus", 1, _softplus, _float, REAL, "softplus", grad=lambda g, y, x: (g * sigmoid(x),)),
+    _S("inv", 1, np.reciprocal, _float, NUMERIC, "reciprocal", grad=lambda g, y, x: (-g * y * y,)),
+    _S("sqr", 1, np.square, _same, NONBOOL, None, grad=lambda g, y, x: (g * x * 2,)),
 ]}
 
 
@@ -244,6 +272,19 @@ class Elemwise(Op):
             return [ctx.mt(node, "mul", [args[0], args[0]])]
         r = ctx.mt(node, s.mt, args)
         return [ctx.cast(r, out_t.dtype)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        rule = self.scalar.grad
+        if rule == "missing":
+            raise NotImplementedError(f"elementwise {self.scalar.name} has no gradient rule (SCALARS' grad column)")
+        if rule is None:
+            from mlc.gradient import ZERO
+
+            return [ZERO] * len(inputs)
+        return list(rule(output_grads[0], outputs[0], *inputs))
+
+    def batch(self, node, inputs, batched):
+        return [self(*inputs)]  # make_node pads the unbatched operands with a leading broadcastable dim
 
 
 def _check_static_shapes(name: str, inputs) -> None:
@@ -329,6 +370,12 @@ class Cast(Op):
     def emit(self, ctx, node, operands):
         return [ctx.cast(operands[0], self.dtype, node)]
 
+    def grad(self, inputs, output_grads):
+        return [output_grads[0]]  # cast back to the input's dtype by mlc.gradient; int outputs give zeros
+
+    def batch(self, node, inputs, batched):
+        return [self(inputs[0])]
+
 
 def cast(x, dtype):
     """`x` converted to `dtype` ('floatX' allowed); a no-op if already of that dtype."""
@@ -370,6 +417,15 @@ class Switch(Op):
         c, a, b = (ctx.broadcast_to(ctx.cast(o, d), v.type, out_t, node.inputs, operands)
                    for o, v, d in zip(operands, node.inputs, ("bool", out_t.dtype, out_t.dtype)))
         return [ctx.mt(node, "select", [c, a, b])]
+
+    def grad(self, inputs, output_grads):
+        from mlc.gradient import ZERO
+
+        c, g = inputs[0], output_grads[0]
+        return [ZERO, switch(c, g, 0), switch(c, 0, g)]
+
+    def batch(self, node, inputs, batched):
+        return [self(*inputs)]
 
 
 _switch = Switch()
@@ -460,6 +516,19 @@ class DimShuffle(Op):
         if pattern == list(range(node.inputs[0].ndim)):
             return [operands[0]]
         return [ctx.mt(node, "dimshuffle", [operands[0]], pattern=pattern)]
+
+    def grad(self, inputs, output_grads):
+        # the inverse permutation; new 'x' dims are dropped, dropped dims come back as 'x'
+        (g,) = output_grads
+        order: list = ["x"] * len(self.input_broadcastable)
+        for i, p in enumerate(self.new_order):
+            if p != "x":
+                order[p] = i
+        return [DimShuffle(g.broadcastable, order)(g)]
+
+    def batch(self, node, inputs, batched):
+        (x,) = inputs
+        return [DimShuffle(x.broadcastable, [0] + ["x" if p == "x" else p + 1 for p in self.new_order])(x)]
 
 
 def tensor_copy(x):

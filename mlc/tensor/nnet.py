@@ -42,6 +42,17 @@ class Softmax(Op):
         name = "log_softmax" if self.log else "softmax"
         return [ctx.mt(node, name, operands, axis=node.inputs[0].ndim - 1)]
 
+    def L_op(self, inputs, outputs, output_grads):
+        from mlc.tensor.elemwise import exp
+
+        (y,), (g,) = outputs, output_grads
+        if self.log:  # y = x - logsumexp(x): dx = g - softmax(x) * sum(g)
+            return [g - exp(y) * g.sum(axis=-1, keepdims=True)]
+        return [(g - (g * y).sum(axis=-1, keepdims=True)) * y]  # dx = y * (g - <g, y>)
+
+    def batch(self, node, inputs, batched):
+        return [self(inputs[0])]  # still the last axis
+
 
 def softmax(x, axis=-1):
     """Row-wise softmax (over the last axis), numerically stable."""

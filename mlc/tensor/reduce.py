@@ -8,7 +8,7 @@ import numpy as np
 
 from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
 from mlc.graph.dtype import check_dtype
-from mlc.tensor.elemwise import cast, sqrt, true_div
+from mlc.tensor.elemwise import cast, eq, sqrt, true_div
 from mlc.tensor.var import as_tensor_variable
 
 # Theano's default result dtypes: small ints accumulate as 64-bit.
@@ -83,6 +83,38 @@ class Reduce(Op):
         else:
             r = ctx.mt(node, _KINDS[self.kind][1], [x], axes=list(self.axes))
         return [ctx.cast(r, self.dtype)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from mlc.tensor.alloc import fill
+
+        (x,), (y,), (g,) = inputs, outputs, output_grads
+        g_e, y_e = _keep(g, x, self.axes, True), _keep(y, x, self.axes, True)
+        if self.kind == "sum":
+            return [fill(x, g_e)]
+        if self.kind in ("max", "min"):
+            # Theano's rule: every position equal to the extreme gets the gradient (ties included)
+            return [g_e * eq(y_e, x)]
+        if self.kind == "prod":
+            return [g_e * _prod_of_others(x, y_e, self.axes)]
+        raise NotImplementedError(f"{self} has no gradient rule")
+
+    def batch(self, node, inputs, batched):
+        return [Reduce(self.kind, tuple(a + 1 for a in self.axes), self.dtype, self.acc_dtype)(inputs[0])]
+
+
+def _prod_of_others(x, p_e, axes):
+    """For each entry of x, the product of the other entries of its reduced group (exact with zeros).
+
+    No zero in the group: p / x. One zero: the product of the non-zeros at the
+    zero, 0 elsewhere. Two or more zeros: 0 everywhere (Theano's Prod.grad).
+    """
+    from mlc.tensor.elemwise import switch
+
+    is_zero = eq(x, 0)
+    zeros = _keep(sum(is_zero, axis=axes), x, axes, True)
+    nonzero_prod = _keep(prod(switch(is_zero, 1, x), axis=axes), x, axes, True)
+    single = switch(is_zero & eq(zeros, 1), nonzero_prod, 0)
+    return switch(eq(zeros, 0), p_e / x, single)
 
 
 def _keep(r, x, axes, keepdims):
@@ -214,6 +246,9 @@ class Argmax(Op):
 
     def emit(self, ctx, node, operands):
         return [ctx.mt(node, self.kind, operands, axis=self.axis)]
+
+    def batch(self, node, inputs, batched):
+        return [Argmax(self.kind, self.axis + 1)(inputs[0])]
 
 
 def _arg(kind, x, axis, keepdims):

@@ -30,6 +30,12 @@ class Shape(Op):
     def emit(self, ctx, node, operands):
         return [ctx.mt(node, "shape", operands)]
 
+    def connection_pattern(self, node):
+        return [[False]]  # a shape carries no gradient: x is disconnected
+
+    def batch(self, node, inputs, batched):
+        return [shape(inputs[0])[1:]]
+
 
 _shape = Shape()
 
@@ -194,6 +200,22 @@ class Reshape(Op):
     def emit(self, ctx, node, operands):
         return [ctx.mt(node, "reshape", [operands[0]], shape=operands[1], out_type=node.out.type)]
 
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def grad(self, inputs, output_grads):
+        x, g = inputs[0], output_grads[0]
+        s = shape(x)
+        return [reshape(g, [1 if b else s[i] for i, b in enumerate(x.broadcastable)], ndim=x.ndim), None]
+
+    def batch(self, node, inputs, batched):
+        x, shp = inputs
+        if batched[1]:
+            raise NotImplementedError("reshape to a batch of shapes is not supported")
+        n = shape(x)[0]
+        parts = [n] + [1 if b else shp[i] for i, b in enumerate(node.out.broadcastable)]
+        return [reshape(x, parts, ndim=self.ndim + 1)]
+
 
 def _is_const_one(v) -> bool:
     """Is `v` a constant 1, possibly behind casts and dimshuffles (as `stack` builds it)?"""
@@ -304,6 +326,21 @@ class Subtensor(Op):
     def emit(self, ctx, node, operands):
         return [ctx.slice(node, operands[0], self.slices, operands[1:])]
 
+    def connection_pattern(self, node):
+        return [[True]] + [[False]] * (len(node.inputs) - 1)
+
+    def grad(self, inputs, output_grads):
+        from mlc.tensor.alloc import zeros_like
+        from mlc.tensor.subtensor import IncSubtensor
+
+        x, *dyn = inputs
+        return [IncSubtensor(self.slices, True)(zeros_like(x), output_grads[0], *dyn)] + [None] * len(dyn)
+
+    def batch(self, node, inputs, batched):
+        if any(batched[1:]):
+            raise NotImplementedError("slicing with a batch of bounds is not supported")
+        return [Subtensor(((None, None, None),) + self.slices)(*inputs)]
+
 
 class IndexOp(Op):
     """`x[i]` along one axis with an integer scalar `i` (negative wraps); drops the axis."""
@@ -336,6 +373,21 @@ class IndexOp(Op):
 
     def emit(self, ctx, node, operands):
         return [ctx.mt(node, "index", operands, axis=self.axis)]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def grad(self, inputs, output_grads):
+        from mlc.tensor.alloc import zeros_like
+        from mlc.tensor.subtensor import IncIndex
+
+        x, i = inputs
+        return [IncIndex(self.axis, True)(zeros_like(x), output_grads[0], i), None]
+
+    def batch(self, node, inputs, batched):
+        if batched[1]:
+            raise NotImplementedError("indexing with a batch of indices (a gather) is not supported")
+        return [IndexOp(self.axis + 1)(*inputs)]
 
 
 def _slice_part(v, what):
@@ -408,6 +460,8 @@ def getitem(x, index):
                 pattern.append(k)
                 k += 1
         out = out.dimshuffle(*pattern)
+    if out is not x:
+        out.tag.indexed_from = x  # set_subtensor/inc_subtensor unwind the nodes back to x
     return out
 
 
@@ -467,6 +521,25 @@ class Join(Op):
         if len(operands) == 1:
             return [operands[0]]
         return [ctx.mt(node, "concatenate", operands, axis=self.axis, out_type=node.out.type)]
+
+    def grad(self, inputs, output_grads):
+        # each input gets its own stretch of g along the axis
+        (g,) = output_grads
+        terms, start = [], None
+        for k, x in enumerate(inputs):
+            length = shape(x)[self.axis]
+            stop = length if start is None else start + length
+            last = k == len(inputs) - 1
+            index = (slice(None),) * self.axis + (slice(start, None if last else stop),)
+            terms.append(g[index])
+            start = stop
+        return terms
+
+    def batch(self, node, inputs, batched):
+        from mlc.gradient import batch_size, to_batched
+
+        n = batch_size(inputs, batched)
+        return [Join(self.axis + 1)(*[x if b else to_batched(x, n) for x, b in zip(inputs, batched)])]
 
 
 def concatenate(tensor_list, axis=0):

@@ -203,10 +203,6 @@ def test_missing_names_fail_at_use(theano):
     if not hasattr(mlc.tensor, "stacklists"):
         with pytest.raises(NotImplementedError, match="stacklists"):
             stacklists([])
-    with pytest.raises(NotImplementedError, match="gradients"):
-        theano.grad(theano.tensor.dscalar(), [])
-    with pytest.raises(NotImplementedError, match="gradients"):
-        theano.gradient.jacobian(theano.tensor.dvector(), theano.tensor.dvector())
     with pytest.raises(NotImplementedError, match="graphviz"):
         theano.printing.pydotprint(None)
     with pytest.raises(NotImplementedError, match="random streams"):
