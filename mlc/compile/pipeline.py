@@ -16,9 +16,19 @@ from xdsl.dialects.builtin import ModuleOp
 
 from mlc.config import config
 
-#: tensor-level optimization stages, per mode
+#: tensor-level optimization stages, per mode (mlc/passes/mt_*.py say what each does)
 MT_STAGES = {
-    "FAST_RUN": ["canonicalize", "cse"],
+    "FAST_RUN": [
+        "canonicalize",  # fold constant chains, drop identity ops
+        "mt-fold-constants",  # shapes of static values, elementwise ops on splats
+        "cse",  # merge duplicates (exp(x) + exp(x) computes one exp) so rewrites see shared values
+        "mt-simplify",  # algebra and shape-op chains
+        "mt-stabilize",  # log1p, softplus, softmax, logsumexp, ...
+        "mt-shape-of",  # shapes from inputs, never from computed tensors
+        "canonicalize",  # fold what the rewrites exposed
+        "cse",
+        "dce",
+    ],
     "FAST_COMPILE": ["canonicalize"],
 }
 
@@ -45,17 +55,11 @@ def _excluded() -> set[str]:
 
 
 def run_stages(module: ModuleOp, stages: list[str]) -> ModuleOp:
-    """Apply registered passes (xDSL's and mlc's) by name, in order."""
-    from mlc.passes import get_all_passes
-    from xdsl.transforms import get_all_passes as xdsl_passes
+    """Apply registered passes by name, in order, skipping `config.optimizer_excluding`."""
+    from mlc.passes import run_passes
 
-    table = {**xdsl_passes(), **get_all_passes()}
-    ctx = context()
-    for name in stages:
-        if name in _excluded():
-            continue
-        table[name]()().apply(ctx, module)
-    return module
+    excluded = _excluded()
+    return run_passes(module, [s for s in stages if s not in excluded], context())
 
 
 def mt_stages(mode: str) -> list[str]:

@@ -173,12 +173,6 @@ def lower_loops_to_llvm(module: ModuleOp, ctx: Context | None = None) -> ModuleO
     Input: the loop level (linalg on memrefs, scf, blas, arith, math, memref);
     output: the llvm dialect, ready for `mlc.runtime.cpu.compile_module`.
     """
-    from xdsl.transforms import get_all_passes as xdsl_passes
+    from mlc.passes import run_passes
 
-    from mlc.passes import get_all_passes as mlc_passes
-
-    registry = {**xdsl_passes(), **mlc_passes()}
-    ctx = ctx or Context(allow_unregistered=True)
-    for name in LOOPS_TO_LLVM_PIPELINE:
-        registry[name]()().apply(ctx, module)
-    return module
+    return run_passes(module, LOOPS_TO_LLVM_PIPELINE, ctx)

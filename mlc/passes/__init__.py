@@ -20,6 +20,10 @@ PASSES: dict[str, str] = {
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
     "mlc-bufferize": "mlc.lowering.bufferize:MlcBufferizePass",
+    "mt-fold-constants": "mlc.passes.mt_fold_constants:MtFoldConstantsPass",
+    "mt-shape-of": "mlc.passes.mt_shape_of:MtShapeOfPass",
+    "mt-simplify": "mlc.passes.mt_simplify:MtSimplifyPass",
+    "mt-stabilize": "mlc.passes.mt_stabilize:MtStabilizePass",
     "scf-parallel-to-for": "mlc.lowering.llvm.scf_parallel_to_for:ScfParallelToForPass",
 }
 
@@ -35,3 +39,21 @@ def _loader(target: str) -> Callable[[], type[ModulePass]]:
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Return mlc's passes as xDSL expects them: name -> zero-arg loader."""
     return {name: _loader(target) for name, target in sorted(PASSES.items())}
+
+
+def run_passes(module, names, ctx=None):
+    """Apply passes (xDSL's and mlc's, by registered name) to `module` in place, in order.
+
+    The one driver behind the compile pipeline and the stage helpers, so that
+    `mlc-opt -p <names>` and `mlc.function` run exactly the same thing.
+    """
+    from xdsl.context import Context
+    from xdsl.transforms import get_all_passes as xdsl_passes
+
+    table = {**xdsl_passes(), **get_all_passes()}
+    ctx = ctx or Context(allow_unregistered=True)
+    for name in names:
+        if name not in table:
+            raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
+        table[name]()().apply(ctx, module)
+    return module
