@@ -46,11 +46,13 @@ from xdsl.dialects import arith, func, memref, tensor
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AffineMapAttr,
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     FunctionType,
     MemRefType,
     ModuleOp,
     TensorType,
+    i32,
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
@@ -66,9 +68,15 @@ class BufferizeError(DiagnosticException):
     """IR that `mlc-bufferize` does not understand."""
 
 
+_MEMREF_TYPES: dict[Attribute, MemRefType] = {}
+
+
 def memref_type(t: Attribute) -> MemRefType:
-    assert isinstance(t, TensorType), t
-    return MemRefType(t.element_type, t.get_shape())
+    """The identity-layout memref of a tensor type (cached: building types is slow)."""
+    if t not in _MEMREF_TYPES:
+        assert isinstance(t, TensorType), t
+        _MEMREF_TYPES[t] = MemRefType(t.element_type, t.get_shape())
+    return _MEMREF_TYPES[t]
 
 
 def _uses(v: SSAValue) -> int:
@@ -357,15 +365,14 @@ def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
     ins = [bz.buf(v) if isinstance(v.type, TensorType) else v for v in op.inputs]
     outs = [bz.destination(r, init, _reads_output(op, j)) for j, (r, init) in enumerate(zip(op.results, op.outputs))]
     bz.rewrite_nested(op)
-    new = linalg.GenericOp(
-        ins,
-        outs,
-        op.detach_region(op.body),
-        op.indexing_maps,
-        op.iterator_types,
-        [],
-        op.doc,
-        op.library_call,
+    # The same op on buffers, without results: `create` keeps its properties
+    # and moves its body (much cheaper than the checked constructor).
+    segments = DenseArrayBase.from_list(i32, [len(ins), len(outs)])
+    new = linalg.GenericOp.create(
+        operands=[*ins, *outs],
+        properties={**op.properties, "operandSegmentSizes": segments},
+        attributes=dict(op.attributes),
+        regions=[op.detach_region(op.body)],
     )
     bz.b.insert(new)
     for r, target in zip(op.results, outs):

@@ -106,6 +106,7 @@ class Lowering:
     values: dict[SSAValue, SSAValue] = field(default_factory=dict)
     arg_types: dict[SSAValue, Attribute] = field(default_factory=dict)
     dims: dict[tuple[SSAValue, int], SSAValue] = field(default_factory=dict)
+    constants: dict[tuple[int, Attribute], SSAValue] = field(default_factory=dict)
 
     # -- values and types ------------------------------------------------------
 
@@ -119,7 +120,8 @@ class Lowering:
 
     @property
     def ix(self) -> Index:
-        return Index(self.b)
+        """Index arithmetic at the top level (constants are shared)."""
+        return Index(self.b, self.constants)
 
     def scalar_emitter(self, b: Builder | None = None) -> Scalar:
         return Scalar(b or self.b, self.externs)
@@ -138,7 +140,7 @@ class Lowering:
             return self.dim(value.owner.source, i)
         key = (value, i)
         if key not in self.dims:
-            self.dims[key] = emit(self.b, tensor.DimOp(value, const(self.b, i, index)))
+            self.dims[key] = emit(self.b, tensor.DimOp(value, self.ix.const(i, index)))
         return self.dims[key]
 
     def shape(self, value: SSAValue) -> list[IndexLike]:
@@ -162,6 +164,7 @@ class Lowering:
     def extract(self, value: SSAValue, indices: Sequence[IndexLike] = (), b: Builder | None = None) -> SSAValue:
         """`value[indices]`, folded through constants, `tensor.from_elements`
         and `tensor.cast` when the indices are static."""
+        ix = self.ix if b is None else Index(b)
         b = b or self.b
         t = value.type
         assert isinstance(t, TensorType)
@@ -175,7 +178,6 @@ class Lowering:
                 return owner.elements[flat]
             if isinstance(owner.value, DenseIntOrFPElementsAttr):
                 return const(b, mt.to_numpy(owner.value).reshape(-1)[flat].item(), t.element_type)
-        ix = Index(b)
         return emit(b, tensor.ExtractOp(value, [ix.value(i) for i in indices], t.element_type))
 
     def scalarizable(self, value: SSAValue) -> bool:

@@ -23,6 +23,8 @@ from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     AnyFloat,
+    ArrayAttr,
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float32Type,
     Float64Type,
@@ -41,6 +43,7 @@ from xdsl.rewriter import InsertPoint
 
 index = IndexType()
 i1 = IntegerType(1)
+i32 = IntegerType(32)
 i64 = IntegerType(64)
 
 IndexLike = int | SSAValue
@@ -131,14 +134,25 @@ class Index:
     divisor.
     """
 
-    def __init__(self, b: Builder):
+    def __init__(self, b: Builder, constants: dict[tuple[int, Attribute], SSAValue] | None = None):
         self.b = b
+        self.constants = constants
+
+    def const(self, x: int, t: Attribute) -> SSAValue:
+        """A constant; reused from `constants` when given (only for a
+        builder that stays in one block, where earlier values dominate)."""
+        if self.constants is None:
+            return const(self.b, x, t)
+        key = (x, t)
+        if key not in self.constants:
+            self.constants[key] = const(self.b, x, t)
+        return self.constants[key]
 
     def value(self, x: IndexLike) -> SSAValue:
-        return const(self.b, x, index) if isinstance(x, int) else x
+        return self.const(x, index) if isinstance(x, int) else x
 
     def cond(self, c: Cond) -> SSAValue:
-        return const(self.b, int(c), i1) if isinstance(c, bool) else c
+        return self.const(int(c), i1) if isinstance(c, bool) else c
 
     def from_int(self, v: SSAValue) -> IndexLike:
         """An integer SSA value (any width) as an index, folding constants."""
@@ -154,7 +168,7 @@ class Index:
 
     def to_i64(self, x: IndexLike) -> SSAValue:
         if isinstance(x, int):
-            return const(self.b, x, i64)
+            return self.const(x, i64)
         return emit(self.b, arith.IndexCastOp(x, i64))
 
     def _binary(self, a: IndexLike, c: IndexLike, fold: Callable[[int, int], int], op: type[Operation]) -> IndexLike:
@@ -307,13 +321,17 @@ def generic(
     inner.insert(linalg.YieldOp(*yielded))
     kinds = {"parallel": IteratorTypeAttr.parallel(), "reduction": IteratorTypeAttr.reduction()}
     result_types = [v.type for v in outs if isinstance(v.type, TensorType)]
-    op = linalg.GenericOp(
-        list(ins),
-        list(outs),
-        Region(block),
-        [affine_map(num_loops, m) for m in maps],
-        [kinds[k] for k in iterators],
-        result_types,
+    # `create` skips the checked constructor, which costs more than the
+    # rest of the op; the module is verified after the pass anyway.
+    op = linalg.GenericOp.create(
+        operands=[*ins, *outs],
+        result_types=result_types,
+        properties={
+            "indexing_maps": ArrayAttr([affine_map(num_loops, m) for m in maps]),
+            "iterator_types": ArrayAttr([kinds[k] for k in iterators]),
+            "operandSegmentSizes": DenseArrayBase.from_list(i32, [len(ins), len(outs)]),
+        },
+        regions=[Region(block)],
     )
     b.insert(op)
     return list(op.results)
