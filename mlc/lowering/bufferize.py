@@ -43,7 +43,6 @@ import numpy as np
 from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref, tensor
-from xdsl.dialects.linalg import ops as linalg
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     DenseArrayBase,
@@ -54,6 +53,7 @@ from xdsl.dialects.builtin import (
     TensorType,
     i32,
 )
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
@@ -450,7 +450,9 @@ HANDLERS = {
 DPS_OPS = (linalg.GenericOp, linalg.FillOp, linalg.MatmulOp)
 
 
-def plan_destinations(bz: Bufferizer, ops: Sequence[Operation], ret: func.ReturnOp, outs: Sequence[SSAValue]) -> list[int]:
+def plan_destinations(
+    bz: Bufferizer, ops: Sequence[Operation], ret: func.ReturnOp, outs: Sequence[SSAValue]
+) -> list[int]:
     """Assign result arguments to the ops producing returned values; returns
     the positions that need a `memref.copy` at the end instead."""
     copies: list[int] = []

@@ -41,13 +41,11 @@ from __future__ import annotations
 
 import math as pymath
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects import arith, func, math, scf, tensor
-from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects import arith, func, math, tensor
 from xdsl.dialects.builtin import (
     ComplexType,
     DenseIntOrFPElementsAttr,
@@ -56,274 +54,38 @@ from xdsl.dialects.builtin import (
     ModuleOp,
     TensorType,
 )
-from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
-from xdsl.utils.exceptions import DiagnosticException
 
 from mlc.dialects import mt
 from mlc.lowering import scalar_math
 from mlc.lowering.linalg_builders import (
-    Index,
-    IndexLike,
     MapSpec,
     const,
     emit,
-    empty,
-    fill,
     generic,
     i64,
     identity_spec,
     index,
-    is_bool,
     is_float,
     is_unsigned,
     signless,
 )
+from mlc.lowering.mt_lowering import Lowering, LoweringError, LoweringFn, cast_root, result_type
+from mlc.lowering.mt_shapes_to_linalg import (
+    lower_arange,
+    lower_broadcast,
+    lower_concatenate,
+    lower_dimshuffle,
+    lower_eye,
+    lower_index,
+    lower_reshape,
+    lower_shape,
+    lower_slice,
+)
 from mlc.lowering.scalar_math import Scalar
-
-
-class LoweringError(DiagnosticException):
-    """An mt op (or type) that has no loop-level lowering."""
-
-
-# ===----------------------------------------------------------------------=== #
-# The state of one function's conversion
-# ===----------------------------------------------------------------------=== #
-
-
-@dataclass
-class Lowering:
-    """Converts one function: maps old (mt) values to new (linalg) ones.
-
-    The mt ops stay in place, untouched, until the whole function is
-    converted, so `mt_type` can always read an operand's original type
-    (with its signedness); new ops are inserted before the op being lowered.
-    """
-
-    b: Builder
-    externs: dict[str, FunctionType]
-    values: dict[SSAValue, SSAValue] = field(default_factory=dict)
-    arg_types: dict[SSAValue, Attribute] = field(default_factory=dict)
-    dims: dict[tuple[SSAValue, int], SSAValue] = field(default_factory=dict)
-    constants: dict[tuple[int, Attribute], SSAValue] = field(default_factory=dict)
-
-    # -- values and types ------------------------------------------------------
-
-    def v(self, old: SSAValue) -> SSAValue:
-        return self.values.get(old, old)
-
-    def mt_type(self, old: SSAValue) -> TensorType:
-        t = self.arg_types.get(old, old.type)
-        assert isinstance(t, TensorType), f"expected a tensor, got {t}"
-        return t
-
-    @property
-    def ix(self) -> Index:
-        """Index arithmetic at the top level (constants are shared)."""
-        return Index(self.b, self.constants)
-
-    def scalar_emitter(self, b: Builder | None = None) -> Scalar:
-        return Scalar(b or self.b, self.externs)
-
-    # -- shapes ----------------------------------------------------------------
-
-    def dim(self, value: SSAValue, i: int) -> IndexLike:
-        """Dim `i` of a (new) tensor: an int when static, else `tensor.dim`
-        (or the size it was created with)."""
-        t = value.type
-        assert isinstance(t, TensorType)
-        size = t.get_shape()[i]
-        if size >= 0:
-            return size
-        if isinstance(value.owner, tensor.CastOp):
-            return self.dim(value.owner.source, i)
-        key = (value, i)
-        if key not in self.dims:
-            self.dims[key] = emit(self.b, tensor.DimOp(value, self.ix.const(i, index)))
-        return self.dims[key]
-
-    def shape(self, value: SSAValue) -> list[IndexLike]:
-        t = value.type
-        assert isinstance(t, TensorType)
-        return [self.dim(value, i) for i in range(t.get_num_dims())]
-
-    def sizes(self, result: TensorType, dynamic: Sequence[IndexLike]) -> list[IndexLike]:
-        """Result sizes: the type's static dims, else the computed ones."""
-        return [d if d >= 0 else s for d, s in zip(result.get_shape(), dynamic, strict=True)]
-
-    def known_dims(self, value: SSAValue, sizes: Sequence[IndexLike]) -> SSAValue:
-        """Remember the sizes of a new tensor, so `dim` never asks for them."""
-        for i, size in enumerate(sizes):
-            if not isinstance(size, int):
-                self.dims[(value, i)] = size
-        return value
-
-    # -- scalars out of tensors ----------------------------------------------
-
-    def extract(self, value: SSAValue, indices: Sequence[IndexLike] = (), b: Builder | None = None) -> SSAValue:
-        """`value[indices]`, folded through constants, `tensor.from_elements`
-        and `tensor.cast` when the indices are static."""
-        ix = self.ix if b is None else Index(b)
-        b = b or self.b
-        t = value.type
-        assert isinstance(t, TensorType)
-        root = _cast_root(value)
-        owner = root.owner
-        static = all(isinstance(i, int) for i in indices) and root.type.has_static_shape()  # type: ignore[attr-defined]
-        if static and isinstance(owner, tensor.FromElementsOp | arith.ConstantOp):
-            shape = root.type.get_shape()  # type: ignore[attr-defined]
-            flat = int(np.ravel_multi_index(tuple(indices), shape)) if indices else 0
-            if isinstance(owner, tensor.FromElementsOp):
-                return owner.elements[flat]
-            if isinstance(owner.value, DenseIntOrFPElementsAttr):
-                return const(b, mt.to_numpy(owner.value).reshape(-1)[flat].item(), t.element_type)
-        return emit(b, tensor.ExtractOp(value, [ix.value(i) for i in indices], t.element_type))
-
-    def scalarizable(self, value: SSAValue) -> bool:
-        """True for a 0-d tensor (one load) or a small tensor whose elements
-        are known scalars (a shape vector, a constant): ops on such
-        operands are computed element by element."""
-        root = _cast_root(value)
-        t = root.type
-        if not isinstance(t, TensorType) or not t.has_static_shape():
-            return False
-        if t.get_num_dims() == 0:
-            return True
-        known = isinstance(root.owner, tensor.FromElementsOp | arith.ConstantOp)
-        return known and pymath.prod(t.get_shape()) <= SCALARIZE_LIMIT
-
-    def from_grid(
-        self, result: TensorType, sizes: Sequence[IndexLike], element: Callable[[list[int]], SSAValue]
-    ) -> SSAValue | None:
-        """`tensor.from_elements` of `element(idx)` over static small `sizes`
-        (cast to `result` if it has `?` dims); None if the sizes don't allow it."""
-        if not all(isinstance(d, int) for d in sizes) or pymath.prod(sizes) > SCALARIZE_LIMIT:  # type: ignore[arg-type]
-            return None
-        static = TensorType(result.element_type, list(sizes))  # type: ignore[arg-type]
-        values = [element(list(idx)) for idx in np.ndindex(*sizes)]  # type: ignore[arg-type]
-        if values:
-            out = emit(self.b, tensor.FromElementsOp(*values, result_type=static))
-        else:
-            out = emit(self.b, tensor.EmptyOp([], static))
-        return out if static == result else emit(self.b, tensor.CastOp(out, result))
-
-    def index_scalar(self, value: SSAValue, indices: Sequence[IndexLike] = ()) -> IndexLike:
-        """An integer element of a (new) tensor as an index (an int when constant)."""
-        return self.ix.from_int(self.extract(value, indices))
-
-    def splat(self, value: SSAValue) -> int | float | bool | None:
-        """The element of a splat constant tensor, else None."""
-        owner = value.owner
-        if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, DenseIntOrFPElementsAttr):
-            array = mt.to_numpy(owner.value)
-            flat = array.reshape(-1)
-            if flat.size and np.all(flat.view(np.uint8).reshape(flat.size, -1) == flat[:1].view(np.uint8)):
-                return flat[0].item()
-        return None
-
-    # -- generic builders ------------------------------------------------------
-
-    def map_elementwise(
-        self,
-        operands: Sequence[SSAValue],
-        result: TensorType,
-        body: Callable[[Scalar, Sequence[SSAValue]], SSAValue],
-        maps: Sequence[MapSpec] | None = None,
-        sizes: Sequence[IndexLike] | None = None,
-    ) -> SSAValue:
-        """Apply `body` to the elements of `operands` (new values).
-
-        By default operands have the result's shape (identity maps) and the
-        sizes come from the first non-constant operand. 0-d results are
-        computed as plain scalar code. Splat constants become scalar
-        constants inside the body rather than inputs.
-        """
-        rank = result.get_num_dims()
-        if rank == 0 and all(isinstance(o.type, TensorType) and o.type.get_num_dims() == 0 for o in operands):
-            value = body(self.scalar_emitter(), [self.extract(o) for o in operands])
-            return emit(self.b, tensor.FromElementsOp(value, result_type=result))
-        maps = list(maps) if maps is not None else [identity_spec(rank)] * len(operands)
-        splats = [self.splat(o) for o in operands]
-        if sizes is None:
-            source = next((o for o, c in zip(operands, splats) if c is None), operands[0] if operands else None)
-            sizes = self.shape(source) if source is not None else [d for d in result.get_shape()]
-        sizes = self.sizes(result, sizes)
-        if all(self.scalarizable(o) for o in operands):
-
-            def element(idx: list[int]) -> SSAValue:
-                positions = [[0 if isinstance(m, str) else idx[m] for m in spec] for spec in maps]
-                return body(self.scalar_emitter(), [self.extract(o, p) for o, p in zip(operands, positions)])
-
-            if (out := self.from_grid(result, sizes, element)) is not None:
-                return out
-        init = empty(self.b, result, sizes)
-        if operands and all(c is not None for c in splats):  # e.g. zeros((n, 3)): a fill
-            scalars = [const(self.b, c, o.type.element_type) for o, c in zip(operands, splats)]
-            out = fill(self.b, body(self.scalar_emitter(), scalars), init)
-            assert out is not None
-            return self.known_dims(out, sizes)
-        ins = [o for o, c in zip(operands, splats) if c is None]
-        in_maps = [m for m, c in zip(maps, splats) if c is None]
-
-        def build(b: Builder, args: Sequence[BlockArgument]) -> list[SSAValue]:
-            it = iter(args)
-            scalars = [next(it) if c is None else const(b, c, o.type.element_type) for o, c in zip(operands, splats)]
-            return [body(self.scalar_emitter(b), scalars)]
-
-        out = generic(self.b, ins, [init], [*in_maps, identity_spec(rank)], ["parallel"] * rank, build)[0]
-        return self.known_dims(out, sizes)
-
-    def gather(
-        self,
-        result: TensorType,
-        sizes: Sequence[IndexLike],
-        element: Callable[[Builder, list[IndexLike]], SSAValue],
-    ) -> SSAValue:
-        """A tensor whose element at `idx` is `element(b, idx)`: an output-only
-        generic reading its sources with `tensor.extract`. Small static
-        results are built element by element (`idx` are then ints)."""
-        rank = result.get_num_dims()
-        if rank == 0:
-            return emit(self.b, tensor.FromElementsOp(element(self.b, []), result_type=result))
-        sizes = self.sizes(result, sizes)
-        if (out := self.from_grid(result, sizes, lambda idx: element(self.b, idx))) is not None:  # type: ignore[arg-type]
-            return out
-        init = empty(self.b, result, sizes)
-
-        def build(b: Builder, args: Sequence[BlockArgument]) -> list[IndexLike]:
-            idx = [emit(b, linalg.IndexOp(i)) for i in range(rank)]
-            return [element(b, idx)]
-
-        out = generic(self.b, [], [init], [identity_spec(rank)], ["parallel"] * rank, build)[0]
-        return self.known_dims(out, sizes)
-
-    def filled(self, result: TensorType, sizes: Sequence[IndexLike], value: int | float) -> SSAValue:
-        sizes = self.sizes(result, sizes)
-        init = empty(self.b, result, sizes)
-        out = fill(self.b, const(self.b, value, result.element_type), init)
-        assert out is not None
-        return self.known_dims(out, sizes)
-
-
-LoweringFn = Callable[[Lowering, Operation], SSAValue]
-
-SCALARIZE_LIMIT = 16
-"""Static tensors up to this many elements, built from known scalars (shape
-vectors...), are computed as scalar code and `tensor.from_elements`."""
-
-
-def _cast_root(value: SSAValue) -> SSAValue:
-    while isinstance(value.owner, tensor.CastOp):
-        value = value.owner.source
-    return value
-
-
-def _result(op: Operation) -> TensorType:
-    t = signless(op.results[0].type)
-    assert isinstance(t, TensorType)
-    return t
-
 
 # ===----------------------------------------------------------------------=== #
 # Elementwise ops, select, cast, constant
@@ -333,27 +95,25 @@ def _result(op: Operation) -> TensorType:
 def lower_unary(cx: Lowering, op: Operation) -> SSAValue:
     elt = cx.mt_type(op.operands[0]).element_type
     return cx.map_elementwise(
-        [cx.v(op.operands[0])], _result(op), lambda s, a: scalar_math.unary(s, type(op), elt, a[0])
+        [cx.v(op.operands[0])], result_type(op), lambda s, a: scalar_math.unary(s, type(op), elt, a[0])
     )
 
 
 def lower_binary(cx: Lowering, op: Operation) -> SSAValue:
     elt = cx.mt_type(op.operands[0]).element_type
     return cx.map_elementwise(
-        [cx.v(o) for o in op.operands], _result(op), lambda s, a: scalar_math.binary(s, type(op), elt, a[0], a[1])
+        [cx.v(o) for o in op.operands], result_type(op), lambda s, a: scalar_math.binary(s, type(op), elt, a[0], a[1])
     )
 
 
 def lower_select(cx: Lowering, op: mt.SelectOp) -> SSAValue:
-    return cx.map_elementwise(
-        [cx.v(o) for o in op.operands], _result(op), lambda s, a: s.select(a[0], a[1], a[2])
-    )
+    return cx.map_elementwise([cx.v(o) for o in op.operands], result_type(op), lambda s, a: s.select(a[0], a[1], a[2]))
 
 
 def lower_cast(cx: Lowering, op: mt.CastOp) -> SSAValue:
     source = cx.mt_type(op.input).element_type
     target = op.result.type.element_type
-    return cx.map_elementwise([cx.v(op.input)], _result(op), lambda s, a: scalar_math.cast(s, a[0], source, target))
+    return cx.map_elementwise([cx.v(op.input)], result_type(op), lambda s, a: scalar_math.cast(s, a[0], source, target))
 
 
 def lower_constant(cx: Lowering, op: mt.ConstantOp) -> SSAValue:
@@ -369,201 +129,6 @@ def lower_tensor_cast(cx: Lowering, op: tensor.CastOp) -> SSAValue:
     t = signless(op.dest.type)
     assert isinstance(t, TensorType)
     return emit(cx.b, tensor.CastOp(cx.v(op.source), t))
-
-
-# ===----------------------------------------------------------------------=== #
-# Shape ops
-# ===----------------------------------------------------------------------=== #
-
-
-def lower_shape(cx: Lowering, op: mt.ShapeOp) -> SSAValue:
-    x = cx.v(op.input)
-    dims = [cx.ix.to_i64(d) for d in cx.shape(x)]
-    if not dims:
-        return empty(cx.b, _result(op), [0])
-    return emit(cx.b, tensor.FromElementsOp(*dims, result_type=_result(op)))
-
-
-def _shape_operand(cx: Lowering, shape: SSAValue | None, result: TensorType) -> list[IndexLike]:
-    """The sizes a broadcast/reshape asks for: static dims, else its shape operand."""
-    if shape is None:
-        return list(result.get_shape())
-    s = cx.v(shape)
-    return [d if d >= 0 else cx.index_scalar(s, [k]) for k, d in enumerate(result.get_shape())]
-
-
-def lower_broadcast(cx: Lowering, op: mt.BroadcastOp) -> SSAValue:
-    result = _result(op)
-    x = cx.v(op.input)
-    sizes = _shape_operand(cx, op.shape, result)
-    in_shape = cx.mt_type(op.input).get_shape()
-    # A static 1 that becomes anything but a static 1 is read at index 0.
-    in_map = tuple("0" if d == 1 and r != 1 else i for i, (d, r) in enumerate(zip(in_shape, result.get_shape())))
-    return cx.map_elementwise([x], result, lambda s, a: a[0], maps=[in_map], sizes=sizes)
-
-
-def lower_dimshuffle(cx: Lowering, op: mt.DimShuffleOp) -> SSAValue:
-    result = _result(op)
-    x = cx.v(op.input)
-    pattern = list(op.pattern.get_values())
-    # Input dim i is loop j where pattern[j] == i; dropped dims are static 1s.
-    in_map = tuple(pattern.index(i) if i in pattern else "0" for i in range(cx.mt_type(op.input).get_num_dims()))
-    sizes = [1 if p == -1 else cx.dim(x, p) for p in pattern]
-    return cx.map_elementwise([x], result, lambda s, a: a[0], maps=[in_map], sizes=sizes)
-
-
-def _strides(ix: Index, dims: Sequence[IndexLike]) -> list[IndexLike]:
-    strides: list[IndexLike] = [1] * len(dims)
-    for k in range(len(dims) - 2, -1, -1):
-        strides[k] = ix.mul(strides[k + 1], dims[k + 1])
-    return strides
-
-
-def lower_reshape(cx: Lowering, op: mt.ReshapeOp) -> SSAValue:
-    """Row-major reshape as a gather: flatten the output index, unflatten it
-    over the input's dims. One shape entry may be -1 (numpy): it becomes
-    size(x) / product(other entries), or 0 when that product is 0."""
-    ix = cx.ix
-    result = _result(op)
-    x = cx.v(op.input)
-    in_dims = cx.shape(x)
-    sizes = _shape_operand(cx, op.shape, result)
-    if op.shape is not None:
-        total: IndexLike = 1
-        for d in in_dims:
-            total = ix.mul(total, d)
-        known: IndexLike = 1
-        for s in sizes:
-            known = ix.mul(known, ix.select(ix.cmp("eq", s, -1), 1, s))
-        known_nonzero = ix.cmp("ne", known, 0)
-        inferred = ix.select(known_nonzero, ix.div(total, ix.select(known_nonzero, known, 1)), 0)
-        sizes = [ix.select(ix.cmp("eq", s, -1), inferred, s) for s in sizes]
-    out_strides = _strides(ix, sizes)
-    in_strides = _strides(ix, in_dims)
-
-    def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
-        bix = Index(b)
-        flat: IndexLike = 0
-        for i, stride in zip(idx, out_strides):
-            flat = bix.add(flat, bix.mul(i, stride))
-        source: list[IndexLike] = []
-        for k, (stride, dim) in enumerate(zip(in_strides, in_dims)):
-            position = bix.div(flat, stride)
-            source.append(position if k == 0 else bix.rem(position, dim))
-        return cx.extract(x, source, b)
-
-    return cx.gather(result, sizes, element)
-
-
-@dataclass
-class SliceDim:
-    start: IndexLike
-    step: IndexLike
-    length: IndexLike
-
-
-def slice_indices(
-    ix: Index, n: IndexLike, start: IndexLike | None, stop: IndexLike | None, step: IndexLike | None
-) -> SliceDim:
-    """Python's `slice(start, stop, step).indices(n)` and the slice length,
-    on index values (None: an omitted field). Negative bounds wrap once,
-    then clamp to [0, n] (or [-1, n - 1] for a negative step). With a
-    static step only the IR for that step's sign is built."""
-    step = 1 if step is None else step
-    negative = ix.cmp("slt", step, 0)
-    lower = ix.choose(negative, lambda: -1, lambda: 0)
-    upper = ix.choose(negative, lambda: ix.sub(n, 1), lambda: n)
-
-    def bound(value: IndexLike | None, default: IndexLike) -> IndexLike:
-        if value is None:
-            return default
-        return ix.choose(ix.cmp("slt", value, 0), lambda: ix.max(ix.add(value, n), lower), lambda: ix.min(value, upper))
-
-    first = bound(start, ix.choose(negative, lambda: upper, lambda: lower))
-    last = bound(stop, ix.choose(negative, lambda: lower, lambda: upper))
-    # length = ceil(span / |step|) when span > 0, else 0
-    span = ix.choose(negative, lambda: ix.sub(first, last), lambda: ix.sub(last, first))
-    magnitude = ix.choose(negative, lambda: ix.sub(0, step), lambda: step)
-    if magnitude == 1:
-        length = ix.max(span, 0)
-    else:
-        length = ix.select(ix.cmp("sgt", span, 0), ix.add(ix.div(ix.sub(span, 1), magnitude), 1), 0)
-    return SliceDim(first, step, length)
-
-
-def lower_slice(cx: Lowering, op: mt.SliceOp) -> SSAValue:
-    ix = cx.ix
-    result = _result(op)
-    x = cx.v(op.input)
-    dynamic = iter(op.dyn)
-
-    def field_value(f: int) -> IndexLike | None:
-        if f == mt.SLICE_NONE:
-            return None
-        if f == mt.SLICE_DYNAMIC:
-            return cx.index_scalar(cx.v(next(dynamic)))
-        return f
-
-    dims: list[SliceDim] = []
-    for k, entry in enumerate(op.entries()):
-        start, stop, step = (field_value(f) for f in entry)
-        dims.append(slice_indices(ix, cx.dim(x, k), start, stop, step))
-
-    def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
-        bix = Index(b)
-        return cx.extract(x, [bix.add(d.start, bix.mul(i, d.step)) for d, i in zip(dims, idx)], b)
-
-    return cx.gather(result, [d.length for d in dims], element)
-
-
-def lower_index(cx: Lowering, op: mt.IndexOp) -> SSAValue:
-    """x[..., i, ...]: a negative i wraps; out-of-range i is clamped into
-    range (numpy raises IndexError) so memory is never read outside x."""
-    ix = cx.ix
-    x = cx.v(op.input)
-    axis = op.axis.value.data
-    n = cx.dim(x, axis)
-    i = cx.index_scalar(cx.v(op.index))
-    i = ix.select(ix.cmp("slt", i, 0), ix.add(i, n), i)
-    i = ix.max(ix.min(i, ix.sub(n, 1)), 0)
-    sizes = [cx.dim(x, k) for k in range(cx.mt_type(op.input).get_num_dims()) if k != axis]
-
-    def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
-        return cx.extract(x, [*idx[:axis], i, *idx[axis:]], b)
-
-    return cx.gather(_result(op), sizes, element)
-
-
-def lower_concatenate(cx: Lowering, op: mt.ConcatenateOp) -> SSAValue:
-    """A gather whose body picks the input by comparing the axis index with
-    the running offsets (nested `scf.if`s, each reading only its input)."""
-    ix = cx.ix
-    result = _result(op)
-    axis = op.axis.value.data
-    inputs = [cx.v(v) for v in op.inputs]
-    inputs = [v for v in inputs if v.type.get_shape()[axis] != 0] or inputs[:1]
-    offsets: list[IndexLike] = [0]
-    for v in inputs:
-        offsets.append(ix.add(offsets[-1], cx.dim(v, axis)))
-    first = inputs[0]
-    sizes = [offsets[-1] if k == axis else cx.dim(first, k) for k in range(result.get_num_dims())]
-
-    def pick(b: Builder, idx: list[IndexLike], j: int) -> SSAValue:
-        bix = Index(b)
-        position = [*idx[:axis], bix.sub(idx[axis], offsets[j]), *idx[axis + 1 :]]
-        if j == len(inputs) - 1:
-            return cx.extract(inputs[j], position, b)
-        below = bix.cmp("slt", idx[axis], offsets[j + 1])
-        if isinstance(below, bool):
-            return cx.extract(inputs[j], position, b) if below else pick(b, idx, j + 1)
-        then_block, else_block = Block(), Block()
-        then_b = Builder(InsertPoint.at_end(then_block))
-        then_b.insert(scf.YieldOp(cx.extract(inputs[j], position, then_b)))
-        else_b = Builder(InsertPoint.at_end(else_block))
-        else_b.insert(scf.YieldOp(pick(else_b, idx, j + 1)))
-        return emit(b, scf.IfOp(bix.cond(below), [result.element_type], Region(then_block), Region(else_block)))
-
-    return cx.gather(result, sizes, lambda b, idx: pick(b, idx, 0))
 
 
 # ===----------------------------------------------------------------------=== #
@@ -609,7 +174,7 @@ def reduce(
     rank = x.type.get_num_dims()  # type: ignore[attr-defined]
     kept = tuple(i for i in range(rank) if i not in axes)
     if not extra and cx.scalarizable(x):
-        shape = list(_cast_root(x).type.get_shape())  # type: ignore[attr-defined]
+        shape = list(cast_root(x).type.get_shape())  # type: ignore[attr-defined]
 
         def element(idx: list[int]) -> SSAValue:
             s = cx.scalar_emitter()
@@ -638,9 +203,9 @@ def lower_reduce(cx: Lowering, op: mt.ReduceOp) -> SSAValue:
     elt = cx.mt_type(op.input).element_type
     axes = list(op.axes.get_values())
     if not axes:
-        return cx.map_elementwise([x], _result(op), lambda s, a: a[0])
+        return cx.map_elementwise([x], result_type(op), lambda s, a: a[0])
     identity, combine = REDUCTIONS[type(op)]
-    return reduce(cx, x, axes, _result(op), identity(elt), lambda s, acc, e: combine(s, elt, acc, e[0]))
+    return reduce(cx, x, axes, result_type(op), identity(elt), lambda s, acc, e: combine(s, elt, acc, e[0]))
 
 
 def lower_argreduce(cx: Lowering, op: mt.ArgReduceOp) -> SSAValue:
@@ -657,7 +222,7 @@ def lower_argreduce(cx: Lowering, op: mt.ArgReduceOp) -> SSAValue:
     axis = op.axis.value.data
     kept = tuple(i for i in range(rank) if i != axis)
     sizes = [cx.dim(x, i) for i in kept]
-    positions = cx.filled(_result(op), sizes, 0)
+    positions = cx.filled(result_type(op), sizes, 0)
     better_type = mt.GtOp if isinstance(op, mt.ArgMaxOp) else mt.LtOp
 
     def build(b: Builder, args: Sequence[BlockArgument]) -> list[SSAValue]:
@@ -705,7 +270,7 @@ def contraction_body(elt: Attribute) -> Callable[[Builder, Sequence[BlockArgumen
 def lower_dot(cx: Lowering, op: mt.DotOp) -> SSAValue:
     a, c = cx.v(op.lhs), cx.v(op.rhs)
     ranks = (a.type.get_num_dims(), c.type.get_num_dims())  # type: ignore[attr-defined]
-    result = _result(op)
+    result = result_type(op)
     sizes = [cx.dim(a, 0)] if ranks[0] == 2 else []
     if ranks[1] == 2:
         sizes.append(cx.dim(c, 1))
@@ -720,64 +285,6 @@ def lower_dot(cx: Lowering, op: mt.DotOp) -> SSAValue:
 
 
 # ===----------------------------------------------------------------------=== #
-# Constructors: arange, eye
-# ===----------------------------------------------------------------------=== #
-
-
-def lower_arange(cx: Lowering, op: mt.ArangeOp) -> SSAValue:
-    """numpy.arange: ceil((stop - start) / step) elements (at least 0).
-
-    Floats are numpy's fill: v[1] = start + step, v[i] = start + i * delta
-    with delta = (start + step) - start."""
-    ix = cx.ix
-    result = _result(op)
-    elt = op.result.type.element_type
-    start, stop, step = (cx.extract(cx.v(v)) for v in (op.start, op.stop, op.step))
-    s = cx.scalar_emitter()
-    if is_float(elt):
-        count = s(arith.DivfOp(s(arith.SubfOp(stop, start)), step))
-        count = s(arith.FPToSIOp(s(math.CeilOp(count)), i64))
-        length = ix.max(ix.from_int(count), 0)
-        second = s(arith.AddfOp(start, step))
-        delta = s(arith.SubfOp(second, start))
-
-        def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
-            es = cx.scalar_emitter(b)
-            i = Index(b).to_i64(idx[0])
-            value = es(arith.AddfOp(start, es(arith.MulfOp(es(arith.SIToFPOp(i, result.element_type)), delta))))
-            return es.select(es.cmpi("eq", i, es.c(1, i64)), second, value)
-
-    else:
-        first, last, stride = (ix.from_int(v) for v in (start, stop, step))
-        # ceil(a / b) == -floor(-a / b)
-        length = ix.max(ix.sub(0, ix.floordiv(ix.sub(first, last), stride)), 0)
-
-        def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
-            es = cx.scalar_emitter(b)
-            i = scalar_math.cast(es, Index(b).to_i64(idx[0]), i64, result.element_type)
-            return es(arith.AddiOp(start, es(arith.MuliOp(i, step))))
-
-    return cx.gather(result, [length], element)
-
-
-def lower_eye(cx: Lowering, op: mt.EyeOp) -> SSAValue:
-    ix = cx.ix
-    result = _result(op)
-    n, m, k = (cx.index_scalar(cx.v(v)) for v in (op.n, op.m, op.k))
-    sizes = [ix.max(n, 0), ix.max(m, 0)]
-
-    def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
-        bix = Index(b)
-        on_diagonal = bix.cond(bix.cmp("eq", bix.sub(idx[1], idx[0]), k))
-        if is_bool(result.element_type):
-            return on_diagonal
-        one, zero = const(b, 1, result.element_type), const(b, 0, result.element_type)
-        return emit(b, arith.SelectOp(on_diagonal, one, zero))
-
-    return cx.gather(result, sizes, element)
-
-
-# ===----------------------------------------------------------------------=== #
 # Softmax
 # ===----------------------------------------------------------------------=== #
 
@@ -786,7 +293,7 @@ def lower_softmax(cx: Lowering, op: mt.SoftmaxFamilyOp) -> SSAValue:
     """Stable: m = max(x, axis); s = sum(exp(x - m), axis); then
     exp(x - m) / s (softmax) or (x - m) - log(s) (log_softmax)."""
     x = cx.v(op.input)
-    result = _result(op)
+    result = result_type(op)
     elt = result.element_type
     rank = result.get_num_dims()
     axis = op.axis.value.data

@@ -215,7 +215,9 @@ def _erfc_inverse_asymptotic(s: Scalar, q: SSAValue) -> SSAValue:
     x = s(math.SqrtOp(big_l))
     x = s(math.SqrtOp(s(arith.SubfOp(big_l, s(math.LogOp(s(arith.MulfOp(x, sqrt_pi))))))))
     correction = s(math.Log1pOp(s(arith.NegfOp(s(arith.DivfOp(s.c(0.5, t), s(arith.MulfOp(x, x))))))))
-    return s(math.SqrtOp(s(arith.AddfOp(s(arith.SubfOp(big_l, s(math.LogOp(s(arith.MulfOp(x, sqrt_pi)))))), correction))))
+    return s(
+        math.SqrtOp(s(arith.AddfOp(s(arith.SubfOp(big_l, s(math.LogOp(s(arith.MulfOp(x, sqrt_pi)))))), correction)))
+    )
 
 
 def _erfinv(s: Scalar, elt: Attribute, y: SSAValue) -> SSAValue:

@@ -18,29 +18,23 @@ xDSL's own scf/func/linalg.yield implementations are used as they are.
 from __future__ import annotations
 
 import itertools
-import math
-import re
-import time
 from typing import Any
 
 import numpy as np
 import pytest
 import scipy.special
-from xdsl.dialects import arith, func
-from xdsl.dialects.linalg import ops as linalg
+from xdsl.dialects import arith, func, memref
 from xdsl.dialects import math as xmath
-from xdsl.dialects import memref
 from xdsl.dialects.builtin import (
-    AnyFloat,
     DenseIntOrFPElementsAttr,
     Float32Type,
     Float64Type,
     IndexType,
     IntegerType,
-    MemRefType,
     ModuleOp,
     TensorType,
 )
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.interpreter import (
     Interpreter,
     InterpreterFunctions,
@@ -56,7 +50,7 @@ from xdsl.parser import Parser
 
 from mlc.dialects import blas, mt
 from mlc.dialects.mt_reference import run_mt
-from mlc.lowering.pipeline_stages import MT_TO_LOOPS, _context, lower_mt_to_loops
+from mlc.lowering.pipeline_stages import _context, lower_mt_to_loops
 
 # ===----------------------------------------------------------------------=== #
 # A numpy-exact interpreter for the loop level
@@ -367,9 +361,7 @@ class LoopFunctions(InterpreterFunctions):
         outputs = args[n_in:]
         for idx in itertools.product(*(range(r) for r in ranges)):
             self.indices.append(idx)
-            scalars = [
-                self._live(a)[m.eval(idx, ())] if isinstance(a, np.ndarray) else a for a, m in zip(args, maps)
-            ]
+            scalars = [self._live(a)[m.eval(idx, ())] if isinstance(a, np.ndarray) else a for a, m in zip(args, maps)]
             results = interp.run_ssacfg_region(op.body, scalars, "generic")
             self.indices.pop()
             for out, m, r in zip(outputs, maps[n_in:], results):
@@ -490,7 +482,9 @@ def random_input(t: TensorType, dims: dict[int, int], rng: np.random.Generator, 
     a = rng.integers(low, high + 1, shape, dtype=dtype)
     if specials and a.size >= 2:
         flat = a.reshape(-1)
-        flat[rng.choice(flat.size, size=2, replace=False)] = rng.choice(np.array([info.min, info.max, 0, 1], dtype), size=2)
+        flat[rng.choice(flat.size, size=2, replace=False)] = rng.choice(
+            np.array([info.min, info.max, 0, 1], dtype), size=2
+        )
     return a
 
 
@@ -512,7 +506,10 @@ def check(
     lowered.verify()
     text = str(lowered)
     assert "tensor" not in text and " mt." not in text, text
-    arrays = [np.asarray(a, dtype=mt.numpy_dtype(t.element_type)) for a, t in zip(inputs, _main(module).function_type.inputs.data)]
+    arrays = [
+        np.asarray(a, dtype=mt.numpy_dtype(t.element_type))
+        for a, t in zip(inputs, _main(module).function_type.inputs.data)
+    ]
     originals = [a.copy() for a in arrays]
     outputs = [garbage(e.shape, loop_view(e).dtype.type) for e in expected]
     loops = run_loops(lowered, [loop_view(a) for a in arrays], outputs)
@@ -522,15 +519,21 @@ def check(
         got = got.view(want.dtype) if got.dtype != want.dtype else got
         assert got.shape == want.shape, f"result {k}: shape {got.shape} != {want.shape}"
         if want.dtype.kind == "f":
-            np.testing.assert_allclose(got, want, equal_nan=True, err_msg=f"result {k}", **(tol or tolerance(want.dtype)))
+            np.testing.assert_allclose(
+                got, want, equal_nan=True, err_msg=f"result {k}", **(tol or tolerance(want.dtype))
+            )
         else:
             np.testing.assert_array_equal(got, want, err_msg=f"result {k}")
     if loops.op_counts.get("alloc", 0) != loops.op_counts.get("dealloc", 0):
-        raise AssertionError(f"allocs {loops.op_counts.get('alloc', 0)} != deallocs {loops.op_counts.get('dealloc', 0)}")
+        raise AssertionError(
+            f"allocs {loops.op_counts.get('alloc', 0)} != deallocs {loops.op_counts.get('dealloc', 0)}"
+        )
     return lowered, loops
 
 
-def check_random(source: str, dims_list: list[dict[int, int]] | None = None, specials: bool = True, seed: int = 0, **kw: Any) -> None:
+def check_random(
+    source: str, dims_list: list[dict[int, int]] | None = None, specials: bool = True, seed: int = 0, **kw: Any
+) -> None:
     """`check` on random inputs, once per dims setting (default: ? = 3, 1, 0)."""
     module = parse(source)
     types = _main(module).function_type.inputs.data
@@ -546,11 +549,17 @@ def fn(body: str, args: str, results: str) -> str:
 
 
 def test_smoke_sum() -> None:
-    check_random(fn("""
+    check_random(
+        fn(
+            """
     %0 = mt.cast %x : tensor<?xf32> -> tensor<?xf64>
     %1 = mt.mul %0, %w : tensor<?xf64>
     %2 = mt.reduce_sum %1 axes [0] : tensor<?xf64> -> tensor<f64>
-    func.return %2 : tensor<f64>""", "%x: tensor<?xf32>, %w: tensor<?xf64>", "tensor<f64>"))
+    func.return %2 : tensor<f64>""",
+            "%x: tensor<?xf32>, %w: tensor<?xf64>",
+            "tensor<f64>",
+        )
+    )
 
 
 def make(arg_types: list[Any], body: Any) -> ModuleOp:
@@ -576,8 +585,14 @@ def T(shape: str, elt: Any) -> TensorType:
     return TensorType(elt, dims)
 
 
-def check_module(module: ModuleOp, dims_list: list[dict[int, int]] | None = None, specials: bool = True,
-                 make_inputs: Any = None, seed: int = 0, **kw: Any) -> None:
+def check_module(
+    module: ModuleOp,
+    dims_list: list[dict[int, int]] | None = None,
+    specials: bool = True,
+    make_inputs: Any = None,
+    seed: int = 0,
+    **kw: Any,
+) -> None:
     types = _main(module).function_type.inputs.data
     rng = np.random.default_rng(seed)
     for dims in dims_list or [{}, {0: 1}, {0: 0}]:
@@ -654,8 +669,12 @@ def test_int_pow_negative_exponent() -> None:
 
 def test_special_functions_on_their_domains() -> None:
     rng = np.random.default_rng(1)
-    y = np.concatenate([rng.uniform(-1, 1, 20), [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.999999, 1 - 1e-12, -(1 - 1e-9), 1e-20, 2.0]])
-    x = np.concatenate([rng.normal(0, 30, 20), [0.0, -0.0, 40.0, -40.0, 800.0, -800.0, 1e-30, np.inf, -np.inf, np.nan, 20.0]])
+    y = np.concatenate(
+        [rng.uniform(-1, 1, 20), [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 0.999999, 1 - 1e-12, -(1 - 1e-9), 1e-20, 2.0]]
+    )
+    x = np.concatenate(
+        [rng.normal(0, 30, 20), [0.0, -0.0, 40.0, -40.0, 800.0, -800.0, 1e-30, np.inf, -np.inf, np.nan, 20.0]]
+    )
     big = np.concatenate([rng.normal(0, 1e200, 20), [0, 3, 4, 1e-300, np.inf, -np.inf, np.nan, 0, 0, 5, 1e308]])
     for elt, tol in ((mt.f64, {"rtol": 1e-12, "atol": 1e-300}), (mt.f32, {"rtol": 2e-6, "atol": 1e-30})):
         dtype = mt.numpy_dtype(elt)
@@ -764,7 +783,14 @@ def test_reshape() -> None:
     )
     rng = np.random.default_rng(3)
     y, z = np.arange(6, dtype=np.int8).reshape(2, 3), np.ones((1, 1), np.float32)
-    for shape, target in [((2, 6), (3, -1)), ((2, 6), (-1, 4)), ((4, 3), (12, 1)), ((0, 3), (-1, 5)), ((0, 3), (2, 0)), ((1, 1), (-1, 1))]:
+    for shape, target in [
+        ((2, 6), (3, -1)),
+        ((2, 6), (-1, 4)),
+        ((4, 3), (12, 1)),
+        ((0, 3), (-1, 5)),
+        ((0, 3), (2, 0)),
+        ((1, 1), (-1, 1)),
+    ]:
         check(module, rng.normal(size=shape), np.array(target), y, z)
 
 
@@ -812,7 +838,11 @@ def test_index() -> None:
     rng = np.random.default_rng(4)
     for i in (0, 1, -1, -3, 2):
         check(module, rng.normal(size=(3, 3)), np.array(i))
-    check(make([T("?x4", mt.ui8), T("", mt.i64)], lambda x, i: [mt.IndexOp(x, i, 0)]), np.zeros((2, 4), np.uint8) + 7, np.array(-2))
+    check(
+        make([T("?x4", mt.ui8), T("", mt.i64)], lambda x, i: [mt.IndexOp(x, i, 0)]),
+        np.zeros((2, 4), np.uint8) + 7,
+        np.array(-2),
+    )
 
 
 def test_concatenate() -> None:
@@ -834,7 +864,9 @@ def test_shape_arange_eye() -> None:
     i = T("", mt.i64)
     module = make([T("?x3", mt.f32), T("", mt.f32), i, i, i], lambda x, y, n, m, k: [
         mt.ShapeOp(x), mt.ShapeOp(y), mt.ArangeOp(n, m, k), mt.EyeOp(n, m, k, mt.f64), mt.EyeOp(n, n, k, mt.i1),
-        mt.ArangeOp(mt.CastOp(n, mt.f64), mt.CastOp(m, mt.f64), mt.DivOp(mt.CastOp(k, mt.f64), mt.ConstantOp.from_numpy(2.0))),
+        mt.ArangeOp(
+            mt.CastOp(n, mt.f64), mt.CastOp(m, mt.f64), mt.DivOp(mt.CastOp(k, mt.f64), mt.ConstantOp.from_numpy(2.0))
+        ),
     ])  # fmt: skip
     x, y = np.zeros((2, 3), np.float32), np.float32(1)
     for n, m, k in [(0, 5, 1), (4, 1, -1), (2, 9, 3), (3, 3, 2), (0, 0, 1), (5, 2, -2), (1, 4, 7), (3, 0, 1)]:
@@ -861,10 +893,14 @@ def test_reduce(op: type, elt: Any) -> None:
 
 @pytest.mark.parametrize("elt", [mt.f32, mt.f64, mt.i8, mt.ui32, mt.i1], ids=str)
 def test_argmax_argmin(elt: Any) -> None:
-    module = make([T("?x4", elt)], lambda x: [mt.ArgMaxOp(x, 0), mt.ArgMaxOp(x, 1), mt.ArgMinOp(x, 0), mt.ArgMinOp(x, 1)])
+    module = make(
+        [T("?x4", elt)], lambda x: [mt.ArgMaxOp(x, 0), mt.ArgMaxOp(x, 1), mt.ArgMinOp(x, 0), mt.ArgMinOp(x, 1)]
+    )
     check_module(module, dims_list=[{0: 5}, {0: 1}])
     if elt == mt.f64:  # ties and NaNs: the first wins
-        x = np.array([[1, 3, 3, 0], [np.nan, 1, np.nan, 9], [-np.inf, -np.inf, -np.inf, -np.inf], [2, np.inf, np.nan, 2]])
+        x = np.array(
+            [[1, 3, 3, 0], [np.nan, 1, np.nan, 9], [-np.inf, -np.inf, -np.inf, -np.inf], [2, np.inf, np.nan, 2]]
+        )
         check(module, x)
 
 
@@ -885,14 +921,20 @@ def test_dot(elt: Any) -> None:
 def test_blas_forms() -> None:
     """Contraction generics with transposed operands, and an accumulating init."""
     text = """
-    func.func @main(%a: tensor<?x?xf64>, %b: tensor<?x?xf64>, %x: tensor<?xf64>, %c: tensor<?x?xf64>, %y: tensor<?xf64>) -> (tensor<?x?xf64>, tensor<?xf64>, tensor<?x?xf64>) {
-      %tt = linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (j, k)>, affine_map<(i, j, k) -> (i, j)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%a, %b : tensor<?x?xf64>, tensor<?x?xf64>) outs(%c : tensor<?x?xf64>) {
+    func.func @main(%a: tensor<?x?xf64>, %b: tensor<?x?xf64>, %x: tensor<?xf64>, %c: tensor<?x?xf64>,
+                    %y: tensor<?xf64>) -> (tensor<?x?xf64>, tensor<?xf64>, tensor<?x?xf64>) {
+      %tt = linalg.generic {indexing_maps = [affine_map<(i, j, k) -> (k, i)>, affine_map<(i, j, k) -> (j, k)>,
+                                             affine_map<(i, j, k) -> (i, j)>],
+                            iterator_types = ["parallel", "parallel", "reduction"]}
+          ins(%a, %b : tensor<?x?xf64>, tensor<?x?xf64>) outs(%c : tensor<?x?xf64>) {
       ^bb0(%p: f64, %q: f64, %acc: f64):
         %m = arith.mulf %p, %q : f64
         %s = arith.addf %acc, %m : f64
         linalg.yield %s : f64
       } -> tensor<?x?xf64>
-      %mv = linalg.generic {indexing_maps = [affine_map<(i, k) -> (k, i)>, affine_map<(i, k) -> (k)>, affine_map<(i, k) -> (i)>], iterator_types = ["parallel", "reduction"]} ins(%a, %x : tensor<?x?xf64>, tensor<?xf64>) outs(%y : tensor<?xf64>) {
+      %mv = linalg.generic {indexing_maps = [affine_map<(i, k) -> (k, i)>, affine_map<(i, k) -> (k)>,
+                                             affine_map<(i, k) -> (i)>], iterator_types = ["parallel", "reduction"]}
+          ins(%a, %x : tensor<?x?xf64>, tensor<?xf64>) outs(%y : tensor<?xf64>) {
       ^bb0(%p: f64, %q: f64, %acc: f64):
         %m = arith.mulf %q, %p : f64
         %s = arith.addf %m, %acc : f64
@@ -905,7 +947,13 @@ def test_blas_forms() -> None:
     lower_mt_to_loops(lowered)
     assert str(lowered).count("blas.") == 3 and "beta" in str(lowered)
     rng = np.random.default_rng(7)
-    a, b, x, c, y = rng.normal(size=(3, 3)), rng.normal(size=(3, 3)), rng.normal(size=3), rng.normal(size=(3, 3)), rng.normal(size=3)
+    a, b, x, c, y = (
+        rng.normal(size=(3, 3)),
+        rng.normal(size=(3, 3)),
+        rng.normal(size=3),
+        rng.normal(size=(3, 3)),
+        rng.normal(size=3),
+    )
     outs = [garbage((3, 3), np.float64), garbage((3,), np.float64), garbage((3, 3), np.float64)]
     inputs = [a.copy(), b.copy(), x.copy(), c.copy(), y.copy()]
     run_loops(lowered, inputs, outs)
@@ -932,7 +980,9 @@ def test_softmax(op: type) -> None:
 
 def test_results_in_destination_passing_style() -> None:
     text = """
-    func.func @main(%x: tensor<?x3xf32>, %s: tensor<f64>, %u: tensor<2xui16>) -> (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x?xf32>, tensor<f64>, tensor<?xi64>, tensor<2xui16>, tensor<2xi64>) {
+    func.func @main(%x: tensor<?x3xf32>, %s: tensor<f64>, %u: tensor<2xui16>)
+        -> (tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x?xf32>, tensor<f64>, tensor<?xi64>,
+            tensor<2xui16>, tensor<2xi64>) {
       %e = mt.exp %x : tensor<?x3xf32>
       %c = tensor.cast %e : tensor<?x3xf32> to tensor<?x?xf32>
       %t = mt.mul %s, %s : tensor<f64>
@@ -940,7 +990,8 @@ def test_results_in_destination_passing_style() -> None:
       %sh = mt.shape %x : tensor<?x3xf32> -> tensor<2xi64>
       %shc = tensor.cast %sh : tensor<2xi64> to tensor<?xi64>
       %k = mt.constant dense<[1, 2]> : tensor<2xi64>
-      func.return %x, %e, %e, %c, %t2, %shc, %u, %k : tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x?xf32>, tensor<f64>, tensor<?xi64>, tensor<2xui16>, tensor<2xi64>
+      func.return %x, %e, %e, %c, %t2, %shc, %u, %k : tensor<?x3xf32>, tensor<?x3xf32>, tensor<?x3xf32>,
+                  tensor<?x?xf32>, tensor<f64>, tensor<?xi64>, tensor<2xui16>, tensor<2xi64>
     }"""
     lowered, loops = check(text, np.ones((2, 3), np.float32), np.float64(3.0), np.array([7, 65535], np.uint16))
     main = _main(lowered)
@@ -953,6 +1004,7 @@ def test_results_in_destination_passing_style() -> None:
 
 def test_chain_in_place_and_deallocs() -> None:
     """A chain of elementwise ops: intermediates are freed, nothing leaks."""
+
     def body(x: Any, y: Any) -> list[Any]:
         v = x
         for k in range(6):
