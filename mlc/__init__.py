@@ -11,6 +11,7 @@ from mlc.config import config
 from mlc import tensor  # noqa: F401  (registers TensorVariable with TensorType)
 from mlc.compile.function import Function, In, Out, function
 from mlc.graph import Apply, Constant, Op, Variable
+from mlc import gradient  # noqa: E402  (mlc.gradient.jacobian, as theano.gradient after import theano)
 from mlc.shared import SharedVariable, shared
 from mlc import printing  # noqa: E402
 from mlc.printing import pp
@@ -18,11 +19,7 @@ from mlc.printing import pp
 __version__ = "0.1.0"
 
 
-def grad(cost, wrt, *args, **kwargs):
-    """Symbolic gradient of a scalar `cost` with respect to `wrt` (see mlc.gradient)."""
-    from mlc.gradient import grad as _grad
-
-    return _grad(cost, wrt, *args, **kwargs)
+grad = gradient.grad
 
 
 class Mode:
@@ -51,4 +48,4 @@ FAST_RUN = Mode(name="FAST_RUN")
 FAST_COMPILE = Mode(name="FAST_COMPILE")
 
 __all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out",
-           "SharedVariable", "Variable", "config", "function", "grad", "pp", "printing", "shared", "tensor"]
+           "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "shared", "tensor"]

@@ -94,13 +94,10 @@ class IncSubtensor(Op):
         y = _prepare_update(x, y, x.ndim, what)
         return Apply(self, [x, y, *dyn], [x.type])
 
-    def _index(self, value):
-        return tuple(self._view._concrete(lambda i: value(i + 1)))
-
     def perform(self, node, inputs):
-        x, y, *dyn = inputs
+        x, y = inputs[:2]
         out = np.array(x, copy=True)
-        index = self._index(lambda i: dyn[i - 1])
+        index = tuple(self._view._concrete(lambda k: inputs[k + 1]))  # Subtensor's input k is our k + 1
         if self.set_instead_of_inc:
             out[index] = y
         else:
