@@ -53,6 +53,7 @@ from xdsl.dialects.builtin import (
     FunctionType,
     ModuleOp,
     TensorType,
+    UnknownLoc,
 )
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
@@ -337,7 +338,7 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.SliceOp: lower_slice,  # -> gather generic
     mt.IndexOp: lower_index,  # -> gather generic
     mt.ConcatenateOp: lower_concatenate,  # -> gather generic with scf.if
-    mt.ArgMaxOp: lower_argreduce,  # -> fill x2 + generic with two outputs
+    mt.ArgMaxOp: lower_argreduce,  # -> fill 0 + reduction generic over indices
     mt.ArgMinOp: lower_argreduce,
     mt.DotOp: lower_dot,  # -> fill + linalg.matmul / contraction generic
     mt.ArangeOp: lower_arange,  # -> gather generic
@@ -353,13 +354,18 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
 UNSUPPORTED_ELEMENTS = (Float16Type, ComplexType)
 
 
+def _where(op: Operation) -> str:
+    """` (at <loc>)` when the op carries a location (the user's line)."""
+    return "" if isinstance(op.location, UnknownLoc) else f" (at {op.location})"
+
+
 def _check_types(op: Operation) -> None:
     for v in (*op.operands, *op.results):
         t = v.type
         if isinstance(t, TensorType) and isinstance(t.element_type, UNSUPPORTED_ELEMENTS):
             raise LoweringError(
                 f"convert-mt-to-linalg: {op.name} on {t}: {t.element_type} tensors are not "
-                "supported at the loop level (element types: i1, i8-i64, ui8-ui64, f32, f64)"
+                f"supported at the loop level (element types: i1, i8-i64, ui8-ui64, f32, f64){_where(op)}"
             )
 
 
@@ -386,7 +392,7 @@ def convert_function(f: func.FuncOp, externs: dict[str, FunctionType]) -> None:
         lower = LOWERINGS.get(type(op))
         if lower is None:
             if isinstance(op, mt.MtOp):
-                raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}")
+                raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}{_where(op)}")
             for i, v in enumerate(op.operands):
                 op.operands[i] = cx.v(v)
             continue

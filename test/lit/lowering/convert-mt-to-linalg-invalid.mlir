@@ -1,0 +1,18 @@
+// RUN: not mlc-opt -p convert-mt-to-linalg --split-input-file %s 2>&1 | filecheck %s
+
+// f16 and complex tensors have no loop-level lowering: a clear error, no
+// traceback.
+
+// CHECK: error: pass 'convert-mt-to-linalg' failed: {{.*}}mt.exp on tensor<?xf16>: f16 tensors are not supported at the loop level
+func.func @half(%x: tensor<?xf16>) -> tensor<?xf16> {
+  %r = mt.exp %x : tensor<?xf16>
+  func.return %r : tensor<?xf16>
+}
+
+// -----
+
+// CHECK: error: pass 'convert-mt-to-linalg' failed: {{.*}}mt.add on tensor<2xcomplex<f32>>: complex<f32> tensors are not supported
+func.func @complex(%x: tensor<2xcomplex<f32>>) -> tensor<2xcomplex<f32>> {
+  %r = mt.add %x, %x : tensor<2xcomplex<f32>>
+  func.return %r : tensor<2xcomplex<f32>>
+}
