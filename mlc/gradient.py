@@ -29,8 +29,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -38,9 +37,24 @@ from mlc.config import config
 from mlc.graph import Apply, Constant, Op, TensorType, Variable, built_at, toposort
 from mlc.graph.dtype import FLOATS
 
-__all__ = ["DisconnectedInputError", "GradientError", "Lop", "NullTypeGradError", "Rop", "consider_constant",
-           "disconnected_grad", "grad", "grad_clip", "grad_scale", "grad_undefined", "hessian", "jacobian",
-           "numeric_grad", "vectorize", "verify_grad", "zero_grad"]
+__all__ = [
+    "DisconnectedInputError",
+    "GradientError",
+    "Lop",
+    "NullTypeGradError",
+    "Rop",
+    "consider_constant",
+    "disconnected_grad",
+    "grad",
+    "grad_clip",
+    "grad_scale",
+    "grad_undefined",
+    "hessian",
+    "jacobian",
+    "numeric_grad",
+    "verify_grad",
+    "zero_grad",
+]
 
 
 class DisconnectedInputError(ValueError):
@@ -73,8 +87,10 @@ class UndefinedGrad:
 
 def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> UndefinedGrad:
     """The term an op's rule returns for input `index` when its gradient is undefined."""
-    return UndefinedGrad(f"{op}.grad: the gradient with respect to input {index} ({x}) is undefined"
-                         + (f": {comment}" if comment else ""))
+    return UndefinedGrad(
+        f"{op}.grad: the gradient with respect to input {index} ({x}) is undefined"
+        + (f": {comment}" if comment else "")
+    )
 
 
 # ----------------------------------------------------------------------------
@@ -130,8 +146,10 @@ def fit_term(term: Variable, var: Variable, op: Op | None = None) -> Variable:
     term = as_tensor_variable(term)
     if term.ndim != var.ndim:
         who = f"{op}.grad" if op is not None else "a gradient"
-        raise TypeError(f"{who} returned a term of rank {term.ndim} ({term.type}) for an input of rank {var.ndim} "
-                        f"({var} of type {var.type}){built_at(var)}")
+        raise TypeError(
+            f"{who} returned a term of rank {term.ndim} ({term.type}) for an input of rank {var.ndim} "
+            f"({var} of type {var.type}){built_at(var)}"
+        )
     if term.dtype not in FLOATS:
         term = cast(term, _float_dtype(var.dtype))
     axes = [i for i, (b, t) in enumerate(zip(var.broadcastable, term.broadcastable)) if b and not t]
@@ -218,8 +236,10 @@ def _is_discrete(v: Variable) -> bool:
 def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:
     """The terms `node` sends to its inputs (None: disconnected), given its outputs' gradients."""
     pattern = node.op.connection_pattern(node)
-    connected = [builtins.any(pattern[i][j] and out_grads[j] is not None for j in range(len(node.outputs)))
-                 for i in range(len(node.inputs))]
+    connected = [
+        builtins.any(pattern[i][j] and out_grads[j] is not None for j in range(len(node.outputs)))
+        for i in range(len(node.inputs))
+    ]
     result: list = [None] * len(node.inputs)
     if not builtins.any(c and w for c, w in zip(connected, wanted)):
         return result
@@ -248,8 +268,10 @@ def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:
         if isinstance(term, UndefinedGrad) or term is ZERO:
             result[i] = term
         elif term is None:
-            raise TypeError(f"{node.op}.grad returned None for input {i} ({x}), which its connection_pattern "
-                            f"declares connected; return zeros for a zero gradient")
+            raise TypeError(
+                f"{node.op}.grad returned None for input {i} ({x}), which its connection_pattern "
+                f"declares connected; return zeros for a zero gradient"
+            )
         elif _is_discrete(x) or is_zero(term):
             result[i] = ZERO
         else:
@@ -257,8 +279,9 @@ def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:
     return result
 
 
-def _backprop(seeds: dict[int, tuple[Variable, Variable]], wrt: list[Variable], blockers: list[Variable],
-              cost_name: str | None) -> list:
+def _backprop(
+    seeds: dict[int, tuple[Variable, Variable]], wrt: list[Variable], blockers: list[Variable], cost_name: str | None
+) -> list:
     """Totals of the gradients of `wrt`, from `seeds` (id -> (variable, its gradient))."""
     roots = [v for v, _ in seeds.values()]
     nodes = toposort(roots, blockers=blockers)
@@ -281,9 +304,11 @@ def _backprop(seeds: dict[int, tuple[Variable, Variable]], wrt: list[Variable], 
 
 
 def _disconnected(var: Variable, policy: str, who: str = "grad") -> None:
-    message = (f"{who}: asked for the gradient with respect to {var} ({var.type}), which the cost does not "
-               f"depend on, or only through non-differentiable uses (shapes, indices){built_at(var)}; pass "
-               f"disconnected_inputs='ignore' (or 'warn') to get zeros")
+    message = (
+        f"{who}: asked for the gradient with respect to {var} ({var.type}), which the cost does not "
+        f"depend on, or only through non-differentiable uses (shapes, indices){built_at(var)}; pass "
+        f"disconnected_inputs='ignore' (or 'warn') to get zeros"
+    )
     if policy == "ignore":
         return
     if policy == "warn":
@@ -294,8 +319,16 @@ def _disconnected(var: Variable, policy: str, who: str = "grad") -> None:
         raise ValueError(f"{who}: disconnected_inputs must be 'ignore', 'warn' or 'raise', got {policy!r}")
 
 
-def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_names=True, known_grads=None,
-         return_disconnected="zero", null_gradients="raise"):
+def grad(
+    cost,
+    wrt,
+    consider_constant=None,
+    disconnected_inputs="raise",
+    add_names=True,
+    known_grads=None,
+    return_disconnected="zero",
+    null_gradients="raise",
+):
     """Symbolic gradient of the scalar `cost` with respect to `wrt` (Theano's theano.grad).
 
     `wrt` is a variable, or a list/tuple of them (the result has the same
@@ -313,8 +346,9 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     if cost is None and not known_grads:
         raise ValueError("grad: cost is None and there are no known_grads: nothing to differentiate")
     if return_disconnected not in ("zero", "None", "Disconnected"):
-        raise ValueError(f"grad: return_disconnected must be 'zero', 'None' or 'Disconnected', "
-                         f"got {return_disconnected!r}")
+        raise ValueError(
+            f"grad: return_disconnected must be 'zero', 'None' or 'Disconnected', got {return_disconnected!r}"
+        )
     if null_gradients not in ("raise", "return"):
         raise ValueError(f"grad: null_gradients must be 'raise' or 'return', got {null_gradients!r}")
     if disconnected_inputs not in ("ignore", "warn", "raise"):
@@ -325,9 +359,11 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
     if cost is not None:
         cost = _check_variable(cost, "grad: cost")
         if getattr(cost, "ndim", None) != 0:
-            raise TypeError(f"grad: cost must be a scalar (0-d), got {cost} of type {cost.type} with "
-                            f"{getattr(cost, 'ndim', '?')} dims{built_at(cost)}; sum or index it first, "
-                            f"or use jacobian() for a vector")
+            raise TypeError(
+                f"grad: cost must be a scalar (0-d), got {cost} of type {cost.type} with "
+                f"{getattr(cost, 'ndim', '?')} dims{built_at(cost)}; sum or index it first, "
+                f"or use jacobian() for a vector"
+            )
     for v, g in (known_grads or {}).items():
         v = _check_variable(v, "grad: known_grads key")
         g = as_tensor_variable(g)
@@ -347,8 +383,13 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", add_nam
             out.append(g)
         elif g is None:
             _disconnected(v, disconnected_inputs)
-            out.append(_float_zeros_like(v) if return_disconnected == "zero" else
-                       None if return_disconnected == "None" else DISCONNECTED)
+            out.append(
+                _float_zeros_like(v)
+                if return_disconnected == "zero"
+                else None
+                if return_disconnected == "None"
+                else DISCONNECTED
+            )
         elif g is ZERO:
             out.append(_float_zeros_like(v))
         else:
@@ -384,8 +425,9 @@ def Lop(f, wrt, eval_points, consider_constant=None, disconnected_inputs="raise"
     known = {}
     for out, ev in zip(fs, evs):
         known[_check_variable(out, "Lop: f")] = ev
-    return grad(None, wrt, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs,
-                known_grads=known)
+    return grad(
+        None, wrt, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs, known_grads=known
+    )
 
 
 def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="zero"):
@@ -428,8 +470,10 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
     for v, r in zip(fs, totals):
         if r is None:
             if disconnected_outputs == "raise":
-                raise DisconnectedInputError(f"Rop: output {v} does not depend on any variable in wrt "
-                                             f"{wrts}{built_at(v)}; pass disconnected_outputs='ignore'")
+                raise DisconnectedInputError(
+                    f"Rop: output {v} does not depend on any variable in wrt "
+                    f"{wrts}{built_at(v)}; pass disconnected_outputs='ignore'"
+                )
             if disconnected_outputs == "warn":
                 warnings.warn(f"Rop: output {v} does not depend on wrt", stacklevel=2)
             r = _float_zeros_like(v) if return_disconnected == "zero" else None
@@ -441,62 +485,8 @@ def Rop(f, wrt, eval_points, disconnected_outputs="raise", return_disconnected="
 
 
 # ----------------------------------------------------------------------------
-# Vectorization, Jacobian, Hessian
+# Jacobian, Hessian
 # ----------------------------------------------------------------------------
-
-
-def batch_size(inputs: Sequence[Variable], batched: Sequence[bool]) -> Variable:
-    """The (symbolic) batch length: dim 0 of the first batched input."""
-    for v, b in zip(inputs, batched):
-        if b:
-            return v.shape[0]
-    raise ValueError("batch_size: no batched input")
-
-
-def to_batched(x: Variable, n: Variable) -> Variable:
-    """An unbatched `x` repeated along a new leading dim of length n."""
-    from mlc.tensor.alloc import alloc
-
-    s = x.shape
-    return alloc(x, n, *[1 if b else s[i] for i, b in enumerate(x.broadcastable)])
-
-
-def _conform(new: Variable, old: Variable) -> Variable:
-    """Keep the broadcastable dims the unbatched variable had (a batched op may lose them)."""
-    from mlc.tensor import addbroadcast
-
-    lost = [i + 1 for i, (b, nb) in enumerate(zip(old.broadcastable, new.broadcastable[1:])) if b and not nb]
-    return addbroadcast(new, *lost) if lost else new
-
-
-def vectorize(outputs: Sequence[Variable], replace: dict[Variable, Variable]) -> list[tuple[Variable, bool]]:
-    """Rebuild `outputs` with each key of `replace` swapped for a batch of values (one more leading dim).
-
-    Every node depending on a replaced variable is rebuilt by its op's
-    `batch` rule; the rest of the graph is shared. Returns (variable,
-    batched) pairs: an output not depending on any replaced variable comes
-    back unchanged, with batched=False.
-    """
-    memo: dict[int, Variable] = {}
-    for old, new in replace.items():
-        if new.ndim != old.ndim + 1:
-            raise TypeError(f"vectorize: the batch for {old} ({old.type}) must have one more dim, got {new.type}")
-        memo[id(old)] = _conform(new, old)
-    for node in toposort(list(outputs), blockers=list(replace)):
-        batched = [id(v) in memo for v in node.inputs]
-        if not builtins.any(batched):
-            continue
-        ins = [memo.get(id(v), v) for v in node.inputs]
-        try:
-            outs = node.op.batch(node, ins, batched)
-        except NotImplementedError as exc:
-            raise NotImplementedError(f"jacobian/hessian: {exc} (batching {node.outputs[0]}"
-                                      f"{built_at(node.outputs[0])})") from None
-        for o, n in zip(node.outputs, outs):
-            if n.ndim != o.ndim + 1:
-                raise TypeError(f"{node.op}.batch returned {n.type} for an output of type {o.type}")
-            memo[id(o)] = _conform(n, o)
-    return [(memo[id(o)], True) if id(o) in memo else (o, False) for o in outputs]
 
 
 def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise"):
@@ -514,19 +504,28 @@ def jacobian(expression, wrt, consider_constant=None, disconnected_inputs="raise
     """
     from mlc.tensor.alloc import eye
     from mlc.tensor.var import as_tensor_variable
+    from mlc.tensor.vectorize import to_batched, vectorize
 
     expression = as_tensor_variable(expression)
     wrts, form = _as_list(wrt, "jacobian: wrt")
     if expression.ndim == 0:
-        return form(grad(expression, wrts, consider_constant=consider_constant,
-                         disconnected_inputs=disconnected_inputs))
+        return form(
+            grad(expression, wrts, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs)
+        )
     if expression.ndim != 1:
-        raise TypeError(f"jacobian: expression must be a vector (1-d) or a scalar, got {expression} of type "
-                        f"{expression.type}{built_at(expression)}; flatten it first")
+        raise TypeError(
+            f"jacobian: expression must be a vector (1-d) or a scalar, got {expression} of type "
+            f"{expression.type}{built_at(expression)}; flatten it first"
+        )
     dtype = _float_dtype(expression.dtype)
     v = TensorType(dtype, expression.broadcastable)("jacobian_cotangent")
-    gs = grad(None, wrts, consider_constant=consider_constant, disconnected_inputs=disconnected_inputs,
-              known_grads={expression: v})
+    gs = grad(
+        None,
+        wrts,
+        consider_constant=consider_constant,
+        disconnected_inputs=disconnected_inputs,
+        known_grads={expression: v},
+    )
     n = expression.shape[0]
     rows = eye(n, n, 0, dtype=dtype)
     out = []
@@ -678,12 +677,14 @@ class GradientError(Exception):
         self.abs_tol, self.rel_tol = abs_tol, rel_tol
 
     def __str__(self) -> str:
-        return (f"GradientError: numeric gradient and analytic gradient exceed tolerance:\n"
-                f"        At position {self.err_pos} of argument {self.arg} with shape {self.shape},\n"
-                f"            val1 = {self.val1:f}      ,  val2 = {self.val2:f}\n"
-                f"            abs. error = {self.abs_err:f},  abs. tolerance = {self.abs_tol:f}\n"
-                f"            rel. error = {self.rel_err:f},  rel. tolerance = {self.rel_tol:f}\n"
-                f"(val1 is the analytic gradient, val2 the finite-difference one)")
+        return (
+            f"GradientError: numeric gradient and analytic gradient exceed tolerance:\n"
+            f"        At position {self.err_pos} of argument {self.arg} with shape {self.shape},\n"
+            f"            val1 = {self.val1:f}      ,  val2 = {self.val2:f}\n"
+            f"            abs. error = {self.abs_err:f},  abs. tolerance = {self.abs_tol:f}\n"
+            f"            rel. error = {self.rel_err:f},  rel. tolerance = {self.rel_tol:f}\n"
+            f"(val1 is the analytic gradient, val2 the finite-difference one)"
+        )
 
 
 class numeric_grad:
@@ -693,7 +694,7 @@ class numeric_grad:
     precise input dtype. `self.gf` holds one array per point.
     """
 
-    type_eps = {"float64": 1e-7, "float32": 3e-4, "float16": 1e-1}
+    type_eps: ClassVar[dict[str, float]] = {"float64": 1e-7, "float32": 3e-4, "float16": 1e-1}
 
     def __init__(self, f, pt, eps=None, out_type=None):
         pt = [np.array(p) for p in pt]
@@ -738,16 +739,32 @@ class numeric_grad:
             scaled = np.minimum(abs_err / abs_tol, rel_err / rel_tol)
             pos = int(np.argmax(scaled))
             if scaled.reshape(-1)[pos] > worst[4]:
-                worst = (i, pos, float(abs_err.reshape(-1)[pos]), float(rel_err.reshape(-1)[pos]),
-                         float(scaled.reshape(-1)[pos]))
+                worst = (
+                    i,
+                    pos,
+                    float(abs_err.reshape(-1)[pos]),
+                    float(rel_err.reshape(-1)[pos]),
+                    float(scaled.reshape(-1)[pos]),
+                )
         return worst[:4]
 
 
 _TYPE_TOL = {"float16": 5e-2, "float32": 1e-2, "float64": 1e-4}
 
 
-def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=None, rel_tol=None, mode=None,
-                cast_to_output_type=False, no_debug_ref=True):
+def verify_grad(
+    fun,
+    pt,
+    n_tests=2,
+    rng=None,
+    eps=None,
+    out_type=None,
+    abs_tol=None,
+    rel_tol=None,
+    mode=None,
+    cast_to_output_type=False,
+    no_debug_ref=True,
+):
     """Check the symbolic gradient of `fun` at the point `pt` against finite differences.
 
     `fun` takes one symbolic variable per array of `pt` (float arrays) and
@@ -765,8 +782,9 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
     pt = [np.array(p) for p in pt]
     for i, p in enumerate(pt):
         if p.dtype.name not in FLOATS:
-            raise TypeError(f"verify_grad can work only with floating point inputs, but input {i} has dtype "
-                            f"{p.dtype.name!r}")
+            raise TypeError(
+                f"verify_grad can work only with floating point inputs, but input {i} has dtype {p.dtype.name!r}"
+            )
     if abs_tol is None:
         abs_tol = builtins.max(_TYPE_TOL[p.dtype.name] for p in pt)
     if rel_tol is None:
@@ -799,8 +817,17 @@ def verify_grad(fun, pt, n_tests=2, rng=None, eps=None, out_type=None, abs_tol=N
             analytic = grad_fn(*[p.copy() for p in pt])
             arg, pos, abs_err, rel_err = numeric.max_err(analytic, abs_tol, rel_tol)
             if abs_err > abs_tol and rel_err > rel_tol:
-                raise GradientError(arg, pos, analytic[arg].shape, float(np.asarray(analytic[arg]).reshape(-1)[pos]),
-                                    float(numeric.gf[arg].reshape(-1)[pos]), abs_err, rel_err, abs_tol, rel_tol)
+                raise GradientError(
+                    arg,
+                    pos,
+                    analytic[arg].shape,
+                    float(np.asarray(analytic[arg]).reshape(-1)[pos]),
+                    float(numeric.gf[arg].reshape(-1)[pos]),
+                    abs_err,
+                    rel_err,
+                    abs_tol,
+                    rel_tol,
+                )
             if test < n_tests - 1:
                 r.set_value(projection())
         except GradientError as exc:

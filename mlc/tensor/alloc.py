@@ -68,7 +68,7 @@ class Alloc(Op):
         return [_sum(g, axis=lead, dtype=g.dtype) if lead else g] + [None] * (len(inputs) - 1)
 
     def batch(self, node, inputs, batched):
-        from mlc.gradient import batch_size
+        from mlc.tensor.vectorize import batch_size
 
         if any(batched[1:]):
             raise NotImplementedError("alloc with a batch of shapes is not supported")

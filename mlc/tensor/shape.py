@@ -536,7 +536,7 @@ class Join(Op):
         return terms
 
     def batch(self, node, inputs, batched):
-        from mlc.gradient import batch_size, to_batched
+        from mlc.tensor.vectorize import batch_size, to_batched
 
         n = batch_size(inputs, batched)
         return [Join(self.axis + 1)(*[x if b else to_batched(x, n) for x, b in zip(inputs, batched)])]

@@ -31,12 +31,16 @@ def _prepare_update(x, y, region_ndim: int, what: str):
     y = as_tensor_variable(y)
     if y.dtype != x.dtype:
         if upcast(x.dtype, y.dtype) != x.dtype:
-            raise TypeError(f"{what}: cannot put values of dtype {y.dtype} ({y}) into {x} of dtype {x.dtype} "
-                            f"without losing precision; cast them with .astype({x.dtype!r}){built_at(y)}")
+            raise TypeError(
+                f"{what}: cannot put values of dtype {y.dtype} ({y}) into {x} of dtype {x.dtype} "
+                f"without losing precision; cast them with .astype({x.dtype!r}){built_at(y)}"
+            )
         y = cast(y, x.dtype)
     if y.ndim > region_ndim:
-        raise GraphError(f"{what}: the value {y} has {y.ndim} dims, more than the {region_ndim} of the indexed "
-                         f"region of {x}{built_at(y)}")
+        raise GraphError(
+            f"{what}: the value {y} has {y.ndim} dims, more than the {region_ndim} of the indexed "
+            f"region of {x}{built_at(y)}"
+        )
     if y.ndim < region_ndim:
         y = y.dimshuffle(*(["x"] * (region_ndim - y.ndim) + list(range(y.ndim))))
     return y
@@ -47,9 +51,11 @@ def _check_fits(name: str, node, y_shape, region) -> None:
     y = node.inputs[1]
     for d, (b, n, r) in enumerate(zip(y.broadcastable, y_shape, region)):
         if not b and n != r:
-            raise ShapeError(f"{name}: a value of shape {tuple(y_shape)} does not fit the indexed region of shape "
-                             f"{tuple(region)} (dimension {d}; only broadcastable dims may broadcast)"
-                             f"{built_at(node.out)}")
+            raise ShapeError(
+                f"{name}: a value of shape {tuple(y_shape)} does not fit the indexed region of shape "
+                f"{tuple(region)} (dimension {d}; only broadcastable dims may broadcast)"
+                f"{built_at(node.out)}"
+            )
 
 
 def _broadcast_src(ctx, src, target):
@@ -84,7 +90,7 @@ class IncSubtensor(Op):
 
     def __str__(self) -> str:
         kind = "Set" if self.set_instead_of_inc else "Inc"
-        return f"{kind}{str(self._view)}"
+        return f"{kind}{self._view!s}"
 
     def make_node(self, x, y, *dyn) -> Apply:
         x = as_tensor_variable(x)
@@ -132,13 +138,13 @@ class IncSubtensor(Op):
         return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
 
     def grad(self, inputs, output_grads):
-        x, y, *dyn = inputs
+        dyn = inputs[2:]
         (g,) = output_grads
         gx = IncSubtensor(self.slices, True)(g, np.zeros((), g.dtype), *dyn) if self.set_instead_of_inc else g
         return [gx, Subtensor(self.slices)(g, *dyn)] + [None] * len(dyn)
 
     def batch(self, node, inputs, batched):
-        from mlc.gradient import batch_size, to_batched
+        from mlc.tensor.vectorize import batch_size, to_batched
 
         if any(batched[2:]):
             raise NotImplementedError("set/inc_subtensor with a batch of slice bounds is not supported")
@@ -209,13 +215,13 @@ class IncIndex(Op):
         return [[True], [True], [False]]
 
     def grad(self, inputs, output_grads):
-        x, y, i = inputs
+        i = inputs[2]
         (g,) = output_grads
         gx = IncIndex(self.axis, True)(g, np.zeros((), g.dtype), i) if self.set_instead_of_inc else g
         return [gx, IndexOp(self.axis)(g, i), None]
 
     def batch(self, node, inputs, batched):
-        from mlc.gradient import batch_size, to_batched
+        from mlc.tensor.vectorize import batch_size, to_batched
 
         if batched[2]:
             raise NotImplementedError("set/inc_subtensor with a batch of indices (a scatter) is not supported")
@@ -267,8 +273,10 @@ def _update(v, y, set_mode: bool, base, what: str):
         # drop the new axes again (broadcastable in new_v, as in v)
         new_parent = DimShuffle(new_v.broadcastable, [i for i, p in enumerate(op.new_order) if p != "x"])(new_v)
     else:
-        raise TypeError(f"{what}: the first argument must be an indexing expression x[...] "
-                        f"(slices, integers, None), got {v}{built_at(v)}")
+        raise TypeError(
+            f"{what}: the first argument must be an indexing expression x[...] "
+            f"(slices, integers, None), got {v}{built_at(v)}"
+        )
     return new_parent if parent is base else _update(parent, new_parent, True, base, what)
 
 

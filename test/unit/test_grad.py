@@ -24,8 +24,22 @@ import mlc.tensor as T
 from mlc.compile.function import FunctionGraph, ShapePlan
 from mlc.compile.reference import ReferenceProgram
 from mlc.dialects.mt_reference import parse_mt, run_mt
-from mlc.gradient import (DisconnectedInputError, GradientError, Lop, Rop, consider_constant, disconnected_grad,
-                          grad, grad_clip, grad_scale, hessian, jacobian, numeric_grad, verify_grad, zero_grad)
+from mlc.gradient import (
+    DisconnectedInputError,
+    GradientError,
+    Lop,
+    Rop,
+    consider_constant,
+    disconnected_grad,
+    grad,
+    grad_clip,
+    grad_scale,
+    hessian,
+    jacobian,
+    numeric_grad,
+    verify_grad,
+    zero_grad,
+)
 from mlc.graph import Apply, GraphError, Op, TensorType
 from mlc.lowering.emit import emit_function
 from mlc.tensor import alloc, contract, elemwise, nnet, reduce, shape, subtensor
@@ -48,13 +62,23 @@ def check_grad(f, *pt, seed=0, **kw):
 
 # inputs where each op is smooth, as (low, high) per argument
 _DOMAIN = {
-    "log": [(0.5, 2)], "log2": [(0.5, 2)], "log10": [(0.5, 2)], "sqrt": [(0.5, 2)], "log1p": [(-0.5, 2)],
-    "arccosh": [(1.5, 3)], "arcsin": [(-0.8, 0.8)], "arccos": [(-0.8, 0.8)], "arctanh": [(-0.8, 0.8)],
-    "erfinv": [(-0.8, 0.8)], "inv": [(0.5, 2)], "true_div": [(-2, 2), (0.5, 2)], "pow": [(0.5, 2), (-2, 2)],
-    "mod": [(0.2, 0.8), (1.5, 2)], "tan": [(-1, 1)],
+    "log": [(0.5, 2)],
+    "log2": [(0.5, 2)],
+    "log10": [(0.5, 2)],
+    "sqrt": [(0.5, 2)],
+    "log1p": [(-0.5, 2)],
+    "arccosh": [(1.5, 3)],
+    "arcsin": [(-0.8, 0.8)],
+    "arccos": [(-0.8, 0.8)],
+    "arctanh": [(-0.8, 0.8)],
+    "erfinv": [(-0.8, 0.8)],
+    "inv": [(0.5, 2)],
+    "true_div": [(-2, 2), (0.5, 2)],
+    "pow": [(0.5, 2), (-2, 2)],
+    "mod": [(0.2, 0.8), (1.5, 2)],
+    "tan": [(-1, 1)],
 }
-_SHAPES = {1: [[()], [(3,)], [(2, 3)]],
-           2: [[(2, 3), (2, 3)], [(2, 3), (1, 3)], [(2, 3), ()], [(3, 1), (1, 4)]]}
+_SHAPES = {1: [[()], [(3,)], [(2, 3)]], 2: [[(2, 3), (2, 3)], [(2, 3), (1, 3)], [(2, 3), ()], [(3, 1), (1, 4)]]}
 _DIFFERENTIABLE = sorted(n for n, s in SCALARS.items() if callable(s.grad) and "float64" in s.accepts)
 _PIECEWISE_CONSTANT = sorted(n for n, s in SCALARS.items() if s.grad is None)
 
@@ -164,8 +188,12 @@ GRAD_CASES = [
     ("relu", lambda a: T.nnet.relu(a, 0.1), [A34]),
     ("abs-norm", lambda a: a.norm(2, axis=1), [A34]),
     # casts
-    ("cast-f32-roundtrip", lambda a: T.cast(T.cast(a, "float32") * 3, "float64"), [A34],
-     dict(eps=1e-3, abs_tol=1e-3, rel_tol=1e-3)),  # the float32 values round: a coarser step
+    (
+        "cast-f32-roundtrip",
+        lambda a: T.cast(T.cast(a, "float32") * 3, "float64"),
+        [A34],
+        {"eps": 1e-3, "abs_tol": 1e-3, "rel_tol": 1e-3},
+    ),  # the float32 values round: a coarser step
     ("cast-int-is-zero", lambda a: T.cast(T.cast(a * 10, "int32"), "float64") + a, [A34]),
     # creation
     ("alloc", lambda a: T.alloc(a, 2, 3, 4), [V4]),
@@ -181,11 +209,17 @@ GRAD_CASES = [
     ("sigmoid", T.nnet.sigmoid, [A34]),
     ("softplus", T.nnet.softplus, [A34 * 5]),
     ("binary-crossentropy", lambda a, t: T.nnet.binary_crossentropy(T.nnet.sigmoid(a), t), [A34, A34 * 0 + 0.3]),
-    ("categorical-crossentropy", lambda a, t: T.nnet.categorical_crossentropy(T.nnet.softmax(a), t),
-     [A34, np.eye(3, 4)]),
+    (
+        "categorical-crossentropy",
+        lambda a, t: T.nnet.categorical_crossentropy(T.nnet.softmax(a), t),
+        [A34, np.eye(3, 4)],
+    ),
     # a small network: the logistic regression loss
-    ("logistic-loss", lambda x, w, b: (-T.log(1 / (1 + T.exp(-T.dot(x, w) - b)))).mean() + 0.01 * (w ** 2).sum(),
-     [A34, V4, np.float64(0.1)]),
+    (
+        "logistic-loss",
+        lambda x, w, b: (-T.log(1 / (1 + T.exp(-T.dot(x, w) - b)))).mean() + 0.01 * (w**2).sum(),
+        [A34, V4, np.float64(0.1)],
+    ),
     # helpers with special gradients still pass the value through
     ("grad-clip-and-scale", lambda a: grad_clip(a, -9, 9) * 2 + grad_scale(a, 1.0), [A34]),
 ]
@@ -231,9 +265,16 @@ def test_every_op_class_has_gradient_and_batching_rules():
 def test_set_and_inc_subtensor_values_leave_x_unchanged():
     a, b = T.dmatrix("a"), T.dvector("b")
     i = T.iscalar("i")
-    outs = [T.set_subtensor(a[1:, ::2], b), T.inc_subtensor(a[1:, ::2], b), T.set_subtensor(a[i], 5),
-            T.inc_subtensor(a[:, i], b[0]), T.set_subtensor(a[1:i, 0, None], 7.0), T.inc_subtensor(a[None], 1),
-            T.set_subtensor(a[-1, 1:3], b), a]
+    outs = [
+        T.set_subtensor(a[1:, ::2], b),
+        T.inc_subtensor(a[1:, ::2], b),
+        T.set_subtensor(a[i], 5),
+        T.inc_subtensor(a[:, i], b[0]),
+        T.set_subtensor(a[1:i, 0, None], 7.0),
+        T.inc_subtensor(a[None], 1),
+        T.set_subtensor(a[-1, 1:3], b),
+        a,
+    ]
     av, bv = np.arange(12.0).reshape(3, 4), np.array([10.0, 20.0])
     want = [av.copy() for _ in range(7)]
     want[0][1:, ::2] = bv
@@ -271,13 +312,12 @@ def test_inc_subtensor_errors():
 
 def test_tutorial_gradients():
     x = T.dscalar("x")
-    assert fn([x], grad(x ** 2, x))(4) == 8.0
+    assert fn([x], grad(x**2, x))(4) == 8.0
     m = T.dmatrix("m")
     dlogistic = fn([m], grad(T.sum(1 / (1 + T.exp(-m))), m))
-    np.testing.assert_allclose(dlogistic([[0, 1], [-1, -2]]), [[0.25, 0.19661193], [0.19661193, 0.10499359]],
-                               rtol=1e-7)
+    np.testing.assert_allclose(dlogistic([[0, 1], [-1, -2]]), [[0.25, 0.19661193], [0.19661193, 0.10499359]], rtol=1e-7)
     a, b = T.dscalars("a", "b")
-    ga, gb = grad(a * b + a ** 2, [a, b])
+    ga, gb = grad(a * b + a**2, [a, b])
     assert fn([a, b], [ga, gb])(3.0, 5.0) == [11.0, 3.0]
 
 
@@ -302,12 +342,12 @@ def test_non_scalar_cost_names_the_users_line():
 
 def test_disconnected_input():
     x, z = T.dvector("x"), T.dvector("z")
-    cost = (x ** 2).sum()
+    cost = (x**2).sum()
     with pytest.raises(DisconnectedInputError, match=r"with respect to z \(.*test_grad.py"):
         grad(cost, [x, z])
     with pytest.raises(DisconnectedInputError):
         grad(cost * z.shape[0], z)  # only its shape is used
-    gx, gz = grad(cost, [x, z], disconnected_inputs="ignore")
+    _, gz = grad(cost, [x, z], disconnected_inputs="ignore")
     np.testing.assert_array_equal(fn([x, z], gz)([1.0, 2.0], [3.0, 4.0, 5.0]), np.zeros(3))
     with pytest.warns(UserWarning, match="does not"):
         grad(cost, z, disconnected_inputs="warn")
@@ -355,6 +395,8 @@ def test_consider_constant_known_grads_and_helpers():
     assert fn([x, y], grad(cost, x))(2.0, 3.0) == 12.0
     assert fn([x, y], grad(None, x, known_grads={z: T.constant(1.0)}))(2.0, 3.0) == 3.0
     assert fn([x, y], grad(zero_grad(x) * x, x))(2.0, 3.0) == 2.0
+    assert fn([x, y], grad(consider_constant(x) * x, x))(2.0, 3.0) == 2.0
+    assert fn([x, y], consider_constant(x) + zero_grad(y) + disconnected_grad(x))(2.0, 3.0) == 7.0
     assert fn([x, y], grad(grad_clip(x, -1.0, 1.0) * 5, x))(2.0, 3.0) == 1.0
     assert fn([x, y], grad(grad_scale(x, 3.0) * 2, x))(2.0, 3.0) == 6.0
     with pytest.raises(DisconnectedInputError):
@@ -372,7 +414,7 @@ def test_lop_and_rop():
     np.testing.assert_allclose(fn([a, x, v], Rop(y, x, v))(av, xv, vv), jac @ vv, rtol=1e-12)
     np.testing.assert_allclose(fn([a, x, u], Lop(y, x, u))(av, xv, uv), uv @ jac, rtol=1e-12)
     np.testing.assert_allclose(fn([a, x, u], T.Lop(y, [x], [u])[0])(av, xv, uv), uv @ jac, rtol=1e-12)
-    r1, r2 = T.Rop([y, x.sum()], [x], [v])
+    _, r2 = T.Rop([y, x.sum()], [x], [v])
     np.testing.assert_allclose(fn([a, x, v], r2)(av, xv, vv), vv.sum())
     with pytest.raises(DisconnectedInputError):
         Rop(a.sum(), x, v)
@@ -403,7 +445,7 @@ def test_verify_grad_catches_a_wrong_rule():
     with pytest.raises(TypeError, match="floating point"):
         verify_grad(T.exp, [np.array([1, 2])], rng=np.random.default_rng(0))
     check_grad(lambda x: x * 2, np.array([1.0, 2.0]), n_tests=3, abs_tol=1e-6, rel_tol=1e-6)
-    ng = numeric_grad(lambda p: np.sum(p ** 3), [np.array([1.0, 2.0])])
+    ng = numeric_grad(lambda p: np.sum(p**3), [np.array([1.0, 2.0])])
     np.testing.assert_allclose(ng.gf[0], [3.0, 12.0], rtol=1e-6)
 
 
@@ -423,7 +465,7 @@ def _fd_jacobian(f, x, eps=1e-6):
 
 def test_tutorial_jacobian_and_hessian():
     x = T.dvector("x")
-    y = x ** 2
+    y = x**2
     np.testing.assert_allclose(fn([x], jacobian(y, x))([4, 4]), [[8.0, 0.0], [0.0, 8.0]])
     np.testing.assert_allclose(fn([x], hessian(y.sum(), x))([4, 4]), [[2.0, 0.0], [0.0, 2.0]])
 
@@ -433,11 +475,11 @@ SECOND_ORDER = [
     ("dot-tanh", lambda x: T.tanh(T.dot(np.arange(12.0).reshape(3, 4) / 10, x)).sum()),
     ("prod", lambda x: x.prod()),
     ("softmax-entropy", lambda x: -(T.nnet.softmax(x) * T.nnet.log_softmax(x)).sum()),
-    ("max-sqr", lambda x: x.max() ** 2 + (x ** 3).sum()),
+    ("max-sqr", lambda x: x.max() ** 2 + (x**3).sum()),
     ("slices", lambda x: (x[1:] * x[:-1]).sum() + T.concatenate([x, x[::-1]]).prod()),
     ("set-subtensor", lambda x: (T.set_subtensor(x[1:3], x[:2] ** 2) ** 2).sum()),
     ("sigmoid-pow", lambda x: (T.nnet.sigmoid(x) ** 3 / (1 + x * x)).mean()),
-    ("switch-reshape", lambda x: T.switch(x > 0, x ** 3, -x).reshape((x.shape[0], 1)).sum()),
+    ("switch-reshape", lambda x: T.switch(x > 0, x**3, -x).reshape((x.shape[0], 1)).sum()),
 ]
 
 
@@ -464,7 +506,7 @@ def test_jacobian_of_vectors_and_lists():
     z = T.dvector("z")
     jz = jacobian(x * 2, z, disconnected_inputs="ignore")
     assert fn([x, z], jz)([1.0, 2.0], [1.0, 2.0, 3.0]).shape == (2, 3)
-    assert fn([x], jacobian((x ** 2).sum(), x))([1.0, 2.0]).tolist() == [2.0, 4.0]
+    assert fn([x], jacobian((x**2).sum(), x))([1.0, 2.0]).tolist() == [2.0, 4.0]
     with pytest.raises(TypeError, match="vector"):
         jacobian(a, x)
     with pytest.raises(TypeError, match="vectors"):
@@ -513,8 +555,12 @@ def test_gradient_graphs_emit(case):
 def test_jacobian_and_hessian_graphs_emit():
     x, a = T.dvector("x"), T.dmatrix("a")
     cost = (T.nnet.sigmoid(T.dot(a, x)) ** 2).sum() + T.set_subtensor(x[1:], x[:-1] * 3).prod()
-    m = check_emits([a, x], [hessian(cost, x), jacobian(T.dot(a, x) * x[0], [x, a])[1]],
-                    R.uniform(-1, 1, (3, 3)), R.uniform(-1, 1, 3))
+    m = check_emits(
+        [a, x],
+        [hessian(cost, x), jacobian(T.dot(a, x) * x[0], [x, a])[1]],
+        R.uniform(-1, 1, (3, 3)),
+        R.uniform(-1, 1, 3),
+    )
     text = str(m)
     assert "mt.eye" in text and "mt.insert_slice" in text
 
@@ -523,7 +569,7 @@ def test_grad_of_logistic_loss_is_an_ordinary_graph():
     x, y = T.dmatrix("x"), T.dvector("y")
     w, b = mlc.shared(np.zeros(4), "w"), mlc.shared(0.0, "b")
     p = 1 / (1 + T.exp(-T.dot(x, w) - b))
-    cost = (-y * T.log(p) - (1 - y) * T.log(1 - p)).mean() + 0.01 * (w ** 2).sum()
+    cost = (-y * T.log(p) - (1 - y) * T.log(1 - p)).mean() + 0.01 * (w**2).sum()
     gw, gb = grad(cost, [w, b])
     train = fn([x, y], cost, updates=[(w, w - 0.5 * gw), (b, b - 0.5 * gb)])
     xv = R.uniform(-1, 1, (20, 4))
