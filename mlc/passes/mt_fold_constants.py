@@ -12,6 +12,7 @@ would compute.
 Rewrites (name: before -> after):
 - `fold-constant-op`: op(const...) -> const (the op's own `fold`, numpy meaning)
 - `fold-static-shape`: shape(x : static type) -> const
+- `fold-static-dim`: index(shape(x), i) -> const when dim i of x is static (x.shape[1] of a column is 1)
 - `fold-tensor-cast`: tensor.cast(const) to a static type -> const
 - `fold-splat-elementwise`: f(broadcast(c1, s), c2...) -> broadcast(f(c1, c2...), s)
 
@@ -33,7 +34,7 @@ from xdsl.ir import Operation
 from xdsl.pattern_rewriter import PatternRewriter, op_type_rewrite_pattern
 
 from mlc.dialects import mt
-from mlc.passes.mt_rewriting import Builder, MtRewrite, MtRewritePass
+from mlc.passes.mt_rewriting import Builder, MtRewrite, MtRewritePass, splat_value, strip_tensor_casts
 
 
 def _constant(value) -> mt.ConstantOp | None:
@@ -65,6 +66,22 @@ class FoldStaticShape(MtRewrite):
         t = op.input.type
         if isinstance(t, TensorType) and t.has_static_shape():
             rewriter.replace(op, mt.ConstantOp.from_numpy(np.array(t.get_shape(), dtype=np.int64)))
+
+
+class FoldStaticDim(MtRewrite):
+    """index(shape(x), i) -> const when x's dim i is static (Theano's `x.shape[i]`)."""
+
+    name = "fold-static-dim"
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: mt.IndexOp, rewriter: PatternRewriter) -> None:
+        shape = strip_tensor_casts(op.input).owner
+        i = splat_value(op.index)
+        if not isinstance(shape, mt.ShapeOp) or not isinstance(i, int) or isinstance(i, bool):
+            return
+        dims = shape.input.type.get_shape()
+        if -len(dims) <= i < len(dims) and dims[i] != mt.DYN:
+            rewriter.replace(op, mt.ConstantOp.from_numpy(np.int64(dims[i])))
 
 
 class FoldTensorCast(MtRewrite):
@@ -126,7 +143,13 @@ class FoldSplatElementwise(MtRewrite):
         rewriter.replace(op, [], [build.op(mt.BroadcastOp(c, result_t, shape))])
 
 
-PATTERNS: list[MtRewrite] = [FoldConstantOp(), FoldStaticShape(), FoldTensorCast(), FoldSplatElementwise()]
+PATTERNS: list[MtRewrite] = [
+    FoldConstantOp(),
+    FoldStaticShape(),
+    FoldStaticDim(),
+    FoldTensorCast(),
+    FoldSplatElementwise(),
+]
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,9 @@ error is reported before native code is entered.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -48,6 +50,7 @@ from xdsl.pattern_rewriter import (
     PatternRewriteWalker,
     RewritePattern,
 )
+from xdsl.transforms.dead_code_elimination import is_trivially_dead
 
 from mlc.dialects import mt
 
@@ -86,6 +89,39 @@ def active_patterns(patterns: Iterable[MtRewrite], exclude: str = "") -> list[Mt
     return [p for p in patterns if p.name not in skip and not skip.intersection(p.tags)]
 
 
+_RECORDERS: list[Counter[str]] = []
+
+
+@contextmanager
+def recording() -> Iterator[Counter[str]]:
+    """Count the named rewrites that fire inside the block: `with recording() as fired: ...`.
+
+    Tests use it to prove a rewrite fired (and stops firing when excluded).
+    """
+    fired: Counter[str] = Counter()
+    _RECORDERS.append(fired)
+    try:
+        yield fired
+    finally:
+        _RECORDERS.remove(fired)
+
+
+@dataclass(eq=False, repr=False)
+class NamedPatternApplier(GreedyRewritePatternApplier):
+    """`GreedyRewritePatternApplier` without folding that reports which named rewrite fired."""
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if self.dce_enabled and is_trivially_dead(op):
+            rewriter.erase(op)
+            return
+        for pattern in self.rewrite_patterns:
+            pattern.match_and_rewrite(op, rewriter)
+            if rewriter.has_done_action:
+                for fired in _RECORDERS:
+                    fired[getattr(pattern, "name", type(pattern).__name__)] += 1
+                return
+
+
 def rewrite_to_fixed_point(module: Operation, patterns: Sequence[RewritePattern]) -> None:
     """Apply `patterns` greedily until none matches (trivially dead pure ops are erased on the way).
 
@@ -94,7 +130,7 @@ def rewrite_to_fixed_point(module: Operation, patterns: Sequence[RewritePattern]
     """
     if not patterns:
         return
-    applier = GreedyRewritePatternApplier(list(patterns), folding_enabled=False)
+    applier = NamedPatternApplier(list(patterns))
     PatternRewriteWalker(applier, apply_recursively=True).rewrite_module(module)  # type: ignore[arg-type]
 
 

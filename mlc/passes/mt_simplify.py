@@ -30,6 +30,8 @@ Rewrites (name: before -> after). Trivial identities are tables, one line each:
 - `cast-cast`: cast(cast(x, B), C) -> cast(x, C) when x -> B is exact
 - `broadcast-broadcast`: broadcast(broadcast(x, s1), s2) -> broadcast(x, s2)
 - `broadcast-own-shape`: broadcast(x, shape(x)) -> x
+- `shape-vector-entries`: concatenate([x.shape[0]], [x.shape[1]], ...) -> shape(x)
+  (Theano's `alloc(x, *x.shape)`, `x.reshape(x.shape)`; static dims may appear as constants)
 
 Numerics: `x + 0 -> x` keeps -0.0 where numpy gives +0.0; `x**0.5 ->
 sqrt(x)` gives NaN at -inf (numpy's power gives +inf); `log(exp(x)) -> x`
@@ -53,7 +55,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from xdsl.dialects import tensor
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import TensorType, i64
 from xdsl.ir import Operation, SSAValue
 from xdsl.pattern_rewriter import PatternRewriter, op_type_rewrite_pattern
 
@@ -465,6 +467,60 @@ class BroadcastOwnShape(MtRewrite):
                 replace(rewriter, op, op.input)
 
 
+def _shape_entries(part: SSAValue) -> list[tuple[SSAValue, int] | int] | None:
+    """The entries of a rank-1 i64 part of a shape vector: (shape vector, index) or a constant."""
+    part = strip_tensor_casts(part)
+    op = part.owner
+    if isinstance(op, mt.ConstantOp):
+        return [int(d) for d in op.to_numpy().ravel()]
+    if isinstance(op, mt.ShapeOp):
+        return [(part, j) for j in range(op.input.type.get_num_dims())]
+    if isinstance(op, mt.SliceOp) and not op.dyn:
+        ((start, stop, step),) = op.entries()
+        vec = strip_tensor_casts(op.input)
+        if owner(vec, mt.ShapeOp) is None or step not in (1, mt.SLICE_NONE) or min(start, stop) < 0:
+            return None
+        return [(vec, j) for j in range(start, stop)]
+    if isinstance(op, mt.DimShuffleOp) and op.pattern.get_values() == (-1,):
+        index = owner(op.input, mt.IndexOp)
+        if index is None or not isinstance(j := splat_value(index.index), int) or j < 0:
+            return None
+        return [(strip_tensor_casts(index.input), j)]
+    return None
+
+
+class ShapeVectorEntries(MtRewrite):
+    """concatenate(x.shape[0], x.shape[1], ...) -> shape(x), entries in order.
+
+    An entry may also be a constant equal to x's static dim there.
+    """
+
+    name = "shape-vector-entries"
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: mt.ConcatenateOp, rewriter: PatternRewriter) -> None:
+        if op.result.type.get_num_dims() != 1 or element_type(op.result) != i64:
+            return
+        entries: list[tuple[SSAValue, int] | int] = []
+        for part in op.inputs:
+            found = _shape_entries(part)
+            if found is None:
+                return
+            entries += found
+        vecs = {id(e[0]): e[0] for e in entries if isinstance(e, tuple)}
+        if len(vecs) != 1:
+            return
+        (vec,) = vecs.values()
+        shape = owner(vec, mt.ShapeOp)
+        if shape is None or len(entries) != shape.input.type.get_num_dims():
+            return
+        dims = shape.input.type.get_shape()
+        for k, e in enumerate(entries):
+            if e != (vec, k) and e != dims[k]:
+                return
+        replace(rewriter, op, vec)
+
+
 PATTERNS: list[MtRewrite] = [
     *SPLAT_OPERAND_RULES,
     ZeroSub(),
@@ -482,6 +538,7 @@ PATTERNS: list[MtRewrite] = [
     CastCast(),
     BroadcastBroadcast(),
     BroadcastOwnShape(),
+    ShapeVectorEntries(),
 ]
 
 

@@ -85,3 +85,21 @@ func.func @fold_splat_elementwise_binary(%s: tensor<2xi64>) -> tensor<?x2xf32> {
   %r = mt.add %ab, %bb : tensor<?x2xf32>
   func.return %r : tensor<?x2xf32>
 }
+
+// -----
+
+// x.shape[1] of a column is the constant 1; x.shape[0] is not known.
+// CHECK-LABEL: func.func @fold_static_dim(
+// CHECK-SAME:    %[[C:.*]]: tensor<?x1xf32>)
+// CHECK:         %[[N:.*]] = mt.index
+// CHECK-NEXT:    %[[ONE:.*]] = mt.constant dense<1> : tensor<i64>
+// CHECK-NEXT:    func.return %[[N]], %[[ONE]]
+func.func @fold_static_dim(%c: tensor<?x1xf32>) -> (tensor<i64>, tensor<i64>) {
+  %s = mt.shape %c : tensor<?x1xf32> -> tensor<2xi64>
+  %v = tensor.cast %s : tensor<2xi64> to tensor<?xi64>
+  %i0 = mt.constant dense<0> : tensor<i64>
+  %i1 = mt.constant dense<1> : tensor<i64>
+  %n = mt.index %v, %i0 axis 0 : tensor<?xi64>, tensor<i64> -> tensor<i64>
+  %one = mt.index %v, %i1 axis 0 : tensor<?xi64>, tensor<i64> -> tensor<i64>
+  func.return %n, %one : tensor<i64>, tensor<i64>
+}

@@ -478,3 +478,38 @@ func.func @excluded_by_name(%x: tensor<?xf32>) -> tensor<?xf32> {
   %nn = mt.neg %n : tensor<?xf32>
   func.return %nn : tensor<?xf32>
 }
+
+// -----
+
+// alloc(c, c.shape[0], c.shape[1]): the shape vector rebuilt from c's entries
+// (a static dim may be a constant) is shape(c), so the broadcast is c itself.
+// CHECK-LABEL: func.func @shape_vector_entries(
+// CHECK-SAME:    %[[C:.*]]: tensor<?x1xf64>)
+// CHECK-NOT:     mt.concatenate
+// CHECK-NOT:     mt.broadcast
+// CHECK:         %[[R:.*]] = tensor.cast %[[C]] : tensor<?x1xf64> to tensor<?x?xf64>
+// CHECK-NEXT:    func.return %[[R]]
+func.func @shape_vector_entries(%c: tensor<?x1xf64>) -> tensor<?x?xf64> {
+  %s = mt.shape %c : tensor<?x1xf64> -> tensor<2xi64>
+  %v = tensor.cast %s : tensor<2xi64> to tensor<?xi64>
+  %i0 = mt.constant dense<0> : tensor<i64>
+  %n = mt.index %v, %i0 axis 0 : tensor<?xi64>, tensor<i64> -> tensor<i64>
+  %n1 = mt.dimshuffle %n [-1] : tensor<i64> -> tensor<1xi64>
+  %one = mt.constant dense<1> : tensor<1xi64>
+  %sh = mt.concatenate %n1, %one axis 0 : tensor<1xi64>, tensor<1xi64> -> tensor<2xi64>
+  %b = mt.broadcast %c, %sh : tensor<?x1xf64>, tensor<2xi64> -> tensor<?x?xf64>
+  func.return %b : tensor<?x?xf64>
+}
+
+// -----
+
+// Entries out of order are not the shape.
+// CHECK-LABEL: func.func @shape_vector_entries_declines_permuted(
+// CHECK:         mt.concatenate
+func.func @shape_vector_entries_declines_permuted(%x: tensor<?x?xf64>) -> tensor<2xi64> {
+  %s = mt.shape %x : tensor<?x?xf64> -> tensor<2xi64>
+  %a = mt.slice %s starts [1] stops [2] steps [_] : tensor<2xi64> -> tensor<1xi64>
+  %b = mt.slice %s starts [0] stops [1] steps [_] : tensor<2xi64> -> tensor<1xi64>
+  %r = mt.concatenate %a, %b axis 0 : tensor<1xi64>, tensor<1xi64> -> tensor<2xi64>
+  func.return %r : tensor<2xi64>
+}
