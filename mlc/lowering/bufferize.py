@@ -36,6 +36,7 @@ The rules:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -50,7 +51,9 @@ from xdsl.dialects.builtin import (
     FunctionType,
     MemRefType,
     ModuleOp,
+    StringAttr,
     TensorType,
+    UnitAttr,
     i32,
 )
 from xdsl.dialects.linalg import ops as linalg
@@ -61,7 +64,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
 from mlc.dialects import blas, mt
-from mlc.lowering.linalg_builders import const, emit, index, is_blas_type, is_float
+from mlc.lowering.linalg_builders import const, emit, generic, index, is_blas_type, is_float
 
 
 class BufferizeError(DiagnosticException):
@@ -171,6 +174,19 @@ class Bufferizer:
     desired: dict[SSAValue, SSAValue] = field(default_factory=dict)
     writable: set[SSAValue] = field(default_factory=set)
     allocs: list[SSAValue] = field(default_factory=list)
+    module: ModuleOp | None = None
+
+    def global_constant(self, value: DenseIntOrFPElementsAttr) -> str:
+        """A `memref.global "private" constant` holding `value` (added at the
+        top of the module); returns its name."""
+        assert self.module is not None, "constants need the module"
+        taken = {op.sym_name.data for op in self.module.ops if hasattr(op, "sym_name")}
+        name = next(f"__mlc_constant_{k}" for k in itertools.count() if f"__mlc_constant_{k}" not in taken)
+        t = value.type
+        assert isinstance(t, TensorType)
+        glob = memref.GlobalOp.get(StringAttr(name), memref_type(t), value, constant=UnitAttr())
+        self.module.body.block.insert_op_before(glob, self.module.body.block.first_op)  # type: ignore[arg-type]
+        return name
 
     # -- buffers -----------------------------------------------------------------
 
@@ -236,8 +252,18 @@ class Bufferizer:
         else:
             target = self.alloc(init)
         if reads_init and source is not None and source is not target:
-            self.b.insert(memref.CopyOp(source, target))
+            self.copy(source, target)
         return target
+
+    def copy(self, source: SSAValue, target: SSAValue) -> None:
+        """`memref.copy`, or a copy generic out of a constant global (the CPU
+        backend's memcpy cannot take globals of two different types yet)."""
+        if not isinstance(cast_source(source).owner, memref.GetGlobalOp):
+            self.b.insert(memref.CopyOp(source, target))
+            return
+        rank = len(source.type.get_shape())  # type: ignore[attr-defined]
+        spec = tuple(range(rank))
+        generic(self.b, [source], [target], [spec, spec], ["parallel"] * rank, lambda b, args: [args[0]])
 
     # -- ops -----------------------------------------------------------------------
 
@@ -262,6 +288,13 @@ class Bufferizer:
                 inner.results[0].replace_all_uses_with(new)
                 inner.detach()
                 inner.erase()
+
+
+def cast_source(buffer: SSAValue) -> SSAValue:
+    """The memref under any chain of `memref.cast`s."""
+    while isinstance(buffer.owner, memref.CastOp):
+        buffer = buffer.owner.source
+    return buffer
 
 
 def _scalar_read(b: Builder, bz: Bufferizer, op: tensor.ExtractOp | tensor.DimOp) -> SSAValue:
@@ -321,27 +354,42 @@ def bufferize_from_elements(bz: Bufferizer, op: tensor.FromElementsOp) -> None:
 
 
 def bufferize_constant(bz: Bufferizer, op: arith.ConstantOp) -> None:
+    """A dense constant: a fill when it is a splat, stores when it is small,
+    else a read-only `memref.global` (never written: not writable)."""
     value = op.value
     if not isinstance(value, DenseIntOrFPElementsAttr):
         return
     t = op.result.type
+    array = mt.to_numpy(value).reshape(-1)
+    flat_bytes = array.view(np.uint8).reshape(array.size, -1) if array.size else array
+    splat = array.size > 0 and bool(np.all(flat_bytes == flat_bytes[:1]))
     target = bz.desired.get(op.result)
+    if target is None and not splat and array.size > STORED_CONSTANT_LIMIT:
+        bz.buffers[op.result] = emit(bz.b, memref.GetGlobalOp(bz.global_constant(value), memref_type(t)))
+        return
     if target is not None:
         target = bz.cast_to(target, t)
     else:
         target = emit(bz.b, memref.AllocOp([], [], memref_type(t)))
         bz.allocs.append(target)
-    array = mt.to_numpy(value).reshape(-1)
+        bz.writable.add(target)
     elt = t.element_type  # type: ignore[attr-defined]
-    flat_bytes = array.view(np.uint8).reshape(array.size, -1) if array.size else array
-    if array.size and np.all(flat_bytes == flat_bytes[:1]):
+    if splat:
         bz.b.insert(linalg.FillOp([const(bz.b, array[0].item(), elt)], [target], res=[]))
+    elif array.size > STORED_CONSTANT_LIMIT:
+        source = emit(bz.b, memref.GetGlobalOp(bz.global_constant(value), memref_type(t)))
+        bz.copy(source, target)
     else:
         shape = t.get_shape()  # type: ignore[attr-defined]
         for flat, item in enumerate(array):
             idx = [const(bz.b, i, index) for i in np.unravel_index(flat, shape)] if shape else []
             bz.b.insert(memref.StoreOp.get(const(bz.b, item.item(), elt), target, idx))
     bz.buffers[op.result] = target
+
+
+STORED_CONSTANT_LIMIT = 16
+"""Constants up to this many elements are stored element by element; larger
+ones live in a read-only `memref.global`."""
 
 
 def bufferize_fill(bz: Bufferizer, op: linalg.FillOp) -> None:
@@ -388,8 +436,6 @@ def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
     ins = [bz.buf(v) for v in op.inputs]
     out = bz.destination(op.results[0], op.outputs[0], reads_init=True)
     maps = [AffineMapAttr(m) for m in _maps(op)]
-    from mlc.lowering.linalg_builders import generic
-
     def body(b: Builder, args: Sequence[SSAValue]) -> list[SSAValue]:
         a, c, acc = args
         if is_float(elt):
@@ -512,7 +558,7 @@ def insert_deallocs(f: func.FuncOp, allocs: Sequence[SSAValue]) -> None:
         Rewriter.insert_op(memref.DeallocOp.get(buffer), InsertPoint.after(last))
 
 
-def bufferize_function(f: func.FuncOp) -> None:
+def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
     if f.is_declaration:
         return
     block = f.body.blocks[0]
@@ -525,7 +571,7 @@ def bufferize_function(f: func.FuncOp) -> None:
         if isinstance(arg.type, TensorType):
             Rewriter.replace_value_with_new_type(arg, memref_type(arg.type))
     outs = [block.insert_arg(memref_type(t), len(block.args)) for t in result_types]
-    bz = Bufferizer(Builder(InsertPoint.at_start(block)), writable=set(outs))
+    bz = Bufferizer(Builder(InsertPoint.at_start(block)), writable=set(outs), module=module)
     ops = [op for op in block.ops if op is not ret]
     copies = plan_destinations(bz, ops, ret, outs)
     # 2. Each op, in order; the tensor ops stay until step 3.
@@ -534,7 +580,7 @@ def bufferize_function(f: func.FuncOp) -> None:
         bz.convert(op)
     bz.b.insertion_point = InsertPoint.before(ret)
     for k in copies:
-        bz.b.insert(memref.CopyOp(bz.cast_to(bz.buf(ret.operands[k]), result_types[k]), outs[k]))
+        bz.copy(bz.cast_to(bz.buf(ret.operands[k]), result_types[k]), outs[k])
     bz.b.insert(func.ReturnOp())
     # 3. Drop the tensor ops, users first.
     ret.detach()
@@ -571,4 +617,4 @@ class MlcBufferizePass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in list(op.walk()):
             if isinstance(f, func.FuncOp):
-                bufferize_function(f)
+                bufferize_function(f, op)
