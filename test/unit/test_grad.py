@@ -494,6 +494,21 @@ def test_hessian_matches_finite_differences_of_the_gradient(case):
     np.testing.assert_allclose(h(pt), _fd_jacobian(g, pt), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("case", GRAD_CASES, ids=lambda c: c[0])
+def test_jacobian_matches_finite_differences(case):
+    """Every op's batching rule, through the vectorized Jacobian of each gradient case."""
+    _, f, pt, *options = case
+    pt = [np.asarray(p, dtype="float64") for p in pt]
+    ins = [TensorType("float64", [n == 1 for n in p.shape])(f"in{k}") for k, p in enumerate(pt)]
+    out = f(*ins).flatten() if f(*ins).ndim != 1 else f(*ins)
+    got = fn(ins, jacobian(out, ins, disconnected_inputs="ignore"))(*pt)
+    value = fn(ins, out)
+    eps = options[0]["eps"] if options else 1e-6
+    for k, p in enumerate(pt):
+        want = _fd_jacobian(lambda v, k=k: value(*pt[:k], v, *pt[k + 1 :]), p, eps)
+        np.testing.assert_allclose(got[k], want, rtol=1e-5, atol=100 * eps)
+
+
 def test_jacobian_of_vectors_and_lists():
     x, a = T.dvector("x"), T.dmatrix("a")
     y = T.nnet.softmax(T.dot(a, x)) * x.sum()
