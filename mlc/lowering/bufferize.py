@@ -436,6 +436,7 @@ def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
     ins = [bz.buf(v) for v in op.inputs]
     out = bz.destination(op.results[0], op.outputs[0], reads_init=True)
     maps = [AffineMapAttr(m) for m in _maps(op)]
+
     def body(b: Builder, args: Sequence[SSAValue]) -> list[SSAValue]:
         a, c, acc = args
         if is_float(elt):

@@ -82,6 +82,8 @@ from mlc.lowering.mt_shapes_to_linalg import (
     lower_dimshuffle,
     lower_eye,
     lower_index,
+    lower_insert_index,
+    lower_insert_slice,
     lower_reshape,
     lower_shape,
     lower_slice,
@@ -338,6 +340,8 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.SliceOp: lower_slice,  # -> gather generic
     mt.IndexOp: lower_index,  # -> gather generic
     mt.ConcatenateOp: lower_concatenate,  # -> gather generic with scf.if
+    mt.InsertSliceOp: lower_insert_slice,  # -> gather generic over dest with scf.if
+    mt.InsertIndexOp: lower_insert_index,  # -> gather generic over dest with scf.if
     mt.ArgMaxOp: lower_argreduce,  # -> fill 0 + reduction generic over indices
     mt.ArgMinOp: lower_argreduce,
     mt.DotOp: lower_dot,  # -> fill + linalg.matmul / contraction generic

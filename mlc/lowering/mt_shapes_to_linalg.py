@@ -2,16 +2,17 @@
 
 broadcast and dimshuffle are copy generics (a constant-0 map result for a
 broadcast dim, a permuted map for a shuffle). reshape, slice, index,
-concatenate, arange and eye are "gather" generics: only an output, and a
-body that computes the source position from `linalg.index` and reads it
-with `tensor.extract`. Python's slice rules (`slice.indices(n)`) and
+concatenate, insert_slice, insert_index, arange and eye are "gather"
+generics: only an output, and a body that computes the source position
+from `linalg.index` and reads it with `tensor.extract` (the inserts pass
+over all of dest and read src under an `scf.if` where it is written). Python's slice rules (`slice.indices(n)`) and
 numpy's reshape -1 are computed in index arithmetic that folds away when
 everything is static. mt.shape is `tensor.from_elements` of the dims.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xdsl.builder import Builder
@@ -110,6 +111,7 @@ class SliceDim:
     start: IndexLike
     step: IndexLike
     length: IndexLike
+    full: bool = False  # `:` -- every index, in order
 
 
 def slice_indices(
@@ -141,11 +143,12 @@ def slice_indices(
     return SliceDim(first, step, length)
 
 
-def lower_slice(cx: Lowering, op: mt.SliceOp) -> SSAValue:
-    ix = cx.ix
-    result = result_type(op)
-    x = cx.v(op.input)
-    dynamic = iter(op.dyn)
+def slice_dims(
+    cx: Lowering, x: SSAValue, entries: Sequence[tuple[int, int, int]], dyn: Sequence[SSAValue]
+) -> list[SliceDim]:
+    """The start, step and length of mt.slice-style entries on each dim of
+    (new) tensor x; `?` fields come from the (old) `dyn` operands in order."""
+    dynamic = iter(dyn)
 
     def field_value(f: int) -> IndexLike | None:
         if f == mt.SLICE_NONE:
@@ -155,15 +158,100 @@ def lower_slice(cx: Lowering, op: mt.SliceOp) -> SSAValue:
         return f
 
     dims: list[SliceDim] = []
-    for k, entry in enumerate(op.entries()):
+    for k, entry in enumerate(entries):
         start, stop, step = (field_value(f) for f in entry)
-        dims.append(slice_indices(ix, cx.dim(x, k), start, stop, step))
+        dim = slice_indices(cx.ix, cx.dim(x, k), start, stop, step)
+        dim.full = start is None and stop is None and step in (None, 1)
+        dims.append(dim)
+    return dims
+
+
+def lower_slice(cx: Lowering, op: mt.SliceOp) -> SSAValue:
+    x = cx.v(op.input)
+    dims = slice_dims(cx, x, op.entries(), op.dyn)
 
     def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
         bix = Index(b)
         return cx.extract(x, [bix.add(d.start, bix.mul(i, d.step)) for d, i in zip(dims, idx)], b)
 
-    return cx.gather(result, [d.length for d in dims], element)
+    return cx.gather(result_type(op), [d.length for d in dims], element)
+
+
+def if_else(
+    b: Builder, cond: bool | SSAValue, then: Callable[[Builder], SSAValue], otherwise: Callable[[Builder], SSAValue]
+) -> SSAValue:
+    """`scf.if` yielding `then(b)` or `otherwise(b)`, each built in its own
+    branch (so a read happens only where it is in bounds); a static
+    condition builds one side inline."""
+    if isinstance(cond, bool):
+        return then(b) if cond else otherwise(b)
+    then_block, else_block = Block(), Block()
+    then_b = Builder(InsertPoint.at_end(then_block))
+    value = then(then_b)
+    then_b.insert(scf.YieldOp(value))
+    else_b = Builder(InsertPoint.at_end(else_block))
+    else_b.insert(scf.YieldOp(otherwise(else_b)))
+    return emit(b, scf.IfOp(cond, [value.type], Region(then_block), Region(else_block)))
+
+
+def _inserted(
+    cx: Lowering, op: mt.InsertSliceOp | mt.InsertIndexOp, b: Builder, old: SSAValue, src_at: list[IndexLike]
+) -> SSAValue:
+    """The new element at a written position: src (mode set) or old + src (add)."""
+    new = cx.extract(cx.v(op.src), src_at, b)
+    if op.mode.data == "set":
+        return new
+    elt = cx.mt_type(op.dest).element_type
+    return scalar_math.binary(cx.scalar_emitter(b), mt.AddOp, elt, old, new)
+
+
+def lower_insert_slice(cx: Lowering, op: mt.InsertSliceOp) -> SSAValue:
+    """dest with its slice set to (or incremented by) src, in one pass over
+    dest: position p is in the slice iff, on every dim, j = (p - start) /
+    step is exact and in [0, length); then it takes src[j]."""
+    dest = cx.v(op.dest)
+    dims = slice_dims(cx, dest, op.entries(), op.dyn)
+
+    def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
+        bix = Index(b)
+        inside: bool | SSAValue = True
+        src_at: list[IndexLike] = []
+        for d, i in zip(dims, idx):
+            if d.full:
+                src_at.append(i)
+                continue
+            offset = bix.sub(i, d.start)
+            j = bix.div(offset, d.step)
+            ok = bix.and_(bix.cmp("sge", j, 0), bix.cmp("slt", j, d.length))
+            if d.step not in (1, -1):
+                ok = bix.and_(ok, bix.cmp("eq", bix.rem(offset, d.step), 0))
+            inside = bix.and_(inside, ok)
+            src_at.append(j)
+        old = cx.extract(dest, idx, b)
+        return if_else(b, inside, lambda tb: _inserted(cx, op, tb, old, src_at), lambda eb: old)
+
+    return cx.gather(result_type(op), cx.shape(dest), element)
+
+
+def lower_insert_index(cx: Lowering, op: mt.InsertIndexOp) -> SSAValue:
+    """dest with dest[..., i, ...] set to (or incremented by) src, in one
+    pass over dest; a negative i wraps once, an out-of-range i (numpy
+    raises) writes nothing."""
+    ix = cx.ix
+    dest = cx.v(op.dest)
+    axis = op.axis.value.data
+    n = cx.dim(dest, axis)
+    i = cx.index_scalar(cx.v(op.index))
+    i = ix.select(ix.cmp("slt", i, 0), ix.add(i, n), i)
+
+    def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
+        bix = Index(b)
+        old = cx.extract(dest, idx, b)
+        src_at = [*idx[:axis], *idx[axis + 1 :]]
+        hit = bix.cmp("eq", idx[axis], i)
+        return if_else(b, hit, lambda tb: _inserted(cx, op, tb, old, src_at), lambda eb: old)
+
+    return cx.gather(result_type(op), cx.shape(dest), element)
 
 
 def lower_index(cx: Lowering, op: mt.IndexOp) -> SSAValue:
@@ -204,14 +292,7 @@ def lower_concatenate(cx: Lowering, op: mt.ConcatenateOp) -> SSAValue:
         if j == len(inputs) - 1:
             return cx.extract(inputs[j], position, b)
         below = bix.cmp("slt", idx[axis], offsets[j + 1])
-        if isinstance(below, bool):
-            return cx.extract(inputs[j], position, b) if below else pick(b, idx, j + 1)
-        then_block, else_block = Block(), Block()
-        then_b = Builder(InsertPoint.at_end(then_block))
-        then_b.insert(scf.YieldOp(cx.extract(inputs[j], position, then_b)))
-        else_b = Builder(InsertPoint.at_end(else_block))
-        else_b.insert(scf.YieldOp(pick(else_b, idx, j + 1)))
-        return emit(b, scf.IfOp(bix.cond(below), [result.element_type], Region(then_block), Region(else_block)))
+        return if_else(b, below, lambda tb: cx.extract(inputs[j], position, tb), lambda eb: pick(eb, idx, j + 1))
 
     return cx.gather(result, sizes, lambda b, idx: pick(b, idx, 0))
 

@@ -840,6 +840,48 @@ def test_dynamic_slice() -> None:
                 np.testing.assert_array_equal(g, w, err_msg=f"x[{a}:{b}:{c}], n={n}")
 
 
+@pytest.mark.parametrize("mode", ["set", "add"])
+def test_insert_slice(mode: str) -> None:
+    """x[a:b:c, ...] = y (or +=): the same grid of slices as test_static_slice."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(5, 3)).astype(np.float32)
+    for start, stop, step in PY_SLICES:
+        rows = len(range(*slice(start, stop, step).indices(5)))
+        module = make([T("?x3", mt.f32), T("?x2", mt.f32)], lambda d, s: [
+            mt.InsertSliceOp(d, s, [start, 1], [stop, None], [step, None], mode),
+        ])  # fmt: skip
+        check(module, x, rng.normal(size=(rows, 2)).astype(np.float32))
+    i = T("", mt.i64)
+    dynamic = make([T("?", mt.i32), T("?", mt.i32), i, i, i], lambda d, s, a, b, c: [
+        mt.InsertSliceOp(d, s, [a], [b], [c], mode),
+    ])  # fmt: skip
+    lowered = lower_mt_to_loops(dynamic.clone())
+    d = np.arange(7, dtype=np.int32)
+    for a, b, c in [(1, 6, 2), (-1, -8, -3), (5, 0, -1), (2, 2, 1), (0, 9, 4)]:
+        window = d[a:b:c]
+        src = np.arange(100, 100 + window.size, dtype=np.int32)
+        want = d.copy()
+        if mode == "set":
+            want[a:b:c] = src
+        else:
+            want[a:b:c] += src
+        got = garbage(want.shape, np.int32)
+        run_loops(lowered, [d, src, *(np.array(v) for v in (a, b, c))], [got])
+        np.testing.assert_array_equal(got, want, err_msg=f"d[{a}:{b}:{c}] {mode}")
+
+
+@pytest.mark.parametrize("mode", ["set", "add"])
+def test_insert_index(mode: str) -> None:
+    module = make([T("?x4", mt.f64), T("4", mt.f64), T("?", mt.f64), T("", mt.i64)], lambda d, r, c, i: [
+        mt.InsertIndexOp(d, r, i, 0, mode), mt.InsertIndexOp(d, c, i, 1, mode),
+    ])  # fmt: skip
+    rng = np.random.default_rng(9)
+    for i in (0, 2, -1, -3):
+        check(module, rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3), np.array(i))
+    ints = make([T("2x3", mt.ui8), T("3", mt.ui8), T("", mt.i64)], lambda d, r, i: [mt.InsertIndexOp(d, r, i, 0, mode)])
+    check(ints, np.full((2, 3), 250, np.uint8), np.array([1, 7, 9], np.uint8), np.array(-2))
+
+
 def test_index() -> None:
     module = make([T("?x?", mt.f64), T("", mt.i64)], lambda x, i: [
         mt.IndexOp(x, i, 0), mt.IndexOp(x, i, 1), mt.IndexOp(mt.IndexOp(x, i, 1), i, 0),

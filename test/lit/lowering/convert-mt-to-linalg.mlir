@@ -349,3 +349,54 @@ func.func @tensor_cast(%x: tensor<2xui16>) -> tensor<?xui16> {
   %c = tensor.cast %x : tensor<2xui16> to tensor<?xui16>
   func.return %c : tensor<?xui16>
 }
+
+// -----
+
+// insert_slice (x[1::2, :] += s) is one pass over dest: a position takes
+// src[j] when j = (p - start) / step is exact and in [0, length), read
+// only inside the scf.if; `:` dims need no test.
+
+// CHECK-LABEL: func.func @insert_slice_add
+// CHECK-SAME: (%[[D:[a-zA-Z0-9_]+]]: tensor<?x3xf32>, %[[S:[a-zA-Z0-9_]+]]: tensor<?x3xf32>)
+// CHECK:        %[[P:[a-zA-Z0-9_]+]] = linalg.index 0 : index
+// CHECK-NEXT:   %[[C:[a-zA-Z0-9_]+]] = linalg.index 1 : index
+// CHECK-NEXT:   %[[OFF:[a-zA-Z0-9_]+]] = arith.subi %[[P]], %{{.*}} : index
+// CHECK:        %[[J:[a-zA-Z0-9_]+]] = arith.divsi %[[OFF]], %{{.*}} : index
+// CHECK:        %[[REM:[a-zA-Z0-9_]+]] = arith.remsi %[[OFF]], %{{.*}} : index
+// CHECK:        %[[IN:[a-zA-Z0-9_]+]] = arith.andi
+// CHECK-NEXT:   %[[OLD:[a-zA-Z0-9_]+]] = tensor.extract %[[D]][%[[P]], %[[C]]] : tensor<?x3xf32>
+// CHECK-NEXT:   %[[V:[a-zA-Z0-9_]+]] = scf.if %[[IN]] -> (f32) {
+// CHECK-NEXT:     %[[NEW:[a-zA-Z0-9_]+]] = tensor.extract %[[S]][%[[J]], %[[C]]] : tensor<?x3xf32>
+// CHECK-NEXT:     %[[SUM:[a-zA-Z0-9_]+]] = arith.addf %[[OLD]], %[[NEW]] : f32
+// CHECK-NEXT:     scf.yield %[[SUM]] : f32
+// CHECK-NEXT:   } else {
+// CHECK-NEXT:     scf.yield %[[OLD]] : f32
+// CHECK-NEXT:   }
+// CHECK-NEXT:   linalg.yield %[[V]] : f32
+func.func @insert_slice_add(%d: tensor<?x3xf32>, %s: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  %r = mt.insert_slice add %s into %d starts [1, _] stops [_, _] steps [2, _] : tensor<?x3xf32> into tensor<?x3xf32>
+  func.return %r : tensor<?x3xf32>
+}
+
+// -----
+
+// insert_index (x[i] = s): a negative i wraps once; row i takes s.
+
+// CHECK-LABEL: func.func @insert_index_set
+// CHECK-SAME: (%[[D:[a-zA-Z0-9_]+]]: tensor<?x4xf64>, %[[S:[a-zA-Z0-9_]+]]: tensor<4xf64>, %[[I:[a-zA-Z0-9_]+]]: tensor<i64>)
+// CHECK:      %[[N:[a-zA-Z0-9_]+]] = tensor.dim %[[D]]
+// CHECK:      %[[RAW:[a-zA-Z0-9_]+]] = arith.index_cast %{{.*}} : i64 to index
+// CHECK-NEXT: %[[NEG:[a-zA-Z0-9_]+]] = arith.cmpi slt, %[[RAW]], %{{.*}} : index
+// CHECK-NEXT: %[[WRAPPED:[a-zA-Z0-9_]+]] = arith.addi %[[RAW]], %[[N]] : index
+// CHECK-NEXT: %[[ROW:[a-zA-Z0-9_]+]] = arith.select %[[NEG]], %[[WRAPPED]], %[[RAW]] : index
+// CHECK:        %[[P:[a-zA-Z0-9_]+]] = linalg.index 0 : index
+// CHECK-NEXT:   %[[C:[a-zA-Z0-9_]+]] = linalg.index 1 : index
+// CHECK-NEXT:   %[[OLD:[a-zA-Z0-9_]+]] = tensor.extract %[[D]][%[[P]], %[[C]]] : tensor<?x4xf64>
+// CHECK-NEXT:   %[[HIT:[a-zA-Z0-9_]+]] = arith.cmpi eq, %[[P]], %[[ROW]] : index
+// CHECK-NEXT:   scf.if %[[HIT]] -> (f64) {
+// CHECK-NEXT:     %[[NEW:[a-zA-Z0-9_]+]] = tensor.extract %[[S]][%[[C]]] : tensor<4xf64>
+// CHECK-NEXT:     scf.yield %[[NEW]] : f64
+func.func @insert_index_set(%d: tensor<?x4xf64>, %s: tensor<4xf64>, %i: tensor<i64>) -> tensor<?x4xf64> {
+  %r = mt.insert_index set %s into %d, %i axis 0 : tensor<4xf64> into tensor<?x4xf64>
+  func.return %r : tensor<?x4xf64>
+}
