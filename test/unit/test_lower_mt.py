@@ -1076,3 +1076,9 @@ def test_chain_in_place_and_deallocs() -> None:
 
     lowered, loops = check(make([T("?x?", mt.f64)] * 2, body), np.full((2, 3), 0.5), np.ones((2, 3)))
     assert loops.op_counts["alloc"] == loops.op_counts["dealloc"] == 8  # one per temporary (no reuse yet)
+
+
+def test_every_mt_op_has_a_lowering() -> None:
+    from mlc.lowering.convert_mt_to_linalg import LOWERINGS
+
+    assert [op.name for op in mt.MT.operations if op not in LOWERINGS] == []
