@@ -13,7 +13,6 @@ Rewrites (name: before -> after):
 - `fold-constant-op`: op(const...) -> const (the op's own `fold`, numpy meaning)
 - `fold-static-shape`: shape(x : static type) -> const
 - `fold-static-dim`: index(shape(x), i) -> const when dim i of x is static (x.shape[1] of a column is 1)
-- `fold-tensor-cast`: tensor.cast(const) to a static type -> const
 - `fold-splat-elementwise`: f(broadcast(c1, s), c2...) -> broadcast(f(c1, c2...), s)
 
 Shape checks: `fold-splat-elementwise` keeps the shape vector of the first
@@ -28,7 +27,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-from xdsl.dialects import tensor
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, TensorType
 from xdsl.ir import Operation
 from xdsl.pattern_rewriter import PatternRewriter, op_type_rewrite_pattern
@@ -84,22 +82,6 @@ class FoldStaticDim(MtRewrite):
             rewriter.replace(op, mt.ConstantOp.from_numpy(np.int64(dims[i])))
 
 
-class FoldTensorCast(MtRewrite):
-    """tensor.cast(const) -> const when the cast's result type is static."""
-
-    name = "fold-tensor-cast"
-
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: tensor.CastOp, rewriter: PatternRewriter) -> None:
-        c = _constant(op.source)
-        t = op.dest.type
-        if c is None or not isinstance(t, TensorType) or not t.has_static_shape():
-            return
-        if t.element_type != c.value.get_element_type() or tuple(t.get_shape()) != tuple(c.value.get_shape()):
-            return
-        rewriter.replace(op, mt.ConstantOp(mt.from_numpy(c.to_numpy(), t.element_type)))
-
-
 _ELEMENTWISE = (mt.UnaryOp, mt.BinaryOp, mt.CompareOp, mt.PredicateOp, mt.SelectOp, mt.CastOp)
 
 
@@ -147,7 +129,6 @@ PATTERNS: list[MtRewrite] = [
     FoldConstantOp(),
     FoldStaticShape(),
     FoldStaticDim(),
-    FoldTensorCast(),
     FoldSplatElementwise(),
 ]
 

@@ -61,8 +61,9 @@ def cheapest_shape_source(values: Sequence[SSAValue]) -> SSAValue:
 class ShapeOfSameShape(MtRewrite):
     """shape(op(...)) -> shape(source) for an op whose result has `source`'s shape."""
 
-    def __init__(self, name: str, ops: type[Operation] | tuple[type[Operation], ...],
-                 source: Callable[[Operation], SSAValue]):
+    def __init__(
+        self, name: str, ops: type[Operation] | tuple[type[Operation], ...], source: Callable[[Operation], SSAValue]
+    ):
         self.name, self.ops, self.source = name, ops, source
 
     @op_type_rewrite_pattern
@@ -184,4 +185,3 @@ class MtShapeOfPass(MtRewritePass):
 
     name = "mt-shape-of"
     PATTERNS: ClassVar = PATTERNS
-

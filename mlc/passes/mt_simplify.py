@@ -24,6 +24,7 @@ Rewrites (name: before -> after). Trivial identities are tables, one line each:
 - `reduce-reduce`: reduce_k(reduce_k(x, a), b) -> reduce_k(x, a ∪ b) (A.sum(0).sum() -> A.sum())
 - `sum-scale`: sum(s*x) -> s*sum(x) for s broadcast along the summed axes
 - `reshape-reshape`: reshape(reshape(x, s1), s2) -> reshape(x, s2)
+- `reshape-own-shape`: reshape(x, shape(x)) -> x
 - `slice-slice`: x[a:b:c][d:e:f] -> x[...] for static entries (x[2:][1:] -> x[3:])
 - `select-same`: select(c, x, x) -> x
 - `select-const-cond`: select(true, a, b) -> a, select(false, a, b) -> b
@@ -86,8 +87,15 @@ Build = Callable[[Builder, SSAValue, SSAValue], SSAValue]
 class SplatOperand(MtRewrite):
     """`op(x, c)` (or `op(c, x)` when `either_side`) with c a splat of `number` -> build(x, c)."""
 
-    def __init__(self, name: str, op: type[Operation], number: float, build: Build,
-                 either_side: bool = False, when: Callable[[SSAValue], bool] = lambda x: True):
+    def __init__(
+        self,
+        name: str,
+        op: type[Operation],
+        number: float,
+        build: Build,
+        either_side: bool = False,
+        when: Callable[[SSAValue], bool] = lambda x: True,
+    ):
         self.name, self.op_type, self.number, self.build = name, op, number, build
         self.either_side, self.when = either_side, when
 
@@ -141,8 +149,14 @@ class ZeroSub(MtRewrite):
 class UnaryOfUnary(MtRewrite):
     """`outer(inner(x))` -> build(x) for two elementwise unary ops."""
 
-    def __init__(self, name: str, outer: type[Operation], inner: type[Operation],
-                 build: Callable[[Builder, SSAValue], SSAValue], when: Callable[[SSAValue], bool]):
+    def __init__(
+        self,
+        name: str,
+        outer: type[Operation],
+        inner: type[Operation],
+        build: Callable[[Builder, SSAValue], SSAValue],
+        when: Callable[[SSAValue], bool],
+    ):
         self.name, self.outer, self.inner, self.build, self.when = name, outer, inner, build, when
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
@@ -329,6 +343,21 @@ class ReshapeReshape(MtRewrite):
         replace(rewriter, op, Builder(rewriter, op).op(new))
 
 
+class ReshapeOwnShape(MtRewrite):
+    """reshape(x, shape(x)) -> x (`x.reshape(x.shape)`)."""
+
+    name = "reshape-own-shape"
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: mt.ReshapeOp, rewriter: PatternRewriter) -> None:
+        if op.shape is None:
+            return
+        s = owner(strip_tensor_casts(op.shape), mt.ShapeOp)
+        x = strip_tensor_casts(op.input)
+        if s is not None and strip_tensor_casts(s.input) is x and _same_dims(x.type, op.result.type):
+            replace(rewriter, op, x)
+
+
 def _compose_slice(n: int, inner: tuple[int, int, int], outer: tuple[int, int, int]):
     """One dim of x[inner][outer] as one slice of x, or None when it depends on run-time sizes."""
     NONE = mt.SLICE_NONE
@@ -339,8 +368,13 @@ def _compose_slice(n: int, inner: tuple[int, int, int], outer: tuple[int, int, i
         return inner
     if inner[:2] == identity and inner[2] in (NONE, 1):
         return outer
-    py = lambda e: tuple(None if f == NONE else f for f in e)  # noqa: E731
-    code = lambda f: NONE if f is None else f  # noqa: E731
+
+    def py(entry: tuple[int, ...]) -> tuple[int | None, ...]:
+        return tuple(None if f == NONE else f for f in entry)
+
+    def code(f: int | None) -> int:
+        return NONE if f is None else f
+
     if n != mt.DYN:
         r = range(n)[slice(*py(inner))][slice(*py(outer))]
         if len(r) == 0:
@@ -462,9 +496,9 @@ class BroadcastOwnShape(MtRewrite):
         if op.shape is None:
             return
         s = owner(strip_tensor_casts(op.shape), mt.ShapeOp)
-        if s is not None and strip_tensor_casts(s.input) is strip_tensor_casts(op.input):
-            if _same_dims(op.input.type, op.result.type):
-                replace(rewriter, op, op.input)
+        same_value = s is not None and strip_tensor_casts(s.input) is strip_tensor_casts(op.input)
+        if same_value and _same_dims(op.input.type, op.result.type):
+            replace(rewriter, op, op.input)
 
 
 def _shape_entries(part: SSAValue) -> list[tuple[SSAValue, int] | int] | None:
@@ -532,6 +566,7 @@ PATTERNS: list[MtRewrite] = [
     ReduceReduce(),
     SumScale(),
     ReshapeReshape(),
+    ReshapeOwnShape(),
     SliceSlice(),
     SelectSame(),
     SelectConstCond(),

@@ -38,17 +38,6 @@ func.func @fold_static_shape_declines_dynamic(%x: tensor<?x4xf32>) -> tensor<2xi
 
 // -----
 
-// CHECK-LABEL: func.func @fold_tensor_cast(
-// CHECK-NEXT:    %[[C:.*]] = mt.constant dense<[1, 2]> : tensor<2xi64>
-// CHECK-NEXT:    func.return %[[C]]
-func.func @fold_tensor_cast() -> tensor<2xi64> {
-  %c = mt.constant dense<[1, 2]> : tensor<2xi64>
-  %d = tensor.cast %c : tensor<2xi64> to tensor<2xi64>
-  func.return %d : tensor<2xi64>
-}
-
-// -----
-
 // exp(c) + x: the constant part, emitted as exp -> dimshuffle -> broadcast, folds;
 // only the broadcast of the folded constant is left for run time.
 // CHECK-LABEL: func.func @fold_splat_elementwise(

@@ -513,3 +513,14 @@ func.func @shape_vector_entries_declines_permuted(%x: tensor<?x?xf64>) -> tensor
   %r = mt.concatenate %a, %b axis 0 : tensor<1xi64>, tensor<1xi64> -> tensor<2xi64>
   func.return %r : tensor<2xi64>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @reshape_own_shape(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x?xf32>)
+// CHECK-NEXT:    func.return %[[X]]
+func.func @reshape_own_shape(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
+  %s = mt.shape %x : tensor<?x?xf32> -> tensor<2xi64>
+  %r = mt.reshape %x, %s : tensor<?x?xf32>, tensor<2xi64> -> tensor<?x?xf32>
+  func.return %r : tensor<?x?xf32>
+}
