@@ -59,7 +59,9 @@ class Config:
     """The set of mlc's configuration flags (see module docstring)."""
 
     def __init__(self) -> None:
-        object.__setattr__(self, "_values", {k: f.default for k, f in _FLAGS.items()})
+        # flags live in the instance __dict__, so reading one is a plain attribute lookup
+        object.__setattr__(self, "_values", self.__dict__)
+        self.__dict__.update({k: f.default for k, f in _FLAGS.items()})
         for var in ("THEANO_FLAGS", "MLC_FLAGS"):  # MLC_FLAGS wins
             self._apply_env(os.environ.get(var, ""), var)
 

@@ -24,6 +24,7 @@ import numpy as np
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
 from mlc.shared import SharedVariable
+from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
 
 
@@ -181,7 +182,8 @@ class ShapePlan:
     def __init__(self, fg: FunctionGraph):
         self.fg = fg
         value_vars = [n.inputs[i] for n in fg.nodes for i in n.op.shape_value_inputs]
-        reached = set(map(id, ancestors(value_vars)))
+        reached = set(map(id, _value_ancestors(value_vars)))
+        # inputs whose values (not only shapes) decide some shape: part of the cache key
         self.value_inputs = [k for k, v in enumerate(fg.all_inputs) if id(v) in reached]
         self.cache: dict[tuple, list[tuple[int, ...]]] = {}
 
@@ -208,6 +210,8 @@ class ShapePlan:
         def value_of(v):
             if isinstance(v, Constant):
                 return v.data
+            if v.owner is not None and isinstance(v.owner.op, Shape):
+                return np.asarray(shape_of(v.owner.inputs[0]), dtype="int64")
             if id(v) not in values:
                 for n in toposort([v], blockers=fg.all_inputs):
                     if id(n.outputs[0]) not in values:
@@ -231,6 +235,20 @@ class ShapePlan:
         deps = set(map(id, ancestors(node.inputs)))
         named = [f"{v} with shape {a.shape}" for v, a in zip(self.fg.all_inputs, arrays) if id(v) in deps]
         return f"\n  function arguments involved: {', '.join(named)}" if named else ""
+
+
+def _value_ancestors(outputs) -> list[Variable]:
+    """Variables whose values `outputs` depend on; `shape(x)` needs x's shape, not its values."""
+    seen: dict[int, Variable] = {}
+    stack = list(outputs)
+    while stack:
+        v = stack.pop()
+        if id(v) in seen:
+            continue
+        seen[id(v)] = v
+        if v.owner is not None and not isinstance(v.owner.op, Shape):
+            stack.extend(v.owner.inputs)
+    return list(seen.values())
 
 
 # ----------------------------------------------------------------------------
