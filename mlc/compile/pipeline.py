@@ -118,5 +118,15 @@ def lower(module: ModuleOp, mode: str, level: str) -> ModuleOp:
     return run_stages(module, stages(mode, level))
 
 
+#: dtypes the loop level and the CPU backend do not handle yet
+UNSUPPORTED_DTYPES = ("float16", "complex64", "complex128")
+
+
 def compile_graph(fgraph, mode: str) -> NativeProgram:
+    from mlc.graph import ancestors, built_at
+
+    for v in ancestors(fgraph.results):
+        if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
+            raise NotImplementedError(f"the native backend does not support {v.type.dtype} yet ({v}, {v.type})"
+                                      f"{built_at(v)}; mode='REFERENCE' runs it with numpy")
     return NativeProgram(fgraph, mode)

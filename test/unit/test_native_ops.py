@@ -203,3 +203,10 @@ def test_dump_ir_levels():
     assert "define" in f.dump_ir("llvm-ir")
     with pytest.raises(ValueError, match="level"):
         f.dump_ir("nope")
+
+
+@pytest.mark.parametrize("ctor", [T.zvector, T.cvector])
+def test_complex_is_a_clear_not_implemented_error(ctor):
+    z = ctor("z")
+    with pytest.raises(NotImplementedError, match="complex.*REFERENCE"):
+        mlc.function([z], z * 2, mode=MODE)
