@@ -10,7 +10,9 @@ arguments become identity-layout memrefs, each result becomes one more
 memref argument (appended after the inputs, allocated by the caller with
 the result's shape) and the function returns nothing. Bodies use only
 `linalg.generic/yield/index/fill`, `scf`, `arith`, `math`,
-`memref.load/store/dim/alloc/dealloc/copy/cast`, `blas.*` and calls.
+`memref.load/store/dim/alloc/dealloc/copy/cast`, `blas.*`, calls to the
+declared libm functions, and `memref.get_global` of read-only
+`memref.global`s holding constants of more than 16 elements.
 
 The rules:
 
@@ -23,6 +25,8 @@ The rules:
   buffer (and a `memref.copy` of the init when the body reads it). Every
   use of a `tensor.empty` is a fresh buffer (CSE may have merged them).
   Nothing is ever written into an input argument;
+* a dense constant is a `linalg.fill` when it is a splat, element stores
+  when small, else a read-only global (copied when it is a result);
 * temporaries are `memref.alloc`ed before their producer, with the
   dynamic sizes of their `tensor.empty` (or `memref.dim`s), and
   `memref.dealloc`ed after their last use;

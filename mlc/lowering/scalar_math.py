@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, func, math, scf
-from xdsl.dialects.builtin import Float32Type, Float64Type, FunctionType, IndexType, IntegerType
+from xdsl.dialects.builtin import Float32Type, Float64Type, FunctionType, IndexType, IntegerAttr, IntegerType
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -63,6 +63,10 @@ class Scalar:
         return const(self.b, value, t)
 
     def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
+        """`arith.select`, folded when the condition is a constant (shape
+        vectors chosen by a constant mask stay plain values)."""
+        if isinstance(cond.owner, arith.ConstantOp) and isinstance(cond.owner.value, IntegerAttr):
+            return a if cond.owner.value.value.data else b
         return self(arith.SelectOp(cond, a, b))
 
     def cmpf(self, pred: str, a: SSAValue, b: SSAValue) -> SSAValue:
