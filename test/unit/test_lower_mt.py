@@ -924,6 +924,9 @@ def test_shape_arange_eye() -> None:
         check(module, x, y, np.array(n), np.array(m), np.array(k))
     arange = make([T("", mt.i8), T("", mt.i8), T("", mt.i8)], lambda a, b, c: [mt.ArangeOp(a, b, c)])
     check(arange, np.int8(-3), np.int8(10), np.int8(4))
+    farange = make([T("", mt.f32)] * 3, lambda a, b, c: [mt.ArangeOp(a, b, c)])
+    for start, stop, step in [(0.5, 3.0, 0.25), (1.0, -2.0, -0.75), (0.1, 0.7, 0.1), (2.0, 1.0, 1.0)]:
+        check(farange, *(np.float32(v) for v in (start, stop, step)), tol={"rtol": 0, "atol": 0})
 
 
 # ===----------------------------------------------------------------------=== #
@@ -948,6 +951,8 @@ def test_argmax_argmin(elt: Any) -> None:
         [T("?x4", elt)], lambda x: [mt.ArgMaxOp(x, 0), mt.ArgMaxOp(x, 1), mt.ArgMinOp(x, 0), mt.ArgMinOp(x, 1)]
     )
     check_module(module, dims_list=[{0: 5}, {0: 1}])
+    vector = make([T("?", elt)], lambda x: [mt.ArgMaxOp(x, 0), mt.ArgMinOp(x, 0)])
+    check_module(vector, dims_list=[{0: 7}, {0: 1}])
     if elt == mt.f64:  # ties and NaNs: the first wins
         x = np.array(
             [[1, 3, 3, 0], [np.nan, 1, np.nan, 9], [-np.inf, -np.inf, -np.inf, -np.inf], [2, np.inf, np.nan, 2]]
