@@ -11,7 +11,8 @@ greedy driver. This module holds what they share:
   name) or in the pass option `exclude` (`mlc-opt -p
   'mt-simplify{exclude="sub-self:pow-two"}'`). Tags in use: `nan-unsafe`
   (the rewrite gives a finite answer where the original gives NaN for
-  inf/NaN/zero inputs, e.g. `x - x -> 0`).
+  inf/NaN/zero inputs, e.g. `x - x -> 0`) and `signed-zero-unsafe` (it may
+  flip the sign of a zero result, e.g. `x + 0 -> x` at x = -0.0).
 - `MtRewritePass`: the pass base; `apply` filters the pass's pattern list
   by those names and runs `rewrite_to_fixed_point`.
 - `splat_value(v)`: the one number every element of `v` equals, seen

@@ -5,14 +5,14 @@ Pre-condition: verified mt IR. Constants may still be emission chains
 that matches a constant asks `splat_value`, which sees through them.
 Post-condition: none of the rewrites below matches; results equal the
 original's within floating-point tolerance, except where a rule is tagged
-`nan-unsafe` (see below). Every replacement has exactly the replaced op's
+`nan-unsafe` or `signed-zero-unsafe` (see below). Every replacement has exactly the replaced op's
 type (through a `tensor.cast` where only static dims differ).
 
 Rewrites (name: before -> after). Trivial identities are tables, one line each:
-- neutral operands: `add-zero` x+0, 0+x -> x; `sub-zero` x-0 -> x;
+- neutral operands: `add-zero` [signed-zero-unsafe] x+0, 0+x -> x; `sub-zero` x-(+0) -> x;
   `mul-one` x*1, 1*x -> x; `div-one` x/1 -> x; `pow-one` x**1 -> x
 - `mul-zero-int`: x*0 -> 0 for integers only (for floats inf*0 is NaN)
-- `zero-sub`: 0-x -> -x
+- `zero-sub` [signed-zero-unsafe]: 0-x -> -x
 - powers: `pow-zero` x**0 -> 1; `pow-two` x**2 -> x*x; `pow-half` x**0.5 -> sqrt(x);
   `pow-neg-one` x**-1 -> reciprocal(x)
 - `neg-neg`: --x -> x (also a canonicalization pattern of mt.neg)
@@ -34,7 +34,9 @@ Rewrites (name: before -> after). Trivial identities are tables, one line each:
 - `shape-vector-entries`: concatenate([x.shape[0]], [x.shape[1]], ...) -> shape(x)
   (Theano's `alloc(x, *x.shape)`, `x.reshape(x.shape)`; static dims may appear as constants)
 
-Numerics: `x + 0 -> x` keeps -0.0 where numpy gives +0.0; `x**0.5 ->
+Numerics: `x + 0 -> x` keeps -0.0 where numpy gives +0.0 (and `0 - x ->
+-x` gives -0.0 for x = +0.0): tagged `signed-zero-unsafe`, a difference
+only 1/x, atan2 or copysign can see (Theano made the same trade); `x**0.5 ->
 sqrt(x)` gives NaN at -inf (numpy's power gives +inf); `log(exp(x)) -> x`
 and `sqrt(x*x) -> abs(x)` are exact where the original overflows to inf.
 The merged reductions and `sum-scale` round once less (more accurate).
@@ -42,15 +44,17 @@ The merged reductions and `sum-scale` round once less (more accurate).
 x = ±inf/NaN, `x*y/x` for x = 0/±inf. Exclude the tag to keep IEEE
 results: `config.optimizer_excluding = 'nan-unsafe'`.
 
-Shape checks: `sub-self`, `mul-zero-int`, `select-*`, `broadcast-*`,
-`reshape-reshape`, `slice-slice` and `mul-div-cancel` drop an op (or an
-operand) whose run-time shape agreement the original would check; the
+Shape checks: the neutral-operand rules (x * ones((2, 3)) -> x),
+`sub-self`, `mul-zero-int`, `select-*`, `broadcast-*`, `reshape-*`,
+`slice-slice` and `mul-div-cancel` drop an op (or an operand) whose
+run-time shape agreement the original would check; the
 graph's ShapePlan checks every shape in Python before any IR runs, so no
 error is hidden from the user (see `mlc.passes.mt_rewriting`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
@@ -85,7 +89,11 @@ Build = Callable[[Builder, SSAValue, SSAValue], SSAValue]
 
 
 class SplatOperand(MtRewrite):
-    """`op(x, c)` (or `op(c, x)` when `either_side`) with c a splat of `number` -> build(x, c)."""
+    """`op(x, c)` (or `op(c, x)` when `either_side`) with c a splat of `number` -> build(x, c).
+
+    With `zero_sign`, a zero splat must also have the sign of `number` (x - (+0.0) is exactly x,
+    x - (-0.0) is not for x = -0.0).
+    """
 
     def __init__(
         self,
@@ -95,16 +103,26 @@ class SplatOperand(MtRewrite):
         build: Build,
         either_side: bool = False,
         when: Callable[[SSAValue], bool] = lambda x: True,
+        zero_sign: bool = False,
+        tags: tuple[str, ...] = (),
     ):
         self.name, self.op_type, self.number, self.build = name, op, number, build
-        self.either_side, self.when = either_side, when
+        self.either_side, self.when, self.zero_sign, self.tags = either_side, when, zero_sign, tags
+
+    def matches(self, c: SSAValue) -> bool:
+        if not is_splat(c, self.number):
+            return False
+        v = splat_value(c)
+        return not (
+            self.zero_sign and isinstance(v, float) and math.copysign(1.0, v) != math.copysign(1.0, self.number)
+        )
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
         if type(op) is not self.op_type:
             return
         lhs, rhs = op.operands
         for x, c in ((lhs, rhs), (rhs, lhs)) if self.either_side else ((lhs, rhs),):
-            if self.when(x) and is_splat(c, self.number):
+            if self.when(x) and self.matches(c):
                 replace(rewriter, op, self.build(Builder(rewriter, op), x, c))
                 return
 
@@ -121,9 +139,12 @@ def _unary(cls: type[Operation]) -> Build:
     return lambda b, x, c: b.op(cls(x))
 
 
+SZ = "signed-zero-unsafe"
+"""Tag of rewrites that may turn a +0.0 result into -0.0 or back (seen only through 1/x, atan2, copysign)."""
+
 SPLAT_OPERAND_RULES: list[MtRewrite] = [
-    SplatOperand("add-zero", mt.AddOp, 0, _keep, either_side=True),  # x + 0 -> x
-    SplatOperand("sub-zero", mt.SubOp, 0, _keep),  # x - 0 -> x
+    SplatOperand("add-zero", mt.AddOp, 0, _keep, either_side=True, tags=(SZ,)),  # x + 0 -> x
+    SplatOperand("sub-zero", mt.SubOp, 0.0, _keep, zero_sign=True),  # x - (+0) -> x
     SplatOperand("mul-one", mt.MulOp, 1, _keep, either_side=True),  # x * 1 -> x
     SplatOperand("div-one", mt.DivOp, 1, _keep),  # x / 1 -> x
     SplatOperand("pow-one", mt.PowOp, 1, _keep),  # x ** 1 -> x
@@ -136,9 +157,10 @@ SPLAT_OPERAND_RULES: list[MtRewrite] = [
 
 
 class ZeroSub(MtRewrite):
-    """0 - x -> -x."""
+    """0 - x -> -x (for x = +0.0 numpy gives +0.0, neg gives -0.0: tagged)."""
 
     name = "zero-sub"
+    tags = (SZ,)
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: mt.SubOp, rewriter: PatternRewriter) -> None:

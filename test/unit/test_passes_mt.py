@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import mlc
 import mlc.tensor as T
@@ -354,6 +356,16 @@ def test_nan_unsafe_tag_excludes_its_rewrites():
     assert_same_numbers(got, want)
 
 
+def test_signed_zero_tag_keeps_ieee_zeros():
+    x = T.dvector("x")
+    fg, module = emit([x], [1 / ((0 * x) + 0), 1 / (0 - x * 0)])
+    mlc.config.optimizer_excluding = "signed-zero-unsafe"
+    opt, fired = optimize(module)
+    assert fired["add-zero"] == fired["zero-sub"] == 0
+    arrays, want = reference(fg, [np.array([-1.0, 1.0])])
+    assert_same_numbers(run_mt(opt, *arrays), want)  # +inf everywhere, as numpy says
+
+
 def test_shape_of_power_computes_no_power():
     """The issue's example: `(x**2).shape` computes no power (the power is dead and erased)."""
     x = T.fmatrix("x")
@@ -372,6 +384,93 @@ def test_merged_constants_and_ops():
     assert text.count("mt.exp") == 1 and text.count("mt.constant") == 1, text
     arrays, want = reference(fg, [rand(5)])
     assert_same_numbers(run_mt(opt, *arrays), want)
+
+
+# ===----------------------------------------------------------------------=== #
+# Random expressions: the rewrites together never change a finite answer
+# ===----------------------------------------------------------------------=== #
+
+_UNARY = {
+    "neg": T.neg,
+    "exp": T.exp,
+    "log": T.log,
+    "sqrt": T.sqrt,
+    "abs": T.abs,
+    "sigmoid": T.nnet.sigmoid,
+    "erf": T.erf,
+    "TT": lambda a: a.T.T,
+}
+_BINARY = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "max": lambda a, b: T.switch(a > b, a, b),
+}
+_CONSTANTS = [0, 1, 2, 0.5, -1]
+
+
+class Expr:
+    """A graph builder (x, y) -> expression that prints as the expression (for hypothesis reports)."""
+
+    def __init__(self, text: str, build: Callable):
+        self.text, self.build = text, build
+
+    def __call__(self, x, y):
+        return self.build(x, y)
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+@st.composite
+def expressions(draw, depth=4) -> Expr:
+    """Expressions over x, y from the ops and constants the rewrites look for."""
+    if depth == 0 or draw(st.integers(0, 4)) == 0:
+        leaf = draw(st.sampled_from(["x", "y", "c"]))
+        if leaf == "c":
+            c = float(draw(st.sampled_from(_CONSTANTS)))
+            return Expr(f"({c} + 0*x)", lambda x, y: T.constant(c) + 0 * x)
+        return Expr(leaf, (lambda x, y: x) if leaf == "x" else (lambda x, y: y))
+    kind = draw(st.sampled_from(["unary", "binary", "pow", "reduce", "logsumexp"]))
+    a = draw(expressions(depth - 1))
+    if kind == "unary":
+        name = draw(st.sampled_from(sorted(_UNARY)))
+        return Expr(f"{name}({a})", lambda x, y: _UNARY[name](a(x, y)))
+    if kind == "pow":
+        p = draw(st.sampled_from([0, 1, 2, 0.5, -1]))
+        return Expr(f"({a})**{p}", lambda x, y: a(x, y) ** p)
+    if kind == "reduce":
+        return Expr(f"sum({a}, 1, keepdims)*x", lambda x, y: a(x, y).sum(axis=1, keepdims=True) * x)
+    if kind == "logsumexp":
+        return Expr(
+            f"log(sum(exp({a}), 0, keepdims))+y", lambda x, y: T.log(T.exp(a(x, y)).sum(axis=0, keepdims=True)) + y
+        )
+    b = draw(expressions(depth - 1))
+    name = draw(st.sampled_from(sorted(_BINARY)))
+    return Expr(f"({a} {name} {b})", lambda x, y: _BINARY[name](a(x, y), b(x, y)))
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(expr=expressions(), dtype=st.sampled_from(FLOATS))
+def test_random_expressions_keep_their_finite_values(expr, dtype):
+    """Where the unoptimized graph gives a finite number, FAST_RUN gives the same one.
+
+    (Where it gives inf/NaN, a stabilization may legitimately give a finite
+    number, e.g. sqrt(x*x) -> abs(x) for huge x, so those entries are not compared.)
+    """
+    mlc.config.optimizer_excluding = "signed-zero-unsafe"  # else 1/(x*0 + 0) flips sign: documented
+    x, y = m(dtype), m(dtype, "y")
+    fg, module = emit([x, y], [expr(x, y)])
+    opt, _ = optimize(module)
+    for shape in ((3, 4), (0, 4)):
+        arrays, (want,) = reference(fg, [rand(*shape, dtype=dtype), rand(*shape, dtype=dtype)])
+        (got,) = run_mt(opt, *arrays)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        finite = np.isfinite(want)
+        scale = np.max(np.abs(want[finite]), initial=1.0)
+        tol = 1e-4 if dtype == "float32" else 1e-9
+        np.testing.assert_allclose(got[finite], want[finite], rtol=tol, atol=tol * scale)
 
 
 # ===----------------------------------------------------------------------=== #

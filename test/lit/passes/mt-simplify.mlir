@@ -524,3 +524,14 @@ func.func @reshape_own_shape(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = mt.reshape %x, %s : tensor<?x?xf32>, tensor<2xi64> -> tensor<?x?xf32>
   func.return %r : tensor<?x?xf32>
 }
+
+// -----
+
+// x - (-0.0) is not x at x = -0.0 (it is +0.0): sub-zero wants +0.0 exactly.
+// CHECK-LABEL: func.func @sub_zero_declines_negative_zero(
+// CHECK:         mt.sub
+func.func @sub_zero_declines_negative_zero(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %z = mt.constant dense<-0.0> : tensor<3xf32>
+  %r = mt.sub %x, %z : tensor<3xf32>
+  func.return %r : tensor<3xf32>
+}
