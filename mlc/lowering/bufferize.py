@@ -231,10 +231,9 @@ class Bufferizer:
         target = memref_type(t)
         if buffer.type == target:
             return buffer
-        cast = emit(self.b, memref.CastOp.get(buffer, target))
-        if buffer in self.writable:
-            self.writable.add(cast)
-        return cast
+        # Not writable: the buffer may still be read through the uncast
+        # value, so only the original is ever updated in place.
+        return emit(self.b, memref.CastOp.get(buffer, target))
 
     def destination(self, result: SSAValue, init: SSAValue, reads_init: bool) -> SSAValue:
         """Where a DPS op writes `result`, whose init is `init`.
