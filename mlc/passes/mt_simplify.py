@@ -28,7 +28,7 @@ Rewrites (name: before -> after). Trivial identities are tables, one line each:
 - `slice-slice`: x[a:b:c][d:e:f] -> x[...] for static entries (x[2:][1:] -> x[3:])
 - `select-same`: select(c, x, x) -> x
 - `select-const-cond`: select(true, a, b) -> a, select(false, a, b) -> b
-- `cast-cast`: cast(cast(x, B), C) -> cast(x, C) when x -> B is exact
+- `cast-cast`: cast(cast(x, B), C) -> cast(x, C) when x -> B is exact (not int -> float -> int)
 - `broadcast-broadcast`: broadcast(broadcast(x, s1), s2) -> broadcast(x, s2)
 - `broadcast-own-shape`: broadcast(x, shape(x)) -> x
 - `shape-vector-entries`: concatenate([x.shape[0]], [x.shape[1]], ...) -> shape(x)
@@ -488,6 +488,9 @@ class CastCast(MtRewrite):
         inner = owner(op.input, mt.CastOp)
         if inner is None or not lossless_cast(element_type(inner.input), element_type(inner.result)):
             return
+        a, b, c = (mt.numpy_dtype(element_type(v)).kind for v in (inner.input, inner.result, op.result))
+        if a in "biu" and b in "fc" and c in "iu":
+            return  # int -> float -> int: out-of-range float -> int differs from int -> int wrapping
         x = inner.input
         if x.type == op.result.type:
             replace(rewriter, op, x)

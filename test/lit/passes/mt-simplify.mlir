@@ -535,3 +535,15 @@ func.func @sub_zero_declines_negative_zero(%x: tensor<3xf32>) -> tensor<3xf32> {
   %r = mt.sub %x, %z : tensor<3xf32>
   func.return %r : tensor<3xf32>
 }
+
+// -----
+
+// int8 -> f32 is exact, but f32 -> ui8 of -5.0 is not int8 -> ui8's wrap to 251: kept.
+// CHECK-LABEL: func.func @cast_cast_declines_int_float_int(
+// CHECK:         mt.cast %{{.*}} : tensor<?xi8> -> tensor<?xf32>
+// CHECK:         mt.cast %{{.*}} : tensor<?xf32> -> tensor<?xui8>
+func.func @cast_cast_declines_int_float_int(%x: tensor<?xi8>) -> tensor<?xui8> {
+  %a = mt.cast %x : tensor<?xi8> -> tensor<?xf32>
+  %b = mt.cast %a : tensor<?xf32> -> tensor<?xui8>
+  func.return %b : tensor<?xui8>
+}
