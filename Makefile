@@ -12,6 +12,11 @@ $(VENV)/.installed: pyproject.toml
 	$(VPY) -m pip install -q -e .
 	touch $@
 
+# The bench extra (JAX, PyTensor, Numba) is optional: bench/run.py reports what is missing as n/a.
+$(VENV)/.installed-bench: $(VENV)/.installed
+	$(VPY) -m pip install -q -e '.[bench]' || echo "warning: the bench extra did not install; comparing with numpy only"
+	touch $@
+
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(VPY) -m pip install -q -e '.[test]'
 	touch $@
@@ -29,6 +34,9 @@ acceptance: $(VENV)/.installed
 	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
 
 test: unit lit acceptance
+
+bench: $(VENV)/.installed-bench
+	$(VPY) bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

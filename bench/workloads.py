@@ -1,0 +1,565 @@
+"""Workloads W0..W7 of issue 7, each written once per implementation.
+
+An implementation builder takes the workload's input data (a dict of numpy
+arrays it must not modify) and returns an `Impl`:
+- `run()` does one call (one training step for W5/W6) and returns its
+  outputs; it is what gets timed;
+- `state()` returns the arrays a training step updates (else []).
+Right after building, the harness calls `run()` once and compares outputs
+and state with numpy's, all starting from the same data.
+
+The "numpy" column is the direct numpy transcription of each expression
+(what a numpy user writes, temporaries included); for W5/W6 it is the
+training step with its gradient derived by hand. mlc and PyTensor share
+one Theano-style graph (`Th` hides the few names that differ); JAX uses
+`jax.jit` (and `jax.grad`) on inputs already on its device; Numba uses
+hand-written `prange` loops where that is the natural Numba program,
+`np.dot` (BLAS) for contractions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+
+F32 = np.float32
+
+
+class Impl(NamedTuple):
+    run: Callable[[], object]
+    state: Callable[[], list] = lambda: []
+
+
+@dataclass
+class Workload:
+    key: str  # row id: "W4.f64"
+    name: str
+    data: Callable[[bool], dict]  # quick -> inputs
+    impls: dict[str, Callable[[dict], Impl]]
+    work: Callable[[dict], tuple[float, str]] = lambda d: (0.0, "")  # (bytes|flops, "B"|"flop") per call
+    note: str = field(default="")
+
+    @property
+    def id(self) -> str:
+        return self.key.split(".")[0]
+
+
+# ---------------------------------------------------------------------------
+# The Theano-style libraries: mlc and PyTensor behind one vocabulary
+# ---------------------------------------------------------------------------
+
+
+class Th:
+    def __init__(self, lib: str):
+        if lib == "mlc":
+            import mlc
+            import mlc.tensor as T
+
+            mlc.config.floatX = "float32"  # as Theano users do for float32 work: 0.1 * x stays float32
+            self.function, self.shared, self.grad, self.T = mlc.function, mlc.shared, mlc.grad, T
+            self.softmax, self.log_softmax = T.nnet.softmax, T.nnet.log_softmax
+        else:
+            import pytensor
+            import pytensor.tensor as pt
+
+            pytensor.config.floatX = "float32"
+            self.function, self.shared, self.grad, self.T = pytensor.function, pytensor.shared, pytensor.grad, pt
+            self.softmax = lambda x: pt.special.softmax(x, axis=-1)
+            self.log_softmax = lambda x: pt.special.log_softmax(x, axis=-1)
+
+
+def theano_style(graph: Callable) -> dict[str, Callable[[dict], Impl]]:
+    """Builders for mlc and PyTensor from one `graph(th, data) -> Impl`."""
+    return {"mlc": lambda d: graph(Th("mlc"), d), "pytensor": lambda d: graph(Th("pytensor"), d)}
+
+
+def jax_x64():
+    """jax, with float64 enabled (W4.f64); float32 inputs stay float32."""
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def jax_jit(fn: Callable, *names: str) -> Callable[[dict], Impl]:
+    """A JAX builder for a pure function of the named inputs."""
+    def build(d):
+        jax = jax_x64()
+        f = jax.jit(fn)
+        args = [jax.device_put(d[n]) for n in names]
+        return Impl(lambda: f(*args).block_until_ready())
+    return build
+
+
+def njit(parallel: bool = False):
+    import numba
+
+    return numba.njit(parallel=parallel, cache=False)
+
+
+def rng() -> np.random.Generator:
+    return np.random.default_rng(0)
+
+
+def vec(n: int, lo=-1.0, hi=1.0) -> np.ndarray:
+    return rng().uniform(lo, hi, n).astype(F32)
+
+
+# ---------------------------------------------------------------------------
+# W0 call overhead: s + 1 on 16 float32
+# ---------------------------------------------------------------------------
+
+
+def w0_theano(th, d):
+    s = th.T.fvector("s")
+    f = th.function([s], s + 1)
+    return Impl(lambda: f(d["s"]))
+
+
+def w0_numba(d):
+    @njit()
+    def f(s):
+        return s + 1
+    return Impl(lambda: f(d["s"]))
+
+
+W0 = Workload(
+    "W0", "call overhead: s + 1, 16 f32",
+    lambda quick: {"s": np.arange(16, dtype=F32)},
+    {"numpy": lambda d: Impl(lambda: d["s"] + 1),
+     **theano_style(w0_theano),
+     "jax": jax_jit(lambda s: s + 1, "s"),
+     "numba": w0_numba})
+
+
+# ---------------------------------------------------------------------------
+# W1 fused elementwise: exp(2*x*y + y) * tanh(x) + log1p(x*x)
+# ---------------------------------------------------------------------------
+
+
+def w1_numpy(d):
+    x, y = d["x"], d["y"]
+    return Impl(lambda: np.exp(2 * x * y + y) * np.tanh(x) + np.log1p(x * x))
+
+
+def w1_theano(th, d):
+    T = th.T
+    x, y = T.fvector("x"), T.fvector("y")
+    f = th.function([x, y], T.exp(2 * x * y + y) * T.tanh(x) + T.log1p(x * x))
+    return Impl(lambda: f(d["x"], d["y"]))
+
+
+def w1_jax(x, y):
+    import jax.numpy as jnp
+    return jnp.exp(2 * x * y + y) * jnp.tanh(x) + jnp.log1p(x * x)
+
+
+def w1_numba(d):
+    import numba
+
+    @njit(parallel=True)
+    def f(x, y):
+        out = np.empty_like(x)
+        for i in numba.prange(x.shape[0]):
+            a, b = x[i], y[i]
+            out[i] = math.exp(2 * a * b + b) * math.tanh(a) + math.log1p(a * a)
+        return out
+    return Impl(lambda: f(d["x"], d["y"]))
+
+
+W1 = Workload(
+    "W1", "fused elementwise, 10M f32",
+    lambda quick: {"x": vec(10_000 if quick else 10_000_000), "y": vec(10_000 if quick else 10_000_000, 0, 1)},
+    {"numpy": w1_numpy, **theano_style(w1_theano), "jax": jax_jit(w1_jax, "x", "y"), "numba": w1_numba},
+    lambda d: (3 * d["x"].nbytes, "B"))
+
+
+# ---------------------------------------------------------------------------
+# W2 (x * W).sum(), W shared
+# ---------------------------------------------------------------------------
+
+
+def w2_theano(th, d):
+    x = th.T.fvector("x")
+    W = th.shared(d["W"], "W")
+    f = th.function([x], (x * W).sum())
+    return Impl(lambda: f(d["x"]))
+
+
+def w2_numba(d):
+    import numba
+
+    @njit(parallel=True)
+    def f(x, w):
+        acc = np.float32(0)
+        for i in numba.prange(x.shape[0]):
+            acc += x[i] * w[i]
+        return acc
+    return Impl(lambda: f(d["x"], d["W"]))
+
+
+W2 = Workload(
+    "W2", "(x * W).sum(), 10M f32",
+    lambda quick: {"x": vec(10_000 if quick else 10_000_000), "W": vec(10_000 if quick else 10_000_000)[::-1].copy()},
+    {"numpy": lambda d: Impl(lambda: (d["x"] * d["W"]).sum()),
+     **theano_style(w2_theano),
+     "jax": jax_jit(lambda x, W: (x * W).sum(), "x", "W"),
+     "numba": w2_numba},
+    lambda d: (2 * d["x"].nbytes, "B"))
+
+
+# ---------------------------------------------------------------------------
+# W3 row softmax
+# ---------------------------------------------------------------------------
+
+
+def w3_numpy(d):
+    def softmax(x):
+        e = np.exp(x - x.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return Impl(lambda: softmax(d["x"]))
+
+
+def w3_theano(th, d):
+    x = th.T.fmatrix("x")
+    f = th.function([x], th.softmax(x))
+    return Impl(lambda: f(d["x"]))
+
+
+def w3_jax(x):
+    import jax
+    return jax.nn.softmax(x, axis=-1)
+
+
+def w3_numba(d):
+    import numba
+
+    @njit(parallel=True)
+    def f(x):
+        out = np.empty_like(x)
+        for i in numba.prange(x.shape[0]):
+            m = x[i, 0]
+            for j in range(x.shape[1]):
+                m = max(m, x[i, j])
+            s = np.float32(0)
+            for j in range(x.shape[1]):
+                e = math.exp(x[i, j] - m)
+                out[i, j] = e
+                s += e
+            for j in range(x.shape[1]):
+                out[i, j] /= s
+        return out
+    return Impl(lambda: f(d["x"]))
+
+
+W3 = Workload(
+    "W3", "row softmax, 4096x1024 f32",
+    lambda quick: {"x": rng().standard_normal((64, 128) if quick else (4096, 1024)).astype(F32)},
+    {"numpy": w3_numpy, **theano_style(w3_theano), "jax": jax_jit(w3_jax, "x"), "numba": w3_numba},
+    lambda d: (2 * d["x"].nbytes, "B"))
+
+
+# ---------------------------------------------------------------------------
+# W4 GEMM f32, f64 and A@B + beta*C
+# ---------------------------------------------------------------------------
+
+
+def w4(dtype: str, plus_c: bool) -> Workload:
+    beta = 0.5
+
+    def data(quick):
+        n = 128 if quick else 1024
+        r = rng()
+        return {k: r.standard_normal((n, n)).astype(dtype) for k in "ABC"}
+
+    def theano(th, d):
+        A, B, C = (th.T.matrix(k, dtype=dtype) for k in "ABC")
+        if plus_c:
+            f = th.function([A, B, C], th.T.dot(A, B) + beta * C)
+            return Impl(lambda: f(d["A"], d["B"], d["C"]))
+        f = th.function([A, B], th.T.dot(A, B))
+        return Impl(lambda: f(d["A"], d["B"]))
+
+    def numba_(d):
+        if plus_c:
+            @njit()
+            def f(A, B, C):
+                return np.dot(A, B) + beta * C
+            return Impl(lambda: f(d["A"], d["B"], d["C"]))
+
+        @njit()
+        def g(A, B):
+            return np.dot(A, B)
+        return Impl(lambda: g(d["A"], d["B"]))
+
+    if plus_c:
+        impls = {"numpy": lambda d: Impl(lambda: d["A"] @ d["B"] + beta * d["C"]),
+                 "jax": jax_jit(lambda A, B, C: A @ B + beta * C, "A", "B", "C")}
+    else:
+        impls = {"numpy": lambda d: Impl(lambda: d["A"] @ d["B"]),
+                 "jax": jax_jit(lambda A, B: A @ B, "A", "B")}
+    short = "f32" if dtype == "float32" else "f64"
+    return Workload(
+        f"W4.{short}{'+C' if plus_c else ''}",
+        f"{'A@B + 0.5*C' if plus_c else 'GEMM A@B'}, 1024^2 {short}",
+        data, {**impls, **theano_style(theano), "numba": numba_},
+        lambda d: (2 * d["A"].shape[0] ** 3 + (2 * d["A"].size if plus_c else 0), "flop"))
+
+
+# ---------------------------------------------------------------------------
+# W5 logistic regression step (Theano tutorial), 400x784 f32
+# ---------------------------------------------------------------------------
+# p = sigmoid(x.w + b); xent = -y log p - (1-y) log(1-p)
+# cost = mean(xent) + 0.01 |w|^2; w -= 0.1 dcost/dw; b -= 0.1 dcost/db
+# outputs: prediction p > 0.5, xent
+
+
+def w5_data(quick):
+    r = rng()
+    n, feats = 400, 784
+    return {"X": r.standard_normal((n, feats)).astype(F32), "y": (r.random(n) > 0.5).astype(F32),
+            "w": (0.01 * r.standard_normal(feats)).astype(F32), "b": np.asarray(0.0, F32)}
+
+
+def w5_numpy(d):
+    X, y = d["X"], d["y"]
+    w, b = d["w"].copy(), d["b"].copy()
+    n = X.shape[0]
+
+    def step():
+        p = 1 / (1 + np.exp(-(X @ w) - b))
+        xent = -y * np.log(p) - (1 - y) * np.log(1 - p)
+        dz = (p - y) / n  # dcost/dz for z = X@w + b
+        w[...] -= 0.1 * (dz @ X + 0.02 * w)
+        b[...] -= 0.1 * dz.sum()
+        return p > 0.5, xent
+    return Impl(step, lambda: [w, b])
+
+
+def w5_theano(th, d):
+    T = th.T
+    x, y = T.fmatrix("x"), T.fvector("y")
+    w, b = th.shared(d["w"].copy(), "w"), th.shared(d["b"].copy(), "b")
+    p_1 = 1 / (1 + T.exp(-T.dot(x, w) - b))
+    prediction = p_1 > 0.5
+    xent = -y * T.log(p_1) - (1 - y) * T.log(1 - p_1)
+    cost = xent.mean() + 0.01 * (w ** 2).sum()
+    gw, gb = th.grad(cost, [w, b])
+    train = th.function([x, y], [prediction, xent], updates=[(w, w - 0.1 * gw), (b, b - 0.1 * gb)])
+    return Impl(lambda: train(d["X"], d["y"]), lambda: [w.get_value(), b.get_value()])
+
+
+def w5_jax(d):
+    jax = jax_x64()
+    import jax.numpy as jnp
+
+    def cost(params, X, y):
+        w, b = params
+        p = 1 / (1 + jnp.exp(-(X @ w) - b))
+        xent = -y * jnp.log(p) - (1 - y) * jnp.log(1 - p)
+        return xent.mean() + 0.01 * (w ** 2).sum(), (p > 0.5, xent)
+
+    @jax.jit
+    def step(params, X, y):
+        g, aux = jax.grad(cost, has_aux=True)(params, X, y)
+        return tuple(p - 0.1 * gp for p, gp in zip(params, g)), aux
+
+    X, y = jax.device_put(d["X"]), jax.device_put(d["y"])
+    state = {"params": (jax.device_put(d["w"]), jax.device_put(d["b"]))}
+
+    def run():
+        state["params"], aux = step(state["params"], X, y)
+        return jax.block_until_ready(aux)
+    return Impl(run, lambda: list(state["params"]))
+
+
+def w5_numba(d):
+    @njit()
+    def step(X, y, w, b):
+        p = 1 / (1 + np.exp(-np.dot(X, w) - b[0]))
+        xent = -y * np.log(p) - (1 - y) * np.log(1 - p)
+        dz = (p - y) / X.shape[0]
+        w -= np.float32(0.1) * (np.dot(dz, X) + np.float32(0.02) * w)
+        b[0] -= np.float32(0.1) * dz.sum()
+        return p > 0.5, xent
+
+    w, b = d["w"].copy(), d["b"].reshape(1).copy()
+    return Impl(lambda: step(d["X"], d["y"], w, b), lambda: [w, b[0]])
+
+
+W5 = Workload(
+    "W5", "logistic regression step, 400x784 f32",
+    w5_data, {"numpy": w5_numpy, **theano_style(w5_theano), "jax": w5_jax, "numba": w5_numba},
+    lambda d: (4 * d["X"].size, "flop"))
+
+
+# ---------------------------------------------------------------------------
+# W6 MLP step: batch 256, 784-512-10, tanh hidden layer, log-softmax
+# cross-entropy on one-hot targets, SGD lr 0.01
+# ---------------------------------------------------------------------------
+
+LR = 0.01
+
+
+def w6_data(quick):
+    r = rng()
+    batch, n_in, n_hid, n_out = 256, 784, 512, 10
+
+    def glorot(a, b):
+        lim = math.sqrt(6 / (a + b))
+        return r.uniform(-lim, lim, (a, b)).astype(F32)
+    return {"X": r.standard_normal((batch, n_in)).astype(F32),
+            "Y": np.eye(n_out, dtype=F32)[r.integers(0, n_out, batch)],
+            "W1": glorot(n_in, n_hid), "b1": np.zeros(n_hid, F32),
+            "W2": glorot(n_hid, n_out), "b2": np.zeros(n_out, F32)}
+
+
+PARAMS = ("W1", "b1", "W2", "b2")
+
+
+def w6_numpy(d):
+    X, Y = d["X"], d["Y"]
+    params = [d[k].copy() for k in PARAMS]
+    W1, b1, W2, b2 = params
+
+    def step():
+        h = np.tanh(X @ W1 + b1)
+        z = h @ W2 + b2
+        zs = z - z.max(axis=1, keepdims=True)
+        lsm = zs - np.log(np.exp(zs).sum(axis=1, keepdims=True))
+        loss = -(lsm * Y).sum(axis=1).mean()
+        dz = (np.exp(lsm) - Y) / X.shape[0]  # rows of Y sum to 1
+        dh = (dz @ W2.T) * (1 - h * h)
+        for p, g in zip(params, (X.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0))):
+            p -= LR * g
+        return loss
+    return Impl(step, lambda: params)
+
+
+def w6_theano(th, d):
+    T = th.T
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    params = [th.shared(d[k].copy(), k) for k in PARAMS]
+    W1, b1, W2, b2 = params
+    h = T.tanh(T.dot(x, W1) + b1)
+    lsm = th.log_softmax(T.dot(h, W2) + b2)
+    loss = -(lsm * y).sum(axis=1).mean()
+    grads = th.grad(loss, params)
+    step = th.function([x, y], loss, updates=[(p, p - LR * g) for p, g in zip(params, grads)])
+    return Impl(lambda: step(d["X"], d["Y"]), lambda: [p.get_value() for p in params])
+
+
+def w6_jax(d):
+    jax = jax_x64()
+    import jax.numpy as jnp
+
+    def loss(params, X, Y):
+        W1, b1, W2, b2 = params
+        h = jnp.tanh(X @ W1 + b1)
+        lsm = jax.nn.log_softmax(h @ W2 + b2, axis=-1)
+        return -(lsm * Y).sum(axis=1).mean()
+
+    @jax.jit
+    def step(params, X, Y):
+        value, g = jax.value_and_grad(loss)(params, X, Y)
+        return tuple(p - LR * gp for p, gp in zip(params, g)), value
+
+    X, Y = jax.device_put(d["X"]), jax.device_put(d["Y"])
+    state = {"params": tuple(jax.device_put(d[k]) for k in PARAMS)}
+
+    def run():
+        state["params"], value = step(state["params"], X, Y)
+        return value.block_until_ready()
+    return Impl(run, lambda: list(state["params"]))
+
+
+def w6_numba(d):
+    import numba
+
+    @njit(parallel=True)
+    def step(X, Y, W1, b1, W2, b2):
+        lr = np.float32(LR)
+        h = np.tanh(np.dot(X, W1) + b1)
+        z = np.dot(h, W2) + b2
+        dz = np.empty_like(z)
+        losses = np.empty(z.shape[0], np.float32)
+        for i in numba.prange(z.shape[0]):
+            m = z[i].max()
+            lse = m + np.log(np.exp(z[i] - m).sum())
+            losses[i] = -((z[i] - lse) * Y[i]).sum()
+            dz[i] = (np.exp(z[i] - lse) - Y[i]) / X.shape[0]
+        dh = np.dot(dz, W2.T) * (1 - h * h)
+        W2 -= lr * np.dot(h.T, dz)
+        b2 -= lr * dz.sum(axis=0)
+        W1 -= lr * np.dot(X.T, dh)
+        b1 -= lr * dh.sum(axis=0)
+        return losses.mean()
+
+    params = [d[k].copy() for k in PARAMS]
+    return Impl(lambda: step(d["X"], d["Y"], *params), lambda: params)
+
+
+W6 = Workload(
+    "W6", "MLP step, 256x784-512-10 f32",
+    w6_data, {"numpy": w6_numpy, **theano_style(w6_theano), "jax": w6_jax, "numba": w6_numba},
+    lambda d: (2 * d["X"].shape[0] * (2 * d["W1"].size + 3 * d["W2"].size), "flop"))
+
+
+# ---------------------------------------------------------------------------
+# W7 reductions on 8192x2048 f32
+# ---------------------------------------------------------------------------
+
+
+def w7(kind: str) -> Workload:
+    exprs = {  # (numpy/jax/theano expression, description)
+        "rowsq": (lambda m: (m * m).sum(axis=1), "row sum of squares"),
+        "sumsq": (lambda m: (m * m).sum(), "sum of squares"),
+        "sum": (lambda m: m.sum(), "sum"),
+    }
+    expr, desc = exprs[kind]
+
+    def theano(th, d):
+        m = th.T.fmatrix("m")
+        f = th.function([m], expr(m))
+        return Impl(lambda: f(d["m"]))
+
+    def numba_(d):
+        import numba
+
+        if kind == "rowsq":
+            @njit(parallel=True)
+            def f(m):
+                out = np.empty(m.shape[0], np.float32)
+                for i in numba.prange(m.shape[0]):
+                    acc = np.float32(0)
+                    for j in range(m.shape[1]):
+                        acc += m[i, j] * m[i, j]
+                    out[i] = acc
+                return out
+        else:
+            square = kind == "sumsq"
+
+            @njit(parallel=True)
+            def f(m):
+                acc = np.float32(0)
+                for i in numba.prange(m.shape[0]):
+                    for j in range(m.shape[1]):
+                        acc += m[i, j] * m[i, j] if square else m[i, j]
+                return acc
+        return Impl(lambda: f(d["m"]))
+
+    return Workload(
+        f"W7.{kind}", f"{desc}, 8192x2048 f32",
+        lambda quick: {"m": rng().standard_normal((64, 256) if quick else (8192, 2048)).astype(F32)},
+        {"numpy": lambda d: Impl(lambda: expr(d["m"])), **theano_style(theano),
+         "jax": jax_jit(expr, "m"), "numba": numba_},
+        lambda d: (d["m"].nbytes, "B"))
+
+
+WORKLOADS = [W0, W1, W2, W3, w4("float32", False), w4("float64", False), w4("float32", True), W5, W6,
+             w7("rowsq"), w7("sumsq"), w7("sum")]
+IMPLS = ("numpy", "mlc", "jax", "pytensor", "numba")
