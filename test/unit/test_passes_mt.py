@@ -303,6 +303,54 @@ def test_compiled_function_runs_the_rewritten_graph(case: Case):
         assert_same_numbers([np.asarray(r) for r in f(*args)], [np.asarray(r) for r in ref(*args)])
 
 
+# 0-d operands and broadcasting: (rewrite, expression of a scalar s, a column c and a matrix x)
+# fmt: off
+SHAPED = [
+    ("add-zero", lambda s, c, x: (s + 0) + (c + 0) * x),
+    ("mul-one", lambda s, c, x: (s * 1) * (1 * c) + x),
+    ("pow-two", lambda s, c, x: s**2 + c**2 + x),
+    ("pow-half", lambda s, c, x: abs(s) ** 0.5 + abs(c) ** 0.5 + x),
+    ("sub-self", lambda s, c, x: (s - s) + (c - c) + x),
+    ("log-exp", lambda s, c, x: T.log(T.exp(s)) + T.log(T.exp(c)) * x),
+    ("sqrt-square", lambda s, c, x: T.sqrt(s * s) + T.sqrt(c * c) + x),
+    ("log1p", lambda s, c, x: T.log(1 + abs(s)) + T.log(1 + abs(c)) + x),
+    ("expm1", lambda s, c, x: (T.exp(s) - 1) + (T.exp(c) - 1) * x),
+    ("sigmoid", lambda s, c, x: 1 / (1 + T.exp(-s)) + 1 / (1 + T.exp(-c)) + x),
+    ("softplus", lambda s, c, x: T.log(1 + T.exp(s)) + T.log(1 + T.exp(c)) + x),
+    ("log-sigmoid", lambda s, c, x: T.log(T.nnet.sigmoid(s)) + T.log(T.nnet.sigmoid(c)) + x),
+    ("erfc", lambda s, c, x: (1 - T.erf(s)) + (1 - T.erf(c)) + x),
+    ("sum-scale", lambda s, c, x: (c * x).sum(axis=1) + (s * x).sum()),
+    ("logsumexp", lambda s, c, x: T.log(T.exp(c).sum()) + T.log(T.exp(x).sum(axis=0))),
+    ("reduce-reduce", lambda s, c, x: c.sum(axis=0).sum() + x.sum(axis=1).sum()),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(("rewrite", "expr"), SHAPED, ids=[r for r, _ in SHAPED])
+def test_rewrites_on_0d_and_broadcast_operands(rewrite, expr, dtype):
+    s, c, x = T.scalar("s", dtype=dtype), T.col("c", dtype=dtype), m(dtype)
+    fg, module = emit([s, c, x], [expr(s, c, x)])
+    opt, fired = optimize(module)
+    assert fired[rewrite] >= 2, dict(fired)
+    for rows in (3, 1, 0):
+        args = [rand(dtype=dtype), rand(rows, 1, dtype=dtype), rand(rows, 4, dtype=dtype)]
+        arrays, want = reference(fg, args)
+        assert_same_numbers(run_mt(opt, *arrays), want)
+
+
+def test_one_pattern_runs_alone():
+    """The exported pattern lists let a test (or a pipeline) run any single rewrite."""
+    from mlc.passes.mt_rewriting import rewrite_to_fixed_point
+
+    x = T.dvector("x")
+    _, module = emit([x], [T.log(1 + x) ** 2])
+    (log1p,) = [p for p in mt_stabilize.PATTERNS if p.name == "log1p"]
+    with recording() as fired:
+        rewrite_to_fixed_point(module, [log1p])
+    assert dict(fired) == {"log1p": 1} and "mt.log1p" in str(module) and "mt.pow" in str(module)
+
+
 def test_every_rewrite_has_a_case_a_lit_case_and_a_unique_name():
     names: list[str] = []
     for pass_name, module in PASS_MODULES.items():
