@@ -306,16 +306,20 @@ def lower_arange(cx: Lowering, op: mt.ArangeOp) -> SSAValue:
     """numpy.arange: ceil((stop - start) / step) elements (at least 0).
 
     Floats are numpy's fill: v[1] = start + step, v[i] = start + i * delta
-    with delta = (start + step) - start."""
+    with delta = (start + step) - start. Where numpy raises (a zero step,
+    a non-finite length) the result is empty: never a trap or a huge
+    allocation."""
     ix = cx.ix
     result = result_type(op)
     elt = op.result.type.element_type
     start, stop, step = (cx.extract(cx.v(v)) for v in (op.start, op.stop, op.step))
     s = cx.scalar_emitter()
     if is_float(elt):
-        count = s(arith.DivfOp(s(arith.SubfOp(stop, start)), step))
-        count = s(arith.FPToSIOp(s(math.CeilOp(count)), i64))
-        length = ix.max(ix.from_int(count), 0)
+        count = s(math.CeilOp(s(arith.DivfOp(s(arith.SubfOp(stop, start)), step))))
+        t = count.type
+        sane = s(arith.AndIOp(s.cmpf("oge", count, s.c(0.0, t)), s.cmpf("olt", count, s.c(2.0**62, t))))
+        count = s.select(sane, count, s.c(0.0, t))
+        length = ix.from_int(s(arith.FPToSIOp(count, i64)))
         second = s(arith.AddfOp(start, step))
         delta = s(arith.SubfOp(second, start))
 
@@ -327,8 +331,10 @@ def lower_arange(cx: Lowering, op: mt.ArangeOp) -> SSAValue:
 
     else:
         first, last, stride = (ix.from_int(v) for v in (start, stop, step))
+        nonzero = ix.cmp("ne", stride, 0)
         # ceil(a / b) == -floor(-a / b)
-        length = ix.max(ix.sub(0, ix.floordiv(ix.sub(first, last), stride)), 0)
+        quotient = ix.floordiv(ix.sub(first, last), ix.select(nonzero, stride, 1))
+        length = ix.select(nonzero, ix.max(ix.sub(0, quotient), 0), 0)
 
         def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
             es = cx.scalar_emitter(b)

@@ -1123,3 +1123,18 @@ def test_no_in_place_update_through_a_cast() -> None:
     run_loops(lowered, [x], outs)
     np.testing.assert_allclose(outs[0], -2 * np.exp(x), rtol=1e-6)
     np.testing.assert_allclose(outs[1], np.exp(x), rtol=1e-6)
+
+
+def test_arange_never_traps() -> None:
+    """numpy raises for a zero step or an infinite length; the loop level
+    gives an empty result instead of a division trap or a huge allocation."""
+    for elt, cases in ((mt.i64, [(0, 5, 0)]), (mt.f64, [(0.0, 5.0, 0.0), (0.0, np.inf, 1.0), (np.nan, 1.0, 1.0)])):
+        # an intermediate, so the computed length sizes an allocation
+        module = make([T("", elt)] * 3, lambda a, b, c: [mt.ReduceSumOp(mt.ArangeOp(a, b, c), [0])])
+        lowered = lower_mt_to_loops(module)
+        assert "memref.alloc" in str(lowered)
+        dtype = mt.numpy_dtype(elt)
+        for values in cases:
+            out = garbage((), dtype.type)
+            run_loops(lowered, [np.array(v, dtype) for v in values], [out])
+            assert out == 0
