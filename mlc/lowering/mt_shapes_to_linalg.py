@@ -120,8 +120,11 @@ def slice_indices(
     """Python's `slice(start, stop, step).indices(n)` and the slice length,
     on index values (None: an omitted field). Negative bounds wrap once,
     then clamp to [0, n] (or [-1, n - 1] for a negative step). With a
-    static step only the IR for that step's sign is built."""
+    static step only the IR for that step's sign is built. A run-time step
+    of 0 (numpy raises) gives an empty slice rather than a division trap."""
     step = 1 if step is None else step
+    zero_step = ix.cmp("eq", step, 0)
+    step = ix.select(zero_step, 1, step)
     negative = ix.cmp("slt", step, 0)
     lower = ix.choose(negative, lambda: -1, lambda: 0)
     upper = ix.choose(negative, lambda: ix.sub(n, 1), lambda: n)
@@ -140,7 +143,7 @@ def slice_indices(
         length = ix.max(span, 0)
     else:
         length = ix.select(ix.cmp("sgt", span, 0), ix.add(ix.div(ix.sub(span, 1), magnitude), 1), 0)
-    return SliceDim(first, step, length)
+    return SliceDim(first, step, ix.select(zero_step, 0, length))
 
 
 def slice_dims(

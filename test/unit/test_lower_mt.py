@@ -830,6 +830,8 @@ def test_dynamic_slice() -> None:
     values = [-9, -5, -2, -1, 0, 1, 2, 4, 5, 9]
     for n in (0, 1, 5):
         x = np.arange(n, dtype=np.float32)
+        zero_step = [garbage((0,), np.float32) for _ in range(3)]  # numpy raises: empty, no trap
+        run_loops(lowered, [x, np.array(1), np.array(3), np.array(0)], zero_step)
         for a, b, c in itertools.product(values, values, [-3, -1, 1, 2]):
             if (a + b + c) % 3:  # a third of the grid keeps the test fast
                 continue
@@ -868,6 +870,9 @@ def test_insert_slice(mode: str) -> None:
         got = garbage(want.shape, np.int32)
         run_loops(lowered, [d, src, *(np.array(v) for v in (a, b, c))], [got])
         np.testing.assert_array_equal(got, want, err_msg=f"d[{a}:{b}:{c}] {mode}")
+    got = garbage(d.shape, np.int32)  # a zero step (numpy raises) writes nothing, and never traps
+    run_loops(lowered, [d, np.zeros(0, np.int32), np.array(1), np.array(3), np.array(0)], [got])
+    np.testing.assert_array_equal(got, d)
 
 
 @pytest.mark.parametrize("mode", ["set", "add"])
