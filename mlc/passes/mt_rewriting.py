@@ -232,10 +232,6 @@ def strip_tensor_casts(value: SSAValue) -> SSAValue:
     return value
 
 
-def single_use(value: SSAValue) -> bool:
-    return value.has_one_use()
-
-
 def lossless_cast(src: Attribute, dst: Attribute) -> bool:
     """Every value of element type `src` is exactly representable in `dst`."""
     a, b = mt.numpy_dtype(src), mt.numpy_dtype(dst)

@@ -361,6 +361,7 @@ def test_every_rewrite_has_a_case_a_lit_case_and_a_unique_name():
             assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", pattern.name)
             assert f"@{pattern.name.replace('-', '_')}(" in lit, f"no lit case @{pattern.name} in {pass_name}.mlir"
             assert pattern.name in CASE_IDS, f"no pytest case for {pattern.name}"
+            assert f"`{pattern.name}`" in module.__doc__, f"{pass_name}'s docstring does not list {pattern.name}"
     assert len(names) == len(set(names))
     assert "@cse_merges_duplicate_ops(" in (LIT / "cse.mlir").read_text()
 
