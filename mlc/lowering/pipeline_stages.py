@@ -39,15 +39,9 @@ def lower_mt_to_loops(module: ModuleOp, ctx: Context | None = None) -> ModuleOp:
     contract (DPS memrefs, linalg.generic/fill, scf, arith, math, memref,
     blas), ready for `convert-to-llvm`.
     """
-    from xdsl.transforms import get_all_passes as xdsl_passes
+    from mlc.passes import run_passes
 
-    from mlc.passes import get_all_passes as mlc_passes
-
-    registry = {**xdsl_passes(), **mlc_passes()}
-    ctx = ctx or _context()
-    for name in MT_TO_LOOPS:
-        registry[name]()().apply(ctx, module)
-    return module
+    return run_passes(module, MT_TO_LOOPS, ctx)
 
 
 _CONTEXT: Context | None = None
