@@ -13,6 +13,8 @@ Rewrites (name: before -> after, and why):
 - `softplus`: log1p(exp(x)) -> softplus(x) (exp overflow for large x)
 - `log-sigmoid`: log(sigmoid(x)) -> -softplus(-x) (sigmoid underflows to 0, log gives -inf)
 - `log-one-minus-sigmoid`: log(1 - sigmoid(x)) -> -softplus(x) (1 - sigmoid cancels)
+- `one-minus-sigmoid`: 1 - sigmoid(x) -> sigmoid(-x) (1 - sigmoid rounds to 0 for x > ~37 in
+  float64; gradients divide by it, e.g. the logistic loss's d/dp log(1 - p))
 - `log-softmax`: log(softmax(x, a)) -> log_softmax(x, a) (softmax underflows to 0)
 - `softmax`: exp(x) / broadcast(sum(exp(x), [a]) with a kept) -> softmax(x, a)
   (exp overflows to inf, inf/inf is NaN; mt.softmax subtracts the max)
@@ -224,6 +226,23 @@ class LogOneMinusSigmoid(MtRewrite):
             replace(rewriter, op, b.op(mt.NegOp(b.op(mt.SoftplusOp(s.input)))))
 
 
+class OneMinusSigmoid(MtRewrite):
+    """1 - sigmoid(x) -> sigmoid(-x)."""
+
+    name = "one-minus-sigmoid"
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: mt.SubOp, rewriter: PatternRewriter) -> None:
+        if not is_splat(op.lhs, 1):
+            return
+        if op.result.uses and all(isinstance(u.operation, mt.LogOp) for u in op.result.uses):
+            return  # log(1 - sigmoid(x)) is log-one-minus-sigmoid's, one rewrite to -softplus(x)
+        s = owner(op.rhs, mt.SigmoidOp)
+        if s is not None:
+            b = Builder(rewriter, op)
+            replace(rewriter, op, b.op(mt.SigmoidOp(negated(b, s.input))))
+
+
 # ===----------------------------------------------------------------------=== #
 # softmax, log_softmax, logsumexp
 # ===----------------------------------------------------------------------=== #
@@ -365,6 +384,7 @@ PATTERNS: list[MtRewrite] = [
     Expm1(),
     Erfc(),
     Sigmoid(),
+    OneMinusSigmoid(),
     Softmax(),
 ]
 

@@ -113,6 +113,23 @@ func.func @log_one_minus_sigmoid(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // -----
 
+// CHECK-LABEL: func.func @one_minus_sigmoid(
+// CHECK-SAME:    %[[X:.*]]: tensor<?xf64>)
+// CHECK-NEXT:    %[[N:.*]] = mt.neg %[[X]]
+// CHECK-NEXT:    %[[S:.*]] = mt.sigmoid %[[N]]
+// CHECK-NEXT:    func.return %[[S]]
+// CHECK-NOT:     mt.sub
+func.func @one_minus_sigmoid(%x: tensor<?xf64>) -> tensor<?xf64> {
+  %c = mt.constant dense<1.0> : tensor<1xf64>
+  %sh = mt.shape %x : tensor<?xf64> -> tensor<1xi64>
+  %one = mt.broadcast %c, %sh : tensor<1xf64>, tensor<1xi64> -> tensor<?xf64>
+  %s = mt.sigmoid %x : tensor<?xf64>
+  %d = mt.sub %one, %s : tensor<?xf64>
+  func.return %d : tensor<?xf64>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @log_softmax(
 // CHECK-SAME:    %[[X:.*]]: tensor<?x?xf32>)
 // CHECK-NEXT:    %[[R:.*]] = mt.log_softmax %[[X]] axis 1
