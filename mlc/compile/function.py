@@ -286,7 +286,7 @@ class Function:
         else:
             from mlc.compile.pipeline import compile_graph
 
-            self.program = compile_graph(self.fgraph, self.mode)
+            self.program = compile_graph(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
 
     # -- calling -------------------------------------------------------------
     def _arguments(self, args, kwargs) -> list[np.ndarray]:

@@ -69,14 +69,16 @@ def mt_stages(mode: str) -> list[str]:
 class NativeProgram:
     """A FunctionGraph compiled to native code for the CPU."""
 
-    def __init__(self, fgraph, mode: str):
+    def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = ()):
         from mlc.lowering.emit import emit_function
         from mlc.runtime.cpu import compile_module
 
         self.fgraph = fgraph
         self.mode = mode
+        self.excluding = tuple(excluding)
         self.mt_module = emit_function(fgraph)
-        module = lower(self.mt_module.clone(), mode, "llvm")
+        with excluding_names(self.excluding):
+            module = lower(self.mt_module.clone(), mode, "llvm")
         self.compiled = compile_module(module, ["main"])
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
 
@@ -94,7 +96,8 @@ class NativeProgram:
         if level not in LEVELS:
             raise ValueError(f"dump_ir: expected level 'mt', {', '.join(map(repr, LEVELS))} or 'llvm-ir', "
                              f"got {level!r}")
-        return str(lower(self.mt_module.clone(), self.mode, level))
+        with excluding_names(self.excluding):
+            return str(lower(self.mt_module.clone(), self.mode, level))
 
 
 #: the levels below mt, each reached by running its stages after the previous level's
@@ -122,11 +125,17 @@ def lower(module: ModuleOp, mode: str, level: str) -> ModuleOp:
 UNSUPPORTED_DTYPES = ("float16", "complex64", "complex128")
 
 
-def compile_graph(fgraph, mode: str) -> NativeProgram:
+def excluding_names(names: tuple[str, ...]):
+    """Add pass or rewrite names to `config.optimizer_excluding` while compiling (Mode.excluding)."""
+    current = [n for n in config.optimizer_excluding.split(":") if n]
+    return config.change_flags(optimizer_excluding=":".join(current + [n for n in names if n not in current]))
+
+
+def compile_graph(fgraph, mode: str, excluding: tuple[str, ...] = ()) -> NativeProgram:
     from mlc.graph import ancestors, built_at
 
     for v in ancestors(fgraph.results):
         if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
             raise NotImplementedError(f"the native backend does not support {v.type.dtype} yet ({v}, {v.type})"
                                       f"{built_at(v)}; mode='REFERENCE' runs it with numpy")
-    return NativeProgram(fgraph, mode)
+    return NativeProgram(fgraph, mode, excluding)

@@ -210,3 +210,15 @@ def test_complex_is_a_clear_not_implemented_error(ctor):
     z = ctor("z")
     with pytest.raises(NotImplementedError, match="complex.*REFERENCE"):
         mlc.function([z], z * 2, mode=MODE)
+
+
+def test_mode_excluding_turns_a_rewrite_off():
+    x = T.dvector("x")
+    y = T.log(1 + x)
+    on = mlc.function([x], y, mode=MODE)
+    off = mlc.function([x], y, mode=mlc.Mode(name=MODE).excluding("log1p"))
+    assert "mt.log1p" in on.dump_ir("mt-opt")
+    assert "mt.log1p" not in off.dump_ir("mt-opt") and "mt.log " in off.dump_ir("mt-opt")
+    np.testing.assert_allclose(off([1e-3]), on([1e-3]))
+    with mlc.config.change_flags(optimizer_excluding="mt-stabilize"):
+        assert "mt.log1p" not in mlc.function([x], y, mode=MODE).dump_ir("mt-opt")
