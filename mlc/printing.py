@@ -316,6 +316,9 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = 
         roots = [obj]
     elif isinstance(obj, Apply):
         roots = list(obj.outputs)
+    elif isinstance(obj, Function) and hasattr(obj.program, "optimized_mt"):
+        # a compiled function shows what it computes: the graph after optimization
+        return _emit_text(_print_optimized(obj, depth, print_type, ids), file)
     elif isinstance(obj, Function):
         roots = list(obj.fgraph.results)
         order = list(obj.fgraph.nodes)
@@ -339,6 +342,77 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = 
         return out.getvalue()
     out.flush()
     return out
+
+
+def _emit_text(text: str, file: Any):
+    if file == "str":
+        return text
+    out = sys.stdout if file is None else file
+    out.write(text)
+    out.flush()
+    return out
+
+
+def _ir_label(op: Any) -> str:
+    """`mt.reduce_sum {axes [0]}` -> `reduce_sum{axes=[0]}`: the op and its properties."""
+    name = op.name[3:] if op.name.startswith("mt.") else op.name
+    props = []
+    for key, attr in op.properties.items():
+        values = getattr(attr, "get_values", None)
+        props.append(f"{key}={list(values()) if values else attr}")
+    return f"{name}{{{', '.join(props)}}}" if props else name
+
+
+def _print_optimized(fn: Any, depth: int, print_type: bool, ids: str) -> str:
+    """debugprint of a compiled function's optimized tensor-level IR, one tree per result."""
+    from xdsl.dialects import func
+
+    from mlc.dialects import mt
+
+    module = fn.program.optimized_mt()
+    (main,) = [op for op in module.ops if isinstance(op, func.FuncOp)]
+    block = main.body.blocks[0]
+    order = {id(op): i for i, op in enumerate(block.ops)}
+    names = {id(a): v.name or f"<{v.type}>" for a, v in zip(block.args, fn.fgraph.all_inputs)}
+    seen: dict[int, str] = {}
+    lines: list[str] = []
+
+    def ident(key: int) -> str:
+        if key not in seen:
+            n = len(seen)
+            seen[key] = {"CHAR": f"[id {_char_id(n)}]", "int": f"[id {n}]", "": ""}.get(ids, f"[id {n}]")
+        return seen[key]
+
+    ret = block.last_op
+    for root in ret.operands:
+        stack = [(root, "", "", depth)]
+        while stack:
+            v, prefix, child, d = stack.pop()
+            if d == 0:
+                continue
+            type_text = f" <{v.type}>" if print_type else ""
+            op = v.owner
+            if id(v) in names:
+                lines.append(f"{prefix}{names[id(v)]} {ident(id(v))}{type_text}")
+                continue
+            if isinstance(op, mt.ConstantOp):
+                lines.append(f"{prefix}TensorConstant{{{_short_constant(op)}}} {ident(id(op))}{type_text}")
+                continue
+            again = id(op) in seen
+            lines.append(f"{prefix}{_ir_label(op)} {ident(id(op))}{type_text} ''   {order.get(id(op), '')}")
+            if again:
+                continue
+            ins = list(op.operands)
+            stack.extend(reversed([(x, child + " |", child + ("  " if k == len(ins) - 1 else " |"), d - 1)
+                                   for k, x in enumerate(ins)]))
+    return "\n".join(lines) + "\n"
+
+
+def _short_constant(op: Any) -> str:
+    from mlc.dialects import mt
+
+    a = mt.to_numpy(op.value)
+    return str(a.reshape(-1)[0]) if a.size and (a == a.reshape(-1)[0]).all() else f"{a.shape}"
 
 
 # ----------------------------------------------------------------------------

@@ -87,6 +87,11 @@ class NativeProgram:
         self.compiled.call("main", list(arrays) + outs)
         return outs
 
+    def optimized_mt(self) -> ModuleOp:
+        """The function after the tensor-level passes (what `debugprint(f)` shows)."""
+        with excluding_names(self.excluding):
+            return lower(self.mt_module.clone(), self.mode, "mt-opt")
+
     def dump(self, level: str) -> str:
         """The IR at `level`; re-lowers a copy of the emitted module (compiling keeps no text)."""
         if level == "llvm-ir":

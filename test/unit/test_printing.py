@@ -273,3 +273,17 @@ def test_pydotprint_is_not_provided():
         pydotprint(T.dscalar())
     with pytest.raises(NotImplementedError, match="Print"):
         mlc.printing.Print("message")
+
+
+def test_debugprint_of_a_compiled_function_shows_the_optimized_graph():
+    import mlc
+    import mlc.tensor as T
+    from mlc.printing import debugprint
+
+    x = T.dvector("x")
+    f = mlc.function([x], T.log(1 + T.exp(x)))
+    text = debugprint(f, file="str")
+    assert text.splitlines()[0].startswith("softplus [id A]")  # log(1+exp(x)) was stabilized
+    assert " |x [id B]" in text
+    assert "log" not in text
+    assert debugprint(f, depth=1, file="str").strip() == "softplus [id A] ''   0"
