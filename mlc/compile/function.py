@@ -239,16 +239,7 @@ class ShapePlan:
 
 def _value_ancestors(outputs) -> list[Variable]:
     """Variables whose values `outputs` depend on; `shape(x)` needs x's shape, not its values."""
-    seen: dict[int, Variable] = {}
-    stack = list(outputs)
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen[id(v)] = v
-        if v.owner is not None and not isinstance(v.owner.op, Shape):
-            stack.extend(v.owner.inputs)
-    return list(seen.values())
+    return ancestors(outputs, stop=lambda node: isinstance(node.op, Shape))
 
 
 # ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -257,8 +257,13 @@ class ShapeError(ValueError):
 # ----------------------------------------------------------------------------
 
 
-def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) -> list[Variable]:
-    """All variables that `outputs` depend on (including themselves)."""
+def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = (),
+              stop: "Callable[[Apply], bool] | None" = None) -> list[Variable]:
+    """All variables that `outputs` depend on (including themselves).
+
+    The walk does not go above `blockers`, nor into the inputs of a node for
+    which `stop(node)` is true.
+    """
     blocked = set(map(id, blockers))
     seen: dict[int, Variable] = {}
     stack = list(outputs)
@@ -267,7 +272,7 @@ def ancestors(outputs: Iterable[Variable], blockers: Iterable[Variable] = ()) ->
         if id(v) in seen:
             continue
         seen[id(v)] = v
-        if v.owner is not None and id(v) not in blocked:
+        if v.owner is not None and id(v) not in blocked and not (stop is not None and stop(v.owner)):
             stack.extend(v.owner.inputs)
     return list(seen.values())
 
