@@ -47,13 +47,32 @@ def run_passes(module, names, ctx=None):
     The one driver behind the compile pipeline and the stage helpers, so that
     `mlc-opt -p <names>` and `mlc.function` run exactly the same thing.
     """
-    from xdsl.context import Context
     from xdsl.transforms import get_all_passes as xdsl_passes
 
     table = {**xdsl_passes(), **get_all_passes()}
-    ctx = ctx or Context(allow_unregistered=True)
+    ctx = ctx or default_context()
     for name in names:
         if name not in table:
             raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
         table[name]()().apply(ctx, module)
     return module
+
+
+_CONTEXT = None
+
+
+def default_context():
+    """An xDSL context knowing xDSL's dialects and mlc's (built once; passes may need them,
+    e.g. canonicalize materializes `mt.constant` through the mt dialect)."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        from xdsl.context import Context
+        from xdsl.dialects import get_all_dialects as xdsl_dialects
+
+        from mlc.dialects import get_all_dialects
+
+        ctx = Context(allow_unregistered=False)
+        for name, load in {**xdsl_dialects(), **get_all_dialects()}.items():
+            ctx.register_dialect(name, load)
+        _CONTEXT = ctx
+    return _CONTEXT
