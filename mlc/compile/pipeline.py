@@ -32,22 +32,11 @@ MT_STAGES = {
     "FAST_COMPILE": ["canonicalize"],
 }
 
-_CONTEXT: Context | None = None
-
-
 def context() -> Context:
-    """An xDSL context with every dialect mlc's IR may contain (built once)."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        from xdsl.dialects import get_all_dialects as xdsl_dialects
+    """The xDSL context with every dialect mlc's IR may contain (built once)."""
+    from mlc.passes import default_context
 
-        from mlc.dialects import get_all_dialects
-
-        ctx = Context(allow_unregistered=False)
-        for name, load in {**xdsl_dialects(), **get_all_dialects()}.items():
-            ctx.register_dialect(name, load)
-        _CONTEXT = ctx
-    return _CONTEXT
+    return default_context()
 
 
 def _excluded() -> set[str]:
