@@ -40,7 +40,7 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int, min_batch: fl
     one round would exceed `budget` / repeat seconds, but at least 3) each
     time one batch of every fn, in an order rotated every round. A fn that
     raises is dropped; its error is returned in the second dict. The third
-    says how it was timed: {name: {"rounds": ..., "calls_per_batch": ...}}.
+    says how it was timed: {name: {"rounds": ..., "calls_per_batch": ..., "min_s": ...}}.
 
     `settle` seconds of idling precede each batch: thread pools (OpenBLAS,
     XLA, OpenMP) busy-wait for a while after their last task, and numpy's
@@ -75,7 +75,7 @@ def interleaved(fns: dict[str, Callable[[], object]], repeat: int, min_batch: fl
             gc.enable()
     ok = [n for n, t in times.items() if n not in errors and t]
     return ({n: median(times[n]) for n in ok}, errors,
-            {n: {"rounds": len(times[n]), "calls_per_batch": numbers[n]} for n in ok})
+            {n: {"rounds": len(times[n]), "calls_per_batch": numbers[n], "min_s": min(times[n])} for n in ok})
 
 
 def median(xs: list[float]) -> float:
