@@ -182,6 +182,9 @@ class Op:
     __props__: tuple[str, ...] = ()
     #: indices of inputs whose *values* (not only shapes) determine output shapes
     shape_value_inputs: tuple[int, ...] = ()
+    #: a host op (scan) cannot be emitted into native code: it runs from Python between
+    #: natively compiled segments of the graph (mlc.compile.vm), via `make_host_thunk`
+    host: bool = False
 
     def make_node(self, *inputs: Any) -> Apply:
         raise NotImplementedError
@@ -326,3 +329,19 @@ def clone_replace(outputs: Sequence[Variable], replace: dict[Variable, Variable]
             new.loc = old.loc
             memo[id(old)] = new
     return [memo.get(id(o), o) for o in outputs]
+
+
+def copy_nodes(nodes: Sequence[Apply], replace: dict[int, Variable]) -> dict[int, Variable]:
+    """Copy `nodes` (toposorted) with their inputs substituted through `replace` (id -> variable).
+
+    The copies apply the same ops to values of the same types, so no type
+    rule runs again (unlike clone_replace); names and source lines are kept.
+    Returns `replace` extended with each old output's id -> its copy.
+    """
+    memo = dict(replace)
+    for node in nodes:
+        new = Apply(node.op, [memo.get(id(v), v) for v in node.inputs], [o.type for o in node.outputs])
+        for old, o in zip(node.outputs, new.outputs):
+            o.name, o.loc = old.name, old.loc
+            memo[id(old)] = o
+    return memo
