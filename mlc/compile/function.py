@@ -274,6 +274,10 @@ class Function:
             from mlc.compile.reference import ReferenceProgram
 
             self.program = ReferenceProgram(self.fgraph)
+        elif any(node.op.host for node in self.fgraph.nodes):  # scan: native segments around Python loops
+            from mlc.compile.vm import PartitionedProgram
+
+            self.program = PartitionedProgram(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
         else:
             from mlc.compile.pipeline import compile_graph
 
