@@ -15,6 +15,8 @@ from mlc import gradient  # noqa: E402  (mlc.gradient.jacobian, as theano.gradie
 from mlc.shared import SharedVariable, shared
 from mlc import printing  # noqa: E402
 from mlc.printing import pp
+from mlc.scan_module import foldl, foldr, map, reduce, scan  # noqa: A004  (theano.map, ...; not in __all__)
+from mlc import scan_module  # noqa: E402  (theano.scan_module)
 
 __version__ = "0.1.0"
 
@@ -48,4 +50,5 @@ FAST_RUN = Mode(name="FAST_RUN")
 FAST_COMPILE = Mode(name="FAST_COMPILE")
 
 __all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out",
-           "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "shared", "tensor"]
+           "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "scan",
+           "scan_module", "shared", "tensor"]

@@ -37,7 +37,6 @@ import runpy
 import sys
 import traceback
 import types
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -97,15 +96,6 @@ def _resolve(value: Any) -> Any:
 # ----------------------------------------------------------------------------
 # Names Theano spells differently (small adapters; no features here)
 # ----------------------------------------------------------------------------
-
-
-class OrderedUpdates(OrderedDict):
-    """Theano's OrderedUpdates: an ordered dict of shared variable -> new value."""
-
-    def __add__(self, other):
-        out = OrderedUpdates(self)
-        out.update(other)
-        return out
 
 
 def _clone(output, replace=None, strict=True, share_inputs=True, copy_inputs=None):
@@ -199,7 +189,7 @@ _SPECS: dict[str, _Spec] = {
     "theano": _Spec(
         targets=("mlc",),
         names=lambda: _theano_names(),
-        missing={**_m("scan map reduce foldl foldr scan_checkpoints", _SCAN),
+        missing={**_m("scan_checkpoints", _SCAN),
                  **_m("subgraph_grad sparse_grad", _GRAD),
                  **_m("function_dump OpFromGraph as_op ProfileStats FunctionMaker FunctionGraph Type Generic "
                       "generic get_scalar_constant_value Container InconsistencyError OpenMPOp")},
@@ -314,11 +304,10 @@ _SPECS: dict[str, _Spec] = {
     "theano.gof.graph": _Spec(targets=("mlc.graph.basic",),
                               names=lambda: {"inputs": _From("mlc.graph", "graph_inputs"), "clone": _clone,
                                              "io_toposort": _io_toposort}, package=False),
-    "theano.scan_module": _Spec(targets=("mlc.scan",), missing=_m("scan map reduce foldl foldr scan_checkpoints "
-                                                                  "until clone", _SCAN)),
+    "theano.scan_module": _Spec(targets=("mlc.scan_module",), missing=_m("scan_checkpoints clone", _SCAN)),
     "theano.ifelse": _Spec(targets=("mlc.ifelse",), missing=_m("ifelse IfElse", "ifelse (lazy conditional)"),
                            package=False),
-    "theano.updates": _Spec(names=lambda: {"OrderedUpdates": OrderedUpdates}, package=False),
+    "theano.updates": _Spec(targets=("mlc.updates",), package=False),
     "theano.configparser": _Spec(names=lambda: _config_names(), missing=_m("TheanoConfigParser AddConfigVar"),
                                  package=False),
     "theano.configdefaults": _Spec(names=lambda: _config_names(), package=False),
@@ -353,7 +342,7 @@ def _theano_names() -> dict[str, Any]:
         "pprint": _From("mlc.printing", "pprint"),
         "dot": _From("mlc.tensor", "dot"),
         "clone": _clone,
-        "OrderedUpdates": OrderedUpdates,
+        "OrderedUpdates": _From("mlc.updates", "OrderedUpdates"),
         "predefined_modes": _predefined_modes(),
         "Rop": _From("mlc.gradient", "Rop"),
         "Lop": _From("mlc.gradient", "Lop"),

@@ -192,12 +192,12 @@ def test_star_import(theano):
 
 
 def test_missing_names_fail_at_use(theano):
-    from theano import scan
+    from theano import scan_checkpoints
     from theano.tensor import stacklists
     from theano.tensor.nnet import conv2d
 
-    with pytest.raises(NotImplementedError, match="theano.scan .*scan loops"):
-        scan(lambda x: x, sequences=[])
+    with pytest.raises(NotImplementedError, match="theano.scan_checkpoints .*scan loops"):
+        scan_checkpoints(lambda x: x, sequences=[])
     with pytest.raises(NotImplementedError, match="conv2d"):
         conv2d(None, None)
     if not hasattr(mlc.tensor, "stacklists"):
