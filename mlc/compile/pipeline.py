@@ -103,7 +103,7 @@ def stages(mode: str, level: str) -> list[str]:
     from mlc.lowering.convert_to_llvm import LOOPS_TO_LLVM_PIPELINE
     from mlc.lowering.pipeline_stages import MT_TO_LOOPS
 
-    per_level = {"mt-opt": mt_stages(mode), "loops": list(MT_TO_LOOPS), "llvm": list(LOOPS_TO_LLVM_PIPELINE)}
+    per_level = {"mt-opt": mt_stages(mode), "loops": list(MT_TO_LOOPS[mode]), "llvm": list(LOOPS_TO_LLVM_PIPELINE)}
     out: list[str] = []
     for name in LEVELS[:LEVELS.index(level) + 1]:
         out += per_level[name]

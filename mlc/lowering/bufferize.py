@@ -34,8 +34,10 @@ The rules:
   matmul forms, transposed operands included) -> `blas.gemm`, matrix @
   vector -> `blas.gemv` (`trans` for vector @ matrix), vector . vector ->
   `blas.dot` + `memref.store`. A zero fill of the output is dropped (BLAS
-  with no beta never reads C); any other init is passed as beta = 1.
-  Integer contractions become generics.
+  with no beta never reads C); any other init is passed as beta = 1; a
+  scalar third input (`fuse-contraction`'s `acc + (a * b) * alpha` form,
+  see `mlc.lowering.contractions`) is alpha. Integer contractions become
+  generics.
 """
 
 from __future__ import annotations
@@ -62,12 +64,12 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Attribute, Operation, SSAValue
-from xdsl.ir.affine import AffineDimExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
 from mlc.dialects import blas, mt
+from mlc.lowering.contractions import Contraction, is_zero_fill, maps_of, match_contraction
 from mlc.lowering.linalg_builders import const, emit, generic, index, is_blas_type, is_float
 
 
@@ -88,80 +90,6 @@ def memref_type(t: Attribute) -> MemRefType:
 
 def _uses(v: SSAValue) -> int:
     return v.uses.get_length()
-
-
-# ===----------------------------------------------------------------------=== #
-# Contractions -> BLAS
-# ===----------------------------------------------------------------------=== #
-
-
-def _maps(op: linalg.GenericOp | linalg.MatmulOp) -> tuple[AffineMap, ...]:
-    return tuple(m.data for m in op.get_indexing_maps())
-
-
-def _dims(m: AffineMap) -> tuple[int, ...] | None:
-    if not all(isinstance(e, AffineDimExpr) for e in m.results):
-        return None
-    return tuple(e.position for e in m.results)  # type: ignore[union-attr]
-
-
-def is_multiply_add(op: linalg.GenericOp) -> bool:
-    """The body is `yield acc + a * b` (float or int, either operand order)."""
-    a, b, acc = op.body.block.args
-    ops = list(op.body.block.ops)
-    if len(ops) != 3:
-        return False
-    mul, add, yld = ops
-    if not isinstance(mul, arith.MulfOp | arith.MuliOp) or {mul.lhs, mul.rhs} != {a, b}:
-        return False
-    if not isinstance(add, arith.AddfOp | arith.AddiOp) or {add.lhs, add.rhs} != {acc, mul.result}:
-        return False
-    return isinstance(yld, linalg.YieldOp) and list(yld.operands) == [add.result]
-
-
-@dataclass(frozen=True)
-class Contraction:
-    """What a contraction computes, in BLAS terms."""
-
-    kind: str  # "gemm", "gemv" or "dot"
-    trans_a: bool = False
-    trans_b: bool = False
-
-
-def match_contraction(op: Operation) -> Contraction | None:
-    """Recognize matmul (any operand transposed), matvec, vecmat and dot."""
-    if isinstance(op, linalg.MatmulOp):
-        if _dims(_maps(op)[0]) == (0, 2) and _dims(_maps(op)[1]) == (2, 1):
-            return Contraction("gemm")
-        return None
-    if not isinstance(op, linalg.GenericOp) or len(op.inputs) != 2 or len(op.outputs) != 1:
-        return None
-    if not is_multiply_add(op):
-        return None
-    iterators = [str(t.data) for t in op.iterator_types]
-    a, b, c = (_dims(m) for m in _maps(op))
-    if None in (a, b, c):
-        return None
-    if iterators == ["parallel", "parallel", "reduction"] and c == (0, 1):
-        if a in ((0, 2), (2, 0)) and b in ((2, 1), (1, 2)):
-            return Contraction("gemm", trans_a=a == (2, 0), trans_b=b == (1, 2))
-    if iterators == ["parallel", "reduction"] and c == (0,):
-        if b == (1,) and a in ((0, 1), (1, 0)):
-            return Contraction("gemv", trans_a=a == (1, 0))  # A @ x
-        if a == (1,) and b in ((1, 0), (0, 1)):
-            return Contraction("gemv", trans_a=b == (1, 0), trans_b=True)  # x @ B: B^T @ x
-    if iterators == ["reduction"] and a == (0,) and b == (0,) and c == ():
-        return Contraction("dot")
-    return None
-
-
-def is_zero_fill(v: SSAValue) -> bool:
-    """`v` is `linalg.fill` of a zero constant (BLAS without beta overwrites it)."""
-    owner = v.owner
-    if not isinstance(owner, linalg.FillOp):
-        return False
-    value = owner.inputs[0].owner
-    return isinstance(value, arith.ConstantOp) and value.value.value.data == 0  # type: ignore[union-attr]
 
 
 # ===----------------------------------------------------------------------=== #
@@ -438,7 +366,7 @@ def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
     # Integer matmul: the same computation as a generic.
     ins = [bz.buf(v) for v in op.inputs]
     out = bz.destination(op.results[0], op.outputs[0], reads_init=True)
-    maps = [AffineMapAttr(m) for m in _maps(op)]
+    maps = [AffineMapAttr(m) for m in maps_of(op)]
 
     def body(b: Builder, args: Sequence[SSAValue]) -> list[SSAValue]:
         a, c, acc = args
@@ -453,8 +381,9 @@ def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
 
 def bufferize_blas(bz: Bufferizer, op: linalg.GenericOp | linalg.MatmulOp, c: Contraction) -> None:
     """BLAS call writing the contraction's output; a zero-filled init is
-    dropped (no beta), any other init is accumulated with beta = 1."""
-    a, x = (bz.buf(v) for v in op.inputs)
+    dropped (no beta), any other init is accumulated with beta = 1; a scalar
+    third input is alpha."""
+    a, x = (bz.buf(v) for v in op.inputs[:2])
     init = op.outputs[0]
     result = op.results[0]
     elt = result.type.element_type  # type: ignore[attr-defined]
@@ -462,12 +391,14 @@ def bufferize_blas(bz: Bufferizer, op: linalg.GenericOp | linalg.MatmulOp, c: Co
     out = bz.destination(result, init, reads_init=not fresh)
     beta = None if fresh else const(bz.b, 1.0, elt)
     if c.kind == "gemm":
-        bz.b.insert(blas.GemmOp(a, x, out, beta=beta, transa=c.trans_a, transb=c.trans_b))
+        bz.b.insert(blas.GemmOp(a, x, out, alpha=c.alpha, beta=beta, transa=c.trans_a, transb=c.trans_b))
     elif c.kind == "gemv":
         matrix, vector = (x, a) if c.trans_b else (a, x)
-        bz.b.insert(blas.GemvOp(matrix, vector, out, beta=beta, trans=c.trans_a))
+        bz.b.insert(blas.GemvOp(matrix, vector, out, alpha=c.alpha, beta=beta, trans=c.trans_a))
     else:
         value = emit(bz.b, blas.DotOp(a, x))
+        if c.alpha is not None:
+            value = emit(bz.b, arith.MulfOp(value, c.alpha))
         if not fresh:
             value = emit(bz.b, arith.AddfOp(emit(bz.b, memref.LoadOp.get(out, [])), value))
         bz.b.insert(memref.StoreOp.get(value, out, []))

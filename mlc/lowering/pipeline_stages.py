@@ -1,7 +1,8 @@
 """The stages from the tensor level (mt) to the loop level, by registered pass name.
 
-`mlc-opt -p canonicalize,cse,convert-mt-to-linalg,canonicalize,cse,mlc-bufferize,cse,dce`
-reproduces `lower_mt_to_loops` exactly.
+`mlc-opt -p <",".join(MT_TO_LOOPS[mode])>` reproduces
+`lower_mt_to_loops(module, mode=mode)` exactly; `mlc.function` runs the
+same list (minus `config.optimizer_excluding`).
 
 * canonicalize, cse: fold mt constants (shape vectors, broadcast scalars)
   and merge duplicates while the ops still say what they mean;
@@ -9,6 +10,10 @@ reproduces `lower_mt_to_loops` exactly.
 * canonicalize, cse: fold the index arithmetic of slices/reshapes and merge
   repeated `tensor.dim`s and constants (also `tensor.empty`s, which
   mlc-bufferize treats as fresh at each use);
+* fuse-elementwise (FAST_RUN): elementwise producers inlined into their
+  consumers, so a chain of elementwise ops is one loop;
+* fuse-contraction (FAST_RUN): transpose copies feeding BLAS contractions
+  become transpose flags, `C + s*dot(A, B)` epilogues alpha and beta = 1;
 * mlc-bufferize: tensors -> memrefs in destination-passing style, BLAS;
 * cse, dce: merge the constants bufferization made and drop dead casts
   (a canonicalize here changed nothing on the cases measured and cost as
@@ -20,20 +25,41 @@ from __future__ import annotations
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 
-MT_TO_LOOPS: list[str] = [
-    "canonicalize",
-    "cse",
-    "convert-mt-to-linalg",
-    "canonicalize",
-    "cse",
-    "mlc-bufferize",
-    "cse",
-    "dce",
-]
+#: mt -> loops, per mode. FAST_COMPILE skips the loop-level optimizations
+#: that cost compile time (fusion); the buffer passes are cheap and stay.
+MT_TO_LOOPS: dict[str, list[str]] = {
+    "FAST_RUN": [
+        "canonicalize",
+        "cse",
+        "convert-mt-to-linalg",
+        "canonicalize",
+        "cse",
+        "fuse-elementwise",  # elementwise chains (and their reductions) -> one generic
+        "fuse-contraction",  # transposes -> BLAS flags, C + s*dot(A, B) -> alpha, beta = 1
+        "mlc-bufferize",
+        "cse",
+        "dce",
+    ],
+    "FAST_COMPILE": [
+        "canonicalize",
+        "cse",
+        "convert-mt-to-linalg",
+        "canonicalize",
+        "cse",
+        "mlc-bufferize",
+        "cse",
+        "dce",
+    ],
+}
 
 
-def lower_mt_to_loops(module: ModuleOp, ctx: Context | None = None) -> ModuleOp:
-    """Run `MT_TO_LOOPS` on `module` in place and return it.
+def mt_to_loops(mode: str = "FAST_RUN") -> list[str]:
+    """The stage names from mt to the loop level in `mode`."""
+    return list(MT_TO_LOOPS[mode])
+
+
+def lower_mt_to_loops(module: ModuleOp, ctx: Context | None = None, mode: str = "FAST_RUN") -> ModuleOp:
+    """Run `MT_TO_LOOPS[mode]` on `module` in place and return it.
 
     Input: `func.func`s of mt ops on tensors. Output: the loop-level
     contract (DPS memrefs, linalg.generic/fill, scf, arith, math, memref,
@@ -41,7 +67,7 @@ def lower_mt_to_loops(module: ModuleOp, ctx: Context | None = None) -> ModuleOp:
     """
     from mlc.passes import run_passes
 
-    return run_passes(module, MT_TO_LOOPS, ctx)
+    return run_passes(module, MT_TO_LOOPS[mode], ctx or _context())
 
 
 _CONTEXT: Context | None = None

@@ -19,6 +19,8 @@ PASSES: dict[str, str] = {
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
+    "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
+    "fuse-elementwise": "mlc.passes.fuse_elementwise:FuseElementwisePass",
     "mlc-bufferize": "mlc.lowering.bufferize:MlcBufferizePass",
     "mt-fold-constants": "mlc.passes.mt_fold_constants:MtFoldConstantsPass",
     "mt-shape-of": "mlc.passes.mt_shape_of:MtShapeOfPass",

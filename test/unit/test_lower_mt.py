@@ -507,11 +507,26 @@ def check(
     source: str | ModuleOp,
     *inputs: Any,
     tol: dict[str, float] | None = None,
+    mode: str = "FAST_RUN",
 ) -> tuple[ModuleOp, LoopFunctions]:
-    """Lower `source`'s @main and compare it with run_mt on `inputs`."""
+    """Lower `source`'s @main in both modes (FAST_RUN fuses loops,
+    FAST_COMPILE does not), compare each with run_mt on `inputs`, and
+    return `mode`'s lowering."""
     module = parse(source) if isinstance(source, str) else source
     expected = run_mt(_main(module), *inputs)
-    lowered = lower_mt_to_loops(module.clone())
+    result = None
+    for each in ("FAST_RUN", "FAST_COMPILE"):
+        checked = _check_mode(module, expected, inputs, tol, each)
+        if each == mode:
+            result = checked
+    assert result is not None
+    return result
+
+
+def _check_mode(
+    module: ModuleOp, expected: list[np.ndarray], inputs: Any, tol: dict[str, float] | None, mode: str
+) -> tuple[ModuleOp, LoopFunctions]:
+    lowered = lower_mt_to_loops(module.clone(), mode=mode)
     lowered.verify()
     text = "\n".join(line for line in str(lowered).splitlines() if "memref.global" not in line)
     assert "tensor" not in text and " mt." not in text, text
@@ -523,19 +538,19 @@ def check(
     outputs = [garbage(e.shape, loop_view(e).dtype.type) for e in expected]
     loops = run_loops(lowered, [loop_view(a) for a in arrays], outputs)
     for a, o in zip(arrays, originals):
-        np.testing.assert_array_equal(a, o, err_msg="an input was written")
+        np.testing.assert_array_equal(a, o, err_msg=f"an input was written ({mode})")
     for k, (want, got) in enumerate(zip(expected, outputs)):
         got = got.view(want.dtype) if got.dtype != want.dtype else got
-        assert got.shape == want.shape, f"result {k}: shape {got.shape} != {want.shape}"
+        assert got.shape == want.shape, f"result {k}: shape {got.shape} != {want.shape} ({mode})"
         if want.dtype.kind == "f":
             np.testing.assert_allclose(
-                got, want, equal_nan=True, err_msg=f"result {k}", **(tol or tolerance(want.dtype))
+                got, want, equal_nan=True, err_msg=f"result {k} ({mode})", **(tol or tolerance(want.dtype))
             )
         else:
-            np.testing.assert_array_equal(got, want, err_msg=f"result {k}")
+            np.testing.assert_array_equal(got, want, err_msg=f"result {k} ({mode})")
     if loops.op_counts.get("alloc", 0) != loops.op_counts.get("dealloc", 0):
         raise AssertionError(
-            f"allocs {loops.op_counts.get('alloc', 0)} != deallocs {loops.op_counts.get('dealloc', 0)}"
+            f"allocs {loops.op_counts.get('alloc', 0)} != deallocs {loops.op_counts.get('dealloc', 0)} ({mode})"
         )
     return lowered, loops
 
@@ -1084,8 +1099,14 @@ def test_chain_in_place_and_deallocs() -> None:
             v = mt.AddOp(mt.TanhOp(v), y) if k % 2 else mt.MulOp(v, v)
         return [v, mt.ReduceSumOp(v, [1])]
 
-    lowered, loops = check(make([T("?x?", mt.f64)] * 2, body), np.full((2, 3), 0.5), np.ones((2, 3)))
+    module = make([T("?x?", mt.f64)] * 2, body)
+    lowered, loops = check(module, np.full((2, 3), 0.5), np.ones((2, 3)), mode="FAST_COMPILE")
     assert loops.op_counts["alloc"] == loops.op_counts["dealloc"] == 8  # one per temporary (no reuse yet)
+    lowered, loops = check(module, np.full((2, 3), 0.5), np.ones((2, 3)))
+    # fused: the chain up to the last tanh once into one temporary; its two
+    # users (the result and the row sums) each recompute the cheap `+ y`
+    assert str(lowered).count("linalg.generic") == 3
+    assert loops.op_counts["alloc"] == 1
 
 
 def test_every_mt_op_has_a_lowering() -> None:
@@ -1135,11 +1156,13 @@ def test_arange_never_traps() -> None:
     gives an empty result instead of a division trap or a huge allocation."""
     for elt, cases in ((mt.i64, [(0, 5, 0)]), (mt.f64, [(0.0, 5.0, 0.0), (0.0, np.inf, 1.0), (np.nan, 1.0, 1.0)])):
         # an intermediate, so the computed length sizes an allocation
+        # (not fused into the sum: its output is the only operand spanning the loop)
         module = make([T("", elt)] * 3, lambda a, b, c: [mt.ReduceSumOp(mt.ArangeOp(a, b, c), [0])])
-        lowered = lower_mt_to_loops(module)
-        assert "memref.alloc" in str(lowered)
-        dtype = mt.numpy_dtype(elt)
-        for values in cases:
-            out = garbage((), dtype.type)
-            run_loops(lowered, [np.array(v, dtype) for v in values], [out])
-            assert out == 0
+        for mode in ("FAST_COMPILE", "FAST_RUN"):
+            lowered = lower_mt_to_loops(module.clone(), mode=mode)
+            assert "memref.alloc" in str(lowered)
+            dtype = mt.numpy_dtype(elt)
+            for values in cases:
+                out = garbage((), dtype.type)
+                run_loops(lowered, [np.array(v, dtype) for v in values], [out])
+                assert out == 0

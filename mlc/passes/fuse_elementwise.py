@@ -1,0 +1,533 @@
+"""`fuse-elementwise`: inline elementwise producers into the linalg generics that consume them.
+
+Pre-condition: linalg on tensors as `convert-mt-to-linalg` emits it (before
+`mlc-bufferize`): `func.func`s whose top-level ops are `linalg.generic`,
+`linalg.fill`, `linalg.matmul`, `tensor.*` and scalar code.
+
+Afterwards every function computes the same values, with fewer loops and
+fewer temporaries: each input of a consumer generic that `can_fuse`
+accepts, and the policy allows, is replaced by what produces it:
+
+* a `linalg.fill` becomes its scalar (no loop, no buffer);
+* a tensor read at a constant position in every iteration (a broadcast
+  scalar: map `(d0, d1) -> ()` or `-> (0, 0)` on static size-1 dims)
+  becomes that element, read once before the loop (folded when it comes
+  from `tensor.from_elements` or a dense constant);
+* an elementwise generic (parallel loops, one result written through a
+  permutation map and never read) has its body inlined: its input maps are
+  composed with the map the consumer reads it through, and its
+  `linalg.index` ops are rewritten in the consumer's loops. Broadcast and
+  dimshuffle copies, slice/reshape/index gathers, casts and arithmetic all
+  fuse this way, so a transpose or a broadcast feeding an elementwise op
+  or a reduction is read through the consumer's indexing map and never
+  copied;
+* the fused generic reads each (tensor, map) pair once and drops inputs it
+  no longer reads.
+
+A consumer is any generic on tensors with one result, including
+reductions (an elementwise chain feeding a sum runs inside the reduction
+loop), except a contraction that `mlc-bufferize` will turn into a BLAS
+call (fusing into it would turn a gemm into a naive loop nest).
+
+Policy (`FusionPolicy`, separate from `can_fuse`):
+
+* a producer that has other users stays, so fusing it means computing it
+  twice: allowed only when it is cheap (no `math` function, libm call or
+  region, and at most `cheap_cost` arithmetic ops, a division counting 4);
+* a consumer that reads the producer through a map dropping some of its
+  loops (a broadcast) recomputes each producer element once per broadcast
+  position: the same cheapness rule applies. `exp(v)` broadcast over the
+  rows of a matrix is computed once into a buffer, `v * 2` is not;
+* consumers are visited last to first, so by the time a producer is
+  considered, users that fused into one consumer count as one: in
+  `e * e + e` with `e = exp(x)`, `exp` is computed once, inside the loop.
+
+Post-condition: no generic left in the function could fuse an input under
+the same policy (a fixed point); nothing is written in place (that is
+`mlc-bufferize`'s and `reuse-buffers`' business).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith, func, math, scf, tensor
+from xdsl.dialects.builtin import (
+    AffineMapAttr,
+    ArrayAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    IndexType,
+    IntegerAttr,
+    ModuleOp,
+    ShapedType,
+    TensorType,
+    i32,
+)
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from mlc.dialects import mt
+from mlc.lowering.contractions import dims_of, maps_of, match_contraction
+from mlc.lowering.linalg_builders import const, element_type, is_blas_type
+
+# ===----------------------------------------------------------------------=== #
+# What producers look like
+# ===----------------------------------------------------------------------=== #
+
+
+def through_casts(v: SSAValue) -> SSAValue:
+    """The value under any chain of `tensor.cast`s (the same elements)."""
+    while isinstance(v.owner, tensor.CastOp):
+        v = v.owner.source
+    return v
+
+
+def iterators(op: linalg.GenericOp) -> list[str]:
+    return [str(t.data) for t in op.iterator_types]
+
+
+def is_permutation(m: AffineMap) -> bool:
+    dims = dims_of(m)
+    return dims is not None and sorted(dims) == list(range(m.num_dims))
+
+
+def is_elementwise(op: Operation) -> bool:
+    """A generic on tensors computing one result element per loop
+    iteration: parallel loops, one output written through a permutation
+    map, whose old contents are never read."""
+    if not isinstance(op, linalg.GenericOp) or len(op.outputs) != 1 or len(op.results) != 1:
+        return False
+    if any(it != "parallel" for it in iterators(op)):
+        return False
+    if not is_permutation(maps_of(op)[-1]):
+        return False
+    return not op.body.block.args[-1].uses
+
+
+def becomes_blas(op: Operation) -> bool:
+    """`mlc-bufferize` will turn this op into a BLAS call."""
+    if not op.results or not is_blas_type(op.results[0].type.element_type):  # type: ignore[attr-defined]
+        return False
+    return match_contraction(op) is not None
+
+
+def constant_position(m: AffineMap, source: SSAValue) -> tuple[int, ...] | None:
+    """The one position `m` reads in every iteration, when that position
+    surely exists (static dims): the read can then happen once, outside."""
+    if not all(isinstance(e, AffineConstantExpr) for e in m.results):
+        return None
+    position = tuple(e.value for e in m.results)  # type: ignore[union-attr]
+    t = source.type
+    if isinstance(t, ShapedType):
+        shape = t.get_shape()
+        if len(shape) != len(position) or any(d < 0 or not 0 <= p < d for p, d in zip(position, shape)):
+            return None
+    elif position:
+        return None
+    return position
+
+
+# ===----------------------------------------------------------------------=== #
+# May I?
+# ===----------------------------------------------------------------------=== #
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Input `index` of `consumer` can be replaced by what `producer` computes.
+
+    kind: "scalar" (a fill: its value), "element" (a read at a constant
+    position: that element) or "generic" (inline the producer's body).
+    """
+
+    consumer: linalg.GenericOp
+    index: int
+    producer: Operation | None
+    kind: str
+
+    @property
+    def value(self) -> SSAValue:
+        return self.consumer.inputs[self.index]
+
+    @property
+    def consumer_map(self) -> AffineMap:
+        return maps_of(self.consumer)[self.index]
+
+    def to_producer_loops(self) -> AffineMap:
+        """Consumer loops -> producer loops (for kind "generic")."""
+        assert isinstance(self.producer, linalg.GenericOp)
+        inverse = maps_of(self.producer)[-1].inverse_permutation()
+        assert inverse is not None
+        return inverse.compose(self.consumer_map)
+
+    def other_uses(self) -> int:
+        """Uses of the producer's result other than this operand (through casts)."""
+        count = 0
+        value = self.value
+        while True:
+            count += value.uses.get_length() - (1 if value is self.value else 0)
+            if not isinstance(value.owner, tensor.CastOp):
+                return count
+            count -= 1  # the cast itself is the use that leads here
+            value = value.owner.source
+
+
+def is_consumer(op: Operation) -> bool:
+    """A generic on tensors with one result that stays a loop nest."""
+    return isinstance(op, linalg.GenericOp) and len(op.results) == 1 and len(op.outputs) == 1 and not becomes_blas(op)
+
+
+def can_fuse(consumer: linalg.GenericOp, index: int) -> Candidate | None:
+    """Whether input `index` of `consumer` can be fused, and how (None: no)."""
+    if not is_consumer(consumer):
+        return None
+    value = consumer.inputs[index]
+    if not isinstance(value.type, TensorType):
+        return None
+    m = maps_of(consumer)[index]
+    source = through_casts(value)
+    producer = source.owner
+    if isinstance(producer, linalg.FillOp) and producer.results:
+        c = Candidate(consumer, index, producer, "scalar")
+        return c if keeps_loop_bounds(c, []) else None
+    if constant_position(m, value) is not None:
+        c = Candidate(consumer, index, producer if isinstance(producer, Operation) else None, "element")
+        return c if keeps_loop_bounds(c, []) else None
+    if not is_elementwise(producer):
+        return None
+    assert isinstance(producer, linalg.GenericOp)
+    if not all(isinstance(e, AffineDimExpr | AffineConstantExpr) for e in m.results):
+        return None  # linalg.index of the producer could not be rewritten
+    c = Candidate(consumer, index, producer, "generic")
+    loops = c.to_producer_loops()
+    fused_maps = [pm.compose(loops) for pm in maps_of(producer)[: len(producer.inputs)]]
+    return c if keeps_loop_bounds(c, fused_maps) else None
+
+
+def keeps_loop_bounds(c: Candidate, new_maps: Sequence[AffineMap]) -> bool:
+    """Every loop of the consumer still appears as a plain dim in some map:
+    loop bounds are read off the operands' sizes, so a reduction loop that
+    only the fused operand spanned (a sum over a gather or a broadcast)
+    would lose its bound."""
+    maps = [m for j, m in enumerate(maps_of(c.consumer)) if j != c.index] + list(new_maps)
+    spanned = {e.position for m in maps for e in m.results if isinstance(e, AffineDimExpr)}
+    return len(spanned) == len(c.consumer.iterator_types)
+
+
+# ===----------------------------------------------------------------------=== #
+# Policy
+# ===----------------------------------------------------------------------=== #
+
+EXPENSIVE = (func.CallOp, scf.IfOp, scf.ForOp, scf.WhileOp)
+CHEAP_MATH = (
+    math.AbsFOp,
+    math.AbsIOp,
+    math.CopySignOp,
+    math.FmaOp,
+    math.FloorOp,
+    math.CeilOp,
+    math.TruncOp,
+    math.SqrtOp,
+    math.RoundEvenOp,
+)
+DIVISIONS = (
+    arith.DivfOp,
+    arith.DivSIOp,
+    arith.DivUIOp,
+    arith.RemSIOp,
+    arith.RemUIOp,
+    arith.FloorDivSIOp,
+    arith.CeilDivSIOp,
+    arith.CeilDivUIOp,
+    math.SqrtOp,
+)
+
+
+def body_cost(op: linalg.GenericOp) -> float:
+    """Rough cost of one iteration: arith ops 1, divisions 4, reads 1;
+    math functions, libm calls and regions make it expensive (inf)."""
+    cost = 0.0
+    for inner in op.body.block.ops:
+        if isinstance(inner, linalg.YieldOp | linalg.IndexOp | arith.ConstantOp):
+            continue
+        if isinstance(inner, EXPENSIVE) or (inner.name.startswith("math.") and not isinstance(inner, CHEAP_MATH)):
+            return float("inf")
+        cost += 4 if isinstance(inner, DIVISIONS) else 1
+    return cost
+
+
+@dataclass(frozen=True)
+class FusionPolicy:
+    """When a legal fusion is also worth it (see the module docstring)."""
+
+    cheap_cost: float = 8
+    """Producers costing at most this per element may be computed more than once."""
+
+    def allows(self, c: Candidate) -> bool:
+        if c.kind != "generic":
+            return True  # a scalar or one element: nothing is recomputed
+        assert isinstance(c.producer, linalg.GenericOp)
+        broadcast = len(c.to_producer_loops().used_dims()) < len(c.consumer.iterator_types)
+        if c.other_uses() or broadcast:
+            return body_cost(c.producer) <= self.cheap_cost
+        return True
+
+
+# ===----------------------------------------------------------------------=== #
+# Do it
+# ===----------------------------------------------------------------------=== #
+
+
+def _element(value: SSAValue, position: tuple[int, ...], before: Operation) -> SSAValue:
+    """`value[position]`, folded through from_elements and dense constants,
+    else a `tensor.extract` inserted before `before`."""
+    root = through_casts(value)
+    owner = root.owner
+    shape = root.type.get_shape()  # type: ignore[attr-defined]
+    flat = int(np.ravel_multi_index(position, shape)) if position else 0
+    if isinstance(owner, tensor.FromElementsOp):
+        return owner.elements[flat]
+    b = _builder(before)
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, DenseIntOrFPElementsAttr):
+        elt = root.type.element_type  # type: ignore[attr-defined]
+        return const(b, mt.to_numpy(owner.value).reshape(-1)[flat].item(), elt)
+    indices = [const(b, p, IndexType()) for p in position]
+    extract = tensor.ExtractOp(value, indices, value.type.element_type)  # type: ignore[attr-defined]
+    b.insert(extract)
+    return extract.results[0]
+
+
+def _builder(before: Operation):
+    from xdsl.builder import Builder
+
+    return Builder(InsertPoint.before(before))
+
+
+def _remap_indices(ops: Sequence[Operation], loops: AffineMap) -> None:
+    """Rewrite the producer's `linalg.index d` as the consumer's loop
+    expression `loops.results[d]` (a loop index or a constant)."""
+    for top in ops:
+        for inner in list(top.walk()):
+            if not isinstance(inner, linalg.IndexOp):
+                continue
+            expr = loops.results[inner.dim.value.data]
+            if isinstance(expr, AffineDimExpr):
+                new: Operation = linalg.IndexOp(expr.position)
+            else:
+                assert isinstance(expr, AffineConstantExpr)
+                new = arith.ConstantOp(IntegerAttr(expr.value, IndexType()))
+            Rewriter.replace_op(inner, new)
+
+
+def _inline_body(source: Block, block: Block, mapping: dict[SSAValue, SSAValue]) -> list[Operation]:
+    """Clone `source`'s ops but its yield at the end of `block`; returns the clones."""
+    cloned = []
+    for op in source.ops:
+        if isinstance(op, linalg.YieldOp):
+            break
+        new = op.clone(mapping)
+        block.add_op(new)
+        cloned.append(new)
+    return cloned
+
+
+def _yielded(source: Block, mapping: dict[SSAValue, SSAValue]) -> SSAValue:
+    yld = source.last_op
+    assert isinstance(yld, linalg.YieldOp) and len(yld.operands) == 1
+    v = yld.operands[0]
+    return mapping.get(v, v)
+
+
+def build_generic(
+    like: linalg.GenericOp,
+    inputs: Sequence[SSAValue],
+    maps: Sequence[AffineMap],
+    block: Block,
+) -> linalg.GenericOp:
+    """A generic like `like` (loops, outputs, results) with new inputs and
+    body, reading each (input, map) pair once and only inputs it uses.
+    `maps` has one entry per input, then `like`'s output maps follow."""
+    kept: list[int] = []
+    seen: dict[tuple[SSAValue, AffineMap], int] = {}
+    for j, (v, m) in enumerate(zip(inputs, maps)):
+        arg = block.args[j]
+        if (v, m) in seen:
+            arg.replace_all_uses_with(block.args[seen[(v, m)]])
+        elif arg.uses:
+            seen[(v, m)] = j
+            kept.append(j)
+    for j in reversed(range(len(inputs))):
+        if j not in kept:
+            block.erase_arg(block.args[j])
+    out_maps = maps_of(like)[len(like.inputs) :]
+    new_maps = [maps[j] for j in kept] + list(out_maps)
+    return linalg.GenericOp.create(
+        operands=[*(inputs[j] for j in kept), *like.outputs],
+        result_types=[r.type for r in like.results],
+        properties={
+            **like.properties,
+            "indexing_maps": ArrayAttr([AffineMapAttr(m) for m in new_maps]),
+            "operandSegmentSizes": DenseArrayBase.from_list(i32, [len(kept), len(like.outputs)]),
+        },
+        attributes=dict(like.attributes),
+        regions=[Region(block)],
+    )
+
+
+def fuse(c: Candidate) -> linalg.GenericOp:
+    """Replace `c.consumer` by the fused generic (returned); erase the
+    producer (and casts to it) once nothing else uses it."""
+    consumer, k = c.consumer, c.index
+    c_ins = list(consumer.inputs)
+    c_maps = list(maps_of(consumer))
+    c_block = consumer.body.block
+    n_in = len(c_ins)
+    if c.kind == "generic":
+        producer = c.producer
+        assert isinstance(producer, linalg.GenericOp)
+        p_ins = list(producer.inputs)
+        loops = c.to_producer_loops()
+        p_maps = [m.compose(loops) for m in maps_of(producer)[: len(p_ins)]]
+    else:
+        p_ins, p_maps = [], []
+    inputs = [*c_ins[:k], *p_ins, *c_ins[k + 1 :]]
+    maps = [*c_maps[:k], *p_maps, *c_maps[k + 1 : n_in]]
+    block = Block(arg_types=[element_type(v.type) for v in (*inputs, *consumer.outputs)])
+    args = block.args
+    mapping: dict[SSAValue, SSAValue] = {}
+    # 1. What replaces the fused operand's block argument.
+    if c.kind == "scalar":
+        assert isinstance(c.producer, linalg.FillOp)
+        replacement = c.producer.inputs[0]
+    elif c.kind == "element":
+        position = constant_position(c.consumer_map, c.value)
+        assert position is not None
+        replacement = _element(c.value, position, consumer)
+    else:
+        producer = c.producer
+        assert isinstance(producer, linalg.GenericOp)
+        p_block = producer.body.block
+        for j, arg in enumerate(p_block.args[: len(p_ins)]):
+            mapping[arg] = args[k + j]
+        _remap_indices(_inline_body(p_block, block, mapping), loops)
+        replacement = _yielded(p_block, mapping)
+    # 2. The consumer's body, reading the replacement.
+    for j, arg in enumerate(c_block.args):
+        if j < k:
+            mapping[arg] = args[j]
+        elif j == k:
+            mapping[arg] = replacement
+        elif j < n_in:
+            mapping[arg] = args[j - 1 + len(p_ins)]
+        else:
+            mapping[arg] = args[len(inputs) + j - n_in]
+    for op in c_block.ops:
+        block.add_op(op.clone(mapping))
+    fused = build_generic(consumer, inputs, maps, block)
+    Rewriter.replace_op(consumer, fused)
+    erase_if_dead(c.value)
+    return fused
+
+
+ERASABLE = (
+    linalg.GenericOp,
+    linalg.FillOp,
+    linalg.MatmulOp,
+    tensor.CastOp,
+    tensor.EmptyOp,
+    tensor.FromElementsOp,
+    tensor.ExtractOp,
+    tensor.DimOp,
+)
+"""Value-semantics ops (on tensors): unused, they can go."""
+
+
+def erase_if_dead(value: SSAValue) -> None:
+    """Erase the unused op defining `value`, then the ops feeding it that
+    only it used (on tensors: no side effect is lost)."""
+    op = value.owner
+    if not isinstance(op, ERASABLE) or any(r.uses for r in op.results):
+        return
+    if isinstance(op, linalg.GenericOp | linalg.FillOp | linalg.MatmulOp) and not op.results:
+        return  # on memrefs: it writes
+    operands = list(op.operands)
+    Rewriter.erase_op(op)
+    for o in operands:
+        erase_if_dead(o)
+
+
+def compact(consumer: linalg.GenericOp) -> linalg.GenericOp:
+    """The consumer reading each (input, map) pair once and only what it uses."""
+    pairs = list(zip(consumer.inputs, maps_of(consumer)))
+    args = consumer.body.block.args
+    if len(set(pairs)) == len(pairs) and all(a.uses for a in args[: len(pairs)]):
+        return consumer
+    block = consumer.body.detach_block(0)
+    fused = build_generic(consumer, [v for v, _ in pairs], [m for _, m in pairs], block)
+    Rewriter.replace_op(consumer, fused)
+    for v, _ in pairs:
+        erase_if_dead(v)
+    return fused
+
+
+# ===----------------------------------------------------------------------=== #
+# The pass
+# ===----------------------------------------------------------------------=== #
+
+
+def fuse_into(consumer: linalg.GenericOp, policy: FusionPolicy) -> tuple[linalg.GenericOp, int]:
+    """Fuse every allowed input into `consumer`, until none is left.
+    Returns the final op and the number of fusions."""
+    if not is_consumer(consumer):
+        return consumer, 0
+    consumer = compact(consumer)
+    count = 0
+    progress = True
+    while progress:
+        progress = False
+        for k in range(len(consumer.inputs)):
+            c = can_fuse(consumer, k)
+            if c is not None and policy.allows(c):
+                consumer = compact(fuse(c))
+                count += 1
+                progress = True
+                break
+    return consumer, count
+
+
+def fuse_function(f: func.FuncOp, policy: FusionPolicy) -> int:
+    """Visit the top-level generics last to first (see the policy)."""
+    if f.is_declaration:
+        return 0
+    count = 0
+    op = f.body.blocks[0].last_op
+    while op is not None:
+        if isinstance(op, linalg.GenericOp):
+            op, n = fuse_into(op, policy)
+            count += n
+        op = op.prev_op
+    return count
+
+
+class FuseElementwisePass(ModulePass):
+    """Fuse elementwise linalg generics (fills, broadcasts, copies, gathers) into their consumers.
+
+    Pre: linalg on tensors (after convert-mt-to-linalg). Post: the same
+    values; chains of elementwise ops and elementwise producers of
+    reductions are one generic each, under `FusionPolicy`.
+    """
+
+    name = "fuse-elementwise"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        policy = FusionPolicy()
+        for f in list(op.walk()):
+            if isinstance(f, func.FuncOp):
+                fuse_function(f, policy)
