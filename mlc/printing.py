@@ -242,6 +242,7 @@ class _DebugPrinter:
         self.stop_on_name = stop_on_name
         self.done: dict[Any, str] = {} if done is None else done
         self.order = {id(n): i for i, n in enumerate(order)}
+        self.inner: list[Apply] = []  # nodes holding a graph of their own (scan), printed after the roots
 
     def _key(self, obj: Any) -> Any:
         # Equal constants share one id, as Theano's cached constants do.
@@ -269,9 +270,9 @@ class _DebugPrinter:
         self.done[key] = text
         return text
 
-    def print(self, root: Variable) -> None:
+    def print(self, root: Variable, prefix: str = "") -> None:
         # Iterative depth-first walk (deep graphs must not hit the recursion limit).
-        stack: list[tuple[Variable, str, str, int]] = [(root, "", "", self.depth)]
+        stack: list[tuple[Variable, str, str, int]] = [(root, prefix, prefix, self.depth)]
         while stack:
             v, prefix, prefix_child, depth = stack.pop()
             if depth == 0:
@@ -282,6 +283,8 @@ class _DebugPrinter:
                 print(f"{prefix}{_leaf_text(v)} {self._id(v)}{type_text}", file=self.file)
                 continue
             seen = self._key(node) in self.done
+            if not seen and hasattr(node.op, "inner_outputs"):
+                self.inner.append(node)
             idx = "" if len(node.outputs) == 1 else f".{node.outputs.index(v)}"
             pos = self.order.get(id(node))
             tail = "" if pos is None else f"   {pos}"
@@ -338,6 +341,12 @@ def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = 
     printer = _DebugPrinter(out, depth, print_type, ids, stop_on_name, done, order)
     for r in roots:
         printer.print(r)
+    if printer.inner:  # Theano's "Inner graphs of the scan ops": each step's outputs, prefixed by ' >'
+        print("\nInner graphs:\n", file=out)
+        for node in printer.inner:  # grows while printing (nested loops)
+            print(f"{_op_label(node.op)} {printer._id(node)}", file=out)
+            for r in node.op.inner_outputs:
+                printer.print(r, " >")
     if file == "str":
         return out.getvalue()
     out.flush()
