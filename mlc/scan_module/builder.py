@@ -442,11 +442,17 @@ def make_scan(n_steps: Variable, seq_inputs: list[tuple[Variable, Variable]],
     roots = [st[3] for st in states] + list(mapped) + ([condition] if condition is not None else [])
     placeholders = [ph for _, ph in seq_inputs] + [ph for st in states for ph in st[1]]
     varying = {id(p) for p in placeholders}
+    constant: set[int] = set()  # scalars computed from constants alone (casts of indices) stay in the step
     inner_nodes = []
     for node in toposort(roots, blockers=placeholders):
         if any(id(v) in varying for v in node.inputs):
             inner_nodes.append(node)
             varying.update(id(o) for o in node.outputs)
+        elif (all(isinstance(v, Constant) or id(v) in constant for v in node.inputs)
+              and all(o.ndim == 0 for o in node.outputs)):
+            inner_nodes.append(node)
+            constant.update(id(o) for o in node.outputs)
+    varying |= constant
     invariant: dict[int, Variable] = {}
     for v in [v for node in inner_nodes for v in node.inputs] + roots:
         if id(v) not in varying and not isinstance(v, Constant) and id(v) not in invariant:

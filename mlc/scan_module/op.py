@@ -280,23 +280,26 @@ class Scan(Op):
                 stacked.append(None)
         mapped: list[np.ndarray | None] = [None] * self.n_mapped
         done = n
+        reads = [[st.window + tap for tap in st.taps] for st in self.states]  # history rows of each tap
+        windows = [st.window for st in self.states]
         for t in range(n):
             pos = n - 1 - t if self.go_backwards else t
             args = [q[pos, ...] for q in seqs]
-            for st, hist in zip(self.states, history):
-                args += [hist[st.window + tap] for tap in st.taps]
+            for rows, hist in zip(reads, history):
+                args += [hist[i] for i in rows]
             try:
                 outs = step(args + nonseqs)
             except ValueError as exc:
                 raise ValueError(f"scan: at step {t}{self._where()}: {exc}") from None
-            for k, (st, hist) in enumerate(zip(self.states, history)):
+            for k, hist in enumerate(history):
                 new = outs[k]
                 if new.shape != hist[-1].shape:
                     raise ValueError(f"scan: at step {t}, fn returned shape {new.shape} for output {k}, whose state "
                                      f"has shape {hist[-1].shape}{self._where()}")
-                if stacked[k] is not None:
-                    stacked[k][st.window + t] = new
-                    new = stacked[k][st.window + t, ...]
+                buf = stacked[k]
+                if buf is not None:
+                    buf[windows[k] + t] = new
+                    new = buf[windows[k] + t, ...]
                 hist.pop(0)
                 hist.append(new)
             if not count_only:
