@@ -23,7 +23,9 @@ the step; compiled functions (mlc.compile.vm) loop over the step compiled
 natively once (`make_host_thunk`). `infer_shape` runs the step's shape
 rules on the first step's input shapes, so shape errors (a sequence too
 short, an initial state that does not match what fn returns) surface before
-any native code runs.
+any native code runs. With an `until` condition the number of steps is
+known only by running them: the shape rule runs the loop (natively when the
+step is compiled) to count them, so such a loop costs two passes per call.
 """
 
 from __future__ import annotations
