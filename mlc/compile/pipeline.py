@@ -67,14 +67,33 @@ class NativeProgram:
         self.excluding = tuple(excluding)
         self.mt_module = emit_function(fgraph)
         with excluding_names(self.excluding):
+            #: per result: the input whose storage receives it (an in-place update), or -1
+            self.in_place = in_place_updates(fgraph) if "update-in-place" not in _excluded() else ()
+            if any(j >= 0 for j in self.in_place):
+                from mlc.passes.update_in_place import mark_in_place
+
+                mark_in_place(self.mt_module, self.in_place)
             module = lower(self.mt_module.clone(), mode, "llvm")
         self.compiled = compile_module(module, ["main"])
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
 
     def run(self, arrays, shapes):
-        outs = [np.empty(s, dtype=d) for s, d in zip(shapes, self.dtypes)]
-        self.compiled.call("main", list(arrays) + outs)
-        return outs
+        if not any(j >= 0 for j in self.in_place):
+            outs = [np.empty(s, dtype=d) for s, d in zip(shapes, self.dtypes)]
+            self.compiled.call("main", list(arrays) + outs)
+            return outs
+        # In-place updates: the shared storage is the result (the code
+        # writes it after reading the old values). An input that overlaps
+        # such storage is copied first, so it keeps the old values.
+        arrays = list(arrays)
+        targets = {j for j in self.in_place if j >= 0}
+        for i, a in enumerate(arrays):
+            if any(i != j and np.may_share_memory(a, arrays[j]) for j in targets):
+                arrays[i] = a.copy()
+        results = [arrays[j] if j >= 0 else np.empty(s, dtype=d)
+                   for j, s, d in zip(self.in_place, shapes, self.dtypes)]
+        self.compiled.call("main", arrays + [r for r, j in zip(results, self.in_place) if j < 0])
+        return results
 
     def optimized_mt(self) -> ModuleOp:
         """The function after the tensor-level passes (what `debugprint(f)` shows)."""
@@ -113,6 +132,44 @@ def stages(mode: str, level: str) -> list[str]:
 def lower(module: ModuleOp, mode: str, level: str) -> ModuleOp:
     """Run the pipeline on an emitted mt module up to `level` ('mt-opt', 'loops' or 'llvm')."""
     return run_stages(module, stages(mode, level))
+
+
+def in_place_updates(fgraph) -> tuple[int, ...]:
+    """Per result of `fgraph`: the input whose storage may receive it, or -1.
+
+    An update `(s, u)` qualifies when u provably has s's shape (`same_shape`),
+    so the runtime can pass s's storage and the code can write it there
+    (`update-in-place` makes that correct whatever else reads s). Outputs,
+    `s -> s` and updates whose shape may change (`W[1:]`, a reshape...) keep
+    a fresh result array.
+    """
+    entries = [-1] * len(fgraph.results)
+    inputs = {id(v): j for j, v in enumerate(fgraph.all_inputs)}
+    nout = len(fgraph.outputs)
+    for k, (s, u) in enumerate(fgraph.updates):
+        j = inputs.get(id(s))
+        if j is not None and u is not s and u.dtype == s.dtype and same_shape(u, s):
+            entries[nout + k] = j
+    return tuple(entries)
+
+
+def same_shape(v, s) -> bool:
+    """`v` has `s`'s shape at run time, as the graph's shape rules prove it:
+    v is s, or an elementwise op (or cast, or switch) with an operand of
+    v's broadcastable pattern that has s's shape (a non-broadcastable dim
+    never broadcasts, so such an operand fixes the result's dims)."""
+    from mlc.tensor.elemwise import Cast, Elemwise, Switch
+
+    seen, stack = set(), [v]
+    while stack:
+        v = stack.pop()
+        if v is s:
+            return True
+        if id(v) in seen or v.owner is None or not isinstance(v.owner.op, Elemwise | Cast | Switch):
+            continue
+        seen.add(id(v))
+        stack += [i for i in v.owner.inputs if getattr(i, "broadcastable", None) == v.broadcastable]
+    return False
 
 
 #: dtypes the loop level and the CPU backend do not handle yet

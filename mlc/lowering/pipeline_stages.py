@@ -15,9 +15,15 @@ same list (minus `config.optimizer_excluding`).
 * fuse-contraction (FAST_RUN): transpose copies feeding BLAS contractions
   become transpose flags, `C + s*dot(A, B)` epilogues alpha and beta = 1;
 * mlc-bufferize: tensors -> memrefs in destination-passing style, BLAS;
-* cse, dce: merge the constants bufferization made and drop dead casts
-  (a canonicalize here changed nothing on the cases measured and cost as
-  much as the pass before it).
+* update-in-place: results that `mlc.inplace` names (updates of shared
+  variables) are written into the shared argument, in place when no read
+  of the old value follows the write;
+* cse: merge the constants and dims bufferization made (a canonicalize
+  here changed nothing on the cases measured and cost as much as the
+  pass before it);
+* reuse-buffers: a temporary that dies is reused by the next buffer of
+  its type and size, or written over by the elementwise op reading it;
+* dce: drop dead casts.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
 
 #: mt -> loops, per mode. FAST_COMPILE skips the loop-level optimizations
-#: that cost compile time (fusion); the buffer passes are cheap and stay.
+#: that cost compile time (fusion); the buffer passes are cheap and stay
+#: (update-in-place must stay: `mlc.inplace` changes the function's ABI).
 MT_TO_LOOPS: dict[str, list[str]] = {
     "FAST_RUN": [
         "canonicalize",
@@ -37,7 +44,9 @@ MT_TO_LOOPS: dict[str, list[str]] = {
         "fuse-elementwise",  # elementwise chains (and their reductions) -> one generic
         "fuse-contraction",  # transposes -> BLAS flags, C + s*dot(A, B) -> alpha, beta = 1
         "mlc-bufferize",
+        "update-in-place",  # shared-variable updates written into their storage (mlc.inplace)
         "cse",
+        "reuse-buffers",  # dead temporaries reused, elementwise ops over dead operands
         "dce",
     ],
     "FAST_COMPILE": [
@@ -47,7 +56,9 @@ MT_TO_LOOPS: dict[str, list[str]] = {
         "canonicalize",
         "cse",
         "mlc-bufferize",
+        "update-in-place",  # shared-variable updates written into their storage (mlc.inplace)
         "cse",
+        "reuse-buffers",  # dead temporaries reused, elementwise ops over dead operands
         "dce",
     ],
 }

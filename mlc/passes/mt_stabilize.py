@@ -13,6 +13,10 @@ Rewrites (name: before -> after, and why):
 - `softplus`: log1p(exp(x)) -> softplus(x) (exp overflow for large x)
 - `log-sigmoid`: log(sigmoid(x)) -> -softplus(-x) (sigmoid underflows to 0, log gives -inf)
 - `log-one-minus-sigmoid`: log(1 - sigmoid(x)) -> -softplus(x) (1 - sigmoid cancels)
+- `div-one-plus-exp`: a / (1 + exp(y)) -> a * sigmoid(-y) (exp overflows to inf; gradients of
+  1/(1+exp(-z)) divide by it)
+- `sigmoid-times-exp`: sigmoid(-y) * exp(y) -> sigmoid(y), also inside a product a * sigmoid(-y)
+  (inf * 0 is NaN; this is the rest of the gradient of 1/(1+exp(-z)))
 - `one-minus-sigmoid`: 1 - sigmoid(x) -> sigmoid(-x) (1 - sigmoid rounds to 0 for x > ~37 in
   float64; gradients divide by it, e.g. the logistic loss's d/dp log(1 - p))
 - `log-softmax`: log(softmax(x, a)) -> log_softmax(x, a) (softmax underflows to 0)
@@ -226,6 +230,54 @@ class LogOneMinusSigmoid(MtRewrite):
             replace(rewriter, op, b.op(mt.NegOp(b.op(mt.SoftplusOp(s.input)))))
 
 
+class DivOnePlusExp(MtRewrite):
+    """a / (1 + exp(y)) -> a * sigmoid(-y) (a = 1 is the `sigmoid` rewrite's)."""
+
+    name = "div-one-plus-exp"
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: mt.DivOp, rewriter: PatternRewriter) -> None:
+        if is_splat(op.lhs, 1) or not is_float(op.rhs):
+            return
+        x = one_plus(op.rhs)
+        e = owner(x, mt.ExpOp) if x is not None else None
+        if e is not None:
+            b = Builder(rewriter, op)
+            replace(rewriter, op, b.op(mt.MulOp(op.lhs, b.op(mt.SigmoidOp(negated(b, e.input))))))
+
+
+def _negation_of(a: SSAValue, b: SSAValue) -> bool:
+    """Is a == -b (one of them an mt.neg of the other)?"""
+    na, nb = owner(a, mt.NegOp), owner(b, mt.NegOp)
+    return (na is not None and na.input == b) or (nb is not None and nb.input == a)
+
+
+class SigmoidTimesExp(MtRewrite):
+    """sigmoid(-y) * exp(y) -> sigmoid(y); with one more factor: (a * sigmoid(-y)) * exp(y) -> a * sigmoid(y)."""
+
+    name = "sigmoid-times-exp"
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: mt.MulOp, rewriter: PatternRewriter) -> None:
+        for e_side, other in ((op.rhs, op.lhs), (op.lhs, op.rhs)):
+            e = owner(e_side, mt.ExpOp)
+            if e is None:
+                continue
+            s = owner(other, mt.SigmoidOp)
+            if s is not None and _negation_of(s.input, e.input):
+                replace(rewriter, op, Builder(rewriter, op).op(mt.SigmoidOp(e.input)))
+                return
+            inner = owner(other, mt.MulOp)
+            if inner is None:
+                continue
+            for s_side, a in ((inner.rhs, inner.lhs), (inner.lhs, inner.rhs)):
+                s = owner(s_side, mt.SigmoidOp)
+                if s is not None and _negation_of(s.input, e.input):
+                    b = Builder(rewriter, op)
+                    replace(rewriter, op, b.op(mt.MulOp(a, b.op(mt.SigmoidOp(e.input)))))
+                    return
+
+
 class OneMinusSigmoid(MtRewrite):
     """1 - sigmoid(x) -> sigmoid(-x)."""
 
@@ -384,6 +436,8 @@ PATTERNS: list[MtRewrite] = [
     Expm1(),
     Erfc(),
     Sigmoid(),
+    DivOnePlusExp(),
+    SigmoidTimesExp(),
     OneMinusSigmoid(),
     Softmax(),
 ]

@@ -1101,7 +1101,16 @@ def test_chain_in_place_and_deallocs() -> None:
 
     module = make([T("?x?", mt.f64)] * 2, body)
     lowered, loops = check(module, np.full((2, 3), 0.5), np.ones((2, 3)), mode="FAST_COMPILE")
-    assert loops.op_counts["alloc"] == loops.op_counts["dealloc"] == 8  # one per temporary (no reuse yet)
+    # reuse-buffers: each op writes over the temporary its operand died in
+    assert loops.op_counts["alloc"] == loops.op_counts["dealloc"] == 1
+    from mlc.lowering.pipeline_stages import MT_TO_LOOPS
+    from mlc.passes import run_passes
+
+    stages = [s for s in MT_TO_LOOPS["FAST_COMPILE"] if s != "reuse-buffers"]
+    unreused = run_passes(module.clone(), stages, _context())
+    outs = [garbage((2, 3), np.float64), garbage((2,), np.float64)]
+    loops = run_loops(unreused, [np.full((2, 3), 0.5), np.ones((2, 3))], outs)
+    assert loops.op_counts["alloc"] == loops.op_counts["dealloc"] == 8  # one per temporary
     lowered, loops = check(module, np.full((2, 3), 0.5), np.ones((2, 3)))
     # fused: the chain up to the last tanh once into one temporary; its two
     # users (the result and the row sums) each recompute the cheap `+ y`

@@ -113,6 +113,42 @@ func.func @log_one_minus_sigmoid(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // -----
 
+// CHECK-LABEL: func.func @div_one_plus_exp(
+// CHECK-SAME:    %[[A:.*]]: tensor<?xf64>, %[[Y:.*]]: tensor<?xf64>)
+// CHECK-NEXT:    %[[N:.*]] = mt.neg %[[Y]]
+// CHECK-NEXT:    %[[S:.*]] = mt.sigmoid %[[N]]
+// CHECK-NEXT:    %[[R:.*]] = mt.mul %[[A]], %[[S]]
+// CHECK-NEXT:    func.return %[[R]]
+// CHECK-NOT:     mt.exp
+func.func @div_one_plus_exp(%a: tensor<?xf64>, %y: tensor<?xf64>) -> tensor<?xf64> {
+  %c = mt.constant dense<1.0> : tensor<1xf64>
+  %sh = mt.shape %y : tensor<?xf64> -> tensor<1xi64>
+  %one = mt.broadcast %c, %sh : tensor<1xf64>, tensor<1xi64> -> tensor<?xf64>
+  %e = mt.exp %y : tensor<?xf64>
+  %d = mt.add %one, %e : tensor<?xf64>
+  %r = mt.div %a, %d : tensor<?xf64>
+  func.return %r : tensor<?xf64>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @sigmoid_times_exp(
+// CHECK-SAME:    %[[A:.*]]: tensor<?xf64>, %[[Y:.*]]: tensor<?xf64>)
+// CHECK-NEXT:    %[[S:.*]] = mt.sigmoid %[[Y]]
+// CHECK-NEXT:    %[[R:.*]] = mt.mul %[[A]], %[[S]]
+// CHECK-NEXT:    func.return %[[R]]
+// CHECK-NOT:     mt.exp
+func.func @sigmoid_times_exp(%a: tensor<?xf64>, %y: tensor<?xf64>) -> tensor<?xf64> {
+  %n = mt.neg %y : tensor<?xf64>
+  %s = mt.sigmoid %n : tensor<?xf64>
+  %m = mt.mul %a, %s : tensor<?xf64>
+  %e = mt.exp %y : tensor<?xf64>
+  %r = mt.mul %m, %e : tensor<?xf64>
+  func.return %r : tensor<?xf64>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @one_minus_sigmoid(
 // CHECK-SAME:    %[[X:.*]]: tensor<?xf64>)
 // CHECK-NEXT:    %[[N:.*]] = mt.neg %[[X]]

@@ -1,0 +1,137 @@
+"""`reuse-buffers`: a temporary that dies is reused by the next op that needs one like it.
+
+Pre-condition: `mlc-bufferize`'s output: top-level `memref.alloc`s (each
+with its `memref.dealloc` after its last use) written and read by the
+top-level ops of a function (generics, fills, BLAS calls, copies, loads
+and stores, also from inside generic bodies). Function arguments and
+constant globals are never candidates: only buffers this function
+allocated are reused, so no input array (or shared variable) is written.
+
+Afterwards fewer buffers are allocated. For each `memref.alloc` A, in the
+order of the first op W that touches it, another allocated buffer B of
+the same type and the same size operands takes its place when
+
+* B is dead before W (its last access comes earlier): A becomes B;
+* B dies at W and W reads it in step (`reads_in_step`: an elementwise
+  generic reading element i of B just before writing element i of A, the
+  same map): W writes its result over its dead operand;
+* W is `memref.copy(B, A)` and B dies there: A is B, the copy is gone.
+
+Among dead candidates the one freed last is taken (its lines are likely
+still in cache). Deallocations are then re-placed after each surviving
+buffer's last access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+
+from mlc.passes.buffer_uses import VIEWS, accesses, positions, reads_in_step
+
+
+@dataclass
+class Buffer:
+    """A top-level `memref.alloc` and the span of top-level ops touching it."""
+
+    value: SSAValue
+    first: int
+    last: int
+
+    @property
+    def key(self) -> tuple:
+        alloc = self.value.owner
+        assert isinstance(alloc, memref.AllocOp)
+        return (self.value.type, tuple(alloc.dynamic_sizes), tuple(alloc.symbol_operands))
+
+
+def _span(value: SSAValue, block: Block, order: dict[Operation, int]) -> tuple[int, int] | None:
+    found = [order[a.op] for a in accesses(value, block)]
+    return (min(found), max(found)) if found else None
+
+
+def reuse_in_block(block: Block) -> int:
+    """Reuse dead buffers in one function body; returns how many allocations were removed."""
+    order = positions(block)
+    ops = list(block.ops)
+    buffers: list[Buffer] = []
+    for op in ops:
+        if isinstance(op, memref.AllocOp) and not any(isinstance(u.operation, func.ReturnOp) for u in op.memref.uses):
+            span = _span(op.memref, block, order)
+            if span is not None:
+                buffers.append(Buffer(op.memref, *span))
+    buffers.sort(key=lambda buf: buf.first)
+    kept: list[Buffer] = []
+    removed = 0
+    for a in buffers:
+        writer = ops[a.first]
+        choice = _choose(a, writer, kept, block)
+        if choice is None:
+            kept.append(a)
+            continue
+        b, copy = choice
+        if copy is not None:
+            Rewriter.erase_op(copy)
+        _drop_deallocs(a.value)
+        alloc = a.value.owner
+        a.value.replace_all_uses_with(b.value)
+        assert isinstance(alloc, Operation)
+        Rewriter.erase_op(alloc)
+        b.last = max(b.last, a.last)
+        removed += 1
+    if removed:
+        for b in kept:
+            _drop_deallocs(b.value)
+            last = max((a.op for a in accesses(b.value, block)), key=positions(block).__getitem__)
+            Rewriter.insert_op(memref.DeallocOp.get(b.value), InsertPoint.after(last))
+    return removed
+
+
+def _choose(a: Buffer, writer: Operation, kept: list[Buffer], block: Block) -> tuple[Buffer, Operation | None] | None:
+    """The buffer A can be (and the copy to drop), or None."""
+    dead: list[Buffer] = []
+    for b in kept:
+        if b.key != a.key:
+            continue
+        if b.last < a.first:
+            dead.append(b)
+        elif b.last == a.first:
+            at_writer = [x for x in accesses(b.value, block) if x.op is writer]
+            if isinstance(writer, memref.CopyOp) and writer.source is b.value and writer.destination is a.value:
+                return b, writer
+            if reads_in_step(writer, at_writer, a.value) and not _viewed(a.value):
+                return b, None
+    if dead:
+        return max(dead, key=lambda b: b.last), None
+    return None
+
+
+def _viewed(value: SSAValue) -> bool:
+    return any(isinstance(u.operation, VIEWS) for u in value.uses)
+
+
+def _drop_deallocs(value: SSAValue) -> None:
+    for use in list(value.uses):
+        if isinstance(use.operation, memref.DeallocOp):
+            Rewriter.erase_op(use.operation)
+
+
+class ReuseBuffersPass(ModulePass):
+    """Reuse a dead temporary buffer for the next one of the same type and size (or write over a dead operand).
+
+    Pre: mlc-bufferize's output. Post: the same values with fewer
+    `memref.alloc`s; no function argument is ever written by this pass.
+    """
+
+    name = "reuse-buffers"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for f in list(op.walk()):
+            if isinstance(f, func.FuncOp) and not f.is_declaration:
+                reuse_in_block(f.body.blocks[0])

@@ -1,0 +1,125 @@
+// RUN: mlc-opt -p reuse-buffers --split-input-file %s | filecheck %s
+// RUN: mlc-opt -p reuse-buffers --split-input-file %s | mlc-opt --split-input-file
+
+// reuse-buffers: a dead temporary is reused by the next buffer of its
+// type and size (memref level, after mlc-bufferize).
+
+// exp then tanh: tanh writes over exp's dead result (same map, in step);
+// one buffer instead of two, freed after its last use.
+// CHECK-LABEL: func.func @writes_over_dead_operand(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: memref<?xf32>, %[[OUT:[a-zA-Z0-9_]+]]: memref<?xf32>)
+// CHECK:         %[[T:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK-NOT:     memref.alloc
+// CHECK:         linalg.generic {{.*}} ins(%[[X]] : memref<?xf32>) outs(%[[T]] : memref<?xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[T]] : memref<?xf32>) outs(%[[T]] : memref<?xf32>)
+// CHECK:         linalg.generic {{.*}} ins(%[[T]], %[[X]] : memref<?xf32>, memref<?xf32>) outs(%[[OUT]] : memref<?xf32>)
+// CHECK-NEXT:    ^
+// CHECK-NEXT:      arith.addf
+// CHECK-NEXT:      linalg.yield
+// CHECK-NEXT:    }
+// CHECK-NEXT:    memref.dealloc %[[T]] : memref<?xf32>
+// CHECK-NEXT:    func.return
+func.func @writes_over_dead_operand(%x: memref<?xf32>, %out: memref<?xf32>) {
+  %c0 = arith.constant 0 : index
+  %n = memref.dim %x, %c0 : memref<?xf32>
+  %a = memref.alloc(%n) : memref<?xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x : memref<?xf32>) outs(%a : memref<?xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %q = math.exp %p : f32
+    linalg.yield %q : f32
+  }
+  %b = memref.alloc(%n) : memref<?xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%a : memref<?xf32>) outs(%b : memref<?xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %q = math.tanh %p : f32
+    linalg.yield %q : f32
+  }
+  memref.dealloc %a : memref<?xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%b, %x : memref<?xf32>, memref<?xf32>) outs(%out : memref<?xf32>) {
+  ^bb0(%p: f32, %r: f32, %o: f32):
+    %q = arith.addf %p, %r : f32
+    linalg.yield %q : f32
+  }
+  memref.dealloc %b : memref<?xf32>
+  func.return
+}
+
+// -----
+
+// A buffer dead before the next one starts is reused (BLAS included).
+// CHECK-LABEL: func.func @dead_buffer_is_reused(
+// CHECK-COUNT-1: memref.alloc
+// CHECK-NOT:     memref.alloc
+// CHECK:         blas.gemm
+// CHECK:         blas.gemm
+// CHECK:         memref.dealloc
+// CHECK-NOT:     memref.dealloc
+func.func @dead_buffer_is_reused(%a: memref<4x4xf64>, %b: memref<4x4xf64>, %out: memref<4x4xf64>) {
+  %t = memref.alloc() : memref<4x4xf64>
+  blas.gemm %a, %b, %t : memref<4x4xf64>, memref<4x4xf64>, memref<4x4xf64>
+  blas.gemm %t, %b, %out : memref<4x4xf64>, memref<4x4xf64>, memref<4x4xf64>
+  memref.dealloc %t : memref<4x4xf64>
+  %u = memref.alloc() : memref<4x4xf64>
+  blas.gemm %out, %a, %u : memref<4x4xf64>, memref<4x4xf64>, memref<4x4xf64>
+  blas.gemm %u, %a, %out : memref<4x4xf64>, memref<4x4xf64>, memref<4x4xf64>
+  memref.dealloc %u : memref<4x4xf64>
+  func.return
+}
+
+// -----
+
+// Declined: an operand read through another map (a transpose) is not in
+// step, so the transpose gets its own buffer; the gemm may not write over
+// its own operand %b, but %a is dead by then. The input %x is never a
+// candidate.
+// CHECK-LABEL: func.func @no_reuse_out_of_step(
+// CHECK:         %[[A:.*]] = memref.alloc() : memref<4x4xf32>
+// CHECK:         %[[B:.*]] = memref.alloc() : memref<4x4xf32>
+// CHECK-NEXT:    linalg.generic {{.*}} ins(%[[A]] : memref<4x4xf32>) outs(%[[B]] : memref<4x4xf32>)
+// CHECK-NOT:     memref.alloc
+// CHECK:         blas.gemm %[[B]], %{{.*}}, %[[A]] :
+func.func @no_reuse_out_of_step(%x: memref<4x4xf32>, %out: memref<4x4xf32>) {
+  %a = memref.alloc() : memref<4x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<4x4xf32>) outs(%a : memref<4x4xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %q = math.exp %p : f32
+    linalg.yield %q : f32
+  }
+  %b = memref.alloc() : memref<4x4xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%a : memref<4x4xf32>) outs(%b : memref<4x4xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    linalg.yield %p : f32
+  }
+  memref.dealloc %a : memref<4x4xf32>
+  %c = memref.alloc() : memref<4x4xf32>
+  blas.gemm %b, %x, %c : memref<4x4xf32>, memref<4x4xf32>, memref<4x4xf32>
+  memref.dealloc %b : memref<4x4xf32>
+  "memref.copy"(%c, %out) : (memref<4x4xf32>, memref<4x4xf32>) -> ()
+  memref.dealloc %c : memref<4x4xf32>
+  func.return
+}
+
+// -----
+
+// A copy out of a temporary that dies there: the copy is gone.
+// CHECK-LABEL: func.func @copy_of_dying_buffer_is_dropped(
+// CHECK-COUNT-1: memref.alloc
+// CHECK-NOT:     memref.copy
+func.func @copy_of_dying_buffer_is_dropped(%x: memref<8xf32>, %out: memref<f32>) {
+  %a = memref.alloc() : memref<8xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%x : memref<8xf32>) outs(%a : memref<8xf32>) {
+  ^bb0(%p: f32, %o: f32):
+    %q = math.exp %p : f32
+    linalg.yield %q : f32
+  }
+  %b = memref.alloc() : memref<8xf32>
+  "memref.copy"(%a, %b) : (memref<8xf32>, memref<8xf32>) -> ()
+  memref.dealloc %a : memref<8xf32>
+  linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]} ins(%b : memref<8xf32>) outs(%out : memref<f32>) {
+  ^bb0(%p: f32, %acc: f32):
+    %q = arith.addf %acc, %p : f32
+    linalg.yield %q : f32
+  }
+  memref.dealloc %b : memref<8xf32>
+  func.return
+}
