@@ -10,7 +10,7 @@ arguments become identity-layout memrefs, each result becomes one more
 memref argument (appended after the inputs, allocated by the caller with
 the result's shape) and the function returns nothing. Bodies use only
 `linalg.generic/yield/index/fill`, `scf`, `arith`, `math`,
-`memref.load/store/dim/alloc/dealloc/copy/cast`, `blas.*`, calls to the
+`memref.load/store/dim/alloc/dealloc/copy/cast/collapse_shape/expand_shape`, `blas.*`, calls to the
 declared libm functions, and `memref.get_global` of read-only
 `memref.global`s holding constants of more than 16 elements.
 
@@ -20,6 +20,8 @@ The rules:
   it is a generic/fill/contraction/`from_elements`/constant; otherwise
   (a result that is an argument, or returned twice, ...) it is copied in
   with `memref.copy`. A `tensor.cast` between is a `memref.cast`;
+  `tensor.collapse_shape/expand_shape` (reshapes) are the same views of
+  the source's buffer (`memref.collapse_shape/expand_shape`);
 * a DPS op writes in place into its init when that init has no other use
   and lives in a buffer this pass allocated; otherwise it gets a fresh
   buffer (and a `memref.copy` of the init when the body reads it). Every
@@ -29,7 +31,7 @@ The rules:
   when small, else a read-only global (copied when it is a result);
 * temporaries are `memref.alloc`ed before their producer, with the
   dynamic sizes of their `tensor.empty` (or `memref.dim`s), and
-  `memref.dealloc`ed after their last use;
+  `memref.dealloc`ed after their last use (or their views' last use);
 * f32/f64 contractions become BLAS: `linalg.matmul` (and the generic
   matmul forms, transposed operands included) -> `blas.gemm`, matrix @
   vector -> `blas.gemv` (`trans` for vector @ matrix), vector . vector ->
@@ -268,6 +270,16 @@ def bufferize_cast(bz: Bufferizer, op: tensor.CastOp) -> None:
     bz.buffers[op.dest] = bz.cast_to(bz.buf(op.source), op.dest.type)
 
 
+def bufferize_reshape(bz: Bufferizer, op: tensor.CollapseShapeOp | tensor.ExpandShapeOp) -> None:
+    """A view of the source's buffer (never written in place: the source
+    may still be read)."""
+    t = memref_type(op.result.type)
+    props = {k: v for k, v in op.properties.items()}
+    operands = [bz.buf(op.src), *op.operands[1:]]
+    kind = memref.CollapseShapeOp if isinstance(op, tensor.CollapseShapeOp) else memref.ExpandShapeOp
+    bz.buffers[op.result] = emit(bz.b, kind.create(operands=operands, result_types=[t], properties=props))
+
+
 def bufferize_from_elements(bz: Bufferizer, op: tensor.FromElementsOp) -> None:
     t = op.result.type
     target = bz.desired.get(op.result)
@@ -416,6 +428,8 @@ HANDLERS = {
     tensor.DimOp: bufferize_dim,
     tensor.EmptyOp: bufferize_empty,
     tensor.CastOp: bufferize_cast,
+    tensor.CollapseShapeOp: bufferize_reshape,
+    tensor.ExpandShapeOp: bufferize_reshape,
     tensor.FromElementsOp: bufferize_from_elements,
     arith.ConstantOp: bufferize_constant,
     linalg.FillOp: bufferize_fill,
@@ -429,6 +443,9 @@ HANDLERS = {
 # ===----------------------------------------------------------------------=== #
 
 DPS_OPS = (linalg.GenericOp, linalg.FillOp, linalg.MatmulOp)
+
+VIEWS = (memref.CastOp, memref.CollapseShapeOp, memref.ExpandShapeOp)
+"""Ops whose result is the memory of their operand: a buffer lives as long as its views."""
 
 
 def plan_destinations(
@@ -480,7 +497,7 @@ def insert_deallocs(f: func.FuncOp, allocs: Sequence[SSAValue]) -> None:
             v = aliases.pop()
             for use in v.uses:
                 user = _top_level(use.operation, order)
-                if isinstance(use.operation, memref.CastOp):
+                if isinstance(use.operation, VIEWS):
                     aliases.append(use.operation.results[0])
                 if last is None or order[user] > order[last]:
                     last = user

@@ -1,11 +1,14 @@
 """`convert-mt-to-linalg` for mt's shape ops and constructors.
 
 broadcast and dimshuffle are copy generics (a constant-0 map result for a
-broadcast dim, a permuted map for a shuffle). reshape, slice, index,
-concatenate, insert_slice, insert_index, arange and eye are "gather"
-generics: only an output, and a body that computes the source position
+broadcast dim, a permuted map for a shuffle); `fuse-elementwise` folds them
+into their consumers' maps. reshape is a view (`tensor.collapse_shape` +
+`tensor.expand_shape`, no copy once bufferized). slice, index,
+concatenate, insert_slice, insert_index, arange and eye (and reshapes of
+0-d or small known tensors) are "gather" generics: only an output, and a body that computes the source position
 from `linalg.index` and reads it with `tensor.extract` (the inserts pass
-over all of dest and read src under an `scf.if` where it is written). Python's slice rules (`slice.indices(n)`) and
+over all of dest and read src under an `scf.if` where it is written).
+Python's slice rules (`slice.indices(n)`) and
 numpy's reshape -1 are computed in index arithmetic that folds away when
 everything is static. mt.shape is `tensor.from_elements` of the dims.
 """
@@ -14,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from math import prod
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, math, scf, tensor
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import DYNAMIC_INDEX, ArrayAttr, IntegerAttr, TensorType
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -71,9 +75,11 @@ def _strides(ix: Index, dims: Sequence[IndexLike]) -> list[IndexLike]:
 
 
 def lower_reshape(cx: Lowering, op: mt.ReshapeOp) -> SSAValue:
-    """Row-major reshape as a gather: flatten the output index, unflatten it
-    over the input's dims. One shape entry may be -1 (numpy): it becomes
-    size(x) / product(other entries), or 0 when that product is 0."""
+    """Row-major reshape: a view (`reshape_view`) of the same elements, or,
+    for 0-d operands/results and small known tensors (shape vectors, which
+    then fold), a gather: flatten the output index, unflatten it over the
+    input's dims. One shape entry may be -1 (numpy): it becomes size(x) /
+    product(other entries), or 0 when that product is 0."""
     ix = cx.ix
     result = result_type(op)
     x = cx.v(op.input)
@@ -89,6 +95,8 @@ def lower_reshape(cx: Lowering, op: mt.ReshapeOp) -> SSAValue:
         known_nonzero = ix.cmp("ne", known, 0)
         inferred = ix.select(known_nonzero, ix.div(total, ix.select(known_nonzero, known, 1)), 0)
         sizes = [ix.select(ix.cmp("eq", s, -1), inferred, s) for s in sizes]
+    if in_dims and sizes and not cx.scalarizable(x):
+        return reshape_view(cx, x, result, sizes)
     out_strides = _strides(ix, sizes)
     in_strides = _strides(ix, in_dims)
 
@@ -104,6 +112,36 @@ def lower_reshape(cx: Lowering, op: mt.ReshapeOp) -> SSAValue:
         return cx.extract(x, source, b)
 
     return cx.gather(result, sizes, element)
+
+
+def _reassociation(rank: int) -> ArrayAttr:
+    """All dims in one group: `[[0, 1, ..., rank - 1]]`."""
+    return ArrayAttr([ArrayAttr([IntegerAttr(d, i64) for d in range(rank)])])
+
+
+def reshape_view(cx: Lowering, x: SSAValue, result: TensorType, sizes: Sequence[IndexLike]) -> SSAValue:
+    """Reshape as a view: `tensor.collapse_shape` to one dim, then
+    `tensor.expand_shape` to the result's. Buffers are contiguous and
+    row-major, so bufferized these are `memref.collapse_shape/expand_shape`
+    of the same memory: no element is copied (memory aliasing)."""
+    elt = result.element_type
+    flat = x
+    rank = x.type.get_num_dims()  # type: ignore[attr-defined]
+    if rank > 1:
+        shape = x.type.get_shape()  # type: ignore[attr-defined]
+        n = DYNAMIC_INDEX if any(d < 0 for d in shape) else prod(shape)
+        flat_type = TensorType(elt, [n])
+        collapse = tensor.CollapseShapeOp.create(
+            operands=[x], result_types=[flat_type], properties={"reassociation": _reassociation(rank)}
+        )
+        flat = emit(cx.b, collapse)
+    if result.get_num_dims() == 1:
+        out = flat if flat.type == result else emit(cx.b, tensor.CastOp(flat, result))
+        return cx.known_dims(out, sizes)
+    static = list(result.get_shape())
+    dynamic = [cx.ix.value(s) for s, d in zip(sizes, static) if d < 0]
+    expand = tensor.ExpandShapeOp(flat, dynamic, _reassociation(len(static)), static, result)
+    return cx.known_dims(emit(cx.b, expand), sizes)
 
 
 @dataclass

@@ -144,4 +144,3 @@ class UpdateInPlacePass(ModulePass):
         for f in list(op.walk()):
             if isinstance(f, func.FuncOp):
                 update_function(f)
-

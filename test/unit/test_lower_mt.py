@@ -302,7 +302,7 @@ class LoopFunctions(InterpreterFunctions):
     # -- memref --------------------------------------------------------------------
 
     def _live(self, a: np.ndarray) -> np.ndarray:
-        assert id(a) not in self.freed, "use of a deallocated buffer"
+        assert id(_root(a)) not in self.freed, "use of a deallocated buffer"
         return a
 
     @impl(memref.AllocOp)
@@ -315,7 +315,7 @@ class LoopFunctions(InterpreterFunctions):
 
     @impl(memref.DeallocOp)
     def run_dealloc(self, interp: Interpreter, op: memref.DeallocOp, args: PythonValues) -> PythonValues:
-        self.freed.add(id(self._live(args[0])))
+        self.freed.add(id(_root(self._live(args[0]))))
         self.op_counts["dealloc"] = self.op_counts.get("dealloc", 0) + 1
         return ()
 
@@ -349,6 +349,24 @@ class LoopFunctions(InterpreterFunctions):
         shape = op.dest.type.get_shape()
         assert all(d < 0 or d == n for d, n in zip(shape, a.shape)), f"memref.cast {a.shape} to {op.dest.type}"
         return (a,)
+
+    @impl(memref.CollapseShapeOp)
+    def run_collapse_shape(self, interp: Interpreter, op: memref.CollapseShapeOp, args: PythonValues) -> PythonValues:
+        a = self._live(args[0])
+        groups = [[d.value.data for d in g] for g in op.reassociation]  # type: ignore[attr-defined]
+        shape = tuple(int(np.prod([a.shape[d] for d in g])) for g in groups)
+        view = a.view()
+        view.shape = shape  # raises instead of copying: a collapse never copies
+        return (view,)
+
+    @impl(memref.ExpandShapeOp)
+    def run_expand_shape(self, interp: Interpreter, op: memref.ExpandShapeOp, args: PythonValues) -> PythonValues:
+        a, *sizes = args
+        dynamic = iter(sizes)
+        shape = tuple(next(dynamic) if d < 0 else d for d in op.static_output_shape.get_values())
+        view = self._live(a).view()
+        view.shape = shape
+        return (view,)
 
     @impl(memref.GetGlobalOp)
     def run_get_global(self, interp: Interpreter, op: memref.GetGlobalOp, args: PythonValues) -> PythonValues:
@@ -437,6 +455,13 @@ class LoopFunctions(InterpreterFunctions):
     def run_fmodf(self, interp: Interpreter, op: Any, args: PythonValues) -> PythonValues:
         with np.errstate(all="ignore"):
             return (np.fmod(np.float32(args[0]), np.float32(args[1])),)
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    """The array owning `a`'s memory (a view's base, transitively)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 def run_loops(module: ModuleOp, inputs: list[np.ndarray], outputs: list[np.ndarray]) -> LoopFunctions:

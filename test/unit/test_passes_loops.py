@@ -99,7 +99,28 @@ def test_slice_and_reshape_are_read_in_place():
     g = mlc.function([m], T.sqrt(abs(m.reshape((m.shape[0] * m.shape[1],)))) + 1)
     b = rand(3, 4)
     np.testing.assert_allclose(g(b), np.sqrt(abs(b.reshape(-1))) + 1, rtol=1e-6)
-    assert generics(g) == 1 and "memref.alloc" not in g.dump_ir("loops")
+    loops = g.dump_ir("loops")
+    assert generics(g) == 1 and "memref.alloc" not in loops and "memref.collapse_shape %m" in loops
+
+
+def test_reshape_is_a_view():
+    """A reshape of contiguous data is a view of the same memory
+    (collapse + expand), even where the consumer is a BLAS call."""
+    x, W = T.ftensor3("x"), T.fmatrix("W")
+    f = mlc.function([x, W], T.dot(x.reshape((x.shape[0], -1)), W))
+    a, w = rand(2, 3, 4), rand(12, 5)
+    np.testing.assert_allclose(f(a, w), a.reshape(2, -1) @ w, rtol=1e-5)
+    loops = f.dump_ir("loops")
+    assert "memref.collapse_shape %x" in loops and "memref.expand_shape" in loops
+    assert generics(f) == 0 and "memref.alloc" not in loops and "memref.copy" not in loops
+    # a temporary viewed by a reshape lives until the view's last use
+    y = T.fmatrix("y")
+    g = mlc.function([y], (T.exp(y).reshape((y.shape[0] * y.shape[1],)) * (T.exp(y) + 1).flatten()).sum())
+    b = rand(3, 4)
+    np.testing.assert_allclose(g(b), (np.exp(b).reshape(-1) * (np.exp(b) + 1).reshape(-1)).sum(), rtol=1e-5)
+    loops = g.dump_ir("loops")
+    buffer = re.search(r"(%\d+) = memref.alloc", loops).group(1)
+    assert loops.rindex(f"memref.dealloc {buffer}") > loops.rindex("linalg.generic")
 
 
 def test_shared_expensive_value_computed_once():

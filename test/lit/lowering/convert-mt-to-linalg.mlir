@@ -259,18 +259,20 @@ func.func @slice(%x: tensor<?x?xf32>, %i: tensor<i64>) -> tensor<?x?xf32> {
 
 // -----
 
-// A shape vector built from scalars stays scalar code (from_elements) and
-// reshape's -1 becomes size(x) / (product of the other entries).
+// A shape vector built from scalars stays scalar code (from_elements),
+// reshape's -1 becomes size(x) / (product of the other entries), and the
+// reshape itself is a view: collapse to one dim, expand to the result's
+// (no loop, no copy once bufferized).
 
 // CHECK-LABEL: func.func @reshape
 // CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: tensor<?x?xf32>, %[[N:[a-zA-Z0-9_]+]]: tensor<i64>)
 // CHECK:      %[[ROWS:[a-zA-Z0-9_]+]] = tensor.extract %[[N]][] : tensor<i64>
 // CHECK:      %[[TOTAL:[a-zA-Z0-9_]+]] = arith.muli %{{.*}}, %{{.*}} : index
 // CHECK:      %[[INFERRED:[a-zA-Z0-9_]+]] = arith.divsi %[[TOTAL]], %{{.*}} : index
-// CHECK:      tensor.empty(%{{.*}}, %{{.*}}) : tensor<?x?xf32>
-// CHECK:        arith.divsi
-// CHECK-NEXT:   arith.remsi
-// CHECK-NEXT:   tensor.extract %[[X]]
+// CHECK:      %[[FLAT:[a-zA-Z0-9_]+]] = tensor.collapse_shape %[[X]] {{\[\[}}0 : i64, 1 : i64]] : tensor<?x?xf32> into tensor<?xf32>
+// CHECK-NEXT: %[[R:[a-zA-Z0-9_]+]] = tensor.expand_shape %[[FLAT]]
+// CHECK-NOT:  linalg.generic
+// CHECK:      func.return %[[R]]
 func.func @reshape(%x: tensor<?x?xf32>, %n: tensor<i64>) -> tensor<?x?xf32> {
   %a = mt.dimshuffle %n [-1] : tensor<i64> -> tensor<1xi64>
   %b = mt.constant dense<-1> : tensor<1xi64>

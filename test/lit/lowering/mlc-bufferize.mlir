@@ -272,3 +272,40 @@ func.func @shared_empty(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
   } -> tensor<4xf32>
   func.return %a, %b : tensor<4xf32>, tensor<4xf32>
 }
+
+// -----
+
+// A reshape is a view of its source's buffer; the temporary lives until
+// the view's last use.
+
+// CHECK-LABEL: func.func @reshape_is_a_view
+// CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: memref<?x?xf32>, %[[OUT:[a-zA-Z0-9_]+]]: memref<f32>)
+// CHECK:      %[[T:[a-zA-Z0-9_]+]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?xf32>
+// CHECK:      linalg.generic {{.*}} outs(%[[T]] : memref<?x?xf32>)
+// CHECK:      %[[V:[a-zA-Z0-9_]+]] = memref.collapse_shape %[[T]] {{\[\[}}0 : i64, 1 : i64]] : memref<?x?xf32> into memref<?xf32>
+// CHECK-NOT:  memref.copy
+// CHECK:      linalg.generic {{.*}} ins(%[[V]] : memref<?xf32>) outs(%[[OUT]] : memref<f32>)
+// CHECK:      memref.dealloc %[[T]]
+// CHECK-NEXT: func.return
+func.func @reshape_is_a_view(%x: tensor<?x?xf32>) -> tensor<f32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %m = tensor.dim %x, %c0 : tensor<?x?xf32>
+  %n = tensor.dim %x, %c1 : tensor<?x?xf32>
+  %e = tensor.empty(%m, %n) : tensor<?x?xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<?x?xf32>) outs(%e : tensor<?x?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %q = math.exp %a : f32
+    linalg.yield %q : f32
+  } -> tensor<?x?xf32>
+  %v = tensor.collapse_shape %t [[0 : i64, 1 : i64]] : tensor<?x?xf32> into tensor<?xf32>
+  %z = arith.constant 0.0 : f32
+  %e0 = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%z : f32) outs(%e0 : tensor<f32>) -> tensor<f32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]} ins(%v : tensor<?xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %q = arith.addf %acc, %a : f32
+    linalg.yield %q : f32
+  } -> tensor<f32>
+  func.return %s : tensor<f32>
+}
