@@ -326,23 +326,27 @@ def _remap_indices(ops: Sequence[Operation], loops: AffineMap) -> None:
             Rewriter.replace_op(inner, new)
 
 
-def _inline_body(source: Block, block: Block, mapping: dict[SSAValue, SSAValue]) -> list[Operation]:
-    """Clone `source`'s ops but its yield at the end of `block`; returns the clones."""
-    cloned = []
-    for op in source.ops:
-        if isinstance(op, linalg.YieldOp):
-            break
-        new = op.clone(mapping)
-        block.add_op(new)
-        cloned.append(new)
-    return cloned
-
-
-def _yielded(source: Block, mapping: dict[SSAValue, SSAValue]) -> SSAValue:
-    yld = source.last_op
-    assert isinstance(yld, linalg.YieldOp) and len(yld.operands) == 1
-    v = yld.operands[0]
-    return mapping.get(v, v)
+def _inline_body(source: Block, block: Block, mapping: dict[SSAValue, SSAValue], move: bool) -> list[Operation]:
+    """Put `source`'s ops but its yield at the start of `block`, reading
+    `mapping`'s values for `source`'s arguments: moved when `source` is
+    about to be erased (linear time along a chain), else cloned."""
+    first = block.first_op
+    ops = [op for op in source.ops if not isinstance(op, linalg.YieldOp)]
+    if move:
+        for old, new in mapping.items():
+            old.replace_all_uses_with(new)
+    placed = []
+    for op in ops:
+        if move:
+            op.detach()
+        else:
+            op = op.clone(mapping)
+        if first is None:
+            block.add_op(op)
+        else:
+            block.insert_op_before(op, first)
+        placed.append(op)
+    return placed
 
 
 def build_generic(
@@ -383,53 +387,45 @@ def build_generic(
 
 def fuse(c: Candidate) -> linalg.GenericOp:
     """Replace `c.consumer` by the fused generic (returned); erase the
-    producer (and casts to it) once nothing else uses it."""
+    producer (and casts to it) once nothing else uses it.
+
+    The consumer's body block is kept (the producer's inputs become new
+    arguments after argument `index`, which is then replaced and erased),
+    and a producer with no other user has its ops moved rather than
+    cloned, so fusing a chain of n ops costs O(n), not O(n^2)."""
     consumer, k = c.consumer, c.index
     c_ins = list(consumer.inputs)
     c_maps = list(maps_of(consumer))
-    c_block = consumer.body.block
     n_in = len(c_ins)
-    if c.kind == "generic":
+    block = consumer.body.detach_block(0)
+    arg = block.args[k]
+    if c.kind == "scalar":
+        assert isinstance(c.producer, linalg.FillOp)
+        p_ins, p_maps = [], []
+        replacement = c.producer.inputs[0]
+    elif c.kind == "element":
+        position = constant_position(c.consumer_map, c.value)
+        assert position is not None
+        p_ins, p_maps = [], []
+        replacement = _element(c.value, position, consumer)
+    else:
         producer = c.producer
         assert isinstance(producer, linalg.GenericOp)
         p_ins = list(producer.inputs)
         loops = c.to_producer_loops()
         p_maps = [m.compose(loops) for m in maps_of(producer)[: len(p_ins)]]
-    else:
-        p_ins, p_maps = [], []
+        p_block = producer.body.block
+        new_args = [block.insert_arg(element_type(v.type), k + 1 + j) for j, v in enumerate(p_ins)]
+        mapping: dict[SSAValue, SSAValue] = dict(zip(p_block.args[: len(p_ins)], new_args))
+        placed = _inline_body(p_block, block, mapping, move=c.other_uses() == 0)
+        _remap_indices(placed, loops)
+        yielded = p_block.last_op
+        assert isinstance(yielded, linalg.YieldOp) and len(yielded.operands) == 1
+        replacement = mapping.get(yielded.operands[0], yielded.operands[0])  # clones are in `mapping`
+    arg.replace_all_uses_with(replacement)
+    block.erase_arg(arg)
     inputs = [*c_ins[:k], *p_ins, *c_ins[k + 1 :]]
     maps = [*c_maps[:k], *p_maps, *c_maps[k + 1 : n_in]]
-    block = Block(arg_types=[element_type(v.type) for v in (*inputs, *consumer.outputs)])
-    args = block.args
-    mapping: dict[SSAValue, SSAValue] = {}
-    # 1. What replaces the fused operand's block argument.
-    if c.kind == "scalar":
-        assert isinstance(c.producer, linalg.FillOp)
-        replacement = c.producer.inputs[0]
-    elif c.kind == "element":
-        position = constant_position(c.consumer_map, c.value)
-        assert position is not None
-        replacement = _element(c.value, position, consumer)
-    else:
-        producer = c.producer
-        assert isinstance(producer, linalg.GenericOp)
-        p_block = producer.body.block
-        for j, arg in enumerate(p_block.args[: len(p_ins)]):
-            mapping[arg] = args[k + j]
-        _remap_indices(_inline_body(p_block, block, mapping), loops)
-        replacement = _yielded(p_block, mapping)
-    # 2. The consumer's body, reading the replacement.
-    for j, arg in enumerate(c_block.args):
-        if j < k:
-            mapping[arg] = args[j]
-        elif j == k:
-            mapping[arg] = replacement
-        elif j < n_in:
-            mapping[arg] = args[j - 1 + len(p_ins)]
-        else:
-            mapping[arg] = args[len(inputs) + j - n_in]
-    for op in c_block.ops:
-        block.add_op(op.clone(mapping))
     fused = build_generic(consumer, inputs, maps, block)
     Rewriter.replace_op(consumer, fused)
     erase_if_dead(c.value)
