@@ -10,11 +10,15 @@ each step on the printed IR (see `Function.dump_ir`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
 
 from mlc.config import config
+
+if TYPE_CHECKING:  # xDSL is imported only when something is compiled (a cached program needs none)
+    from xdsl.context import Context
+    from xdsl.dialects.builtin import ModuleOp
 
 #: tensor-level optimization stages, per mode (mlc/passes/mt_*.py say what each does)
 MT_STAGES = {
@@ -59,23 +63,41 @@ class NativeProgram:
     """A FunctionGraph compiled to native code for the CPU."""
 
     def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = ()):
-        from mlc.lowering.emit import emit_function
-        from mlc.runtime.cpu import compile_module
+        from mlc.compile.cache_key import describe_graph
+        from mlc.runtime.cpu import compile_described
 
         self.fgraph = fgraph
         self.mode = mode
         self.excluding = tuple(excluding)
-        self.mt_module = emit_function(fgraph)
+        self._mt_module: ModuleOp | None = None
         with excluding_names(self.excluding):
             #: per result: the input whose storage receives it (an in-place update), or -1
             self.in_place = in_place_updates(fgraph) if "update-in-place" not in _excluded() else ()
+        # A graph compiled before (here or, via the disk cache, in another
+        # process) is found by its description: no IR is built at all.
+        description = describe_graph(fgraph, mode, self.excluding)
+        if description is not None and any(j >= 0 for j in self.in_place):
+            description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
+        self.compiled = compile_described(description, self._lower, ["main"])
+        self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
+
+    @property
+    def mt_module(self) -> ModuleOp:
+        """The emitted mt module (emitted on first use: a cached program skips emission)."""
+        if self._mt_module is None:
+            from mlc.lowering.emit import emit_function
+
+            self._mt_module = emit_function(self.fgraph)
             if any(j >= 0 for j in self.in_place):
                 from mlc.passes.update_in_place import mark_in_place
 
-                mark_in_place(self.mt_module, self.in_place)
-            module = lower(self.mt_module.clone(), mode, "llvm")
-        self.compiled = compile_module(module, ["main"])
-        self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
+                mark_in_place(self._mt_module, self.in_place)
+        return self._mt_module
+
+    def _lower(self) -> ModuleOp:
+        """The whole pipeline on a copy of the emitted module, down to the llvm dialect."""
+        with excluding_names(self.excluding):
+            return lower(self.mt_module.clone(), self.mode, "llvm")
 
     def run(self, arrays, shapes):
         if not any(j >= 0 for j in self.in_place):

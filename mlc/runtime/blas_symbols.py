@@ -9,11 +9,19 @@ g77/gfortran return-value ambiguity for `sdot`.
 
 The `mlc_blas_` prefix keeps these apart from any other BLAS loaded in the
 process. Registration happens once per process, on first use.
+
+`import scipy.linalg` costs ~0.2 s (it pulls in much of scipy), which would
+dominate loading a cached function; the `cython_blas` extension module is
+loaded on its own instead (~10 ms; see `cython_blas_capi`).
 """
 
 from __future__ import annotations
 
 import ctypes
+import importlib.machinery
+import importlib.util
+import os
+import sys
 
 import llvmlite.binding as llvm
 
@@ -33,11 +41,46 @@ def _capsule_pointer(capsule: object) -> int:
     return get_pointer(capsule, get_name(capsule))
 
 
+_MODULE = "scipy.linalg.cython_blas"
+
+
+def cython_blas_capi() -> dict[str, object]:
+    """The capsules of scipy.linalg.cython_blas, without importing the rest of scipy.linalg if possible.
+
+    The extension module is executed from its file and then taken out of
+    `sys.modules` again: the interpreter keeps it in its table of loaded
+    extensions, so a later `import scipy.linalg` gets the same module
+    object (and binds it as the `scipy.linalg.cython_blas` attribute, which
+    it would not do for a module already in `sys.modules`).
+    """
+    module = sys.modules.get(_MODULE)
+    if module is not None:
+        return module.__pyx_capi__  # type: ignore[attr-defined]
+    try:
+        scipy_spec = importlib.util.find_spec("scipy")  # finds the package without importing it
+        assert scipy_spec is not None and scipy_spec.origin is not None
+        folder = os.path.join(os.path.dirname(scipy_spec.origin), "linalg")
+        path = next(os.path.join(folder, "cython_blas" + suffix)
+                    for suffix in importlib.machinery.EXTENSION_SUFFIXES
+                    if os.path.exists(os.path.join(folder, "cython_blas" + suffix)))
+        loader = importlib.machinery.ExtensionFileLoader(_MODULE, path)
+        spec = importlib.util.spec_from_file_location(_MODULE, path, loader=loader)
+        assert spec is not None
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+        return module.__pyx_capi__  # type: ignore[attr-defined]
+    except Exception:  # an unusual scipy layout: the ordinary import
+        from scipy.linalg import cython_blas
+
+        return cython_blas.__pyx_capi__  # type: ignore[attr-defined]
+    finally:
+        if sys.modules.get(_MODULE) is module and module is not None and "scipy.linalg" not in sys.modules:
+            del sys.modules[_MODULE]
+
+
 def blas_addresses() -> dict[str, int]:
     """`mlc_blas_<routine>` -> address of scipy's cython_blas routine."""
-    from scipy.linalg import cython_blas
-
-    capi = cython_blas.__pyx_capi__  # type: ignore[attr-defined]
+    capi = cython_blas_capi()
     return {PREFIX + name: _capsule_pointer(capi[name]) for name in ROUTINES}
 
 

@@ -1,0 +1,250 @@
+"""The compile cache: object code in this process and on disk.
+
+    key = cache_key("ir", llvm_ir_text)       # + target + versions, hashed
+    entry = lookup(key)                        # in process, then on disk
+    store(key, entry)                          # both
+
+An `Entry` is what it takes to run compiled code without LLVM: the native
+object file (`TargetMachine.emit_object`), the entry functions'
+signatures, and the external symbols the object needs (so the providers -
+BLAS, the thread pool, libmvec - are registered before it is loaded).
+
+Keys hash the input (the final LLVM IR text, or a graph's description; see
+`mlc.compile.cache_key`) together with everything else the object code
+depends on: the target (triple, CPU name and features, optimization level)
+and the versions of mlc (a hash of its source files, so editing mlc never
+reuses stale code), xDSL and llvmlite.
+
+On disk (`mlc.config.cache_dir`, default ~/.cache/mlc; empty string turns
+it off) an entry is one file, `<dir>/v<N>/<key[:2]>/<key>.mlco`:
+
+    b"MLCO" | u32 header length | u64 payload length | sha256(header+payload)
+    | header (JSON: signatures, symbols) | payload (the object file)
+
+Writes go to a temporary file in the same directory, then `os.replace`:
+readers see the old entry, the new one or none, never a partial file, and
+nobody waits on a lock. Two processes compiling the same function both
+write the same bytes; the last rename wins. A file that does not parse or
+whose checksum fails (truncated, corrupt, other version) is ignored and
+rewritten by the next compile. Errors writing (read-only or full disk) are
+ignored: the cache only saves time.
+
+In process, entries are held in a bounded LRU dict keyed the same way, so
+compiling the same graph twice reuses one execution engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+FORMAT_VERSION = 1
+_MAGIC = b"MLCO"
+_HEAD = struct.Struct("<4sIQ32s")  # magic, header length, payload length, sha256
+
+# ---------------------------------------------------------------------------
+# Keys
+# ---------------------------------------------------------------------------
+
+_versions: str | None = None
+
+
+def mlc_source_hash() -> str:
+    """sha256 of mlc's own source files (*.py, *.ll), computed once per process (~2 ms)."""
+    import mlc
+
+    h = hashlib.sha256()
+    root = os.path.dirname(os.path.abspath(mlc.__file__))
+    for base, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".py", ".ll")):
+                path = os.path.join(base, name)
+                h.update(os.path.relpath(path, root).encode())
+                with open(path, "rb") as fh:
+                    h.update(fh.read())
+    return h.hexdigest()
+
+
+def versions() -> str:
+    """mlc (source hash), xDSL, llvmlite and the cache format, as one string."""
+    global _versions
+    if _versions is None:
+        import llvmlite
+        import xdsl  # the bare package: ~0.3 ms, none of its dialects
+
+        _versions = (f"format={FORMAT_VERSION};mlc={mlc_source_hash()};"
+                     f"xdsl={getattr(xdsl, '__version__', '?')};llvmlite={llvmlite.__version__}")
+    return _versions
+
+
+def target_description() -> str:
+    """Triple, CPU name and features, optimization level: what the object code is for."""
+    from mlc.runtime import cpu
+
+    return cpu.target_description()
+
+
+def cache_key(kind: str, *parts: str | bytes) -> str:
+    """sha256 over `kind`, the parts, the target and the versions (hex)."""
+    h = hashlib.sha256()
+    for part in (kind, target_description(), versions(), *parts):
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------------
+# Entries
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """Native object code plus what is needed to load and call it."""
+
+    obj: bytes
+    signatures: dict[str, Any]  # name -> JSON form of mlc.runtime.cpu.Signature
+    symbols: list[str] = field(default_factory=list)  # external symbols the object needs
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        header = json.dumps(
+            {"signatures": self.signatures, "symbols": self.symbols, "extra": self.extra},
+            sort_keys=True,
+        ).encode()
+        digest = hashlib.sha256(header + self.obj).digest()
+        return _HEAD.pack(_MAGIC, len(header), len(self.obj), digest) + header + self.obj
+
+    @staticmethod
+    def decode(data: bytes) -> Entry | None:
+        """The entry in `data`, or None if it is truncated, corrupt or another format."""
+        if len(data) < _HEAD.size:
+            return None
+        magic, nheader, npayload, digest = _HEAD.unpack_from(data)
+        body = data[_HEAD.size :]
+        if magic != _MAGIC or len(body) != nheader + npayload:
+            return None
+        if hashlib.sha256(body).digest() != digest:
+            return None
+        try:
+            header = json.loads(body[:nheader])
+            return Entry(bytes(body[nheader:]), header["signatures"], header["symbols"], header["extra"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+# ---------------------------------------------------------------------------
+# On disk
+# ---------------------------------------------------------------------------
+
+
+def cache_dir() -> str:
+    """The current `mlc.config.cache_dir` ('' when the disk cache is off)."""
+    from mlc.config import config
+
+    return os.path.expanduser(str(config.cache_dir or ""))
+
+
+def entry_path(root: str, key: str) -> str:
+    return os.path.join(root, f"v{FORMAT_VERSION}", key[:2], key + ".mlco")
+
+
+def disk_get(key: str) -> Entry | None:
+    root = cache_dir()
+    if not root:
+        return None
+    try:
+        with open(entry_path(root, key), "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return None
+    return Entry.decode(data)
+
+
+def disk_put(key: str, entry: Entry) -> bool:
+    """Write `entry` atomically (temporary file + rename); False if the disk said no."""
+    root = cache_dir()
+    if not root:
+        return False
+    path = entry_path(root, key)
+    tmp = None
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".mlco", dir=os.path.dirname(path))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(entry.encode())
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        return False
+
+
+# ---------------------------------------------------------------------------
+# In process
+# ---------------------------------------------------------------------------
+
+#: how many loaded modules the in-process cache keeps alive (least recently used go first)
+MEMORY_ENTRIES = 128
+
+
+class MemoryCache:
+    """key -> loaded object (a CompiledModule), least recently used evicted first."""
+
+    def __init__(self, capacity: int = MEMORY_ENTRIES):
+        self.capacity = capacity
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+memory = MemoryCache()
+
+
+@dataclass
+class Stats:
+    """Counters for tests and benchmarks: where compiled code came from."""
+
+    memory_hits: int = 0
+    disk_hits: int = 0
+    compiles: int = 0
+    disk_writes: int = 0
+
+    def reset(self) -> None:
+        self.memory_hits = self.disk_hits = self.compiles = self.disk_writes = 0
+
+
+stats = Stats()
