@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from mlc.compile.fastcall import MISS as FAST_MISS
+from mlc.compile.fastcall import FastCall
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
 from mlc.shared import SharedVariable
@@ -282,6 +284,7 @@ class Function:
             from mlc.compile.pipeline import compile_graph
 
             self.program = compile_graph(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
+        self._fast = FastCall.build(self.fgraph, self.program, self.single, self.shape_plan.value_inputs)
 
     # -- calling -------------------------------------------------------------
     def _arguments(self, args, kwargs) -> list[np.ndarray]:
@@ -314,9 +317,16 @@ class Function:
         return out
 
     def __call__(self, *args, **kwargs):
+        fast = self._fast
+        if fast is not None and not kwargs:  # shapes seen before: see mlc.compile.fastcall
+            out = fast._fast(args)
+            if out is not FAST_MISS:
+                return out
         arrays = self._arguments(args, kwargs)
         shapes = self.shape_plan.result_shapes(arrays)
         results = self.program.run(arrays, shapes)
+        if fast is not None:
+            fast.learn(arrays, shapes)
         nout = len(self.fgraph.outputs)
         for (s, _), r in zip(self.fgraph.updates, results[nout:]):
             s.container.value = r
