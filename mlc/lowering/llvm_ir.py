@@ -15,6 +15,8 @@ module is the one place that patches around its gaps (xDSL 0.74, notes §7):
    what it calls never unwind), which lets LLVM drop unwind edges.
 4. **fcmp `false`/`true`** predicates, which `convert_module` cannot print,
    become constants.
+5. **Vector math.** `to_llvm_ir` links in the definitions of the
+   `@mlc_vm_*` functions (`mlc.lowering.llvm.vecmath`).
 
 `translate(module)` returns the llvmlite `ir.Module`; `to_llvm_ir(module)`
 its text.
@@ -167,5 +169,11 @@ def translate(
 
 
 def to_llvm_ir(module: ModuleOp, *, triple: str | None = None, data_layout: str = "") -> str:
-    """The (unoptimized) LLVM IR text of an llvm-dialect module."""
-    return str(translate(module, triple=triple, data_layout=data_layout))
+    """The (unoptimized) LLVM IR text of an llvm-dialect module.
+
+    Calls of mlc's vector math library (`@mlc_vm_*`) get their definitions
+    (`mlc.lowering.llvm.vecmath`), so the text is complete.
+    """
+    from mlc.lowering.llvm import vecmath
+
+    return vecmath.link(str(translate(module, triple=triple, data_layout=data_layout)))

@@ -5,6 +5,10 @@ and pick the best instruction (`roundss`, `sqrtps`); on x86 the
 transcendental ones still end up as libm calls (`expf`, `tanhf`). The
 functions with no LLVM intrinsic (`expm1`, `log1p`, `erf`, `cbrt`, the
 inverse hyperbolics) call libm directly: `<name>f` for f32, `<name>` for f64.
+
+Exception: float32 exp, log, log1p, expm1, tanh, sin and cos call mlc's
+vector math library (`@mlc_vm_expf`, ...; see `mlc.lowering.llvm.vecmath`),
+whose definitions are linked in with the LLVM IR and vectorize.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from xdsl.dialects import llvm, math
 from xdsl.dialects.builtin import Float32Type, Float64Type, i1
 from xdsl.ir import Operation, SSAValue
 
+from mlc.lowering.llvm import vecmath
 from mlc.lowering.llvm.arith import intrinsic_suffix
 from mlc.lowering.llvm.common import Emitter, LoweringError, bit_width
 
@@ -97,6 +102,30 @@ def lower_called_intrinsic(op: Operation, e: Emitter):
     return [e.intrinsic(name, list(op.operands), t)]
 
 
+# float32 ops computed by mlc's vector math library (mlc.lowering.llvm.vecmath): inlined, they vectorize.
+_VECMATH_F32: dict[type[Operation], str] = {
+    math.ExpOp: vecmath.FUNCTIONS["exp"],  # exp f32 -> mlc_vm_expf
+    math.LogOp: vecmath.FUNCTIONS["log"],  # log f32 -> mlc_vm_logf
+    math.Log1pOp: vecmath.FUNCTIONS["log1p"],  # log1p f32 -> mlc_vm_log1pf
+    math.ExpM1Op: vecmath.FUNCTIONS["expm1"],  # expm1 f32 -> mlc_vm_expm1f
+    math.TanhOp: vecmath.FUNCTIONS["tanh"],  # tanh f32 -> mlc_vm_tanhf
+    math.SinOp: vecmath.FUNCTIONS["sin"],  # sin f32 -> mlc_vm_sinf (libmvec when present)
+    math.CosOp: vecmath.FUNCTIONS["cos"],  # cos f32 -> mlc_vm_cosf (libmvec when present)
+}
+
+
+def with_vecmath(fallback: Callable[..., object]) -> Callable[..., object]:
+    """`fallback`, except float32 ops of `_VECMATH_F32` call the vector math library."""
+
+    def lower(op: Operation, e: Emitter):
+        t = op.results[0].type
+        if isinstance(t, Float32Type) and type(op) in _VECMATH_F32:
+            return [e.call(_VECMATH_F32[type(op)], list(op.operands), t)]
+        return fallback(op, e)
+
+    return lower
+
+
 def lower_libm(op: Operation, e: Emitter):
     return [e.call(libm_name(_LIBM[type(op)], op), list(op.operands), op.results[0].type)]
 
@@ -166,3 +195,5 @@ LOWERINGS: dict[type[Operation], Callable[..., object]] = {
     math.FPowIOp: lower_fpowi,
     math.IPowIOp: lower_ipowi,
 }
+for _op in _VECMATH_F32:
+    LOWERINGS[_op] = with_vecmath(LOWERINGS[_op])

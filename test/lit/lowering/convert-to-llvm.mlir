@@ -102,23 +102,32 @@ func.func @float_arith_and_casts(%x: f32, %n: i32, %i: index) -> i64 {
 
 // -----
 
-// math: an LLVM intrinsic where one exists (named op or call_intrinsic),
-// else a libm call (`<name>f` for f32), declared once at the module top.
+// math: float32 exp, log, log1p, expm1, tanh, sin and cos call mlc's
+// vector math library (@mlc_vm_*, defined when the LLVM IR is printed);
+// everything else an LLVM intrinsic where one exists (named op or
+// call_intrinsic), else a libm call (`<name>f` for f32), declared once at
+// the module top.
 
 // CHECK-LABEL: builtin.module
 // CHECK-DAG:  llvm.func @log1p(f64) -> f64
-// CHECK-DAG:  llvm.func @expm1f(f32) -> f32
+// CHECK-DAG:  llvm.func @cbrtf(f32) -> f32
+// CHECK-DAG:  llvm.func @mlc_vm_tanhf(f32) -> f32
+// CHECK-DAG:  llvm.func @mlc_vm_expm1f(f32) -> f32
 // CHECK-LABEL: llvm.func @math_intrinsic_vs_libm
-// CHECK-NEXT: %[[E:[a-zA-Z0-9_]+]] = llvm.intr.exp(%{{.*}}) : (f32) -> f32
-// CHECK-NEXT: %[[T:[a-zA-Z0-9_]+]] = llvm.call_intrinsic "llvm.tanh.f32"(%[[E]]) : (f32) -> f32
-// CHECK-NEXT: %{{.*}} = llvm.call @expm1f(%[[T]]) : (f32) -> f32
-// CHECK-NEXT: %{{.*}} = llvm.call @log1p(%{{.*}}) : (f64) -> f64
+// CHECK-NEXT: %[[E:[a-zA-Z0-9_]+]] = llvm.intr.exp(%{{.*}}) : (f64) -> f64
+// CHECK-NEXT: %[[S:[a-zA-Z0-9_]+]] = llvm.call_intrinsic "llvm.sinh.f32"(%{{.*}}) : (f32) -> f32
+// CHECK-NEXT: %[[T:[a-zA-Z0-9_]+]] = llvm.call @mlc_vm_tanhf(%[[S]]) : (f32) -> f32
+// CHECK-NEXT: %[[M:[a-zA-Z0-9_]+]] = llvm.call @mlc_vm_expm1f(%[[T]]) : (f32) -> f32
+// CHECK-NEXT: %{{.*}} = llvm.call @cbrtf(%[[M]]) : (f32) -> f32
+// CHECK-NEXT: %{{.*}} = llvm.call @log1p(%[[E]]) : (f64) -> f64
 func.func @math_intrinsic_vs_libm(%x: f32, %y: f64) -> f64 {
-  %e = math.exp %x : f32
-  %t = math.tanh %e : f32
+  %e = math.exp %y : f64
+  %s = math.sinh %x : f32
+  %t = math.tanh %s : f32
   %m = math.expm1 %t : f32
-  %l = math.log1p %y : f64
-  %w = arith.extf %m : f32 to f64
+  %c = math.cbrt %m : f32
+  %l = math.log1p %e : f64
+  %w = arith.extf %c : f32 to f64
   %r = arith.addf %w, %l : f64
   func.return %r : f64
 }
