@@ -48,6 +48,8 @@ LOWERINGS: dict[type[Operation], Lowering] = {
 
 # The loop level -> llvm pipeline, by registered pass name (mlc-opt -p ...).
 LOOPS_TO_LLVM_PIPELINE = (
+    "reassociate-reductions",  # float reductions may be regrouped, so they vectorize
+    "parallelize-loops",  # parallel loop nests -> outlined functions the thread pool runs
     "convert-linalg-to-loops",
     "lower-affine",  # linalg-to-loops leaves affine.apply for non-identity indexing maps
     "scf-parallel-to-for",

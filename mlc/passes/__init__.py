@@ -26,6 +26,8 @@ PASSES: dict[str, str] = {
     "mt-shape-of": "mlc.passes.mt_shape_of:MtShapeOfPass",
     "mt-simplify": "mlc.passes.mt_simplify:MtSimplifyPass",
     "mt-stabilize": "mlc.passes.mt_stabilize:MtStabilizePass",
+    "parallelize-loops": "mlc.lowering.parallelize_loops:ParallelizeLoopsPass",
+    "reassociate-reductions": "mlc.lowering.reassociate_reductions:ReassociateReductionsPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
     "scf-parallel-to-for": "mlc.lowering.llvm.scf_parallel_to_for:ScfParallelToForPass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",

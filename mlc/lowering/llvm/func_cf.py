@@ -2,8 +2,9 @@
 
 The ABI, fixed for the runtime and the GPU path:
 
-* every memref argument becomes `!llvm.ptr` (noalias on public functions)
-  followed by one i64 per dimension, static ones included, in order;
+* every memref argument becomes `!llvm.ptr` (noalias on public functions
+  and on private ones marked `mlc.noalias`) followed by one i64 per
+  dimension, static ones included, in order;
   a 0-d memref is the pointer alone; no strides (identity layout only);
 * index arguments become i64, other scalars stay as they are;
 * public functions keep their name and get external linkage, private ones
@@ -21,19 +22,26 @@ from collections.abc import Sequence
 from xdsl.dialects import cf, func, llvm
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    AnyFloat,
     ArrayAttr,
     DictionaryAttr,
+    IntegerAttr,
+    IntegerType,
     MemRefType,
     UnitAttr,
     i64,
 )
-from xdsl.ir import Attribute, Block, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import Rewriter
 
 from mlc.lowering.llvm.common import PTR, Emitter, LoweringError, Symbols, llvm_type
 from mlc.lowering.llvm.memref import Descriptor, is_identity_layout
 
 MEMREF_ABI_ATTR = "mlc.memref_abi"
+#: on a private function: its memref arguments never alias (set by parallelize-loops)
+NOALIAS_ATTR = "mlc.noalias"
+#: on a func.call: a parallel call (see mlc.lowering.parallelize_loops)
+PARALLEL_ATTR = "mlc.parallel_for"
 
 
 def expand_type(t: Attribute, where: func.FuncOp) -> list[Attribute]:
@@ -58,7 +66,8 @@ def llvm_signature(f: func.FuncOp) -> tuple[llvm.LLVMFunctionType, ArrayAttr]:
     for t in f.function_type.inputs:
         expanded = expand_type(t, f)
         inputs += expanded
-        if isinstance(t, MemRefType) and is_public(f) and not f.is_declaration:
+        noalias_args = (is_public(f) or NOALIAS_ATTR in f.attributes) and not f.is_declaration
+        if isinstance(t, MemRefType) and noalias_args:
             arg_attrs += [noalias] + [DictionaryAttr({})] * (len(expanded) - 1)
         else:
             arg_attrs += [DictionaryAttr({})] * len(expanded)
@@ -145,12 +154,105 @@ def expand_operands(values: Sequence[SSAValue], e: Emitter, op) -> list[SSAValue
 
 
 def lower_call(op: func.CallOp, e: Emitter):
+    if PARALLEL_ATTR in op.attributes:
+        return lower_parallel_call(op, e)
     if len(op.res) > 1:
         raise LoweringError(op, "calls with more than one result are not supported")
     result = llvm_type(op.res[0].type, op) if op.res else None
     call = llvm.CallOp(op.callee, *expand_operands(op.arguments, e, op), return_type=result)
     e.op(call)
     return list(call.results)
+
+
+# ---------------------------------------------------------------------------
+# Parallel calls (mlc.lowering.parallelize_loops) -> the thread pool
+# ---------------------------------------------------------------------------
+
+#: `i64 mlc_parallel_for(ptr task, ptr args, i64 lo, i64 hi, i64 cost)`: see mlc.runtime.parallel
+PARALLEL_FOR = "mlc_parallel_for"
+TASK_SUFFIX = ".task"
+
+
+def lower_parallel_call(op: func.CallOp, e: Emitter):
+    """`func.call @f(lo, hi, chunk, cost, rest...) {mlc.parallel_for}` -> the runtime's parallel for.
+
+    The `rest` operands (memrefs expanded to pointer and sizes) are stored
+    in 8-byte slots of a stack buffer; `@f.task(ptr slots, i64 lo, i64 hi,
+    i64 chunk)`, generated once per callee, loads them and calls `@f` with
+    `cost` = 0. `mlc_parallel_for` runs the task over chunks of [lo, hi)
+    and returns how many; that is the call's result.
+    """
+    lo, hi, _chunk, cost, *rest = expand_operands(op.arguments, e, op)
+    callee = op.callee.string_value()
+    task = _parallel_task(callee, [v.type for v in rest], e.symbols)
+    entry = Emitter(_entry_anchor(op), e.symbols)
+    slots = entry(llvm.AllocaOp(entry.i64(max(1, len(rest))), i64, alignment=8))
+    for k, value in enumerate(rest):
+        slot = e(llvm.GEPOp(slots, [k], i64))
+        e.op(llvm.StoreOp(_to_slot(value, e), slot))
+    task_ptr = e(llvm.AddressOfOp(task, PTR))
+    e.symbols.declare(PARALLEL_FOR, [PTR, PTR, i64, i64, i64], i64)
+    call = llvm.CallOp(PARALLEL_FOR, task_ptr, slots, lo, hi, cost, return_type=i64)
+    e.op(call)
+    return [call.returned]
+
+
+def _entry_anchor(op: Operation) -> Operation:
+    """The first op of the enclosing function's entry block (for hoisted allocas)."""
+    region = op.parent_region()
+    while region.parent_op() is not None and not isinstance(region.parent_op(), (func.FuncOp, llvm.FuncOp)):
+        region = region.parent_op().parent_region()
+    first = region.first_block.first_op
+    assert first is not None
+    return first
+
+
+def _to_slot(value: SSAValue, e: Emitter) -> SSAValue:
+    """A scalar argument as the i64 its slot holds (bits kept; narrow ones zero-extended)."""
+    t = value.type
+    if isinstance(t, llvm.LLVMPointerType):
+        return e(llvm.PtrToIntOp(value, i64))
+    if isinstance(t, AnyFloat):
+        bits = IntegerType(t.bitwidth)
+        value = e(llvm.BitcastOp(value, bits))
+        t = bits
+    if t == i64:
+        return value
+    return e(llvm.ZExtOp(value, i64))
+
+
+def _from_slot(word: SSAValue, t: Attribute, e: Emitter) -> SSAValue:
+    """The inverse of `_to_slot`."""
+    if isinstance(t, llvm.LLVMPointerType):
+        return e(llvm.IntToPtrOp(word))
+    bits = IntegerType(t.bitwidth) if isinstance(t, AnyFloat) else t
+    if bits != i64:
+        word = e(llvm.TruncOp(word, bits))
+    return e(llvm.BitcastOp(word, t)) if isinstance(t, AnyFloat) else word
+
+
+def _parallel_task(callee: str, types: Sequence[Attribute], symbols: Symbols) -> str:
+    """Declare `@<callee>.task` (once): unpack the slots, call `@<callee>`."""
+    name = callee + TASK_SUFFIX
+    if name in symbols.names:
+        return name
+    block = Block(arg_types=[PTR, i64, i64, i64])
+    slots, lo, hi, chunk = block.args
+    zero = llvm.ConstantOp(IntegerAttr(0, i64), i64)
+    block.add_op(zero)
+    values = []
+    anchor = llvm.UnreachableOp()  # placeholder, replaced by the call below
+    block.add_op(anchor)
+    e = Emitter(anchor, symbols)
+    for k, t in enumerate(types):
+        slot = e(llvm.GEPOp(slots, [k], i64))
+        values.append(_from_slot(e(llvm.LoadOp(slot, i64)), t, e))
+    call = llvm.CallOp(callee, lo, hi, chunk, zero.result, *values, return_type=i64)
+    block.add_ops([call, llvm.ReturnOp()])
+    block.erase_op(anchor)
+    ftype = llvm.LLVMFunctionType([PTR, i64, i64, i64], llvm.LLVMVoidType())
+    symbols.insert(llvm.FuncOp(name, ftype, linkage=llvm.LinkageAttr("internal"), body=Region(block)))
+    return name
 
 
 def lower_return(op: func.ReturnOp, e: Emitter):
