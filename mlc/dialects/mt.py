@@ -16,7 +16,8 @@ lowering test.
 
 Sections: element types and numpy; the op base and folding; constant;
 elementwise families and their ops; select and cast; shape ops;
-insertion (insert_slice, insert_index); reductions; contraction;
+insertion (insert_slice, insert_index);
+gather and scatter (integer-array indexing); reductions; contraction;
 constructors; softmax; canonicalization patterns; the dialect.
 """
 
@@ -1355,6 +1356,166 @@ class InsertIndexOp(MtOp):
 
 
 # ===----------------------------------------------------------------------=== #
+# Gather and scatter: integer-array (advanced) indexing
+# ===----------------------------------------------------------------------=== #
+
+
+def _index_arrays_shape(op: Operation | type[Operation], indices: Sequence[SSAValue], rank: int) -> list[int]:
+    """The common shape of gather/scatter index tensors: i64, one shape (a `?`
+    takes the static size of the others), at least one and at most `rank`."""
+    if not 1 <= len(indices) <= rank:
+        raise _fail(op, f"between 1 and {rank} index tensors (one per leading dim)", len(indices))
+    types = [v.type for v in indices]
+    for t in types:
+        if not isinstance(t, TensorType) or t.element_type != i64 or t.encoding != NoneAttr():
+            raise _fail(op, "index tensors of i64", t)
+    ndim = types[0].get_num_dims()
+    joined = [_join_dims([t.get_shape()[d] for t in types]) for d in range(ndim)]
+    if any(t.get_num_dims() != ndim for t in types) or None in joined:
+        raise _fail(op, "index tensors of one shape (the emitter broadcasts them)", ", ".join(map(str, types)))
+    return joined  # type: ignore[return-value]
+
+
+def _index_tuple(indices: Sequence[np.ndarray]) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(i, dtype=np.int64) for i in indices)
+
+
+@irdl_op_definition
+class GatherOp(MtOp):
+    """`%r = mt.gather %x[%i, %j] : tensor<?x?x4xf32>[tensor<?xi64>, tensor<?xi64>] -> tensor<?x4xf32>`.
+
+    numpy's integer-array indexing on the leading dims: `x[i, j]` with k
+    index tensors of one shape S (i64; the emitter broadcasts them) for the
+    first k dims of x; the result has shape S + x.shape[k:], and its element
+    at (s, t) is x[i[s], j[s], t]. A negative index wraps once; an index
+    outside [-n, n) is undefined (numpy raises; the graph's shape rule
+    rejects it before any code runs).
+    Python: `GatherOp(x, indices)`; the result type is inferred.
+    """
+
+    name = "mt.gather"
+    input = operand_def(TensorType)
+    indices = var_operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = (
+        "$input `[` $indices `]` attr-dict `:` type($input) `[` type($indices) `]` `->` type($result)"
+    )
+
+    def __init__(self, input: Value, indices: Sequence[Value]):
+        result = self.infer(_type_of(input), [SSAValue.get(i) for i in indices])
+        super().__init__(operands=[input, list(indices)], result_types=[result])
+
+    @classmethod
+    def infer(cls, t: TensorType, indices: Sequence[SSAValue]) -> TensorType:
+        shape = _index_arrays_shape(cls, indices, t.get_num_dims())
+        return TensorType(t.element_type, [*shape, *t.get_shape()[len(indices) :]])
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "operand", self.input.type)
+        _check_result(self, self.infer(t, self.indices))
+
+    def evaluate(self, x: np.ndarray, *indices: np.ndarray) -> np.ndarray:
+        return x[_index_tuple(indices)]
+
+
+@irdl_op_definition
+class ScatterOp(MtOp):
+    """`%r = mt.scatter add %src into %dest[%i] : tensor<?x4xf32> into tensor<?x4xf32>[tensor<?xi64>]`.
+
+    The value-semantics counterpart of mt.gather: dest (its type too) with
+    the entries `mt.gather %dest[%i, %j]` would read replaced by (mode
+    `set`) or incremented by (mode `add`) src, which has exactly the
+    gather's shape (static dims must agree; no broadcasting). Repeated
+    positions accumulate in mode `add` (numpy.add.at, Theano's
+    inc_subtensor); in mode `set` the last one wins. Negative indices wrap
+    once; an index outside [-n, n) writes nothing at the loop level
+    (numpy raises; the graph's shape rule rejects it before any code runs).
+    Python: `ScatterOp(dest, src, indices, mode)`.
+    """
+
+    name = "mt.scatter"
+    dest = operand_def(TensorType)
+    src = operand_def(TensorType)
+    indices = var_operand_def(TensorType)
+    mode = prop_def(StringAttr)
+    result = result_def(TensorType)
+
+    def __init__(self, dest: Value, src: Value, indices: Sequence[Value], mode: str = "set"):
+        super().__init__(
+            operands=[dest, src, list(indices)],
+            properties={"mode": StringAttr(mode)},
+            result_types=[_type_of(dest)],
+        )
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "dest", self.dest.type)
+        _insert_mode(self, self.mode, t)
+        region = GatherOp.infer(t, self.indices).get_shape()
+        s = _check_tensor(self, "src", self.src.type)
+        if s.element_type != t.element_type or s.get_num_dims() != len(region):
+            raise _fail(self, f"src of element type {t.element_type} and rank {len(region)}", s)
+        for i, (want, got) in enumerate(zip(region, s.get_shape())):
+            if DYN not in (want, got) and want != got:
+                raise _fail(self, f"src dim {i} to be {want} (the shape of the gathered region of {t})", s)
+        _check_result(self, t)
+
+    def evaluate(self, dest: np.ndarray, src: np.ndarray, *indices: np.ndarray) -> np.ndarray:
+        index = _index_tuple(indices)
+        region = dest[index]
+        if src.shape != region.shape:
+            raise ValueError(f"{self.name}: src of shape {src.shape} does not fit the region of shape {region.shape}")
+        out = dest.copy()
+        if self.mode.data == "set":
+            out[index] = src
+        else:
+            np.add.at(out, index, src)
+        return _cast_result(out, self.result.type)
+
+    def print(self, printer: Printer) -> None:
+        printer.print_string(f" {self.mode.data} ")
+        printer.print_operand(self.src)
+        printer.print_string(" into ")
+        printer.print_operand(self.dest)
+        printer.print_string("[")
+        printer.print_list(self.indices, printer.print_operand)
+        printer.print_string("]")
+        printer.print_op_attributes(self.attributes)
+        printer.print_string(" : ")
+        printer.print_attribute(self.src.type)
+        printer.print_string(" into ")
+        printer.print_attribute(self.dest.type)
+        printer.print_string("[")
+        printer.print_list([v.type for v in self.indices], printer.print_attribute)
+        printer.print_string("]")
+
+    @classmethod
+    def parse(cls, parser: Parser) -> ScatterOp:
+        mode = _parse_mode(parser)
+        src = parser.parse_unresolved_operand()
+        parser.parse_keyword("into")
+        dest = parser.parse_unresolved_operand()
+        indices = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_unresolved_operand)
+        attrs = parser.parse_optional_attr_dict()
+        parser.parse_punctuation(":")
+        src_type = parser.parse_type()
+        parser.parse_keyword("into")
+        dest_type = parser.parse_type()
+        start = parser.pos
+        index_types = parser.parse_comma_separated_list(parser.Delimiter.SQUARE, parser.parse_type)
+        if len(index_types) != len(indices):
+            message = f"expected {len(indices)} index types (one per index operand), got {len(index_types)}"
+            parser.raise_error(message, start, parser.pos)
+        operands = [
+            parser.resolve_operand(dest, dest_type),
+            parser.resolve_operand(src, src_type),
+            *(parser.resolve_operand(i, t) for i, t in zip(indices, index_types)),
+        ]
+        return cls.create(
+            operands=operands, properties={"mode": StringAttr(mode)}, attributes=attrs, result_types=[dest_type]
+        )
+
+
+# ===----------------------------------------------------------------------=== #
 # Reductions
 # ===----------------------------------------------------------------------=== #
 
@@ -1735,7 +1896,7 @@ MT = Dialect(
         SelectOp, CastOp,
         # shapes
         ShapeOp, BroadcastOp, DimShuffleOp, ReshapeOp, SliceOp, IndexOp, ConcatenateOp,
-        InsertSliceOp, InsertIndexOp,
+        InsertSliceOp, InsertIndexOp, GatherOp, ScatterOp,
         # reductions
         ReduceSumOp, ReduceProdOp, ReduceMaxOp, ReduceMinOp, ReduceAnyOp, ReduceAllOp,
         ArgMaxOp, ArgMinOp,
