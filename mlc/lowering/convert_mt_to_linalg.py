@@ -74,6 +74,7 @@ from mlc.lowering.linalg_builders import (
     is_unsigned,
     signless,
 )
+from mlc.lowering.mt_gather_to_linalg import lower_gather, lower_scatter
 from mlc.lowering.mt_lowering import Lowering, LoweringError, LoweringFn, cast_root, result_type
 from mlc.lowering.mt_shapes_to_linalg import (
     lower_arange,
@@ -342,6 +343,8 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.ConcatenateOp: lower_concatenate,  # -> gather generic with scf.if
     mt.InsertSliceOp: lower_insert_slice,  # -> gather generic over dest with scf.if
     mt.InsertIndexOp: lower_insert_index,  # -> gather generic over dest with scf.if
+    mt.GatherOp: lower_gather,  # -> gather generic, indices read with tensor.extract
+    mt.ScatterOp: lower_scatter,  # -> generic over dest, reduction loops over the indices
     mt.ArgMaxOp: lower_argreduce,  # -> fill 0 + reduction generic over indices
     mt.ArgMinOp: lower_argreduce,
     mt.DotOp: lower_dot,  # -> fill + linalg.matmul / contraction generic
