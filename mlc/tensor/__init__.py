@@ -6,6 +6,8 @@ from mlc.graph.dtype import COMPLEX as complex_dtypes
 from mlc.graph.dtype import DISCRETE as discrete_dtypes
 from mlc.graph.dtype import FLOATS as float_dtypes
 from mlc.graph.dtype import INTS as integer_dtypes
+from mlc.tensor.advanced import (advanced_inc_subtensor, advanced_inc_subtensor1, advanced_set_subtensor,
+                                 advanced_set_subtensor1, advanced_subtensor, advanced_subtensor1, take)
 from mlc.tensor.alloc import (alloc, arange, eye, fill, full, full_like, identity_like, ones, ones_like, second,
                               zeros, zeros_like)
 from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)

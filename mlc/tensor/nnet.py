@@ -119,16 +119,32 @@ def sigmoid_binary_crossentropy(output, target):
 
 
 def categorical_crossentropy(coding_dist, true_dist):
-    """-sum(true_dist * log(coding_dist), axis=-1) for one-hot/probability targets.
+    """Cross-entropy between each row of `coding_dist` (probabilities) and its target.
 
-    Integer-label targets need advanced indexing, which is not supported yet.
+    `true_dist` is one-hot rows or probabilities (same rank: -sum(true_dist *
+    log(coding_dist), axis=-1)) or a vector of integer class labels, one per
+    row of the matrix `coding_dist` (-log(coding_dist[i, true_dist[i]]), by
+    advanced indexing; a label outside [-n_classes, n_classes) is an error
+    before any code runs). For `softmax(x)` with labels the log-probability
+    is log_softmax(x), which stays finite where softmax underflows.
     """
     true_dist = as_tensor_variable(true_dist)
     coding_dist = as_tensor_variable(coding_dist)
     if true_dist.ndim == coding_dist.ndim:
         return -(true_dist * log(coding_dist)).sum(axis=-1)
-    raise NotImplementedError("categorical_crossentropy with integer labels needs advanced indexing, "
-                              "not supported yet; pass one-hot targets")
+    from mlc.graph.dtype import INTS
+
+    if coding_dist.ndim != 2 or true_dist.ndim != 1 or true_dist.dtype not in INTS:
+        raise TypeError(f"categorical_crossentropy: expected a matrix of probabilities and targets of the same "
+                        f"rank or a vector of integer labels, got {coding_dist.type} and {true_dist.type}"
+                        f"{built_at(true_dist)}")
+    from mlc.tensor.alloc import arange
+
+    rows = arange(coding_dist.shape[0])
+    owner = coding_dist.owner
+    if owner is not None and isinstance(owner.op, Softmax) and not owner.op.log:
+        return -log_softmax(owner.inputs[0])[rows, true_dist]
+    return -log(coding_dist[rows, true_dist])
 
 
 __all__ = ["sigmoid", "softplus", "softmax", "log_softmax", "logsoftmax", "relu", "elu", "selu", "softsign",

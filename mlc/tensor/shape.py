@@ -398,15 +398,14 @@ def _slice_part(v, what):
 
 
 def getitem(x, index):
-    """numpy basic indexing on a tensor variable: ints, int scalars, slices, None, Ellipsis."""
+    """numpy indexing on a tensor variable: ints, int scalars, slices, None, Ellipsis; integer
+    arrays go to mlc.tensor.advanced (boolean masks are not supported)."""
     if not isinstance(index, tuple):
         index = (index,)
-    for it in index:
-        if isinstance(it, (list, np.ndarray)) or (isinstance(it, Variable) and it.ndim > 0):
-            raise NotImplementedError(f"advanced (integer-array or boolean) indexing is not supported yet; "
-                                      f"got index {it!r}{built_at(x)}")
-        if isinstance(it, Variable) and it.dtype == "bool":
-            raise NotImplementedError(f"boolean indexing is not supported yet{built_at(x)}")
+    from mlc.tensor.advanced import advanced_getitem, is_array_index
+
+    if any(is_array_index(it) for it in index):
+        return advanced_getitem(x, index)
     n_real = sum(1 for it in index if it is not None and it is not Ellipsis)
     if sum(1 for it in index if it is Ellipsis) > 1:
         raise IndexError("an index can only have a single ellipsis ('...')")

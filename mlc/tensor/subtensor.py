@@ -257,6 +257,8 @@ def _whole(v, y, set_mode: bool, what: str):
 
 def _update(v, y, set_mode: bool, base, what: str):
     """A new version of `base` with the region `v` (an indexing expression of base) updated by y."""
+    from mlc.tensor.advanced import AdvancedSubtensor
+
     if v is base:
         return _whole(v, y, set_mode, what)
     node = v.owner
@@ -267,6 +269,11 @@ def _update(v, y, set_mode: bool, base, what: str):
     elif isinstance(op, IndexOp):
         parent = node.inputs[0]
         new_parent = IncIndex(op.axis, set_mode)(parent, y, node.inputs[1])
+    elif isinstance(op, AdvancedSubtensor):
+        from mlc.tensor.advanced import _inc_op
+
+        parent = node.inputs[0]
+        new_parent = _inc_op(op, set_mode)(parent, y, *node.inputs[1:])
     elif isinstance(op, DimShuffle) and _new_axes_only(op):
         parent = node.inputs[0]
         new_v = _whole(v, y, set_mode, what)
@@ -284,18 +291,26 @@ def inc_subtensor(x, y, inplace=False, set_instead_of_inc=False, tolerate_inplac
     """`x[idx] += y` as a new tensor: the array indexed by the expression `x` (x = a[idx]), updated.
 
     `x` is an indexing expression `a[idx]` (slices, integers, integer
-    scalars, None); the result is a new version of `a` with that region
-    incremented by `y` (or replaced, with set_instead_of_inc=True), y
-    broadcast to the region's shape; `a` is unchanged. y is cast to a's
+    scalars, None, or integer arrays: see mlc.tensor.advanced); the result
+    is a new version of `a` with that region incremented by `y` (or
+    replaced, with set_instead_of_inc=True), y broadcast to the region's
+    shape; `a` is unchanged. With integer arrays a repeated position is
+    incremented once per occurrence (numpy.add.at). y is cast to a's
     dtype (a precision-losing cast is an error). Emits mt.insert_slice /
-    mt.insert_index. `inplace` is accepted for Theano compatibility.
+    mt.insert_index / mt.scatter. `inplace` is accepted for Theano
+    compatibility.
     """
+    from mlc.tensor.advanced import AdvancedSubtensor
+
     what = "set_subtensor" if set_instead_of_inc else "inc_subtensor"
     x = as_tensor_variable(x)
+    advanced = x.tag.get("advanced_index")
+    if advanced is not None:  # x = a[integer arrays...]: one scatter (repeats accumulate)
+        return advanced.update(y, bool(set_instead_of_inc), what)
     base = x.tag.get("indexed_from")
     if base is None:
         node = x.owner
-        if node is not None and isinstance(node.op, (Subtensor, IndexOp)):
+        if node is not None and isinstance(node.op, (Subtensor, IndexOp, AdvancedSubtensor)):
             base = node.inputs[0]  # one indexing op built outside getitem: Theano's rule
         else:
             base = x  # x[:] and x[...] are x itself: the whole tensor

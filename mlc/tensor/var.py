@@ -205,6 +205,11 @@ class _TensorMethods:
 
         return getitem(self, index)
 
+    def take(self, indices, axis=None, mode="raise"):
+        from mlc.tensor.advanced import take
+
+        return take(self, indices, axis, mode)
+
     def swapaxes(self, axis1, axis2):
         from mlc.tensor.extra_ops import swapaxes
 

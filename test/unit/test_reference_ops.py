@@ -27,8 +27,9 @@ from mlc.graph import Op, TensorType
 from mlc.tensor.elemwise import SCALARS, apply_elemwise
 
 # (mlc.tensor.shape and mlc.tensor.alloc are also function names in mlc.tensor)
-alloc, contract, elemwise, nnet, reduce, shape = (importlib.import_module(f"mlc.tensor.{m}") for m in
-                                                  ("alloc", "contract", "elemwise", "nnet", "reduce", "shape"))
+alloc, contract, elemwise, nnet, reduce, shape, advanced = (
+    importlib.import_module(f"mlc.tensor.{m}") for m in ("alloc", "contract", "elemwise", "nnet", "reduce", "shape",
+                                                         "advanced"))
 
 DTYPES = ["float32", "float64", "int32", "int64", "bool"]
 HYPOTHESIS = settings(max_examples=100, deadline=None, derandomize=True)
@@ -273,6 +274,18 @@ def _t(dtype, ndim):
     return TensorType(dtype, (False,) * ndim)
 
 
+def _add_at(x, index, y):
+    out = x.copy()
+    np.add.at(out, index, y)
+    return out
+
+
+def _set_at(x, index, y):
+    out = x.copy()
+    out[index] = y
+    return out
+
+
 def _softmax(x):
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -342,6 +355,14 @@ OTHER_CASES = [
          lambda x, i: x[i:, :-i], lambda x, i: x[i:, :-i]),
     Case("index", (IndexOp,), [(_t("float64", 3), C3), (_t("int64", 0), np.int64(-1))], lambda x, i: x[1, i],
          lambda x, i: x[1, i]),
+    Case("advanced-subtensor", (advanced.AdvancedSubtensor1, advanced.AdvancedSubtensor),
+         [(_t("float64", 3), C3), (_t("int32", 1), np.array([1, -1, 0, 1], "int32"))],
+         lambda x, i: [x[i], x[i, [2, 0, -1, 2]], x[:, i[:2]], x.take(i, axis=2)],
+         lambda x, i: [x[i], x[i, [2, 0, -1, 2]], x[:, i[:2]], x.take(i, axis=2)]),
+    Case("advanced-inc-subtensor", (advanced.AdvancedIncSubtensor1, advanced.AdvancedIncSubtensor),
+         [(_t("float64", 2), A), (_t("int64", 1), np.array([2, 0, 2])), (_t("float64", 1), V3)],
+         lambda x, i, y: [T.inc_subtensor(x[i], y[:, None]), T.set_subtensor(x[i, [1, 1, -1]], y)],
+         lambda x, i, y: [_add_at(x, i, y[:, None]), _set_at(x, (i, [1, 1, -1]), y)]),
     Case("join", (Join,), [(_t("float64", 2), A), (_t("int32", 2), I34.astype("int32"))],
          lambda a, b: T.concatenate([a, b, a], axis=1), lambda a, b: np.concatenate([a, b, a], axis=1)),
     Case("stack", (Join,), [(_t("float32", 1), V3.astype("f4")), (_t("float32", 1), V3.astype("f4") * 2)],
@@ -407,7 +428,7 @@ OTHER_CASES = [
 
 def _op_classes() -> set[type]:
     found = set()
-    for module in (elemwise, reduce, shape, contract, alloc, nnet):
+    for module in (elemwise, reduce, shape, contract, alloc, nnet, advanced):
         for _, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, Op) and cls is not Op and cls.__module__ == module.__name__:
                 found.add(cls)
