@@ -1,18 +1,30 @@
-"""BLAS symbols for JIT code: scipy's f77 LP64 routines under `mlc_blas_<name>`.
+"""BLAS symbols for JIT code: f77 LP64 routines under `mlc_blas_<name>`.
 
 `convert-blas-to-llvm` emits calls to `@mlc_blas_sgemm`, `@mlc_blas_dgemv`,
 ... with the Fortran 77 calling convention of `scipy.linalg.cython_blas`:
 every argument by pointer, 32-bit integers (LP64), `char*` for the
 transpose flags. The `?dot` functions are C functions returning the value
-(`float` / `double`): scipy wraps the Fortran ones, so there is no
-g77/gfortran return-value ambiguity for `sdot`.
+(`float` / `double`), so there is no g77/gfortran return-value ambiguity
+for `sdot`.
+
+Which BLAS answers:
+
+1. **numpy's own OpenBLAS** (`numpy.libs/libscipy_openblas64_*`, in the
+   process as soon as numpy is): the symbols are small adapters, compiled
+   once (and cached like all code), that widen the 32-bit sizes to the
+   library's 64-bit ones (ILP64) and call `scipy_sgemm_64_` /
+   `scipy_cblas_sdot64_`. mlc's GEMM is then numpy's GEMM, and the
+   process has one BLAS thread pool, not two: OpenBLAS threads spin after
+   each call, and two pools spinning against each other on the same cores
+   slowed both libraries' calls by 2-5x in interleaved benchmarks.
+2. otherwise **scipy's** `cython_blas` (its own OpenBLAS). `import
+   scipy.linalg` costs ~0.2 s, which would dominate loading a cached
+   function, so the `cython_blas` extension is loaded on its own (~10 ms;
+   see `cython_blas_capi`).
 
 The `mlc_blas_` prefix keeps these apart from any other BLAS loaded in the
-process. Registration happens once per process, on first use.
-
-`import scipy.linalg` costs ~0.2 s (it pulls in much of scipy), which would
-dominate loading a cached function; the `cython_blas` extension module is
-loaded on its own instead (~10 ms; see `cython_blas_capi`).
+process. Registration happens once per process, on first use;
+`MLC_BLAS=scipy` forces the second route.
 """
 
 from __future__ import annotations
@@ -89,6 +101,80 @@ def register_blas_symbols() -> None:
     global _registered
     if _registered:
         return
-    for name, address in blas_addresses().items():
+    addresses = None
+    if os.environ.get("MLC_BLAS", "").lower() != "scipy":
+        addresses = numpy_blas_addresses()
+    for name, address in (addresses or blas_addresses()).items():
         llvm.add_symbol(name, address)
     _registered = True
+
+
+# ---------------------------------------------------------------------------
+# numpy's OpenBLAS (ILP64) behind LP64 adapters
+# ---------------------------------------------------------------------------
+
+#: routine -> (Fortran/CBLAS symbol in numpy's OpenBLAS, argument count, indices of integer arguments)
+_NUMPY_ROUTINES = {
+    "sgemm": ("scipy_sgemm_64_", 13, (2, 3, 4, 7, 9, 12)),
+    "dgemm": ("scipy_dgemm_64_", 13, (2, 3, 4, 7, 9, 12)),
+    "sgemv": ("scipy_sgemv_64_", 11, (1, 2, 5, 7, 10)),
+    "dgemv": ("scipy_dgemv_64_", 11, (1, 2, 5, 7, 10)),
+    "sdot": ("scipy_cblas_sdot64_", 5, (0, 2, 4)),
+    "ddot": ("scipy_cblas_ddot64_", 5, (0, 2, 4)),
+}
+
+
+def numpy_openblas_path() -> str | None:
+    """The OpenBLAS library numpy's wheel ships (ILP64, `scipy_` prefixed), if there is one."""
+    import glob
+
+    import numpy
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(numpy.__file__)))
+    for pattern in ("numpy.libs/libscipy_openblas64_*.so*", "numpy/.dylibs/libscipy_openblas64_*.dylib"):
+        found = sorted(glob.glob(os.path.join(root, pattern)))
+        if found:
+            return found[0]
+    return None
+
+
+def _adapter(routine: str) -> str:
+    """LLVM IR: `mlc_ilp64_<routine>` with the LP64 f77 signature, calling numpy's ILP64 routine."""
+    target, nargs, ints = _NUMPY_ROUTINES[routine]
+    params = ", ".join(f"ptr %a{k}" for k in range(nargs))
+    body = []
+    for k in ints:
+        body += [f"  %n{k} = load i32, ptr %a{k}", f"  %w{k} = sext i32 %n{k} to i64"]
+    if routine.endswith("dot"):  # CBLAS: sizes by value, returns the result
+        t = "float" if routine[0] == "s" else "double"
+        args = ", ".join(f"i64 %w{k}" if k in ints else f"ptr %a{k}" for k in range(nargs))
+        return (f"declare {t} @{target}({', '.join('i64' if k in ints else 'ptr' for k in range(nargs))})\n"
+                f"define {t} @mlc_ilp64_{routine}({params}) {{\n" + "\n".join(body)
+                + f"\n  %r = call {t} @{target}({args})\n  ret {t} %r\n}}\n")
+    for k in ints:  # Fortran: sizes by pointer, now to 64-bit slots
+        body += [f"  %p{k} = alloca i64", f"  store i64 %w{k}, ptr %p{k}"]
+    args = ", ".join(f"ptr %p{k}" if k in ints else f"ptr %a{k}" for k in range(nargs))
+    return (f"declare void @{target}({', '.join(['ptr'] * nargs)})\n"
+            f"define void @mlc_ilp64_{routine}({params}) {{\n" + "\n".join(body)
+            + f"\n  call void @{target}({args})\n  ret void\n}}\n")
+
+
+_adapters = None  # keeps the compiled adapters alive
+
+
+def numpy_blas_addresses() -> dict[str, int] | None:
+    """`mlc_blas_<routine>` -> an adapter calling numpy's OpenBLAS; None if numpy has none."""
+    global _adapters
+    path = numpy_openblas_path()
+    if path is None:
+        return None
+    try:
+        llvm.load_library_permanently(path)  # already mapped by numpy: its symbols, for the JIT
+    except RuntimeError:
+        return None
+    if not all(llvm.address_of_symbol(target) for target, _, _ in _NUMPY_ROUTINES.values()):
+        return None
+    from mlc.runtime.cpu import compile_module
+
+    _adapters = compile_module("".join(_adapter(r) for r in ROUTINES), [])
+    return {PREFIX + r: _adapters.engine.get_function_address(f"mlc_ilp64_{r}") for r in ROUTINES}
