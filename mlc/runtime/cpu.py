@@ -24,7 +24,6 @@ numpy arrays themselves, by address, for `mlc.function`'s fast call path.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -538,7 +537,9 @@ def _load_libm() -> ctypes.CDLL:
             return ctypes.CDLL(name)
         except OSError:
             pass
-    return ctypes.CDLL(ctypes.util.find_library("m"))
+    from ctypes.util import find_library  # runs a subprocess: the last resort
+
+    return ctypes.CDLL(find_library("m"))
 
 
 _LIBM = _load_libm()
