@@ -18,11 +18,13 @@ Afterwards the same values are computed, with fewer loops and copies:
       c + m * s,   c + s * m,   c + m,   m + c,   c - m,   c - m * s,   m * s,   s * m
 
   where `m` reads the contraction's result (its only use, through the
-  identity map, the contraction's init a zero fill), `c` reads a tensor
-  through the identity map and `s` is loop-invariant (a value defined
-  outside, a constant, or a scalar input), replaces the contraction and
-  itself by one contraction that accumulates into `c` (BLAS beta = 1,
-  the init is `c`) with the scalar as a third input (BLAS alpha):
+  identity map, the contraction's init a zero fill), `c` is not computed
+  from `m` and `s` is loop-invariant (a value defined outside, a
+  constant, or a scalar input), replaces the contraction and itself by one
+  contraction that accumulates into `c` (BLAS beta = 1, the init is `c`:
+  the tensor `c` reads when it is an input, else a new elementwise generic
+  computing `c` from the epilogue's inputs) with the scalar as a third
+  input (BLAS alpha):
 
       generic ins(%A, %B, %s) outs(%C) { acc + (a * b) * s }
 
@@ -30,8 +32,10 @@ Afterwards the same values are computed, with fewer loops and copies:
   writing into a copy of C (or C's own buffer when it is a dead
   temporary); `dot(A, v) + x` one `blas.gemv` with beta = 1.
 
-Left out: a scaled `c` (`b*C + dot`, BLAS beta != 1) stays an elementwise
-generic followed by the contraction; integer contractions are untouched.
+`tanh(C) * 2 + 0.5 * dot(A, B)` is one loop computing `tanh(C) * 2` into
+the result, then a gemm accumulating into it (alpha 0.5). Left out: beta
+other than 1 (`b*C + dot` computes `b*C` in that loop rather than passing
+beta = b); integer contractions are untouched.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from mlc.lowering.contractions import Contraction, is_zero_fill, maps_of, match_contraction
 from mlc.lowering.linalg_builders import const, emit, is_blas_type
 from mlc.passes.fuse_elementwise import (
+    build_generic,
     constant_position,
     erase_if_dead,
     is_elementwise,
@@ -243,9 +248,19 @@ def _split_product(v: SSAValue, m: SSAValue) -> SSAValue | None | bool:
     return None
 
 
-def match_epilogue(g: linalg.GenericOp) -> tuple[int, int | None, SSAValue | None, bool] | None:
-    """(input of the contraction result m, input of c or None, scale s or
-    None, negate) when `g`'s body is one of the module docstring's forms."""
+def _depends_on(block: Block, root: SSAValue) -> set[SSAValue]:
+    """The values of `block` computed from `root` (root included)."""
+    dependent = {root}
+    for op in block.ops:
+        if any(o in dependent for inner in op.walk() for o in inner.operands):
+            dependent.update(op.results)
+    return dependent
+
+
+def match_epilogue(g: linalg.GenericOp) -> tuple[int, SSAValue | None, SSAValue | None, bool] | None:
+    """(input of the contraction result m, the value c added to it or None,
+    scale s or None, negate) when `g`'s body is one of the module
+    docstring's forms; c is any value of the body not computed from m."""
     if not is_elementwise(g) or maps_of(g)[-1] != AffineMap.identity(len(g.iterator_types)):
         return None
     yld = g.body.block.last_op
@@ -268,18 +283,40 @@ def match_epilogue(g: linalg.GenericOp) -> tuple[int, int | None, SSAValue | Non
         op = y.owner
         if not isinstance(op, arith.AddfOp | arith.SubfOp):
             continue
+        from_m = _depends_on(g.body.block, m)
         sides = [(op.lhs, op.rhs)] if isinstance(op, arith.SubfOp) else [(op.lhs, op.rhs), (op.rhs, op.lhs)]
         for c_val, t in sides:
             scale = _split_product(t, m)
-            if scale is None or not isinstance(c_val, BlockArgument) or c_val.block is not g.body.block:
+            if scale is None or c_val in from_m or (scale is not True and scale in from_m):
                 continue
-            j = c_val.index
-            if j >= len(g.inputs) or j == i or maps_of(g)[j] != maps_of(g)[-1]:
-                continue
-            if not isinstance(g.inputs[j].type, TensorType):
-                continue
-            return (i, j, None if scale is True else scale, isinstance(op, arith.SubfOp))  # type: ignore[return-value]
+            return (i, c_val, None if scale is True else scale, isinstance(op, arith.SubfOp))  # type: ignore[return-value]
     return None
+
+
+def _init_of(g: linalg.GenericOp, c_val: SSAValue) -> SSAValue:
+    """The tensor of the values `c_val` takes in `g`'s loop: the input it
+    reads when it is one read through the output's map, else a new
+    elementwise generic computing it (the part of `g`'s body it needs)."""
+    block = g.body.block
+    n_in = len(g.inputs)
+    if isinstance(c_val, BlockArgument) and c_val.block is block and c_val.index < n_in:
+        j = c_val.index
+        if maps_of(g)[j] == maps_of(g)[-1] and isinstance(g.inputs[j].type, TensorType):
+            return g.inputs[j]
+    needed: set[SSAValue] = {c_val}
+    ops: list[Operation] = []
+    for op in reversed(list(block.ops)):
+        if any(r in needed for r in op.results):
+            ops.append(op)
+            needed.update(o for inner in op.walk() for o in inner.operands)
+    new_block = Block(arg_types=[a.type for a in block.args])
+    mapping: dict[SSAValue, SSAValue] = dict(zip(block.args, new_block.args))
+    for op in reversed(ops):
+        new_block.add_op(op.clone(mapping))
+    new_block.add_op(linalg.YieldOp(mapping.get(c_val, c_val)))
+    x = build_generic(g, list(g.inputs), list(maps_of(g)[:n_in]), new_block)
+    Rewriter.insert_op(x, InsertPoint.before(g))
+    return x.results[0]
 
 
 def fold_epilogue(g: linalg.GenericOp) -> linalg.GenericOp | None:
@@ -288,7 +325,7 @@ def fold_epilogue(g: linalg.GenericOp) -> linalg.GenericOp | None:
     found = match_epilogue(g)
     if found is None:
         return None
-    i, j, scale, negate = found
+    i, c_val, scale, negate = found
     k = g.inputs[i].owner
     assert isinstance(k, Contractor)
     result_type = k.results[0].type
@@ -301,7 +338,7 @@ def fold_epilogue(g: linalg.GenericOp) -> linalg.GenericOp | None:
     alpha = _hoist(g, how, b) if how is not None else None
     if negate:
         alpha = emit(b, arith.NegfOp(alpha)) if alpha is not None else const(b, -1.0, result_type.element_type)
-    init = k.outputs[0] if j is None else g.inputs[j]
+    init = k.outputs[0] if c_val is None else _init_of(g, c_val)
     if init.type != result_type:
         init = emit(b, tensor.CastOp(init, result_type))
     new = contraction_generic(k, list(k.inputs[:2]), list(maps_of(k)[:2]), init, alpha)

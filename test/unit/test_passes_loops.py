@@ -180,6 +180,19 @@ def test_gemm_epilogue_is_alpha_and_beta(dtype):
     assert "alpha(" not in unfused.dump_ir("loops") and generics(unfused) == 1
 
 
+def test_computed_c_is_written_then_accumulated():
+    """tanh(C) * 2 + 0.5 * dot(A, B): one loop writes tanh(C) * 2 into the
+    result, the gemm accumulates into it (alpha 0.5, beta 1): no temporary."""
+    A, B, C = T.dmatrix("A"), T.dmatrix("B"), T.dmatrix("C")
+    f = mlc.function([A, B, C], T.tanh(C) * 2 + 0.5 * T.dot(A, B))
+    a, b, c = rand(3, 4, dtype="f8"), rand(4, 5, dtype="f8"), rand(3, 5, dtype="f8")
+    np.testing.assert_allclose(f(a, b, c), np.tanh(c) * 2 + 0.5 * (a @ b))
+    loops = f.dump_ir("loops")
+    (call,) = blas_calls(f)
+    assert "alpha(" in call and "beta(" in call and generics(f) == 1
+    assert "memref.alloc" not in loops and "memref.copy" not in loops
+
+
 def test_gemv_epilogue_is_beta():
     A, v, x = T.fmatrix("A"), T.fvector("v"), T.fvector("x")
     f = mlc.function([A, v, x], T.dot(A, v) + x)

@@ -139,3 +139,37 @@ func.func @no_epilogue_when_product_is_shared(%a: tensor<2x2xf32>, %b: tensor<2x
   } -> tensor<2x2xf32>
   func.return %r, %p : tensor<2x2xf32>, tensor<2x2xf32>
 }
+
+// -----
+
+// A computed c (tanh(C) * 2): its own loop writes the init, the gemm
+// accumulates into it with alpha 0.5.
+// CHECK-LABEL: func.func @computed_c_is_the_init(
+// CHECK-SAME:    %[[A:[a-zA-Z0-9_]+]]: tensor<2x2xf32>, %[[B:[a-zA-Z0-9_]+]]: tensor<2x2xf32>, %[[C:[a-zA-Z0-9_]+]]: tensor<2x2xf32>)
+// CHECK:         %[[INIT:.*]] = linalg.generic {{.*}} ins(%[[C]] : tensor<2x2xf32>)
+// CHECK:           math.tanh
+// CHECK-NEXT:      arith.mulf
+// CHECK-NEXT:      linalg.yield
+// CHECK:         %[[R:.*]] = linalg.generic {{.*}} ins(%[[A]], %[[B]], %{{.*}} : tensor<2x2xf32>, tensor<2x2xf32>, f32) outs(%[[INIT]] : tensor<2x2xf32>)
+// CHECK-NOT:     linalg.generic
+// CHECK:         func.return %[[R]]
+// BLAS-LABEL:  func.func @computed_c_is_the_init(
+// BLAS-NOT:      memref.copy
+// BLAS:          blas.gemm %{{.*}}, %{{.*}}, %[[OUT:.*]] alpha(%{{.*}} : f32) beta(%{{.*}} : f32)
+func.func @computed_c_is_the_init(%a: tensor<2x2xf32>, %b: tensor<2x2xf32>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  %e = tensor.empty() : tensor<2x2xf32>
+  %z = arith.constant 0.0 : f32
+  %f = linalg.fill ins(%z : f32) outs(%e : tensor<2x2xf32>) -> tensor<2x2xf32>
+  %p = linalg.matmul ins(%a, %b : tensor<2x2xf32>, tensor<2x2xf32>) outs(%f : tensor<2x2xf32>) -> tensor<2x2xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%c, %p : tensor<2x2xf32>, tensor<2x2xf32>) outs(%e : tensor<2x2xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %two = arith.constant 2.0 : f32
+    %half = arith.constant 0.5 : f32
+    %t = math.tanh %x : f32
+    %t2 = arith.mulf %t, %two : f32
+    %q = arith.mulf %half, %y : f32
+    %w = arith.addf %t2, %q : f32
+    linalg.yield %w : f32
+  } -> tensor<2x2xf32>
+  func.return %r : tensor<2x2xf32>
+}
