@@ -178,7 +178,9 @@ class ShapePlan:
     Value-dependent shapes (reshape to a symbolic shape, arange, symbolic
     slices) evaluate the small scalar subgraphs they need with the numpy
     reference. Results are cached per input shapes (and, when shapes depend
-    on input values, per those values).
+    on input values, per those values). Ops whose input values are only
+    checked (`check_value_inputs`: index bounds) do not enter the key: on a
+    cache hit just their checks run again.
     """
 
     def __init__(self, fg: FunctionGraph):
@@ -187,7 +189,15 @@ class ShapePlan:
         reached = set(map(id, _value_ancestors(value_vars)))
         # inputs whose values (not only shapes) decide some shape: part of the cache key
         self.value_inputs = [k for k, v in enumerate(fg.all_inputs) if id(v) in reached]
-        self.cache: dict[tuple, list[tuple[int, ...]]] = {}
+        check_vars = [n.inputs[i] for n in fg.nodes for i in n.op.check_value_inputs]
+        checked = set(map(id, _value_ancestors(check_vars)))
+        #: inputs whose values some shape rule checks (or needs): a nested plan must get real values
+        self.checked_inputs = [k for k, v in enumerate(fg.all_inputs) if id(v) in checked]
+        free = set(map(id, fg.all_inputs))
+        self.check_nodes = [n for n in fg.nodes if n.op.check_value_inputs and any(
+            id(v) in free for v in _value_ancestors([n.inputs[i] for i in n.op.check_value_inputs]))]
+        # key -> (result shapes, checking nodes to replay with their input shapes, all shapes)
+        self.cache: dict[tuple, tuple] = {}
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
         key = tuple(a.shape for a in arrays) + tuple(arrays[k].tobytes() for k in self.value_inputs)
@@ -197,11 +207,12 @@ class ShapePlan:
             if len(self.cache) > 256:
                 self.cache.clear()
             self.cache[key] = hit
-        return hit
+        elif hit[1]:
+            self._run(arrays, hit[1], hit[2])
+        return hit[0]
 
-    def _walk(self, arrays) -> list[tuple[int, ...]]:
+    def _evaluator(self, arrays, shapes):
         fg = self.fg
-        shapes: dict[int, tuple[int, ...]] = {id(v): a.shape for v, a in zip(fg.all_inputs, arrays)}
         values: dict[int, Any] = {id(v): a for v, a in zip(fg.all_inputs, arrays)}
 
         def shape_of(v):
@@ -222,16 +233,35 @@ class ShapePlan:
                             values[id(o)] = r
             return values[id(v)]
 
+        return shape_of, value_of
+
+    def _run(self, arrays, steps, shapes) -> None:
+        """Re-apply the checking shape rules (node, input shapes) with these arrays' values."""
+        shape_of, value_of = self._evaluator(arrays, shapes)
+        for node, ins in steps:
+            self._infer(node, ins, value_of, arrays)
+
+    def _infer(self, node, ins, value_of, arrays):
+        try:
+            return node.op.infer_shape(node, ins, lambda i: value_of(node.inputs[i]))
+        except ShapeError as exc:
+            raise ValueError(f"{exc}\n  while computing {node.op} on inputs with shapes "
+                             f"{', '.join(str(tuple(s)) for s in ins)}{self._culprits(node, arrays)}") from None
+
+    def _walk(self, arrays) -> tuple[list[tuple[int, ...]], list]:
+        fg = self.fg
+        shapes: dict[int, tuple[int, ...]] = {id(v): a.shape for v, a in zip(fg.all_inputs, arrays)}
+        shape_of, value_of = self._evaluator(arrays, shapes)
+        checks = {id(n) for n in self.check_nodes}
+        replay = []
         for node in fg.nodes:
             ins = [shape_of(v) for v in node.inputs]
-            try:
-                outs = node.op.infer_shape(node, ins, lambda i, node=node: value_of(node.inputs[i]))
-            except ShapeError as exc:
-                raise ValueError(f"{exc}\n  while computing {node.op} on inputs with shapes "
-                                 f"{', '.join(str(tuple(s)) for s in ins)}{self._culprits(node, arrays)}") from None
+            outs = self._infer(node, ins, value_of, arrays)
+            if id(node) in checks:
+                replay.append((node, ins))
             for o, s in zip(node.outputs, outs):
                 shapes[id(o)] = tuple(int(n) for n in s)
-        return [tuple(shape_of(v)) for v in fg.results]
+        return [tuple(shape_of(v)) for v in fg.results], replay, shapes if replay else None
 
     def _culprits(self, node, arrays) -> str:
         deps = set(map(id, ancestors(node.inputs)))
@@ -284,7 +314,10 @@ class Function:
             from mlc.compile.pipeline import compile_graph
 
             self.program = compile_graph(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
-        self._fast = FastCall.build(self.fgraph, self.program, self.single, self.shape_plan.value_inputs)
+        # the fast path skips shape rules: only for graphs whose checks depend on shapes alone
+        plan = self.shape_plan
+        self._fast = FastCall.build(self.fgraph, self.program, self.single,
+                                    plan.value_inputs + [n for n in plan.checked_inputs if plan.check_nodes])
 
     # -- calling -------------------------------------------------------------
     def _arguments(self, args, kwargs) -> list[np.ndarray]:

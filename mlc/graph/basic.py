@@ -182,6 +182,9 @@ class Op:
     __props__: tuple[str, ...] = ()
     #: indices of inputs whose *values* (not only shapes) determine output shapes
     shape_value_inputs: tuple[int, ...] = ()
+    #: indices of inputs whose values `infer_shape` only checks (index bounds): shapes do not
+    #: depend on them, so compiled functions re-run just those checks when the values change
+    check_value_inputs: tuple[int, ...] = ()
     #: a host op (scan) cannot be emitted into native code: it runs from Python between
     #: natively compiled segments of the graph (mlc.compile.vm), via `make_host_thunk`
     host: bool = False

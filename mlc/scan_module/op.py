@@ -122,7 +122,8 @@ class Scan(Op):
     def shape_value_inputs(self) -> tuple[int, ...]:
         if self.until:  # the number of steps run is known only by running them
             return tuple(range(1 + self.n_seqs + len(self.states) + self.n_nonseqs))
-        needed = {self.sources[k][0] for k in self.shape_plan().value_inputs}
+        plan = self.shape_plan()
+        needed = {self.sources[k][0] for k in (*plan.value_inputs, *plan.checked_inputs)}
         return (0, *sorted(needed))
 
     # -- the type rule -----------------------------------------------------------
@@ -208,7 +209,7 @@ class Scan(Op):
     def _step_shapes(self, node, shapes, value, n: int) -> list[tuple[int, ...]]:
         """The inner outputs' shapes at the first step (input values where the step's shapes need them)."""
         plan = self.shape_plan()
-        need = set(plan.value_inputs)
+        need = set(plan.value_inputs) | set(plan.checked_inputs)
         arrays = []
         for k, (outer, tap) in enumerate(self.sources):
             inner = self.inner_inputs[k]

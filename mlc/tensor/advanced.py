@@ -14,7 +14,7 @@ gradient, batching rule and emission side by side:
   `mt.scatter`. `AdvancedIncSubtensor1` is the one-vector case.
 
 Negative indices count from the end. Index values are checked by the shape
-rules (the ops list their indices in `shape_value_inputs`), so an index out
+rules (the ops list their indices in `check_value_inputs`), so an index out
 of bounds is a ValueError naming the user's line before any code runs.
 
 `x[...]` with integer arrays (`mlc.tensor.shape.getitem` sends them here)
@@ -191,7 +191,7 @@ class AdvancedSubtensor(_IndexArrays, Op):
     """
 
     @property
-    def shape_value_inputs(self):
+    def check_value_inputs(self):  # bounds checks only: shapes come from the indices' shapes
         return tuple(range(1, 1 + self.n_indices))
 
     def __str__(self) -> str:
@@ -278,7 +278,7 @@ class AdvancedIncSubtensor(_IndexArrays, Op):
         self.set_instead_of_inc = bool(set_instead_of_inc)
 
     @property
-    def shape_value_inputs(self):
+    def check_value_inputs(self):  # bounds checks only: shapes come from the indices' shapes
         return tuple(range(2, 2 + self.n_indices))
 
     def __str__(self) -> str:

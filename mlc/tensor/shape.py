@@ -346,7 +346,7 @@ class IndexOp(Op):
     """`x[i]` along one axis with an integer scalar `i` (negative wraps); drops the axis."""
 
     __props__ = ("axis",)
-    shape_value_inputs = (1,)
+    check_value_inputs = (1,)  # the bounds check; the result's shape does not depend on i
 
     def __init__(self, axis: int):
         self.axis = axis

@@ -160,7 +160,7 @@ class IncIndex(Op):
     """x with `x[..., i, ...]` (at `axis`) set to / incremented by y (broadcast); i as in IndexOp."""
 
     __props__ = ("axis", "set_instead_of_inc")
-    shape_value_inputs = (2,)
+    check_value_inputs = (2,)  # the bounds check only
 
     def __init__(self, axis: int, set_instead_of_inc: bool):
         self.axis = int(axis)
