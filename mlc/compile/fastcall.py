@@ -27,8 +27,11 @@ call with the arrays' addresses. Calls moving more than `RELEASE_GIL_BYTES`
 release the GIL while native code runs; smaller ones keep it (cheaper).
 
 Functions whose shapes depend on input *values* (reshape to a computed
-shape, arange) never take the fast path, nor functions that update shared
-variables in place (`NativeProgram.in_place`).
+shape, arange) never take the fast path. Updates written in place into a
+shared variable's storage (`NativeProgram.in_place`) are handled like the
+full path does: that result is the shared array itself, and a call where
+another argument may overlap it goes through the full path (which copies
+the argument first).
 """
 
 from __future__ import annotations
@@ -120,11 +123,12 @@ class FastCall:
         lines += [f"    plan = plans_get(({key}))", "    if plan is None:", "        return MISS"]
         lines.append(f"    {''.join(f'out{k}, ' for k in range(nres))}entry = plan")
         place = self.in_place or (-1,) * nres
-        for j in sorted({j for j in place if j >= 0}):  # an argument overlapping storage written in place:
-            t = v[j - n]  # the full path copies it first
+        arrays = a + v
+        for j in sorted({j for j in place if j >= 0}):  # an array overlapping storage written in place:
+            t = arrays[j]  # the full path copies it first (NativeProgram.run)
             lines += [f"    if {x} is {t} or ({x}.base is not None or {t}.base is not None) and may_share({x}, {t}):\n"
-                      "        return MISS" for x in a]
-        lines += [f"    {x} = empty(*out{k})" if place[k] < 0 else f"    {x} = {v[place[k] - n]}"
+                      "        return MISS" for x in arrays if x != t]
+        lines += [f"    {x} = empty(*out{k})" if place[k] < 0 else f"    {x} = {arrays[place[k]]}"
                   for k, x in enumerate(o)]
         fresh = [x for k, x in enumerate(o) if place[k] < 0]
         lines.append(f"    entry({', '.join(f'id({x})' for x in a + v + fresh)})")
@@ -141,8 +145,6 @@ class FastCall:
         compiled = getattr(program, "compiled", None)
         if compiled is None or value_inputs or not hasattr(compiled, "array_entry"):
             return None
-        if any(j >= 0 for j in getattr(program, "in_place", ())):
-            return None  # results written into shared storage: the full path's run() handles them
         fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()))
         return fast if fast.held is not None and fast.released is not None else None
 

@@ -239,6 +239,24 @@ def test_fast_path_with_updates():
     np.testing.assert_array_equal(acc.get_value(), 4.0)
 
 
+def test_fast_path_with_updates_in_place():
+    """W -= lr * g writes into W's storage; an argument overlapping it takes the full path (copied)."""
+    x = T.dvector("x")
+    W = mlc.shared(np.zeros(4), "W")
+    step = mlc.function([x], (W * x).sum(), updates=[(W, W + x)])
+    assert any(j >= 0 for j in step.program.in_place)
+    storage = W.get_value(borrow=True)
+    for k in range(3):
+        assert step(np.ones(4)) == 4.0 * k  # the old W, then W + x
+    assert W.get_value(borrow=True) is storage  # updated where it lives
+    np.testing.assert_array_equal(storage, 3.0)
+    view = W.get_value(borrow=True)[:]  # overlaps W: must read the old values
+    assert step(view) == (3.0 * 3.0) * 4
+    np.testing.assert_array_equal(W.get_value(), 6.0)
+    assert step(W.get_value(borrow=True)) == 6.0 * 6.0 * 4  # W itself as the argument
+    np.testing.assert_array_equal(W.get_value(), 12.0)
+
+
 def test_concurrent_calls_from_threads():
     x = T.dvector("x")
     f = mlc.function([x], T.sqrt(x * x + 1))
