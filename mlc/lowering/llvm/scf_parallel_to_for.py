@@ -5,7 +5,9 @@ each parallel loop is a nest of `scf.for`, outermost dimension first, and
 its reductions are loop-carried values combined in iteration order by
 inlining the `scf.reduce` regions into the innermost body.
 
-This is the CPU path's stand-in until parallel loops run on threads.
+mlc's own lowerings make no `scf.parallel` (loop nests that may run on
+threads are outlined from `linalg.generic` by `parallelize-loops`); this
+pass runs any that hand-written or imported IR contains, sequentially.
 """
 
 from __future__ import annotations
