@@ -1,4 +1,8 @@
 // RUN: mlc-opt -p mt-fold-constants --split-input-file %s | filecheck %s
+// Every rewrite of mt-fold-constants, excluded by name, leaves the IR as it was (the names are wired):
+// RUN: mlc-opt -p 'mt-fold-constants{exclude="fold-constant-op:fold-static-shape:fold-static-dim:fold-splat-elementwise"}' --split-input-file %s > %t.off
+// RUN: mlc-opt -p dce --split-input-file %s > %t.none
+// RUN: diff %t.off %t.none
 
 // mt-fold-constants: one case per named rewrite (the label is the rewrite's name).
 
