@@ -54,7 +54,7 @@ from xdsl.utils.exceptions import VerifyException
 BLAS_ELEMENT_TYPES = (Float32Type, Float64Type)
 
 
-def _is_identity_layout(t: MemRefType) -> bool:
+def is_identity_layout(t: MemRefType) -> bool:
     """True for the contiguous row-major layout (no layout, or its strided form)."""
     if isinstance(t.layout, NoneAttr):
         return True
@@ -81,7 +81,7 @@ def _operand_info(op: Operation, what: str, value: SSAValue, rank: int) -> MemRe
         raise VerifyException(
             f"{op.name}: operand {what} must have element type f32 or f64, got {t}"
         )
-    if not _is_identity_layout(t):
+    if not is_identity_layout(t):
         raise VerifyException(
             f"{op.name}: operand {what} must have the identity (contiguous "
             f"row-major) layout, got {t}"

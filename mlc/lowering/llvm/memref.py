@@ -24,9 +24,6 @@ from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     DenseIntOrFPElementsAttr,
     MemRefType,
-    NoneAttr,
-    ShapedType,
-    StridedLayoutAttr,
     SymbolRefAttr,
     TensorType,
     UnrealizedConversionCastOp,
@@ -45,24 +42,11 @@ from mlc.lowering.llvm.common import (
     storage_type,
 )
 
+from mlc.dialects.blas import is_identity_layout  # the one definition (also used from here)
+
 # memref.alloc of at most this many bytes with a static shape goes on the stack.
 STACK_ALLOC_LIMIT = 1024
 ALIGNMENT = 64
-
-
-def is_identity_layout(t: MemRefType) -> bool:
-    """True for the contiguous row-major layout, written or implied."""
-    if isinstance(t.layout, NoneAttr):
-        return True
-    if not isinstance(t.layout, StridedLayoutAttr):
-        return False
-    # A dynamic stride (`?`) is not known to be the row length: not identity.
-    identity = tuple(ShapedType.strides_for_shape(t.get_shape()))
-    return (
-        None not in identity
-        and tuple(t.layout.get_strides()) == identity
-        and t.layout.get_offset() == 0
-    )
 
 
 @dataclass
