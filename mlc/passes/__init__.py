@@ -28,10 +28,16 @@ PASSES: dict[str, str] = {
     "mt-stabilize": "mlc.passes.mt_stabilize:MtStabilizePass",
     "parallelize-loops": "mlc.lowering.parallelize_loops:ParallelizeLoopsPass",
     "reassociate-reductions": "mlc.lowering.reassociate_reductions:ReassociateReductionsPass",
+    # replaces xDSL's pass of the same name (its precondition checked first)
+    "reconcile-unrealized-casts": "mlc.passes.reconcile_unrealized_casts:ReconcileUnrealizedCastsPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
     "scf-parallel-to-for": "mlc.lowering.llvm.scf_parallel_to_for:ScfParallelToForPass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
 }
+
+#: the names above that replace a pass xDSL also registers (mlc-opt and mlc.function use
+#: mlc's version; stock xdsl-opt, through `mlc.universe`, keeps xDSL's)
+OVERRIDES = ("reconcile-unrealized-casts",)
 
 
 def _loader(target: str) -> Callable[[], type[ModulePass]]:
