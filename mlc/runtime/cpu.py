@@ -24,6 +24,7 @@ numpy arrays themselves, by address, for `mlc.function`'s fast call path.
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,14 @@ import llvmlite.binding as llvm
 import numpy as np
 
 OPT_LEVEL = 3
+
+#: Held while anything is compiled (IR built, passes run, LLVM run, code
+#: loaded). xDSL's IR, the pass registries and LLVM's shared target machine
+#: are not safe to use from several threads at once, and a thread that
+#: waits here for another compiling the same function then finds it in the
+#: in-process cache. Re-entrant: compiling may compile runtime helpers
+#: (the thread pool, BLAS adapters). Calling compiled code takes no lock.
+COMPILE_LOCK = threading.RLock()
 
 _initialized = False
 
@@ -209,6 +218,10 @@ class CompiledModule:
     @property
     def ir(self) -> str:
         """The optimized LLVM IR (re-derived for a module loaded from the cache)."""
+        with COMPILE_LOCK:
+            return self._optimized_ir()
+
+    def _optimized_ir(self) -> str:
         if self._optimized is None:
             source = self._source
             if source is None:
@@ -232,7 +245,9 @@ class CompiledModule:
     @property
     def asm(self) -> str:
         """Native assembly of the optimized module."""
-        return host_target_machine().emit_assembly(self.llvm_module)
+        module = self.llvm_module
+        with COMPILE_LOCK:
+            return host_target_machine().emit_assembly(module)
 
 
 def _check_array(name: str, k: int, a: Any, spec: ArgSpec) -> None:
@@ -271,10 +286,11 @@ def optimize(mod: llvm.ModuleRef, tm: llvm.TargetMachine, level: int = OPT_LEVEL
 
 def llvm_ir_text(module: Any, *, optimized: bool = True) -> str:
     """The final LLVM IR of an llvm-dialect module (or IR text), as the JIT sees it."""
-    mod = _parse(module)
-    if optimized:
-        optimize(mod, host_target_machine())
-    return str(mod)
+    with COMPILE_LOCK:
+        mod = _parse(module)
+        if optimized:
+            optimize(mod, host_target_machine())
+        return str(mod)
 
 
 def _ir_text(module: Any) -> str:
@@ -306,6 +322,11 @@ def compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     IR again in this process returns the same module, and another process
     loads the object file instead of running LLVM.
     """
+    with COMPILE_LOCK:
+        return _compile_module(module, entry_names)
+
+
+def _compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     from mlc.runtime import cache
 
     text = _ir_text(module)
@@ -343,6 +364,12 @@ def compile_described(description: str | None, build: Callable[[], Any],
     called: no IR is built at all. The IR of such a module is re-derived
     by calling `build` only if someone asks for it (`CompiledModule.ir`).
     """
+    with COMPILE_LOCK:
+        return _compile_described(description, build, entry_names)
+
+
+def _compile_described(description: str | None, build: Callable[[], Any],
+                       entry_names: Sequence[str]) -> CompiledModule:
     from mlc.runtime import cache
 
     if description is None:

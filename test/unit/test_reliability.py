@@ -27,3 +27,42 @@ def test_grad_with_empty_constant_compiles():
     gv, gM = f(np.ones(8), np.ones((8, 0)))
     assert gv.shape == (8,) and gM.shape == (8, 0)
     np.testing.assert_array_equal(gv, 0)
+
+
+THREADS_SCRIPT = r"""
+import sys, tempfile, threading
+import numpy as np
+import mlc, mlc.tensor as T
+mlc.config.cache_dir = sys.argv[1]
+errors = []
+start = threading.Barrier(8)
+
+def work(k):
+    try:
+        x = T.dmatrix("x")
+        c = float(k % 4)  # threads k and k + 4 compile the same function
+        f_graph = (T.exp(x) * c + T.tanh(x)).sum(axis=0) + T.dot(x, x.T).sum()
+        start.wait()
+        f = mlc.function([x], f_graph)
+        a = np.random.default_rng(k).random((64, 300))
+        np.testing.assert_allclose(f(a), (np.exp(a) * c + np.tanh(a)).sum(0) + (a @ a.T).sum(), rtol=1e-10)
+    except BaseException as e:
+        errors.append(f"thread {k}: {type(e).__name__}: {e}")
+
+threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("\n".join(errors) or "ok")
+"""
+
+
+def test_eight_threads_compile_at_once(tmp_path):
+    # A fresh process: the thread pool's symbols are registered by the first
+    # compile (another thread used to see them missing), and nothing is cached.
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", THREADS_SCRIPT, str(tmp_path)], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip() == "ok", p.stdout
