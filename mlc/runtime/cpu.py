@@ -32,6 +32,8 @@ from typing import Any
 import llvmlite.binding as llvm
 import numpy as np
 
+from mlc.runtime import errors
+
 OPT_LEVEL = 3
 
 #: Held while anything is compiled (IR built, passes run, LLVM run, code
@@ -187,6 +189,8 @@ class CompiledModule:
             flat.append(a.ctypes.data)
             flat += a.shape
         self._cfuncs[name](*flat)
+        if errors.PENDING:  # native code reported a failed allocation
+            errors.raise_pending(name)
 
     def array_entry(self, name: str, release_gil: bool) -> Callable[..., None] | None:
         """The raw entry taking the arrays' `id()`s (see `ARRAY_ENTRY_SUFFIX`), or None.
@@ -451,6 +455,7 @@ _PROVIDERS: dict[str, str] = {
     "mlc_libm_": "mlc.runtime.math_symbols:register_math_symbols",
     "_ZGV": "mlc.runtime.math_symbols:register_math_symbols",
     "mlc_parallel_": "mlc.runtime.parallel:register_parallel_symbols",
+    "mlc_alloc_failed": "mlc.runtime.errors:register_error_symbols",
 }
 
 

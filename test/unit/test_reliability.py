@@ -66,3 +66,22 @@ def test_eight_threads_compile_at_once(tmp_path):
                        timeout=300)
     assert p.returncode == 0, p.stderr[-2000:]
     assert p.stdout.strip() == "ok", p.stdout
+
+
+def test_huge_temporaries_raise_memory_error():
+    # Temporaries used to be allocated unchecked: NULL (or a wrapped size) was
+    # written through and the process died with SIGSEGV.
+    n = T.lscalar("n")
+    f = mlc.function([n], T.arange(n).sum())
+    assert f(10) == 45
+    with pytest.raises(MemoryError, match="8796093022208 bytes"):
+        f(2**40)  # 8 TiB: the allocator says no
+    with pytest.raises(MemoryError, match="overflows"):
+        f(2**62)  # 2^62 elements * 8 bytes wraps around 2^64
+    g = mlc.function([n], T.zeros((n, n)).sum())
+    with pytest.raises(MemoryError):
+        g(2**20)
+    with pytest.raises(MemoryError, match="overflows"):
+        g(2**32)
+    # the functions still work afterwards
+    assert f(5) == 10 and g(3) == 0
