@@ -200,7 +200,7 @@ _SPECS: dict[str, _Spec] = {
         targets=("mlc.tensor",),
         names=lambda: _tensor_names(),
         missing=_TENSOR_MISSING,
-        eager=("nnet", "basic", "var", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg",
+        eager=("nnet", "basic", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg",
                "shared_randomstreams", "raw_random", "opt", "blas", "signal")),
     "theano.tensor.basic": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, names=lambda: _tensor_names(),
                                  package=False),
@@ -417,6 +417,16 @@ class Facade(types.ModuleType):
             return Missing(f"{self.__name__}.{attr}", spec.missing[attr])
         raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r} (mlc's Theano compatibility "
                              f"layer does not provide it)")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        # The import system binds a submodule on its parent after `import theano.tensor.var`; in Theano
+        # `theano.tensor.var` stays the variance function (tensor/__init__ rebinds it), so a facade
+        # submodule never shadows a function of the same name.
+        target = self.__dict__["_facade_target"]
+        if isinstance(value, Facade) and target is not None and callable(getattr(target, attr, None)) \
+                and not isinstance(getattr(target, attr), types.ModuleType):
+            return
+        super().__setattr__(attr, value)
 
     def __repr__(self) -> str:
         target = self.__dict__["_facade_target"]
