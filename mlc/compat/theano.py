@@ -174,12 +174,10 @@ def _m(names: str, feature: str = _NO_EQUIV) -> dict[str, str]:
 _TENSOR_MISSING = {
     **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
-         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose nonzero "
-         "flatnonzero nonzero_values", _ADV_INDEX),
+         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
     **_m("shared_randomstreams raw_random", _RANDOM),
-    **_m("split allclose isclose largest smallest unbroadcast batched_tensordot cumsum cumprod diff bincount "
-         "to_one_hot fill_diagonal fill_diagonal_offset unravel_index ravel_multi_index searchsorted bartlett "
-         "sort argsort topk argtopk gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
+    **_m("allclose isclose largest smallest batched_tensordot "
+         "to_one_hot bartlett gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
          "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "
          "inverse_permutation permute_row_elements divmod ceil_intdiv scalar_from_tensor tensor_from_scalar "
          "Rebroadcast SpecifyShape"),
@@ -217,8 +215,8 @@ _SPECS: dict[str, _Spec] = {
                                                     "scalar_constructor": _From("mlc.shared", "shared")},
                                      package=False),
     "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
-    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, package=False),
-    "theano.tensor.sort": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, call="sort", package=False),
+    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False),
+    "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
     "theano.tensor.nlinalg": _Spec(missing=_m("matrix_inverse pinv det eig eigh svd qr trace diag extract_diag "
                                               "alloc_diag matrix_dot matrix_power norm lstsq tensorinv "
                                               "tensorsolve MatrixInverse Det", "linear algebra (nlinalg)"),
