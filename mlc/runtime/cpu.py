@@ -338,23 +338,34 @@ def _compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     # The signatures (dtypes checked before calls) are part of the key: two
     # modules may share their IR (a 4-byte copy is a 4-byte copy) but not them.
     sigs = repr(sorted((name, signature_to_json(sig)) for name, sig in signatures.items()))
-    key = cache.cache_key("llvm-ir", text, sigs)
+    material = cache.key_material("llvm-ir", text, sigs)
+    key = cache.key_of(material)
     compiled = cache.memory.get(key)
     if compiled is not None:
         cache.stats.memory_hits += 1
         return compiled
-    entry = cache.disk_get(key)
-    compiled = load_entry(entry, source=text) if entry is not None else None
+    compiled = _load_from_disk(key, material, source=text)
+    if compiled is None:
+        with cache.compiling(key):  # another process compiling it: wait, then load its entry
+            compiled = _load_from_disk(key, material, source=text)
+            if compiled is None:
+                entry, optimized = build_entry(text, signatures)
+                cache.stats.compiles += 1
+                if cache.disk_put(key, entry, material):
+                    cache.stats.disk_writes += 1
+                compiled = load_entry(entry, source=text, optimized=optimized)
+                assert compiled is not None, "freshly built object code did not load"
+    cache.memory.put(key, compiled)
+    return compiled
+
+
+def _load_from_disk(key: str, material: bytes, **kwargs: Any) -> CompiledModule | None:
+    from mlc.runtime import cache
+
+    entry = cache.disk_get(key, material)
+    compiled = load_entry(entry, **kwargs) if entry is not None else None
     if compiled is not None:
         cache.stats.disk_hits += 1
-    else:
-        entry, optimized = build_entry(text, signatures)
-        cache.stats.compiles += 1
-        if cache.disk_put(key, entry):
-            cache.stats.disk_writes += 1
-        compiled = load_entry(entry, source=text, optimized=optimized)
-        assert compiled is not None, "freshly built object code did not load"
-    cache.memory.put(key, compiled)
     return compiled
 
 
@@ -378,21 +389,21 @@ def _compile_described(description: str | None, build: Callable[[], Any],
 
     if description is None:
         return compile_module(build(), entry_names)
-    key = cache.cache_key("program", description, "\n".join(entry_names))
+    material = cache.key_material("program", description, "\n".join(entry_names))
+    key = cache.key_of(material)
     compiled = cache.memory.get(key)
     if compiled is not None:
         cache.stats.memory_hits += 1
         return compiled
-    entry = cache.disk_get(key)
-    if entry is not None:
-        compiled = load_entry(entry, ir_source=lambda: _ir_text(build()))
-        if compiled is not None:
-            cache.stats.disk_hits += 1
-            cache.memory.put(key, compiled)
-            return compiled
-    compiled = compile_module(build(), entry_names)
-    if compiled.entry is not None and cache.disk_put(key, compiled.entry):
-        cache.stats.disk_writes += 1
+    ir_source = lambda: _ir_text(build())  # noqa: E731
+    compiled = _load_from_disk(key, material, ir_source=ir_source)
+    if compiled is None:
+        with cache.compiling(key):  # another process compiling it: wait, then load its entry
+            compiled = _load_from_disk(key, material, ir_source=ir_source)
+            if compiled is None:
+                compiled = compile_module(build(), entry_names)
+                if compiled.entry is not None and cache.disk_put(key, compiled.entry, material):
+                    cache.stats.disk_writes += 1
     cache.memory.put(key, compiled)
     return compiled
 
