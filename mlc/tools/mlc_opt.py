@@ -109,7 +109,8 @@ def _describe(e: BaseException) -> str:
 
 #: what passes and verifiers raise on purpose for IR outside their contract;
 #: anything else escaping a pass is a bug in that pass (an "internal error")
-DIAGNOSTICS = (ParseError, VerifyException, DiagnosticException, PassFailedException)
+DIAGNOSTICS = (ParseError, VerifyException, DiagnosticException, PassFailedException,
+               NotImplementedError)  # xDSL's passes say "not yet supported" this way
 
 #: the words every diagnostic of a bug carries (the mlc-opt fuzzer counts them)
 INTERNAL = "internal error"

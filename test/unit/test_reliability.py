@@ -85,3 +85,14 @@ def test_huge_temporaries_raise_memory_error():
         g(2**32)
     # the functions still work afterwards
     assert f(5) == 10 and g(3) == 0
+
+
+def test_grad_of_minimum_maximum_counts_ties_for_both_operands():
+    # Kept as Theano does it (documented in maximum/minimum): at a tie both operands get the gradient.
+    a, b = T.dvector("a"), T.dvector("b")
+    ga, gb = mlc.function([a, b], mlc.grad(T.minimum(T.maximum(a, b), b).sum(), [a, b]))([1.0, 2.0], [1.0, 1.0])
+    # element 0 ties everywhere: a gets 1 through max, b gets 1 directly plus 1 through max (a
+    # subgradient would give 1 in total); element 1 (a=2 > b=1): min picks b, nothing reaches a.
+    np.testing.assert_array_equal(ga, [1.0, 0.0])
+    np.testing.assert_array_equal(gb, [2.0, 1.0])
+    assert "Theano's convention" in T.maximum.__doc__ and "Theano's convention" in T.minimum.__doc__
