@@ -51,7 +51,6 @@ THEANO_VERSION = "1.0.5"  # the Theano API the facade follows
 
 _GRAD = "symbolic gradients"
 _SCAN = "scan loops"
-_RANDOM = "random streams"
 _ADV_INDEX = "advanced indexing / set_subtensor"
 _NO_EQUIV = "mlc has no equivalent yet"
 
@@ -176,7 +175,6 @@ _TENSOR_MISSING = {
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose nonzero "
          "flatnonzero nonzero_values", _ADV_INDEX),
-    **_m("shared_randomstreams raw_random", _RANDOM),
     **_m("split allclose isclose largest smallest unbroadcast batched_tensordot cumsum cumprod diff bincount "
          "to_one_hot fill_diagonal fill_diagonal_offset unravel_index ravel_multi_index searchsorted bartlett "
          "sort argsort topk argtopk gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
