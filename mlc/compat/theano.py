@@ -189,7 +189,7 @@ _SPECS: dict[str, _Spec] = {
         names=lambda: _theano_names(),
         missing={**_m("scan_checkpoints", _SCAN),
                  **_m("subgraph_grad sparse_grad", _GRAD),
-                 **_m("function_dump OpFromGraph as_op ProfileStats FunctionMaker FunctionGraph Type Generic "
+                 **_m("function_dump ProfileStats FunctionMaker FunctionGraph Type Generic "
                       "generic get_scalar_constant_value Container InconsistencyError OpenMPOp")},
         eager=("tensor", "printing", "gradient", "compile", "gof", "sandbox", "scan_module", "updates",
                "configparser", "configdefaults", "version", "ifelse"),
@@ -268,7 +268,7 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
-        missing=_m("ProfileStats ScanProfileStats function_dump FunctionMaker OpFromGraph as_op deep_copy_op "
+        missing=_m("ProfileStats ScanProfileStats function_dump FunctionMaker deep_copy_op "
                    "DeepCopyOp ViewOp view_op Shape_i shared_constructor pfunc rebuild_collect_shared "
                    "SpecifyShape Rebroadcast"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
@@ -283,9 +283,9 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.mode": _Spec(targets=("mlc",), names=lambda: _mode_names(), missing=_m("optdb"),
                                  package=False),
     "theano.compile.sharedvalue": _Spec(targets=("mlc.shared",), missing=_m("shared_constructor"), package=False),
-    "theano.compile.ops": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING | _m("as_op deep_copy_op "
-                                                                                      "DeepCopyOp ViewOp view_op"),
-                                package=False),
+    "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
+        "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp")},
+        missing=_TENSOR_MISSING | _m("deep_copy_op DeepCopyOp ViewOp view_op"), package=False),
     "theano.compile.debugmode": _Spec(names=lambda: {"DebugMode": _named_mode("DebugMode")}, package=False),
     "theano.compile.monitormode": _Spec(names=lambda: {"MonitorMode": _named_mode("MonitorMode")}, package=False),
     "theano.compile.nanguardmode": _Spec(names=lambda: {"NanGuardMode": _named_mode("NanGuardMode")},
@@ -293,9 +293,10 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.profiling": _Spec(missing=_m("ProfileStats ScanProfileStats", "profiling"), package=False),
     "theano.compile.pfunc": _Spec(names=lambda: {"Param": _From("mlc", "In")},
                                   missing=_m("pfunc rebuild_collect_shared"), call="pfunc", package=False),
-    "theano.compile.builders": _Spec(missing=_m("OpFromGraph"), package=False),
+    "theano.compile.builders": _Spec(names=lambda: {"OpFromGraph": _From("mlc.tensor.host", "OpFromGraph")},
+                                     package=False),
     "theano.gof": _Spec(targets=("mlc.graph",),
-                        names=lambda: {"Variable": _From("mlc.graph", "Variable")},
+                        names=lambda: {"Variable": _From("mlc.graph", "Variable"), **_user_op_names()},
                         missing=_m("FunctionGraph Type Generic generic toolbox opt Container InconsistencyError "
                                    "local_optimizer PatternSub OpSub Optimizer TopoOptimizer utils"),
                         eager=("graph",)),
@@ -344,7 +345,16 @@ def _theano_names() -> dict[str, Any]:
         "predefined_modes": _predefined_modes(),
         "Rop": _From("mlc.gradient", "Rop"),
         "Lop": _From("mlc.gradient", "Lop"),
+        **_user_op_names(),
     }
+
+
+def _user_op_names() -> dict[str, Any]:
+    """Theano's classes for user-defined ops (Extending Theano), served by mlc.tensor.host."""
+    from mlc.graph import Apply
+
+    return {"Op": _From("mlc.tensor.host", "PythonOp"), "Apply": Apply.from_outputs,
+            "OpFromGraph": _From("mlc.tensor.host", "OpFromGraph"), "as_op": _From("mlc.tensor.host", "as_op")}
 
 
 def _tensor_names() -> dict[str, Any]:
@@ -363,7 +373,7 @@ def _compile_names() -> dict[str, Any]:
     return {"SymbolicInput": mlc.In, "SymbolicOutput": mlc.Out, "Param": mlc.In, "Mode": mlc.Mode,
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
             "specify_shape": _From("mlc.tensor", "specify_shape"),
-            "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(),
+            "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(), **_user_op_names(),
             "MonitorMode": _named_mode("MonitorMode"), "NanGuardMode": _named_mode("NanGuardMode")}
 
 
