@@ -198,7 +198,7 @@ _SPECS: dict[str, _Spec] = {
         targets=("mlc.tensor",),
         names=lambda: _tensor_names(),
         missing=_TENSOR_MISSING,
-        eager=("nnet", "basic", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg",
+        eager=("nnet", "basic", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg", "slinalg",
                "shared_randomstreams", "raw_random", "opt", "blas", "signal")),
     "theano.tensor.basic": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, names=lambda: _tensor_names(),
                                  package=False),
@@ -217,12 +217,8 @@ _SPECS: dict[str, _Spec] = {
     "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
     "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False),
     "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
-    "theano.tensor.nlinalg": _Spec(missing=_m("matrix_inverse pinv det eig eigh svd qr trace diag extract_diag "
-                                              "alloc_diag matrix_dot matrix_power norm lstsq tensorinv "
-                                              "tensorsolve MatrixInverse Det", "linear algebra (nlinalg)"),
-                                   package=False),
-    "theano.tensor.slinalg": _Spec(missing=_m("cholesky solve solve_triangular eigvalsh expm kron "
-                                              "Cholesky Solve", "linear algebra (slinalg)"), package=False),
+    "theano.tensor.nlinalg": _Spec(targets=("mlc.tensor.nlinalg",), package=False),
+    "theano.tensor.slinalg": _Spec(targets=("mlc.tensor.slinalg",), package=False),
     "theano.tensor.opt": _Spec(missing=_m("register_canonicalize register_specialize register_stabilize "
                                           "register_useless in2out", "graph rewrites registered from Python"),
                                package=False),
@@ -317,8 +313,9 @@ _SPECS: dict[str, _Spec] = {
         unavailable="MRG_RandomStreams (random streams) are not implemented in mlc yet", package=False),
     "theano.sandbox.cuda": _Spec(unavailable="the old CUDA backend was removed in Theano 1.0; select a device "
                                              "with config.device instead"),
-    "theano.sandbox.linalg": _Spec(unavailable="theano.sandbox.linalg (linear algebra) is not implemented in mlc "
-                                               "yet"),
+    "theano.sandbox.linalg": _Spec(targets=("mlc.tensor.nlinalg",),
+                                   names=lambda: {n: _From("mlc.tensor.slinalg", n) for n in (
+                                       "cholesky", "solve", "eigvalsh", "kron", "expm")}),
     "theano.gpuarray": _Spec(unavailable="theano.gpuarray is not provided; mlc selects the GPU with "
                                          "config.device='cuda'"),
     "theano.sparse": _Spec(unavailable="sparse matrices (theano.sparse) are not implemented in mlc yet"),
