@@ -17,11 +17,11 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+from timing import interleaved
 
 import mlc
 from mlc.tensor.rng_mrg import MRG_RandomStreams
 from mlc.tensor.shared_randomstreams import RandomStreams
-from timing import interleaved
 
 
 def main() -> None:
@@ -39,8 +39,8 @@ def main() -> None:
         gen = np.random.default_rng(1234)
         legacy = np.random.RandomState(1234)
         fns = {
-            "numpy Generator.random": lambda: gen.random(n, dtype=dtype),
-            "numpy RandomState.uniform": lambda: legacy.uniform(size=n).astype(dtype, copy=False),
+            "numpy Generator.random": lambda gen=gen, dtype=dtype: gen.random(n, dtype=dtype),
+            "numpy RandomState.uniform": lambda legacy=legacy, dtype=dtype: legacy.uniform(size=n).astype(dtype, copy=False),
             "mlc MRG_RandomStreams.uniform (native)": mrg,
             "mlc RandomStreams.uniform (numpy host op)": rs,
         }

@@ -22,15 +22,24 @@ from functools import reduce
 import numpy as np
 
 from mlc.config import config
-from mlc.graph import Apply, Constant, Op, RandomStateType, ShapeError, TensorType, built_at, random_state_type
+from mlc.graph import (
+    Apply,
+    Constant,
+    RandomStateType,
+    ShapeError,
+    TensorType,
+    built_at,
+    random_state_type,
+)
 from mlc.graph.dtype import INTS, upcast
+from mlc.tensor.host import HostOp
 from mlc.tensor.var import as_tensor_variable, constant
 
 __all__ = ["RandomFunction", "RandomStateType", "RandomStreamsBase", "binomial", "choice", "multinomial", "normal",
            "permutation", "poisson", "random_integers", "random_state_type", "shuffle_row_elements", "uniform"]
 
 
-class RandomFunction(Op):
+class RandomFunction(HostOp):
     """Draws from a numpy RandomState: `RandomFunction(fn, outtype)(r, shape, *args) -> (new_r, sample)`.
 
     fn: the name of a `numpy.random.RandomState` method, or a function
@@ -41,7 +50,6 @@ class RandomFunction(Op):
     """
 
     __props__ = ("fn", "outtype", "inplace", "ndim_added")
-    host = True
 
     def __init__(self, fn, outtype: TensorType, inplace: bool = False, ndim_added: int = 0):
         self.fn = fn
@@ -102,9 +110,6 @@ class RandomFunction(Op):
         out = np.empty((), dtype=object)
         out[()] = rng
         return [out, sample]
-
-    def make_host_thunk(self, node, mode: str, excluding: tuple[str, ...] = ()):
-        return lambda inputs: self.perform(node, inputs)
 
     def infer_shape(self, node, shapes, value):
         size = tuple(int(s) for s in np.asarray(value(1)).reshape(-1))

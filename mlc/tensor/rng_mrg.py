@@ -23,10 +23,18 @@ from mlc.config import config
 from mlc.dialects.mt_random import M1, M2, mrg_uniform_reference
 from mlc.graph import Apply, Constant, Op, ShapeError, TensorType, Variable, built_at
 from mlc.graph.dtype import upcast
+from mlc.tensor.host import HostOp
 from mlc.tensor.var import as_tensor_variable, constant
 
-__all__ = ["MRG_RandomStreams", "ChoiceFromUniform", "MultinomialFromUniform", "ff_2p72", "ff_2p134",
-           "guess_n_streams", "mrg_uniform"]
+__all__ = [
+    "ChoiceFromUniform",
+    "MRG_RandomStreams",
+    "MultinomialFromUniform",
+    "ff_2p72",
+    "ff_2p134",
+    "guess_n_streams",
+    "mrg_uniform",
+]
 
 # jump matrices: 2^72 steps (the next substream) and 2^134 steps (the next stream), per component
 A1p72 = np.asarray([[1516919229, 758510237, 499121365],
@@ -151,12 +159,11 @@ def mrg_uniform(rstate, ndim, dtype, size):
 # ----------------------------------------------------------------------------
 
 
-class MultinomialFromUniform(Op):
+class MultinomialFromUniform(HostOp):
     """`(pvals (m, k), unis (n*m,), n) -> counts (m, k)`: each uniform picks the first outcome whose running
     sum of probabilities (in float64) exceeds it."""
 
     __props__ = ("odtype",)
-    host = True
 
     def __init__(self, odtype: str):
         self.odtype = odtype
@@ -189,16 +196,12 @@ class MultinomialFromUniform(Op):
             np.add.at(z, (rows[hit], pick[hit]), 1)
         return [z]
 
-    def make_host_thunk(self, node, mode, excluding=()):
-        return lambda inputs: self.perform(node, inputs)
 
-
-class ChoiceFromUniform(Op):
+class ChoiceFromUniform(HostOp):
     """`(pvals (m, k), unis (n*m,), n) -> indices (m, n)`: n draws per row, without replacement (a picked
     outcome's probability drops to 0 and the row is renormalized), as Theano's C code."""
 
     __props__ = ("odtype", "replace")
-    host = True
 
     def __init__(self, odtype: str, replace: bool = False):
         self.odtype = odtype
@@ -248,11 +251,8 @@ class ChoiceFromUniform(Op):
                         break
         return [z]
 
-    def make_host_thunk(self, node, mode, excluding=()):
-        return lambda inputs: self.perform(node, inputs)
 
-
-class TruncatedNormalFix(Op):
+class TruncatedNormalFix(HostOp):
     """`(z0, z1, cos_theta, sin_theta, rstate) -> (new rstate, samples)`: Theano's truncation of Box-Muller.
 
     Values of z0 and z1 beyond 2 in absolute value are redrawn with the
@@ -263,7 +263,6 @@ class TruncatedNormalFix(Op):
     """
 
     __props__ = ("dtype",)
-    host = True
     same_shape_outputs = {0: 4}
 
     def __init__(self, dtype: str):
@@ -291,9 +290,6 @@ class TruncatedNormalFix(Op):
         r = np.sqrt(t(-2.0) * np.log(u))
         out = np.concatenate([z0[~fix0], r[:n0] * cos_theta[fix0], z1[~fix1], r[n0:] * sin_theta[fix1]])
         return [new, out.astype(self.dtype)]
-
-    def make_host_thunk(self, node, mode, excluding=()):
-        return lambda inputs: self.perform(node, inputs)
 
 
 # ----------------------------------------------------------------------------
@@ -327,7 +323,7 @@ def _check_size(size) -> Variable:
     return as_tensor_variable(size, ndim=1) if size else constant(np.zeros(0, "int64"))
 
 
-class MRG_RandomStreams:  # noqa: N801 (Theano's name)
+class MRG_RandomStreams:
     """Random variables from the MRG31k3p generator, with Theano's numbers for a seed.
 
     seed: an int (repeated six times) or six ints (the first three < M1,

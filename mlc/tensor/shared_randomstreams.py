@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.shared import RandomStateSharedVariable, shared
-from mlc.tensor import raw_random
+from mlc.tensor import raw_random  # noqa: F401  (Theano users reach it as shared_randomstreams.raw_random)
 from mlc.tensor.raw_random import RandomStreamsBase
 
 __all__ = ["RandomStateSharedVariable", "RandomStreams"]
@@ -58,6 +58,3 @@ class RandomStreams(RandomStreamsBase):
         self.state_updates.append(out.update)
         state.default_update = new_r
         return out
-
-
-raw_random  # the module Theano users reach as shared_randomstreams.raw_random
