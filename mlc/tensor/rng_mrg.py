@@ -81,7 +81,7 @@ def guess_n_streams(size, warn: bool = False) -> int:
 
 
 class MRGUniform(Op):
-    """`mrg_uniform(rstate, size) -> (new rstate, sample)`: uniform draws in (0, 1) of `output_type`.
+    """`MRGUniform(output_type)(rstate, size) -> (new rstate, sample)`: uniform draws in (0, 1) of `output_type`.
 
     Draw i (in C order of the sample) advances stream i % S of the (S, 6)
     int32 state matrix. Native code: `mt.mrg_uniform` and a reshape.
@@ -112,6 +112,16 @@ class MRGUniform(Op):
 
             size = cast(size, "int64")
         return Apply(self, [rstate, size], [rstate.type, TensorType(self.output_type.dtype, bcast)])
+
+    @classmethod
+    def new(cls, rstate, ndim, dtype, size):
+        """(new state, uniform sample of `size`) from the MRG state matrix `rstate` (Theano's mrg_uniform.new)."""
+        v_size = as_tensor_variable(size)
+        if ndim is None:
+            from mlc.tensor.raw_random import get_vector_length
+
+            ndim = get_vector_length(v_size)
+        return cls(TensorType(dtype, (False,) * ndim))(rstate, v_size)
 
     def connection_pattern(self, node):
         return [[False, False], [False, False]]  # random draws are constants for grad
@@ -144,14 +154,8 @@ class MRGUniform(Op):
         return [op.new_state, sample]
 
 
-def mrg_uniform(rstate, ndim, dtype, size):
-    """(new state, uniform sample of `size`) from the MRG state matrix `rstate` (Theano's mrg_uniform.new)."""
-    v_size = as_tensor_variable(size)
-    if ndim is None:
-        from mlc.tensor.raw_random import get_vector_length
-
-        ndim = get_vector_length(v_size)
-    return MRGUniform(TensorType(dtype, (False,) * ndim))(rstate, v_size)
+#: Theano's name for the op (`mrg_uniform.new(rstate, ndim, dtype, size)`)
+mrg_uniform = MRGUniform
 
 
 # ----------------------------------------------------------------------------
@@ -420,7 +424,7 @@ class MRG_RandomStreams:
         if kwargs:
             raise TypeError(f"uniform() got unexpected keyword arguments {sorted(kwargs)}")
         node_rstate = shared(rstates)
-        u = self.pretty_return(node_rstate, *mrg_uniform(node_rstate, ndim, dtype, size), size=size,
+        u = self.pretty_return(node_rstate, *MRGUniform.new(node_rstate, ndim, dtype, size), size=size,
                                nstreams=orig_nstreams)
         node_rstate.tag.is_rng = True
         r = u * (high - low) + low
