@@ -142,9 +142,6 @@ def _one_over(s: Scalar, x: SSAValue) -> SSAValue:
     return s(arith.DivfOp(s.c(1.0, x.type), x))
 
 
-def _rsqrt(s: Scalar, elt: Attribute, x: SSAValue) -> SSAValue:
-    return _one_over(s, s(math.SqrtOp(x)))  # 1/sqrt(x), rounded twice exactly as numpy does
-
 
 def _reciprocal(s: Scalar, elt: Attribute, x: SSAValue) -> SSAValue:
     return _one_over(s, x)
@@ -273,7 +270,6 @@ def _isinf(s: Scalar, elt: Attribute, x: SSAValue) -> SSAValue:
 UNARY: dict[type, Unary] = {
     mt.NegOp: _neg,
     mt.AbsOp: _abs,
-    mt.RsqrtOp: _rsqrt,
     mt.ReciprocalOp: _reciprocal,
     mt.SignOp: _sign,
     mt.NotOp: _not,

@@ -50,7 +50,7 @@ from xdsl.parser import Parser
 from xdsl.traits import SymbolTable
 
 from mlc.dialects import blas, mt
-from mlc.dialects.mt_reference import run_mt
+from mlc.dialects.mt.reference import run_mt
 from mlc.lowering.pipeline_stages import _context, lower_mt_to_loops
 
 # ===----------------------------------------------------------------------=== #

@@ -35,7 +35,7 @@ import mlc.tensor as T
 from mlc.compile.function import FunctionGraph, ShapePlan
 from mlc.compile.pipeline import MT_STAGES, mt_stages, run_stages
 from mlc.compile.reference import ReferenceProgram
-from mlc.dialects.mt_reference import run_mt
+from mlc.dialects.mt.reference import run_mt
 from mlc.lowering.emit import emit_function
 from mlc.passes import mt_fold_constants, mt_shape_of, mt_simplify, mt_stabilize
 from mlc.passes.mt_rewriting import recording
