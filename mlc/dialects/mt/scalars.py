@@ -62,9 +62,6 @@ def special(name: str) -> Callable[..., np.ndarray]:
     return call
 
 
-def rsqrt(x: np.ndarray) -> np.ndarray:
-    return np.reciprocal(np.sqrt(x))
-
 
 def round_half_away(x: np.ndarray) -> np.ndarray:
     """C's round. floor(x + 0.5) is wrong for 0.49999999999999994; x - trunc(x) is exact."""
@@ -135,7 +132,6 @@ MEANINGS: dict[str, Meaning] = {m.name: m for m in [
     _M("log10", _U, INEXACT, np.log10),
     _M("log1p", _U, INEXACT, np.log1p, "log(1 + x)"),
     _M("sqrt", _U, INEXACT, np.sqrt),
-    _M("rsqrt", _U, INEXACT, rsqrt, "1 / sqrt(x)"),
     _M("sin", _U, INEXACT, np.sin),
     _M("cos", _U, INEXACT, np.cos),
     _M("tan", _U, INEXACT, np.tan),
