@@ -37,7 +37,10 @@ from mlc.compile.pipeline import MT_STAGES, mt_stages, run_stages
 from mlc.compile.reference import ReferenceProgram
 from mlc.dialects.mt.reference import run_mt
 from mlc.lowering.emit import emit_function
-from mlc.passes import mt_fold_constants, mt_shape_of, mt_simplify, mt_stabilize
+from mlc.passes import fold_mt_constants as mt_fold_constants
+from mlc.passes import resolve_mt_shapes as mt_shape_of
+from mlc.passes import simplify_mt as mt_simplify
+from mlc.passes import stabilize_mt as mt_stabilize
 from mlc.passes.mt_rewriting import recording
 
 LIT = Path(__file__).resolve().parents[1] / "lit" / "passes"
