@@ -19,7 +19,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2] / "mlc"
 LAYERS = {
     "dialects": ("mlc.dialects",),
     "graph": ("mlc.graph",),
-    "frontend": ("mlc.tensor", "mlc.gradient", "mlc.shared", "mlc.scan_module", "mlc.printing", "mlc.updates",
+    "frontend": ("mlc.tensor", "mlc.gradient", "mlc.sharedvalue", "mlc.scan_module", "mlc.printing", "mlc.updates",
                  "mlc.compat"),
     "passes": ("mlc.passes",),
     "lowering": ("mlc.lowering",),

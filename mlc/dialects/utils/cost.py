@@ -12,7 +12,8 @@ it, so they agree on what is cheap:
 
 from __future__ import annotations
 
-from xdsl.dialects import arith, func, linalg, math, scf
+from xdsl.dialects import arith, func, math, scf
+from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Operation
 
 CHEAP_MATH = (math.AbsFOp, math.AbsIOp, math.CopySignOp, math.FmaOp, math.FloorOp, math.CeilOp, math.TruncOp,
