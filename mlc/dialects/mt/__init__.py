@@ -25,6 +25,7 @@ The package, by op family (each module imports only the ones above it):
     indexing     slice, index, insert_slice, insert_index, gather, scatter
     reduction    reduce_*, argmax/argmin, softmax, log_softmax
     contraction  dot
+    random       mrg_uniform (the MRG31k3p generator)
     dialect      the Dialect object `MT`
     reference    `run_mt`, the numpy interpreter
 
@@ -39,7 +40,7 @@ import importlib
 from typing import Any
 
 #: the family modules, in dependency order; attribute lookups search them in this order
-FAMILIES = ("types", "base", "elementwise", "shape", "indexing", "reduction", "contraction", "dialect")
+FAMILIES = ("types", "base", "elementwise", "shape", "indexing", "reduction", "contraction", "random", "dialect")
 #: modules that are not op families: the xDSL-free meaning table and the interpreter
 SUBMODULES = ("scalars", "reference")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from xdsl.dialect_interfaces.constant_materialization import (
     ConstantMaterializationInterface,
 )
@@ -14,48 +13,51 @@ from xdsl.ir import Attribute, Dialect, Operation
 from mlc.dialects.mt.base import (
     ConstantOp,
 )
+from mlc.dialects.mt.contraction import (
+    DotOp,
+)
 from mlc.dialects.mt.elementwise import (
     AbsOp,
-    AcosOp,
     AcoshOp,
+    AcosOp,
     AddOp,
     AndOp,
-    AsinOp,
     AsinhOp,
+    AsinOp,
     Atan2Op,
-    AtanOp,
     AtanhOp,
+    AtanOp,
     CastOp,
     CeilOp,
-    CosOp,
     CoshOp,
+    CosOp,
     DivOp,
     EqOp,
-    ErfOp,
     ErfcOp,
     ErfinvOp,
+    ErfOp,
     Exp2Op,
-    ExpOp,
     Expm1Op,
-    FloorOp,
+    ExpOp,
     FloordivOp,
+    FloorOp,
     GeOp,
     GtOp,
     HypotOp,
     IsinfOp,
     IsnanOp,
     LeOp,
-    Log10Op,
     Log1pOp,
     Log2Op,
+    Log10Op,
     LogOp,
     LtOp,
     MaxOp,
     MinOp,
     ModOp,
     MulOp,
-    NeOp,
     NegOp,
+    NeOp,
     NotOp,
     OrOp,
     PowOp,
@@ -65,24 +67,15 @@ from mlc.dialects.mt.elementwise import (
     SelectOp,
     SigmoidOp,
     SignOp,
-    SinOp,
     SinhOp,
+    SinOp,
     SoftplusOp,
     SqrtOp,
     SubOp,
-    TanOp,
     TanhOp,
+    TanOp,
     TruncOp,
     XorOp,
-)
-from mlc.dialects.mt.shape import (
-    ArangeOp,
-    BroadcastOp,
-    ConcatenateOp,
-    DimShuffleOp,
-    EyeOp,
-    ReshapeOp,
-    ShapeOp,
 )
 from mlc.dialects.mt.indexing import (
     GatherOp,
@@ -92,6 +85,7 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
+from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
     ArgMinOp,
@@ -104,8 +98,14 @@ from mlc.dialects.mt.reduction import (
     ReduceSumOp,
     SoftmaxOp,
 )
-from mlc.dialects.mt.contraction import (
-    DotOp,
+from mlc.dialects.mt.shape import (
+    ArangeOp,
+    BroadcastOp,
+    ConcatenateOp,
+    DimShuffleOp,
+    EyeOp,
+    ReshapeOp,
+    ShapeOp,
 )
 
 # ===----------------------------------------------------------------------=== #
@@ -147,6 +147,8 @@ MT = Dialect(
         ArgMaxOp, ArgMinOp,
         # contraction, constructors, softmax
         DotOp, ArangeOp, EyeOp, SoftmaxOp, LogSoftmaxOp,
+        # random numbers
+        MrgUniformOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],
