@@ -7,7 +7,7 @@ on the stream's sequence (`ff_2p72`), and the stream moves 2^134 steps on
 numbers equal Theano's for the same seed, sizes and call order.
 
 `mrg_uniform` (the graph op) compiles to `mt.mrg_uniform`, lowered to loops
-over the streams (mlc.lowering.mrg_to_loops); its new state is the state
+over the streams (mlc.passes.bufferize_mrg); its new state is the state
 variable's `default_update`, written in place into the shared storage.
 normal (Box-Muller on one uniform draw of an even count, as Theano 1.0.5),
 truncated_normal, binomial are graphs on top of it; multinomial and
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.config import config
-from mlc.dialects.mt_random import M1, M2, mrg_uniform_reference
+from mlc.dialects.mt.random import M1, M2, mrg_uniform_reference
 from mlc.graph import Apply, Constant, Op, ShapeError, TensorType, Variable, built_at
 from mlc.graph.dtype import upcast
 from mlc.tensor.host import HostOp
@@ -402,7 +402,7 @@ class MRG_RandomStreams:
 
     def uniform(self, size, low=0.0, high=1.0, ndim=None, dtype=None, nstreams=None, **kwargs):
         """Uniform draws in (low, high), of `dtype` (default: low's and high's upcast with floatX)."""
-        from mlc.shared import shared
+        from mlc.sharedvalue import shared
         from mlc.tensor.elemwise import cast
 
         low, high = as_tensor_variable(low), as_tensor_variable(high)
@@ -488,7 +488,7 @@ class MRG_RandomStreams:
     def normal(self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None, truncate=False, **kwargs):
         """Normal draws by Box-Muller on one uniform draw of an even count (Theano 1.0.5's construction)."""
         import mlc.tensor as T
-        from mlc.shared import shared
+        from mlc.sharedvalue import shared
 
         size = _check_size(size)
         avg, std = as_tensor_variable(avg), as_tensor_variable(std)
