@@ -24,10 +24,10 @@ TOKENS = ["f32", "f64", "i1", "i64", "index", "tensor<?xf32>", "tensor<4x?xf64>"
           "mt.add", "mt.exp", "linalg.fill", "func.return", "arith.constant", "affine_map<(d0) -> (d0)>",
           "\"parallel\"", "\"reduction\"", "ins(", "outs(", "^bb0", "=", "dense<1.0>", "<>", "!llvm.ptr"]
 
-EXTRA_PASSES = ["canonicalize", "cse", "dce", "mt-simplify", "mt-stabilize", "mt-fold-constants", "mt-shape-of",
-                "convert-mt-to-linalg", "fuse-elementwise", "fuse-contraction", "mlc-bufferize", "update-in-place",
+EXTRA_PASSES = ["canonicalize", "cse", "dce", "simplify-mt", "stabilize-mt", "fold-mt-constants", "resolve-mt-shapes",
+                "convert-mt-to-linalg", "fuse-elementwise", "fuse-contraction", "bufferize", "update-in-place",
                 "reuse-buffers", "reassociate-reductions", "parallelize-loops", "convert-linalg-to-loops",
-                "scf-parallel-to-for", "convert-scf-to-cf", "convert-blas-to-llvm", "convert-to-llvm",
+                "sequentialize-parallel-loops", "convert-scf-to-cf", "convert-blas-to-llvm", "convert-to-llvm",
                 "reconcile-unrealized-casts"]
 
 _DIAG = re.compile(r"^\S+:\d+:\d+: error: ")
