@@ -111,19 +111,21 @@ def classify(rc: int, stderr: str, escaped: str | None) -> str | None:
         return None  # argparse rejected the arguments
     if rc != 1:
         return f"exit status {rc}"
-    if "Traceback" in stderr:
-        return "traceback"
-    if "internal error" in stderr:
-        return next(line for line in stderr.splitlines() if "internal error" in line)[:300]
-    headers, context = [], 0
+    headers, own, context = [], [], 0
     for line in stderr.splitlines():
         if context:  # a located diagnostic quotes the source, then a caret line
             context = 0 if _CARET.match(line) else context - 1
             continue
+        own.append(line)
         if _DIAG.match(line):
             headers.append(line)
             context = 6
-        elif _UNLOCATED.match(line) and "Unrecognized passes" not in line:
+    for line in own:  # what mlc-opt wrote itself (not the quoted input)
+        if line.startswith("Traceback (most recent call last)"):
+            return "traceback"
+        if "internal error" in line:
+            return line[:300]
+        if _UNLOCATED.match(line) and not _DIAG.match(line) and "Unrecognized passes" not in line:
             return f"error without file:line:col: {line[:300]}"
     return None if headers else "exit 1 without a located error"
 
