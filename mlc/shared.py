@@ -19,7 +19,7 @@ class SharedVariable(TensorVariable):
 
     def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None):
         super().__init__(type, None, None, name)
-        self.container = _Container(value)
+        self.container = Container(value)
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
         """The current value; a copy unless `borrow=True`."""
@@ -50,11 +50,35 @@ class SharedVariable(TensorVariable):
         self.container.value = np.zeros_like(self.container.value)
 
 
-class _Container:
+class Container:
+    """Where a value lives between calls (a shared variable's, or a function's `In` state).
+
+    Functions read `value` at each call and replace it after; sharing a
+    container is sharing the state (Theano's `Container`).
+    """
+
     __slots__ = ("value",)
 
     def __init__(self, value: np.ndarray):
         self.value = value
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.value
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self.value = value
+
+    @property
+    def storage(self) -> list:
+        return [self.value]
+
+    def __repr__(self) -> str:
+        return f"<{self.value!r}>"
+
+
+_Container = Container
 
 
 def shared(value: Any, name: str | None = None, strict: bool = False, allow_downcast: bool | None = None,

@@ -69,6 +69,10 @@ class Scratchpad(dict):
         except KeyError:
             raise AttributeError(name) from None
 
+    def __reduce__(self):
+        # `eval_cache` holds compiled functions keyed by ids of this process: not worth pickling
+        return Scratchpad, (), None, None, iter([(k, v) for k, v in self.items() if k != "eval_cache"])
+
 
 class GraphError(ValueError):
     """An invalid graph construction; the message names the user's line."""
