@@ -191,10 +191,10 @@ _SPECS: dict[str, _Spec] = {
         names=lambda: _theano_names(),
         missing={**_m("scan_checkpoints", _SCAN),
                  **_m("subgraph_grad sparse_grad", _GRAD),
-                 **_m("function_dump OpFromGraph as_op ProfileStats FunctionMaker FunctionGraph Type Generic "
-                      "generic get_scalar_constant_value Container InconsistencyError OpenMPOp")},
+                 **_m("function_dump OpFromGraph as_op Type Generic "
+                      "generic get_scalar_constant_value InconsistencyError OpenMPOp")},
         eager=("tensor", "printing", "gradient", "compile", "gof", "sandbox", "scan_module", "updates",
-               "configparser", "configdefaults", "version", "ifelse"),
+               "configparser", "configdefaults", "version", "ifelse", "misc"),
         doc="Theano's top-level names, served by mlc."),
     "theano.tensor": _Spec(
         targets=("mlc.tensor",),
@@ -270,7 +270,7 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
-        missing=_m("ProfileStats ScanProfileStats function_dump FunctionMaker OpFromGraph as_op deep_copy_op "
+        missing=_m("ScanProfileStats function_dump OpFromGraph as_op deep_copy_op "
                    "DeepCopyOp ViewOp view_op Shape_i shared_constructor pfunc rebuild_collect_shared "
                    "SpecifyShape Rebroadcast"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
@@ -278,7 +278,10 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.function": _Spec(targets=("mlc.compile.function",), call="function",
                                      missing=_m("function_dump"), package=False),
     "theano.compile.function_module": _Spec(targets=("mlc.compile.function",),
-                                            missing=_m("FunctionMaker AliasedMemoryError"), package=False),
+                                            names=lambda: {"orig_function": _From("mlc.compile.function", "function"),
+                                                           "std_fgraph": _From("mlc.compile.function",
+                                                                               "FunctionGraph")},
+                                            missing=_m("AliasedMemoryError"), package=False),
     "theano.compile.io": _Spec(targets=("mlc.compile.function",),
                                names=lambda: {"SymbolicInput": _From("mlc", "In"),
                                               "SymbolicOutput": _From("mlc", "Out")}, package=False),
@@ -292,7 +295,10 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.monitormode": _Spec(names=lambda: {"MonitorMode": _named_mode("MonitorMode")}, package=False),
     "theano.compile.nanguardmode": _Spec(names=lambda: {"NanGuardMode": _named_mode("NanGuardMode")},
                                          package=False),
-    "theano.compile.profiling": _Spec(missing=_m("ProfileStats ScanProfileStats", "profiling"), package=False),
+    "theano.compile.profiling": _Spec(targets=("mlc.compile.profiling",), missing=_m("ScanProfileStats", "profiling"),
+                                      package=False),
+    "theano.misc": _Spec(targets=("mlc.misc",), eager=("pkl_utils",)),
+    "theano.misc.pkl_utils": _Spec(targets=("mlc.misc.pkl_utils",), package=False),
     "theano.compile.pfunc": _Spec(names=lambda: {"Param": _From("mlc", "In")},
                                   missing=_m("pfunc rebuild_collect_shared"), call="pfunc", package=False),
     "theano.compile.builders": _Spec(missing=_m("OpFromGraph"), package=False),
@@ -344,6 +350,9 @@ def _theano_names() -> dict[str, Any]:
         "clone": _clone,
         "OrderedUpdates": _From("mlc.updates", "OrderedUpdates"),
         "predefined_modes": _predefined_modes(),
+        "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
+        "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
+        "Container": _From("mlc.shared", "Container"),
         "Rop": _From("mlc.gradient", "Rop"),
         "Lop": _From("mlc.gradient", "Lop"),
     }
@@ -365,6 +374,9 @@ def _compile_names() -> dict[str, Any]:
     return {"SymbolicInput": mlc.In, "SymbolicOutput": mlc.Out, "Param": mlc.In, "Mode": mlc.Mode,
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
             "specify_shape": _From("mlc.tensor", "specify_shape"),
+            "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
+            "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
+            "Function": _From("mlc.compile.function", "Function"),
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(),
             "MonitorMode": _named_mode("MonitorMode"), "NanGuardMode": _named_mode("NanGuardMode")}
 
