@@ -186,6 +186,7 @@ class Config:
         if not os.path.isfile(path):
             return
         parser = configparser.RawConfigParser()
+        parser.optionxform = str  # flag names are case-sensitive (floatX)
         try:
             parser.read(path)
         except configparser.Error as exc:

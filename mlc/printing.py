@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from mlc.graph import Apply, Constant, Variable
+from mlc.graph import Apply, Constant, Op, Variable
 
 __all__ = ["Print", "debugprint", "pp", "pprint", "pydotprint"]
 
@@ -438,9 +438,54 @@ def pydotprint(*args: Any, **kwargs: Any):
                               "use mlc.printing.debugprint(...) for a text tree")
 
 
-class Print:
-    """Theano's Print op (an identity that prints its input when run): not supported yet."""
+def _print_fn(op: Print, value: np.ndarray) -> None:
+    """Theano's default global_fn: `message attr = value` for each attribute in `op.attrs`."""
+    for attr in op.attrs:
+        temp = getattr(value, attr)
+        shown = temp() if callable(temp) else temp
+        print(op.message, attr, "=", shown)
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError("mlc.printing.Print: an op printing values while the function runs is not "
-                                  "supported yet; return the value as an extra output of the function instead")
+
+class Print(Op):
+    """An identity that prints its input's value when the function runs (Theano's Print).
+
+    `Print('message')(x)` is x; each run prints `message __str__ = <value>`
+    (one line per name in `attrs`: `Print('x', attrs=('shape',))(x)` prints
+    its shape), or calls `global_fn(op, value)`. It runs from Python between
+    the natively compiled parts of the function (a host op), so everything
+    around it stays native; only its own input is handed over.
+    """
+
+    __props__ = ("message", "attrs", "global_fn")
+    host = True
+
+    def __init__(self, message: str = "", attrs: tuple[str, ...] = ("__str__",), global_fn=_print_fn):
+        self.message = message
+        self.attrs = tuple(attrs)
+        self.global_fn = global_fn
+
+    def __str__(self) -> str:
+        return f"Print{{message={self.message}, attrs={self.attrs}}}"
+
+    def make_node(self, x) -> Apply:
+        from mlc.tensor.var import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        self.global_fn(self, x)
+        return [np.array(x, copy=True)]
+
+    def make_host_thunk(self, node, mode: str, excluding: tuple[str, ...] = ()):
+        return lambda inputs: self.perform(node, inputs)
+
+    def infer_shape(self, node, shapes, value):
+        return [tuple(shapes[0])]
+
+    def grad(self, inputs, output_grads):
+        return list(output_grads)
+
+    def batch(self, node, inputs, batched):
+        return [self(inputs[0])]

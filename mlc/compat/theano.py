@@ -114,33 +114,10 @@ def _io_toposort(inputs, outputs, orderings=None):
     return toposort(outputs, blockers=inputs)
 
 
-def _named_mode(name: str):
-    import mlc
-
-    class _NamedMode(mlc.Mode):
-        __doc__ = f"Theano's {name}: accepted, compiled like mlc's default mode."
-
-        def __init__(self, *args: Any, **kwargs: Any):
-            super().__init__(name=name)
-
-    _NamedMode.__name__ = _NamedMode.__qualname__ = name
-    return _NamedMode
-
-
-def _get_mode(mode=None):
-    import mlc
-
-    if mode is None:
-        return mlc.Mode(name=mlc.config.mode)
-    if isinstance(mode, mlc.Mode):
-        return mode
-    return mlc.Mode(name=str(mode))
-
-
 def _predefined_modes():
-    import mlc
+    from mlc.compile.mode import predefined_modes
 
-    return {"FAST_RUN": mlc.FAST_RUN, "FAST_COMPILE": mlc.FAST_COMPILE}
+    return predefined_modes()
 
 
 def _version_names():
@@ -285,16 +262,15 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.io": _Spec(targets=("mlc.compile.function",),
                                names=lambda: {"SymbolicInput": _From("mlc", "In"),
                                               "SymbolicOutput": _From("mlc", "Out")}, package=False),
-    "theano.compile.mode": _Spec(targets=("mlc",), names=lambda: _mode_names(), missing=_m("optdb"),
+    "theano.compile.mode": _Spec(targets=("mlc.compile.mode",), names=lambda: _mode_names(), missing=_m("optdb"),
                                  package=False),
     "theano.compile.sharedvalue": _Spec(targets=("mlc.shared",), missing=_m("shared_constructor"), package=False),
     "theano.compile.ops": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING | _m("as_op deep_copy_op "
                                                                                       "DeepCopyOp ViewOp view_op"),
                                 package=False),
-    "theano.compile.debugmode": _Spec(names=lambda: {"DebugMode": _named_mode("DebugMode")}, package=False),
-    "theano.compile.monitormode": _Spec(names=lambda: {"MonitorMode": _named_mode("MonitorMode")}, package=False),
-    "theano.compile.nanguardmode": _Spec(names=lambda: {"NanGuardMode": _named_mode("NanGuardMode")},
-                                         package=False),
+    "theano.compile.debugmode": _Spec(targets=("mlc.compile.mode",), package=False),
+    "theano.compile.monitormode": _Spec(targets=("mlc.compile.mode",), package=False),
+    "theano.compile.nanguardmode": _Spec(targets=("mlc.compile.mode",), package=False),
     "theano.compile.profiling": _Spec(targets=("mlc.compile.profiling",), missing=_m("ScanProfileStats", "profiling"),
                                       package=False),
     "theano.misc": _Spec(targets=("mlc.misc",), eager=("pkl_utils",)),
@@ -364,8 +340,7 @@ def _tensor_names() -> dict[str, Any]:
 
 
 def _mode_names() -> dict[str, Any]:
-    return {"get_default_mode": _get_mode, "get_mode": _get_mode, "predefined_modes": _predefined_modes(),
-            "DebugMode": _named_mode("DebugMode")}
+    return {"predefined_modes": _predefined_modes()}
 
 
 def _compile_names() -> dict[str, Any]:
@@ -378,7 +353,8 @@ def _compile_names() -> dict[str, Any]:
             "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
             "Function": _From("mlc.compile.function", "Function"),
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(),
-            "MonitorMode": _named_mode("MonitorMode"), "NanGuardMode": _named_mode("NanGuardMode")}
+            **{n: _From("mlc.compile.mode", n) for n in ("get_mode", "get_default_mode", "DebugMode",
+                                                          "MonitorMode", "NanGuardMode")}}
 
 
 def _config_names() -> dict[str, Any]:

@@ -355,9 +355,11 @@ class Function:
         self.fgraph = FunctionGraph([i.variable for i in self.ins],
                                     self.output_vars + [self.ins[k].update for k in self.state_updates],
                                     self.update_pairs, _as_givens(givens), on_unused_input or config.on_unused_input)
-        self.mode_obj = mode if mode is not None else config.mode
-        self.mode = _mode_name(mode)
-        self.excluding = tuple(getattr(mode, "excluded", ()))
+        from mlc.compile.mode import get_mode
+
+        self.mode_obj = get_mode(mode)
+        self.mode = self.mode_obj.compile_name
+        self.excluding = tuple(self.mode_obj.excluded)
         self._setup_inputs()
         from mlc.compile.profiling import profile_for
 
@@ -392,12 +394,14 @@ class Function:
         from mlc.compile.vm import compile_program
 
         with _profiling(self.profile):
-            self.program = compile_program(self.fgraph, self.mode, self.excluding)
+            program = compile_program(self.fgraph, self.mode, self.excluding)
+            self.program = self.mode_obj.wrap(self.fgraph, program, self.mode, self.excluding)
         self.shape_plan = ShapePlan(self.fgraph)
         plan = self.shape_plan
         # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
         # knows neither In state nor profiling
-        stateful = any(c is not None for c in self.containers) or self.profile is not None
+        stateful = (any(c is not None for c in self.containers) or self.profile is not None
+                    or self.program is not program)
         self._fast = None if stateful else FastCall.build(
             self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
                                                                         if plan.check_nodes])
@@ -417,7 +421,7 @@ class Function:
         nres = len(self.fgraph.outputs)
         state = {"ins": ins, "outs": [Out(v, o.borrow) for v, o in zip(self.fgraph.outputs[:self.nout], self.outs)],
                  "state_updates": self.fgraph.outputs[self.nout:nres], "updates": self.fgraph.updates,
-                 "single": self.single, "mode": self.mode, "excluding": self.excluding, "name": self.name,
+                 "single": self.single, "mode": self.mode_obj, "name": self.name,
                  "profile": self.profile is not None}
         return _unpickle_function, (state,)
 
@@ -612,7 +616,7 @@ class Function:
             name = self.name + " copy"
         if profile is None and self.profile is not None:
             profile = True
-        mode = self.mode_obj if self.mode_obj is not None else self.mode
+        mode = self.mode_obj
         return Function(ins, [Out(v, o.borrow) for v, o in zip(self.fgraph.outputs[:self.nout], self.outs)],
                         updates=upd, givens=swap or None, mode=mode, name=name, on_unused_input="ignore",
                         profile=profile)
@@ -699,10 +703,6 @@ def _unpickle_function(state: dict) -> Function:
     if not cfg.unpickle_function:
         return None
     mode = state["mode"]
-    if state["excluding"]:
-        from mlc import Mode
-
-        mode = Mode(name=mode).excluding(*state["excluding"])
     outs = state["outs"][0] if state["single"] else state["outs"]
     ins = state["ins"]
     for i, u in zip([i for i in ins if i.update is not None], state["state_updates"]):
@@ -750,18 +750,6 @@ def _profiling(prof):
 
 
 _MISSING = object()
-
-
-def _mode_name(mode) -> str:
-    if mode is None:
-        mode = config.mode
-    name = getattr(mode, "name", mode)
-    name = str(name)
-    if name in ("Mode", "DebugMode", "DEBUG_MODE", "ProfileMode"):
-        name = "FAST_RUN"
-    if name not in ("FAST_RUN", "FAST_COMPILE", "REFERENCE"):
-        raise ValueError(f"function: expected mode 'FAST_RUN', 'FAST_COMPILE' or 'REFERENCE', got {mode!r}")
-    return name
 
 
 def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
