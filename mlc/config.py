@@ -162,6 +162,7 @@ class Config:
         # flags live in the instance __dict__, so reading one is a plain attribute lookup
         object.__setattr__(self, "_values", self.__dict__)
         self.__dict__.update({k: f.default for k, f in _FLAGS.items()})
+        self.__dict__["cache_dir"] = self.__dict__["compiledir"] = _cache_default()  # XDG_CACHE_HOME now
         for path in config_files():
             self._apply_file(path)
         for var in ("THEANO_FLAGS", "MLC_FLAGS"):  # MLC_FLAGS wins
