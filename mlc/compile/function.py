@@ -393,9 +393,11 @@ class Function:
         t0 = time.perf_counter()
         from mlc.compile.vm import compile_program
 
-        with _profiling(self.profile):
+        with _profiling(self.profile), _timing_passes(self.profile, self.name) as pass_times:
             program = compile_program(self.fgraph, self.mode, self.excluding)
             self.program = self.mode_obj.wrap(self.fgraph, program, self.mode, self.excluding)
+        if pass_times is not None and config.profile_optimizer:
+            _print_pass_times(self._label(), pass_times, time.perf_counter() - t0)
         self.shape_plan = ShapePlan(self.fgraph)
         plan = self.shape_plan
         # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
@@ -735,6 +737,42 @@ def _as_ins(inputs) -> list[In]:
 def _short(v) -> str:
     text = repr(v).replace("\n", " ")
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+@contextlib.contextmanager
+def _timing_passes(prof, name):
+    """Time each compile pass (for `prof` and for config.profile_optimizer); yields the list of times."""
+    if prof is None and not config.profile_optimizer:
+        yield None
+        return
+    from mlc.passes import timing_passes
+
+    times: list[tuple[str, float]] = []
+
+    def record(pass_name: str, seconds: float) -> None:
+        times.append((pass_name, seconds))
+        if prof is not None:
+            prof.add_pass_time(pass_name, seconds)
+
+    with timing_passes(record):
+        yield times
+
+
+def _print_pass_times(label: str, times: list[tuple[str, float]], total: float) -> None:
+    """config.profile_optimizer: each compile pass's time (none when the program came from the cache)."""
+    import sys
+
+    out = sys.stderr
+    passes = sum(t for _, t in times)
+    print(f"Optimizer profile of {label}: compiled in {total:.4f}s, {len(times)} passes took {passes:.4f}s"
+          + (" (the code came from the compile cache)" if not times else ""), file=out)
+    per: dict[str, list] = {}
+    for n, t in times:
+        per.setdefault(n, [0.0, 0])
+        per[n][0] += t
+        per[n][1] += 1
+    for n, (t, runs) in sorted(per.items(), key=lambda kv: -kv[1][0]):
+        print(f"  {t:9.6f}s {runs:3d} {n}", file=out)
 
 
 @contextlib.contextmanager
