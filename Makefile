@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 ACCEPT := ../shared/acceptance/run
 
-.PHONY: demo test unit lit acceptance bench clean
+.PHONY: demo test unit lit acceptance tutorials bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -33,7 +33,11 @@ lit: $(VENV)/.installed-test
 acceptance: $(VENV)/.installed
 	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
 
-test: unit lit acceptance
+# Theano's tutorial pages (copying functions, In/Out, debugging, modes, profiling, printing, saving), unchanged
+tutorials: $(VENV)/.installed
+	$(ACCEPT) $(CURDIR)/$(VPY) $(CURDIR)/test/tutorial/tut_*.py
+
+test: unit lit acceptance tutorials
 
 bench: $(VENV)/.installed-bench
 	$(VPY) bench/run.py $(BENCH_ARGS)

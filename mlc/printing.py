@@ -452,6 +452,10 @@ def graph_to_dot(obj: Any, max_label_size: int = 70, with_ids: bool = False,
         fn_inputs = set(map(id, obj.fgraph.inputs))
     else:
         outputs = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+        for v in outputs:
+            if not isinstance(v, Variable):
+                raise TypeError(f"pydotprint: expected a variable, a list of variables or a compiled function, "
+                                f"got {type(v).__name__}")
         fn_inputs = {id(v) for v in ancestors(outputs) if v.owner is None and not isinstance(v, Constant)}
     nodes = toposort(outputs)
     out_ids = set(map(id, outputs))

@@ -408,7 +408,9 @@ class Function:
             self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
                                                                         if plan.check_nodes])
         if self.profile is not None:
-            self.profile.compile_time += time.perf_counter() - t0
+            elapsed = time.perf_counter() - t0
+            self.profile.compile_time += elapsed
+            self.profile.linker_time += max(0.0, elapsed - sum(t for _, t in pass_times or ()))
             self.profile.nb_nodes = len(self.fgraph.nodes)
             self.profile.fgraphs.append(self.fgraph)
 

@@ -29,6 +29,7 @@ PASSES: dict[str, str] = {
     "mt-simplify": "mlc.passes.mt_simplify:MtSimplifyPass",
     "mt-stabilize": "mlc.passes.mt_stabilize:MtStabilizePass",
     "parallelize-loops": "mlc.lowering.parallelize_loops:ParallelizeLoopsPass",
+    "profile-kernels": "mlc.passes.profile_kernels:ProfileKernelsPass",
     "reassociate-reductions": "mlc.lowering.reassociate_reductions:ReassociateReductionsPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
     "scf-parallel-to-for": "mlc.lowering.llvm.scf_parallel_to_for:ScfParallelToForPass",
