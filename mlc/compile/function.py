@@ -227,7 +227,7 @@ class ShapePlan:
 
     def __init__(self, fg: FunctionGraph):
         self.fg = fg
-        value_vars = [n.inputs[i] for n in fg.nodes for i in n.op.shape_value_inputs]
+        value_vars = [n.inputs[i] for n in fg.nodes for i in n.op.shape_value_inputs if i < len(n.inputs)]
         reached = set(map(id, _value_ancestors(value_vars)))
         # inputs whose values (not only shapes) decide some shape: part of the cache key
         self.value_inputs = [k for k, v in enumerate(fg.all_inputs) if id(v) in reached]
