@@ -578,10 +578,18 @@ class Function:
     def fgraph_outputs(self):
         return self.fgraph.outputs
 
-    def dump_ir(self, level: str = "mt") -> str:
-        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text)."""
+    def dump_ir(self, level: str = "mt", debuginfo: bool | None = None) -> str:
+        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text).
+
+        At the tensor levels each op keeps its source location (`loc("f.py":12:0)`), so `mlc-opt
+        --print-debuginfo` on the dumped text shows the user's lines; `debuginfo=` overrides that.
+        """
         if self.mode == "REFERENCE":
             raise ValueError("a function compiled with mode='REFERENCE' has no IR")
+        from mlc.compile.pipeline import NativeProgram
+
+        if debuginfo is not None and isinstance(self.program, NativeProgram):
+            return self.program.dump(level, debuginfo)
         return self.program.dump(level)
 
     def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):

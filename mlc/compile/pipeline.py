@@ -166,17 +166,37 @@ class NativeProgram:
         with excluding_names(self.excluding):
             return lower(self.mt_module.clone(), self.mode, "mt-opt")
 
-    def dump(self, level: str) -> str:
-        """The IR at `level`; re-lowers a copy of the emitted module (compiling keeps no text)."""
+    def dump(self, level: str, debuginfo: bool | None = None) -> str:
+        """The IR at `level`; re-lowers a copy of the emitted module (compiling keeps no text).
+
+        With `debuginfo` (the default at the tensor levels 'mt' and 'mt-opt')
+        each op keeps its location, the user's line that built it, as
+        `loc("file.py":12:0)`: the text parses back, and `mlc-opt
+        --print-debuginfo` prints the lines again after any pass.
+        """
         if level == "llvm-ir":
             return self.compiled.llvm_ir
+        if debuginfo is None:
+            debuginfo = level in ("mt", "mt-opt")
         if level == "mt":
-            return str(self.mt_module)
+            return _ir_text(self.mt_module, debuginfo)
         if level not in LEVELS:
             raise ValueError(f"dump_ir: expected level 'mt', {', '.join(map(repr, LEVELS))} or 'llvm-ir', "
                              f"got {level!r}")
         with excluding_names(self.excluding):
-            return str(lower(self.mt_module.clone(), self.mode, level))
+            return _ir_text(lower(self.mt_module.clone(), self.mode, level), debuginfo)
+
+
+def _ir_text(module: ModuleOp, debuginfo: bool) -> str:
+    if not debuginfo:
+        return str(module)
+    import io
+
+    from xdsl.printer import Printer
+
+    buf = io.StringIO()
+    Printer(stream=buf, print_debuginfo=True).print_op(module)
+    return buf.getvalue()
 
 
 #: the levels below mt, each reached by running its stages after the previous level's

@@ -182,3 +182,22 @@ def test_config_printing_unknown_flags_rc_files(tmp_path, monkeypatch):
     assert c.profiling__n_ops == 7
     with pytest.raises(AttributeError, match="did you mean 'floatX'"):
         c.floatx = "float32"
+
+
+def test_dump_ir_keeps_source_locations_for_mlc_opt(tmp_path):
+    import subprocess
+    import sys
+
+    x = T.dvector("x")
+    y = T.exp(x) * 2  # this line is in the dumped IR
+    f = mlc.function([x], y)
+    text = f.dump_ir("mt")
+    assert 'loc("' in text and "test_function_api.py" in text
+    assert 'loc("' not in f.dump_ir("mt", debuginfo=False)
+    path = tmp_path / "f.mlir"
+    path.write_text(text)
+    out = subprocess.run([sys.executable, "-m", "mlc.tools.mlc_opt", "--print-debuginfo", "-p", "canonicalize",
+                          str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    line = next(ln for ln in out.stdout.splitlines() if "mt.exp" in ln)
+    assert "test_function_api.py" in line
