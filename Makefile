@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 ACCEPT := ../shared/acceptance/run
 
-.PHONY: demo test unit lit acceptance tutorials bench clean
+.PHONY: demo test unit lit acceptance bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -30,14 +30,21 @@ unit: $(VENV)/.installed-test
 lit: $(VENV)/.installed-test
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/lit -sv test/lit
 
+# the shared scripts named in test/acceptance.txt, then the project's own (test/acceptance/t*.py)
 acceptance: $(VENV)/.installed
 	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
+	$(ACCEPT) $(CURDIR)/$(VPY) $(wildcard $(CURDIR)/test/acceptance/t*.py)
 
-# Theano's tutorial pages (copying functions, In/Out, debugging, modes, profiling, printing, saving), unchanged
-tutorials: $(VENV)/.installed
-	$(ACCEPT) $(CURDIR)/$(VPY) $(CURDIR)/test/tutorial/tut_*.py
-
-test: unit lit acceptance tutorials
+# Runs all three suites even when one fails, reports each, and fails at the end if any failed.
+test: $(VENV)/.installed-test
+	@status=0; \
+	for suite in unit lit acceptance; do \
+	  echo "== make $$suite"; \
+	  if $(MAKE) --no-print-directory $$suite; then echo "== $$suite: passed"; \
+	  else echo "== $$suite: FAILED"; status=1; fi; \
+	done; \
+	echo "== unit, lit, acceptance: $$( [ $$status = 0 ] && echo all passed || echo 'some FAILED (see above)')"; \
+	exit $$status
 
 bench: $(VENV)/.installed-bench
 	$(VPY) bench/run.py $(BENCH_ARGS)

@@ -51,7 +51,6 @@ THEANO_VERSION = "1.0.5"  # the Theano API the facade follows
 
 _GRAD = "symbolic gradients"
 _SCAN = "scan loops"
-_RANDOM = "random streams"
 _ADV_INDEX = "advanced indexing / set_subtensor"
 _NO_EQUIV = "mlc has no equivalent yet"
 
@@ -152,7 +151,6 @@ _TENSOR_MISSING = {
     **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
-    **_m("shared_randomstreams raw_random", _RANDOM),
     **_m("allclose isclose largest smallest batched_tensordot "
          "to_one_hot bartlett gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
          "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "
@@ -181,15 +179,15 @@ _SPECS: dict[str, _Spec] = {
                                  package=False),
     "theano.tensor.var": _Spec(targets=("mlc.tensor.var",),
                                names=lambda: {"_tensor_py_operators": _From("mlc.tensor.var", "_TensorMethods"),
-                                              "TensorSharedVariable": _From("mlc.shared", "SharedVariable")},
+                                              "TensorSharedVariable": _From("mlc.sharedvalue", "SharedVariable")},
                                missing=_m("AsTensorError TensorConstantSignature"), package=False),
     "theano.tensor.type": _Spec(targets=("mlc.graph.type",), package=False),
     "theano.tensor.elemwise": _Spec(targets=("mlc.tensor.elemwise",),
                                     missing=_m("CAReduce CAReduceDtype Sum Prod All Any"), package=False),
-    "theano.tensor.sharedvar": _Spec(targets=("mlc.shared",),
-                                     names=lambda: {"TensorSharedVariable": _From("mlc.shared", "SharedVariable"),
-                                                    "tensor_constructor": _From("mlc.shared", "shared"),
-                                                    "scalar_constructor": _From("mlc.shared", "shared")},
+    "theano.tensor.sharedvar": _Spec(targets=("mlc.sharedvalue",),
+                                     names=lambda: {"TensorSharedVariable": _From("mlc.sharedvalue", "SharedVariable"),
+                                                    "tensor_constructor": _From("mlc.sharedvalue", "shared"),
+                                                    "scalar_constructor": _From("mlc.sharedvalue", "shared")},
                                      package=False),
     "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
     "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False),
@@ -258,7 +256,7 @@ _SPECS: dict[str, _Spec] = {
                                               "SymbolicOutput": _From("mlc", "Out")}, package=False),
     "theano.compile.mode": _Spec(targets=("mlc.compile.mode",), names=lambda: _mode_names(), missing=_m("optdb"),
                                  package=False),
-    "theano.compile.sharedvalue": _Spec(targets=("mlc.shared",), missing=_m("shared_constructor"), package=False),
+    "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), missing=_m("shared_constructor"), package=False),
     "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
         "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp")},
         missing=_TENSOR_MISSING | _m("deep_copy_op DeepCopyOp ViewOp view_op"), package=False),
@@ -324,7 +322,7 @@ def _theano_names() -> dict[str, Any]:
         "predefined_modes": _predefined_modes(),
         "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
         "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
-        "Container": _From("mlc.shared", "Container"),
+        "Container": _From("mlc.sharedvalue", "Container"),
         "Rop": _From("mlc.gradient", "Rop"),
         "Lop": _From("mlc.gradient", "Lop"),
         **_user_op_names(),

@@ -28,7 +28,7 @@ from mlc.compile.fastcall import MISS as FAST_MISS
 from mlc.compile.fastcall import FastCall
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
-from mlc.shared import Container, SharedVariable
+from mlc.sharedvalue import Container, SharedVariable
 from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
 
@@ -138,6 +138,32 @@ def _as_update_pairs(updates) -> list[tuple[SharedVariable, Variable]]:
                             f"{built_at(u)}")
         out.append((s, u))
     return out
+
+
+def _default_updates(outputs, pairs, no_default_updates) -> list[tuple[SharedVariable, Variable]]:
+    """The `default_update`s of the shared variables the graph reads and `pairs` does not update.
+
+    A random stream's state carries its own update (the state after the
+    draw), so every function that draws advances it (Theano's rule).
+    `no_default_updates=True` turns them all off; a list turns off those of
+    the shared variables it names. Updates may read further shared variables
+    with default updates: those are added too.
+    """
+    if no_default_updates is True:
+        return []
+    skip = {id(v) for v in (no_default_updates or ())}
+    done = {id(s) for s, _ in pairs}
+    found: list[tuple[SharedVariable, Variable]] = []
+    roots = list(outputs) + [u for _, u in pairs]
+    while True:
+        new = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable) and id(v) not in done
+               and id(v) not in skip and getattr(v, "default_update", None) is not None]
+        if not new:
+            return found
+        for v in new:
+            done.add(id(v))
+            found.extend(_as_update_pairs([(v, v.default_update)]))
+            roots.append(found[-1][1])
 
 
 def _as_givens(givens) -> dict[Variable, Variable]:
@@ -349,6 +375,7 @@ class Function:
         self.outs = [o if isinstance(o, Out) else Out(o) for o in outs]
         self.output_vars = [as_tensor_variable(o.variable) for o in self.outs]
         self.update_pairs = _as_update_pairs(updates)
+        self.update_pairs += _default_updates(self.output_vars, self.update_pairs, no_default_updates)
         #: the In inputs with an update: their new values are extra outputs of the graph
         self.state_updates = [k for k, i in enumerate(self.ins) if i.update is not None]
         self.nout = len(self.output_vars)
@@ -631,7 +658,7 @@ class Function:
         mode = self.mode_obj
         return Function(ins, [Out(v, o.borrow) for v, o in zip(self.fgraph.outputs[:self.nout], self.outs)],
                         updates=upd, givens=swap or None, mode=mode, name=name, on_unused_input="ignore",
-                        profile=profile)
+                        profile=profile, no_default_updates=True)
 
     def __copy__(self):
         return self.copy()
@@ -720,7 +747,7 @@ def _unpickle_function(state: dict) -> Function:
     for i, u in zip([i for i in ins if i.update is not None], state["state_updates"]):
         i.update = u
     return Function(ins, outs, updates=state["updates"], mode=mode, name=state["name"],
-                    on_unused_input="ignore", profile=state["profile"] or None)
+                    on_unused_input="ignore", profile=state["profile"] or None, no_default_updates=True)
 
 
 def _as_ins(inputs) -> list[In]:
@@ -811,7 +838,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     scalars); a single output is returned as an array, a list as a list.
     """
     return Function(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
-                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast, profile=profile)
+                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast, profile=profile,
+                    no_default_updates=no_default_updates)
 
 
 # ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from mlc.graph.basic import Scratchpad
-from mlc.shared import SharedVariable
+from mlc.sharedvalue import SharedVariable
 
 __all__ = ["DEFAULT_PROTOCOL", "PersistentNdarrayID", "PersistentNdarrayLoad", "PersistentSharedVariableID",
            "StripPickler", "dump", "load"]
