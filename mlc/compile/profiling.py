@@ -175,25 +175,22 @@ class ProfileStats:
               f"({sum(r[1] for r in rest):.2f}s) of the runtime)", file=file)
         print("", file=file)
 
-    def summary_class(self, file=sys.stderr, N=None) -> None:
+    def _summary_grouped(self, file, N, key, method: str, title: str, what: str, head: str) -> None:
+        """The Class or Ops table: kernels grouped by `key`, most time first."""
         local = sum(self.apply_time.values())
         if local == 0:
-            print("ProfileStats.summary_class: total time 0 (did you forget to enable counters?)", file=file)
+            print(f"ProfileStats.{method}: total time 0 (did you forget to enable counters?)", file=file)
             return
-        times, calls, nodes, impl = self._group(lambda k: k.kind)
-        rows = sorted(((t * 100 / local, t, t / max(calls[c], 1), impl[c], calls[c], nodes[c], c)
-                       for c, t in times.items()), key=lambda r: (r[1], r[4], r[5]), reverse=True)
-        self._table(file, "Class", "---", rows, N, "Classes", "<Class name>", True)
+        times, calls, nodes, impl = self._group(key)
+        rows = sorted(((t * 100 / local, t, t / max(calls[g], 1), impl[g], calls[g], nodes[g], g)
+                       for g, t in times.items()), key=lambda r: (r[1], r[4], r[5]), reverse=True)
+        self._table(file, title, "---", rows, N, what, head, True)
+
+    def summary_class(self, file=sys.stderr, N=None) -> None:
+        self._summary_grouped(file, N, lambda k: k.kind, "summary_class", "Class", "Classes", "<Class name>")
 
     def summary_ops(self, file=sys.stderr, N=None) -> None:
-        local = sum(self.apply_time.values())
-        if local == 0:
-            print("ProfileStats.summary_ops: total time 0 (did you forget to enable counters?)", file=file)
-            return
-        times, calls, nodes, impl = self._group(lambda k: k.name)
-        rows = sorted(((t * 100 / local, t, t / max(calls[o], 1), impl[o], calls[o], nodes[o], o)
-                       for o, t in times.items()), key=lambda r: (r[1], r[4], r[5]), reverse=True)
-        self._table(file, "Ops", "---", rows, N, "Ops", "<Op name>", True)
+        self._summary_grouped(file, N, lambda k: k.name, "summary_ops", "Ops", "Ops", "<Op name>")
 
     def summary_nodes(self, file=sys.stderr, N=None) -> None:
         local = sum(self.apply_time.values())
