@@ -201,3 +201,15 @@ def test_dump_ir_keeps_source_locations_for_mlc_opt(tmp_path):
     assert out.returncode == 0, out.stderr
     line = next(ln for ln in out.stdout.splitlines() if "mt.exp" in ln)
     assert "test_function_api.py" in line
+
+
+def test_warn_float64():
+    with mlc.config.change_flags(warn_float64="raise"):
+        T.fvector("ok")
+        try:
+            T.dvector("x")
+            raise AssertionError("a float64 variable must raise")
+        except Exception as e:  # Theano raises a plain Exception
+            assert "float64" in str(e)
+    with mlc.config.change_flags(warn_float64="warn"), pytest.warns(UserWarning, match="float64"):
+        T.dmatrix("m")
