@@ -360,6 +360,9 @@ class Function:
     graph was compiled before.
     """
 
+    #: Theano's flag to skip argument checks; mlc always checks (the fast path makes that cheap)
+    trust_input = False
+
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
                  on_unused_input=None, allow_input_downcast=None, accept_inplace=False, profile=None,
                  rebuild_strict=True, no_default_updates=False):
@@ -662,6 +665,9 @@ class Function:
 
     def __copy__(self):
         return self.copy()
+
+    def free(self) -> None:
+        """Theano's Function.free (drop intermediate storage): mlc keeps none between calls."""
 
 
 class _ValueView:
