@@ -18,6 +18,8 @@ class SharedVariable(TensorVariable):
     new value given by their `updates` after computing all outputs.
     """
 
+    _warn_float64 = False  # Theano's shared variables are not TensorVariables: no float64 report
+
     def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None):
         super().__init__(type, None, None, name)
         self.container = Container(value)

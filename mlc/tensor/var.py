@@ -346,9 +346,12 @@ class _TensorMethods:
 class TensorVariable(_TensorMethods, Variable):
     """A symbolic tensor: the output of an op or an input of a function."""
 
+    #: config.warn_float64 reports float64 variables (not shared variables, as in Theano)
+    _warn_float64 = True
+
     def __init__(self, type, owner=None, index=None, name=None):
         super().__init__(type, owner, index, name)
-        if type.dtype == "float64":
+        if type.dtype == "float64" and self._warn_float64:
             from mlc.config import config
 
             if config.warn_float64 != "ignore":

@@ -206,6 +206,7 @@ def test_dump_ir_keeps_source_locations_for_mlc_opt(tmp_path):
 def test_warn_float64():
     with mlc.config.change_flags(warn_float64="raise"):
         T.fvector("ok")
+        mlc.shared(np.ones(2))  # shared variables are not reported, as in Theano
         try:
             T.dvector("x")
             raise AssertionError("a float64 variable must raise")
