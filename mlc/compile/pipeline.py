@@ -282,19 +282,14 @@ def stages(mode: str, level: str, profiled: bool = False) -> list[str]:
     return out
 
 
-<<<<<<< HEAD
-def lower(module: ModuleOp, mode: str, level: str) -> ModuleOp:
+def lower(module: ModuleOp, mode: str, level: str, profiled: bool = False) -> ModuleOp:
     """Run the pipeline on an emitted mt module up to `level` ('mt-opt', 'loops' or 'llvm').
 
     One thread at a time (`COMPILE_LOCK`): xDSL's IR and mlc's pass state are not thread-safe."""
     from mlc.runtime.cpu import COMPILE_LOCK
 
     with COMPILE_LOCK:
-        return run_stages(module, stages(mode, level))
-=======
-def lower(module: ModuleOp, mode: str, level: str, profiled: bool = False) -> ModuleOp:
-    """Run the pipeline on an emitted mt module up to `level` ('mt-opt', 'loops' or 'llvm')."""
-    return run_stages(module, stages(mode, level, profiled))
+        return run_stages(module, stages(mode, level, profiled))
 
 
 def _profile_kernels(labels, fgraph) -> list:
@@ -302,7 +297,6 @@ def _profile_kernels(labels, fgraph) -> list:
     from mlc.compile.profiling import Kernel
 
     return [Kernel(label, kind, "N", f"{label} #{k}") for k, (kind, label) in enumerate(labels)]
->>>>>>> main
 
 
 def in_place_updates(fgraph) -> tuple[int, ...]:

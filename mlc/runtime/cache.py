@@ -234,18 +234,14 @@ def disk_get(key: str, material: bytes | None = None) -> Entry | None:
             data = fh.read()
     except OSError:
         return None
-<<<<<<< HEAD
     entry = Entry.decode(data)
     if entry is None or (material is not None and entry.material() != material):
         return None
-    return entry
-=======
     try:
         os.utime(path)  # last use, for least-recently-used eviction
     except OSError:
         pass
-    return Entry.decode(data)
->>>>>>> main
+    return entry
 
 
 def disk_put(key: str, entry: Entry, material: bytes | None = None) -> bool:
@@ -276,7 +272,6 @@ def disk_put(key: str, entry: Entry, material: bytes | None = None) -> bool:
         return False
 
 
-<<<<<<< HEAD
 # -- key material ------------------------------------------------------------
 
 MATERIAL = "key_material"  # Entry.extra: the zlib-compressed key material, base64
@@ -305,7 +300,7 @@ def _sweep_once(root: str) -> None:
 
 def remove_orphans(root: str, now: float | None = None) -> int:
     """Remove the `.tmp-*` files a killed writer left (its process is gone, or the
-    file is older than TMP_MAX_AGE) and lock files nobody holds; returns how many."""
+    file is older than TMP_MAX_AGE); returns how many."""
     import time
 
     now = time.time() if now is None else now
@@ -393,7 +388,8 @@ def compiling(key: str) -> Iterator[None]:
     finally:
         if fd is not None:
             os.close(fd)  # releases the lock (the file stays: unlinking it would race)
-=======
+
+
 def disk_entries(root: str | None = None) -> list[tuple[str, int, float]]:
     """(path, bytes, last use) of every entry on disk, least recently used first."""
     root = cache_dir() if root is None else root
@@ -459,7 +455,6 @@ def clear_disk(root: str | None = None) -> int:
                     except OSError:
                         pass
     return n
->>>>>>> main
 
 
 # ---------------------------------------------------------------------------
