@@ -38,6 +38,7 @@ _FLAGS: dict[str, _Flag] = {
     "allow_gc": _Flag(True, (True, False), "accepted for Theano compatibility"),
     "print_active_device": _Flag(True, (True, False), "accepted for Theano compatibility"),
     "warn_float64": _Flag("ignore", ("ignore", "warn", "raise", "pdb"), "accepted for Theano compatibility"),
+    "profile_optimizer": _Flag(False, (True, False), "print each compile's time per stage and pass to stderr"),
     "cache_dir": _Flag(os.path.join(os.path.expanduser("~"), ".cache", "mlc"), None, "on-disk compile cache"),
     "compiledir": _Flag(os.path.join(os.path.expanduser("~"), ".cache", "mlc"), None, "alias of cache_dir (Theano)"),
     "blas__ldflags": _Flag("", None, "accepted for Theano compatibility (mlc uses scipy's BLAS)"),

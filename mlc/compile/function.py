@@ -296,10 +296,23 @@ class Function:
             outs, self.single = [], False
         self.output_vars = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in outs]
         self.update_pairs = _as_update_pairs(updates)
-        self.fgraph = FunctionGraph([i.variable for i in self.ins], self.output_vars, self.update_pairs,
-                                    _as_givens(givens), on_unused_input or config.on_unused_input)
         self.mode = _mode_name(mode)
-        self.shape_plan = ShapePlan(self.fgraph)
+        from mlc.compile.profile import CompileProfile, recording, report, stage
+
+        #: where compiling this function spent its time (mlc.compile.profile)
+        self.compile_profile = CompileProfile(self._label())
+        with recording(self.compile_profile):
+            with stage("prepare-graph"):
+                self.fgraph = FunctionGraph([i.variable for i in self.ins], self.output_vars, self.update_pairs,
+                                            _as_givens(givens), on_unused_input or config.on_unused_input)
+            self._compile(mode)
+        report(self.compile_profile)
+
+    def _compile(self, mode) -> None:
+        from mlc.compile.profile import stage
+
+        with stage("shape-plan"):
+            self.shape_plan = ShapePlan(self.fgraph)
         self._by_name = {i.name: k for k, i in enumerate(self.ins) if i.name}
         self._types = [v.type for v in self.fgraph.inputs]
         if self.mode == "REFERENCE":
@@ -316,8 +329,9 @@ class Function:
             self.program = compile_graph(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
         # the fast path skips shape rules: only for graphs whose checks depend on shapes alone
         plan = self.shape_plan
-        self._fast = FastCall.build(self.fgraph, self.program, self.single,
-                                    plan.value_inputs + [n for n in plan.checked_inputs if plan.check_nodes])
+        with stage("fast-call"):
+            self._fast = FastCall.build(self.fgraph, self.program, self.single,
+                                        plan.value_inputs + [n for n in plan.checked_inputs if plan.check_nodes])
 
     # -- calling -------------------------------------------------------------
     def _arguments(self, args, kwargs) -> list[np.ndarray]:
