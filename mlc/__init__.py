@@ -24,6 +24,19 @@ __version__ = "0.1.0"
 grad = gradient.grad
 
 
+def set_num_threads(n: int) -> None:
+    """Let parallel loops use up to `n` threads, the caller included (1: run
+    everything in the calling thread; 0: every CPU). Same as `config.num_threads = n`."""
+    config.num_threads = n
+
+
+def get_num_threads() -> int:
+    """How many threads a parallel loop may use, the caller included."""
+    from mlc.runtime import parallel
+
+    return parallel.num_threads()
+
+
 class Mode:
     """A compilation mode: `Mode(linker=None, optimizer='fast_run')`, or by name."""
 
@@ -51,4 +64,4 @@ FAST_COMPILE = Mode(name="FAST_COMPILE")
 
 __all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out",
            "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "scan",
-           "scan_module", "shared", "tensor"]
+           "scan_module", "set_num_threads", "get_num_threads", "shared", "tensor"]

@@ -38,6 +38,8 @@ _FLAGS: dict[str, _Flag] = {
     "allow_gc": _Flag(True, (True, False), "accepted for Theano compatibility"),
     "print_active_device": _Flag(True, (True, False), "accepted for Theano compatibility"),
     "warn_float64": _Flag("ignore", ("ignore", "warn", "raise", "pdb"), "accepted for Theano compatibility"),
+    "num_threads": _Flag(0, None, "threads a parallel loop may use, the caller included (0: MLC_NUM_THREADS, "
+                                  "else every CPU this process may run on)"),
     "profile_optimizer": _Flag(False, (True, False), "print each compile's time per stage and pass to stderr"),
     "cache_dir": _Flag(os.path.join(os.path.expanduser("~"), ".cache", "mlc"), None, "on-disk compile cache"),
     "compiledir": _Flag(os.path.join(os.path.expanduser("~"), ".cache", "mlc"), None, "alias of cache_dir (Theano)"),
@@ -88,7 +90,16 @@ class Config:
         allowed = _FLAGS[name].allowed
         if allowed is not None and value not in allowed:
             raise ValueError(f"config.{name}: expected one of {allowed}, got {value!r}")
+        if name == "num_threads":
+            if isinstance(value, str):
+                value = int(value) if value.strip().lstrip("-").isdigit() else value
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"config.num_threads: expected a non-negative integer (0: all CPUs), got {value!r}")
         self._values[name] = value
+        if name == "num_threads" and _READY:
+            from mlc.runtime import parallel  # a runtime setting: the pool follows the flag
+
+            parallel.set_num_threads(value or parallel.default_threads())
         if name in ("cache_dir", "compiledir"):
             self._values["cache_dir"] = self._values["compiledir"] = value
 
@@ -129,4 +140,6 @@ class _ChangeFlags:
         return wrapper
 
 
+_READY = False  # set once the flags from the environment are read
 config = Config()
+_READY = True
