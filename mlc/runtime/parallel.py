@@ -385,12 +385,9 @@ _functions: dict[str, Any] = {}
 
 
 def default_threads() -> int:
-    """`config.num_threads` (MLC_FLAGS=num_threads=N) if positive, else
-    `MLC_NUM_THREADS`, else the CPUs this process may use (at most MAX_THREADS)."""
-    from mlc.config import config
-
-    if config.num_threads > 0:
-        return min(MAX_THREADS, config.num_threads)
+    """`MLC_NUM_THREADS`, else the CPUs this process may use (at most MAX_THREADS).
+    (`config.num_threads`, set before the pool loads, is passed on through
+    MLC_NUM_THREADS; set later, it calls `set_num_threads`.)"""
     text = os.environ.get("MLC_NUM_THREADS", "").strip()
     if text:
         try:
