@@ -119,13 +119,14 @@ def measure(quick: bool, families=None, log=None) -> list[dict]:
                 mlc.config.cache_dir = tempfile.mkdtemp(prefix="mlc-w10-")
                 w0, c0 = time.perf_counter(), time.process_time()
                 try:
-                    f = mlc.function(ins, outs, updates=upd)
+                    f = mlc.function(ins, outs, updates=upd, profile=True)
                 except Exception as exc:  # noqa: BLE001 - report the row, keep going
                     rows.append({"family": family, "size": size, "error": f"{type(exc).__name__}: {exc}"[:300]})
                     continue
                 wall, cpu = time.perf_counter() - w0, time.process_time() - c0
                 ops = count_ops(f)
-                top = sorted(f.compile_profile.by_stage().items(), key=lambda kv: -kv[1])[:3]
+                stages = {name: t for name, (t, _) in f.profile.pass_time.items()}
+                top = sorted(stages.items(), key=lambda kv: -kv[1])[:3]
                 row = {"family": family, "size": size, "ops": ops, "wall_s": wall, "cpu_s": cpu,
                        "cpu_s_per_kop": cpu / ops * 1e3, "wall_s_per_kop": wall / ops * 1e3,
                        "top_stages": [[k, v] for k, v in top]}

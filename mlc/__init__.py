@@ -62,7 +62,6 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-<<<<<<< HEAD
 def set_num_threads(n: int) -> None:
     """Let parallel loops use up to `n` threads, the caller included (1: run
     everything in the calling thread; 0: every CPU). Same as `config.num_threads = n`."""
@@ -75,11 +74,6 @@ def get_num_threads() -> int:
 
     return parallel.num_threads()
 
-
-class Mode:
-    """A compilation mode: `Mode(linker=None, optimizer='fast_run')`, or by name."""
-=======
->>>>>>> main
 
 __all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out", "ProfileStats",
            "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "scan",

@@ -379,26 +379,6 @@ class Function:
         self.output_vars = [as_tensor_variable(o.variable) for o in self.outs]
         self.update_pairs = _as_update_pairs(updates)
         self.update_pairs += _default_updates(self.output_vars, self.update_pairs, no_default_updates)
-<<<<<<< HEAD
-        self.mode = _mode_name(mode)
-        from mlc.compile.profile import CompileProfile, recording, report, stage
-
-        #: where compiling this function spent its time (mlc.compile.profile)
-        self.compile_profile = CompileProfile(self._label())
-        with recording(self.compile_profile):
-            with stage("prepare-graph"):
-                self.fgraph = FunctionGraph([i.variable for i in self.ins], self.output_vars, self.update_pairs,
-                                            _as_givens(givens), on_unused_input or config.on_unused_input)
-            self._compile(mode)
-        report(self.compile_profile)
-
-    def _compile(self, mode) -> None:
-        from mlc.compile.profile import stage
-
-        with stage("shape-plan"):
-            self.shape_plan = ShapePlan(self.fgraph)
-        self._by_name = {i.name: k for k, i in enumerate(self.ins) if i.name}
-=======
         #: the In inputs with an update: their new values are extra outputs of the graph
         self.state_updates = [k for k, i in enumerate(self.ins) if i.update is not None]
         self.nout = len(self.output_vars)
@@ -421,7 +401,6 @@ class Function:
         for k, i in enumerate(self.ins):
             if i.name:
                 self._by_name[i.name] = -1 if i.name in self._by_name else k  # -1: ambiguous
->>>>>>> main
         self._types = [v.type for v in self.fgraph.inputs]
         self._explicit = [k for k, i in enumerate(self.ins) if not i.implicit]
         # one container per input with a value: its default (refed after each call) or its state
@@ -451,11 +430,6 @@ class Function:
             _print_pass_times(self._label(), pass_times, time.perf_counter() - t0)
         self.shape_plan = ShapePlan(self.fgraph)
         plan = self.shape_plan
-<<<<<<< HEAD
-        with stage("fast-call"):
-            self._fast = FastCall.build(self.fgraph, self.program, self.single,
-                                        plan.value_inputs + [n for n in plan.checked_inputs if plan.check_nodes])
-=======
         # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
         # knows neither In state nor profiling
         stateful = (any(c is not None for c in self.containers) or self.profile is not None
@@ -484,7 +458,6 @@ class Function:
                  "single": self.single, "mode": self.mode_obj, "name": self.name,
                  "profile": self.profile is not None}
         return _unpickle_function, (state,)
->>>>>>> main
 
     # -- calling -------------------------------------------------------------
     def _filter(self, k: int, v: Any) -> np.ndarray:
@@ -824,8 +797,17 @@ def _timing_passes(prof, name):
         if prof is not None:
             prof.add_pass_time(pass_name, seconds)
 
-    with timing_passes(record):
-        yield times
+    from mlc.runtime.cpu import record_times
+
+    llvm: list[tuple[str, float, float]] = []  # LLVM's stages (ir text, parse, optimize, codegen, load)
+    previous = record_times(llvm)
+    try:
+        with timing_passes(record):
+            yield times
+    finally:
+        record_times(previous)
+        for stage, wall, _cpu in llvm:
+            record(stage, wall)
 
 
 def _print_pass_times(label: str, times: list[tuple[str, float]], total: float) -> None:

@@ -111,16 +111,10 @@ def _excluded() -> set[str]:
 
 def run_stages(module: ModuleOp, stages: list[str]) -> ModuleOp:
     """Apply registered passes by name, in order, skipping `config.optimizer_excluding`."""
-    from mlc.compile.profile import stage
     from mlc.passes import run_passes
 
     excluded = _excluded()
-    ctx = context()
-    for name in stages:
-        if name not in excluded:
-            with stage(name):
-                module = run_passes(module, [name], ctx)
-    return module
+    return run_passes(module, [s for s in stages if s not in excluded], context())
 
 
 def mt_stages(mode: str) -> list[str]:
@@ -148,10 +142,7 @@ class NativeProgram:
             self.in_place = in_place_updates(fgraph) if "update-in-place" not in _excluded() else ()
         # A graph compiled before (here or, via the disk cache, in another
         # process) is found by its description: no IR is built at all.
-        from mlc.compile.profile import stage
-
-        with stage("cache-key"):
-            description = describe_graph(fgraph, mode, self.excluding)
+        description = describe_graph(fgraph, mode, self.excluding)
         if description is not None and any(j >= 0 for j in self.in_place):
             description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
         if description is not None and self.profiled:
@@ -163,11 +154,9 @@ class NativeProgram:
     def mt_module(self) -> ModuleOp:
         """The emitted mt module (emitted on first use: a cached program skips emission)."""
         if self._mt_module is None:
-            from mlc.compile.profile import stage
             from mlc.lowering.emit import emit_function
 
-            with stage("emit"):
-                self._mt_module = emit_function(self.fgraph)
+            self._mt_module = emit_function(self.fgraph)
             if any(j >= 0 for j in self.in_place):
                 from mlc.passes.update_in_place import mark_in_place
 

@@ -409,14 +409,12 @@ def test_shape_changing_update_keeps_a_fresh_array():
 
 
 def test_compile_profile_per_pass(capsys):
-    """Every compile records its time per stage and pass; MLC_FLAGS=profile_optimizer=True prints the table."""
+    """MLC_FLAGS=profile_optimizer=True prints each compile pass's time, LLVM's stages included."""
     x = T.dvector("x")
     with mlc.config.change_flags(profile_optimizer=True):
-        f = mlc.function([x], T.exp(x * 3.0 + 1.0).sum())
-    stages_seen = [row[0] for row in f.compile_profile.rows]
-    if "emit" in stages_seen:  # compiled here, not loaded from the cache
+        mlc.function([x], T.exp(x * 3.0 + 1.7).sum() * 1.25)
+    err = capsys.readouterr().err
+    assert "Optimizer profile of" in err
+    if "(the code came from the compile cache)" not in err:
         for name in ("fuse-elementwise", "convert-to-llvm", "llvm-optimize", "llvm-codegen"):
-            assert name in stages_seen
-        err = capsys.readouterr().err
-        assert "compile profile of function" in err and "fuse-elementwise" in err
-    assert all(wall >= 0 and cpu >= 0 for _, wall, cpu in f.compile_profile.rows)
+            assert name in err, name
