@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects import arith, func, memref, tensor
+from xdsl.dialects import arith, func, memref, scf, tensor
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     DenseArrayBase,
@@ -65,7 +65,7 @@ from xdsl.dialects.builtin import (
     i32,
 )
 from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
@@ -423,7 +423,64 @@ def _becomes_blas(op: Operation) -> bool:
     return is_blas_type(op.results[0].type.element_type) and match_contraction(op) is not None  # type: ignore[attr-defined]
 
 
+def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
+    """`scf.if` on tensors (a lazy ifelse): each branch bufferized on its own,
+    yielding buffers it owns, so the result is a fresh buffer either way.
+
+    A branch yields the buffer it allocated for the value when nothing else
+    in the branch keeps it (else a copy of the value into a new buffer: an
+    argument, a constant, an outer value). Its other temporaries are freed at
+    the end of the branch; the `scf.if`'s results are temporaries of the
+    enclosing block (writable, freed after their last use).
+    """
+    types = [memref_type(r.type) if isinstance(r.type, TensorType) else r.type for r in op.results]
+    regions = []
+    for region in (op.true_region, op.false_region):
+        block = region.block
+        inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
+        old_yield = block.last_op
+        assert isinstance(old_yield, scf.YieldOp)
+        ops = [o for o in block.ops if o is not old_yield]
+        for o in ops:
+            inner.b.insertion_point = InsertPoint.before(o)
+            inner.convert(o)
+        inner.b.insertion_point = InsertPoint.before(old_yield)
+        yielded: list[SSAValue] = []
+        owned: set[SSAValue] = set()
+        for v, r, t in zip(old_yield.operands, op.results, types):
+            if not isinstance(r.type, TensorType):
+                yielded.append(v)
+                continue
+            buffer = inner.buf(v)
+            root = cast_source(buffer)
+            # (a buffer of the result's type or a static one: both branches then pass a stack slot, or neither)
+            if (root in inner.allocs and root not in owned and isinstance(root.owner, memref.AllocOp)
+                    and (root.type == t or t.has_static_shape())):  # type: ignore[attr-defined]
+                owned.add(root)
+            else:
+                sizes = [emit(inner.b, memref.DimOp(buffer, const(inner.b, i, index)))
+                         for i, d in enumerate(t.get_shape()) if d < 0]  # type: ignore[attr-defined]
+                fresh = emit(inner.b, memref.AllocOp(sizes, [], t))
+                inner.copy(inner.cast_to(buffer, r.type), fresh)
+                buffer = fresh
+            yielded.append(buffer if buffer.type == t else emit(inner.b, memref.CastOp.get(buffer, t)))
+        inner.b.insert(scf.YieldOp(*yielded))
+        old_yield.detach()
+        old_yield.erase()
+        drop_tensor_ops(ops)
+        insert_deallocs(block, [a for a in inner.allocs if a not in owned])
+        regions.append(op.detach_region(region))
+    new = scf.IfOp(op.cond, types, regions[0], regions[1])
+    bz.b.insert(new)
+    for r, buffer in zip(op.results, new.results):
+        if isinstance(r.type, TensorType):
+            bz.buffers[r] = buffer
+            bz.allocs.append(buffer)
+            bz.writable.add(buffer)
+
+
 HANDLERS = {
+    scf.IfOp: bufferize_if,
     tensor.ExtractOp: bufferize_extract,
     tensor.DimOp: bufferize_dim,
     tensor.EmptyOp: bufferize_empty,
@@ -485,10 +542,10 @@ def _top_level(op: Operation, block_ops: dict[Operation, int]) -> Operation:
     return op
 
 
-def insert_deallocs(f: func.FuncOp, allocs: Sequence[SSAValue]) -> None:
-    """`memref.dealloc` after the last top-level op using each alloc (or a
-    cast of it); unused allocs are removed."""
-    block = f.body.blocks[0]
+def insert_deallocs(block: Block, allocs: Sequence[SSAValue]) -> None:
+    """`memref.dealloc` after the last op of `block` using each alloc (or a
+    cast of it); unused allocs are removed (an unused buffer an `scf.if`
+    returns is freed right after it)."""
     order = {op: i for i, op in enumerate(block.ops)}
     for buffer in allocs:
         aliases = [buffer]
@@ -503,6 +560,8 @@ def insert_deallocs(f: func.FuncOp, allocs: Sequence[SSAValue]) -> None:
                     last = user
         alloc_op = buffer.owner
         assert isinstance(alloc_op, Operation)
+        if last is None and not isinstance(alloc_op, memref.AllocOp):
+            last = alloc_op
         if last is None:
             alloc_op.detach()
             alloc_op.erase()
@@ -537,6 +596,13 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
     # 3. Drop the tensor ops, users first.
     ret.detach()
     ret.erase()
+    drop_tensor_ops(ops)
+    f.function_type = FunctionType.from_lists([a.type for a in block.args], [])
+    insert_deallocs(block, bz.allocs)
+
+
+def drop_tensor_ops(ops: Sequence[Operation]) -> None:
+    """Erase the (now unused) tensor ops among `ops`, users first."""
     for op in reversed(ops):
         if op.parent is None or not _produces_tensors(op):
             continue
@@ -546,8 +612,6 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
                     raise BufferizeError(f"mlc-bufferize: {use.operation.name} still uses a tensor")
         op.detach()
         op.erase(safe_erase=False)
-    f.function_type = FunctionType.from_lists([a.type for a in block.args], [])
-    insert_deallocs(f, bz.allocs)
 
 
 def _produces_tensors(op: Operation) -> bool:

@@ -18,12 +18,13 @@ import re
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import func, tensor
+from xdsl.dialects import func, scf, tensor
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from mlc.dialects import mt
 from mlc.graph import Constant, Variable
+from mlc.graph.lazy import LazySchedule
 from mlc.graph.type import TensorType as GraphTensorType
 
 _OPS: dict[str, type[Operation]] = {op.name[len("mt."):]: op for op in mt.MT.operations}
@@ -103,6 +104,13 @@ class EmitContext:
         if _elem(value) == elem:
             return value
         return self.add(mt.CastOp(value, elem)).results[0]
+
+    def truth(self, value: SSAValue) -> SSAValue:
+        """The i1 of a 0-d tensor condition: anything but 0 is true (NaN included)."""
+        if _elem(value) != mt.element_type_of("bool"):
+            zero = self.const(np.zeros((), dtype=mt.numpy_dtype(_elem(value))))
+            value = self.add(mt.NeOp(value, zero)).results[0]
+        return self.add(tensor.ExtractOp(value, [], _elem(value))).results[0]
 
     def shape_of(self, value: SSAValue) -> SSAValue:
         return self.add(mt.ShapeOp(value)).results[0]
@@ -212,18 +220,44 @@ def emit_function(fgraph, name: str = "main") -> ModuleOp:
             values[id(v)] = ctx.const(v.data, v.type)
         return values[id(v)]
 
-    for node in fgraph.nodes:
-        operands = [get(v) for v in node.inputs]
-        ctx._loc_var = node.outputs[0]
-        ctx._shape_cache.clear()
-        results = node.op.emit(ctx, node, operands)
-        for o, r in zip(node.outputs, results):
-            r = ctx.retype(r, ir_type(o.type))
-            assert r.type == ir_type(o.type), (node, r.type, o.type)
-            hint = _sanitize(o.name, used)
-            if hint and r.name_hint is None:
-                r.name_hint = hint
-            values[id(o)] = r
+    def emit_nodes(nodes) -> None:
+        for node in nodes:
+            ctx._loc_var = node.outputs[0]
+            ctx._shape_cache.clear()
+            if node.op.lazy_branches(node) is not None:
+                results = emit_lazy(node)
+            else:
+                results = node.op.emit(ctx, node, [get(v) for v in node.inputs])
+            for o, r in zip(node.outputs, results):
+                r = ctx.retype(r, ir_type(o.type))
+                assert r.type == ir_type(o.type), (node, r.type, o.type)
+                hint = _sanitize(o.name, used)
+                if hint and r.name_hint is None:
+                    r.name_hint = hint
+                values[id(o)] = r
+
+    def emit_lazy(node) -> list[SSAValue]:
+        """A lazy node (ifelse): `scf.if` whose regions compute each branch's own nodes and yield its values."""
+        nonlocal values
+        cond_index, branches = node.op.lazy_branches(node)
+        assert len(branches) == 2, "lazy ops with more than two branches are not supported"
+        flag = ctx.truth(get(node.inputs[cond_index]))
+        outer_block, outer_values = ctx.block, values
+        regions = []
+        for b, members in enumerate(branches):
+            ctx.block = Block()
+            values = dict(outer_values)  # what a branch defines is not visible after it
+            emit_nodes(schedule.branches[id(node)][b])
+            ctx._loc_var = node.outputs[0]
+            ctx.add(scf.YieldOp(*[ctx.retype(get(node.inputs[i]), ir_type(o.type))
+                                  for i, o in zip(members, node.outputs)]))
+            regions.append(Region(ctx.block))
+        ctx.block, values = outer_block, outer_values
+        op = ctx.add(scf.IfOp(flag, [ir_type(o.type) for o in node.outputs], regions[0], regions[1]))
+        return list(op.results)
+
+    schedule = LazySchedule(fgraph.nodes, fgraph.results)
+    emit_nodes(schedule.top)
     outs = [get(v) for v in fgraph.results]
     ctx._loc_var = None
     ctx.add(func.ReturnOp(*outs))
