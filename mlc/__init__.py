@@ -17,6 +17,7 @@ from mlc import printing  # noqa: E402
 from mlc.printing import pp
 from mlc.scan_module import foldl, foldr, map, reduce, scan  # noqa: A004  (theano.map, ...; not in __all__)
 from mlc import scan_module  # noqa: E402  (theano.scan_module)
+from mlc import ifelse  # noqa: E402  (theano.ifelse: mlc.ifelse.ifelse, mlc.ifelse.IfElse)
 
 __version__ = "0.1.0"
 
@@ -51,4 +52,4 @@ FAST_COMPILE = Mode(name="FAST_COMPILE")
 
 __all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out",
            "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "scan",
-           "scan_module", "shared", "tensor"]
+           "scan_module", "shared", "tensor", "ifelse"]

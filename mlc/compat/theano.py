@@ -548,6 +548,10 @@ mlc.config (e.g. MLC_FLAGS=floatX=float32,mode=REFERENCE)."""
 def run_script(path: str, args: Sequence[str] = ()) -> dict[str, Any]:
     """Install the hook and run the script at `path` as `__main__` with `sys.argv = [path, *args]`."""
     install()
+    import time
+
+    if not hasattr(time, "clock"):  # Theano-era scripts time with time.clock (removed in Python 3.8)
+        time.clock = time.perf_counter  # type: ignore[attr-defined]
     sys.argv = [path, *args]
     # Like `python SCRIPT.py`: the script's folder comes first on sys.path.
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))

@@ -149,7 +149,7 @@ class _TensorMethods:
 
     def __bool__(self):
         raise TypeError(f"a symbolic variable ({self}) has no truth value; use mlc.tensor.switch or "
-                        f"mlc.ifelse for conditions{built_at(self)}")
+                        f"mlc.ifelse.ifelse for conditions{built_at(self)}")
 
     def __iter__(self):
         raise TypeError(f"cannot iterate over symbolic variable {self}; index it explicitly{built_at(self)}")

@@ -309,3 +309,42 @@ func.func @reshape_is_a_view(%x: tensor<?x?xf32>) -> tensor<f32> {
   } -> tensor<f32>
   func.return %s : tensor<f32>
 }
+
+// -----
+
+// scf.if on tensors (a lazy ifelse): each branch yields a buffer it owns.
+// A value computed in the branch is yielded in its own buffer; an argument
+// is copied into a fresh one (never aliased); the branch's other
+// temporaries are freed inside it, the result after its last use.
+
+// CHECK-LABEL: func.func @branches
+// CHECK-SAME: (%[[C:[a-zA-Z0-9_]+]]: i1, %[[A:[a-zA-Z0-9_]+]]: memref<?xf32>, %[[OUT:[a-zA-Z0-9_]+]]: memref<?xf32>) {
+// CHECK:      %[[R:.*]] = scf.if %[[C]] -> (memref<?xf32>) {
+// CHECK:        %[[T:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK:        linalg.generic {{.*}} ins(%[[A]] : memref<?xf32>) outs(%[[T]] : memref<?xf32>)
+// CHECK:          math.exp
+// CHECK-NOT:    memref.dealloc
+// CHECK:        scf.yield %[[T]] : memref<?xf32>
+// CHECK:      } else {
+// CHECK:        %[[F:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK-NEXT:   "memref.copy"(%[[A]], %[[F]])
+// CHECK-NEXT:   scf.yield %[[F]] : memref<?xf32>
+// CHECK:      }
+// CHECK:      "memref.copy"(%[[R]], %[[OUT]])
+// CHECK-NEXT: memref.dealloc %[[R]] : memref<?xf32>
+func.func @branches(%c: i1, %a: tensor<?xf32>) -> tensor<?xf32> {
+  %r = scf.if %c -> (tensor<?xf32>) {
+    %c0 = arith.constant 0 : index
+    %n = tensor.dim %a, %c0 : tensor<?xf32>
+    %e = tensor.empty(%n) : tensor<?xf32>
+    %t = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%a : tensor<?xf32>) outs(%e : tensor<?xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %y = math.exp %x : f32
+      linalg.yield %y : f32
+    } -> tensor<?xf32>
+    scf.yield %t : tensor<?xf32>
+  } else {
+    scf.yield %a : tensor<?xf32>
+  }
+  func.return %r : tensor<?xf32>
+}
