@@ -32,6 +32,7 @@ lit: $(VENV)/.installed-test
 
 acceptance: $(VENV)/.installed
 	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
+	$(ACCEPT) $(CURDIR)/$(VPY) $(CURDIR)/test/tutorial/*.py  # Theano tutorial pages kept in this repo
 
 test: unit lit acceptance
 

@@ -433,6 +433,9 @@ def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
     the end of the branch; the `scf.if`'s results are temporaries of the
     enclosing block (writable, freed after their last use).
     """
+    if not any(isinstance(r.type, TensorType) for r in op.results):
+        bz.rewrite_nested(op)  # a scalar scf.if (from a gather's lowering): reads of tensors become loads
+        return
     types = [memref_type(r.type) if isinstance(r.type, TensorType) else r.type for r in op.results]
     regions = []
     for region in (op.true_region, op.false_region):
