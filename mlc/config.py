@@ -41,6 +41,7 @@ _FLAGS: dict[str, _Flag] = {
     "cache_dir": _Flag(os.path.join(os.path.expanduser("~"), ".cache", "mlc"), None, "on-disk compile cache"),
     "compiledir": _Flag(os.path.join(os.path.expanduser("~"), ".cache", "mlc"), None, "alias of cache_dir (Theano)"),
     "blas__ldflags": _Flag("", None, "accepted for Theano compatibility (mlc uses scipy's BLAS)"),
+    "warn__subtensor_merge_bug": _Flag(False, (True, False), "accepted for Theano compatibility (its tutorials set it)"),
 }
 
 
@@ -79,6 +80,8 @@ class Config:
         values = object.__getattribute__(self, "_values")
         if name in values:
             return values[name]
+        if any(k.startswith(name + "__") for k in values):
+            return _Section(self, name)  # config.warn.subtensor_merge_bug is the flag warn__subtensor_merge_bug
         raise AttributeError(f"mlc.config has no flag {name!r}; known flags: {', '.join(sorted(values))}")
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -100,6 +103,20 @@ class Config:
     def change_flags(self, **kwargs: Any):
         """Context manager setting flags temporarily, like theano.config.change_flags."""
         return _ChangeFlags(self, kwargs)
+
+
+class _Section:
+    """A dotted group of flags (`config.blas.ldflags` is the flag `blas__ldflags`), as Theano spells them."""
+
+    def __init__(self, config: Config, prefix: str):
+        object.__setattr__(self, "_config", config)
+        object.__setattr__(self, "_prefix", prefix)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._config, f"{self._prefix}__{name}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._config, f"{self._prefix}__{name}", value)
 
 
 class _ChangeFlags:
