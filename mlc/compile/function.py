@@ -312,18 +312,22 @@ class Function:
         self.shape_plan = ShapePlan(self.fgraph)
         self._by_name = {i.name: k for k, i in enumerate(self.ins) if i.name}
         self._types = [v.type for v in self.fgraph.inputs]
-        if self.mode == "REFERENCE":
-            from mlc.compile.reference import ReferenceProgram
+        from mlc.compile.pipeline import excluding_names
 
-            self.program = ReferenceProgram(self.fgraph)
-        elif any(node.op.host for node in self.fgraph.nodes):  # scan: native segments around Python loops
-            from mlc.compile.vm import PartitionedProgram
+        excluded = tuple(getattr(mode, "excluded", ()))
+        with excluding_names(excluded):  # an excluded name may decide which ops run on the host (native-scan)
+            if self.mode == "REFERENCE":
+                from mlc.compile.reference import ReferenceProgram
 
-            self.program = PartitionedProgram(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
-        else:
-            from mlc.compile.pipeline import compile_graph
+                self.program = ReferenceProgram(self.fgraph)
+            elif any(node.op.host for node in self.fgraph.nodes):  # scan: native segments around Python loops
+                from mlc.compile.vm import PartitionedProgram
 
-            self.program = compile_graph(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
+                self.program = PartitionedProgram(self.fgraph, self.mode, excluded)
+            else:
+                from mlc.compile.pipeline import compile_graph
+
+                self.program = compile_graph(self.fgraph, self.mode, excluded)
         # the fast path skips shape rules: only for graphs whose checks depend on shapes alone
         plan = self.shape_plan
         self._fast = FastCall.build(self.fgraph, self.program, self.single,

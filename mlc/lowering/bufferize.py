@@ -53,6 +53,7 @@ from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref, scf, tensor
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     AffineMapAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -65,7 +66,7 @@ from xdsl.dialects.builtin import (
     i32,
 )
 from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import Attribute, Block, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
@@ -109,6 +110,8 @@ class Bufferizer:
     writable: set[SSAValue] = field(default_factory=set)
     allocs: list[SSAValue] = field(default_factory=list)
     module: ModuleOp | None = None
+    #: in a loop body: the buffers the loop carries (a stack's rows are written into them in place)
+    loop_buffers: set[SSAValue] = field(default_factory=set)
 
     def global_constant(self, value: DenseIntOrFPElementsAttr) -> str:
         """A `memref.global "private" constant` holding `value` (added at the
@@ -482,8 +485,126 @@ def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
             bz.writable.add(buffer)
 
 
+def bufferize_for(bz: Bufferizer, op: scf.ForOp) -> None:
+    """`scf.for` carrying tensors (a native scan): one buffer per carried value for the whole loop.
+
+    Each iter_arg's buffer is allocated before the loop (the function's
+    result argument when the loop's result is returned; the init's own
+    buffer when nothing else reads it; else a fresh one, with a copy of
+    the init unless it is a `tensor.empty`). The body reads the buffers
+    through its block arguments and its own temporaries are freed within
+    each iteration; at the end of an iteration each yielded value is copied
+    into its buffer unless it already is that buffer (the rows written by
+    `tensor.insert_slice` into a carried stack are in place). Yielding the
+    buffer of a later iter_arg is allowed (copies run in order: a window of
+    taps shifts by one), an earlier one is not.
+    """
+    carried = [k for k, r in enumerate(op.results) if isinstance(r.type, TensorType)]
+    if not carried:
+        bz.rewrite_nested(op)
+        return
+    if len(carried) != len(op.iter_args):
+        raise BufferizeError("mlc-bufferize: scf.for mixing tensor and scalar iter_args is not supported")
+    block = op.body.block
+    loop_buffers = []
+    for init, r in zip(op.iter_args, op.results):
+        target = bz.desired.get(r)
+        empty = isinstance(init.owner, tensor.EmptyOp)
+        if target is not None:
+            target = bz.cast_to(target, r.type)
+            if not empty:
+                bz.copy(bz.cast_to(bz.buf(init), r.type), target)
+        elif isinstance(init.type, MemRefType):  # a function argument: never written, so copied
+            t = memref_type(r.type)
+            sizes = [emit(bz.b, memref.DimOp(init, const(bz.b, i, index))) for i, d in enumerate(t.get_shape()) if d < 0]
+            target = emit(bz.b, memref.AllocOp(sizes, [], t))
+            bz.allocs.append(target)
+            bz.writable.add(target)
+            bz.copy(bz.cast_to(init, r.type), target)
+        else:
+            target = bz.cast_to(bz.destination(r, init, reads_init=not empty), r.type)
+        loop_buffers.append(target)
+    inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
+    inner.loop_buffers = {cast_source(b) for b in loop_buffers}
+    for arg, buffer in zip(block.args[1:], loop_buffers):
+        bz.buffers[arg] = buffer
+    old_yield = block.last_op
+    assert isinstance(old_yield, scf.YieldOp)
+    ops = [o for o in block.ops if o is not old_yield]
+    for o in ops:
+        inner.b.insertion_point = InsertPoint.before(o)
+        inner.convert(o)
+    inner.b.insertion_point = InsertPoint.before(old_yield)
+    for k, (v, target) in enumerate(zip(old_yield.operands, loop_buffers)):
+        source = inner.buf(v)
+        if cast_source(source) is cast_source(target):
+            continue
+        earlier = [j for j in range(k) if cast_source(loop_buffers[j]) is cast_source(source)]
+        if earlier:
+            raise BufferizeError(f"mlc-bufferize: scf.for yields iter_arg {earlier[0]} as iter_arg {k}, "
+                                 f"which is overwritten first")
+        inner.copy(inner.cast_to(source, v.type), target)
+    inner.b.insert(scf.YieldOp())
+    old_yield.detach()
+    old_yield.erase()
+    drop_tensor_ops(ops)
+    insert_deallocs(block, inner.allocs)
+    for arg in list(block.args[1:]):
+        bz.buffers.pop(arg, None)
+        if arg.uses:
+            raise BufferizeError("mlc-bufferize: a carried tensor is still used after bufferizing the loop body")
+        block.erase_arg(arg)
+    new = scf.ForOp(op.lb, op.ub, op.step, [], op.detach_region(op.body))
+    bz.b.insert(new)
+    for r, buffer in zip(op.results, loop_buffers):
+        bz.buffers[r] = buffer
+
+
+def bufferize_insert_slice(bz: Bufferizer, op: tensor.InsertSliceOp) -> None:
+    """`dest[offsets] = source` (unit strides, rows of a stack): written in place into a loop's
+    carried buffer (or a dead writable one), else into a copy of dest, by a loop nest of loads
+    and stores."""
+    rank = len(op.dest.type.get_shape())  # type: ignore[attr-defined]
+    src_rank = len(op.source.type.get_shape())  # type: ignore[attr-defined]
+    if any(x != 1 for x in op.static_strides.get_values()) or op.strides:
+        raise BufferizeError("mlc-bufferize: tensor.insert_slice with strides is not supported")
+    dynamic = iter(op.offsets)
+    offsets = [next(dynamic) if x == DYNAMIC_INDEX else const(bz.b, x, index)
+               for x in op.static_offsets.get_values()]
+    sizes = list(op.static_sizes.get_values())
+    dropped = [d for d in range(rank) if sizes[d] == 1][: rank - src_rank]  # rank-reduced unit dims
+    dest = bz.buf(op.dest)
+    in_place = cast_source(dest) in bz.loop_buffers or (
+        dest in bz.writable and _uses(op.dest) == 1)
+    if not in_place:
+        fresh = bz.alloc(op.dest)
+        bz.copy(dest, fresh)
+        dest = fresh
+    source = bz.buf(op.source)
+    b = bz.b
+    ivs: list[SSAValue] = []
+    loops = []
+    for d in range(src_rank):
+        upper = emit(b, memref.DimOp(source, const(b, d, index)))
+        body = Block(arg_types=[index])
+        loop = scf.ForOp(const(b, 0, index), upper, const(b, 1, index), [], Region(body))
+        b.insert(loop)
+        loops.append(loop)
+        ivs.append(body.args[0])
+        b = Builder(InsertPoint.at_end(body))
+    value = emit(b, memref.LoadOp.get(source, ivs))
+    it = iter(ivs)
+    where = [offsets[d] if d in dropped else emit(b, arith.AddiOp(offsets[d], next(it))) for d in range(rank)]
+    b.insert(memref.StoreOp.get(value, dest, where))
+    for loop in reversed(loops):
+        Builder(InsertPoint.at_end(loop.body.block)).insert(scf.YieldOp())
+    bz.buffers[op.result] = dest
+
+
 HANDLERS = {
     scf.IfOp: bufferize_if,
+    scf.ForOp: bufferize_for,
+    tensor.InsertSliceOp: bufferize_insert_slice,
     tensor.ExtractOp: bufferize_extract,
     tensor.DimOp: bufferize_dim,
     tensor.EmptyOp: bufferize_empty,
@@ -519,7 +640,7 @@ def plan_destinations(
         while isinstance(root.owner, tensor.CastOp) and root not in bz.desired:
             root = root.owner.source
         producer = root.owner
-        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp)) or (
+        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, scf.ForOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:

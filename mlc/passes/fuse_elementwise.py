@@ -500,7 +500,8 @@ def fuse_into(consumer: linalg.GenericOp, policy: FusionPolicy) -> tuple[linalg.
 
 def fuse_function(f: func.FuncOp, policy: FusionPolicy) -> int:
     """Visit the top-level generics last to first (see the policy), then
-    those of each branch of an `scf.if` (a lazy ifelse) the same way."""
+    those of each branch of an `scf.if` (a lazy ifelse) and of each `scf.for` body
+    (a native scan) the same way."""
     if f.is_declaration:
         return 0
     count = 0
@@ -511,7 +512,7 @@ def fuse_function(f: func.FuncOp, policy: FusionPolicy) -> int:
             if isinstance(op, linalg.GenericOp):
                 op, n = fuse_into(op, policy)
                 count += n
-            elif isinstance(op, scf.IfOp):
+            elif isinstance(op, scf.IfOp | scf.ForOp):
                 blocks += [r.block for r in op.regions if r.blocks]
             op = op.prev_op
     return count

@@ -56,8 +56,6 @@ class State:
 class Scan(Op):
     """A loop over the graph of one step; see the module docstring for the layout of its inputs."""
 
-    host = True
-
     def __init__(self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable], n_seqs: int,
                  states: Sequence[State], n_mapped: int, go_backwards: bool = False, until: bool = False,
                  truncate_gradient: int = -1, name: str | None = None, loc: Any = None):
@@ -83,6 +81,18 @@ class Scan(Op):
         self._fgraph = None
         self._plan = None
         self._programs: dict[tuple, Any] = {}
+
+    @property
+    def host(self) -> bool:
+        """Run from Python (a host op) unless the loop compiles natively (mlc.scan_module.native)."""
+        from mlc.scan_module.native import native_reason
+
+        return native_reason(self) is not None
+
+    def emit(self, ctx, node, operands):
+        from mlc.scan_module.native import emit_scan
+
+        return emit_scan(self, ctx, node, operands)
 
     # identity, not props: two scans are equal only if they are the same loop
     __eq__ = object.__eq__

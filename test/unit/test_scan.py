@@ -21,8 +21,12 @@ from mlc.gradient import verify_grad
 from mlc.scan_module import Scan, until
 
 
-@pytest.fixture(params=["REFERENCE", "FAST_RUN"])
+@pytest.fixture(params=["REFERENCE", "FAST_RUN", "python-loop"])
 def mode(request):
+    """The numpy reference, native code (a scan without host ops is one native loop), and native code
+    with every scan run as a Python loop over its compiled step (`native-scan` excluded)."""
+    if request.param == "python-loop":
+        return mlc.Mode(name="FAST_RUN").excluding("native-scan")
     return request.param
 
 
@@ -308,6 +312,7 @@ def test_grad_with_until_is_not_implemented():
 # ----------------------------------------------------------------------------
 
 
+@mlc.config.change_flags(optimizer_excluding="native-scan")  # the Python loop (a host node)
 def test_partitioned_program_segments_and_dump():
     k = T.iscalar("k")
     A = T.dvector("A")
