@@ -67,6 +67,8 @@ def mapped_source(op: Scan, j: int) -> int | None:
     out = op.inner_outputs[len(op.states) + j]
     if all(out.broadcastable):
         return -1
+    if j < len(op.mapped_like) and op.mapped_like[j] is not None:
+        return op.mapped_like[j]
     for k, v in enumerate(op.inner_inputs):
         if v.broadcastable == out.broadcastable and same_shape(out, v):
             return k

@@ -58,7 +58,8 @@ class Scan(Op):
 
     def __init__(self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable], n_seqs: int,
                  states: Sequence[State], n_mapped: int, go_backwards: bool = False, until: bool = False,
-                 truncate_gradient: int = -1, name: str | None = None, loc: Any = None):
+                 truncate_gradient: int = -1, name: str | None = None, loc: Any = None,
+                 mapped_like: Sequence[int | None] = ()):
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = n_seqs
@@ -69,6 +70,8 @@ class Scan(Op):
         self.truncate_gradient = int(truncate_gradient)
         self.name = name
         self.loc = loc
+        #: per mapped output: an inner input known to have its shape (None: unknown), see native.py
+        self.mapped_like = tuple(mapped_like)
         self.n_taps = sum(len(s.taps) for s in self.states)
         self.n_nonseqs = len(self.inner_inputs) - n_seqs - self.n_taps
         assert self.n_nonseqs >= 0 and len(self.inner_outputs) == len(self.states) + n_mapped + self.until
