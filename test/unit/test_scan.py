@@ -357,3 +357,69 @@ def test_theano_names(tmp_path):
         assert isinstance(updates, theano.updates.OrderedUpdates)
     finally:
         compat.uninstall()
+
+
+# ----------------------------------------------------------------------------
+# The native loop
+# ----------------------------------------------------------------------------
+
+
+def _host_nodes(f):
+    return [n for n in f.fgraph.nodes if n.op.host]
+
+
+def test_a_scan_without_host_ops_is_one_native_loop():
+    x = T.fvector("x")
+    hs, _ = mlc.scan(lambda x_t, h: 0.5 * h + x_t, sequences=x, outputs_info=T.constant(np.float32(0)))
+    f = mlc.function([x], hs)
+    assert not _host_nodes(f)
+    mt_ir, loops = f.dump_ir("mt"), f.dump_ir("loops")
+    assert mt_ir.count("scf.for") == 1 and "tensor.insert_slice" in mt_ir
+    # one loop, no iter_args left: the state and the output rows live in buffers, written in place
+    assert "iter_args" not in loops and "memref.store" in loops
+    xv = np.random.default_rng(0).standard_normal(50).astype("float32")
+    want, h = [], np.float32(0)
+    for v in xv:
+        h = np.float32(0.5) * h + v
+        want.append(h)
+    np.testing.assert_allclose(f(xv), want, rtol=1e-6)
+    assert f(xv[:0]).shape == (0,)
+
+
+def test_native_loop_and_python_loop_agree_on_an_rnn():
+    rng = np.random.default_rng(1)
+    x, h0, W, U = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W"), T.dmatrix("U")
+    hs, _ = mlc.scan(lambda x_t, h, W, U: T.tanh(T.dot(h, W) + T.dot(x_t, U)), sequences=x, outputs_info=h0,
+                     non_sequences=[W, U])
+    cost = (hs ** 2).sum()
+    outs = [hs, *mlc.grad(cost, [W, U, h0, x])]
+    native = mlc.function([x, h0, W, U], outs)
+    python = mlc.function([x, h0, W, U], outs, mode=mlc.Mode(name="FAST_RUN").excluding("native-scan"))
+    assert not _host_nodes(native)  # the backward (BPTT) scan is native too
+    args = [rng.standard_normal((6, 3, 4)), rng.standard_normal((3, 4)), 0.5 * rng.standard_normal((4, 4)),
+            0.5 * rng.standard_normal((4, 4))]
+    for a, b in zip(native(*args), python(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_native_bptt_matches_finite_differences():
+    rng = np.random.default_rng(2)
+
+    def rnn(x, W):
+        hs, _ = mlc.scan(lambda x_t, h_tm2, h_tm1, W: T.tanh(T.dot(h_tm1, W) + x_t) + 0.5 * h_tm2,
+                         sequences=x, outputs_info=[dict(initial=T.zeros((2, 3), dtype="float64"), taps=[-2, -1])],
+                         non_sequences=W)
+        return hs
+
+    verify_grad(rnn, [rng.standard_normal((5, 3)), 0.5 * rng.standard_normal((3, 3))], rng=rng, mode="FAST_RUN")
+
+
+def test_until_and_host_steps_keep_the_python_loop():
+    x = T.dvector("x")
+    out, _ = mlc.scan(lambda v: (v * 2, until(v > 2)), sequences=x)
+    f = mlc.function([x], out)
+    assert [str(n.op) for n in _host_nodes(f)] == ["Scan"]
+    np.testing.assert_allclose(f(np.arange(6.0)), [0, 2, 4, 6])
+    from mlc.scan_module.native import native_reason
+
+    assert "until" in native_reason(_host_nodes(f)[0].op)

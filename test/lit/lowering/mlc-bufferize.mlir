@@ -348,3 +348,42 @@ func.func @branches(%c: i1, %a: tensor<?xf32>) -> tensor<?xf32> {
   }
   func.return %r : tensor<?xf32>
 }
+
+// -----
+
+// scf.for carrying tensors (a native scan): one buffer per carried value for
+// the whole loop, allocated before it (the result argument for a returned
+// stack); rows written by tensor.insert_slice go in place; the new state is
+// copied into its buffer at the end of each iteration; the carried tensors
+// are gone.
+
+// CHECK-LABEL: func.func @scan_loop
+// CHECK-SAME: (%[[H0:[a-zA-Z0-9_]+]]: memref<f32>, %[[N:[a-zA-Z0-9_]+]]: index, %[[OUT:[a-zA-Z0-9_]+]]: memref<?xf32>) {
+// CHECK:      %[[H:.*]] = memref.alloc() : memref<f32>
+// CHECK:      "memref.copy"(%[[H0]], %[[H]])
+// CHECK:      scf.for %[[T:.*]] = %{{.*}} to %[[N]] step %{{.*}} {
+// CHECK-NOT:    iter_args
+// CHECK:        %[[OLD:.*]] = memref.load %[[H]][] : memref<f32>
+// CHECK:        %[[NEW:.*]] = memref.alloc() : memref<f32>
+// CHECK:        memref.store %{{.*}}, %[[NEW]][] : memref<f32>
+// CHECK:        %[[V:.*]] = memref.load %[[NEW]][] : memref<f32>
+// CHECK-NEXT:   memref.store %[[V]], %[[OUT]][%[[T]]] : memref<?xf32>
+// CHECK-NEXT:   "memref.copy"(%[[NEW]], %[[H]])
+// CHECK-NEXT:   memref.dealloc %[[NEW]] : memref<f32>
+// CHECK:      }
+// CHECK:      memref.dealloc %[[H]] : memref<f32>
+// CHECK-NEXT: func.return
+func.func @scan_loop(%h0: tensor<f32>, %n: index) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %half = arith.constant 5.000000e-01 : f32
+  %stack = tensor.empty(%n) : tensor<?xf32>
+  %h, %hs = scf.for %t = %c0 to %n step %c1 iter_args(%prev = %h0, %rows = %stack) -> (tensor<f32>, tensor<?xf32>) {
+    %old = tensor.extract %prev[] : tensor<f32>
+    %x = arith.mulf %old, %half : f32
+    %new = tensor.from_elements %x : tensor<f32>
+    %rows2 = tensor.insert_slice %new into %rows[%t] [1] [1] : tensor<f32> into tensor<?xf32>
+    scf.yield %new, %rows2 : tensor<f32>, tensor<?xf32>
+  }
+  func.return %hs : tensor<?xf32>
+}
