@@ -174,12 +174,10 @@ def _m(names: str, feature: str = _NO_EQUIV) -> dict[str, str]:
 _TENSOR_MISSING = {
     **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
-         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose nonzero "
-         "flatnonzero nonzero_values", _ADV_INDEX),
+         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
     **_m("shared_randomstreams raw_random", _RANDOM),
-    **_m("split allclose isclose largest smallest unbroadcast batched_tensordot cumsum cumprod diff bincount "
-         "to_one_hot fill_diagonal fill_diagonal_offset unravel_index ravel_multi_index searchsorted bartlett "
-         "sort argsort topk argtopk gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
+    **_m("allclose isclose largest smallest batched_tensordot "
+         "to_one_hot bartlett gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
          "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "
          "inverse_permutation permute_row_elements divmod ceil_intdiv scalar_from_tensor tensor_from_scalar "
          "Rebroadcast SpecifyShape"),
@@ -200,7 +198,7 @@ _SPECS: dict[str, _Spec] = {
         targets=("mlc.tensor",),
         names=lambda: _tensor_names(),
         missing=_TENSOR_MISSING,
-        eager=("nnet", "basic", "var", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg",
+        eager=("nnet", "basic", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg",
                "shared_randomstreams", "raw_random", "opt", "blas", "signal")),
     "theano.tensor.basic": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, names=lambda: _tensor_names(),
                                  package=False),
@@ -217,8 +215,8 @@ _SPECS: dict[str, _Spec] = {
                                                     "scalar_constructor": _From("mlc.shared", "shared")},
                                      package=False),
     "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
-    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, package=False),
-    "theano.tensor.sort": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, call="sort", package=False),
+    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False),
+    "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
     "theano.tensor.nlinalg": _Spec(missing=_m("matrix_inverse pinv det eig eigh svd qr trace diag extract_diag "
                                               "alloc_diag matrix_dot matrix_power norm lstsq tensorinv "
                                               "tensorsolve MatrixInverse Det", "linear algebra (nlinalg)"),
@@ -416,6 +414,16 @@ class Facade(types.ModuleType):
             return Missing(f"{self.__name__}.{attr}", spec.missing[attr])
         raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r} (mlc's Theano compatibility "
                              f"layer does not provide it)")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        # The import system binds a submodule on its parent after `import theano.tensor.var`; in Theano
+        # `theano.tensor.var` stays the variance function (tensor/__init__ rebinds it), so a facade
+        # submodule never shadows a function of the same name.
+        target = self.__dict__["_facade_target"]
+        if isinstance(value, Facade) and target is not None and callable(getattr(target, attr, None)) \
+                and not isinstance(getattr(target, attr), types.ModuleType):
+            return
+        super().__setattr__(attr, value)
 
     def __repr__(self) -> str:
         target = self.__dict__["_facade_target"]
