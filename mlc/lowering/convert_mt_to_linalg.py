@@ -421,11 +421,16 @@ def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
 
 
 def lower_regions(cx: Lowering, op: Operation, lowered: list[Operation]) -> None:
-    """The regions of a control-flow op (`scf.if` on tensors): each block lowered
+    """The regions of a control-flow op (`scf.if`, `scf.for` on tensors): each block lowered
     on its own (index constants and dims made inside stay inside), and the
     op's tensor results made signless like every other tensor."""
     for region in op.regions:
         for inner in region.blocks:
+            for arg in list(inner.args):  # a loop's carried tensors
+                new_type = signless(arg.type) if isinstance(arg.type, TensorType) else arg.type
+                if new_type != arg.type:
+                    old_type = arg.type
+                    cx.arg_types[Rewriter.replace_value_with_new_type(arg, new_type)] = old_type
             saved = dict(cx.dims), dict(cx.constants)
             lower_block(cx, inner, lowered)
             cx.dims, cx.constants = saved

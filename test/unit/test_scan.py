@@ -423,3 +423,22 @@ def test_until_and_host_steps_keep_the_python_loop():
     from mlc.scan_module.native import native_reason
 
     assert "until" in native_reason(_host_nodes(f)[0].op)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "bool"])
+def test_native_loop_on_integer_and_bool_states(dtype):
+    x = T.vector("x", dtype=dtype)
+    if dtype == "bool":
+        step = lambda v, acc: T.xor(acc, v)  # noqa: E731
+        init = np.asarray(False)
+    else:
+        step = lambda v, acc: acc + v  # noqa: E731
+        init = np.asarray(0, dtype=dtype)
+    out, _ = mlc.scan(step, sequences=x, outputs_info=T.constant(init))
+    f = mlc.function([x], out)
+    assert not _host_nodes(f)
+    xv = (np.arange(7) % 2).astype(dtype) if dtype == "bool" else np.asarray([250, 3, 4, 1, 0, 7, 9], dtype=dtype)
+    want = np.logical_xor.accumulate(xv) if dtype == "bool" else np.cumsum(xv, dtype=dtype)
+    got = f(xv)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
