@@ -30,11 +30,21 @@ unit: $(VENV)/.installed-test
 lit: $(VENV)/.installed-test
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/lit -sv test/lit
 
+# the shared scripts named in test/acceptance.txt, then the project's own (test/acceptance/t*.py)
 acceptance: $(VENV)/.installed
 	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
-	$(ACCEPT) $(CURDIR)/$(VPY) $(CURDIR)/test/tutorial/*.py  # Theano tutorial pages kept in this repo
+	$(ACCEPT) $(CURDIR)/$(VPY) $(wildcard $(CURDIR)/test/acceptance/t*.py)
 
-test: unit lit acceptance
+# Runs all three suites even when one fails, reports each, and fails at the end if any failed.
+test: $(VENV)/.installed-test
+	@status=0; \
+	for suite in unit lit acceptance; do \
+	  echo "== make $$suite"; \
+	  if $(MAKE) --no-print-directory $$suite; then echo "== $$suite: passed"; \
+	  else echo "== $$suite: FAILED"; status=1; fi; \
+	done; \
+	echo "== unit, lit, acceptance: $$( [ $$status = 0 ] && echo all passed || echo 'some FAILED (see above)')"; \
+	exit $$status
 
 bench: $(VENV)/.installed-bench
 	$(VPY) bench/run.py $(BENCH_ARGS)
