@@ -443,6 +443,19 @@ def _becomes_blas(op: Operation) -> bool:
     return is_blas_type(op.results[0].type.element_type) and match_contraction(op) is not None  # type: ignore[attr-defined]
 
 
+def convert_body(inner: Bufferizer, block: Block) -> tuple[scf.YieldOp, list[Operation]]:
+    """Bufferize the ops of a region's block (an scf.if branch, an scf.for body) with `inner`, which
+    is left inserting before the block's `scf.yield`; returns that yield and the converted ops."""
+    old_yield = block.last_op
+    assert isinstance(old_yield, scf.YieldOp)
+    ops = [o for o in block.ops if o is not old_yield]
+    for o in ops:
+        inner.b.insertion_point = InsertPoint.before(o)
+        inner.convert(o)
+    inner.b.insertion_point = InsertPoint.before(old_yield)
+    return old_yield, ops
+
+
 def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
     """`scf.if` on tensors (a lazy ifelse): each branch bufferized on its own,
     yielding buffers it owns, so the result is a fresh buffer either way.
@@ -461,13 +474,7 @@ def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
     for region in (op.true_region, op.false_region):
         block = region.block
         inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
-        old_yield = block.last_op
-        assert isinstance(old_yield, scf.YieldOp)
-        ops = [o for o in block.ops if o is not old_yield]
-        for o in ops:
-            inner.b.insertion_point = InsertPoint.before(o)
-            inner.convert(o)
-        inner.b.insertion_point = InsertPoint.before(old_yield)
+        old_yield, ops = convert_body(inner, block)
         yielded: list[SSAValue] = []
         owned: set[SSAValue] = set()
         for v, r, t in zip(old_yield.operands, op.results, types):
@@ -545,13 +552,7 @@ def bufferize_for(bz: Bufferizer, op: scf.ForOp) -> None:
     inner.loop_buffers = {cast_source(b) for b in loop_buffers}
     for arg, buffer in zip(block.args[1:], loop_buffers):
         bz.buffers[arg] = buffer
-    old_yield = block.last_op
-    assert isinstance(old_yield, scf.YieldOp)
-    ops = [o for o in block.ops if o is not old_yield]
-    for o in ops:
-        inner.b.insertion_point = InsertPoint.before(o)
-        inner.convert(o)
-    inner.b.insertion_point = InsertPoint.before(old_yield)
+    old_yield, ops = convert_body(inner, block)
     for k, (v, target) in enumerate(zip(old_yield.operands, loop_buffers)):
         source = inner.buf(v)
         if cast_source(source) is cast_source(target):

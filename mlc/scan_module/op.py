@@ -18,9 +18,12 @@ new value of a shared variable that `fn` updates). A mapped output (no
 feedback) is every step's value. Non-sequences are loop-invariant values:
 the user's, and everything `fn` read from outside the loop.
 
-The op is a host op: `perform` loops in Python over the numpy reference of
-the step; compiled functions (mlc.compile.vm) loop over the step compiled
-natively once (`make_host_thunk`). `infer_shape` runs the step's shape
+Compiled, a scan whose step holds no host op (and has no `until`) is one
+native loop (`emit`: an `scf.for` whose body is the step, see
+mlc.scan_module.native); otherwise the op is a host op: compiled functions
+(mlc.compile.vm) loop in Python over the step compiled natively once
+(`make_host_thunk`), as `Mode.excluding('native-scan')` asks for every scan.
+`perform` loops in Python over the numpy reference of the step. `infer_shape` runs the step's shape
 rules on the first step's input shapes, so shape errors (a sequence too
 short, an initial state that does not match what fn returns) surface before
 any native code runs. With an `until` condition the number of steps is
