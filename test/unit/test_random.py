@@ -217,3 +217,24 @@ def test_theano_test_suite_cases():
         for row in expect:
             first.shuffle(row)
         np.testing.assert_array_equal(f(in_mval), expect)
+
+
+def test_state_advanced_in_place_only_when_the_function_owns_it():
+    srng = RandomStreams(seed=6)
+    rv = srng.uniform((3,))
+    f = mlc.function([], rv)
+    rng = rv.rng.get_value(borrow=True)
+    first = f()
+    assert rv.rng.get_value(borrow=True) is rng  # advanced in place (Theano's random_make_inplace), no copy
+    np.testing.assert_array_equal(first, states(6, 1)[0].uniform(size=(3,)))
+    # two draws reading one explicit state, one of them updating it: both must see the old state
+    r = mlc.shared(np.random.RandomState(3))
+    new_a, a = raw_random.uniform(r, (2,))
+    _, b = raw_random.uniform(r, (2,))
+    g = mlc.function([], [a, b], updates=[(r, new_a)])
+    old = r.get_value(borrow=True)
+    ga, gb = g()
+    np.testing.assert_array_equal(ga, gb)
+    np.testing.assert_array_equal(ga, np.random.RandomState(3).uniform(size=(2,)))
+    assert r.get_value(borrow=True) is not old  # the update is a copy, the old state untouched
+    np.testing.assert_array_equal(old.uniform(size=(2,)), ga)
