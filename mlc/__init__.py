@@ -44,6 +44,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "FAST_COMPILE": ("mlc.compile.mode", "FAST_COMPILE"),
     "get_mode": ("mlc.compile.mode", "get_mode"),
     "ProfileStats": ("mlc.compile.profiling", "ProfileStats"),
+    "ifelse": ("mlc.ifelse", None),  # theano.ifelse: mlc.ifelse.ifelse, mlc.ifelse.IfElse
 }
 
 
@@ -77,4 +78,4 @@ def get_num_threads() -> int:
 
 __all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out", "ProfileStats",
            "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "scan",
-           "scan_module", "set_num_threads", "get_num_threads", "shared", "tensor"]
+           "scan_module", "set_num_threads", "get_num_threads", "shared", "tensor", "ifelse"]

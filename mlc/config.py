@@ -112,6 +112,8 @@ _FLAGS: dict[str, _Flag] = {
                                   False),
     "DebugMode__check_py": _Flag(True, _BOOL, "accepted for Theano compatibility", False),
     "blas__ldflags": _Flag("", None, "accepted for Theano compatibility (mlc uses scipy's BLAS)", False),
+    "warn__subtensor_merge_bug": _Flag(False, _BOOL, "accepted for Theano compatibility (its loop tutorial sets it)",
+                                       False),
     "pickle_test_value": _Flag(True, _BOOL, "keep tag.test_value when pickling variables", False),
     "traceback__limit": _Flag(8, None, "accepted for Theano compatibility", False),
 }

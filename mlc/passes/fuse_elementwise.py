@@ -59,7 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import arith, func, tensor
+from xdsl.dialects import arith, func, scf, tensor
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     ArrayAttr,
@@ -515,16 +515,22 @@ def fuse_into(consumer: linalg.GenericOp, policy: FusionPolicy) -> tuple[linalg.
 
 
 def fuse_function(f: func.FuncOp, policy: FusionPolicy) -> int:
-    """Visit the top-level generics last to first (see the policy)."""
+    """Visit the top-level generics last to first (see the policy), then
+    those of each branch of an `scf.if` (a lazy ifelse) and of each `scf.for` body
+    (a native scan) the same way."""
     if f.is_declaration:
         return 0
     count = 0
-    op = f.body.blocks[0].last_op
-    while op is not None:
-        if isinstance(op, linalg.GenericOp):
-            op, n = fuse_into(op, policy)
-            count += n
-        op = op.prev_op
+    blocks = [f.body.blocks[0]]
+    while blocks:
+        op = blocks.pop().last_op
+        while op is not None:
+            if isinstance(op, linalg.GenericOp):
+                op, n = fuse_into(op, policy)
+                count += n
+            elif isinstance(op, scf.IfOp | scf.ForOp):
+                blocks += [r.block for r in op.regions if r.blocks]
+            op = op.prev_op
     return count
 
 
