@@ -239,6 +239,8 @@ func.func @calls(%m: memref<?x2xf32>, %s: memref<f32>) {
 // CHECK:       llvm.cond_br %c, ^t, ^f
 // CHECK:       ^t:
 // CHECK:         %[[A:.*]] = llvm.call @aligned_alloc
+// CHECK:         llvm.cond_br %{{.*}}, ^[[FAIL:[a-zA-Z0-9_]+]], ^[[OK:[a-zA-Z0-9_]+]]
+// CHECK:       ^[[OK]]:
 // CHECK-NEXT:    llvm.br ^join(%[[A]], %n : !llvm.ptr, i64)
 // CHECK:       ^join(%m: !llvm.ptr, %{{.*}}: i64):
 // CHECK-NEXT:    llvm.call @free(%m)
