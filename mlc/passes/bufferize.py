@@ -223,13 +223,14 @@ class Bufferizer:
 
     def convert(self, op: Operation) -> None:
         """Bufferize one top-level op (inserting before it); record its buffers."""
+        on_tensors = any(isinstance(v.type, TensorType) for v in (*op.operands, *op.results))
         handler = HANDLERS.get(type(op))
-        if handler is not None:
+        if handler is not None and on_tensors:
             handler(self, op)
             return
-        if any(isinstance(v.type, TensorType) for v in (*op.operands, *op.results)):
+        if on_tensors:
             raise BufferizeError(f"bufferize: cannot bufferize {op.name} on tensors")
-        self.rewrite_nested(op)
+        self.rewrite_nested(op)  # already on memrefs (a linalg.fill into a buffer...), or scalar
 
     def rewrite_nested(self, op: Operation) -> None:
         """tensor.extract/dim inside regions (generic bodies) read buffers."""

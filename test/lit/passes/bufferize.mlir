@@ -387,3 +387,19 @@ func.func @scan_loop(%h0: tensor<f32>, %n: index) -> tensor<?xf32> {
   }
   func.return %hs : tensor<?xf32>
 }
+
+// -----
+
+// Ops already on memrefs (a fill into a function's buffer) are left as
+// they are: bufferize converts only what touches tensors (the mlc-opt
+// fuzzer found `linalg.fill` on a memref crashing the fill handler).
+// CHECK-LABEL: func.func @already_on_memrefs(
+// CHECK-SAME:    %[[OUT:.*]]: memref<4xf64>)
+// CHECK-NEXT:    %[[Z:.*]] = arith.constant 0.000000e+00 : f64
+// CHECK-NEXT:    linalg.fill ins(%[[Z]] : f64) outs(%[[OUT]] : memref<4xf64>)
+// CHECK-NEXT:    func.return
+func.func @already_on_memrefs(%out: memref<4xf64>) {
+  %z = arith.constant 0.0 : f64
+  linalg.fill ins(%z : f64) outs(%out : memref<4xf64>)
+  func.return
+}
