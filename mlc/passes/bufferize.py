@@ -223,14 +223,15 @@ class Bufferizer:
 
     def convert(self, op: Operation) -> None:
         """Bufferize one top-level op (inserting before it); record its buffers."""
-        on_tensors = any(isinstance(v.type, TensorType) for v in (*op.operands, *op.results))
         handler = HANDLERS.get(type(op))
-        if handler is not None and on_tensors:
+        # a linalg op without results already writes a buffer (a fill into a memref): leave it
+        done = isinstance(op, DPS_OPS) and not op.results
+        if handler is not None and not done:
             handler(self, op)
             return
-        if on_tensors:
+        if any(isinstance(v.type, TensorType) for v in (*op.operands, *op.results)):
             raise BufferizeError(f"bufferize: cannot bufferize {op.name} on tensors")
-        self.rewrite_nested(op)  # already on memrefs (a linalg.fill into a buffer...), or scalar
+        self.rewrite_nested(op)
 
     def rewrite_nested(self, op: Operation) -> None:
         """tensor.extract/dim inside regions (generic bodies) read buffers."""
