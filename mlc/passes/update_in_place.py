@@ -39,16 +39,23 @@ from xdsl.dialects.builtin import (
     FunctionType,
     MemRefType,
     ModuleOp,
+    UnitAttr,
     i64,
 )
 from xdsl.ir import Block, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.utils.exceptions import DiagnosticException
 
 from mlc.dialects.utils.buffer_uses import accesses, positions, reads_in_step
 from mlc.dialects.utils.linalg_builders import const, emit, index
 
 INPLACE_ATTR = "mlc.inplace"
+APPLIED_ATTR = "mlc.inplace_applied"  # set once the pass has rewritten the function
+
+
+class UpdateInPlaceError(DiagnosticException):
+    """An `mlc.inplace` attribute that does not fit its function."""
 
 
 def in_place_entries(f: func.FuncOp) -> list[int] | None:
@@ -97,12 +104,18 @@ def update_function(f: func.FuncOp) -> int:
     """Apply the `mlc.inplace` entries of one function; returns how many
     updates were written in place (the others go through a temporary)."""
     entries = in_place_entries(f)
-    if f.is_declaration or entries is None or not any(j >= 0 for j in entries):
-        return 0
+    if f.is_declaration or entries is None or not any(j >= 0 for j in entries) or APPLIED_ATTR in f.attributes:
+        return 0  # nothing to do, or done already (the attribute stays: it documents the ABI)
     block = f.body.blocks[0]
     n_in = len(block.args) - len(entries)
     ret = block.last_op
-    assert isinstance(ret, func.ReturnOp)
+    name = f.sym_name.data
+    if n_in < 0 or any(j >= n_in for j in entries):
+        raise UpdateInPlaceError(f"{INPLACE_ATTR} of @{name}: {entries} names {len(entries)} results and "
+                                 f"input indices below {max(n_in, 0)}, but @{name} has {len(block.args)} arguments")
+    if not isinstance(ret, func.ReturnOp):
+        raise UpdateInPlaceError(f"update-in-place: @{name} must end with func.return")
+    f.attributes[APPLIED_ATTR] = UnitAttr()
     direct = 0
     for k in reversed(range(len(entries))):  # erasing arguments from the back keeps indices valid
         j = entries[k]
@@ -110,7 +123,7 @@ def update_function(f: func.FuncOp) -> int:
             continue
         old, new = block.args[j], block.args[n_in + k]
         if old.type != new.type and not isinstance(old.type, MemRefType):
-            raise ValueError(f"{INPLACE_ATTR}: result {k} ({new.type}) cannot live in argument {j} ({old.type})")
+            raise UpdateInPlaceError(f"{INPLACE_ATTR}: result {k} ({new.type}) cannot live in argument {j} ({old.type})")
         b = _builder(InsertPoint.at_start(block))
         target = old if old.type == new.type else emit(b, memref.CastOp.get(old, new.type))
         if can_write_in_place(block, old, new):

@@ -69,7 +69,9 @@ class Graph:
 
     def source(self, grad: bool = False) -> str:
         """A standalone Python reproducer: builds, compiles, compares with numpy."""
-        lines = ["import numpy as np", "import mlc, mlc.tensor as T", "from vocabulary import REF_NAMESPACE",
+        here = str(__import__("pathlib").Path(__file__).resolve().parent)
+        lines = ["import sys", f"sys.path.insert(0, {here!r})  # test/fuzz, for the reference helpers",
+                 "import numpy as np", "import mlc, mlc.tensor as T", "from vocabulary import REF_NAMESPACE",
                  "globals().update({k: v for k, v in REF_NAMESPACE.items() if k != 'np'})", ""]
         for name, dtype, bc, value in self.inputs:
             lines.append(f"{name} = T.TensorType({dtype!r}, {bc!r})({name!r})")

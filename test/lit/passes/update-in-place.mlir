@@ -1,5 +1,6 @@
 // RUN: mlc-opt -p update-in-place --split-input-file %s | filecheck %s
 // RUN: mlc-opt -p update-in-place --split-input-file %s | mlc-opt --split-input-file
+// RUN: mlc-opt -p update-in-place,update-in-place --split-input-file %s | filecheck %s
 
 // update-in-place: results that `mlc.inplace` names are written into the
 // named argument (a shared variable's storage); their result argument is
