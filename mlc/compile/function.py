@@ -265,21 +265,53 @@ class ShapePlan:
         free = set(map(id, fg.all_inputs))
         self.check_nodes = [n for n in fg.nodes if n.op.check_value_inputs and any(
             id(v) in free for v in _value_ancestors([n.inputs[i] for i in n.op.check_value_inputs]))]
-        # key -> (result shapes, checking nodes to replay with their input shapes, all shapes)
+        # key -> (result shapes, checking nodes to replay with their input shapes, all shapes,
+        #         value-reading nodes with their input and output shapes)
         self.cache: dict[tuple, tuple] = {}
         self.schedule = LazySchedule(fg.nodes, fg.results)  # ifelse: shapes of the taken branch only
+        #: nodes whose shape rules read values (slices with symbolic bounds, arange, alloc, reshape)
+        self.value_nodes = {id(n) for n in fg.nodes if any(i < len(n.inputs) for i in n.op.shape_value_inputs)}
+        # With values in the key, a new index value (x[i*bs:(i+1)*bs]) would walk the whole graph again.
+        # Instead, per input shapes, the last walks are kept and only their value-reading shape rules rerun:
+        # when each gives the shapes it gave then, every other shape is the same too (the other rules
+        # read shapes only). Not with ifelse: which nodes have shapes depends on values.
+        self.by_shapes: dict[tuple, list] | None = {} if self.value_inputs and not any(
+            n.op.lazy_branches(n) for n in fg.nodes) else None
+        #: how many times the whole graph's shape rules ran (tests count them)
+        self.walks = 0
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
-        key = tuple(a.shape for a in arrays) + tuple(arrays[k].tobytes() for k in self.value_inputs)
+        shape_key = tuple(a.shape for a in arrays)
+        key = shape_key + tuple(arrays[k].tobytes() for k in self.value_inputs)
         hit = self.cache.get(key)
+        if hit is None and self.by_shapes is not None:
+            for last in self.by_shapes.get(shape_key, ()):
+                if self._same_value_shapes(arrays, last):
+                    if last[1]:
+                        self._run(arrays, last[1], last[2])
+                    return last[0]
         if hit is None:
             hit = self._walk(arrays)
             if len(self.cache) > 256:
                 self.cache.clear()
             self.cache[key] = hit
+            if self.by_shapes is not None:
+                if len(self.by_shapes) > 64:
+                    self.by_shapes.clear()
+                # the last few walks per input shapes (a full batch and the short last one)
+                self.by_shapes[shape_key] = [hit, *self.by_shapes.get(shape_key, [])[:3]]
         elif hit[1]:
             self._run(arrays, hit[1], hit[2])
         return hit[0]
+
+    def _same_value_shapes(self, arrays, hit) -> bool:
+        """Rerun the value-reading shape rules of `hit`'s walk with these values: same outputs?"""
+        shape_of, value_of = self._evaluator(arrays, hit[2])
+        for node, ins, outs in hit[3]:
+            got = self._infer(node, ins, value_of, arrays)
+            if tuple(tuple(int(n) for n in s) for s in got) != outs:
+                return False
+        return True
 
     def _evaluator(self, arrays, shapes):
         fg = self.fg
@@ -327,7 +359,9 @@ class ShapePlan:
         shapes: dict[int, tuple[int, ...]] = {id(v): a.shape for v, a in zip(fg.all_inputs, arrays)}
         shape_of, value_of = self._evaluator(arrays, shapes)
         checks = {id(n) for n in self.check_nodes}
-        replay = []
+        replay: list = []
+        valued: list = []
+        self.walks += 1
 
         def visit(node):
             # an input from the branch an ifelse does not take has no shape (None)
@@ -337,9 +371,12 @@ class ShapePlan:
                 replay.append((node, ins))
             for o, s in zip(node.outputs, outs):
                 shapes[id(o)] = tuple(int(n) for n in s)
+            if id(node) in self.value_nodes:
+                valued.append((node, ins, tuple(shapes[id(o)] for o in node.outputs)))
 
         self.schedule.walk(visit, lambda node, i: value_of(node.inputs[i]))
-        return [tuple(shape_of(v)) for v in fg.results], replay, shapes if replay else None
+        keep = replay or (valued and self.by_shapes is not None)
+        return [tuple(shape_of(v)) for v in fg.results], replay, shapes if keep else None, valued
 
     def _culprits(self, node, arrays) -> str:
         deps = set(map(id, ancestors(node.inputs)))
