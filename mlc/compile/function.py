@@ -284,8 +284,12 @@ class Function:
 
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
                  on_unused_input=None, allow_input_downcast=None, accept_inplace=False, profile=None,
-                 rebuild_strict=True, no_default_updates=False):
+                 rebuild_strict=True, no_default_updates=False, target=None, gpu_target=None,
+                 return_device_arrays=False):
+        from mlc.compile.gpu import resolve_target
+
         self.name = name
+        self.target = resolve_target(target)
         self.ins = [i if isinstance(i, In) else In(i) for i in (inputs or [])]
         for i in self.ins:
             if i.allow_downcast is None:
@@ -306,6 +310,14 @@ class Function:
             from mlc.compile.reference import ReferenceProgram
 
             self.program = ReferenceProgram(self.fgraph)
+        elif self.target != "cpu":
+            from mlc.compile.gpu import compile_for
+
+            if any(node.op.host for node in self.fgraph.nodes):
+                raise NotImplementedError(f"target={self.target!r}: graphs with host ops (scan) run on the CPU "
+                                          "only for now")
+            self.program = compile_for(self.target, self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())),
+                                       gpu_target, return_device_arrays)
         elif any(node.op.host for node in self.fgraph.nodes):  # scan: native segments around Python loops
             from mlc.compile.vm import PartitionedProgram
 
@@ -316,7 +328,7 @@ class Function:
             self.program = compile_graph(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
         # the fast path skips shape rules: only for graphs whose checks depend on shapes alone
         plan = self.shape_plan
-        self._fast = FastCall.build(self.fgraph, self.program, self.single,
+        self._fast = None if self.target in ("cuda", "ptx") else FastCall.build(self.fgraph, self.program, self.single,
                                     plan.value_inputs + [n for n in plan.checked_inputs if plan.check_nodes])
 
     # -- calling -------------------------------------------------------------
@@ -387,7 +399,8 @@ class Function:
         return self.fgraph.outputs
 
     def dump_ir(self, level: str = "mt") -> str:
-        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text)."""
+        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text);
+        for the GPU targets also 'gpu' (host function + kernels) and 'ptx' ('llvm'/'llvm-ir': the kernels)."""
         if self.mode == "REFERENCE":
             raise ValueError("a function compiled with mode='REFERENCE' has no IR")
         return self.program.dump(level)
@@ -400,7 +413,7 @@ class Function:
         if swap:
             upd = [(swap.get(s, s), u) for s, u in upd]
         return Function(ins, self.output_vars if not self.single else self.output_vars[0], updates=upd,
-                        mode=self.mode, name=name or self.name, on_unused_input="ignore")
+                        mode=self.mode, name=name or self.name, on_unused_input="ignore", target=self.target)
 
 
 _MISSING = object()
@@ -420,16 +433,24 @@ def _mode_name(mode) -> str:
 
 def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
              accept_inplace=False, name=None, rebuild_strict=True, allow_input_downcast=None, profile=None,
-             on_unused_input=None) -> Function:
+             on_unused_input=None, target=None, gpu_target=None, return_device_arrays=False) -> Function:
     """Compile `outputs` as a function of `inputs` (Theano's theano.function).
 
     `updates` (pairs or dict) give new values of shared variables, applied
     after all outputs are computed from the old values; `givens` substitute
     variables before compiling. Outputs are fresh numpy arrays (0-d for
     scalars); a single output is returned as an array, a list as a list.
+
+    `target`: 'cpu', 'cuda' (an NVIDIA GPU through the driver), 'ptx' (the
+    GPU code only, compiled on any machine: see `dump_ir('ptx')`) or
+    'gpu-emulation' (the GPU kernels run on the CPU); default from
+    `config.device`. `gpu_target` (a `mlc.target.GPUTarget`) overrides the
+    GPU description; with `return_device_arrays=True` a 'cuda' function
+    returns device arrays instead of numpy arrays.
     """
     return Function(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
-                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast)
+                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast,
+                    target=target, gpu_target=gpu_target, return_device_arrays=return_device_arrays)
 
 
 # ----------------------------------------------------------------------------

@@ -62,6 +62,9 @@ def mt_stages(mode: str) -> list[str]:
 class NativeProgram:
     """A FunctionGraph compiled to native code for the CPU."""
 
+    #: added to the cache description: what, besides the graph, decides the code (a subclass's target)
+    target_key = ""
+
     def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = ()):
         from mlc.compile.cache_key import describe_graph
         from mlc.runtime.cpu import compile_described
@@ -78,6 +81,8 @@ class NativeProgram:
         description = describe_graph(fgraph, mode, self.excluding)
         if description is not None and any(j >= 0 for j in self.in_place):
             description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
+        if description is not None and self.target_key:
+            description += f"\ntarget {self.target_key}"
         self.compiled = compile_described(description, self._lower, ["main"])
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
 
@@ -97,7 +102,11 @@ class NativeProgram:
     def _lower(self) -> ModuleOp:
         """The whole pipeline on a copy of the emitted module, down to the llvm dialect."""
         with excluding_names(self.excluding):
-            return lower(self.mt_module.clone(), self.mode, "llvm")
+            return run_stages(self.mt_module.clone(), self.stages("llvm"))
+
+    def stages(self, level: str) -> list[str]:
+        """The pass names from emitted mt to `level` for this program (a subclass may add stages)."""
+        return stages(self.mode, level)
 
     def run(self, arrays, shapes):
         if not any(j >= 0 for j in self.in_place):
@@ -132,7 +141,7 @@ class NativeProgram:
             raise ValueError(f"dump_ir: expected level 'mt', {', '.join(map(repr, LEVELS))} or 'llvm-ir', "
                              f"got {level!r}")
         with excluding_names(self.excluding):
-            return str(lower(self.mt_module.clone(), self.mode, level))
+            return str(run_stages(self.mt_module.clone(), self.stages(level)))
 
 
 #: the levels below mt, each reached by running its stages after the previous level's

@@ -12,6 +12,7 @@ from xdsl.ir import Dialect
 
 DIALECTS: dict[str, str] = {
     "blas": "mlc.dialects.blas:Blas",
+    "gpux": "mlc.dialects.gpux:GPUX",
     "mt": "mlc.dialects.mt:MT",
 }
 

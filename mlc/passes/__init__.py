@@ -17,6 +17,10 @@ from xdsl.passes import ModulePass
 # name -> "module:Class"; keep sorted by name.
 PASSES: dict[str, str] = {
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
+    "convert-gpu-to-loops": "mlc.lowering.convert_gpu_to_loops:ConvertGPUToLoopsPass",
+    "convert-gpu-to-nvvm": "mlc.lowering.convert_gpu_to_nvvm:ConvertGPUToNVVMPass",
+    "convert-linalg-to-gpu": "mlc.lowering.convert_linalg_to_gpu:ConvertLinalgToGPUPass",
+    "convert-math-to-libdevice": "mlc.lowering.convert_math_to_libdevice:ConvertMathToLibdevicePass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
     "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
@@ -58,9 +62,16 @@ def run_passes(module, names, ctx=None):
     table = {**xdsl_passes(), **get_all_passes()}
     ctx = ctx or default_context()
     for name in names:
+        spec = None
+        if "{" in name:  # options, as in mlc-opt: "convert-linalg-to-gpu{block_size=32}"
+            from xdsl.utils.arg_spec import parse_pipeline
+
+            spec = next(iter(parse_pipeline(name)))
+            name = spec.name
         if name not in table:
             raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
-        table[name]()().apply(ctx, module)
+        cls = table[name]()
+        (cls.from_pass_spec(spec) if spec is not None else cls()).apply(ctx, module)
     return module
 
 
