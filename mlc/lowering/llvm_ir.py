@@ -15,7 +15,12 @@ module is the one place that patches around its gaps (xDSL 0.74, notes §7):
    what it calls never unwind), which lets LLVM drop unwind edges.
 4. **fcmp `false`/`true`** predicates, which `convert_module` cannot print,
    become constants.
-5. **Vector math.** `to_llvm_ir` links in the definitions of the
+5. **Address spaces.** `llvm.mlir.addressof` of a global in another
+   address space (a GPU kernel's shared memory, addrspace 3) typed as a
+   generic `!llvm.ptr` becomes an `addrspacecast`, which the xDSL llvm
+   dialect cannot spell; such globals get an `undef` initializer (NVPTX
+   allows no other for shared memory).
+6. **Vector math.** `to_llvm_ir` links in the definitions of the
    `@mlc_vm_*` functions (`mlc.lowering.llvm.vecmath`).
 
 `translate(module)` returns the llvmlite `ir.Module`; `to_llvm_ir(module)`
@@ -102,6 +107,12 @@ def convert_op(
         return
     if isinstance(op, llvm.FCmpOp) and _convert_fcmp(op, builder, val_map):
         return
+    if isinstance(op, llvm.AddressOfOp):
+        g = builder.module.get_global(op.global_name.root_reference.data)
+        space = getattr(g.type, "addrspace", 0)
+        if space and convert_type(op.result.type) == ir.PointerType():
+            val_map[op.result] = builder.addrspacecast(g, ir.PointerType())
+            return
     xdsl_convert_op(op, builder, val_map, block_map)
 
 
@@ -150,6 +161,9 @@ def translate(
     for op in module.ops:
         if isinstance(op, llvm.GlobalOp):
             xdsl_convert._convert_global(op, out)  # pyright: ignore[reportPrivateUsage]
+            g = out.get_global(op.sym_name.data)
+            if op.addr_space.value.data and op.value is None:
+                g.initializer = ir.Constant(g.value_type, ir.Undefined)
         elif isinstance(op, llvm.FuncOp):
             funcs.append(op)
         else:
