@@ -58,7 +58,8 @@ from xdsl.dialects.builtin import (
     SymbolRefAttr,
     UnitAttr,
 )
-from xdsl.dialects.linalg import FillOp, GenericOp, IndexOp, IteratorTypeAttr, YieldOp
+from xdsl.dialects.linalg.attrs import IteratorTypeAttr
+from xdsl.dialects.linalg.ops import FillOp, GenericOp, IndexOp, YieldOp
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
@@ -210,7 +211,7 @@ class Nest:
             if dim_size >= 0:
                 out.append(b.index(dim_size))
             else:
-                out.append(b(memref.DimOp.from_source_and_index(self.mapping[operand], b.index(dim_index))))
+                out.append(b(memref.DimOp(self.mapping[operand], b.index(dim_index))))
         return out
 
     def element(self, b: Builder, k: int, ivs: Sequence[SSAValue]) -> SSAValue:
@@ -319,6 +320,8 @@ class Kernel:
     block: Block = field(default_factory=Block)
     captures: list[SSAValue] = field(default_factory=list)
     mapping: dict[SSAValue, SSAValue] = field(default_factory=dict)
+    #: host scalar code (loads of 0-d arrays and what they feed) re-computed inside the kernel
+    sunk: set[Operation] = field(default_factory=set)
 
     @property
     def b(self) -> Builder:
@@ -334,6 +337,12 @@ class Kernel:
             self.block.add_op(clone)
             self.mapping[value] = clone.result
             return clone.result
+        if owner in self.sunk:
+            operands = [self.capture(v) for v in owner.operands]
+            clone = owner.clone(value_mapper=dict(zip(owner.operands, operands)))
+            self.block.add_op(clone)
+            self.mapping[value] = clone.results[0]
+            return clone.results[0]
         if isinstance(owner, _VIEWS) or (isinstance(value.type, MemRefType)
                                          and not is_identity_layout(value.type)):
             if not isinstance(owner, _VIEWS):
@@ -380,6 +389,10 @@ class Outliner:
         self.max_blocks = options.max_blocks
         self.reduce_blocks = options.reduce_blocks
         self.taken = {op.sym_name.data for op in kernels.body.block.ops if isinstance(op, gpu.FuncOp)}
+        self.sunk: set[Operation] = set()
+
+    def kernel(self) -> Kernel:
+        return Kernel(sunk=self.sunk)
 
     # -- kernels and launches ---------------------------------------------------
 
@@ -415,7 +428,7 @@ class Outliner:
         if kind == "full":
             self.full_reduction(generic, base, host)
         else:
-            kernel = Kernel()
+            kernel = self.kernel()
             kernel.capture_uses([generic])
             nest = Nest(generic, kernel.mapping)
             threads = self.block_size
@@ -441,7 +454,7 @@ class Outliner:
             if dim_size >= 0:
                 sizes.append(host.index(dim_size))
             else:
-                sizes.append(host(memref.DimOp.from_source_and_index(operand, host.index(dim_index))))
+                sizes.append(host(memref.DimOp(operand, host.index(dim_index))))
         return host.product(sizes)
 
     def map_nest(self, nest: Nest, kernel: Kernel, host: Builder) -> SSAValue:
@@ -555,7 +568,7 @@ class Outliner:
         partials = [host(memref.AllocOp([grid], [], MemRefType(t, [DYNAMIC_INDEX]))) for t in types]
 
         # pass 1: each block folds a grid-strided share into partials[bid]
-        k1 = Kernel()
+        k1 = self.kernel()
         k1.capture_uses([generic])
         part_args = [k1.capture(p) for p in partials]
         nest = Nest(generic, k1.mapping)
@@ -581,7 +594,7 @@ class Outliner:
         self.launch(self.finish(k1, base, B), k1, grid, B, host)
 
         # pass 2: one block folds the partials, in order of their index, into the outputs
-        k2 = Kernel()
+        k2 = self.kernel()
         outs = [k2.capture(o) for o in generic.outputs]
         parts = [k2.capture(p) for p in partials]
         count = k2.capture(grid)
@@ -609,7 +622,7 @@ class Outliner:
 
     def outline_serial_ops(self, ops: list[Operation], base: str) -> list[Operation]:
         """Host ops touching array memory (and what they feed) as a one-thread kernel."""
-        kernel = Kernel()
+        kernel = self.kernel()
         kernel.capture_uses(ops)
         b = kernel.b
         first = b(arith.AndIOp(b.cmp("eq", b.thread_id(), b.index(0)), b.cmp("eq", b.block_id(), b.index(0))))
@@ -745,6 +758,9 @@ def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
             raise GPUOutlineError(op, "no GPU lowering for this op at the host level")
     if any(isinstance(o, func.ReturnOp) and any(v in tainted for v in o.operands) for o in ops):
         raise GPUOutlineError(f, "a host function returning array values is not supported on the GPU")
+    sunk = _sinkable(serial, ops)
+    outliner.sunk |= sunk
+    serial = [op for op in serial if op not in sunk]
 
     # runs of serial ops (deallocs between them are moved after the run)
     run: list[Operation] = []
@@ -781,6 +797,47 @@ def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
             Rewriter.erase_op(op)
             if generic is not op:
                 generic.erase()
+    for op in reversed(ops):  # host scalar code that was re-computed inside kernels
+        if op in sunk and not any(r.uses for r in op.results):
+            Rewriter.erase_op(op)
+
+
+_NESTS = (GenericOp, FillOp, memref.CopyOp)
+
+
+def _top(op: Operation, block: Block) -> Operation:
+    while op.parent_block() is not block:
+        op = op.parent_op()  # type: ignore[assignment]
+    return op
+
+
+def _sinkable(serial: list[Operation], ops: list[Operation]) -> set[Operation]:
+    """Host scalar ops whose values only feed loop nests: the kernels re-compute them.
+
+    A load qualifies only if nothing between it and its last use may write
+    the array it reads (a nest writing it, a store, a BLAS call, a call)."""
+    block = ops[0].parent_block() if ops else None
+    position = {op: k for k, op in enumerate(ops)}
+    sunk: set[Operation] = set()
+    for op in reversed(serial):
+        if isinstance(op, memref.StoreOp) or not op.results:
+            continue
+        users = [_top(u.operation, block) for r in op.results for u in r.uses]
+        if not users or not all(isinstance(u, _NESTS) or u in sunk for u in users):
+            continue
+        if isinstance(op, memref.LoadOp):
+            last = max(position[u] for u in users)
+            source = op.memref
+            writers = [o for o in ops[position[op] + 1:last + 1]
+                       if (isinstance(o, GenericOp) and source in o.outputs)
+                       or (isinstance(o, FillOp) and source in o.outputs)
+                       or (isinstance(o, memref.CopyOp) and o.destination is source)
+                       or (isinstance(o, memref.StoreOp) and o.memref is source)
+                       or o.dialect_name() == "blas" or isinstance(o, func.CallOp)]
+            if writers:
+                continue
+        sunk.add(op)
+    return sunk
 
 
 def _pure_index(op: Operation, tainted: set[SSAValue]) -> bool:

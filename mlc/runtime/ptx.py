@@ -191,8 +191,14 @@ class PtxasReport:
     log: str = ""
 
     def summary(self) -> str:
-        return ", ".join(f"{k}: {r.registers} regs, {r.spill_stores}/{r.spill_loads} spill st/ld, "
-                         f"{r.shared_bytes} B smem" for k, r in self.kernels.items())
+        """One line: kernel count, the largest register count (and its kernel), spills, shared memory."""
+        if not self.kernels:
+            return "no kernels"
+        worst = max(self.kernels, key=lambda k: self.kernels[k].registers)
+        spills = sum(r.spill_stores + r.spill_loads for r in self.kernels.values())
+        smem = max(r.shared_bytes for r in self.kernels.values())
+        return (f"{len(self.kernels)} kernels, max {self.kernels[worst].registers} registers ({worst}), "
+                f"{spills} bytes spilled, max {smem} B shared")
 
 
 _FUNC_RE = re.compile(r"Compiling entry function '(\w+)'")
