@@ -51,10 +51,32 @@ class SharedVariable(TensorVariable):
 
 
 class _Container:
-    __slots__ = ("value",)
+    """A shared variable's storage: a numpy array, and for GPU functions a device copy.
+
+    At most one of the two is newer: a GPU function's update replaces the
+    device copy (the host copy is downloaded when someone reads `value`),
+    and assigning `value` drops the device copy (uploaded again at the next
+    GPU call). Device arrays are duck-typed (`to_host()`): this module knows
+    no runtime."""
+
+    __slots__ = ("_host", "device")
 
     def __init__(self, value: np.ndarray):
-        self.value = value
+        self._host = value
+        self.device = None
+
+    @property
+    def value(self) -> np.ndarray:
+        if self._host is None:
+            self._host = self.device.to_host()
+        return self._host
+
+    @value.setter
+    def value(self, v) -> None:
+        if isinstance(v, np.ndarray):
+            self._host, self.device = v, None
+        else:  # a device array (a GPU function's update)
+            self._host, self.device = None, v
 
 
 def shared(value: Any, name: str | None = None, strict: bool = False, allow_downcast: bool | None = None,

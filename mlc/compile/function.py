@@ -354,9 +354,15 @@ class Function:
                                     f"expected {n} arguments, got {len(args) + len(kwargs)}")
                 v = spec.value
             t = self._types[k]
+            if self.target == "cuda" and _is_device_array(v):
+                out.append(_device_argument(v, t, f"{self._label()} argument {k} ({spec.variable})"))
+                continue
             a = t.filter(v, strict=spec.strict, allow_downcast=spec.allow_downcast,
                          what=f"{self._label()} argument {k} ({spec.variable})")
             out.append(a if a.flags.c_contiguous else np.array(a, order="C"))
+        if self.target == "cuda":  # shared variables live on the device
+            out += [self.program.device_value(s.container) for s in self.fgraph.shared]
+            return out
         for s in self.fgraph.shared:
             out.append(s.container.value)
         return out
@@ -417,6 +423,32 @@ class Function:
 
 
 _MISSING = object()
+
+
+def _is_device_array(v) -> bool:
+    """A GPU array taken without a copy: __cuda_array_interface__, or DLPack on a CUDA device."""
+    if hasattr(v, "__cuda_array_interface__"):
+        return True
+    try:
+        return hasattr(v, "__dlpack_device__") and v.__dlpack_device__()[0] in (2, 13)
+    except Exception:
+        return False
+
+
+def _device_argument(v, t, what: str):
+    """`v` as a device array of type `t` (dtype exact, rank, broadcastable dims of size 1)."""
+    from mlc.runtime.gpu import as_device
+
+    d = as_device(v)
+    if d.dtype != np.dtype(t.dtype) or d.ndim != len(t.broadcastable):
+        raise TypeError(f"{what}: expected a device array of dtype {t.dtype} and rank {len(t.broadcastable)} "
+                        f"for {t}, got dtype {d.dtype}, shape {d.shape} (device arrays are not converted)")
+    if not d.c_contiguous:
+        raise TypeError(f"{what}: expected a C-contiguous device array, got strides {d.strides}")
+    bad = [k for k, (b, n) in enumerate(zip(t.broadcastable, d.shape)) if b and n != 1]
+    if bad:
+        raise TypeError(f"{what}: dimension {bad[0]} is broadcastable in {t} and must have size 1, got shape {d.shape}")
+    return d
 
 
 def _mode_name(mode) -> str:

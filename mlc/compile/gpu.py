@@ -132,10 +132,22 @@ class GPUProgram:
             raise RuntimeError("this function was compiled with target='ptx' (code only); "
                                "compile it with target='cuda' to run it on a GPU")
         if self._executable is None:
-            from mlc.runtime.gpu import HostProgram
+            self._executable = self._make_executable()
+        return self._executable.run(arrays, shapes, self.dtypes, len(self.fgraph.outputs),
+                                    self.return_device_arrays)
 
-            self._executable = HostProgram(self.gpu_module, self.ptx, self.gpu_target, self.in_place)
-        return self._executable.run(arrays, shapes, self.dtypes, self.return_device_arrays)
+    def _make_executable(self):
+        from mlc.runtime.gpu import HostProgram
+
+        return HostProgram(self.gpu_module, self.ptx, self.gpu_target, self.in_place)
+
+    def device_value(self, container):
+        """A shared variable's value on the device (uploaded on first use; updates replace it there)."""
+        from mlc.runtime.gpu import to_device
+
+        if container.device is None:
+            container.device = to_device(container.value)
+        return container.device
 
     def dump(self, level: str) -> str:
         if level == "mt":
