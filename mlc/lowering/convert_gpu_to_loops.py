@@ -45,9 +45,8 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 from mlc.dialects import gpux
+from mlc.lowering.parallelize_loops import VIEWS
 
-_VIEWS = (memref.CastOp, memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp,
-          memref.ReinterpretCastOp)
 
 
 class EmulationError(PassFailedException):
@@ -108,7 +107,7 @@ def _hoistable(op: Operation, uniform: set[SSAValue]) -> bool:
         return False
     if isinstance(op, memref.AllocaOp):
         return op.memref.type.memory_space != NoneAttr()  # shared memory; other allocas are per thread
-    if isinstance(op, (gpu.BlockIdOp, gpu.GridDimOp, gpu.BlockDimOp, memref.DimOp, *_VIEWS)):
+    if isinstance(op, (gpu.BlockIdOp, gpu.GridDimOp, gpu.BlockDimOp, memref.DimOp, *VIEWS)):
         return True
     return op.dialect_name() == "arith" and not op.regions
 

@@ -76,15 +76,13 @@ from xdsl.utils.exceptions import PassFailedException
 
 from mlc.dialects import gpux
 from mlc.dialects.blas import is_identity_layout
-from mlc.lowering.parallelize_loops import COMBINER_IDENTITY, combiner_of
+from mlc.lowering.parallelize_loops import COMBINER_IDENTITY, VIEWS, combiner_of
 
 KERNEL_MODULE = "kernels"
 #: memory space of a block's shared memory (`#gpu.address_space<workgroup>` in MLIR)
 SHARED_SPACE = 3
 #: ops the host keeps (everything else touching memory moves into a kernel)
-_VIEWS = (memref.CastOp, memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp,
-          memref.ReinterpretCastOp)
-_HOST_MEMORY = (memref.AllocOp, memref.DeallocOp, memref.DimOp, *_VIEWS)
+_HOST_MEMORY = (memref.AllocOp, memref.DeallocOp, memref.DimOp, *VIEWS)
 
 
 class GPUOutlineError(PassFailedException):
@@ -204,6 +202,12 @@ class Nest:
 
     def iterators(self) -> list[str]:
         return [str(it.data) for it in self.generic.iterator_types.data]
+
+    def split_dims(self) -> tuple[list[int], list[int]]:
+        """The parallel dims and the reduction dims, in order."""
+        iterators = self.iterators()
+        return ([d for d, it in enumerate(iterators) if it == "parallel"],
+                [d for d, it in enumerate(iterators) if it != "parallel"])
 
     def sizes(self, b: Builder) -> list[SSAValue]:
         out = []
@@ -343,9 +347,9 @@ class Kernel:
             self.block.add_op(clone)
             self.mapping[value] = clone.results[0]
             return clone.results[0]
-        if isinstance(owner, _VIEWS) or (isinstance(value.type, MemRefType)
+        if isinstance(owner, VIEWS) or (isinstance(value.type, MemRefType)
                                          and not is_identity_layout(value.type)):
-            if not isinstance(owner, _VIEWS):
+            if not isinstance(owner, VIEWS):
                 raise GPUOutlineError(owner if isinstance(owner, Operation) else value.owner.parent_op(),
                                       f"a kernel operand {value.type} has a layout the kernel ABI cannot pass")
             operands = [self.capture(v) for v in owner.operands]
@@ -458,9 +462,7 @@ class Outliner:
         return host.product(sizes)
 
     def map_nest(self, nest: Nest, kernel: Kernel, host: Builder) -> SSAValue:
-        iterators = nest.iterators()
-        par = [d for d, it in enumerate(iterators) if it == "parallel"]
-        red = [d for d, it in enumerate(iterators) if it != "parallel"]
+        par, red = nest.split_dims()
         b = kernel.b
         sizes = nest.sizes(b)
         total = b.product([sizes[d] for d in par])
@@ -469,7 +471,7 @@ class Outliner:
         n_out = len(nest.generic.outputs)
 
         def item(ib: Builder, linear: SSAValue, _args):
-            ivs: list[SSAValue | None] = [None] * len(iterators)
+            ivs: list[SSAValue | None] = [None] * (len(par) + len(red))
             for d, v in zip(par, ib.delinearize(linear, [sizes[d] for d in par])):
                 ivs[d] = v
             if not red:
@@ -525,14 +527,12 @@ class Outliner:
         return combiners, [identity(b, c, t) for c, t in zip(combiners, types)]  # type: ignore[arg-type]
 
     def row_nest(self, nest: Nest, kernel: Kernel, host: Builder) -> SSAValue:
-        iterators = nest.iterators()
-        par = [d for d, it in enumerate(iterators) if it == "parallel"]
-        red = [d for d, it in enumerate(iterators) if it != "parallel"]
+        par, red = nest.split_dims()
         b = kernel.b
         sizes = nest.sizes(b)
         combiners, inits = self._identities(b, nest.generic)
         shared = self._shared(b, nest.generic)
-        ivs: list[SSAValue | None] = [None] * len(iterators)
+        ivs: list[SSAValue | None] = [None] * (len(par) + len(red))
         for d, v in zip(par, b.delinearize(b.block_id(), [sizes[d] for d in par])):
             ivs[d] = v
         red_total = b.product([sizes[d] for d in red])

@@ -115,7 +115,7 @@ _DIVISIONS = (arith.DivfOp, arith.DivSIOp, arith.DivUIOp, arith.RemSIOp, arith.R
               math.SqrtOp)
 
 # views: a memref made from another one (the same buffer)
-_VIEWS = (memref.CastOp, memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp,
+VIEWS = (memref.CastOp, memref.SubviewOp, memref.CollapseShapeOp, memref.ExpandShapeOp,
           memref.ReinterpretCastOp)
 
 
@@ -243,7 +243,7 @@ def plan(generic: GenericOp) -> Plan | None:
 
 def _root(value: SSAValue) -> SSAValue:
     """The buffer a memref value views (through casts, subviews, reshapes)."""
-    while isinstance(value.owner, _VIEWS):
+    while isinstance(value.owner, VIEWS):
         value = value.owner.operands[0]
     return value
 

@@ -42,11 +42,15 @@ def find_cublas() -> str | None:
 
 
 class CuBLAS:
-    def __init__(self):
-        path = find_cublas()
-        if path is None:
-            raise RuntimeError("cuBLAS not found: pip install nvidia-cublas-cu12, or set MLC_CUBLAS")
-        self.lib = ctypes.CDLL(path)
+    """The process's cuBLAS handle and the blas.* ops on DeviceArrays (`lib`: the library, for tests)."""
+
+    def __init__(self, lib: Any = None):
+        if lib is None:
+            path = find_cublas()
+            if path is None:
+                raise RuntimeError("cuBLAS not found: pip install nvidia-cublas-cu12, or set MLC_CUBLAS")
+            lib = ctypes.CDLL(path)
+        self.lib = lib
         self.handle = ctypes.c_void_p()
         self._check(self.lib.cublasCreate_v2(ctypes.byref(self.handle)), "cublasCreate")
         p, i, v = ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p

@@ -365,6 +365,8 @@ class HostProgram:
                 dyn = iter(env[v] for v in op.operands[1:])
                 shape = _view_shape(t, src, dyn)
                 env[op.results[0]] = DeviceArray(src.ptr, shape, src.dtype, owner=src)
+            elif isinstance(op, memref.SubviewOp):
+                env[op.result] = _subview(op, env)
             elif isinstance(op, func.ReturnOp):
                 break
             else:
@@ -380,6 +382,26 @@ class HostProgram:
 
 def _overlaps(a: DeviceArray, b: DeviceArray) -> bool:
     return a.ptr < b.ptr + b.nbytes and b.ptr < a.ptr + a.nbytes and a.nbytes > 0 and b.nbytes > 0
+
+
+def _subview(op, env) -> DeviceArray:
+    """memref.subview on the host: the same memory at an offset, with the view's sizes and strides."""
+    src: DeviceArray = env[op.source]
+
+    def values(static, dynamic):
+        dyn = iter(env[v] for v in dynamic)
+        return [next(dyn) if x == -(1 << 63) or x < 0 else x for x in static.get_values()]
+
+    offsets = values(op.static_offsets, op.offsets)
+    sizes = values(op.static_sizes, op.sizes)
+    steps = values(op.static_strides, op.strides)
+    ptr = src.ptr + sum(o * s for o, s in zip(offsets, src.strides))
+    dims = [(n, st * s) for n, st, s in zip(sizes, steps, src.strides)]
+    rank = op.result.type.get_num_dims()
+    while len(dims) > rank:  # rank-reducing: drop unit dims, leftmost first
+        k = next(i for i, (n, _) in enumerate(dims) if n == 1)
+        dims.pop(k)
+    return DeviceArray(ptr, tuple(n for n, _ in dims), src.dtype, owner=src, strides=tuple(st for _, st in dims))
 
 
 def _view_shape(t, src: DeviceArray, dynamic) -> tuple[int, ...]:

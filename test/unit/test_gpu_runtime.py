@@ -252,3 +252,78 @@ def test_gpu_gemm_through_cublas_and_training_step():
     for _ in range(3):
         np.testing.assert_allclose(gpu(a, b), cpu(a, b), rtol=1e-4)
     np.testing.assert_allclose(W.get_value(), W_cpu.get_value(), rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# cuBLAS calls (row-major -> column-major mapping) against a column-major reference
+# ---------------------------------------------------------------------------
+
+
+def _column_major(ptr, rows, cols, ld, dtype):
+    """The column-major rows x cols matrix with leading dimension ld at host address ptr."""
+    dtype = np.dtype(dtype)
+    n = ld * (cols - 1) + rows if rows and cols else 0
+    flat = np.ctypeslib.as_array((ctypes.c_char * max(n * dtype.itemsize, 1)).from_address(ptr)).view(dtype)
+    return np.lib.stride_tricks.as_strided(flat, (rows, cols), (dtype.itemsize, ld * dtype.itemsize))
+
+
+def fake_cublas():
+    """cuBLAS's documented column-major semantics, in numpy, on host memory."""
+    import types
+
+    lib = types.SimpleNamespace(cublasCreate_v2=lambda handle: 0)
+
+    def gemm(dtype):
+        def fn(handle, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc):
+            a = _column_major(A, k if ta else m, m if ta else k, lda, dtype)
+            b = _column_major(B, n if tb else k, k if tb else n, ldb, dtype)
+            c = _column_major(C, m, n, ldc, dtype)
+            op_a, op_b = (a.T if ta else a), (b.T if tb else b)
+            beta_v = beta._obj.value
+            c[...] = alpha._obj.value * (op_a @ op_b) + (beta_v * c if beta_v else 0)
+            return 0
+        return fn
+
+    def gemv(dtype):
+        def fn(handle, trans, m, n, alpha, A, lda, x, incx, beta, y, incy):
+            a = _column_major(A, m, n, lda, dtype)
+            xs = _column_major(x, n if not trans else m, 1, max(n, m), dtype)[:, 0]
+            ys = _column_major(y, m if not trans else n, 1, max(n, m), dtype)[:, 0]
+            beta_v = beta._obj.value
+            ys[...] = alpha._obj.value * ((a.T if trans else a) @ xs) + (beta_v * ys if beta_v else 0)
+            return 0
+        return fn
+
+    def dot(dtype):
+        def fn(handle, n, x, incx, y, incy, out):
+            xs = _column_major(x, n, 1, n, dtype)[:, 0]
+            ys = _column_major(y, n, 1, n, dtype)[:, 0]
+            out._obj.value = float(xs @ ys)
+            return 0
+        return fn
+
+    for p, dt in (("S", "float32"), ("D", "float64")):
+        setattr(lib, f"cublas{p}gemm_v2", gemm(dt))
+        setattr(lib, f"cublas{p}gemv_v2", gemv(dt))
+        setattr(lib, f"cublas{p}dot_v2", dot(dt))
+    return lib
+
+
+def test_blas_ops_through_the_cublas_calling_convention(host_gpu, monkeypatch):
+    """gemm (plain, transposed with alpha/beta), gemv (both ways), dot: mlc's row-major ops through
+    CuBLAS's argument mapping, executed with cuBLAS's column-major meaning."""
+    import mlc.runtime.cublas as cublas
+
+    real = cublas.CuBLAS
+    monkeypatch.setattr(cublas, "CuBLAS", lambda: real(lib=fake_cublas()))
+    A, B, C = T.dmatrix("A"), T.dmatrix("B"), T.dmatrix("C")
+    v, w = T.dvector("v"), T.dvector("w")
+    outs = [T.dot(A, B), C + 0.5 * T.dot(A.T, A), T.dot(A, v), T.dot(A.T, w), T.dot(v, v)]
+    f = mlc.function([A, B, C, v, w], outs, target="cuda")
+    a, b = RNG.normal(size=(4, 3)), RNG.normal(size=(3, 5))
+    c, x, y = RNG.normal(size=(3, 3)), RNG.normal(size=3), RNG.normal(size=4)
+    got = f(a, b, c, x, y)
+    want = [a @ b, c + 0.5 * (a.T @ a), a @ x, a.T @ y, x @ x]
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+    assert "blas.gemm" in f.dump_ir("gpu") and "blas.gemv" in f.dump_ir("gpu")
