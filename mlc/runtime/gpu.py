@@ -243,7 +243,9 @@ def _ptxas_cubin(ptx: str, arch: str, exe: str) -> bytes:
             return f.read()
 
 
-_SCALAR_CTYPES = {"i1": ctypes.c_bool, "i8": ctypes.c_int8, "i16": ctypes.c_int16, "i32": ctypes.c_int32,
+# narrow integers travel in 4 bytes: the driver copies the parameter's size from the kernel image,
+# and the low bytes of a little-endian int32 are the value whether that size is 1, 2 or 4
+_SCALAR_CTYPES = {"i1": ctypes.c_int32, "i8": ctypes.c_int32, "i16": ctypes.c_int32, "i32": ctypes.c_int32,
                   "i64": ctypes.c_int64, "index": ctypes.c_int64, "f32": ctypes.c_float, "f64": ctypes.c_double}
 
 
