@@ -1877,6 +1877,8 @@ class MtConstantMaterialization(ConstantMaterializationInterface):
         return None
 
 
+from mlc.dialects.mt_random import MrgUniformOp  # noqa: E402  (random numbers: their own file)
+
 MT = Dialect(
     "mt",
     [
@@ -1902,6 +1904,8 @@ MT = Dialect(
         ArgMaxOp, ArgMinOp,
         # contraction, constructors, softmax
         DotOp, ArangeOp, EyeOp, SoftmaxOp, LogSoftmaxOp,
+        # random numbers
+        MrgUniformOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],
