@@ -1,19 +1,47 @@
-"""Target descriptions: what the lowering needs to know about a machine, as data.
+"""The target description: what generated code may assume about the machine.
 
-A lowering never probes the machine: `compile/` picks a description (from
-`mlc.function(target=...)` or `config.device`) and hands its fields to the
-passes as options, so `mlc-opt -p 'convert-linalg-to-gpu{block_size=256}'`
-reproduces what `mlc.function` ran.
+The runtime gathers it once (`mlc.runtime.cpu.host_target()`: the LLVM
+triple, CPU name and features, whether glibc's libmvec is loaded; later
+the GPU arch) and hands it to the lowering as data. The lowering never
+probes the machine itself, so the same IR and the same Target always give
+the same code, and every cache key includes `Target.key()`. `mlc-opt`
+lowers for `GENERIC_CPU` unless told otherwise.
 
-    GPUTarget("sm_80")        # an NVIDIA GPU of compute capability 8.0
-    GPUTarget("sm_90", block_size=128)
+For the GPU, `GPUTarget` adds what the GPU lowering needs (the launch
+shape: threads per block, grid caps) and hands it to `convert-linalg-to-gpu`
+as pass options, so `mlc-opt -p 'convert-linalg-to-gpu{block_size=256}'`
+reproduces what `mlc.function(..., target='cuda')` ran.
 
-Nothing here imports xDSL, llvmlite or a driver.
+This module imports nothing from mlc: every layer may read it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str = "cpu"  # "cpu" (LLVM JIT) or "cuda" (NVPTX)
+    triple: str = ""  # "" lets LLVM use the process's triple
+    cpu: str = "generic"  # LLVM CPU name ("znver3", "skylake-avx512", ...)
+    features: str = ""  # LLVM feature string: "+avx2,+fma,-avx512f,..."
+    libmvec: bool = False  # glibc's vector math library is callable from JIT code
+    gpu_arch: str = ""  # "sm_80", "sm_90" for kind == "cuda"
+
+    def has_feature(self, name: str) -> bool:
+        """Whether the feature string enables `name` (e.g. "avx2")."""
+        return f"+{name}" in self.features.split(",")
+
+    def key(self) -> str:
+        """Everything code generation depends on, as one string (part of cache keys)."""
+        return ";".join([self.kind, self.triple, self.cpu, self.features, f"libmvec={int(self.libmvec)}",
+                         self.gpu_arch])
+
+
+#: a CPU with no optional features and no libmvec: what `mlc-opt` lowers for by default
+GENERIC_CPU = Target()
+
 
 #: the architectures whose PTX the tests check with ptxas, and the PTX ISA version each needs
 PTX_FEATURES = {"sm_70": "+ptx64", "sm_75": "+ptx64", "sm_80": "+ptx70", "sm_86": "+ptx71",
@@ -64,6 +92,11 @@ class GPUTarget:
         """The `convert-linalg-to-gpu` stage with this target's launch shape."""
         return (f"convert-linalg-to-gpu{{block_size={self.block_size} max_blocks={self.max_blocks} "
                 f"reduce_blocks={self.reduce_blocks}}}")
+
+    def target(self) -> Target:
+        """The generic target description of this GPU (cache keys, the PTX emitter)."""
+        return Target(kind="cuda", triple=self.triple, cpu=self.arch, features=self.ptx_features,
+                      gpu_arch=self.arch)
 
     def with_arch(self, arch: str) -> GPUTarget:
         return replace(self, arch=arch)

@@ -60,7 +60,7 @@ class EmulatedGPUProgram(NativeProgram):
             return gpu_stages(self.mode, self.gpu_target)
         if level != "llvm":
             return super().stages(level)
-        from mlc.lowering.convert_to_llvm import LOOPS_TO_LLVM_PIPELINE
+        from mlc.compile.pipeline import LOOPS_TO_LLVM as LOOPS_TO_LLVM_PIPELINE
 
         return [*gpu_stages(self.mode, self.gpu_target), "convert-gpu-to-loops", *LOOPS_TO_LLVM_PIPELINE]
 

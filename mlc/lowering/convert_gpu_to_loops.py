@@ -45,7 +45,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import PassFailedException
 
 from mlc.dialects import gpux
-from mlc.lowering.parallelize_loops import VIEWS
+from mlc.dialects.utils.buffer_uses import VIEWS
 
 
 

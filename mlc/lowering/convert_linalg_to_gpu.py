@@ -76,7 +76,8 @@ from xdsl.utils.exceptions import PassFailedException
 
 from mlc.dialects import gpux
 from mlc.dialects.blas import is_identity_layout
-from mlc.lowering.parallelize_loops import COMBINER_IDENTITY, VIEWS, combiner_of
+from mlc.dialects.utils.buffer_uses import VIEWS, top_level
+from mlc.dialects.utils.combiners import combiner_of, identity_attr
 
 KERNEL_MODULE = "kernels"
 #: memory space of a block's shared memory (`#gpu.address_space<workgroup>` in MLIR)
@@ -649,14 +650,7 @@ class Outliner:
 
 
 def identity(b: Builder, combiner: Operation, t: Attribute) -> SSAValue:
-    value = COMBINER_IDENTITY[type(combiner)]
-    if isinstance(t, IntegerType):
-        width = t.width.data
-        if value == "smin":
-            value = -(1 << (width - 1)) if width > 1 else -1
-        elif value == "smax":
-            value = (1 << (width - 1)) - 1 if width > 1 else 0
-    return b.const(value, t)
+    return b(arith.ConstantOp(identity_attr(combiner, t)))
 
 
 def combine(b: Builder, combiner: Operation, x: SSAValue, y: SSAValue) -> SSAValue:
@@ -805,12 +799,6 @@ def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
 _NESTS = (GenericOp, FillOp, memref.CopyOp)
 
 
-def _top(op: Operation, block: Block) -> Operation:
-    while op.parent_block() is not block:
-        op = op.parent_op()  # type: ignore[assignment]
-    return op
-
-
 def _sinkable(serial: list[Operation], ops: list[Operation]) -> set[Operation]:
     """Host scalar ops whose values only feed loop nests: the kernels re-compute them.
 
@@ -822,7 +810,7 @@ def _sinkable(serial: list[Operation], ops: list[Operation]) -> set[Operation]:
     for op in reversed(serial):
         if isinstance(op, memref.StoreOp) or not op.results:
             continue
-        users = [_top(u.operation, block) for r in op.results for u in r.uses]
+        users = [top_level(u.operation, block) for r in op.results for u in r.uses]
         if not users or not all(isinstance(u, _NESTS) or u in sunk for u in users):
             continue
         if isinstance(op, memref.LoadOp):

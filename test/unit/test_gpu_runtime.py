@@ -73,7 +73,7 @@ class EmulatedLauncher:
         from xdsl.dialects import func
         from xdsl.dialects.builtin import StringAttr
 
-        from mlc.lowering.convert_to_llvm import LOOPS_TO_LLVM_PIPELINE
+        from mlc.compile.pipeline import LOOPS_TO_LLVM as LOOPS_TO_LLVM_PIPELINE
         from mlc.passes import run_passes
         from mlc.runtime.cpu import compile_module
 
