@@ -28,6 +28,9 @@ Kernel kinds (`plan`), all deterministic for a given size:
 * **full reduction** (no parallel dim): two passes. `grid = min(ceil(n/B),
   reduce_blocks)` blocks each fold a grid-strided share into `partials[bid]`
   (as above); one block then folds the partials in order into the output.
+* **parallel loop** (`scf.parallel`, e.g. the MRG generator's streams):
+  grid-stride over its iterations, like map; a host `scf.for` around it
+  stays on the host and launches it once per iteration;
 * **serial**: anything else (a nest whose outputs several items may write,
   a body op outside scalar code) and host scalar code (`memref.load`/`store`
   on the host, what depends on them) runs as written in one thread.
@@ -619,6 +622,50 @@ class Outliner:
         for p in partials:
             host(memref.DeallocOp.get(p))
 
+    # -- scf.parallel ------------------------------------------------------------------
+
+    def outline_parallel(self, loop: scf.ParallelOp, base: str) -> list[Operation]:
+        """An scf.parallel nest (independent iterations) as a grid-stride kernel over its iterations."""
+        if loop.initVals:
+            raise GPUOutlineError(loop, "scf.parallel with reductions is not supported on the GPU yet")
+        B = self.block_size
+        kernel = self.kernel()
+        kernel.capture_uses([loop])
+        b = kernel.b
+
+        def counts(bb: Builder, value) -> list[SSAValue]:
+            zero = bb.index(0)
+            out = []
+            for lb, ub, step in zip(loop.lowerBound, loop.upperBound, loop.step):
+                span = bb(arith.MaxSIOp(bb(arith.SubiOp(value(ub), value(lb))), zero))
+                out.append(bb(arith.CeilDivUIOp(span, value(step))))
+            return out
+
+        sizes = counts(b, kernel.capture)
+        total = b.product(sizes)
+        start = b(arith.AddiOp(b(arith.MuliOp(b.block_id(), b.index(B))), b.thread_id()))
+        stride = b(arith.MuliOp(b.grid_dim(), b.index(B)))
+
+        def item(ib: Builder, linear: SSAValue, _args):
+            local = dict(kernel.mapping)
+            for arg, c, lb, step in zip(loop.body.block.args, ib.delinearize(linear, sizes),
+                                        loop.lowerBound, loop.step):
+                local[arg] = ib(arith.AddiOp(kernel.capture(lb), ib(arith.MuliOp(c, kernel.capture(step)))))
+            for op in loop.body.block.ops:
+                if not isinstance(op, scf.ReduceOp):
+                    ib.block.add_op(op.clone(value_mapper=local))
+            return []
+
+        b.for_loop(start, total, stride, [], item)
+        host_block = Block()
+        host = Builder(host_block)
+        grid = self._ceil_div_min(host, host.product(counts(host, lambda v: v)), B, self.max_blocks)
+        self.launch(self.finish(kernel, base, B), kernel, grid, B, host)
+        out = list(host_block.ops)
+        for op in out:
+            op.detach()
+        return out
+
     # -- host scalar code -----------------------------------------------------------
 
     def outline_serial_ops(self, ops: list[Operation], base: str) -> list[Operation]:
@@ -725,33 +772,75 @@ def _is_host_op(op: Operation) -> bool:
     """Does `op` stay on the host (no access to array memory, no loop nest)?"""
     if isinstance(op, _HOST_MEMORY) or op.dialect_name() in ("blas", "gpu"):
         return True
-    if isinstance(op, func.ReturnOp | func.CallOp):
+    if isinstance(op, func.ReturnOp | func.CallOp | scf.YieldOp):
         return True
     return op.dialect_name() in ("arith", "math", "index") and not op.regions
 
 
 def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
-    base = f.sym_name.data
-    block = f.body.block
-    ops = list(block.ops)
+    outline_ops(list(f.body.block.ops), outliner, f.sym_name.data, _host_loads(f), f)
+
+
+def _at_host_level(op: Operation) -> bool:
+    parent = op.parent_op()
+    while isinstance(parent, scf.ForOp):
+        parent = parent.parent_op()
+    return isinstance(parent, func.FuncOp)
+
+
+def _host_loads(f: func.FuncOp) -> set[Operation]:
+    """Host loads whose values the host itself needs (loop bounds, allocation sizes).
+
+    They stay on the host: the runtime reads the element from the device
+    (a synchronizing copy of a few bytes)."""
+    needed: list[SSAValue] = []
+    for op in f.walk():
+        if not _at_host_level(op):
+            continue
+        if isinstance(op, scf.ForOp):
+            needed += [op.lb, op.ub, op.step, *op.iter_args]
+        elif isinstance(op, scf.ParallelOp):
+            needed += [*op.lowerBound, *op.upperBound, *op.step]
+        elif isinstance(op, memref.AllocOp):
+            needed += list(op.dynamic_sizes)
+    loads: set[Operation] = set()
+    seen: set[SSAValue] = set()
+    while needed:
+        v = needed.pop()
+        if v in seen or not isinstance(v.owner, Operation):
+            continue
+        seen.add(v)
+        if isinstance(v.owner, memref.LoadOp):
+            loads.add(v.owner)
+            needed += list(v.owner.indices)
+        elif v.owner.dialect_name() == "arith":
+            needed += list(v.owner.operands)
+    return loads
+
+
+def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads: set[Operation],
+                where: Operation) -> None:
+    """Outline the nests of one host block (the function's, or a host loop's body, recursively)."""
     # host scalar code that reads array memory: loads, and everything depending on them
     tainted: set[SSAValue] = set()
     serial: list[Operation] = []
     for op in ops:
-        if isinstance(op, (GenericOp, FillOp, memref.CopyOp)):
+        if isinstance(op, (*_NESTS, scf.ParallelOp, scf.ForOp)) or op in host_loads:
+            if isinstance(op, scf.ForOp) and any(v in tainted for v in op.operands):
+                raise GPUOutlineError(op, "a host loop bounded by array values is not supported on the GPU")
             continue
         reads = isinstance(op, (memref.LoadOp, memref.StoreOp)) or any(v in tainted for v in op.operands)
         if not reads and op.regions:
             raise GPUOutlineError(op, "host control flow is not supported by the GPU backend yet")
-        if reads and not isinstance(op, (memref.DeallocOp, func.ReturnOp)):
+        if reads and not isinstance(op, (memref.DeallocOp, func.ReturnOp, scf.YieldOp)):
             if op.dialect_name() not in ("arith", "math", "memref") or op.regions:
                 raise GPUOutlineError(op, "host code depending on array values is not supported on the GPU")
             tainted.update(op.results)
             serial.append(op)
         elif not _is_host_op(op):
             raise GPUOutlineError(op, "no GPU lowering for this op at the host level")
-    if any(isinstance(o, func.ReturnOp) and any(v in tainted for v in o.operands) for o in ops):
-        raise GPUOutlineError(f, "a host function returning array values is not supported on the GPU")
+    if any(isinstance(o, (func.ReturnOp, scf.YieldOp)) and any(v in tainted for v in o.operands) for o in ops):
+        raise GPUOutlineError(where, "a host function or loop returning array values is not supported on the GPU")
     sunk = _sinkable(serial, ops)
     outliner.sunk |= sunk
     serial = [op for op in serial if op not in sunk]
@@ -783,7 +872,7 @@ def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
         if run and _pure_index(op, tainted):
             continue  # index arithmetic between serial ops stays on the host, before the kernel
         flush(op)
-        if isinstance(op, (GenericOp, FillOp, memref.CopyOp)):
+        if isinstance(op, _NESTS):
             generic = (fill_as_generic(op) if isinstance(op, FillOp)
                        else copy_as_generic(op) if isinstance(op, memref.CopyOp) else op)
             new = outliner.outline_generic(generic, base)
@@ -791,6 +880,11 @@ def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
             Rewriter.erase_op(op)
             if generic is not op:
                 generic.erase()
+        elif isinstance(op, scf.ParallelOp):
+            Rewriter.insert_op(outliner.outline_parallel(op, base), InsertPoint.before(op))
+            Rewriter.erase_op(op)
+        elif isinstance(op, scf.ForOp):  # a host loop: its body's nests become launches in the loop
+            outline_ops(list(op.body.block.ops), outliner, base, host_loads, op)
     for op in reversed(ops):  # host scalar code that was re-computed inside kernels
         if op in sunk and not any(r.uses for r in op.results):
             Rewriter.erase_op(op)

@@ -328,11 +328,15 @@ class HostProgram:
         return [r.to_host(self.drv) if k < n else r for k, r in enumerate(results)]
 
     def execute(self, args: list[DeviceArray]) -> None:
-        from xdsl.dialects import arith, func, gpu, memref
-
         env: dict[Any, Any] = dict(zip(self.main.body.block.args, args))
+        self._run_ops(self._ops, env)
+
+    def _run_ops(self, ops, env: dict) -> list[Any] | None:
+        """Run host ops; the values of a terminating scf.yield, if any."""
+        from xdsl.dialects import arith, func, gpu, memref, scf
+
         owned: list[DeviceArray] = []
-        for op in self._ops:
+        for op in ops:
             if isinstance(op, arith.ConstantOp):
                 env[op.result] = _constant(op)
             elif op.dialect_name() == "arith":
@@ -369,6 +373,17 @@ class HostProgram:
                 env[op.results[0]] = DeviceArray(src.ptr, shape, src.dtype, owner=src)
             elif isinstance(op, memref.SubviewOp):
                 env[op.result] = _subview(op, env)
+            elif isinstance(op, scf.ForOp):
+                values = [env[v] for v in op.iter_args]
+                for i in range(env[op.lb], env[op.ub], env[op.step]):
+                    env[op.body.block.args[0]] = i
+                    env.update(zip(op.body.block.args[1:], values))
+                    values = self._run_ops(list(op.body.block.ops), env) or []
+                env.update(zip(op.results, values))
+            elif isinstance(op, scf.YieldOp):
+                return [env[v] for v in op.operands]
+            elif isinstance(op, memref.LoadOp):  # a scalar the host needs (a loop bound): read it
+                env[op.res] = _element(env[op.memref], [env[i] for i in op.indices], self.drv)
             elif isinstance(op, func.ReturnOp):
                 break
             else:
@@ -380,6 +395,12 @@ class HostProgram:
 
             self._blas = CuBLAS()
         return self._blas.run(op, env)
+
+
+def _element(a: DeviceArray, indices: Sequence[int], drv: Driver) -> Any:
+    host = np.empty((), a.dtype)
+    drv.dtoh(host, a.ptr + sum(i * s for i, s in zip(indices, a.strides)))
+    return host.item()
 
 
 def _overlaps(a: DeviceArray, b: DeviceArray) -> bool:

@@ -327,3 +327,16 @@ def test_blas_ops_through_the_cublas_calling_convention(host_gpu, monkeypatch):
     for g, e in zip(got, want):
         np.testing.assert_allclose(g, e, rtol=1e-12)
     assert "blas.gemm" in f.dump_ir("gpu") and "blas.gemv" in f.dump_ir("gpu")
+
+
+def test_mrg_generator_through_the_host_program(host_gpu):
+    """A host loop over rows launching the stream kernel, a loop bound read back from the device."""
+    from mlc.tensor.rng_mrg import MRG_RandomStreams
+
+    draws = []
+    for target in ("cuda", "cpu"):
+        srng = MRG_RandomStreams(seed=99)
+        f = mlc.function([], srng.uniform((100,), dtype="float32"), target=target)
+        draws.append([f(), f()])
+    for g, c in zip(*draws):
+        np.testing.assert_array_equal(g, c)
