@@ -18,9 +18,11 @@ class SharedVariable(TensorVariable):
     new value given by their `updates` after computing all outputs.
     """
 
+    _warn_float64 = False  # Theano's shared variables are not TensorVariables: no float64 report
+
     def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None):
         super().__init__(type, None, None, name)
-        self.container = _Container(value)
+        self.container = Container(value)
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
         """The current value; a copy unless `borrow=True`."""
@@ -82,14 +84,18 @@ class RandomStateSharedVariable(SharedVariable):
         raise TypeError(f"zero: {self} holds a RandomState, not an array")
 
 
-class _Container:
-    """A shared variable's storage: a numpy array, and for GPU functions a device copy.
+class Container:
+    """Where a value lives between calls (a shared variable's, or a function's `In` state).
 
-    At most one of the two is newer: a GPU function's update replaces the
-    device copy (the host copy is downloaded when someone reads `value`),
-    and assigning `value` drops the device copy (uploaded again at the next
-    GPU call). Device arrays are duck-typed (`to_host()`): this module knows
-    no runtime."""
+    Functions read `value` at each call and replace it after; sharing a
+    container is sharing the state (Theano's `Container`).
+
+    For GPU functions it also holds a device copy (`device`); at most one of
+    the two is newer: a GPU function's update replaces the device copy (the
+    host copy is downloaded when someone reads `value`), and assigning
+    `value` drops the device copy (uploaded again at the next GPU call).
+    Device arrays are duck-typed (`to_host()`): this module knows no runtime.
+    """
 
     __slots__ = ("_host", "device")
 
@@ -109,6 +115,24 @@ class _Container:
             self._host, self.device = None, v
         else:
             self._host, self.device = v, None
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.value
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self.value = value
+
+    @property
+    def storage(self) -> list:
+        return [self.value]
+
+    def __repr__(self) -> str:
+        return f"<{self.value!r}>"
+
+
+_Container = Container
 
 
 def shared(value: Any, name: str | None = None, strict: bool = False, allow_downcast: bool | None = None,

@@ -55,7 +55,7 @@ class EmulatedGPUProgram(NativeProgram):
         self.target_key = f"gpu-emulation {self.gpu_target}"
         super().__init__(fgraph, mode, excluding)
 
-    def stages(self, level: str) -> list[str]:
+    def stages(self, level: str, profiled: bool = False) -> list[str]:
         if level == "gpu":
             return gpu_stages(self.mode, self.gpu_target)
         if level != "llvm":
@@ -64,11 +64,11 @@ class EmulatedGPUProgram(NativeProgram):
 
         return [*gpu_stages(self.mode, self.gpu_target), "convert-gpu-to-loops", *LOOPS_TO_LLVM_PIPELINE]
 
-    def dump(self, level: str) -> str:
+    def dump(self, level: str, debuginfo: bool | None = None) -> str:
         if level == "gpu":
             with excluding_names(self.excluding):
                 return str(run_stages(self.mt_module.clone(), self.stages("gpu")))
-        return super().dump(level)
+        return super().dump(level, debuginfo)
 
 
 class GPUProgram:
@@ -188,6 +188,11 @@ def compile_for(target: str, fgraph, mode: str, excluding: tuple[str, ...] = (),
     from mlc.compile.pipeline import UNSUPPORTED_DTYPES
     from mlc.graph import ancestors, built_at
 
+    from mlc.compile.vm import has_host_ops
+
+    if has_host_ops(fgraph):
+        raise NotImplementedError(f"target={target!r}: graphs with host ops (scan, host random streams, "
+                                  "user ops) run on the CPU only for now")
     for v in ancestors(fgraph.results):
         if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
             raise NotImplementedError(f"the GPU backend does not support {v.type.dtype} yet ({v}, {v.type})"

@@ -18,7 +18,9 @@ config). Old flags stay valid as aliases (`ALIASES`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import time
 from collections.abc import Callable
 
 from xdsl.passes import ModulePass
@@ -39,6 +41,7 @@ PASSES: dict[str, str] = {
     "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
     "fuse-elementwise": "mlc.passes.fuse_elementwise:FuseElementwisePass",
     "parallelize-loops": "mlc.passes.parallelize_loops:ParallelizeLoopsPass",
+    "profile-kernels": "mlc.passes.profile_kernels:ProfileKernelsPass",
     "reassociate-reductions": "mlc.passes.reassociate_reductions:ReassociateReductionsPass",
     "resolve-mt-shapes": "mlc.passes.resolve_mt_shapes:MtShapeOfPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
@@ -104,5 +107,28 @@ def run_passes(module, names, ctx=None):
         if name not in table:
             raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
         cls = table[name]()
-        (cls.from_pass_spec(spec) if spec is not None else cls()).apply(ctx, module)
+        instance = cls.from_pass_spec(spec) if spec is not None else cls()
+        if PASS_TIMERS:
+            t0 = time.perf_counter()
+            instance.apply(ctx, module)
+            seconds = time.perf_counter() - t0
+            for record in PASS_TIMERS:
+                record(name, seconds)
+        else:
+            instance.apply(ctx, module)
     return module
+
+
+#: callbacks `record(pass_name, seconds)` told the time of every pass `run_passes` runs
+#: (profiling, `MLC_FLAGS=profile_optimizer=True`); empty: nothing is timed
+PASS_TIMERS: list[Callable[[str, float], None]] = []
+
+
+@contextlib.contextmanager
+def timing_passes(record: Callable[[str, float], None]):
+    """Within the block, `record(name, seconds)` is called after each pass."""
+    PASS_TIMERS.append(record)
+    try:
+        yield
+    finally:
+        PASS_TIMERS.remove(record)
