@@ -44,6 +44,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "FAST_COMPILE": ("mlc.compile.mode", "FAST_COMPILE"),
     "get_mode": ("mlc.compile.mode", "get_mode"),
     "ProfileStats": ("mlc.compile.profiling", "ProfileStats"),
+    "ifelse": ("mlc.ifelse", None),  # theano.ifelse: mlc.ifelse.ifelse, mlc.ifelse.IfElse
 }
 
 
@@ -62,7 +63,19 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
+def set_num_threads(n: int) -> None:
+    """Let parallel loops use up to `n` threads, the caller included (1: run
+    everything in the calling thread; 0: every CPU). Same as `config.num_threads = n`."""
+    config.num_threads = n
+
+
+def get_num_threads() -> int:
+    """How many threads a parallel loop may use, the caller included."""
+    from mlc.runtime import parallel
+
+    return parallel.num_threads()
+
 
 __all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out", "ProfileStats",
            "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "scan",
-           "scan_module", "shared", "tensor"]
+           "scan_module", "set_num_threads", "get_num_threads", "shared", "tensor", "ifelse"]

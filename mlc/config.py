@@ -112,6 +112,8 @@ _FLAGS: dict[str, _Flag] = {
                                   False),
     "DebugMode__check_py": _Flag(True, _BOOL, "accepted for Theano compatibility", False),
     "blas__ldflags": _Flag("", None, "accepted for Theano compatibility (mlc uses scipy's BLAS)", False),
+    "warn__subtensor_merge_bug": _Flag(False, _BOOL, "accepted for Theano compatibility (its loop tutorial sets it)",
+                                       False),
     "pickle_test_value": _Flag(True, _BOOL, "keep tag.test_value when pickling variables", False),
     "traceback__limit": _Flag(8, None, "accepted for Theano compatibility", False),
 }
@@ -279,7 +281,9 @@ def _set_threads(n: Any) -> None:
     import sys
 
     parallel = sys.modules.get("mlc.runtime.parallel")
-    if n == 0:
+    if n == 0:  # back to the default (MLC_NUM_THREADS, else every CPU)
+        if parallel is not None:
+            parallel.set_num_threads(parallel.default_threads())
         return
     if parallel is not None:
         parallel.set_num_threads(n)

@@ -278,8 +278,7 @@ _SPECS: dict[str, _Spec] = {
                               names=lambda: {"inputs": _From("mlc.graph", "graph_inputs"), "clone": _clone,
                                              "io_toposort": _io_toposort}, package=False),
     "theano.scan_module": _Spec(targets=("mlc.scan_module",), missing=_m("scan_checkpoints clone", _SCAN)),
-    "theano.ifelse": _Spec(targets=("mlc.ifelse",), missing=_m("ifelse IfElse", "ifelse (lazy conditional)"),
-                           package=False),
+    "theano.ifelse": _Spec(targets=("mlc.ifelse",), package=False),
     "theano.updates": _Spec(targets=("mlc.updates",), package=False),
     "theano.configparser": _Spec(names=lambda: _config_names(), missing=_m("TheanoConfigParser AddConfigVar"),
                                  package=False),
@@ -548,6 +547,10 @@ mlc.config (e.g. MLC_FLAGS=floatX=float32,mode=REFERENCE)."""
 def run_script(path: str, args: Sequence[str] = ()) -> dict[str, Any]:
     """Install the hook and run the script at `path` as `__main__` with `sys.argv = [path, *args]`."""
     install()
+    import time
+
+    if not hasattr(time, "clock"):  # Theano-era scripts time with time.clock (removed in Python 3.8)
+        time.clock = time.perf_counter  # type: ignore[attr-defined]
     sys.argv = [path, *args]
     # Like `python SCRIPT.py`: the script's folder comes first on sys.path.
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))

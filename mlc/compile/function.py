@@ -28,6 +28,7 @@ from mlc.compile.fastcall import MISS as FAST_MISS
 from mlc.compile.fastcall import FastCall
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
+from mlc.graph.lazy import LazySchedule
 from mlc.sharedvalue import Container, SharedVariable
 from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
@@ -266,6 +267,7 @@ class ShapePlan:
             id(v) in free for v in _value_ancestors([n.inputs[i] for i in n.op.check_value_inputs]))]
         # key -> (result shapes, checking nodes to replay with their input shapes, all shapes)
         self.cache: dict[tuple, tuple] = {}
+        self.schedule = LazySchedule(fg.nodes, fg.results)  # ifelse: shapes of the taken branch only
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
         key = tuple(a.shape for a in arrays) + tuple(arrays[k].tobytes() for k in self.value_inputs)
@@ -294,11 +296,15 @@ class ShapePlan:
             if v.owner is not None and isinstance(v.owner.op, Shape):
                 return np.asarray(shape_of(v.owner.inputs[0]), dtype="int64")
             if id(v) not in values:
-                for n in toposort([v], blockers=fg.all_inputs):
+                def compute(n):
                     if id(n.outputs[0]) not in values:
-                        outs = n.op.perform(n, [value_of(i) for i in n.inputs])
+                        outs = n.op.perform(n, [values.get(id(i)) if n.op.lazy_branches(n) else value_of(i)
+                                                for i in n.inputs])
                         for o, r in zip(n.outputs, outs):
                             values[id(o)] = r
+
+                LazySchedule(toposort([v], blockers=fg.all_inputs), [v]).walk(
+                    compute, lambda n, i: value_of(n.inputs[i]))
             return values[id(v)]
 
         return shape_of, value_of
@@ -322,13 +328,17 @@ class ShapePlan:
         shape_of, value_of = self._evaluator(arrays, shapes)
         checks = {id(n) for n in self.check_nodes}
         replay = []
-        for node in fg.nodes:
-            ins = [shape_of(v) for v in node.inputs]
+
+        def visit(node):
+            # an input from the branch an ifelse does not take has no shape (None)
+            ins = [shape_of(v) if isinstance(v, Constant) or id(v) in shapes else None for v in node.inputs]
             outs = self._infer(node, ins, value_of, arrays)
             if id(node) in checks:
                 replay.append((node, ins))
             for o, s in zip(node.outputs, outs):
                 shapes[id(o)] = tuple(int(n) for n in s)
+
+        self.schedule.walk(visit, lambda node, i: value_of(node.inputs[i]))
         return [tuple(shape_of(v)) for v in fg.results], replay, shapes if replay else None
 
     def _culprits(self, node, arrays) -> str:
@@ -427,15 +437,18 @@ class Function:
 
     def _compile(self) -> None:
         t0 = time.perf_counter()
+        from mlc.compile.pipeline import excluding_names
         from mlc.compile.vm import compile_program
 
         with _profiling(self.profile), _timing_passes(self.profile, self.name) as pass_times:
             if self.target != "cpu" and self.mode != "REFERENCE":
                 from mlc.compile.gpu import compile_for
 
-                program = compile_for(self.target, self.fgraph, self.mode, self.excluding, *self._gpu_options)
+                with excluding_names(self.excluding):
+                    program = compile_for(self.target, self.fgraph, self.mode, self.excluding, *self._gpu_options)
             else:
-                program = compile_program(self.fgraph, self.mode, self.excluding)
+                with excluding_names(self.excluding):  # an excluded name may decide which ops run on the host
+                    program = compile_program(self.fgraph, self.mode, self.excluding)
             self.program = self.mode_obj.wrap(self.fgraph, program, self.mode, self.excluding)
         if pass_times is not None and config.profile_optimizer:
             _print_pass_times(self._label(), pass_times, time.perf_counter() - t0)
@@ -817,8 +830,17 @@ def _timing_passes(prof, name):
         if prof is not None:
             prof.add_pass_time(pass_name, seconds)
 
-    with timing_passes(record):
-        yield times
+    from mlc.runtime.cpu import record_times
+
+    llvm: list[tuple[str, float, float]] = []  # LLVM's stages (ir text, parse, optimize, codegen, load)
+    previous = record_times(llvm)
+    try:
+        with timing_passes(record):
+            yield times
+    finally:
+        record_times(previous)
+        for stage, wall, _cpu in llvm:
+            record(stage, wall)
 
 
 def _print_pass_times(label: str, times: list[tuple[str, float]], total: float) -> None:

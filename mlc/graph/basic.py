@@ -221,6 +221,18 @@ class Op:
     #: natively compiled segments of the graph (mlc.compile.vm), via `make_host_thunk`
     host: bool = False
 
+    def lazy_branches(self, node: Apply) -> "tuple[int, list[list[int]]] | None":
+        """A lazy op (ifelse): (its condition input, the input indices of each branch).
+
+        Only the inputs of the branch `pick_branch(condition value)` names are
+        computed (mlc.graph.lazy); None for an ordinary op, whose inputs are all computed.
+        """
+        return None
+
+    def pick_branch(self, condition: Any) -> int:
+        """The branch a lazy op takes for this condition value (see `lazy_branches`)."""
+        raise NotImplementedError(f"{self} is not a lazy op")
+
     def make_node(self, *inputs: Any) -> Apply:
         raise NotImplementedError
 

@@ -156,7 +156,7 @@ class _TensorMethods:
         if self._is_nonzero:
             return True
         raise TypeError(f"the comparison {self} is symbolic and has no truth value; use mlc.tensor.switch or "
-                        f"mlc.ifelse for conditions{built_at(self)}")
+                        f"mlc.ifelse.ifelse for conditions{built_at(self)}")
 
     def __iter__(self):
         raise TypeError(f"cannot iterate over symbolic variable {self}; index it explicitly{built_at(self)}")

@@ -232,3 +232,29 @@ func.func @shared(%i: index) -> f32 {
   %v = memref.load %s[%i] : memref<64xf32, 3 : i64>
   func.return %v : f32
 }
+
+// -----
+
+// A memref passed between blocks (an scf.if's buffer after convert-scf-to-cf)
+// travels as its pointer and one i64 per dimension; freeing it frees the
+// heap pointer that arrived.
+
+// CHECK-LABEL: llvm.func @memref_block_arg
+// CHECK:       llvm.cond_br %c, ^t, ^f
+// CHECK:       ^t:
+// CHECK:         %[[A:.*]] = llvm.call @aligned_alloc
+// CHECK-NEXT:    llvm.br ^join(%[[A]], %n : !llvm.ptr, i64)
+// CHECK:       ^join(%m: !llvm.ptr, %{{.*}}: i64):
+// CHECK-NEXT:    llvm.call @free(%m)
+func.func @memref_block_arg(%c: i1, %n: index) {
+  cf.cond_br %c, ^t, ^f
+^t:
+  %a = memref.alloc(%n) : memref<?xf32>
+  cf.br ^join(%a : memref<?xf32>)
+^f:
+  %b = memref.alloc(%n) : memref<?xf32>
+  cf.br ^join(%b : memref<?xf32>)
+^join(%m: memref<?xf32>):
+  memref.dealloc %m : memref<?xf32>
+  func.return
+}
