@@ -3,7 +3,7 @@
 
 // What the GPU passes cannot handle fails with a diagnostic, never a traceback.
 
-// OUTLINE: error: pass 'convert-linalg-to-gpu' failed: {{.*}}'scf.if': host control flow is not supported by the GPU backend yet
+// OUTLINE: error: pass 'convert-linalg-to-gpu' failed{{.*}}'scf.if': host control flow is not supported by the GPU backend yet
 // OUTLINE-NOT: Traceback
 func.func @branch(%c: i1, %x: memref<4xf32>) {
   scf.if %c {
@@ -15,7 +15,7 @@ func.func @branch(%c: i1, %x: memref<4xf32>) {
 
 // -----
 
-// EMULATE: error: pass 'convert-gpu-to-loops' failed: {{.*}}needs gpu.known_block_size to be emulated
+// EMULATE: error: pass 'convert-gpu-to-loops' failed{{.*}}needs gpu.known_block_size to be emulated
 // EMULATE-NOT: Traceback
 builtin.module attributes {gpu.container_module} {
   "gpu.module"() <{sym_name = "kernels"}> ({
