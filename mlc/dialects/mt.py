@@ -1877,6 +1877,9 @@ class MtConstantMaterialization(ConstantMaterializationInterface):
         return None
 
 
+from mlc.dialects.mt_special import (ErfcinvOp, GammalnOp, GammaOp, I0Op, I1Op, IvOp, J0Op, J1Op,  # noqa: E402
+                                     JvOp, PsiOp, TriGammaOp)
+
 MT = Dialect(
     "mt",
     [
@@ -1887,9 +1890,10 @@ MT = Dialect(
         SinhOp, CoshOp, TanhOp, AsinhOp, AcoshOp, AtanhOp,
         FloorOp, CeilOp, RoundOp, RoundAwayOp, TruncOp, SignOp, ErfOp, ErfcOp, ErfinvOp,
         SigmoidOp, SoftplusOp, ReciprocalOp, NotOp,
+        GammalnOp, PsiOp, TriGammaOp, GammaOp, ErfcinvOp, J0Op, J1Op, I0Op, I1Op,  # mt_special.py
         # binary elementwise
         AddOp, SubOp, MulOp, DivOp, FloordivOp, ModOp, PowOp, MaxOp, MinOp,
-        AndOp, OrOp, XorOp, Atan2Op, HypotOp,
+        AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp,
         # comparisons and predicates
         EqOp, NeOp, LtOp, LeOp, GtOp, GeOp, IsnanOp, IsinfOp,
         # select, cast

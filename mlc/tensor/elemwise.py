@@ -86,6 +86,17 @@ def _special(name: str):
     return fn
 
 
+def _trigamma(x):
+    return _special("polygamma")(1, x)
+
+
+def _order_grad(name: str, v):
+    """The gradient with respect to a Bessel function's order: undefined (Theano: not implemented)."""
+    from mlc.gradient import UndefinedGrad
+
+    return UndefinedGrad(f"{name}: the gradient with respect to the order {v} is not defined")
+
+
 def _softplus(x):
     return np.logaddexp(np.zeros((), x.dtype), x)
 
@@ -206,6 +217,21 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
        grad=lambda g, y, x: (-g * _c(_TWO_OVER_SQRT_PI, g) * exp(-x * x),)),
     _S("erfinv", 1, _special("erfinv"), _float, REAL, "erfinv",
        grad=lambda g, y, x: (g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
+    # special functions (scipy.special's meaning; compiled to calls of scipy's compiled scalar code)
+    _S("gammaln", 1, _special("gammaln"), _float, REAL, "gammaln", grad=lambda g, y, x: (g * psi(x),)),
+    _S("psi", 1, _special("psi"), _float, REAL, "psi", grad=lambda g, y, x: (g * tri_gamma(x),)),
+    _S("tri_gamma", 1, _trigamma, _float, REAL, "tri_gamma"),
+    _S("gamma", 1, _special("gamma"), _float, REAL, "gamma", grad=lambda g, y, x: (g * y * psi(x),)),
+    _S("erfcinv", 1, _special("erfcinv"), _float, REAL, "erfcinv",
+       grad=lambda g, y, x: (-g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
+    _S("j0", 1, _special("j0"), _float, REAL, "j0", grad=lambda g, y, x: (-g * j1(x),)),
+    _S("j1", 1, _special("j1"), _float, REAL, "j1", grad=lambda g, y, x: (g * (j0(x) - jv(2, x)) / 2,)),
+    _S("i0", 1, _special("i0"), _float, REAL, "i0", grad=lambda g, y, x: (g * i1(x),)),
+    _S("i1", 1, _special("i1"), _float, REAL, "i1", grad=lambda g, y, x: (g * (i0(x) + iv(2, x)) / 2,)),
+    _S("jv", 2, _special("jv"), _float, REAL, "jv",
+       grad=lambda g, y, v, x: (_order_grad("jv", v), g * (jv(v - 1, x) - jv(v + 1, x)) / 2)),
+    _S("iv", 2, _special("iv"), _float, REAL, "iv",
+       grad=lambda g, y, v, x: (_order_grad("iv", v), g * (iv(v - 1, x) + iv(v + 1, x)) / 2)),
     _S("sigmoid", 1, _sigmoid, _float, REAL, "sigmoid", grad=lambda g, y, x: (g * y * (1 - y),)),
     _S("softplus", 1, _softplus, _float, REAL, "softplus", grad=lambda g, y, x: (g * sigmoid(x),)),
     _S("inv", 1, np.reciprocal, _float, NUMERIC, "reciprocal", grad=lambda g, y, x: (-g * y * y,)),
@@ -596,6 +622,17 @@ round_half_away_from_zero = _unary("round_half_away_from_zero")
 erf = _unary("erf")
 erfc = _unary("erfc")
 erfinv = _unary("erfinv")
+erfcinv = _unary("erfcinv")
+gammaln = _unary("gammaln")
+psi = _unary("psi")
+tri_gamma = _unary("tri_gamma")
+gamma = _unary("gamma")
+j0 = _unary("j0")
+j1 = _unary("j1")
+i0 = _unary("i0")
+i1 = _unary("i1")
+jv = _binary("jv")
+iv = _binary("iv")
 sigmoid = _unary("sigmoid")
 softplus = _unary("softplus")
 inv = _unary("inv")
