@@ -51,7 +51,6 @@ THEANO_VERSION = "1.0.5"  # the Theano API the facade follows
 
 _GRAD = "symbolic gradients"
 _SCAN = "scan loops"
-_RANDOM = "random streams"
 _ADV_INDEX = "advanced indexing / set_subtensor"
 _NO_EQUIV = "mlc has no equivalent yet"
 
@@ -175,7 +174,6 @@ _TENSOR_MISSING = {
     **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
-    **_m("shared_randomstreams raw_random", _RANDOM),
     **_m("allclose isclose largest smallest batched_tensordot "
          "to_one_hot bartlett erfcx chi2sf real imag "
          "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "

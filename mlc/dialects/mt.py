@@ -1877,6 +1877,7 @@ class MtConstantMaterialization(ConstantMaterializationInterface):
         return None
 
 
+from mlc.dialects.mt_random import MrgUniformOp  # noqa: E402  (random numbers: their own file)
 from mlc.dialects.mt_special import (ErfcinvOp, GammalnOp, GammaOp, I0Op, I1Op, IvOp, J0Op, J1Op,  # noqa: E402
                                      JvOp, PsiOp, TriGammaOp)
 
@@ -1906,6 +1907,8 @@ MT = Dialect(
         ArgMaxOp, ArgMinOp,
         # contraction, constructors, softmax
         DotOp, ArangeOp, EyeOp, SoftmaxOp, LogSoftmaxOp,
+        # random numbers
+        MrgUniformOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],
