@@ -3,7 +3,7 @@
 `scipy.special.cython_special` exports its functions as C function
 pointers (PyCapsules): `double f(double x, int skip_dispatch)` and, for
 two arguments, `double f(double v, double x, int skip_dispatch)`. The
-lowering calls `mlc_special_<name>` (mlc.lowering.scalar_math); this
+lowering calls `mlc_special_<name>` (mlc.lowering.convert_mt_to_linalg.scalar_math); this
 module binds each name to scipy's double-precision variant. The functions
 are pure C (nogil), so parallel loops may call them from any thread.
 """
