@@ -75,11 +75,15 @@ class Scalar:
 
 
 
-def _order_grad(name: str, v):
-    """The gradient with respect to a Bessel function's order: undefined (Theano: not implemented)."""
+def _undefined(name: str, why: str):
+    """A gradient term mlc does not define (Theano: grad_not_implemented); taking it raises NullTypeGradError."""
     from mlc.gradient import UndefinedGrad
 
-    return UndefinedGrad(f"{name}: the gradient with respect to the order {v} is not defined")
+    return UndefinedGrad(f"{name}: {why}")
+
+
+def _order_grad(name: str, v):
+    return _undefined(name, f"the gradient with respect to the order {v} is not defined")
 
 
 
@@ -170,7 +174,8 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     # special functions (scipy.special's meaning; compiled to calls of scipy's compiled scalar code)
     _S("gammaln", 1, _m("gammaln"), _float, ORDERED, "gammaln", grad=lambda g, y, x: (g * psi(x),)),
     _S("psi", 1, _m("psi"), _float, ORDERED, "psi", grad=lambda g, y, x: (g * tri_gamma(x),)),
-    _S("tri_gamma", 1, _m("tri_gamma"), _float, ORDERED, "tri_gamma"),
+    _S("tri_gamma", 1, _m("tri_gamma"), _float, ORDERED, "tri_gamma",
+       grad=lambda g, y, x: (_undefined("tri_gamma", "its gradient (polygamma(2, x)) is not implemented"),)),
     _S("gamma", 1, _m("gamma"), _float, ORDERED, "gamma", grad=lambda g, y, x: (g * y * psi(x),)),
     _S("erfcinv", 1, _m("erfcinv"), _float, ORDERED, "erfcinv",
        grad=lambda g, y, x: (-g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
