@@ -54,6 +54,7 @@ run-time alias checks.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -493,27 +494,14 @@ class ParallelizeLoopsPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         taken = {f.sym_name.data for f in op.ops if isinstance(f, func.FuncOp)}
         for f in [f for f in op.ops if isinstance(f, func.FuncOp) and not f.is_declaration]:
-            count = 0
-            for generic in [g for g in f.walk() if isinstance(g, GenericOp)]:
-                p = plan(generic)
+            names = (f"{f.sym_name.data}_par{k}" for k in itertools.count())
+            loops = [(g, plan, outline) for g in f.walk() if isinstance(g, GenericOp)]
+            loops += [(q, plan_parallel, outline_parallel) for q in f.walk() if isinstance(q, scf.ParallelOp)]
+            for loop, planner, outliner in loops:
+                p = planner(loop)
                 if p is None:
                     continue
-                name = f"{f.sym_name.data}_par{count}"
-                while name in taken:
-                    count += 1
-                    name = f"{f.sym_name.data}_par{count}"
+                name = next(n for n in names if n not in taken)
                 taken.add(name)
-                count += 1
-                outline(generic, p, name, op)
-            for par in [q for q in f.walk() if isinstance(q, scf.ParallelOp)]:
-                p = plan_parallel(par)
-                if p is None:
-                    continue
-                name = f"{f.sym_name.data}_par{count}"
-                while name in taken:
-                    count += 1
-                    name = f"{f.sym_name.data}_par{count}"
-                taken.add(name)
-                count += 1
-                outline_parallel(par, p, name, op)
+                outliner(loop, p, name, op)
         declare_runtime(op)
