@@ -39,6 +39,8 @@ PASSES: dict[str, str] = {
     "parallelize-loops": "mlc.passes.parallelize_loops:ParallelizeLoopsPass",
     "profile-kernels": "mlc.passes.profile_kernels:ProfileKernelsPass",
     "reassociate-reductions": "mlc.passes.reassociate_reductions:ReassociateReductionsPass",
+    # replaces xDSL's pass of the same name (its precondition checked first)
+    "reconcile-unrealized-casts": "mlc.passes.reconcile_unrealized_casts:ReconcileUnrealizedCastsPass",
     "resolve-mt-shapes": "mlc.passes.resolve_mt_shapes:MtShapeOfPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
     "sequentialize-parallel-loops": "mlc.passes.sequentialize_parallel_loops:ScfParallelToForPass",
@@ -46,6 +48,10 @@ PASSES: dict[str, str] = {
     "stabilize-mt": "mlc.passes.stabilize_mt:MtStabilizePass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
 }
+
+#: the names above that replace a pass xDSL also registers (mlc-opt and mlc.function use
+#: mlc's version; stock xdsl-opt, through `mlc.universe`, keeps xDSL's)
+OVERRIDES = ("reconcile-unrealized-casts",)
 
 #: old flag -> current flag (kept so existing pipelines and scripts still run)
 ALIASES: dict[str, str] = {

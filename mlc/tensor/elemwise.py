@@ -536,6 +536,17 @@ mod = _binary("mod")
 pow = _binary("pow")
 maximum = _binary("maximum")
 minimum = _binary("minimum")
+_TIES = """
+
+    Gradient at ties (Theano's convention, kept on purpose): where a == b
+    the output gradient goes to *both* operands in full (each gets
+    `g * eq(out, operand)`), so it is counted twice, not split. For
+    example `grad(minimum(maximum(a, b), b).sum(), [a, b])` at a == b
+    gives 1 for a and 2 for b (directly and through maximum), where a
+    subgradient would give 1 in total.
+    """
+maximum.__doc__ += _TIES
+minimum.__doc__ += _TIES
 arctan2 = _binary("arctan2")
 hypot = _binary("hypot")
 and_ = _binary("and_")
