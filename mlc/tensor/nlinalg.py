@@ -311,9 +311,8 @@ class Lstsq(HostOp):
         return [x, np.atleast_1d(res).reshape(-1), np.asarray(rank, "int64"), s]
 
 
-def lstsq(a, b, rcond=-1):
-    """numpy.linalg.lstsq: [x, residuals, rank, singular values]; rcond=-1 is numpy's default cutoff."""
-    return Lstsq()(a, b, rcond)
+#: Theano's spelling: the op class itself, used as `lstsq()(a, b, rcond)` -> [x, residuals, rank, s]
+lstsq = Lstsq
 
 
 def matrix_power(M, n):
