@@ -49,7 +49,8 @@ def test_values_match_numpy_and_scipy(mode, dtype):
         (S.cho_solve((S.cholesky(x.dot(x.T)), True), y), sl.cho_solve((sl.cholesky(pos, lower=True), True), b)),
         (S.cho_solve((S.Cholesky(False)(x.dot(x.T)), False), v), sl.cho_solve((sl.cholesky(pos), False), bv)),
         (S.eigvalsh(x + x.T), sl.eigvalsh(sym)), (S.eigvalsh(x + x.T, x.dot(x.T)), sl.eigvalsh(sym, pos)),
-        (S.expm(x * np.asarray(0.1, dtype)), sl.expm(a * np.asarray(0.1, dtype))), (S.kron(x, y), np.kron(a, b)), (S.kron(v, y), np.multiply.outer(bv, b).transpose(1, 0, 2).ravel()),  # Theano's 3-d rule
+        (S.expm(x * np.asarray(0.1, dtype)), sl.expm(a * np.asarray(0.1, dtype))), (S.kron(x, y), np.kron(a, b)),
+        (S.kron(v, y), np.multiply.outer(bv, b).transpose(1, 0, 2).ravel()),  # Theano's 3-d rule
         (N.tensorinv(x.reshape((2, 2, 2, 2))), np.linalg.tensorinv(a.reshape(2, 2, 2, 2))),
         (N.tensorsolve(x.reshape((2, 2, 2, 2)), y[:2, :2]), np.linalg.tensorsolve(a.reshape(2, 2, 2, 2), b[:2, :2])),
     ]
