@@ -21,7 +21,7 @@ from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, 
                                  pow, psi, rad2deg, reciprocal, round, round_half_away_from_zero, round_half_to_even,
                                  sgn, sigmoid, sign, sin, sinh, softplus, sqr, sqrt, square, sub, switch, tan, tanh,
                                  tensor_copy, tri_gamma, true_div, true_divide, trunc, where, xor)
-from mlc.tensor.extra_ops import (addbroadcast, bincount, compress, cumprod, cumsum, diag, diagonal, diff,
+from mlc.tensor.extra_ops import (addbroadcast, bartlett, bincount, compress, cumprod, cumsum, diag, diagonal, diff,
                                   fill_diagonal, fill_diagonal_offset, flatnonzero, mgrid, nonzero, nonzero_values,
                                   ogrid, patternbroadcast, ptp, ravel_multi_index, repeat, roll, searchsorted, split,
                                   squeeze, swapaxes, tile, tri, tril, triu, unbroadcast, unique, unravel_index)
