@@ -8,9 +8,9 @@ implementation of a workload is timed round-robin in one loop (warm-up
 and calibration first, medians over repeats), and reported as
 t / t_numpy from the same run, with compile time and max error vs numpy.
 W8 measures mlc's compile latency of W1, W5, W6 in fresh processes with
-an empty cache_dir (cold) and then the same cache_dir (warm). W9
+an empty cache_dir (cold) and then the same cache_dir (warm). W9.train
 (bench/training.py) times Theano-style training epochs, quiet and beside
-two busy processes; W10 (bench/compile_scaling.py) measures compile time
+two busy processes; W10.compile (bench/compile_scaling.py) measures compile time
 against graph size. The
 machine's limits (bandwidth, numpy GEMM) are measured first. Prints
 Markdown tables; writes JSON (--out, default bench/results.json).
@@ -53,6 +53,8 @@ def installed(lib: str) -> bool:
 def as_arrays(x) -> list[np.ndarray]:
     if isinstance(x, (list, tuple)):
         return [a for item in x for a in as_arrays(item)]
+    if hasattr(x, "get") and not isinstance(x, np.ndarray):  # CuPy (and mlc's DeviceArray): to the host
+        x = x.get()
     return [np.array(x, dtype=np.float64)]  # a copy: state arrays change on later calls
 
 
@@ -201,14 +203,21 @@ def main(argv=None) -> int:
     p.add_argument("--settle", type=float, default=None,
                    help="idle seconds before each timed batch, so one library's spinning threads "
                         "do not slow the next (default 0.15; --quick: 0.01)")
+    p.add_argument("--budget", type=float, default=None, help="seconds per workload, all implementations "
+                   "(default 20; --quick: 2)")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                   help="where mlc runs (cuda: inputs uploaded once, results left on the GPU, like JAX/CuPy)")
     p.add_argument("--compile-child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    import workloads
+
+    workloads.DEVICE["name"] = args.device
     if args.compile_child:
         compile_child(args.compile_child)
         return 0
     args.repeat = args.repeat or (5 if args.quick else 21)
     args.min_batch = 0.002 if args.quick else 0.02  # seconds per timed batch
-    args.budget = 2.0 if args.quick else 20.0  # seconds per workload, all implementations
+    args.budget = args.budget or (2.0 if args.quick else 20.0)  # seconds per workload, all implementations
     if args.settle is None:  # idle seconds before each batch (see timing.py)
         args.settle = 0.01 if args.quick else 0.15
     only = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -222,6 +231,14 @@ def main(argv=None) -> int:
 
     print("measuring the machine's limits ...", file=sys.stderr)
     limits = machine.measure(args.quick)
+    if args.device == "cuda":
+        from mlc.runtime.cuda_driver import GPUUnavailable
+
+        try:
+            limits.update(machine.measure_gpu(args.quick))
+        except GPUUnavailable as exc:
+            print(f"--device cuda: {exc}", file=sys.stderr)
+            return 2
     limits["load_before"] = os.getloadavg()[0]
     rows = []
     for w in WORKLOADS:
@@ -233,13 +250,13 @@ def main(argv=None) -> int:
         print("W8: compile latency in fresh processes ...", file=sys.stderr)
         latency = compile_latency(1 if args.quick else 3)
     training = []
-    if selected("W9") and "mlc" in impls:
+    if selected("W9.train") and "mlc" in impls:
         import training as training_loops
 
         print("W9: training loops, quiet and beside two busy processes ...", file=sys.stderr)
         training = training_loops.measure(args.quick, impls, log=lambda s: print(s, file=sys.stderr))
     scaling = []
-    if selected("W10") and "mlc" in impls:
+    if selected("W10.compile") and "mlc" in impls:
         import compile_scaling
 
         print("W10: compile time vs graph size ...", file=sys.stderr)

@@ -125,6 +125,9 @@ def mt_stages(mode: str) -> list[str]:
 class NativeProgram:
     """A FunctionGraph compiled to native code for the CPU."""
 
+    #: added to the cache description: what, besides the graph, decides the code (a subclass's target)
+    target_key = ""
+
     def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = ()):
         from mlc.compile.cache_key import describe_graph
         from mlc.runtime.cpu import compile_described
@@ -148,6 +151,8 @@ class NativeProgram:
             description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
         if description is not None and self.profiled:
             description += "\nprofile-kernels"
+        if description is not None and self.target_key:
+            description += f"\ntarget {self.target_key}"
         self.compiled = compile_described(description, self._lower, ["main"])
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
 
@@ -173,7 +178,7 @@ class NativeProgram:
     def _lower(self) -> ModuleOp:
         """The whole pipeline on a copy of the emitted module, down to the llvm dialect."""
         with excluding_names(self.excluding):
-            module = lower(self.mt_module.clone(), self.mode, "llvm", self.profiled)
+            module = run_stages(self.mt_module.clone(), self.stages("llvm", self.profiled))
         if self.profiled:
             from mlc.passes.profile_kernels import kernel_labels
 
@@ -253,7 +258,11 @@ class NativeProgram:
             raise ValueError(f"dump_ir: expected level 'mt', {', '.join(map(repr, LEVELS))} or 'llvm-ir', "
                              f"got {level!r}")
         with excluding_names(self.excluding):
-            return _ir_text(lower(self.mt_module.clone(), self.mode, level), debuginfo)
+            return _ir_text(run_stages(self.mt_module.clone(), self.stages(level)), debuginfo)
+
+    def stages(self, level: str, profiled: bool = False) -> list[str]:
+        """The pass names from emitted mt to `level` for this program (a subclass may add stages)."""
+        return stages(self.mode, level, profiled)
 
 
 def _ir_text(module: ModuleOp, debuginfo: bool) -> str:

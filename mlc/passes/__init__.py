@@ -31,6 +31,10 @@ from mlc.dialects import context
 PASSES: dict[str, str] = {
     "bufferize": "mlc.passes.bufferize:MlcBufferizePass",
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
+    "convert-gpu-to-loops": "mlc.lowering.convert_gpu_to_loops:ConvertGPUToLoopsPass",
+    "convert-gpu-to-nvvm": "mlc.lowering.convert_gpu_to_nvvm:ConvertGPUToNVVMPass",
+    "convert-linalg-to-gpu": "mlc.lowering.convert_linalg_to_gpu:ConvertLinalgToGPUPass",
+    "convert-math-to-libdevice": "mlc.lowering.convert_math_to_libdevice:ConvertMathToLibdevicePass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
     "fold-mt-constants": "mlc.passes.fold_mt_constants:MtFoldConstantsPass",
@@ -100,16 +104,24 @@ def run_passes(module, names, ctx=None):
     table = {**xdsl_passes(), **get_all_passes()}
     ctx = ctx or context()
     for name in names:
+        spec = None
+        if "{" in name:  # options, as in mlc-opt: "convert-linalg-to-gpu{block_size=32}"
+            from xdsl.utils.arg_spec import parse_pipeline
+
+            spec = next(iter(parse_pipeline(name)))
+            name = spec.name
         if name not in table:
             raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
+        cls = table[name]()
+        instance = cls.from_pass_spec(spec) if spec is not None else cls()
         if PASS_TIMERS:
             t0 = time.perf_counter()
-            table[name]()().apply(ctx, module)
+            instance.apply(ctx, module)
             seconds = time.perf_counter() - t0
             for record in PASS_TIMERS:
                 record(name, seconds)
         else:
-            table[name]()().apply(ctx, module)
+            instance.apply(ctx, module)
     return module
 
 

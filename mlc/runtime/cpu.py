@@ -498,6 +498,7 @@ _PROVIDERS: dict[str, str] = {
     "mlc_libm_": "mlc.runtime.math_symbols:register_math_symbols",
     "_ZGV": "mlc.runtime.math_symbols:register_math_symbols",
     "mlc_parallel_": "mlc.runtime.parallel:register_parallel_symbols",
+    "mlc_special_": "mlc.runtime.special_symbols:register_special_symbols",
     "mlc_alloc_failed": "mlc.runtime.errors:register_error_symbols",
     "mlc_prof_": "mlc.runtime.profiler:register_profiler_symbols",
 }

@@ -23,6 +23,7 @@ from xdsl.dialects import llvm, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     DenseIntOrFPElementsAttr,
+    IntegerAttr,
     MemRefType,
     SymbolRefAttr,
     TensorType,
@@ -212,6 +213,9 @@ def lower_alloc(op: memref.AllocOp, e: Emitter):
     return [Descriptor(t, ptr, sizes, None).pack(e)]
 
 
+#: memref memory space of a GPU block's shared memory (NVPTX addrspace(3))
+SHARED_SPACE = 3
+
 #: the runtime function told of an allocation that failed (`mlc.runtime.errors`);
 #: its argument is the byte count asked for, or -1 when that count overflowed
 ALLOC_FAILED = "mlc_alloc_failed"
@@ -255,8 +259,25 @@ def lower_alloca(op: memref.AllocaOp, e: Emitter):
     t = op.memref.type
     sizes = _sizes_from(e, t, list(op.dynamic_sizes))
     element = storage_type(t.get_element_type())
+    if isinstance(t.memory_space, IntegerAttr) and t.memory_space.value.data == SHARED_SPACE:
+        return [_shared_buffer(op, t, element, sizes, e)]
     ptr = e(llvm.AllocaOp(_count(e, sizes), element, alignment=ALIGNMENT))
     return [Descriptor(t, ptr, sizes, None).pack(e)]
+
+
+def _shared_buffer(op: memref.AllocaOp, t: MemRefType, element, sizes, e: Emitter) -> SSAValue:
+    """A GPU kernel's shared memory: an `addrspace(3)` global, addressed through a generic pointer."""
+    if not t.has_static_shape():
+        raise LoweringError(op, "shared memory must have a static shape")
+    k = 0
+    while f"__mlc_shared_{k}" in e.symbols.names:
+        k += 1
+    name = f"__mlc_shared_{k}"
+    array = llvm.LLVMArrayType(max(1, prod(t.get_shape())), element)
+    e.symbols.insert(llvm.GlobalOp(array, name, linkage=llvm.LinkageAttr("internal"),
+                                   addr_space=SHARED_SPACE, alignment=ALIGNMENT))
+    ptr = e(llvm.AddressOfOp(name, PTR))  # llvm_ir casts the addrspace(3) address to a generic one
+    return Descriptor(t, ptr, sizes, None).pack(e)
 
 
 def lower_dealloc(op: memref.DeallocOp, e: Emitter):

@@ -231,6 +231,21 @@ func.func @calls(%m: memref<?x2xf32>, %s: memref<f32>) {
 
 // -----
 
+// A GPU kernel's shared memory (memory space 3): an addrspace(3) global,
+// addressed as a generic pointer (llvm_ir inserts the addrspacecast).
+// CHECK:      llvm.mlir.global internal @__mlc_shared_0() {addr_space = 3 : i32, alignment = 64 : i64} : !llvm.array<64 x f32>
+// CHECK:      llvm.func @shared(%i: i64) -> f32
+// CHECK-NEXT:   %[[P:.*]] = llvm.mlir.addressof @__mlc_shared_0 : !llvm.ptr
+// CHECK-NEXT:   %[[E:.*]] = llvm.getelementptr inbounds %[[P]][%i] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:   %v = llvm.load %[[E]] : !llvm.ptr -> f32
+func.func @shared(%i: index) -> f32 {
+  %s = memref.alloca() : memref<64xf32, 3 : i64>
+  %v = memref.load %s[%i] : memref<64xf32, 3 : i64>
+  func.return %v : f32
+}
+
+// -----
+
 // A memref passed between blocks (an scf.if's buffer after convert-scf-to-cf)
 // travels as its pointer and one i64 per dimension; freeing it frees the
 // heap pointer that arrived.
