@@ -1877,6 +1877,16 @@ class MtConstantMaterialization(ConstantMaterializationInterface):
         return None
 
 
+# ops over sliding windows (convolution, pooling), in their own file until mt is a package
+from mlc.dialects.mt_window import (  # noqa: E402
+    PatchesOp,
+    UnpatchesOp,
+    Window,
+    pad_value,
+    patches_numpy,
+    unpatches_numpy,
+)
+
 MT = Dialect(
     "mt",
     [
@@ -1902,6 +1912,8 @@ MT = Dialect(
         ArgMaxOp, ArgMinOp,
         # contraction, constructors, softmax
         DotOp, ArangeOp, EyeOp, SoftmaxOp, LogSoftmaxOp,
+        # sliding windows (mt_window.py)
+        PatchesOp, UnpatchesOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],

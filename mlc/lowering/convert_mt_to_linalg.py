@@ -75,6 +75,7 @@ from mlc.lowering.linalg_builders import (
     signless,
 )
 from mlc.lowering.mt_gather_to_linalg import lower_gather, lower_scatter
+from mlc.lowering.mt_window_to_linalg import lower_patches, lower_unpatches
 from mlc.lowering.mt_lowering import Lowering, LoweringError, LoweringFn, cast_root, result_type
 from mlc.lowering.mt_shapes_to_linalg import (
     lower_arange,
@@ -351,6 +352,8 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.ArangeOp: lower_arange,  # -> gather generic
     mt.EyeOp: lower_eye,  # -> gather generic
     mt.SoftmaxOp: lower_softmax,  # -> 2 reductions + generic
+    mt.PatchesOp: lower_patches,  # -> gather generic (im2col), pad value where it reads outside
+    mt.UnpatchesOp: lower_unpatches,  # -> gather generic over the image (col2im), window unrolled
     mt.LogSoftmaxOp: lower_softmax,
     tensor.CastOp: lower_tensor_cast,  # -> tensor.cast with signless types
     **{t: lower_reduce for t in REDUCTIONS},  # -> fill + reduction generic
