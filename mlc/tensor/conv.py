@@ -170,14 +170,12 @@ def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="val
 
 
 def _shape_entries(shape, n: int, who: str):
-    from mlc.tensor.shape import stack
-
     entries = list(shape)
     if len(entries) != n:
         raise ValueError(f"{who}: expected a shape of {n} entries, got {shape!r}")
     if any(e is None for e in entries):
         raise ValueError(f"{who}: mlc needs every entry of the shape {shape!r} (None given)")
-    return stack([cast(as_tensor_variable(e), "int64") for e in entries])
+    return tuple(e if isinstance(e, (int, np.integer)) else cast(as_tensor_variable(e), "int64") for e in entries)
 
 
 def _grad_wrt_inputs(output_grad, filters, input_shape, d, who, **kw):
