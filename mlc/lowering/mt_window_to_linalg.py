@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import itertools
 
+import numpy as np
+
 from xdsl.builder import Builder
 from xdsl.dialects import arith
 from xdsl.ir import SSAValue
@@ -69,7 +71,7 @@ def lower_patches(cx: Lowering, op: mt.PatchesOp) -> SSAValue:
         value = cx.extract(x, at, b)
         if inside is True:
             return value
-        return emit_select(b, bix.cond(inside), value, const(b, fill.item(), elt))
+        return emit_select(b, bix.cond(inside), value, const(b, np.asarray(fill).item(), elt))
 
     return cx.gather(result_type(op), sizes, element)
 
