@@ -8,6 +8,8 @@ from mlc.graph import Apply, GraphError, Op, TensorType, built_at
 from mlc.graph.dtype import upgrade_to_float
 from mlc.tensor.elemwise import cast, log, log1p, maximum, sigmoid, softplus, switch
 from mlc.tensor.var import as_tensor_variable
+from mlc.tensor.conv import (conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights,  # noqa: F401
+                             conv2d_transpose, conv3d)
 
 
 class Softmax(Op):

@@ -17,7 +17,7 @@ import mlc
 import mlc.tensor as T
 from mlc.dialects import mt
 from mlc.tensor.conv import conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_transpose, conv3d
-from mlc.tensor.pool import max_pool_2d_same_size, pool_2d, pool_3d
+from mlc.tensor.signal.pool import max_pool_2d_same_size, pool_2d, pool_3d
 
 RNG = np.random.default_rng(1234)
 
