@@ -70,18 +70,28 @@ class Window:
     def ndim(self) -> int:
         return len(self.window)
 
+    def out_rule(self, i: int) -> tuple[int, int]:
+        """(shift, least): along dim i, `max((L + shift) // stride + 1, least)` patches fit an input of length L.
+
+        Floor mode: every window inside the padded input. Ceil mode (Theano's
+        ignore_border=False): one more, partial window at the end when the
+        input does not divide evenly.
+        """
+        k, s, dil = self.window[i], self.strides[i], self.dilations[i]
+        pads = self.pads_lo[i] + self.pads_hi[i]
+        extent = (k - 1) * dil + 1
+        if not self.ceil:
+            return pads - extent, 0
+        if s >= extent:
+            return pads - 1, 0
+        return pads - 1 - extent + s, 1
+
     def out_size(self, i: int, length: Any, ix: Any = None) -> Any:
         """Patches along dim i for an input of `length` (an int, or an index value with `ix` the
         folding index arithmetic of the loop level)."""
         ix = ix or _INT
-        k, s, dil = self.window[i], self.strides[i], self.dilations[i]
-        span = ix.add(length, self.pads_lo[i] + self.pads_hi[i])
-        extent = (k - 1) * dil + 1
-        if not self.ceil:
-            return ix.max(ix.add(ix.floordiv(ix.sub(span, extent), s), 1), 0)
-        if s >= extent:  # Theano's ignore_border=False: a partial window at the end
-            return ix.add(ix.floordiv(ix.sub(span, 1), s), 1)
-        return ix.add(ix.max(ix.floordiv(ix.sub(span, 1 + extent - s), s), 0), 1)
+        shift, least = self.out_rule(i)
+        return ix.max(ix.add(ix.floordiv(ix.add(length, shift), self.strides[i]), 1), least)
 
     def out_shape(self, spatial: Sequence[int]) -> tuple[int, ...]:
         return tuple(int(self.out_size(i, int(n))) for i, n in enumerate(spatial))
