@@ -141,8 +141,11 @@ CONV_CASES = [
 ]
 
 
-@pytest.mark.parametrize("border_mode, subsample, flip, dilation, groups", CONV_CASES)
-def test_conv2d_against_direct_reference(border_mode, subsample, flip, dilation, groups):
+@pytest.mark.parametrize("border_mode, subsample, flip, dilation, groups, small_patch",
+                         [(*case, 0 if i % 2 else 10**6) for i, case in enumerate(CONV_CASES)])
+def test_conv2d_against_direct_reference(border_mode, subsample, flip, dilation, groups, small_patch, monkeypatch):
+    """Both gemm layouts (filters first for small patches, patches first otherwise) across the cases."""
+    monkeypatch.setattr("mlc.tensor.conv.SMALL_PATCH", small_patch)
     n, c, h, wd, f, kh, kw = 2, 4, 7, 6, 4, 3, 2
     x_val = RNG.standard_normal((n, c, h, wd))
     w_val = RNG.standard_normal((f, c // groups, kh, kw))
@@ -205,7 +208,8 @@ def test_conv2d_explicit_gradient_functions_and_transpose():
     np.testing.assert_allclose(gw_val, want_gw, rtol=1e-5, atol=1e-6)
 
 
-def test_conv3d_against_direct_reference():
+def test_conv3d_against_direct_reference(monkeypatch):
+    monkeypatch.setattr("mlc.tensor.conv.SMALL_PATCH", 0)
     x_val = RNG.standard_normal((2, 2, 4, 5, 4))
     w_val = RNG.standard_normal((3, 2, 2, 3, 2))
     x, w = T.TensorType("float64", (False,) * 5)("x"), T.TensorType("float64", (False,) * 5)("w")
