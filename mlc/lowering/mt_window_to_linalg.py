@@ -12,7 +12,9 @@
   write conflicts): element l sums, over the window offsets k (unrolled:
   windows are small and static), the patch entry at
   `o = (l + pad_lo - k * dilation) / stride` where that is a whole patch
-  index in range. Stride 1 needs no divisibility test.
+  index in range. Stride 1 needs no divisibility test; a dim whose
+  windows do not overlap (pooling) has one offset per position, computed
+  directly (`(l + pad_lo) mod stride`) instead of tried.
 
 Both run in parallel over every result dim once `parallelize-loops`
 marks them, and `fuse-elementwise` may fuse them into their consumers.
@@ -96,19 +98,34 @@ def lower_unpatches(cx: Lowering, op: mt.UnpatchesOp) -> SSAValue:
     elt = result_type(op).element_type
     scalar_elt = cx.mt_type(op.input).element_type
 
+    # a dim whose windows do not overlap (dilation 1, stride >= window) has at most one window
+    # offset per position: computed directly instead of tried one by one
+    direct = [w.dilations[i] == 1 and w.strides[i] >= w.window[i] for i in range(d)]
+    offsets = [range(1) if direct[i] else range(w.window[i]) for i in range(d)]
+
     def element(b: Builder, idx: list[IndexLike]) -> SSAValue:
         bix = Index(b)
         total: SSAValue | None = None
-        for k in itertools.product(*(range(n) for n in w.window)):
+        for k in itertools.product(*offsets):
             inside: bool | SSAValue = True
-            logical: list[IndexLike] = [*idx[:nlead], *([0] * d), *k]
+            logical: list[IndexLike] = [*idx[:nlead], *([0] * (2 * d))]
             for i in range(d):
-                t = bix.sub(bix.add(idx[nlead + i], w.pads_lo[i]), k[i] * w.dilations[i])
                 s = w.strides[i]
-                o = bix.floordiv(t, s)
-                inside = bix.and_(inside, bix.and_(bix.cmp("sge", t, 0), bix.cmp("slt", o, counts[i])))
-                if s != 1:
-                    inside = bix.and_(inside, bix.cmp("eq", bix.mul(o, s), t))
+                if direct[i]:
+                    t = bix.add(idx[nlead + i], w.pads_lo[i])
+                    o = bix.floordiv(t, s)
+                    kk = bix.sub(t, bix.mul(o, s))
+                    inside = bix.and_(inside, bix.and_(bix.cmp("sge", t, 0), bix.cmp("slt", o, counts[i])))
+                    if s != w.window[i]:
+                        inside = bix.and_(inside, bix.cmp("slt", kk, w.window[i]))
+                    logical[nlead + d + i] = bix.max(bix.min(kk, w.window[i] - 1), 0)
+                else:
+                    t = bix.sub(bix.add(idx[nlead + i], w.pads_lo[i]), k[i] * w.dilations[i])
+                    o = bix.floordiv(t, s)
+                    inside = bix.and_(inside, bix.and_(bix.cmp("sge", t, 0), bix.cmp("slt", o, counts[i])))
+                    if s != 1:
+                        inside = bix.and_(inside, bix.cmp("eq", bix.mul(o, s), t))
+                    logical[nlead + d + i] = k[i]
                 logical[nlead + i] = bix.max(bix.min(o, bix.sub(counts[i], 1)), 0)
             value = cx.extract(p, [logical[q] for q in perm], b)
             if inside is not True:
