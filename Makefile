@@ -30,8 +30,10 @@ unit: $(VENV)/.installed-test
 lit: $(VENV)/.installed-test
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH $(VENV)/bin/lit -sv test/lit
 
+# the shared scripts named in test/acceptance.txt, then the project's own (test/acceptance/t*.py)
 acceptance: $(VENV)/.installed
 	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
+	$(ACCEPT) $(CURDIR)/$(VPY) $(wildcard $(CURDIR)/test/acceptance/t*.py)
 
 test: unit lit acceptance
 

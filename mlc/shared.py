@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 
-from mlc.graph import TensorType
+from mlc.graph import TensorType, random_state_type
 from mlc.tensor.var import TensorVariable
 
 
@@ -50,6 +51,37 @@ class SharedVariable(TensorVariable):
         self.container.value = np.zeros_like(self.container.value)
 
 
+class RandomStateSharedVariable(SharedVariable):
+    """A shared numpy `RandomState` (Theano's RandomStateSharedVariable): the state of a random stream.
+
+    `get_value()` returns the RandomState (a copy unless `borrow=True`);
+    `set_value()` takes one. Compiled functions see it as a 0-d object
+    array (see `mlc.graph.RandomStateType`).
+    """
+
+    def __init__(self, value: np.random.RandomState, name: str | None = None):
+        TensorVariable.__init__(self, random_state_type, None, None, name)
+        self.container = _Container(random_state_type.filter(value, what=f"shared variable {name or ''}".strip()))
+
+    def get_value(self, borrow: bool = False, return_internal_type: bool = False):
+        rng = self.container.value[()]
+        return rng if borrow else copy.deepcopy(rng)
+
+    def set_value(self, value: Any, borrow: bool = False) -> None:
+        box = random_state_type.filter(value, what=f"set_value of shared variable {self}")
+        if not borrow:
+            box[()] = copy.deepcopy(box[()])
+        self.container.value = box
+
+    def clone(self):
+        c = RandomStateSharedVariable(self.container.value[()], self.name)
+        c.container = self.container
+        return c
+
+    def zero(self, borrow: bool = False):
+        raise TypeError(f"zero: {self} holds a RandomState, not an array")
+
+
 class _Container:
     __slots__ = ("value",)
 
@@ -67,6 +99,8 @@ def shared(value: Any, name: str | None = None, strict: bool = False, allow_down
     """
     if isinstance(value, TensorVariable):
         raise TypeError(f"shared: expected a numpy value, got the symbolic variable {value}")
+    if type(value) is np.random.RandomState:
+        return RandomStateSharedVariable(value if borrow else copy.deepcopy(value), name)
     if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):
         arr = np.asarray(value)
     else:

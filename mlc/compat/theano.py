@@ -51,7 +51,6 @@ THEANO_VERSION = "1.0.5"  # the Theano API the facade follows
 
 _GRAD = "symbolic gradients"
 _SCAN = "scan loops"
-_RANDOM = "random streams"
 _ADV_INDEX = "advanced indexing / set_subtensor"
 _NO_EQUIV = "mlc has no equivalent yet"
 
@@ -174,12 +173,9 @@ def _m(names: str, feature: str = _NO_EQUIV) -> dict[str, str]:
 _TENSOR_MISSING = {
     **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
-         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose nonzero "
-         "flatnonzero nonzero_values", _ADV_INDEX),
-    **_m("shared_randomstreams raw_random", _RANDOM),
-    **_m("split allclose isclose largest smallest unbroadcast batched_tensordot cumsum cumprod diff bincount "
-         "to_one_hot fill_diagonal fill_diagonal_offset unravel_index ravel_multi_index searchsorted bartlett "
-         "sort argsort topk argtopk gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
+         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
+    **_m("allclose isclose largest smallest batched_tensordot "
+         "to_one_hot bartlett gamma gammaln psi tri_gamma erfcx erfcinv j0 j1 jv i0 i1 iv chi2sf real imag "
          "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "
          "inverse_permutation permute_row_elements divmod ceil_intdiv scalar_from_tensor tensor_from_scalar "
          "Rebroadcast SpecifyShape"),
@@ -191,7 +187,7 @@ _SPECS: dict[str, _Spec] = {
         names=lambda: _theano_names(),
         missing={**_m("scan_checkpoints", _SCAN),
                  **_m("subgraph_grad sparse_grad", _GRAD),
-                 **_m("function_dump OpFromGraph as_op ProfileStats FunctionMaker FunctionGraph Type Generic "
+                 **_m("function_dump ProfileStats FunctionMaker FunctionGraph Type Generic "
                       "generic get_scalar_constant_value Container InconsistencyError OpenMPOp")},
         eager=("tensor", "printing", "gradient", "compile", "gof", "sandbox", "scan_module", "updates",
                "configparser", "configdefaults", "version", "ifelse"),
@@ -200,7 +196,7 @@ _SPECS: dict[str, _Spec] = {
         targets=("mlc.tensor",),
         names=lambda: _tensor_names(),
         missing=_TENSOR_MISSING,
-        eager=("nnet", "basic", "var", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg",
+        eager=("nnet", "basic", "elemwise", "type", "sharedvar", "subtensor", "extra_ops", "nlinalg", "slinalg",
                "shared_randomstreams", "raw_random", "opt", "blas", "signal")),
     "theano.tensor.basic": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, names=lambda: _tensor_names(),
                                  package=False),
@@ -217,14 +213,10 @@ _SPECS: dict[str, _Spec] = {
                                                     "scalar_constructor": _From("mlc.shared", "shared")},
                                      package=False),
     "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
-    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, package=False),
-    "theano.tensor.sort": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING, call="sort", package=False),
-    "theano.tensor.nlinalg": _Spec(missing=_m("matrix_inverse pinv det eig eigh svd qr trace diag extract_diag "
-                                              "alloc_diag matrix_dot matrix_power norm lstsq tensorinv "
-                                              "tensorsolve MatrixInverse Det", "linear algebra (nlinalg)"),
-                                   package=False),
-    "theano.tensor.slinalg": _Spec(missing=_m("cholesky solve solve_triangular eigvalsh expm kron "
-                                              "Cholesky Solve", "linear algebra (slinalg)"), package=False),
+    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False),
+    "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
+    "theano.tensor.nlinalg": _Spec(targets=("mlc.tensor.nlinalg",), package=False),
+    "theano.tensor.slinalg": _Spec(targets=("mlc.tensor.slinalg",), package=False),
     "theano.tensor.opt": _Spec(missing=_m("register_canonicalize register_specialize register_stabilize "
                                           "register_useless in2out", "graph rewrites registered from Python"),
                                package=False),
@@ -269,7 +261,7 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
-        missing=_m("ProfileStats ScanProfileStats function_dump FunctionMaker OpFromGraph as_op deep_copy_op "
+        missing=_m("ProfileStats ScanProfileStats function_dump FunctionMaker deep_copy_op "
                    "DeepCopyOp ViewOp view_op Shape_i shared_constructor pfunc rebuild_collect_shared "
                    "SpecifyShape Rebroadcast"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
@@ -284,9 +276,9 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.mode": _Spec(targets=("mlc",), names=lambda: _mode_names(), missing=_m("optdb"),
                                  package=False),
     "theano.compile.sharedvalue": _Spec(targets=("mlc.shared",), missing=_m("shared_constructor"), package=False),
-    "theano.compile.ops": _Spec(targets=("mlc.tensor",), missing=_TENSOR_MISSING | _m("as_op deep_copy_op "
-                                                                                      "DeepCopyOp ViewOp view_op"),
-                                package=False),
+    "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
+        "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp")},
+        missing=_TENSOR_MISSING | _m("deep_copy_op DeepCopyOp ViewOp view_op"), package=False),
     "theano.compile.debugmode": _Spec(names=lambda: {"DebugMode": _named_mode("DebugMode")}, package=False),
     "theano.compile.monitormode": _Spec(names=lambda: {"MonitorMode": _named_mode("MonitorMode")}, package=False),
     "theano.compile.nanguardmode": _Spec(names=lambda: {"NanGuardMode": _named_mode("NanGuardMode")},
@@ -294,9 +286,10 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.profiling": _Spec(missing=_m("ProfileStats ScanProfileStats", "profiling"), package=False),
     "theano.compile.pfunc": _Spec(names=lambda: {"Param": _From("mlc", "In")},
                                   missing=_m("pfunc rebuild_collect_shared"), call="pfunc", package=False),
-    "theano.compile.builders": _Spec(missing=_m("OpFromGraph"), package=False),
+    "theano.compile.builders": _Spec(names=lambda: {"OpFromGraph": _From("mlc.tensor.host", "OpFromGraph")},
+                                     package=False),
     "theano.gof": _Spec(targets=("mlc.graph",),
-                        names=lambda: {"Variable": _From("mlc.graph", "Variable")},
+                        names=lambda: {"Variable": _From("mlc.graph", "Variable"), **_user_op_names()},
                         missing=_m("FunctionGraph Type Generic generic toolbox opt Container InconsistencyError "
                                    "local_optimizer PatternSub OpSub Optimizer TopoOptimizer utils"),
                         eager=("graph",)),
@@ -317,8 +310,9 @@ _SPECS: dict[str, _Spec] = {
         unavailable="MRG_RandomStreams (random streams) are not implemented in mlc yet", package=False),
     "theano.sandbox.cuda": _Spec(unavailable="the old CUDA backend was removed in Theano 1.0; select a device "
                                              "with config.device instead"),
-    "theano.sandbox.linalg": _Spec(unavailable="theano.sandbox.linalg (linear algebra) is not implemented in mlc "
-                                               "yet"),
+    "theano.sandbox.linalg": _Spec(targets=("mlc.tensor.nlinalg",),
+                                   names=lambda: {n: _From("mlc.tensor.slinalg", n) for n in (
+                                       "cholesky", "solve", "eigvalsh", "kron", "expm")}),
     "theano.gpuarray": _Spec(unavailable="theano.gpuarray is not provided; mlc selects the GPU with "
                                          "config.device='cuda'"),
     "theano.sparse": _Spec(unavailable="sparse matrices (theano.sparse) are not implemented in mlc yet"),
@@ -345,7 +339,16 @@ def _theano_names() -> dict[str, Any]:
         "predefined_modes": _predefined_modes(),
         "Rop": _From("mlc.gradient", "Rop"),
         "Lop": _From("mlc.gradient", "Lop"),
+        **_user_op_names(),
     }
+
+
+def _user_op_names() -> dict[str, Any]:
+    """Theano's classes for user-defined ops (Extending Theano), served by mlc.tensor.host."""
+    from mlc.graph import Apply
+
+    return {"Op": _From("mlc.tensor.host", "PythonOp"), "Apply": Apply.from_outputs,
+            "OpFromGraph": _From("mlc.tensor.host", "OpFromGraph"), "as_op": _From("mlc.tensor.host", "as_op")}
 
 
 def _tensor_names() -> dict[str, Any]:
@@ -364,7 +367,7 @@ def _compile_names() -> dict[str, Any]:
     return {"SymbolicInput": mlc.In, "SymbolicOutput": mlc.Out, "Param": mlc.In, "Mode": mlc.Mode,
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
             "specify_shape": _From("mlc.tensor", "specify_shape"),
-            "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(),
+            "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(), **_user_op_names(),
             "MonitorMode": _named_mode("MonitorMode"), "NanGuardMode": _named_mode("NanGuardMode")}
 
 
@@ -416,6 +419,16 @@ class Facade(types.ModuleType):
             return Missing(f"{self.__name__}.{attr}", spec.missing[attr])
         raise AttributeError(f"module {self.__name__!r} has no attribute {attr!r} (mlc's Theano compatibility "
                              f"layer does not provide it)")
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        # The import system binds a submodule on its parent after `import theano.tensor.var`; in Theano
+        # `theano.tensor.var` stays the variance function (tensor/__init__ rebinds it), so a facade
+        # submodule never shadows a function of the same name.
+        target = self.__dict__["_facade_target"]
+        if isinstance(value, Facade) and target is not None and callable(getattr(target, attr, None)) \
+                and not isinstance(getattr(target, attr), types.ModuleType):
+            return
+        super().__setattr__(attr, value)
 
     def __repr__(self) -> str:
         target = self.__dict__["_facade_target"]

@@ -98,6 +98,32 @@ def _as_update_pairs(updates) -> list[tuple[SharedVariable, Variable]]:
     return out
 
 
+def _default_updates(outputs, pairs, no_default_updates) -> list[tuple[SharedVariable, Variable]]:
+    """The `default_update`s of the shared variables the graph reads and `pairs` does not update.
+
+    A random stream's state carries its own update (the state after the
+    draw), so every function that draws advances it (Theano's rule).
+    `no_default_updates=True` turns them all off; a list turns off those of
+    the shared variables it names. Updates may read further shared variables
+    with default updates: those are added too.
+    """
+    if no_default_updates is True:
+        return []
+    skip = {id(v) for v in (no_default_updates or ())}
+    done = {id(s) for s, _ in pairs}
+    found: list[tuple[SharedVariable, Variable]] = []
+    roots = list(outputs) + [u for _, u in pairs]
+    while True:
+        new = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable) and id(v) not in done
+               and id(v) not in skip and getattr(v, "default_update", None) is not None]
+        if not new:
+            return found
+        for v in new:
+            done.add(id(v))
+            found.extend(_as_update_pairs([(v, v.default_update)]))
+            roots.append(found[-1][1])
+
+
 def _as_givens(givens) -> dict[Variable, Variable]:
     if givens is None:
         return {}
@@ -185,7 +211,7 @@ class ShapePlan:
 
     def __init__(self, fg: FunctionGraph):
         self.fg = fg
-        value_vars = [n.inputs[i] for n in fg.nodes for i in n.op.shape_value_inputs]
+        value_vars = [n.inputs[i] for n in fg.nodes for i in n.op.shape_value_inputs if i < len(n.inputs)]
         reached = set(map(id, _value_ancestors(value_vars)))
         # inputs whose values (not only shapes) decide some shape: part of the cache key
         self.value_inputs = [k for k, v in enumerate(fg.all_inputs) if id(v) in reached]
@@ -296,6 +322,7 @@ class Function:
             outs, self.single = [], False
         self.output_vars = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in outs]
         self.update_pairs = _as_update_pairs(updates)
+        self.update_pairs += _default_updates(self.output_vars, self.update_pairs, no_default_updates)
         self.fgraph = FunctionGraph([i.variable for i in self.ins], self.output_vars, self.update_pairs,
                                     _as_givens(givens), on_unused_input or config.on_unused_input)
         self.mode = _mode_name(mode)
@@ -429,7 +456,8 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     scalars); a single output is returned as an array, a list as a list.
     """
     return Function(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
-                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast)
+                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast,
+                    no_default_updates=no_default_updates)
 
 
 # ----------------------------------------------------------------------------

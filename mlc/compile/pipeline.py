@@ -179,7 +179,8 @@ def same_shape(v, s) -> bool:
     """`v` has `s`'s shape at run time, as the graph's shape rules prove it:
     v is s, or an elementwise op (or cast, or switch) with an operand of
     v's broadcastable pattern that has s's shape (a non-broadcastable dim
-    never broadcasts, so such an operand fixes the result's dims)."""
+    never broadcasts, so such an operand fixes the result's dims), or an
+    output that its op's `same_shape_outputs` ties to an input with s's shape."""
     from mlc.tensor.elemwise import Cast, Elemwise, Switch
 
     seen, stack = set(), [v]
@@ -187,7 +188,14 @@ def same_shape(v, s) -> bool:
         v = stack.pop()
         if v is s:
             return True
-        if id(v) in seen or v.owner is None or not isinstance(v.owner.op, Elemwise | Cast | Switch):
+        if id(v) in seen or v.owner is None:
+            continue
+        keeps = getattr(v.owner.op, "same_shape_outputs", {}).get(v.index)
+        if keeps is not None:  # an op that says so (a random generator's new state)
+            seen.add(id(v))
+            stack.append(v.owner.inputs[keeps])
+            continue
+        if not isinstance(v.owner.op, Elemwise | Cast | Switch):
             continue
         seen.add(id(v))
         stack += [i for i in v.owner.inputs if getattr(i, "broadcastable", None) == v.broadcastable]

@@ -1886,6 +1886,7 @@ from mlc.dialects.mt_window import (  # noqa: E402
     patches_numpy,
     unpatches_numpy,
 )
+from mlc.dialects.mt_random import MrgUniformOp  # noqa: E402  (random numbers: their own file)
 
 MT = Dialect(
     "mt",
@@ -1914,6 +1915,8 @@ MT = Dialect(
         DotOp, ArangeOp, EyeOp, SoftmaxOp, LogSoftmaxOp,
         # sliding windows (mt_window.py)
         PatchesOp, UnpatchesOp,
+        # random numbers
+        MrgUniformOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],

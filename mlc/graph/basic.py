@@ -150,6 +150,23 @@ class Apply:
         self.inputs = list(inputs)
         self.outputs = [t.make_variable(owner=self, index=i) for i, t in enumerate(output_types)]
 
+    @classmethod
+    def from_outputs(cls, op: "Op", inputs: Sequence[Variable], outputs: Sequence[Variable]) -> "Apply":
+        """Theano's `Apply(op, inputs, outputs)`: a node over output variables made by the caller.
+
+        The variables must be fresh (no owner yet); they become the node's outputs.
+        """
+        node = cls.__new__(cls)
+        node.op, node.inputs, node.outputs = op, list(inputs), list(outputs)
+        for i, o in enumerate(node.outputs):
+            if not isinstance(o, Variable):
+                raise TypeError(f"Apply: expected output variables (e.g. x.type()), got {o!r}")
+            if o.owner is not None:
+                raise ValueError(f"Apply: output {o} already belongs to {o.owner.op}; make a new one with "
+                                 f"its type, e.g. x.type()")
+            o.owner, o.index = node, i
+        return node
+
     @property
     def out(self) -> Variable:
         (o,) = self.outputs

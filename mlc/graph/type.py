@@ -140,3 +140,49 @@ def _exact(raw: np.ndarray, conv: np.ndarray) -> bool:
         back = conv.astype(raw.dtype)
         return bool(np.all((back == raw) | (np.isnan(back) & np.isnan(raw)) if raw.dtype.kind in "fc"
                            else back == raw))
+
+
+class RandomStateType(TensorType):
+    """The type of a numpy `RandomState` in a graph (Theano's raw_random.RandomStateType).
+
+    Its values travel through compiled functions as 0-d object arrays
+    holding the RandomState, so the call machinery (shapes, partitioned
+    programs, scan states) treats them like any 0-d value; only host ops
+    (random draws) look inside. No native code ever reads one.
+    """
+
+    def __init__(self):
+        self.dtype = "object"
+        self.broadcastable = ()
+        self.name = None
+
+    def clone(self, dtype=None, broadcastable=None) -> "RandomStateType":
+        return RandomStateType()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RandomStateType)
+
+    def __hash__(self) -> int:
+        return hash(RandomStateType)
+
+    def __repr__(self) -> str:
+        return "RandomStateType"
+
+    __str__ = __repr__
+
+    def filter(self, value: Any, strict: bool = False, allow_downcast: bool | None = None,
+               what: str = "value") -> np.ndarray:
+        """A 0-d object array holding `value` (a numpy RandomState, or such an array)."""
+        if isinstance(value, np.ndarray) and value.shape == () and value.dtype == object:
+            value = value[()]
+        if type(value) is not np.random.RandomState:
+            raise TypeError(f"{what}: expected a numpy.random.RandomState for {self}, got {type(value).__name__}")
+        box = np.empty((), dtype=object)
+        box[()] = value
+        return box
+
+    def value_zeros(self, shape) -> np.ndarray:
+        return self.filter(np.random.RandomState(0))
+
+
+random_state_type = RandomStateType()

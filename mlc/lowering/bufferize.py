@@ -39,7 +39,10 @@ The rules:
   with no beta never reads C); any other init is passed as beta = 1; a
   scalar third input (`fuse-contraction`'s `acc + (a * b) * alpha` form,
   see `mlc.lowering.contractions`) is alpha. Integer contractions become
-  generics.
+  generics;
+* `mt.mrg_uniform` (random numbers, which `convert-mt-to-linalg` leaves as
+  it is: a recurrence has no linalg form) becomes loops over its streams
+  writing its two results (`mlc.lowering.mrg_to_loops`).
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ from xdsl.utils.exceptions import DiagnosticException
 from mlc.dialects import blas, mt
 from mlc.lowering.contractions import Contraction, is_zero_fill, maps_of, match_contraction
 from mlc.lowering.linalg_builders import const, emit, generic, index, is_blas_type, is_float
+from mlc.lowering.mrg_to_loops import bufferize_mrg_uniform
 
 
 class BufferizeError(DiagnosticException):
@@ -435,6 +439,7 @@ HANDLERS = {
     linalg.FillOp: bufferize_fill,
     linalg.GenericOp: bufferize_generic,
     linalg.MatmulOp: bufferize_matmul,
+    mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
 }
 
 
@@ -459,7 +464,7 @@ def plan_destinations(
         while isinstance(root.owner, tensor.CastOp) and root not in bz.desired:
             root = root.owner.source
         producer = root.owner
-        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp)) or (
+        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:

@@ -4,7 +4,8 @@ Pre-condition: `func.func`s whose bodies are mt ops (plus `tensor.cast`),
 on tensors of i1, i8..i64, ui8..ui64, f32 or f64 (f16 and complex are not
 supported at the loop level and are rejected with an error).
 
-Afterwards: no mt op is left; every function computes the same values
+Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
+recurrence, which `mlc-bufferize` turns into loops); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt_reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
 `tensor.dim`, `tensor.extract`, `tensor.from_elements`, `tensor.cast`,

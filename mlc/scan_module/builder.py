@@ -374,7 +374,29 @@ def _trace(fn, seqs: list[_Seq], outs: list[_Out], state_types, non_seqs) -> _Tr
         from mlc.tensor.elemwise import neq
 
         cond = neq(cond, 0)
+    pairs += _default_updates(outputs + [u for _, u in pairs] + ([cond] if cond is not None else []), seen)
     return _Traced(seq_args, state_args, outputs, pairs, cond)
+
+
+def _default_updates(roots: list[Variable], seen: set[int]) -> list[tuple[SharedVariable, Variable]]:
+    """States for the shared variables the step reads that carry a `default_update` fn does not override.
+
+    A random variable's state is one: inside the loop it holds the state
+    after the previous step's draw, so the variable is drawn anew at every
+    step (Theano's semantics), and its final state is one of scan's updates.
+    """
+    from mlc.graph import graph_inputs
+
+    found: list[tuple[SharedVariable, Variable]] = []
+    while True:
+        new = [v for v in graph_inputs(roots) if isinstance(v, SharedVariable) and id(v) not in seen
+               and getattr(v, "default_update", None) is not None]
+        if not new:
+            return found
+        for v in new:
+            seen.add(id(v))
+            found.append((v, v.default_update))
+            roots = roots + [v.default_update]
 
 
 def _unify_states(outs: list[_Out], state_types, outputs) -> list | None:

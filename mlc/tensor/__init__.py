@@ -21,8 +21,11 @@ from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, 
                                  round_half_away_from_zero, round_half_to_even, sgn, sigmoid, sign, sin, sinh,
                                  softplus, sqr, sqrt, square, sub, switch, tan, tanh, tensor_copy, true_div,
                                  true_divide, trunc, where, xor)
-from mlc.tensor.extra_ops import (diag, diagonal, mgrid, ogrid, ptp, repeat, roll, swapaxes, tile, tri, tril,
-                                  triu)
+from mlc.tensor.extra_ops import (addbroadcast, bincount, compress, cumprod, cumsum, diag, diagonal, diff,
+                                  fill_diagonal, fill_diagonal_offset, flatnonzero, mgrid, nonzero, nonzero_values,
+                                  ogrid, patternbroadcast, ptp, ravel_multi_index, repeat, roll, searchsorted, split,
+                                  squeeze, swapaxes, tile, tri, tril, triu, unbroadcast, unique, unravel_index)
+from mlc.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk
 from mlc.tensor.reduce import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var)
 from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, reshape, shape, specify_shape, stack,
                               stacklists, vertical_stack)
@@ -52,28 +55,9 @@ def shape_padaxis(x, axis):
     return x.dimshuffle(*pattern)
 
 
-def addbroadcast(x, *axes):
-    """Mark `axes` broadcastable (their length must be 1 at run time)."""
-    from mlc.tensor.shape import reshape as _reshape
-
-    x = as_tensor_variable(x)
-    s = shape(x)
-    dims = [1 if (i in axes or b) else s[i] for i, b in enumerate(x.broadcastable)]
-    return _reshape(x, dims, ndim=x.ndim)
-
-
-def patternbroadcast(x, broadcastable):
-    x = as_tensor_variable(x)
-    return addbroadcast(x, *[i for i, b in enumerate(broadcastable) if b])
-
-
 def transpose(x, axes=None):
     x = as_tensor_variable(x)
     return x.transpose(*(axes or ()))
-
-
-def squeeze(x):
-    return as_tensor_variable(x).squeeze()
 
 
 def grad(*args, **kwargs):

@@ -443,6 +443,26 @@ class AdvancedIndex:
         return new
 
 
+def _expand_masks(index: tuple) -> tuple:
+    """Boolean masks of rank k in `index` replaced by their k nonzero index vectors (numpy's rule).
+
+    A symbolic mask's positions are found when the function runs (a host
+    op, mlc.tensor.extra_ops.NonZero), so `x[x > 0]` has a data-dependent
+    length; a constant mask is expanded now. 0-d masks stay (unsupported).
+    """
+    from mlc.tensor.extra_ops import nonzero
+
+    out: list = []
+    for it in index:
+        if isinstance(it, Variable) and it.dtype in BOOL and it.ndim > 0:
+            out.extend(nonzero(it))
+        elif isinstance(it, (list, tuple, np.ndarray)) and np.asarray(it).dtype.kind == "b" and np.ndim(it) > 0:
+            out.extend(constant(i.astype("int64")) for i in np.nonzero(np.asarray(it)))
+        else:
+            out.append(it)
+    return tuple(out)
+
+
 def advanced_getitem(x, index: tuple):
     """numpy indexing with at least one integer array in `index` (see the module docstring)."""
     from mlc.tensor.shape import Subtensor, _slice_part
@@ -453,6 +473,7 @@ def advanced_getitem(x, index: tuple):
             f"new axes (None) mixed with integer-array indices are not supported; index first, then add "
             f"the axis with dimshuffle{built_at(x)}"
         )
+    index = _expand_masks(index)
     for it in index:
         if isinstance(it, (bool, np.bool_)) or (isinstance(it, Variable) and it.dtype in BOOL):
             raise _mask_error(x)

@@ -445,10 +445,10 @@ def clip(x, a_min, a_max):
 
 
 def round(a, mode=None):
-    """Round elementwise; `mode` is 'half_away_from_zero' (Theano's default) or 'half_to_even'."""
-    if mode is None or mode == "half_away_from_zero":
+    """Round elementwise; `mode` is 'half_to_even' (Theano 1.0.5's default, numpy's) or 'half_away_from_zero'."""
+    if mode == "half_away_from_zero":
         return round_half_away_from_zero(a)
-    if mode == "half_to_even":
+    if mode is None or mode == "half_to_even":
         return round_half_to_even(a)
     raise ValueError(f"round: expected mode 'half_away_from_zero' or 'half_to_even', got {mode!r}")
 

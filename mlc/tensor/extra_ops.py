@@ -7,6 +7,12 @@ lowering of their own and compile wherever those ops do. Each keeps
 Theano's meaning, argument conventions and result dtype; where Theano's
 formula was only approximately numpy's (`tril(m) = m * tri(...)` turns an
 inf above the diagonal into nan), the numpy result is produced instead.
+
+The rest of Theano's `extra_ops` follows: diff, bincount, fill_diagonal,
+split and the broadcast-pattern helpers are compositions too (native);
+cumsum/cumprod, searchsorted, unravel/ravel index and the data-dependent
+unique and nonzero are host ops over numpy (mlc.tensor.host), with
+Theano's gradients.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ import builtins
 import numpy as np
 
 from mlc.config import config
-from mlc.graph import GraphError, Variable, built_at
-from mlc.graph.dtype import check_dtype, upcast
+from mlc.graph import Apply, Constant, GraphError, TensorType, Variable, built_at
+from mlc.graph.dtype import INTS, check_dtype, upcast
 from mlc.tensor.alloc import alloc, arange
 from mlc.tensor.elemwise import cast, eq, ge, maximum, minimum, switch
+from mlc.tensor.host import HostOp
 from mlc.tensor.reduce import max as _max
 from mlc.tensor.reduce import min as _min
 from mlc.tensor.shape import _scalar_int, concatenate, flatten, reshape, shape
@@ -318,3 +325,441 @@ def ptp(a, axis=None):
     """Peak to peak: max(a, axis) - min(a, axis) (numpy.ptp, Theano's ptp); a's dtype."""
     a = as_tensor_variable(a)
     return _max(a, axis) - _min(a, axis)
+
+
+# ----------------------------------------------------------------------------
+# Theano's extra_ops: cumulative ops, differences, counting, searching
+# ----------------------------------------------------------------------------
+
+
+class CumOp(HostOp):
+    """numpy.cumsum / numpy.cumprod along `axis` (flattened when None): Theano's CumOp, run on the host."""
+
+    __props__ = ("axis", "mode")
+
+    def __init__(self, axis=None, mode="add"):
+        if mode not in ("add", "mul"):
+            raise ValueError(f'CumOp: unknown mode "{mode}" (expected "add" or "mul")')
+        self.axis, self.mode = axis, mode
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor_variable(x)
+        if self.axis is None:
+            out = TensorType(x.dtype, (False,))
+        else:
+            _axis(self.axis, x.ndim, "cumsum" if self.mode == "add" else "cumprod")
+            out = x.type
+        return Apply(self, [x], [out])
+
+    def perform(self, node, inputs):
+        fn = np.cumsum if self.mode == "add" else np.cumprod
+        return [fn(inputs[0], axis=self.axis).astype(node.out.dtype, copy=False)]
+
+    def infer_shape(self, node, shapes, value):
+        if self.axis is None:
+            return [(int(np.prod(shapes[0], dtype="int64")),)]
+        return [shapes[0]]
+
+    def grad(self, inputs, output_grads):
+        (x,), (gi,) = inputs, output_grads
+        if self.axis is None:
+            rev = gi[::-1]
+            if self.mode == "add":
+                return [reshape(cumsum(rev)[::-1], shape(x), ndim=x.ndim)]
+            fx = cumprod(x)
+            return [reshape(cumsum((fx * gi)[::-1])[::-1], shape(x), ndim=x.ndim) / x]
+        ax = self.axis % x.ndim
+        rev = (slice(None),) * ax + (slice(None, None, -1),)
+        if self.mode == "add":
+            return [cumsum(gi[rev], ax)[rev]]
+        fx = cumprod(x, axis=ax)
+        return [cumsum((fx * gi)[rev], ax)[rev] / x]
+
+    def __str__(self) -> str:
+        return f"CumOp{{{self.axis}, {self.mode}}}"
+
+
+def cumsum(x, axis=None):
+    """numpy.cumsum: cumulative sum along `axis` (of the flattened tensor when axis is None)."""
+    return CumOp(axis=axis, mode="add")(x)
+
+
+def cumprod(x, axis=None):
+    """numpy.cumprod: cumulative product along `axis` (of the flattened tensor when axis is None)."""
+    return CumOp(axis=axis, mode="mul")(x)
+
+
+def diff(x, n=1, axis=-1):
+    """numpy.diff: the n-th discrete difference along `axis` (x[1:] - x[:-1], n times).
+
+    Built from slices and a subtraction, so it compiles natively and has a
+    gradient for every rank (Theano's DiffOp had one only for vectors).
+    """
+    x = as_tensor_variable(x)
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise ValueError(f"diff: order must be a non-negative integer, got {n!r}")
+    axis = _axis(axis, x.ndim, "diff")
+    before = (slice(None),) * axis
+    for _ in range(int(n)):
+        x = x[before + (slice(1, None),)] - x[before + (slice(None, -1),)]
+    return x
+
+
+def bincount(x, weights=None, minlength=None, assert_nonneg=False):
+    """numpy.bincount of a vector of non-negative ints (Theano's composition: zeros + inc_subtensor).
+
+    The result has max(x) + 1 bins (at least `minlength`), x's dtype without
+    weights, the weights' dtype with them. `assert_nonneg` is accepted;
+    a negative value raises IndexError when the function runs (mlc checks
+    index bounds) instead of silently wrapping.
+    """
+    from mlc.tensor.advanced import advanced_inc_subtensor1
+    from mlc.tensor.alloc import zeros
+
+    x = as_tensor_variable(x)
+    if x.ndim != 1:
+        raise TypeError(f"bincount: inputs must be of dimension 1, got {x} ({x.type}){built_at(x)}")
+    n = cast(_max(x) + 1, "int64")
+    if minlength is not None:
+        n = maximum(n, minlength)
+    if weights is None:
+        return advanced_inc_subtensor1(zeros([n], dtype=x.dtype), constant(np.asarray(1, dtype=x.dtype)), x)
+    weights = as_tensor_variable(weights)
+    return advanced_inc_subtensor1(zeros([n], dtype=weights.dtype), weights, x)
+
+
+def squeeze(x):
+    """`x` without its broadcastable dimensions (Theano's squeeze: a dimshuffle)."""
+    return as_tensor_variable(x).squeeze()
+
+
+def compress(condition, x, axis=None):
+    """numpy.compress: the slices of `x` along `axis` (flattened when None) where `condition` is nonzero."""
+    x = as_tensor_variable(x)
+    return x.take(flatnonzero(condition), axis=axis)
+
+
+class SearchsortedOp(HostOp):
+    """numpy.searchsorted(x, v, side, sorter): int64 insertion points, v's shape."""
+
+    __props__ = ("side",)
+
+    def __init__(self, side="left"):
+        if side not in ("left", "right"):
+            raise ValueError(f"searchsorted: '{side}' is an invalid value for keyword 'side'")
+        self.side = side
+
+    def make_node(self, x, v, sorter=None) -> Apply:
+        x, v = as_tensor_variable(x), as_tensor_variable(v)
+        if x.ndim != 1:
+            raise TypeError(f"searchsorted: x must be a vector, got {x} ({x.type}){built_at(x)}")
+        ins = [x, v]
+        if sorter is not None:
+            sorter = as_tensor_variable(sorter)
+            if sorter.ndim != 1 or sorter.dtype not in INTS:
+                raise TypeError(f"searchsorted: sorter must be an integer vector, got {sorter} ({sorter.type})")
+            ins.append(sorter)
+        return Apply(self, ins, [TensorType("int64", v.broadcastable)])
+
+    def perform(self, node, inputs):
+        sorter = inputs[2] if len(inputs) == 3 else None
+        return [np.asarray(np.searchsorted(inputs[0], inputs[1], side=self.side, sorter=sorter), dtype="int64")]
+
+    def infer_shape(self, node, shapes, value):
+        return [shapes[1]]
+
+    def grad(self, inputs, output_grads):
+        from mlc.gradient import _float_zeros_like
+
+        return [_float_zeros_like(inputs[0]), _float_zeros_like(inputs[1])] + [None] * (len(inputs) - 2)
+
+    def connection_pattern(self, node):
+        return [[True], [True]] + [[False]] * (len(node.inputs) - 2)
+
+
+def searchsorted(x, v, side="left", sorter=None):
+    """numpy.searchsorted: indices into sorted vector `x` where `v`'s elements would be inserted (int64)."""
+    return SearchsortedOp(side=side)(x, v, sorter)
+
+
+def _fill_val(a, val, what: str):
+    a, val = as_tensor_variable(a), as_tensor_variable(val)
+    if a.ndim < 2:
+        raise TypeError(f"{what}: first parameter must have at least two dimensions, got {a} ({a.type})"
+                        f"{built_at(a)}")
+    if val.ndim != 0:
+        raise TypeError(f"{what}: second parameter must be a scalar, got {val} ({val.type}){built_at(val)}")
+    if upcast(a.dtype, val.dtype) != a.dtype:
+        raise TypeError(f"{what}: type of second parameter must be the same as the first's "
+                        f"({val.dtype} does not fit in {a.dtype}){built_at(val)}")
+    return a, cast(val, a.dtype)
+
+
+def fill_diagonal(a, val):
+    """A copy of `a` with its main diagonal set to the scalar `val` (numpy.fill_diagonal, as a result).
+
+    For a matrix, a[i, i] for i < min(rows, cols) (rectangular allowed);
+    for more dims, the positions whose indices are all equal. Built as a
+    switch on an index mask, so it compiles natively; the gradient is the
+    incoming one with the diagonal zeroed (for a) and its diagonal's sum
+    (for val), as Theano defines it.
+    """
+    a, val = _fill_val(a, val, "fill_diagonal")
+    s = shape(a)
+    idx = [arange(s[i]).dimshuffle(*(["x"] * i + [0] + ["x"] * (a.ndim - i - 1))) for i in range(a.ndim)]
+    mask = eq(idx[0], idx[1])
+    for i in range(2, a.ndim):
+        mask = mask & eq(idx[0], idx[i])
+    return switch(mask, val, a)
+
+
+def fill_diagonal_offset(a, val, offset):
+    """A copy of matrix `a` with diagonal `offset` (above the main one when > 0) set to `val`."""
+    a, val = _fill_val(a, val, "fill_diagonal_offset")
+    if a.ndim != 2:
+        raise TypeError(f"fill_diagonal_offset: expected a matrix, got {a} ({a.type}){built_at(a)}")
+    offset = _scalar_int(offset, "fill_diagonal_offset")
+    s = shape(a)
+    rows, cols = arange(s[0]).dimshuffle(0, "x"), arange(s[1]).dimshuffle("x", 0)
+    return switch(eq(cols - rows, offset), val, a)
+
+
+class UnravelIndex(HostOp):
+    """numpy.unravel_index: `ndim` int64 coordinate arrays, each of `indices`' shape."""
+
+    __props__ = ("ndim", "order")
+
+    def __init__(self, ndim, order="C"):
+        if order not in ("C", "F"):
+            raise ValueError(f"unravel_index: order must be 'C' or 'F', got {order!r}")
+        self.ndim, self.order = int(ndim), order
+
+    def make_node(self, indices, dims) -> Apply:
+        indices, dims = as_tensor_variable(indices), as_tensor_variable(dims)
+        if indices.dtype not in INTS:
+            raise TypeError(f"unravel_index: '{indices.dtype}' object cannot be interpreted as an index")
+        if dims.dtype not in INTS or dims.ndim != 1:
+            raise TypeError(f"unravel_index: dims must be a vector of ints, got {dims} ({dims.type})")
+        return Apply(self, [indices, dims], [TensorType("int64", indices.broadcastable)] * self.ndim)
+
+    def perform(self, node, inputs):
+        indices, dims = inputs
+        if len(dims) != self.ndim:
+            raise ValueError(f"unravel_index: dims has {len(dims)} entries, the op was built for ndim={self.ndim}")
+        return [np.asarray(r, dtype="int64") for r in np.unravel_index(indices, tuple(dims), order=self.order)]
+
+    def infer_shape(self, node, shapes, value):
+        return [shapes[0]] * self.ndim
+
+
+def unravel_index(indices, dims, order="C", ndim=None):
+    """numpy.unravel_index: flat indices into arrays of shape `dims` -> a tuple of coordinate arrays.
+
+    `ndim` (the length of dims) is needed when `dims` is symbolic and its
+    length is not known from its type (Theano's rule). Out-of-range indices
+    raise ValueError when the function runs (numpy's check).
+    """
+    if ndim is None:
+        if isinstance(dims, (list, tuple, np.ndarray)):
+            ndim = len(dims)
+        else:
+            d = as_tensor_variable(dims)
+            if isinstance(d, Constant):
+                ndim = len(np.atleast_1d(d.data))
+            elif d.ndim == 1 and d.broadcastable[0]:
+                ndim = 1
+            else:
+                raise ValueError(f"unravel_index: the length of the provided dimension list ({dims}) cannot be "
+                                 f"determined automatically; pass ndim=")
+    res = UnravelIndex(ndim=ndim, order=order)(indices, dims)
+    return (res,) if ndim == 1 else tuple(res)
+
+
+class RavelMultiIndex(HostOp):
+    """numpy.ravel_multi_index: flat int64 indices from one index array per dimension."""
+
+    __props__ = ("mode", "order")
+
+    def __init__(self, mode="raise", order="C"):
+        if mode not in ("raise", "wrap", "clip") or order not in ("C", "F"):
+            raise ValueError(f"ravel_multi_index: mode must be raise/wrap/clip and order C/F, got {mode!r}, "
+                             f"{order!r}")
+        self.mode, self.order = mode, order
+
+    def make_node(self, *inp) -> Apply:
+        multi = [as_tensor_variable(i) for i in inp[:-1]]
+        dims = as_tensor_variable(inp[-1])
+        for i in multi + [dims]:
+            if i.dtype not in INTS:
+                raise TypeError(f"ravel_multi_index: '{i.dtype}' object cannot be interpreted as an index")
+        if dims.ndim != 1:
+            raise TypeError("ravel_multi_index: dims must be a 1D array")
+        return Apply(self, multi + [dims], [TensorType("int64", (False,) * multi[0].ndim)])
+
+    def perform(self, node, inputs):
+        return [np.asarray(np.ravel_multi_index(tuple(inputs[:-1]), tuple(inputs[-1]), mode=self.mode,
+                                                order=self.order), dtype="int64")]
+
+    def infer_shape(self, node, shapes, value):
+        return [shapes[0]]
+
+
+def ravel_multi_index(multi_index, dims, mode="raise", order="C"):
+    """numpy.ravel_multi_index: a tuple of index arrays into arrays of shape `dims` -> flat indices."""
+    if not isinstance(multi_index, (tuple, list)):
+        raise TypeError("ravel_multi_index: multi_index must be a tuple or a list")
+    return RavelMultiIndex(mode=mode, order=order)(*multi_index, dims)
+
+
+# ----------------------------------------------------------------------------
+# Data-dependent shapes: unique, nonzero (host ops whose shape rule reads values)
+# ----------------------------------------------------------------------------
+
+
+class Unique(HostOp):
+    """numpy.unique with its optional outputs (index, inverse, counts), Theano's Unique op."""
+
+    __props__ = ("return_index", "return_inverse", "return_counts", "axis")
+    shape_value_inputs = (0,)
+
+    def __init__(self, return_index=False, return_inverse=False, return_counts=False, axis=None):
+        self.return_index, self.return_inverse = bool(return_index), bool(return_inverse)
+        self.return_counts, self.axis = bool(return_counts), axis
+
+    def make_node(self, x) -> Apply:
+        x = as_tensor_variable(x)
+        if self.axis is None:
+            bcast = (False,)
+        else:
+            ax = _axis(self.axis, x.ndim, "unique")
+            bcast = tuple(False if i == ax else b for i, b in enumerate(x.broadcastable))
+        outs = [TensorType(x.dtype, bcast)]
+        outs += [TensorType("int64", (False,))] * (self.return_index + self.return_inverse + self.return_counts)
+        return Apply(self, [x], outs)
+
+    def perform(self, node, inputs):
+        r = np.unique(inputs[0], return_index=self.return_index, return_inverse=self.return_inverse,
+                      return_counts=self.return_counts, axis=self.axis)
+        r = list(r) if isinstance(r, tuple) else [r]
+        if self.return_inverse:  # numpy >= 2 gives the inverse x's shape when axis is None; Theano's is flat
+            k = 1 + self.return_index
+            r[k] = np.asarray(r[k]).reshape(-1)
+        return [np.asarray(a, dtype=o.dtype) for a, o in zip(r, node.outputs)]
+
+
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None):
+    """numpy.unique: sorted unique values (and first indices, inverse, counts when asked)."""
+    out = Unique(return_index, return_inverse, return_counts, axis)(ar)
+    return out if isinstance(out, Variable) else list(out)
+
+
+class NonZero(HostOp):
+    """The int64 (ndim, nnz) matrix of the positions of `a`'s nonzero elements (numpy.nonzero, stacked)."""
+
+    __props__ = ()
+    shape_value_inputs = (0,)
+
+    def make_node(self, a) -> Apply:
+        a = as_tensor_variable(a)
+        if a.ndim == 0:
+            raise ValueError(f"nonzero only supports non-scalar arrays, got {a} ({a.type}){built_at(a)}")
+        return Apply(self, [a], [TensorType("int64", (a.ndim == 1, False))])
+
+    def perform(self, node, inputs):
+        return [np.asarray(np.nonzero(inputs[0]), dtype="int64").reshape(inputs[0].ndim, -1)]
+
+    def infer_shape(self, node, shapes, value):
+        return [(len(shapes[0]), int(np.count_nonzero(value(0))))]
+
+    def grad(self, inputs, output_grads):
+        return [inputs[0].zeros_like()]
+
+
+def nonzero(a, return_matrix=False):
+    """numpy.nonzero: a tuple of int64 index vectors (one per dim), or the (ndim, nnz) matrix."""
+    m = NonZero()(a)
+    if return_matrix:
+        return m
+    return tuple(m[i] for i in range(m.type.ndim and as_tensor_variable(a).ndim))
+
+
+def flatnonzero(a):
+    """numpy.flatnonzero: int64 positions of the nonzero elements of `a` flattened."""
+    a = as_tensor_variable(a)
+    if a.ndim == 0:
+        raise ValueError(f"flatnonzero: expected a tensor of at least 1 dim, got {a} ({a.type}){built_at(a)}")
+    return NonZero()(a.flatten())[0]
+
+
+def nonzero_values(a):
+    """The nonzero elements of `a` flattened (a[a != 0] in numpy)."""
+    a = as_tensor_variable(a)
+    return a.flatten()[flatnonzero(a)]
+
+
+# ----------------------------------------------------------------------------
+# Splitting and broadcastable patterns
+# ----------------------------------------------------------------------------
+
+
+def split(x, splits_size, n_splits, axis=0):
+    """Theano's split: `n_splits` consecutive pieces of `x` along `axis`, of lengths `splits_size`.
+
+    `splits_size` is a list of ints / integer scalars or an integer vector;
+    the pieces are slices computed natively. Theano raises when the lengths
+    do not sum to x.shape[axis]; here the slices clamp as numpy's do (no
+    run-time check, which would cost a host step).
+    """
+    x = as_tensor_variable(x)
+    axis = _axis(axis, x.ndim, "split")
+    if isinstance(splits_size, Variable):
+        if splits_size.ndim != 1 or splits_size.dtype not in INTS:
+            raise TypeError(f"split: splits_size must be an integer vector, got {splits_size} "
+                            f"({splits_size.type})")
+        sizes = [splits_size[i] for i in range(int(n_splits))]
+    else:
+        sizes = list(splits_size)
+        if len(sizes) != n_splits:
+            raise ValueError(f"split: len(splits_size)={len(sizes)} must equal n_splits={n_splits}")
+    before = (slice(None),) * axis
+    out, start = [], 0
+    for s in sizes:
+        stop = start + s
+        out.append(x[before + (slice(start, stop),)])
+        start = stop
+    return out
+
+
+def unbroadcast(x, *axes):
+    """`x` with `axes` made non-broadcastable (their length becomes a run-time length)."""
+    x = as_tensor_variable(x)
+    for a in axes:
+        _axis(a, x.ndim, "unbroadcast")
+    axes = {a % x.ndim for a in axes}
+    if not any(x.broadcastable[a] for a in axes):
+        return x
+    s = shape(x)
+    dims = [s[i] if (i in axes or not b) else 1 for i, b in enumerate(x.broadcastable)]
+    return reshape(x, dims, ndim=x.ndim)
+
+
+def addbroadcast(x, *axes):
+    """`x` with `axes` marked broadcastable (their length must be 1 at run time)."""
+    x = as_tensor_variable(x)
+    for a in axes:
+        _axis(a, x.ndim, "addbroadcast")
+    axes = {a % x.ndim for a in axes}
+    if all(x.broadcastable[a] for a in axes):
+        return x
+    dims = [1 if (i in axes or b) else d for i, (b, d) in enumerate(zip(x.broadcastable, _dims(x)))]
+    return reshape(x, dims, ndim=x.ndim)
+
+
+def patternbroadcast(x, broadcastable):
+    """`x` with exactly the broadcastable pattern `broadcastable` (Theano's Rebroadcast)."""
+    x = as_tensor_variable(x)
+    if len(broadcastable) != x.ndim:
+        raise ValueError(f"patternbroadcast: pattern {tuple(broadcastable)} has {len(broadcastable)} entries, "
+                         f"{x} has {x.ndim} dims{built_at(x)}")
+    x = addbroadcast(x, *[i for i, b in enumerate(broadcastable) if b])
+    return unbroadcast(x, *[i for i, b in enumerate(broadcastable) if not b])

@@ -134,21 +134,28 @@ class _TensorMethods:
 
     # Comparisons build graphs; == stays identity (as in Theano: use T.eq).
     def __lt__(self, other):
-        return _ew("lt", self, other)
+        return _ordered(_ew("lt", self, other))
 
     def __le__(self, other):
-        return _ew("le", self, other)
+        return _ordered(_ew("le", self, other))
 
     def __gt__(self, other):
-        return _ew("gt", self, other)
+        return _ordered(_ew("gt", self, other))
 
     def __ge__(self, other):
-        return _ew("ge", self, other)
+        return _ordered(_ew("ge", self, other))
 
     __hash__ = object.__hash__
 
+    #: Theano's rule: a variable is true (`if not W:` tests for None), except the result of an
+    #: ordering comparison (`<`, `<=`, `>`, `>=`), whose truth value would silently misread
+    #: `a < b < c` or `if x > 0:`; that raises.
+    _is_nonzero = True
+
     def __bool__(self):
-        raise TypeError(f"a symbolic variable ({self}) has no truth value; use mlc.tensor.switch or "
+        if self._is_nonzero:
+            return True
+        raise TypeError(f"the comparison {self} is symbolic and has no truth value; use mlc.tensor.switch or "
                         f"mlc.ifelse for conditions{built_at(self)}")
 
     def __iter__(self):
@@ -356,6 +363,12 @@ def _ew(name: str, *args: Any):
     from mlc.tensor.elemwise import apply_elemwise
 
     return apply_elemwise(name, *args)
+
+
+def _ordered(v):
+    """The result of `<`, `<=`, `>`, `>=`: a variable whose truth value raises (Theano's _is_nonzero)."""
+    v._is_nonzero = False
+    return v
 
 
 def constant(x: Any, name: str | None = None, ndim: int | None = None, dtype: str | None = None) -> TensorConstant:

@@ -205,8 +205,6 @@ def test_missing_names_fail_at_use(theano):
             stacklists([])
     with pytest.raises(NotImplementedError, match="graphviz"):
         theano.printing.pydotprint(None)
-    with pytest.raises(NotImplementedError, match="random streams"):
-        theano.tensor.shared_randomstreams.RandomStreams(seed=1)
     with pytest.raises(AttributeError, match="no attribute 'definitely_not_theano'"):
         theano.tensor.definitely_not_theano
 
@@ -226,11 +224,24 @@ def test_convolution_and_pooling_modules(theano):
     assert b.shape == (1, 2, 3, 3) and b.max() == 9.0
 
 
+def test_random_stream_modules(theano):
+    from theano.sandbox.rng_mrg import MRG_RandomStreams
+    from theano.tensor.raw_random import RandomFunction, random_state_type
+    from theano.tensor.shared_randomstreams import RandomStreams
+
+    import mlc.tensor.raw_random
+    import mlc.tensor.rng_mrg
+    import mlc.tensor.shared_randomstreams
+
+    assert RandomStreams is mlc.tensor.shared_randomstreams.RandomStreams
+    assert theano.tensor.shared_randomstreams.RandomStreams is RandomStreams
+    assert MRG_RandomStreams is mlc.tensor.rng_mrg.MRG_RandomStreams
+    assert theano.sandbox.rng_mrg.MRG_RandomStreams is MRG_RandomStreams
+    assert RandomFunction is mlc.tensor.raw_random.RandomFunction
+    assert random_state_type is mlc.tensor.raw_random.random_state_type
+
+
 def test_unavailable_modules_raise_import_error_with_the_reason(theano):
-    with pytest.raises(ImportError, match="random streams"):
-        import theano.tensor.shared_randomstreams  # noqa: F401
-    with pytest.raises(ImportError, match="MRG_RandomStreams"):
-        from theano.sandbox.rng_mrg import MRG_RandomStreams  # noqa: F401
     with pytest.raises(ImportError, match="sparse"):
         import theano.sparse  # noqa: F401
     with pytest.raises(ModuleNotFoundError, match="theano.no_such_module"):

@@ -1,0 +1,471 @@
+"""Linear algebra (Theano's `theano.tensor.nlinalg`), through the process's LAPACK.
+
+The factorizations and solvers (inverse, pinv, det, eig, eigh, svd, qr,
+lstsq, tensorinv, tensorsolve) are host ops (mlc.tensor.host) over
+numpy.linalg, which calls LAPACK in numpy's bundled OpenBLAS; the rest
+(trace, diag, extract_diag, alloc_diag, matrix_dot, matrix_power, norm) are
+compositions of native ops. Gradients are Theano 1.0.5's (inverse, pinv,
+det, eigh); svd, qr, eig, lstsq, tensorinv and tensorsolve have none in
+Theano and none here.
+
+Differences from Theano, all towards numpy's meaning: integer inputs give
+floating results (Theano truncated an int matrix's inverse to ints);
+matrix_power accepts 0 (identity) and negative powers (powers of the
+inverse); a singular matrix raises numpy.linalg.LinAlgError when the
+function runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlc.graph import Apply, GraphError, TensorType, built_at
+from mlc.graph.dtype import upcast, upgrade_to_float
+from mlc.tensor.host import HostOp
+from mlc.tensor.var import as_tensor_variable
+
+
+def _matrix(x, what: str, square: bool = False):
+    x = as_tensor_variable(x)
+    if x.ndim != 2:
+        raise GraphError(f"{what}: expected a matrix, got {x} ({x.type}){built_at(x)}")
+    if square and x.broadcastable[0] != x.broadcastable[1]:
+        raise GraphError(f"{what}: expected a square matrix, got {x} ({x.type}){built_at(x)}")
+    return x
+
+
+def _float(x) -> str:
+    return upgrade_to_float(x.dtype)
+
+
+def _mat(dtype: str) -> TensorType:
+    return TensorType(dtype, (False, False))
+
+
+def _vec(dtype: str) -> TensorType:
+    return TensorType(dtype, (False,))
+
+
+def _check_square(what: str, shape) -> None:
+    from mlc.graph import ShapeError
+
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ShapeError(f"{what}: expected a square matrix, got shape {tuple(shape)}")
+
+
+def matrix_dot(*args):
+    """dot(dot(A0, A1), A2) ... : the product of the matrices in order (Theano's matrix_dot)."""
+    from mlc.tensor.contract import dot
+
+    rval = args[0]
+    for a in args[1:]:
+        rval = dot(rval, a)
+    return rval
+
+
+class MatrixInverse(HostOp):
+    """numpy.linalg.inv; gradient -(X^-1 V^T X^-1)^T (Theano)."""
+
+    __props__ = ()
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "matrix_inverse", True)
+        return Apply(self, [x], [_mat(_float(x))])
+
+    def perform(self, node, inputs):
+        return [np.linalg.inv(inputs[0]).astype(node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        _check_square("matrix_inverse", shapes[0])
+        return [shapes[0]]
+
+    def L_op(self, inputs, outputs, output_grads):
+        xi, gz = outputs[0], output_grads[0]
+        return [-matrix_dot(xi, gz.T, xi).T]
+
+
+matrix_inverse = MatrixInverse()
+
+
+class MatrixPinv(HostOp):
+    """numpy.linalg.pinv (Moore-Penrose pseudo-inverse); Theano's gradient."""
+
+    __props__ = ()
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "pinv")
+        return Apply(self, [x], [_mat(_float(x))])
+
+    def perform(self, node, inputs):
+        return [np.linalg.pinv(inputs[0]).astype(node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        return [(shapes[0][1], shapes[0][0])]
+
+    def L_op(self, inputs, outputs, output_grads):
+        from mlc.tensor.alloc import identity_like
+        from mlc.tensor.contract import dot
+
+        (x,), (z,), (gz,) = inputs, outputs, output_grads
+        x_dot_z, z_dot_x = dot(x, z), dot(z, x)
+        grad = (-matrix_dot(z, gz.T, z)
+                + matrix_dot(z, z.T, gz, identity_like(x_dot_z) - x_dot_z)
+                + matrix_dot(identity_like(z_dot_x) - z_dot_x, gz, z.T, z)).T
+        return [grad]
+
+
+pinv = MatrixPinv()
+
+
+class Det(HostOp):
+    """numpy.linalg.det (LU through LAPACK getrf); gradient gz * det(X) * inv(X)^T."""
+
+    __props__ = ()
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "det", True)
+        return Apply(self, [x], [TensorType(_float(x), ())])
+
+    def perform(self, node, inputs):
+        return [np.asarray(np.linalg.det(inputs[0]), dtype=node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        _check_square("det", shapes[0])
+        return [()]
+
+    def L_op(self, inputs, outputs, output_grads):
+        return [output_grads[0] * outputs[0] * matrix_inverse(inputs[0]).T]
+
+    def __str__(self) -> str:
+        return "Det"
+
+
+det = Det()
+
+
+class Eig(HostOp):
+    """numpy.linalg.eig: eigenvalues w and right eigenvectors v (real parts, Theano's dtype rule)."""
+
+    __props__ = ()
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "eig", True)
+        d = _float(x)
+        return Apply(self, [x], [_vec(d), _mat(d)])
+
+    def perform(self, node, inputs):
+        w, v = np.linalg.eig(inputs[0])
+        d = node.outputs[0].dtype
+        return [np.real(w).astype(d), np.real(v).astype(d)]
+
+    def infer_shape(self, node, shapes, value):
+        _check_square("eig", shapes[0])
+        n = shapes[0][0]
+        return [(n,), (n, n)]
+
+
+eig = Eig()
+
+
+class Eigh(HostOp):
+    """numpy.linalg.eigh of a symmetric matrix (the `UPLO` triangle is read); Theano's gradient."""
+
+    __props__ = ("UPLO",)
+
+    def __init__(self, UPLO="L"):
+        if UPLO not in ("L", "U"):
+            raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+        self.UPLO = UPLO
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "eigh", True)
+        d = _float(x)
+        return Apply(self, [x], [_vec(d), _mat(d)])
+
+    def perform(self, node, inputs):
+        w, v = np.linalg.eigh(inputs[0], self.UPLO)
+        return [w.astype(node.outputs[0].dtype), v.astype(node.outputs[1].dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        _check_square("eigh", shapes[0])
+        n = shapes[0][0]
+        return [(n,), (n, n)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        (x,), (w, v) = inputs, outputs
+        return [EighGrad(self.UPLO)(x, w, v, *output_grads)]
+
+
+class EighGrad(HostOp):
+    """The gradient of eigh with respect to the matrix (perturbation theory; Theano's EighGrad)."""
+
+    __props__ = ("UPLO",)
+
+    def __init__(self, UPLO="L"):
+        self.UPLO = UPLO
+
+    def make_node(self, x, w, v, gw, gv) -> Apply:
+        ins = [as_tensor_variable(a) for a in (x, w, v, gw, gv)]
+        return Apply(self, ins, [_mat(upcast(*[a.dtype for a in ins]))])
+
+    def perform(self, node, inputs):
+        x, w, v, W, V = inputs
+        # F[m, n] = v[:, m] . V[:, n] / (w[n] - w[m]) off the diagonal
+        with np.errstate(divide="ignore", invalid="ignore"):
+            F = (v.T @ V) / (w[None, :] - w[:, None])
+        np.fill_diagonal(F, 0.0)
+        g = v @ (v * W[None, :] + v @ F).T
+        out = (np.tril(g) + np.triu(g, 1).T) if self.UPLO == "L" else (np.triu(g) + np.tril(g, -1).T)
+        return [out.astype(node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        return [shapes[0]]
+
+
+def eigh(a, UPLO="L"):
+    """(w, v) = numpy.linalg.eigh(a, UPLO): eigenvalues ascending and orthonormal eigenvectors."""
+    return Eigh(UPLO)(a)
+
+
+class QR(HostOp):
+    """numpy.linalg.qr in mode 'reduced', 'complete', 'r' or 'raw'."""
+
+    __props__ = ("mode",)
+
+    def __init__(self, mode="reduced"):
+        if mode not in ("reduced", "complete", "r", "raw"):
+            raise ValueError(f"qr: mode must be 'reduced', 'complete', 'r' or 'raw', got {mode!r}")
+        self.mode = mode
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "qr")
+        d = _float(x)
+        outs = {"r": [_mat(d)], "raw": [_mat(d), _vec(d)]}.get(self.mode, [_mat(d), _mat(d)])
+        return Apply(self, [x], outs)
+
+    def perform(self, node, inputs):
+        r = np.linalg.qr(inputs[0], self.mode)
+        r = [r] if self.mode == "r" else list(r)
+        return [np.asarray(a, dtype=o.dtype) for a, o in zip(r, node.outputs)]
+
+    def infer_shape(self, node, shapes, value):
+        m, n = shapes[0]
+        k = min(m, n)
+        return {"reduced": [(m, k), (k, n)], "complete": [(m, m), (m, n)], "r": [(k, n)],
+                "raw": [(n, m), (k,)]}[self.mode]
+
+
+def qr(a, mode="reduced"):
+    """numpy.linalg.qr: (q, r), or r alone for mode='r', or (h, tau) for mode='raw'."""
+    return QR(mode)(a)
+
+
+class SVD(HostOp):
+    """numpy.linalg.svd: (u, s, vt), or s alone when compute_uv is false."""
+
+    __props__ = ("full_matrices", "compute_uv")
+
+    def __init__(self, full_matrices=True, compute_uv=True):
+        self.full_matrices, self.compute_uv = bool(full_matrices), bool(compute_uv)
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "svd")
+        d = _float(x)
+        return Apply(self, [x], [_mat(d), _vec(d), _mat(d)] if self.compute_uv else [_vec(d)])
+
+    def perform(self, node, inputs):
+        r = np.linalg.svd(inputs[0], self.full_matrices, self.compute_uv)
+        r = list(r) if self.compute_uv else [r]
+        return [np.asarray(a, dtype=o.dtype) for a, o in zip(r, node.outputs)]
+
+    def infer_shape(self, node, shapes, value):
+        m, n = shapes[0]
+        k = min(m, n)
+        if not self.compute_uv:
+            return [(k,)]
+        return [(m, m) if self.full_matrices else (m, k), (k,), (n, n) if self.full_matrices else (k, n)]
+
+
+def svd(a, full_matrices=1, compute_uv=1):
+    """numpy.linalg.svd(a, full_matrices, compute_uv)."""
+    return SVD(full_matrices, compute_uv)(a)
+
+
+class Lstsq(HostOp):
+    """numpy.linalg.lstsq(a, b, rcond): solution, residuals, rank, singular values (Theano's lstsq op)."""
+
+    __props__ = ()
+    shape_value_inputs = (0, 1, 2)  # the residuals are empty unless the system is full-rank and overdetermined
+
+    def make_node(self, a, b, rcond=-1) -> Apply:
+        a, b = _matrix(a, "lstsq"), as_tensor_variable(b)
+        rcond = as_tensor_variable(rcond)
+        d = upgrade_to_float(a.dtype, b.dtype)
+        return Apply(self, [a, b, rcond], [TensorType(d, (False,) * b.ndim), _vec(d), TensorType("int64", ()),
+                                           _vec(d)])
+
+    def perform(self, node, inputs):
+        a, b, rcond = inputs
+        rc = None if float(rcond) == -1 else float(rcond)
+        x, res, rank, s = np.linalg.lstsq(a, b, rcond=rc)
+        return [x, np.atleast_1d(res).reshape(-1), np.asarray(rank, "int64"), s]
+
+
+def lstsq(a, b, rcond=-1):
+    """numpy.linalg.lstsq: [x, residuals, rank, singular values]; rcond=-1 is numpy's default cutoff."""
+    return Lstsq()(a, b, rcond)
+
+
+def matrix_power(M, n):
+    """M to the integer power n by repeated squaring (dots); n = 0 gives the identity, n < 0 inverts."""
+    from mlc.tensor.alloc import identity_like
+    from mlc.tensor.contract import dot
+
+    M = _matrix(M, "matrix_power")
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"matrix_power: n must be a Python int, got {n!r}")
+    n = int(n)
+    if n == 0:
+        return identity_like(M)
+    if n < 0:
+        M, n = matrix_inverse(M), -n
+    result, base = None, M
+    while n:
+        if n & 1:
+            result = base if result is None else dot(result, base)
+        n >>= 1
+        if n:
+            base = dot(base, base)
+    return result
+
+
+def trace(X):
+    """The sum of the main diagonal of matrix X."""
+    return extract_diag(_matrix(X, "trace")).sum()
+
+
+def extract_diag(x, offset=0, axis1=0, axis2=1):
+    """The diagonal of x (Theano's ExtractDiag: numpy.diagonal)."""
+    from mlc.tensor.extra_ops import diagonal
+
+    return diagonal(x, offset, axis1, axis2)
+
+
+def alloc_diag(x, offset=0):
+    """A square matrix with vector x on diagonal `offset` (Theano's AllocDiag)."""
+    from mlc.tensor.extra_ops import diag as _diag
+
+    x = as_tensor_variable(x)
+    if x.ndim != 1:
+        raise TypeError(f"alloc_diag only works on vectors, got {x} ({x.type}){built_at(x)}")
+    return _diag(x, offset)
+
+
+def diag(x):
+    """Theano's nlinalg.diag: the diagonal of a matrix, or the diagonal matrix of a vector."""
+    x = as_tensor_variable(x)
+    if x.ndim == 1:
+        return alloc_diag(x)
+    if x.ndim == 2:
+        return extract_diag(x)
+    raise TypeError(f"diag requires a vector or matrix argument, got {x} ({x.type}){built_at(x)}")
+
+
+def norm(x, ord):
+    """Theano's norm: vector norms (None/2, inf, -inf, 0, p) and matrix norms (None/'fro', inf, -inf, 1, -1)."""
+    from mlc.tensor.reduce import max as _max
+    from mlc.tensor.reduce import min as _min
+    from mlc.tensor.reduce import sum as _sum
+
+    from mlc.tensor.elemwise import sqrt
+    from mlc.tensor.var import constant
+
+    x = as_tensor_variable(x)
+    if x.ndim == 0:
+        raise ValueError("'axis' entry is out of bounds.")
+    if x.ndim == 1:
+        if ord is None or ord == 2:
+            return sqrt(_sum(x ** 2))
+        if ord == "inf" or ord == np.inf:
+            return _max(abs(x))
+        if ord == "-inf" or ord == -np.inf:
+            return _min(abs(x))
+        if ord == 0:
+            from mlc.tensor.elemwise import cast, neq
+
+            return _sum(cast(neq(x, 0), "int64"))
+        try:
+            p = _sum(abs(x ** ord))
+            return p ** constant(np.asarray(1.0 / ord, dtype=upgrade_to_float(p.dtype)))
+        except TypeError:
+            raise ValueError("Invalid norm order for vectors.") from None
+    if x.ndim == 2:
+        if ord is None or ord == "fro":
+            return sqrt(_sum(abs(x ** 2)))
+        if ord == "inf" or ord == np.inf:
+            return _max(_sum(abs(x), 1))
+        if ord == "-inf" or ord == -np.inf:
+            return _min(_sum(abs(x), 1))
+        if ord == 1:
+            return _max(_sum(abs(x), 0))
+        if ord == -1:
+            return _min(_sum(abs(x), 0))
+        raise ValueError(f"norm: invalid norm order {ord!r} for matrices")
+    raise NotImplementedError("norm: tensors of more than 2 dims are not supported")
+
+
+class TensorInv(HostOp):
+    """numpy.linalg.tensorinv(a, ind): shape a.shape[ind:] + a.shape[:ind]."""
+
+    __props__ = ("ind",)
+
+    def __init__(self, ind=2):
+        self.ind = int(ind)
+
+    def make_node(self, a) -> Apply:
+        a = as_tensor_variable(a)
+        ind = self.ind
+        return Apply(self, [a], [TensorType(_float(a), tuple(a.broadcastable[ind:] + a.broadcastable[:ind]))])
+
+    def perform(self, node, inputs):
+        return [np.linalg.tensorinv(inputs[0], self.ind).astype(node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        s = tuple(shapes[0])
+        return [s[self.ind:] + s[:self.ind]]
+
+
+def tensorinv(a, ind=2):
+    """numpy.linalg.tensorinv: the inverse of `a` for tensordot over its first `ind` indices."""
+    return TensorInv(ind)(a)
+
+
+class TensorSolve(HostOp):
+    """numpy.linalg.tensorsolve(a, b, axes): x with tensordot(a, x, x.ndim) = b."""
+
+    __props__ = ("axes",)
+
+    def __init__(self, axes=None):
+        self.axes = None if axes is None else tuple(axes)
+
+    def make_node(self, a, b) -> Apply:
+        a, b = as_tensor_variable(a), as_tensor_variable(b)
+        if a.ndim < b.ndim:
+            raise GraphError(f"tensorsolve: a ({a.type}) must have at least b's {b.ndim} dims")
+        d = upgrade_to_float(a.dtype, b.dtype)
+        return Apply(self, [a, b], [TensorType(d, (False,) * (a.ndim - b.ndim))])
+
+    def perform(self, node, inputs):
+        return [np.linalg.tensorsolve(inputs[0], inputs[1], self.axes).astype(node.out.dtype)]
+
+    def infer_shape(self, node, shapes, value):
+        a = list(shapes[0])
+        if self.axes is not None:
+            rest = [s for i, s in enumerate(a) if i not in [x % len(a) for x in self.axes]]
+            a = rest + [a[x] for x in self.axes]
+        return [tuple(a[len(shapes[1]):])]
+
+
+def tensorsolve(a, b, axes=None):
+    """numpy.linalg.tensorsolve: solve tensordot(a, x, axes=x.ndim) = b for x."""
+    return TensorSolve(axes)(a, b)
