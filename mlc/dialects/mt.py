@@ -1888,6 +1888,7 @@ from mlc.dialects.mt_window import (  # noqa: E402
 )
 from mlc.dialects.mt_random import MrgUniformOp  # noqa: E402  (random numbers: their own file)
 
+
 MT = Dialect(
     "mt",
     [
