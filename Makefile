@@ -35,7 +35,16 @@ acceptance: $(VENV)/.installed
 	$(ACCEPT) $(CURDIR)/$(VPY) --list test/acceptance.txt
 	$(ACCEPT) $(CURDIR)/$(VPY) $(wildcard $(CURDIR)/test/acceptance/t*.py)
 
-test: unit lit acceptance
+# Runs all three suites even when one fails, reports each, and fails at the end if any failed.
+test: $(VENV)/.installed-test
+	@status=0; \
+	for suite in unit lit acceptance; do \
+	  echo "== make $$suite"; \
+	  if $(MAKE) --no-print-directory $$suite; then echo "== $$suite: passed"; \
+	  else echo "== $$suite: FAILED"; status=1; fi; \
+	done; \
+	echo "== unit, lit, acceptance: $$( [ $$status = 0 ] && echo all passed || echo 'some FAILED (see above)')"; \
+	exit $$status
 
 bench: $(VENV)/.installed-bench
 	$(VPY) bench/run.py $(BENCH_ARGS)

@@ -21,7 +21,7 @@ from xdsl.dialects import get_all_dialects
 from xdsl.parser import Parser
 
 from mlc.dialects.blas import Blas
-from mlc.lowering.convert_to_llvm import lower_loops_to_llvm
+from mlc.compile.pipeline import lower_loops_to_llvm
 from mlc.runtime.cpu import compile_module
 
 GEMM = """

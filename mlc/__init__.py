@@ -7,21 +7,54 @@
     f = mlc.function([x], (x * W).sum())
 """
 
-from mlc.config import config
-from mlc import tensor  # noqa: F401  (registers TensorVariable with TensorType)
-from mlc.compile.function import Function, In, Out, function
-from mlc.graph import Apply, Constant, Op, Variable
-from mlc import gradient  # noqa: E402  (mlc.gradient.jacobian, as theano.gradient after import theano)
-from mlc.shared import SharedVariable, shared
-from mlc import printing  # noqa: E402
-from mlc.printing import pp
-from mlc.scan_module import foldl, foldr, map, reduce, scan  # noqa: A004  (theano.map, ...; not in __all__)
-from mlc import scan_module  # noqa: E402  (theano.scan_module)
+import importlib
+from typing import Any
+
+from mlc.config import config  # eager and cheap: `mlc.config` must be the object, never the submodule
 
 __version__ = "0.1.0"
 
+# The public API loads lazily (PEP 562): `import mlc.dialects.mt` or starting
+# `mlc-opt` runs this file but loads no frontend module; `mlc.function` loads
+# the frontend on first use. name -> (module, attribute or None for the module itself)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Function": ("mlc.compile.function", "Function"),
+    "In": ("mlc.compile.function", "In"),
+    "Out": ("mlc.compile.function", "Out"),
+    "function": ("mlc.compile.function", "function"),
+    "Apply": ("mlc.graph", "Apply"),
+    "Constant": ("mlc.graph", "Constant"),
+    "Op": ("mlc.graph", "Op"),
+    "Variable": ("mlc.graph", "Variable"),
+    "gradient": ("mlc.gradient", None),
+    "grad": ("mlc.gradient", "grad"),
+    "SharedVariable": ("mlc.sharedvalue", "SharedVariable"),
+    "shared": ("mlc.sharedvalue", "shared"),
+    "printing": ("mlc.printing", None),
+    "pp": ("mlc.printing", "pp"),
+    "scan_module": ("mlc.scan_module", None),
+    "scan": ("mlc.scan_module", "scan"),
+    "map": ("mlc.scan_module", "map"),  # theano.map, ...; not in __all__
+    "reduce": ("mlc.scan_module", "reduce"),
+    "foldl": ("mlc.scan_module", "foldl"),
+    "foldr": ("mlc.scan_module", "foldr"),
+    "tensor": ("mlc.tensor", None),
+}
 
-grad = gradient.grad
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'mlc' has no attribute {name!r}")
+    module_name, attr = _LAZY[name]
+    importlib.import_module("mlc.tensor")  # registers TensorVariable with TensorType before any graph is built
+    module = importlib.import_module(module_name)
+    value = module if attr is None else getattr(module, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 class Mode:

@@ -60,9 +60,9 @@ def _leaf_text(v: Variable) -> str:
 
 def _slice_text(parts, dyn: list[str]) -> str:
     """'a:b:c' for one (start, stop, step) triple, with symbolic parts taken from `dyn`."""
-    from mlc.tensor.shape import DYN
+    from mlc.tensor.shape import SLICE_INPUT
 
-    shown = [dyn.pop(0) if p == DYN else ("" if p is None else str(p)) for p in parts]
+    shown = [dyn.pop(0) if p == SLICE_INPUT else ("" if p is None else str(p)) for p in parts]
     text = f"{shown[0]}:{shown[1]}"
     return text + f":{shown[2]}" if shown[2] else text
 

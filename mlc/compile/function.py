@@ -25,7 +25,7 @@ from mlc.compile.fastcall import MISS as FAST_MISS
 from mlc.compile.fastcall import FastCall
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
-from mlc.shared import SharedVariable
+from mlc.sharedvalue import SharedVariable
 from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
 

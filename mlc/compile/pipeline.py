@@ -2,10 +2,12 @@
 
     graph --emit--> mt --MT_STAGES--> mt (optimized)
           --MT_TO_LOOPS--> loops (memrefs, DPS) --LOOPS_TO_LLVM--> llvm dialect
-          --llvmlite--> native code
+          --llvmlite--> native code (CPU; the target description comes from the runtime)
 
-Every stage is a registered pass name, so `mlc-opt -p <stages>` reproduces
-each step on the printed IR (see `Function.dump_ir`).
+Every stage is a registered pass name (`mlc.passes.PASSES`, xDSL's for
+canonicalize/cse/dce and the upstream conversions), so `mlc-opt -p <stages>`
+reproduces each step on the printed IR (see `Function.dump_ir`). Each list
+is per mode; FAST_COMPILE skips the optimizations that cost compile time.
 """
 
 from __future__ import annotations
@@ -20,15 +22,15 @@ if TYPE_CHECKING:  # xDSL is imported only when something is compiled (a cached 
     from xdsl.context import Context
     from xdsl.dialects.builtin import ModuleOp
 
-#: tensor-level optimization stages, per mode (mlc/passes/mt_*.py say what each does)
+#: tensor level: mt -> mt (mlc/passes/*_mt*.py say what each does)
 MT_STAGES = {
     "FAST_RUN": [
         "canonicalize",  # fold constant chains, drop identity ops
-        "mt-fold-constants",  # shapes of static values, elementwise ops on splats
+        "fold-mt-constants",  # shapes of static values, elementwise ops on splats
         "cse",  # merge duplicates (exp(x) + exp(x) computes one exp) so rewrites see shared values
-        "mt-simplify",  # algebra and shape-op chains
-        "mt-stabilize",  # log1p, softplus, softmax, logsumexp, ...
-        "mt-shape-of",  # shapes from inputs, never from computed tensors
+        "simplify-mt",  # algebra and shape-op chains
+        "stabilize-mt",  # log1p, softplus, softmax, logsumexp, ...
+        "resolve-mt-shapes",  # shapes from inputs, never from computed tensors
         "canonicalize",  # fold what the rewrites exposed
         "cse",
         "dce",
@@ -36,11 +38,71 @@ MT_STAGES = {
     "FAST_COMPILE": ["canonicalize"],
 }
 
-def context() -> Context:
-    """The xDSL context with every dialect mlc's IR may contain (built once)."""
-    from mlc.passes import default_context
+#: mt -> loop level (linalg on memrefs, DPS, blas). update-in-place must stay in
+#: every mode: `mlc.inplace` changes the function's ABI.
+MT_TO_LOOPS = {
+    "FAST_RUN": [
+        "canonicalize",  # fold mt constants (shape vectors, broadcast scalars) while ops say what they mean
+        "cse",
+        "convert-mt-to-linalg",
+        "canonicalize",  # fold the index arithmetic of slices/reshapes
+        "cse",  # merge repeated tensor.dims, constants and tensor.empty (fresh at each use for bufferize)
+        "fuse-elementwise",  # elementwise chains (and their reductions) -> one generic
+        "fuse-contraction",  # transposes -> BLAS flags, C + s*dot(A, B) -> alpha, beta = 1
+        "bufferize",  # tensors -> memrefs in destination-passing style, BLAS calls
+        "update-in-place",  # shared-variable updates written into their storage (mlc.inplace)
+        "cse",  # the constants and dims bufferization made (canonicalize here cost much, changed nothing)
+        "reuse-buffers",  # dead temporaries reused, elementwise ops over dead operands
+        "dce",
+    ],
+    "FAST_COMPILE": [
+        "canonicalize",
+        "cse",
+        "convert-mt-to-linalg",
+        "canonicalize",
+        "cse",
+        "bufferize",
+        "update-in-place",
+        "cse",
+        "reuse-buffers",
+        "dce",
+    ],
+}
 
-    return default_context()
+#: loop level -> llvm dialect (the same in every mode)
+LOOPS_TO_LLVM = [
+    "reassociate-reductions",  # float reductions may be regrouped, so they vectorize
+    "parallelize-loops",  # parallel loop nests -> outlined functions the thread pool runs
+    "convert-linalg-to-loops",
+    "lower-affine",  # linalg-to-loops leaves affine.apply for non-identity indexing maps
+    "sequentialize-parallel-loops",  # the scf.parallel loops parallelize-loops did not outline
+    "convert-scf-to-cf",
+    "convert-blas-to-llvm",
+    "convert-to-llvm",
+    "reconcile-unrealized-casts",
+    "dce",
+]
+
+
+def context() -> Context:
+    """The xDSL context with every dialect mlc's IR may contain (built once, in `mlc.dialects`)."""
+    from mlc.dialects import context as dialects_context
+
+    return dialects_context()
+
+
+def lower_mt_to_loops(module: ModuleOp, mode: str = "FAST_RUN") -> ModuleOp:
+    """Run `MT_TO_LOOPS[mode]` on `module` in place and return it (mt -> the loop level)."""
+    from mlc.passes import run_passes
+
+    return run_passes(module, MT_TO_LOOPS[mode], context())
+
+
+def lower_loops_to_llvm(module: ModuleOp) -> ModuleOp:
+    """Run `LOOPS_TO_LLVM` on `module` in place and return it (loop level -> llvm dialect)."""
+    from mlc.passes import run_passes
+
+    return run_passes(module, LOOPS_TO_LLVM, context())
 
 
 def _excluded() -> set[str]:
@@ -141,10 +203,7 @@ LEVELS = ("mt-opt", "loops", "llvm")
 
 def stages(mode: str, level: str) -> list[str]:
     """Every pass name run from emitted mt up to and including `level`."""
-    from mlc.lowering.convert_to_llvm import LOOPS_TO_LLVM_PIPELINE
-    from mlc.lowering.pipeline_stages import MT_TO_LOOPS
-
-    per_level = {"mt-opt": mt_stages(mode), "loops": list(MT_TO_LOOPS[mode]), "llvm": list(LOOPS_TO_LLVM_PIPELINE)}
+    per_level = {"mt-opt": mt_stages(mode), "loops": list(MT_TO_LOOPS[mode]), "llvm": list(LOOPS_TO_LLVM)}
     out: list[str] = []
     for name in LEVELS[:LEVELS.index(level) + 1]:
         out += per_level[name]

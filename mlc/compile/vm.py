@@ -150,9 +150,10 @@ class _NativeStep:
 class _HostStep:
     """One host node, run by the callable its op makes (e.g. scan's loop over its compiled step)."""
 
-    def __init__(self, node: Apply, mode: str, excluding: tuple[str, ...]):
+    def __init__(self, node: Apply, mode: str, excluding: tuple[str, ...], inplace: bool = False):
         self.node = node
-        self.thunk = node.op.make_host_thunk(node, mode, excluding)
+        make = getattr(node.op, "make_inplace_thunk", None) if inplace else None
+        self.thunk = (make or node.op.make_host_thunk)(node, mode, excluding)
 
     def label(self) -> str:
         return f"host node {self.node.op} computing {', '.join(map(str, self.node.outputs))}"
@@ -171,6 +172,30 @@ def _constant_array(v: Constant) -> np.ndarray:
     return np.array(v.data, dtype=v.type.dtype, order="C")  # (np.ascontiguousarray makes 0-d arrays 1-d)
 
 
+def in_place_host_nodes(fgraph) -> set[int]:
+    """Host nodes that may overwrite their input `op.inplace_input` (ids of the nodes).
+
+    A random draw's state (a shared RandomState) is advanced in place, as
+    Theano's `random_make_inplace` does, when the function updates that
+    shared variable with the node's new state (output 0) and nothing else
+    reads the old one: then no copy of the state is made. Otherwise (e.g.
+    `no_default_updates`) the op copies it.
+    """
+    readers: dict[int, int] = {}
+    for node in fgraph.nodes:
+        for v in node.inputs:
+            readers[id(v)] = readers.get(id(v), 0) + 1
+    for v in fgraph.results:
+        readers[id(v)] = readers.get(id(v), 0) + 1
+    owned = set()
+    for s, u in fgraph.updates:
+        node = u.owner
+        k = getattr(getattr(node, "op", None), "inplace_input", None)
+        if k is not None and u is node.outputs[0] and node.inputs[k] is s and readers.get(id(s)) == 1:
+            owned.add(id(node))
+    return owned
+
+
 class PartitionedProgram:
     """A FunctionGraph with host ops: native segments and host nodes run in turn (see the module doc)."""
 
@@ -187,11 +212,12 @@ class PartitionedProgram:
                 seen.update(id(v) for v in n.inputs)
         later.reverse()
         self.steps: list[_NativeStep | _HostStep] = []
+        owned = in_place_host_nodes(fgraph)
         for (kind, nodes), keep in zip(plan, later):
             if kind == "native":
                 self.steps.append(_NativeStep(nodes, keep, mode, excluding))
             else:
-                self.steps.append(_HostStep(nodes[0], mode, excluding))
+                self.steps.append(_HostStep(nodes[0], mode, excluding, inplace=id(nodes[0]) in owned))
 
     def run(self, arrays: Sequence[np.ndarray], shapes) -> list[np.ndarray]:
         fg = self.fgraph

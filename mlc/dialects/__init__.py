@@ -8,7 +8,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from xdsl.ir import Dialect
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from xdsl.context import Context
+    from xdsl.ir import Dialect
 
 DIALECTS: dict[str, str] = {
     "blas": "mlc.dialects.blas:Blas",
@@ -27,3 +31,22 @@ def _loader(target: str) -> Callable[[], Dialect]:
 def get_all_dialects() -> dict[str, Callable[[], Dialect]]:
     """Return mlc's dialects as xDSL expects them: name -> zero-arg loader."""
     return {name: _loader(target) for name, target in sorted(DIALECTS.items())}
+
+
+_CONTEXT: Context | None = None
+
+
+def context() -> Context:
+    """The one xDSL context knowing xDSL's dialects and mlc's, built once and
+    shared by `mlc-opt`, the passes and the compile pipeline (canonicalize
+    needs it to materialize folded `mt.constant`s). Dialects load lazily."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        from xdsl.context import Context
+        from xdsl.dialects import get_all_dialects as xdsl_dialects
+
+        ctx = Context(allow_unregistered=False)
+        for name, load in {**xdsl_dialects(), **get_all_dialects()}.items():
+            ctx.register_dialect(name, load)
+        _CONTEXT = ctx
+    return _CONTEXT

@@ -104,6 +104,3 @@ def is_float(dtype: str) -> bool:
 def is_int(dtype: str) -> bool:
     return dtype in INTS
 
-
-def is_complex(dtype: str) -> bool:
-    return dtype in COMPLEX

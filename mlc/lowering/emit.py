@@ -19,7 +19,14 @@ from typing import Any
 
 import numpy as np
 from xdsl.dialects import func, tensor
-from xdsl.dialects.builtin import FileLineColLoc, IntAttr, ModuleOp, StringAttr, TensorType, UnknownLoc
+from xdsl.dialects.builtin import (
+    FileLineColLoc,
+    IntAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    UnknownLoc,
+)
 from xdsl.ir import Block, Operation, Region, SSAValue
 
 from mlc.dialects import mt
@@ -139,15 +146,11 @@ class EmitContext:
         self._shape_cache[key] = result
         return result
 
-    def slice(self, node, x: SSAValue, slices, dyn: list[SSAValue]) -> SSAValue:
-        from mlc.tensor.shape import DYN
-
-        # the dyn operands come in start/stop/step order per dim
-        it = iter(dyn)
-        fields = [[next(it) if v == DYN else v for v in s] for s in slices]
+    def slice(self, node, x: SSAValue, fields) -> SSAValue:
+        """`fields`: (start, stop, step) per sliced dim, each None, an int or an int64 scalar value."""
         starts, stops, steps = ([f[j] for f in fields] for j in range(3))
         nd = node.inputs[0].ndim
-        for _ in range(len(slices), nd):
+        for _ in range(len(fields), nd):
             starts.append(None)
             stops.append(None)
             steps.append(None)

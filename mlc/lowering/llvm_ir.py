@@ -16,7 +16,7 @@ module is the one place that patches around its gaps (xDSL 0.74, notes §7):
 4. **fcmp `false`/`true`** predicates, which `convert_module` cannot print,
    become constants.
 5. **Vector math.** `to_llvm_ir` links in the definitions of the
-   `@mlc_vm_*` functions (`mlc.lowering.llvm.vecmath`).
+   `@mlc_vm_*` functions (`mlc.lowering.convert_to_llvm.vecmath`).
 
 `translate(module)` returns the llvmlite `ir.Module`; `to_llvm_ir(module)`
 its text.
@@ -32,6 +32,8 @@ from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.utils.exceptions import LLVMTranslationException
+
+from mlc.target import GENERIC_CPU, Target
 
 # llvm.intr.* ops -> LLVM intrinsic base name (mangled with the operand type).
 _NAMED_INTRINSICS: dict[type[Operation], str] = {
@@ -168,12 +170,13 @@ def translate(
     return out
 
 
-def to_llvm_ir(module: ModuleOp, *, triple: str | None = None, data_layout: str = "") -> str:
+def to_llvm_ir(module: ModuleOp, target: Target = GENERIC_CPU, *, triple: str | None = None,
+               data_layout: str = "") -> str:
     """The (unoptimized) LLVM IR text of an llvm-dialect module.
 
     Calls of mlc's vector math library (`@mlc_vm_*`) get their definitions
-    (`mlc.lowering.llvm.vecmath`), so the text is complete.
+    (`mlc.lowering.convert_to_llvm.vecmath`), so the text is complete.
     """
-    from mlc.lowering.llvm import vecmath
+    from mlc.lowering.convert_to_llvm import vecmath
 
-    return vecmath.link(str(translate(module, triple=triple, data_layout=data_layout)))
+    return vecmath.link(str(translate(module, triple=triple, data_layout=data_layout)), target)

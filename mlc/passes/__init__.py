@@ -1,10 +1,19 @@
 """The one registry of mlc's passes: name -> lazy loader.
 
 `mlc-opt`, the `xdsl.universe` entry point, the compile pipeline behind
-`mlc.function` and `config.optimizer_excluding` all read this table.
-Nothing registers itself by being imported: to add a pass, add a line here.
-Each value is "module:ClassName"; the module is imported only when the pass
-is requested, so `mlc-opt` starts fast.
+`mlc.function` (`mlc.compile.pipeline`) and `config.optimizer_excluding`
+all read this table. Nothing registers itself by being imported: to add a
+pass, add a line here. Each value is "module:ClassName"; the module is
+imported only when the pass is requested, so `mlc-opt` starts fast.
+
+Naming scheme for pass flags (MLIR's): lowercase words joined by hyphens,
+verb first, then what it acts on: `fuse-elementwise`, `simplify-mt`,
+`resolve-mt-shapes`, `parallelize-loops`. A pass that moves IR from one
+dialect to another is `convert-<from>-to-<to>`. This package holds the
+passes that are not conversions (one file each, with its lit test in
+test/lit/passes/<flag>.mlir); the conversions live in `mlc.lowering`
+(lit tests in test/lit/lowering/). Passes import only dialects (and
+config). Old flags stay valid as aliases (`ALIASES`).
 """
 
 from __future__ import annotations
@@ -14,23 +23,35 @@ from collections.abc import Callable
 
 from xdsl.passes import ModulePass
 
+from mlc.dialects import context
+
 # name -> "module:Class"; keep sorted by name.
 PASSES: dict[str, str] = {
+    "bufferize": "mlc.passes.bufferize:MlcBufferizePass",
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
+    "fold-mt-constants": "mlc.passes.fold_mt_constants:MtFoldConstantsPass",
     "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
     "fuse-elementwise": "mlc.passes.fuse_elementwise:FuseElementwisePass",
-    "mlc-bufferize": "mlc.lowering.bufferize:MlcBufferizePass",
-    "mt-fold-constants": "mlc.passes.mt_fold_constants:MtFoldConstantsPass",
-    "mt-shape-of": "mlc.passes.mt_shape_of:MtShapeOfPass",
-    "mt-simplify": "mlc.passes.mt_simplify:MtSimplifyPass",
-    "mt-stabilize": "mlc.passes.mt_stabilize:MtStabilizePass",
-    "parallelize-loops": "mlc.lowering.parallelize_loops:ParallelizeLoopsPass",
-    "reassociate-reductions": "mlc.lowering.reassociate_reductions:ReassociateReductionsPass",
+    "parallelize-loops": "mlc.passes.parallelize_loops:ParallelizeLoopsPass",
+    "reassociate-reductions": "mlc.passes.reassociate_reductions:ReassociateReductionsPass",
+    "resolve-mt-shapes": "mlc.passes.resolve_mt_shapes:MtShapeOfPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
-    "scf-parallel-to-for": "mlc.lowering.llvm.scf_parallel_to_for:ScfParallelToForPass",
+    "sequentialize-parallel-loops": "mlc.passes.sequentialize_parallel_loops:ScfParallelToForPass",
+    "simplify-mt": "mlc.passes.simplify_mt:MtSimplifyPass",
+    "stabilize-mt": "mlc.passes.stabilize_mt:MtStabilizePass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
+}
+
+#: old flag -> current flag (kept so existing pipelines and scripts still run)
+ALIASES: dict[str, str] = {
+    "mlc-bufferize": "bufferize",
+    "mt-fold-constants": "fold-mt-constants",
+    "mt-shape-of": "resolve-mt-shapes",
+    "mt-simplify": "simplify-mt",
+    "mt-stabilize": "stabilize-mt",
+    "scf-parallel-to-for": "sequentialize-parallel-loops",
 }
 
 
@@ -44,7 +65,19 @@ def _loader(target: str) -> Callable[[], type[ModulePass]]:
 
 def get_all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Return mlc's passes as xDSL expects them: name -> zero-arg loader."""
-    return {name: _loader(target) for name, target in sorted(PASSES.items())}
+    table = {name: _loader(target) for name, target in sorted(PASSES.items())}
+    table.update({old: _alias_loader(old, PASSES[new]) for old, new in ALIASES.items()})
+    return table
+
+
+def _alias_loader(old: str, target: str) -> Callable[[], type[ModulePass]]:
+    """The pass under its old flag (xDSL checks that a spec's name is the class's `name`)."""
+
+    def load() -> type[ModulePass]:
+        cls = _loader(target)()
+        return type(cls.__name__, (cls,), {"name": old, "__doc__": f"Alias of `{cls.name}`."})
+
+    return load
 
 
 def run_passes(module, names, ctx=None):
@@ -56,29 +89,9 @@ def run_passes(module, names, ctx=None):
     from xdsl.transforms import get_all_passes as xdsl_passes
 
     table = {**xdsl_passes(), **get_all_passes()}
-    ctx = ctx or default_context()
+    ctx = ctx or context()
     for name in names:
         if name not in table:
             raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
         table[name]()().apply(ctx, module)
     return module
-
-
-_CONTEXT = None
-
-
-def default_context():
-    """An xDSL context knowing xDSL's dialects and mlc's (built once; passes may need them,
-    e.g. canonicalize materializes `mt.constant` through the mt dialect)."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        from xdsl.context import Context
-        from xdsl.dialects import get_all_dialects as xdsl_dialects
-
-        from mlc.dialects import get_all_dialects
-
-        ctx = Context(allow_unregistered=False)
-        for name, load in {**xdsl_dialects(), **get_all_dialects()}.items():
-            ctx.register_dialect(name, load)
-        _CONTEXT = ctx
-    return _CONTEXT

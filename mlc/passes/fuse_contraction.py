@@ -2,15 +2,15 @@
 
 Pre-condition: linalg on tensors (after `convert-mt-to-linalg`; best after
 `fuse-elementwise`, which gathers an epilogue into one generic). Only
-f32/f64 contractions that `mlc-bufferize` turns into BLAS calls (see
-`mlc.lowering.contractions`) are touched.
+f32/f64 contractions that `bufferize` turns into BLAS calls (see
+`mlc.dialects.utils.contractions`) are touched.
 
 Afterwards the same values are computed, with fewer loops and copies:
 
 * transpose: a copy generic (body `yield %in`, its input read through a
   permutation) feeding an operand of a contraction is folded into that
   operand's indexing map; the contraction is rewritten as the
-  equivalent generic, which `mlc-bufferize` still recognizes, now with
+  equivalent generic, which `bufferize` still recognizes, now with
   `transa`/`transb` (gemm) or `trans` (gemv) set. `dot(A.T, B)` reads A
   in place instead of copying its transpose;
 * epilogue: a parallel generic whose body is one of
@@ -62,8 +62,13 @@ from xdsl.ir.affine import AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from mlc.lowering.contractions import Contraction, is_zero_fill, maps_of, match_contraction
-from mlc.lowering.linalg_builders import const, emit, is_blas_type
+from mlc.dialects.utils.contractions import (
+    Contraction,
+    is_zero_fill,
+    maps_of,
+    match_contraction,
+)
+from mlc.dialects.utils.linalg_builders import const, emit, is_blas_type
 from mlc.passes.fuse_elementwise import (
     build_generic,
     constant_position,
@@ -81,7 +86,7 @@ Contractor = linalg.GenericOp | linalg.MatmulOp
 
 
 def blas_contraction(op: Operation) -> Contraction | None:
-    """The contraction `op` computes if `mlc-bufferize` makes it a BLAS call."""
+    """The contraction `op` computes if `bufferize` makes it a BLAS call."""
     if not isinstance(op, Contractor) or len(op.results) != 1:
         return None
     t = op.results[0].type

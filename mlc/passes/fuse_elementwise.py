@@ -1,7 +1,7 @@
 """`fuse-elementwise`: inline elementwise producers into the linalg generics that consume them.
 
 Pre-condition: linalg on tensors as `convert-mt-to-linalg` emits it (before
-`mlc-bufferize`): `func.func`s whose top-level ops are `linalg.generic`,
+`bufferize`): `func.func`s whose top-level ops are `linalg.generic`,
 `linalg.fill`, `linalg.matmul`, `tensor.*` and scalar code.
 
 Afterwards every function computes the same values, with fewer loops and
@@ -26,7 +26,7 @@ accepts, and the policy allows, is replaced by what produces it:
 
 A consumer is any generic on tensors with one result, including
 reductions (an elementwise chain feeding a sum runs inside the reduction
-loop), except a contraction that `mlc-bufferize` will turn into a BLAS
+loop), except a contraction that `bufferize` will turn into a BLAS
 call (fusing into it would turn a gemm into a naive loop nest).
 
 Policy (`FusionPolicy`, separate from `can_fuse`):
@@ -44,7 +44,7 @@ Policy (`FusionPolicy`, separate from `can_fuse`):
 
 Post-condition: no generic left in the function could fuse an input under
 the same policy (a fixed point); nothing is written in place (that is
-`mlc-bufferize`'s and `reuse-buffers`' business).
+`bufferize`'s and `reuse-buffers`' business).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import arith, func, math, scf, tensor
+from xdsl.dialects import arith, func, tensor
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     ArrayAttr,
@@ -74,8 +74,9 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from mlc.dialects import mt
-from mlc.lowering.contractions import dims_of, maps_of, match_contraction
-from mlc.lowering.linalg_builders import const, element_type, is_blas_type
+from mlc.dialects.utils.contractions import dims_of, maps_of, match_contraction
+from mlc.dialects.utils.cost import is_expensive, op_cost
+from mlc.dialects.utils.linalg_builders import const, element_type, is_blas_type
 
 # ===----------------------------------------------------------------------=== #
 # What producers look like
@@ -112,7 +113,7 @@ def is_elementwise(op: Operation) -> bool:
 
 
 def becomes_blas(op: Operation) -> bool:
-    """`mlc-bufferize` will turn this op into a BLAS call."""
+    """`bufferize` will turn this op into a BLAS call."""
     if not op.results or not is_blas_type(op.results[0].type.element_type):  # type: ignore[attr-defined]
         return False
     return match_contraction(op) is not None
@@ -225,41 +226,14 @@ def keeps_loop_bounds(c: Candidate, new_maps: Sequence[AffineMap]) -> bool:
 # Policy
 # ===----------------------------------------------------------------------=== #
 
-EXPENSIVE = (func.CallOp, scf.IfOp, scf.ForOp, scf.WhileOp)
-CHEAP_MATH = (
-    math.AbsFOp,
-    math.AbsIOp,
-    math.CopySignOp,
-    math.FmaOp,
-    math.FloorOp,
-    math.CeilOp,
-    math.TruncOp,
-    math.SqrtOp,
-    math.RoundEvenOp,
-)
-DIVISIONS = (
-    arith.DivfOp,
-    arith.DivSIOp,
-    arith.DivUIOp,
-    arith.RemSIOp,
-    arith.RemUIOp,
-    arith.FloorDivSIOp,
-    arith.CeilDivSIOp,
-    arith.CeilDivUIOp,
-    math.SqrtOp,
-)
-
-
 def body_cost(op: linalg.GenericOp) -> float:
-    """Rough cost of one iteration: arith ops 1, divisions 4, reads 1;
-    math functions, libm calls and regions make it expensive (inf)."""
+    """Cost of one iteration (`mlc.dialects.utils.cost`); calls, regions and
+    transcendental math make it expensive (inf): never recomputed."""
     cost = 0.0
     for inner in op.body.block.ops:
-        if isinstance(inner, linalg.YieldOp | linalg.IndexOp | arith.ConstantOp):
-            continue
-        if isinstance(inner, EXPENSIVE) or (inner.name.startswith("math.") and not isinstance(inner, CHEAP_MATH)):
+        if is_expensive(inner):
             return float("inf")
-        cost += 4 if isinstance(inner, DIVISIONS) else 1
+        cost += op_cost(inner)
     return cost
 
 

@@ -1,7 +1,7 @@
 """Shared machinery of the tensor-level (`mt`) rewrite passes.
 
-The passes `mt-fold-constants`, `mt-simplify`, `mt-stabilize` and
-`mt-shape-of` are lists of *named* rewrites run to a fixed point by one
+The passes `fold-mt-constants`, `simplify-mt`, `stabilize-mt` and
+`resolve-mt-shapes` are lists of *named* rewrites run to a fixed point by one
 greedy driver. This module holds what they share:
 
 - `MtRewrite`: a `RewritePattern` with a `name` (kebab case, unique across
@@ -9,7 +9,7 @@ greedy driver. This module holds what they share:
   of its tags is in `mlc.config.optimizer_excluding` (colon-separated,
   Theano's flag; the same flag also skips whole passes by their registered
   name) or in the pass option `exclude` (`mlc-opt -p
-  'mt-simplify{exclude="sub-self:pow-two"}'`). Tags in use: `nan-unsafe`
+  'simplify-mt{exclude="sub-self:pow-two"}'`). Tags in use: `nan-unsafe`
   (the rewrite gives a finite answer where the original gives NaN for
   inf/NaN/zero inputs, e.g. `x - x -> 0`) and `signed-zero-unsafe` (it may
   flip the sign of a zero result, e.g. `x + 0 -> x` at x = -0.0).
@@ -126,7 +126,7 @@ class NamedPatternApplier(GreedyRewritePatternApplier):
 def rewrite_to_fixed_point(module: Operation, patterns: Sequence[RewritePattern]) -> None:
     """Apply `patterns` greedily until none matches (trivially dead pure ops are erased on the way).
 
-    Folding is left to `canonicalize` and `mt-fold-constants`, so each
+    Folding is left to `canonicalize` and `fold-mt-constants`, so each
     named rewrite does exactly what its name says.
     """
     if not patterns:

@@ -1,6 +1,6 @@
 """`reuse-buffers`: a temporary that dies is reused by the next op that needs one like it.
 
-Pre-condition: `mlc-bufferize`'s output: top-level `memref.alloc`s (each
+Pre-condition: `bufferize`'s output: top-level `memref.alloc`s (each
 with its `memref.dealloc` after its last use) written and read by the
 top-level ops of a function (generics, fills, BLAS calls, copies, loads
 and stores, also from inside generic bodies). Function arguments and
@@ -33,7 +33,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from mlc.passes.buffer_uses import VIEWS, accesses, positions, reads_in_step
+from mlc.dialects.utils.buffer_uses import VIEWS, accesses, positions, reads_in_step
 
 
 @dataclass
@@ -125,7 +125,7 @@ def _drop_deallocs(value: SSAValue) -> None:
 class ReuseBuffersPass(ModulePass):
     """Reuse a dead temporary buffer for the next one of the same type and size (or write over a dead operand).
 
-    Pre: mlc-bufferize's output. Post: the same values with fewer
+    Pre: bufferize's output. Post: the same values with fewer
     `memref.alloc`s; no function argument is ever written by this pass.
     """
 

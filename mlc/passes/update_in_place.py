@@ -1,6 +1,6 @@
 """`update-in-place`: write the new value of a shared variable into its own storage.
 
-Pre-condition: `mlc-bufferize`'s output (destination-passing style: the
+Pre-condition: `bufferize`'s output (destination-passing style: the
 inputs, then one memref argument per result, in order). A function may
 carry `mlc.inplace = array<i64: ...>`, one entry per result: `j >= 0`
 says "result k is the new value of argument j, it has argument j's shape,
@@ -34,13 +34,19 @@ from collections.abc import Sequence
 
 from xdsl.context import Context
 from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import DenseArrayBase, FunctionType, MemRefType, ModuleOp, i64
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    FunctionType,
+    MemRefType,
+    ModuleOp,
+    i64,
+)
 from xdsl.ir import Block, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from mlc.lowering.linalg_builders import const, emit, index
-from mlc.passes.buffer_uses import accesses, positions, reads_in_step
+from mlc.dialects.utils.buffer_uses import accesses, positions, reads_in_step
+from mlc.dialects.utils.linalg_builders import const, emit, index
 
 INPLACE_ATTR = "mlc.inplace"
 
@@ -133,7 +139,7 @@ def _builder(at: InsertPoint):
 class UpdateInPlacePass(ModulePass):
     """Write shared-variable updates into their own storage (`mlc.inplace`), in place when legal.
 
-    Pre: mlc-bufferize's output; `mlc.inplace` on the functions whose
+    Pre: bufferize's output; `mlc.inplace` on the functions whose
     caller passes shared storage. Post: those result arguments are gone;
     the new values are in the shared arguments, computed from the old ones.
     """

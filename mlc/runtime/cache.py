@@ -58,10 +58,9 @@ _versions: str | None = None
 
 def mlc_source_hash() -> str:
     """sha256 of mlc's own source files (*.py, *.ll), computed once per process (~2 ms)."""
-    import mlc
-
     h = hashlib.sha256()
-    root = os.path.dirname(os.path.abspath(mlc.__file__))
+    # mlc's package folder, from this file's place in it (importing mlc itself would load the whole package)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for base, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):

@@ -31,6 +31,8 @@ from typing import Any
 import llvmlite.binding as llvm
 import numpy as np
 
+from mlc.target import Target
+
 OPT_LEVEL = 3
 
 _initialized = False
@@ -309,7 +311,7 @@ def _ir_text(module: Any) -> str:
         return module
     from mlc.lowering.llvm_ir import to_llvm_ir
 
-    return to_llvm_ir(module)
+    return to_llvm_ir(module, host_target())
 
 
 def _parse(module: Any) -> llvm.ModuleRef:
@@ -536,18 +538,33 @@ def _with_array_entries(text: str, signatures: dict[str, Signature]) -> str:
     return "".join(out)
 
 
+_host_target: Target | None = None
+
+
+def host_target() -> Target:
+    """This process's target description, gathered once: triple, CPU name and
+    features, and whether libmvec is loaded. The lowering receives it as
+    data (`to_llvm_ir(module, host_target())`) and never probes the machine."""
+    global _host_target
+    if _host_target is None:
+        from mlc.runtime.math_symbols import libmvec_available
+
+        _init_llvm()
+        _host_target = Target(
+            kind="cpu",
+            triple=llvm.get_process_triple(),
+            cpu=llvm.get_host_cpu_name(),
+            features=llvm.get_host_cpu_features().flatten(),
+            libmvec=libmvec_available(),
+        )
+    return _host_target
+
+
 def target_description() -> str:
-    """What compiled code depends on besides its IR: triple, CPU, features, options, numpy's array layout."""
+    """What compiled code depends on besides its IR: the target, options, numpy's array layout."""
     global _target_description
     if _target_description is None:
-        _init_llvm()
-        _target_description = ";".join([
-            llvm.get_process_triple(),
-            llvm.get_host_cpu_name(),
-            llvm.get_host_cpu_features().flatten(),
-            f"O{OPT_LEVEL}",
-            f"ndarray={ndarray_layout()}",
-        ])
+        _target_description = ";".join([host_target().key(), f"O{OPT_LEVEL}", f"ndarray={ndarray_layout()}"])
     return _target_description
 
 

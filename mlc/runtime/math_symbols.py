@@ -1,6 +1,6 @@
 """Math symbols for JIT code: libm aliases and glibc's libmvec.
 
-`mlc.lowering.llvm.vecmath` calls float32 sin/cos as `mlc_libm_sinf` /
+`mlc.lowering.convert_to_llvm.vecmath` calls float32 sin/cos as `mlc_libm_sinf` /
 `mlc_libm_cosf` (an alias LLVM does not recognize as a library function,
 so it keeps the call and its vector-function-ABI attribute instead of
 turning it into a scalarized intrinsic). The aliases are bound here to

@@ -27,7 +27,7 @@ import numpy as np
 
 from mlc.graph import Constant, TensorType, Variable, built_at, copy_nodes, toposort, user_location
 from mlc.scan_module.op import Scan, State
-from mlc.shared import SharedVariable
+from mlc.sharedvalue import SharedVariable
 from mlc.tensor.var import as_tensor_variable
 from mlc.updates import OrderedUpdates
 

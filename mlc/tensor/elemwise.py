@@ -19,13 +19,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mlc.dialects.mt import scalars
 from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
 from mlc.graph.dtype import (ALL, BOOL, COMPLEX, DISCRETE, FLOATS, INTS, check_dtype, upcast,
                              upgrade_to_float)
 from mlc.tensor.var import as_tensor_variable
 
-NUMERIC = ALL
-REAL = BOOL + INTS + FLOATS
+
+def _m(mt_name: str):
+    """The numpy meaning of `mt.<mt_name>`, from the one table both levels read."""
+    return scalars.meaning(mt_name).numpy
+
+ORDERED = BOOL + INTS + FLOATS
 NONBOOL = INTS + FLOATS + COMPLEX  # numpy promotes bool for these (or raises): mlc asks for a cast
 
 
@@ -66,61 +71,12 @@ class Scalar:
         return self.out_dtype(*in_dtypes) if self.compute_in_out else upcast(*in_dtypes)
 
 
-def _round_half_away_exact(x):
-    # floor(x + 0.5) is wrong for 0.49999999999999994; trunc-based is exact.
-    if x.dtype.kind != "f":
-        return x
-    t = np.trunc(x)
-    return np.where(np.abs(x - t) >= 0.5, t + np.sign(x), t).astype(x.dtype)
 
 
-def _special(name: str):
-    """scipy.special.<name>, imported on first use (scipy.special costs ~150 ms to import)."""
-
-    def fn(*args):
-        import scipy.special
-
-        return getattr(scipy.special, name)(*args)
-
-    fn.__name__ = name
-    return fn
 
 
-def _softplus(x):
-    return np.logaddexp(np.zeros((), x.dtype), x)
 
 
-def _sigmoid(x):
-    return _special("expit")(x).astype(x.dtype)
-
-
-def _floordiv(a, b):
-    if a.dtype.kind in "iub":
-        with np.errstate(divide="ignore"):
-            return np.where(b == 0, 0, np.floor_divide(a, np.where(b == 0, 1, b))).astype(a.dtype)
-    return np.floor_divide(a, b)
-
-
-def _mod(a, b):
-    if a.dtype.kind in "iub":
-        return np.where(b == 0, 0, np.mod(a, np.where(b == 0, 1, b))).astype(a.dtype)
-    return np.mod(a, b)
-
-
-def _pow(a, b):
-    if a.dtype.kind in "iu":
-        # integer power with a negative exponent: numpy raises; mlc defines it
-        # like C's integer pow: 1 for base 1, +-1 for base -1, else 0.
-        neg = b < 0
-        safe = np.where(neg, 0, b)
-        r = np.power(a, safe)
-        alt = np.where(a == 1, 1, np.where(a == -1, np.where(b % 2 == 0, 1, -1), 0))
-        return np.where(neg, alt, r).astype(a.dtype)
-    return np.power(a, b)
-
-
-def _invert(x):
-    return np.logical_not(x) if x.dtype.kind == "b" else np.invert(x)
 
 
 def _c(value, like):
@@ -145,70 +101,70 @@ _TWO_OVER_SQRT_PI = 2.0 / np.sqrt(np.pi)
 _S = Scalar
 SCALARS: dict[str, Scalar] = {s.name: s for s in [
     # binary arithmetic
-    _S("add", 2, np.add, _same, NUMERIC, "add", "+", grad=lambda g, y, a, b: (g, g)),
-    _S("sub", 2, np.subtract, _same, NUMERIC, "sub", "-", grad=lambda g, y, a, b: (g, -g)),
-    _S("mul", 2, np.multiply, _same, NUMERIC, "mul", "*", grad=lambda g, y, a, b: (g * b, g * a)),
-    _S("true_div", 2, np.true_divide, _float, NUMERIC, "div", "/", grad=lambda g, y, a, b: (g / b, -g * y / b)),
-    _S("int_div", 2, _floordiv, _same, INTS + FLOATS, "floordiv", "//", grad=None),
-    _S("mod", 2, _mod, _same, INTS + FLOATS, "mod", "%", grad=lambda g, y, a, b: (g, -g * int_div(a, b))),
-    _S("pow", 2, _pow, _same, NONBOOL, "pow", "**", grad=_pow_grad),
-    _S("maximum", 2, np.maximum, _same, REAL, "max", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
-    _S("minimum", 2, np.minimum, _same, REAL, "min", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
-    _S("arctan2", 2, np.arctan2, _float, REAL, "atan2", grad=_atan2_grad),
-    _S("hypot", 2, np.hypot, _float, REAL, "hypot", grad=lambda g, y, a, b: (g * a / y, g * b / y)),
-    _S("and_", 2, np.bitwise_and, _same, DISCRETE, "and", "&", grad=None),
-    _S("or_", 2, np.bitwise_or, _same, DISCRETE, "or", "|", grad=None),
-    _S("xor", 2, np.bitwise_xor, _same, DISCRETE, "xor", "^", grad=None),
+    _S("add", 2, _m("add"), _same, ALL, "add", "+", grad=lambda g, y, a, b: (g, g)),
+    _S("sub", 2, _m("sub"), _same, ALL, "sub", "-", grad=lambda g, y, a, b: (g, -g)),
+    _S("mul", 2, _m("mul"), _same, ALL, "mul", "*", grad=lambda g, y, a, b: (g * b, g * a)),
+    _S("true_div", 2, _m("div"), _float, ALL, "div", "/", grad=lambda g, y, a, b: (g / b, -g * y / b)),
+    _S("int_div", 2, _m("floordiv"), _same, INTS + FLOATS, "floordiv", "//", grad=None),
+    _S("mod", 2, _m("mod"), _same, INTS + FLOATS, "mod", "%", grad=lambda g, y, a, b: (g, -g * int_div(a, b))),
+    _S("pow", 2, _m("pow"), _same, NONBOOL, "pow", "**", grad=_pow_grad),
+    _S("maximum", 2, _m("max"), _same, ORDERED, "max", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
+    _S("minimum", 2, _m("min"), _same, ORDERED, "min", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
+    _S("arctan2", 2, _m("atan2"), _float, ORDERED, "atan2", grad=_atan2_grad),
+    _S("hypot", 2, _m("hypot"), _float, ORDERED, "hypot", grad=lambda g, y, a, b: (g * a / y, g * b / y)),
+    _S("and_", 2, _m("and"), _same, DISCRETE, "and", "&", grad=None),
+    _S("or_", 2, _m("or"), _same, DISCRETE, "or", "|", grad=None),
+    _S("xor", 2, _m("xor"), _same, DISCRETE, "xor", "^", grad=None),
     # comparisons: computed in the upcast dtype, result bool
-    _S("eq", 2, np.equal, _bool, NUMERIC, "eq", "==", False, grad=None),
-    _S("neq", 2, np.not_equal, _bool, NUMERIC, "ne", "!=", False, grad=None),
-    _S("lt", 2, np.less, _bool, REAL, "lt", "<", False, grad=None),
-    _S("le", 2, np.less_equal, _bool, REAL, "le", "<=", False, grad=None),
-    _S("gt", 2, np.greater, _bool, REAL, "gt", ">", False, grad=None),
-    _S("ge", 2, np.greater_equal, _bool, REAL, "ge", ">=", False, grad=None),
-    _S("isnan", 1, np.isnan, _bool, NUMERIC, "isnan", None, False, _float, grad=None),
-    _S("isinf", 1, np.isinf, _bool, NUMERIC, "isinf", None, False, _float, grad=None),
+    _S("eq", 2, _m("eq"), _bool, ALL, "eq", "==", False, grad=None),
+    _S("neq", 2, _m("ne"), _bool, ALL, "ne", "!=", False, grad=None),
+    _S("lt", 2, _m("lt"), _bool, ORDERED, "lt", "<", False, grad=None),
+    _S("le", 2, _m("le"), _bool, ORDERED, "le", "<=", False, grad=None),
+    _S("gt", 2, _m("gt"), _bool, ORDERED, "gt", ">", False, grad=None),
+    _S("ge", 2, _m("ge"), _bool, ORDERED, "ge", ">=", False, grad=None),
+    _S("isnan", 1, _m("isnan"), _bool, ALL, "isnan", None, False, _float, grad=None),
+    _S("isinf", 1, _m("isinf"), _bool, ALL, "isinf", None, False, _float, grad=None),
     # unary, same dtype
-    _S("neg", 1, np.negative, _same, NONBOOL, "neg", "-", grad=lambda g, y, x: (-g,)),
-    _S("abs", 1, np.abs, _abs_rule, NUMERIC, "abs", None, False, grad=lambda g, y, x: (g * sgn(x),)),
-    _S("sgn", 1, np.sign, _same, INTS + FLOATS, "sign", grad=None),
-    _S("invert", 1, _invert, _same, DISCRETE, "not", "~", grad=None),
-    _S("identity", 1, lambda x: x.copy(), _same, NUMERIC, None, grad=lambda g, y, x: (g,)),
+    _S("neg", 1, _m("neg"), _same, NONBOOL, "neg", "-", grad=lambda g, y, x: (-g,)),
+    _S("abs", 1, _m("abs"), _abs_rule, ALL, "abs", None, False, grad=lambda g, y, x: (g * sgn(x),)),
+    _S("sgn", 1, _m("sign"), _same, INTS + FLOATS, "sign", grad=None),
+    _S("invert", 1, _m("not"), _same, DISCRETE, "not", "~", grad=None),
+    _S("identity", 1, lambda x: x.copy(), _same, ALL, None, grad=lambda g, y, x: (g,)),
     # unary, float-valued (integers are upgraded to float, like Theano)
-    _S("exp", 1, np.exp, _float, NUMERIC, "exp", grad=lambda g, y, x: (g * y,)),
-    _S("exp2", 1, np.exp2, _float, NUMERIC, "exp2", grad=lambda g, y, x: (g * y * _c(np.log(2), g),)),
-    _S("expm1", 1, np.expm1, _float, NUMERIC, "expm1", grad=lambda g, y, x: (g * (y + 1),)),
-    _S("log", 1, np.log, _float, NUMERIC, "log", grad=lambda g, y, x: (g / x,)),
-    _S("log2", 1, np.log2, _float, NUMERIC, "log2", grad=lambda g, y, x: (g / (x * _c(np.log(2), g)),)),
-    _S("log10", 1, np.log10, _float, NUMERIC, "log10", grad=lambda g, y, x: (g / (x * _c(np.log(10), g)),)),
-    _S("log1p", 1, np.log1p, _float, NUMERIC, "log1p", grad=lambda g, y, x: (g / (x + 1),)),
-    _S("sqrt", 1, np.sqrt, _float, NUMERIC, "sqrt", grad=lambda g, y, x: (g / (y * 2),)),
-    _S("sin", 1, np.sin, _float, NUMERIC, "sin", grad=lambda g, y, x: (g * cos(x),)),
-    _S("cos", 1, np.cos, _float, NUMERIC, "cos", grad=lambda g, y, x: (-g * sin(x),)),
-    _S("tan", 1, np.tan, _float, NUMERIC, "tan", grad=lambda g, y, x: (g * (y * y + 1),)),
-    _S("arcsin", 1, np.arcsin, _float, NUMERIC, "asin", grad=lambda g, y, x: (g / sqrt(1 - x * x),)),
-    _S("arccos", 1, np.arccos, _float, NUMERIC, "acos", grad=lambda g, y, x: (-g / sqrt(1 - x * x),)),
-    _S("arctan", 1, np.arctan, _float, NUMERIC, "atan", grad=lambda g, y, x: (g / (x * x + 1),)),
-    _S("sinh", 1, np.sinh, _float, NUMERIC, "sinh", grad=lambda g, y, x: (g * cosh(x),)),
-    _S("cosh", 1, np.cosh, _float, NUMERIC, "cosh", grad=lambda g, y, x: (g * sinh(x),)),
-    _S("tanh", 1, np.tanh, _float, NUMERIC, "tanh", grad=lambda g, y, x: (g * (1 - y * y),)),
-    _S("arcsinh", 1, np.arcsinh, _float, NUMERIC, "asinh", grad=lambda g, y, x: (g / sqrt(x * x + 1),)),
-    _S("arccosh", 1, np.arccosh, _float, NUMERIC, "acosh", grad=lambda g, y, x: (g / sqrt(x * x - 1),)),
-    _S("arctanh", 1, np.arctanh, _float, NUMERIC, "atanh", grad=lambda g, y, x: (g / (1 - x * x),)),
-    _S("floor", 1, np.floor, _float, REAL, "floor", grad=None),
-    _S("ceil", 1, np.ceil, _float, REAL, "ceil", grad=None),
-    _S("trunc", 1, np.trunc, _float, REAL, "trunc", grad=None),
-    _S("round_half_to_even", 1, np.round, _float, REAL, "round", grad=None),
-    _S("round_half_away_from_zero", 1, _round_half_away_exact, _float, REAL, "round_away", grad=None),
-    _S("erf", 1, _special("erf"), _float, REAL, "erf",
+    _S("exp", 1, _m("exp"), _float, ALL, "exp", grad=lambda g, y, x: (g * y,)),
+    _S("exp2", 1, _m("exp2"), _float, ALL, "exp2", grad=lambda g, y, x: (g * y * _c(np.log(2), g),)),
+    _S("expm1", 1, _m("expm1"), _float, ALL, "expm1", grad=lambda g, y, x: (g * (y + 1),)),
+    _S("log", 1, _m("log"), _float, ALL, "log", grad=lambda g, y, x: (g / x,)),
+    _S("log2", 1, _m("log2"), _float, ALL, "log2", grad=lambda g, y, x: (g / (x * _c(np.log(2), g)),)),
+    _S("log10", 1, _m("log10"), _float, ALL, "log10", grad=lambda g, y, x: (g / (x * _c(np.log(10), g)),)),
+    _S("log1p", 1, _m("log1p"), _float, ALL, "log1p", grad=lambda g, y, x: (g / (x + 1),)),
+    _S("sqrt", 1, _m("sqrt"), _float, ALL, "sqrt", grad=lambda g, y, x: (g / (y * 2),)),
+    _S("sin", 1, _m("sin"), _float, ALL, "sin", grad=lambda g, y, x: (g * cos(x),)),
+    _S("cos", 1, _m("cos"), _float, ALL, "cos", grad=lambda g, y, x: (-g * sin(x),)),
+    _S("tan", 1, _m("tan"), _float, ALL, "tan", grad=lambda g, y, x: (g * (y * y + 1),)),
+    _S("arcsin", 1, _m("asin"), _float, ALL, "asin", grad=lambda g, y, x: (g / sqrt(1 - x * x),)),
+    _S("arccos", 1, _m("acos"), _float, ALL, "acos", grad=lambda g, y, x: (-g / sqrt(1 - x * x),)),
+    _S("arctan", 1, _m("atan"), _float, ALL, "atan", grad=lambda g, y, x: (g / (x * x + 1),)),
+    _S("sinh", 1, _m("sinh"), _float, ALL, "sinh", grad=lambda g, y, x: (g * cosh(x),)),
+    _S("cosh", 1, _m("cosh"), _float, ALL, "cosh", grad=lambda g, y, x: (g * sinh(x),)),
+    _S("tanh", 1, _m("tanh"), _float, ALL, "tanh", grad=lambda g, y, x: (g * (1 - y * y),)),
+    _S("arcsinh", 1, _m("asinh"), _float, ALL, "asinh", grad=lambda g, y, x: (g / sqrt(x * x + 1),)),
+    _S("arccosh", 1, _m("acosh"), _float, ALL, "acosh", grad=lambda g, y, x: (g / sqrt(x * x - 1),)),
+    _S("arctanh", 1, _m("atanh"), _float, ALL, "atanh", grad=lambda g, y, x: (g / (1 - x * x),)),
+    _S("floor", 1, _m("floor"), _float, ORDERED, "floor", grad=None),
+    _S("ceil", 1, _m("ceil"), _float, ORDERED, "ceil", grad=None),
+    _S("trunc", 1, _m("trunc"), _float, ORDERED, "trunc", grad=None),
+    _S("round_half_to_even", 1, _m("round"), _float, ORDERED, "round", grad=None),
+    _S("round_half_away_from_zero", 1, _m("round_away"), _float, ORDERED, "round_away", grad=None),
+    _S("erf", 1, _m("erf"), _float, ORDERED, "erf",
        grad=lambda g, y, x: (g * _c(_TWO_OVER_SQRT_PI, g) * exp(-x * x),)),
-    _S("erfc", 1, _special("erfc"), _float, REAL, "erfc",
+    _S("erfc", 1, _m("erfc"), _float, ORDERED, "erfc",
        grad=lambda g, y, x: (-g * _c(_TWO_OVER_SQRT_PI, g) * exp(-x * x),)),
-    _S("erfinv", 1, _special("erfinv"), _float, REAL, "erfinv",
+    _S("erfinv", 1, _m("erfinv"), _float, ORDERED, "erfinv",
        grad=lambda g, y, x: (g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
-    _S("sigmoid", 1, _sigmoid, _float, REAL, "sigmoid", grad=lambda g, y, x: (g * y * (1 - y),)),
-    _S("softplus", 1, _softplus, _float, REAL, "softplus", grad=lambda g, y, x: (g * sigmoid(x),)),
-    _S("inv", 1, np.reciprocal, _float, NUMERIC, "reciprocal", grad=lambda g, y, x: (-g * y * y,)),
+    _S("sigmoid", 1, _m("sigmoid"), _float, ORDERED, "sigmoid", grad=lambda g, y, x: (g * y * (1 - y),)),
+    _S("softplus", 1, _m("softplus"), _float, ORDERED, "softplus", grad=lambda g, y, x: (g * sigmoid(x),)),
+    _S("inv", 1, _m("reciprocal"), _float, ALL, "reciprocal", grad=lambda g, y, x: (-g * y * y,)),
     _S("sqr", 1, np.square, _same, NONBOOL, None, grad=lambda g, y, x: (g * x * 2,)),
 ]}
 

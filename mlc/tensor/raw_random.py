@@ -101,15 +101,22 @@ class RandomFunction(HostOp):
                              f"numpy drew shape {rval.shape}")
         return np.ascontiguousarray(rval)
 
-    def perform(self, node, inputs):
+    #: the state input a compiled function may let it advance in place (mlc.compile.vm.in_place_host_nodes)
+    inplace_input = 0
+
+    def perform(self, node, inputs, inplace: bool = False):
         box, shape, *args = inputs
         rng = box[()] if isinstance(box, np.ndarray) else box
-        if not self.inplace:
+        if not (self.inplace or inplace):
             rng = copy.deepcopy(rng)
         sample = self.draw(rng, shape, args)
         out = np.empty((), dtype=object)
         out[()] = rng
         return [out, sample]
+
+    def make_inplace_thunk(self, node, mode: str, excluding: tuple[str, ...] = ()):
+        """The draw advancing the given state itself (no copy), for a function that owns the state."""
+        return lambda inputs: self.perform(node, inputs, inplace=True)
 
     def infer_shape(self, node, shapes, value):
         size = tuple(int(s) for s in np.asarray(value(1)).reshape(-1))

@@ -7,7 +7,7 @@ on the stream's sequence (`ff_2p72`), and the stream moves 2^134 steps on
 numbers equal Theano's for the same seed, sizes and call order.
 
 `mrg_uniform` (the graph op) compiles to `mt.mrg_uniform`, lowered to loops
-over the streams (mlc.lowering.mrg_to_loops); its new state is the state
+over the streams (mlc.passes.bufferize_mrg); its new state is the state
 variable's `default_update`, written in place into the shared storage.
 normal (Box-Muller on one uniform draw of an even count, as Theano 1.0.5),
 truncated_normal, binomial are graphs on top of it; multinomial and
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.config import config
-from mlc.dialects.mt_random import M1, M2, mrg_uniform_reference
+from mlc.dialects.mt.random import M1, M2, mrg_uniform_reference
 from mlc.graph import Apply, Constant, Op, ShapeError, TensorType, Variable, built_at
 from mlc.graph.dtype import upcast
 from mlc.tensor.host import HostOp
@@ -81,7 +81,7 @@ def guess_n_streams(size, warn: bool = False) -> int:
 
 
 class MRGUniform(Op):
-    """`mrg_uniform(rstate, size) -> (new rstate, sample)`: uniform draws in (0, 1) of `output_type`.
+    """`MRGUniform(output_type)(rstate, size) -> (new rstate, sample)`: uniform draws in (0, 1) of `output_type`.
 
     Draw i (in C order of the sample) advances stream i % S of the (S, 6)
     int32 state matrix. Native code: `mt.mrg_uniform` and a reshape.
@@ -112,6 +112,16 @@ class MRGUniform(Op):
 
             size = cast(size, "int64")
         return Apply(self, [rstate, size], [rstate.type, TensorType(self.output_type.dtype, bcast)])
+
+    @classmethod
+    def new(cls, rstate, ndim, dtype, size):
+        """(new state, uniform sample of `size`) from the MRG state matrix `rstate` (Theano's mrg_uniform.new)."""
+        v_size = as_tensor_variable(size)
+        if ndim is None:
+            from mlc.tensor.raw_random import get_vector_length
+
+            ndim = get_vector_length(v_size)
+        return cls(TensorType(dtype, (False,) * ndim))(rstate, v_size)
 
     def connection_pattern(self, node):
         return [[False, False], [False, False]]  # random draws are constants for grad
@@ -144,14 +154,8 @@ class MRGUniform(Op):
         return [op.new_state, sample]
 
 
-def mrg_uniform(rstate, ndim, dtype, size):
-    """(new state, uniform sample of `size`) from the MRG state matrix `rstate` (Theano's mrg_uniform.new)."""
-    v_size = as_tensor_variable(size)
-    if ndim is None:
-        from mlc.tensor.raw_random import get_vector_length
-
-        ndim = get_vector_length(v_size)
-    return MRGUniform(TensorType(dtype, (False,) * ndim))(rstate, v_size)
+#: Theano's name for the op (`mrg_uniform.new(rstate, ndim, dtype, size)`)
+mrg_uniform = MRGUniform
 
 
 # ----------------------------------------------------------------------------
@@ -398,7 +402,7 @@ class MRG_RandomStreams:
 
     def uniform(self, size, low=0.0, high=1.0, ndim=None, dtype=None, nstreams=None, **kwargs):
         """Uniform draws in (low, high), of `dtype` (default: low's and high's upcast with floatX)."""
-        from mlc.shared import shared
+        from mlc.sharedvalue import shared
         from mlc.tensor.elemwise import cast
 
         low, high = as_tensor_variable(low), as_tensor_variable(high)
@@ -420,7 +424,7 @@ class MRG_RandomStreams:
         if kwargs:
             raise TypeError(f"uniform() got unexpected keyword arguments {sorted(kwargs)}")
         node_rstate = shared(rstates)
-        u = self.pretty_return(node_rstate, *mrg_uniform(node_rstate, ndim, dtype, size), size=size,
+        u = self.pretty_return(node_rstate, *MRGUniform.new(node_rstate, ndim, dtype, size), size=size,
                                nstreams=orig_nstreams)
         node_rstate.tag.is_rng = True
         r = u * (high - low) + low
@@ -484,7 +488,7 @@ class MRG_RandomStreams:
     def normal(self, size, avg=0.0, std=1.0, ndim=None, dtype=None, nstreams=None, truncate=False, **kwargs):
         """Normal draws by Box-Muller on one uniform draw of an even count (Theano 1.0.5's construction)."""
         import mlc.tensor as T
-        from mlc.shared import shared
+        from mlc.sharedvalue import shared
 
         size = _check_size(size)
         avg, std = as_tensor_variable(avg), as_tensor_variable(std)

@@ -268,13 +268,13 @@ def flatten(x, ndim=1):
 # Basic indexing
 # ----------------------------------------------------------------------------
 
-DYN = "?"  # marker in Subtensor's static slice description: the value is an input
+SLICE_INPUT = "?"  # marker in Subtensor's static slice description: the value is an input
 
 
 class Subtensor(Op):
     """numpy basic slicing `x[a:b:c, ...]` on every dim (one slice per dim).
 
-    `slices` holds (start, stop, step) per dim, each None, an int, or DYN
+    `slices` holds (start, stop, step) per dim, each None, an int, or SLICE_INPUT
     (taken, in order, from the extra inputs, which are int64 scalars).
     """
 
@@ -285,7 +285,7 @@ class Subtensor(Op):
 
     @property
     def shape_value_inputs(self):
-        return tuple(range(1, 1 + sum(v == DYN for s in self.slices for v in s)))
+        return tuple(range(1, 1 + sum(v == SLICE_INPUT for s in self.slices for v in s)))
 
     def __str__(self) -> str:
         def part(s):
@@ -298,7 +298,7 @@ class Subtensor(Op):
         x = as_tensor_variable(x)
         bcast = []
         for b, (start, stop, step) in zip(x.broadcastable, self.slices):
-            keep = b and start in (None, 0) and step in (None, 1) and (stop is None or (stop != DYN and stop >= 1))
+            keep = b and start in (None, 0) and step in (None, 1) and (stop is None or (stop != SLICE_INPUT and stop >= 1))
             bcast.append(keep)
         bcast += list(x.broadcastable[len(self.slices):])
         return Apply(self, [x, *dyn], [TensorType(x.dtype, tuple(bcast))])
@@ -307,7 +307,7 @@ class Subtensor(Op):
         it = iter(range(1, 1 + len(self.shape_value_inputs)))
         out = []
         for s in self.slices:
-            out.append(slice(*[int(value(next(it))) if v == DYN else v for v in s]))
+            out.append(slice(*[int(value(next(it))) if v == SLICE_INPUT else v for v in s]))
         return out
 
     def perform(self, node, inputs):
@@ -324,7 +324,9 @@ class Subtensor(Op):
         return [tuple(out) + tuple(sh[len(self.slices):])]
 
     def emit(self, ctx, node, operands):
-        return [ctx.slice(node, operands[0], self.slices, operands[1:])]
+        it = iter(operands[1:])  # the dynamic fields' values, in start/stop/step order per dim
+        fields = [[next(it) if v == SLICE_INPUT else v for v in s] for s in self.slices]
+        return [ctx.slice(node, operands[0], fields)]
 
     def connection_pattern(self, node):
         return [[True]] + [[False]] * (len(node.inputs) - 1)
@@ -394,7 +396,7 @@ def _slice_part(v, what):
     if v is None:
         return None, None
     p = _scalar_int(v, what)
-    return (p, None) if isinstance(p, int) else (DYN, p)
+    return (p, None) if isinstance(p, int) else (SLICE_INPUT, p)
 
 
 def getitem(x, index):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlc.shared import RandomStateSharedVariable, shared
+from mlc.sharedvalue import RandomStateSharedVariable, shared
 from mlc.tensor import raw_random  # noqa: F401  (Theano users reach it as shared_randomstreams.raw_random)
 from mlc.tensor.raw_random import RandomStreamsBase
 

@@ -22,7 +22,7 @@ import numpy as np
 from mlc.graph import Apply, GraphError, Op, ShapeError, built_at
 from mlc.graph.dtype import BOOL, upcast
 from mlc.tensor.elemwise import DimShuffle, cast
-from mlc.tensor.shape import DYN, IndexOp, Subtensor
+from mlc.tensor.shape import SLICE_INPUT, IndexOp, Subtensor
 from mlc.tensor.var import as_tensor_variable
 
 
@@ -74,7 +74,7 @@ class IncSubtensor(Op):
     """x with `x[slices]` set to / incremented by y (broadcast); slices as in Subtensor.
 
     Inputs: x, y (of x's rank and dtype, broadcastable where it broadcasts),
-    then the int64 scalars for the DYN slice fields.
+    then the int64 scalars for the SLICE_INPUT slice fields.
     """
 
     __props__ = ("slices", "set_instead_of_inc")
@@ -121,7 +121,7 @@ class IncSubtensor(Op):
 
         x, y, *dyn = operands
         it = iter(dyn)
-        fields = [[next(it) if v == DYN else v for v in s] for s in self.slices]
+        fields = [[next(it) if v == SLICE_INPUT else v for v in s] for s in self.slices]
         fields += [[None, None, None]] * (node.inputs[0].ndim - len(fields))
         starts, stops, steps = ([f[j] for f in fields] for j in range(3))
         region = ctx.add(mt.SliceOp(x, starts, stops, steps)).results[0]

@@ -3,7 +3,7 @@
 Convolution (`mlc.tensor.conv`) and pooling (`mlc.tensor.pool`) are built
 from these and existing ops (dot, reshape, reductions), so their
 gradients come from the rules already there. Both emit one mt op
-(`mt.patches`, `mt.unpatches`; see `mlc.dialects.mt_window` for the
+(`mt.patches`, `mt.unpatches`; see `mlc.dialects.mt.window` for the
 window semantics and the numpy meaning the `perform`s share).
 """
 
@@ -13,13 +13,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlc.dialects import mt
+from mlc.dialects.mt.window_spec import Window, patches_numpy, unpatches_numpy
 from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
 from mlc.graph.dtype import INTS
 from mlc.tensor.elemwise import cast
 from mlc.tensor.var import as_tensor_variable
-
-Window = mt.Window
 
 
 def _logical_to_layout(perm: Sequence[int], logical: Sequence) -> tuple:
@@ -58,7 +56,7 @@ class Patches(Op):
         return Apply(self, [x], [TensorType(x.dtype, _logical_to_layout(self._perm(len(logical)), logical))])
 
     def perform(self, node, inputs):
-        return [mt.patches_numpy(np.asarray(inputs[0]), self.window, self.pad, self._perm(node.out.ndim))]
+        return [patches_numpy(np.asarray(inputs[0]), self.window, self.pad, self._perm(node.out.ndim))]
 
     def infer_shape(self, node, shapes, value):
         (s,) = shapes
@@ -73,6 +71,8 @@ class Patches(Op):
         return [_logical_to_layout(self._perm(len(logical)), logical)]
 
     def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
         op = ctx.add(mt.PatchesOp(operands[0], self.window, self._perm(node.out.ndim), self.pad))
         return [op.results[0]]
 
@@ -124,7 +124,7 @@ class Unpatches(Op):
 
     def perform(self, node, inputs):
         p, sizes = inputs
-        return [mt.unpatches_numpy(np.asarray(p), [int(n) for n in sizes], self.window, self._perm(p.ndim))]
+        return [unpatches_numpy(np.asarray(p), [int(n) for n in sizes], self.window, self._perm(p.ndim))]
 
     def infer_shape(self, node, shapes, value):
         w, d = self.window, self.window.ndim
@@ -138,6 +138,8 @@ class Unpatches(Op):
         return [(*logical[:nlead], *sizes)]
 
     def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
         op = ctx.add(mt.UnpatchesOp(operands[0], operands[1], self.window, self._perm(node.inputs[0].ndim)))
         return [op.results[0]]
 

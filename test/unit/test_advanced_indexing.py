@@ -385,7 +385,7 @@ def test_mt_gather_and_scatter_constructors_and_reference():
     from xdsl.dialects.builtin import TensorType as IRTensor
 
     from mlc.dialects import mt
-    from mlc.dialects.mt_reference import run_mt_text
+    from mlc.dialects.mt.reference import run_mt_text
 
     src = """
     func.func @f(%x: tensor<?x3xf32>, %i: tensor<?xi64>, %s: tensor<?x3xf32>) -> (tensor<?x3xf32>, tensor<?x3xf32>) {

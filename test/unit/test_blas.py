@@ -19,7 +19,7 @@ from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
 from mlc.dialects.blas import Blas
-from mlc.lowering.convert_to_llvm import lower_loops_to_llvm
+from mlc.compile.pipeline import lower_loops_to_llvm
 from mlc.runtime.cpu import CompiledModule, compile_module
 
 

@@ -18,7 +18,7 @@ from xdsl.dialects import func, get_all_dialects
 from xdsl.parser import Parser
 
 from mlc.dialects.blas import Blas
-from mlc.lowering.convert_to_llvm import lower_loops_to_llvm
+from mlc.compile.pipeline import lower_loops_to_llvm
 from mlc.runtime.cpu import CompiledModule, compile_module, llvm_ir_text
 
 # ---------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def test_llvm_ir_text_shows_final_ir():
     assert "define void @exp_add(ptr noalias" in text
     assert "vector.body" in text
     raw = llvm_ir_text(module, optimized=False)
-    # float32 exp calls mlc's vector math library, linked into the text (mlc.lowering.llvm.vecmath)
+    # float32 exp calls mlc's vector math library, linked into the text (mlc.lowering.convert_to_llvm.vecmath)
     assert "define internal float @mlc_vm_expf" in raw and "vector.body" not in raw
 
 

@@ -15,7 +15,7 @@ import mlc.tensor as T
 from mlc.compile.function import FunctionGraph
 from mlc.compile.reference import ReferenceProgram
 from mlc.compile.function import ShapePlan
-from mlc.dialects.mt_reference import parse_mt, run_mt
+from mlc.dialects.mt.reference import parse_mt, run_mt
 from mlc.lowering.emit import emit_function
 from mlc.tensor.elemwise import SCALARS
 

@@ -23,7 +23,7 @@ import mlc
 import mlc.tensor as T
 from mlc.compile.function import FunctionGraph, ShapePlan
 from mlc.compile.reference import ReferenceProgram
-from mlc.dialects.mt_reference import parse_mt, run_mt
+from mlc.dialects.mt.reference import parse_mt, run_mt
 from mlc.gradient import (
     DisconnectedInputError,
     GradientError,

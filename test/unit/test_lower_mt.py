@@ -1,4 +1,4 @@
-"""mt -> loops (convert-mt-to-linalg + mlc-bufferize), checked by running both levels.
+"""mt -> loops (convert-mt-to-linalg + bufferize), checked by running both levels.
 
 Each case is an mt function. It runs once with `run_mt` (the numpy
 interpreter that defines mt) and once lowered to the loop level
@@ -50,8 +50,8 @@ from xdsl.parser import Parser
 from xdsl.traits import SymbolTable
 
 from mlc.dialects import blas, mt
-from mlc.dialects.mt_reference import run_mt
-from mlc.lowering.pipeline_stages import _context, lower_mt_to_loops
+from mlc.dialects.mt.reference import run_mt
+from mlc.compile.pipeline import context as _context, lower_mt_to_loops
 
 # ===----------------------------------------------------------------------=== #
 # A numpy-exact interpreter for the loop level
@@ -1128,7 +1128,7 @@ def test_chain_in_place_and_deallocs() -> None:
     lowered, loops = check(module, np.full((2, 3), 0.5), np.ones((2, 3)), mode="FAST_COMPILE")
     # reuse-buffers: each op writes over the temporary its operand died in
     assert loops.op_counts["alloc"] == loops.op_counts["dealloc"] == 1
-    from mlc.lowering.pipeline_stages import MT_TO_LOOPS
+    from mlc.compile.pipeline import MT_TO_LOOPS
     from mlc.passes import run_passes
 
     stages = [s for s in MT_TO_LOOPS["FAST_COMPILE"] if s != "reuse-buffers"]
@@ -1147,7 +1147,7 @@ def test_every_mt_op_has_a_lowering() -> None:
     from mlc.lowering.bufferize import HANDLERS
     from mlc.lowering.convert_mt_to_linalg import LOWERINGS
 
-    # convert-mt-to-linalg lowers every op but mt.mrg_uniform, which mlc-bufferize turns into loops
+    # convert-mt-to-linalg lowers every op but mt.mrg_uniform, which bufferize turns into loops
     assert [op.name for op in mt.MT.operations if op not in LOWERINGS and op not in HANDLERS] == []
     assert mt.MrgUniformOp not in LOWERINGS
 

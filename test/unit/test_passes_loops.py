@@ -4,7 +4,7 @@ reading `f.dump_ir('loops')` (and proven to stop when the pass is
 excluded or the mode skips it).
 
 Passes: fuse-elementwise, fuse-contraction (mlc/passes/); the tensor-level
-mt-shape-of is checked end to end for `(x**2).shape`.
+resolve-mt-shapes is checked end to end for `(x**2).shape`.
 """
 
 from __future__ import annotations

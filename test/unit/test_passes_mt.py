@@ -1,7 +1,7 @@
 """The tensor-level passes, from Python graphs: every named rewrite fires, and keeps the numbers.
 
-For each rewrite of `mt-fold-constants`, `mt-simplify`, `mt-stabilize` and
-`mt-shape-of` (and for merging by `cse`), a case builds a graph with
+For each rewrite of `fold-mt-constants`, `simplify-mt`, `stabilize-mt` and
+`resolve-mt-shapes` (and for merging by `cse`), a case builds a graph with
 `mlc.tensor`, emits it, runs the FAST_RUN mt stages, and checks that
 
 - the rewrite fired (`recording()` counts it) and the optimized IR shows it
@@ -35,17 +35,20 @@ import mlc.tensor as T
 from mlc.compile.function import FunctionGraph, ShapePlan
 from mlc.compile.pipeline import MT_STAGES, mt_stages, run_stages
 from mlc.compile.reference import ReferenceProgram
-from mlc.dialects.mt_reference import run_mt
+from mlc.dialects.mt.reference import run_mt
 from mlc.lowering.emit import emit_function
-from mlc.passes import mt_fold_constants, mt_shape_of, mt_simplify, mt_stabilize
+from mlc.passes import fold_mt_constants as mt_fold_constants
+from mlc.passes import resolve_mt_shapes as mt_shape_of
+from mlc.passes import simplify_mt as mt_simplify
+from mlc.passes import stabilize_mt as mt_stabilize
 from mlc.passes.mt_rewriting import recording
 
 LIT = Path(__file__).resolve().parents[1] / "lit" / "passes"
 PASS_MODULES = {
-    "mt-fold-constants": mt_fold_constants,
-    "mt-simplify": mt_simplify,
-    "mt-stabilize": mt_stabilize,
-    "mt-shape-of": mt_shape_of,
+    "fold-mt-constants": mt_fold_constants,
+    "simplify-mt": mt_simplify,
+    "stabilize-mt": mt_stabilize,
+    "resolve-mt-shapes": mt_shape_of,
 }
 FLOATS = ("float32", "float64")
 RNG = np.random.default_rng(0)
@@ -145,7 +148,7 @@ def m(dtype, name="x"):
 
 # fmt: off
 CASES: list[Case] = [
-    # -- mt-fold-constants ------------------------------------------------------
+    # -- fold-mt-constants ------------------------------------------------------
     Case("fold-constant-op", lambda d: ([x := m(d)], [T.exp(T.constant(2.0)) + x]), mats,
          absent=(r"mt\.exp",), duplicated_by="canonicalize"),
     Case("fold-static-shape", lambda d: ([b := T.tensor(d, (True, True), "b")], [(b * 2).shape]),
@@ -157,7 +160,7 @@ CASES: list[Case] = [
     # -- merging (xDSL's cse) ---------------------------------------------------
     Case("cse", lambda d: ([x := m(d), y := m(d, "y")], [T.exp(x) + T.exp(x), x * 3 + y * 3]),
          lambda d: mats(d, 2), counts={r"mt\.exp": 1, r"mt\.constant": 1}),
-    # -- mt-simplify ------------------------------------------------------------
+    # -- simplify-mt ------------------------------------------------------------
     Case("add-zero", lambda d: ([x := m(d)], [x + 0, 0 + x]), mats, absent=(r"mt\.add",)),
     Case("sub-zero", lambda d: ([x := m(d)], [x - 0]), mats, absent=(r"mt\.sub",)),
     Case("mul-one", lambda d: ([x := m(d)], [(x + 0) * 1]), mats, absent=(r"mt\.mul", r"mt\.add")),
@@ -209,7 +212,7 @@ CASES: list[Case] = [
          lambda d: [[rand(3, 1, dtype=d)], [rand(0, 1, dtype=d)]], absent=(r"mt\.broadcast",)),
     Case("shape-vector-entries", lambda d: ([x := m(d)], [T.exp(x.reshape((x.shape[0], x.shape[1])))]), mats,
          absent=(r"mt\.concatenate", r"mt\.reshape")),
-    # -- mt-stabilize ------------------------------------------------------------
+    # -- stabilize-mt ------------------------------------------------------------
     Case("log1p", lambda d: ([x := m(d)], [T.log(1 + x)]), lambda d: mats(d, low=-0.5, high=2.0),
          present=(r"mt\.log1p",), absent=(r"mt\.log ",)),
     Case("log-one-minus", lambda d: ([x := m(d)], [T.log(1 - x)]), lambda d: mats(d, low=-2.0, high=0.5),
@@ -238,7 +241,7 @@ CASES: list[Case] = [
          lambda d: [*mats(d), [rand(3, 0, dtype=d)], [np.array([[-np.inf, -np.inf], [np.inf, 0.0]], d)]],
          present=(r"mt\.reduce_max",)),
     Case("erfc", lambda d: ([x := m(d)], [1 - T.erf(x)]), mats, present=(r"mt\.erfc",), absent=(r"mt\.erf ",)),
-    # -- mt-shape-of --------------------------------------------------------------
+    # -- resolve-mt-shapes --------------------------------------------------------------
     Case("shape-of-elementwise", lambda d: ([x := m(d)], [(x**2).shape]), mats,
          absent=(r"mt\.pow", r"mt\.mul")),
     Case("shape-of-cast", lambda d: ([x := m(d)], [T.cast(T.exp(x), "int32").shape]), mats,
@@ -385,10 +388,10 @@ def test_passes_are_registered_with_a_summary():
 def test_stages_per_mode():
     assert MT_STAGES["FAST_COMPILE"] == ["canonicalize"]
     run = MT_STAGES["FAST_RUN"]
-    for name in ("canonicalize", "mt-fold-constants", "cse", "mt-simplify", "mt-stabilize", "mt-shape-of", "dce"):
+    for name in ("canonicalize", "fold-mt-constants", "cse", "simplify-mt", "stabilize-mt", "resolve-mt-shapes", "dce"):
         assert name in run
-    mlc.config.optimizer_excluding = "mt-stabilize:cse"
-    assert "mt-stabilize" not in mt_stages("FAST_RUN") and "cse" not in mt_stages("FAST_RUN")
+    mlc.config.optimizer_excluding = "stabilize-mt:cse"
+    assert "stabilize-mt" not in mt_stages("FAST_RUN") and "cse" not in mt_stages("FAST_RUN")
 
 
 def test_fast_compile_runs_only_canonicalize():

@@ -189,3 +189,52 @@ def test_bad_sizes_are_clear_errors():
     assert f(np.array([2, 3])).shape == (2, 3)
     with pytest.raises(ValueError, match="shape"):
         f(np.array([2, 3, 4]))
+
+
+def test_theano_test_suite_cases():
+    """Cases of Theano's own test_shared_randomstreams.py, with its seeding and expectations."""
+    seed = 4321
+    first = np.random.RandomState(int(np.random.RandomState(seed).randint(2 ** 30)))
+
+    random = RandomStreams(seed)
+    fn = mlc.function([], random.permutation((20,), 10), updates=random.updates())
+    rng = np.random.RandomState(int(np.random.RandomState(seed).randint(2 ** 30)))
+    for _ in range(2):
+        np.testing.assert_array_equal(fn(), np.asarray([rng.permutation(10) for _ in range(20)]))
+
+    random = RandomStreams(seed)
+    fn = mlc.function([], random.multinomial((4, 4), 1, [0.1] * 10), updates=random.updates())
+    rng = np.random.RandomState(int(np.random.RandomState(seed).randint(2 ** 30)))
+    for _ in range(2):
+        np.testing.assert_array_equal(fn(), rng.multinomial(1, [0.1] * 10, size=(4, 4)))
+
+    random = RandomStreams(seed)
+    m = T.dmatrix()
+    f = mlc.function([m], random.shuffle_row_elements(m), updates=random.updates())
+    in_mval = np.random.RandomState(seed + 42).uniform(-2, 2, size=(20, 5))
+    for _ in range(2):
+        expect = in_mval.copy()
+        for row in expect:
+            first.shuffle(row)
+        np.testing.assert_array_equal(f(in_mval), expect)
+
+
+def test_state_advanced_in_place_only_when_the_function_owns_it():
+    srng = RandomStreams(seed=6)
+    rv = srng.uniform((3,))
+    f = mlc.function([], rv)
+    rng = rv.rng.get_value(borrow=True)
+    first = f()
+    assert rv.rng.get_value(borrow=True) is rng  # advanced in place (Theano's random_make_inplace), no copy
+    np.testing.assert_array_equal(first, states(6, 1)[0].uniform(size=(3,)))
+    # two draws reading one explicit state, one of them updating it: both must see the old state
+    r = mlc.shared(np.random.RandomState(3))
+    new_a, a = raw_random.uniform(r, (2,))
+    _, b = raw_random.uniform(r, (2,))
+    g = mlc.function([], [a, b], updates=[(r, new_a)])
+    old = r.get_value(borrow=True)
+    ga, gb = g()
+    np.testing.assert_array_equal(ga, gb)
+    np.testing.assert_array_equal(ga, np.random.RandomState(3).uniform(size=(2,)))
+    assert r.get_value(borrow=True) is not old  # the update is a copy, the old state untouched
+    np.testing.assert_array_equal(old.uniform(size=(2,)), ga)

@@ -7,7 +7,7 @@ import pytest
 
 import mlc
 import mlc.tensor as T
-from mlc.dialects.mt_random import M1, M2, mrg_step, mrg_uniform_reference
+from mlc.dialects.mt.random import M1, M2, mrg_step, mrg_uniform_reference
 from mlc.tensor.rng_mrg import MRG_RandomStreams, ff_2p72, ff_2p134, guess_n_streams
 
 #: L'Ecuyer et al.'s Java implementation, seed [12345]*6: 12 streams x 7 substreams x 5 draws (shipped with

@@ -318,9 +318,16 @@ def test_float32_math_accuracy(name):
     with np.errstate(all="ignore"):
         want = ref(SPECIAL.astype(np.float64)).astype(np.float32)
     got = f(SPECIAL)
-    np.testing.assert_array_equal(got, want)  # nan where numpy has nan, inf where inf
-    finite = ~np.isnan(want)
-    np.testing.assert_array_equal(np.signbit(got[finite]), np.signbit(want[finite]))  # -0.0 kept
+    # Exact only where the answer is a special value (nan, inf, signed zero);
+    # elsewhere the documented ulp bound, since libm and libmvec differ by CPU.
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    special = np.isinf(want) | (want == 0)
+    np.testing.assert_array_equal(got[special], want[special])
+    np.testing.assert_array_equal(np.signbit(got[special]), np.signbit(want[special]))  # -0.0 kept
+    with np.errstate(all="ignore"):
+        exact = ref(SPECIAL.astype(np.float64))
+    normal = np.isfinite(want) & (want != 0)
+    assert ulp_error(got[normal], exact[normal]) <= bound, (name, SPECIAL[normal], got[normal])
 
 
 def test_float32_transcendentals_vectorize():

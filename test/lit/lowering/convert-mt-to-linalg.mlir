@@ -215,7 +215,7 @@ func.func @argmax(%x: tensor<?x?xf64>) -> tensor<?xi64> {
 // -----
 
 // dot: matrix @ matrix is linalg.matmul into a zero fill; matrix @ vector
-// is a contraction generic (mlc-bufferize makes both BLAS calls).
+// is a contraction generic (bufferize makes both BLAS calls).
 
 // CHECK-LABEL: func.func @dot
 // CHECK:      %[[Z:[a-zA-Z0-9_]+]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<?x?xf32>) -> tensor<?x?xf32>

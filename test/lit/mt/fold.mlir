@@ -93,14 +93,15 @@ func.func @fold_division_by_zero() -> tensor<2xf32> {
 
 // -----
 
-// numpy refuses an integer to a negative power: left for run time.
-// CHECK-LABEL: func.func @no_fold_when_numpy_raises
-// CHECK:         mt.pow
-func.func @no_fold_when_numpy_raises() -> tensor<1xi32> {
-  %a = mt.constant dense<2> : tensor<1xi32>
-  %b = mt.constant dense<-1> : tensor<1xi32>
-  %r = mt.pow %a, %b : tensor<1xi32>
-  func.return %r : tensor<1xi32>
+// An integer to a negative power (numpy raises) folds to what native code
+// computes, C-like: 2**-1 = 0, 1**-3 = 1, (-1)**-3 = -1 (mt/scalars.py).
+// CHECK-LABEL: func.func @fold_int_pow_negative_exponent
+// CHECK-NEXT:    %[[R:.*]] = mt.constant dense<[0, 1, -1]> : tensor<3xi32>
+func.func @fold_int_pow_negative_exponent() -> tensor<3xi32> {
+  %a = mt.constant dense<[2, 1, -1]> : tensor<3xi32>
+  %b = mt.constant dense<-3> : tensor<3xi32>
+  %r = mt.pow %a, %b : tensor<3xi32>
+  func.return %r : tensor<3xi32>
 }
 
 // -----

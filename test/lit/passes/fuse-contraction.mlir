@@ -1,5 +1,5 @@
 // RUN: mlc-opt -p fuse-contraction --split-input-file %s | filecheck %s
-// RUN: mlc-opt -p fuse-contraction,mlc-bufferize --split-input-file %s | filecheck %s --check-prefix=BLAS
+// RUN: mlc-opt -p fuse-contraction,bufferize --split-input-file %s | filecheck %s --check-prefix=BLAS
 
 // fuse-contraction: transposes become BLAS flags, `C + s*dot(A, B)`
 // epilogues become alpha and beta = 1 (linalg on tensors).

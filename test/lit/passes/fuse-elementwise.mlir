@@ -2,7 +2,7 @@
 // RUN: mlc-opt -p fuse-elementwise --split-input-file %s | mlc-opt --split-input-file
 
 // fuse-elementwise: elementwise producers are inlined into the generics
-// that consume them (linalg on tensors, before mlc-bufferize).
+// that consume them (linalg on tensors, before bufferize).
 
 // A chain of elementwise ops becomes one generic; the splat fill is a
 // scalar in the body, the temporaries and their tensor.empty are gone.

@@ -2,7 +2,7 @@
 // RUN: mlc-opt -p reuse-buffers --split-input-file %s | mlc-opt --split-input-file
 
 // reuse-buffers: a dead temporary is reused by the next buffer of its
-// type and size (memref level, after mlc-bufferize).
+// type and size (memref level, after bufferize).
 
 // exp then tanh: tanh writes over exp's dead result (same map, in step);
 // one buffer instead of two, freed after its last use.

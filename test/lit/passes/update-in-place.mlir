@@ -3,7 +3,7 @@
 
 // update-in-place: results that `mlc.inplace` names are written into the
 // named argument (a shared variable's storage); their result argument is
-// gone from the signature (memref level, after mlc-bufferize).
+// gone from the signature (memref level, after bufferize).
 
 // W <- W - lr * g, one fused loop reading W[i] just before writing it:
 // written straight into W.

@@ -1,0 +1,588 @@
+"""`bufferize`: linalg on tensors -> the loop-level contract on memrefs.
+
+Pre-condition: what `convert-mt-to-linalg` produces: `func.func`s on
+tensors whose bodies use `linalg.generic/fill/matmul` on tensors,
+`tensor.empty/dim/extract/from_elements/cast`, dense `arith.constant`s and
+scalar code.
+
+Afterwards each function is in destination-passing style: tensor
+arguments become identity-layout memrefs, each result becomes one more
+memref argument (appended after the inputs, allocated by the caller with
+the result's shape) and the function returns nothing. Bodies use only
+`linalg.generic/yield/index/fill`, `scf`, `arith`, `math`,
+`memref.load/store/dim/alloc/dealloc/copy/cast/collapse_shape/expand_shape`, `blas.*`, calls to the
+declared libm functions, and `memref.get_global` of read-only
+`memref.global`s holding constants of more than 16 elements.
+
+The rules:
+
+* the op producing a result writes straight into its result argument when
+  it is a generic/fill/contraction/`from_elements`/constant; otherwise
+  (a result that is an argument, or returned twice, ...) it is copied in
+  with `memref.copy`. A `tensor.cast` between is a `memref.cast`;
+  `tensor.collapse_shape/expand_shape` (reshapes) are the same views of
+  the source's buffer (`memref.collapse_shape/expand_shape`);
+* a DPS op writes in place into its init when that init has no other use
+  and lives in a buffer this pass allocated; otherwise it gets a fresh
+  buffer (and a `memref.copy` of the init when the body reads it). Every
+  use of a `tensor.empty` is a fresh buffer (CSE may have merged them).
+  Nothing is ever written into an input argument;
+* a dense constant is a `linalg.fill` when it is a splat, element stores
+  when small, else a read-only global (copied when it is a result);
+* temporaries are `memref.alloc`ed before their producer, with the
+  dynamic sizes of their `tensor.empty` (or `memref.dim`s), and
+  `memref.dealloc`ed after their last use (or their views' last use);
+* f32/f64 contractions become BLAS: `linalg.matmul` (and the generic
+  matmul forms, transposed operands included) -> `blas.gemm`, matrix @
+  vector -> `blas.gemv` (`trans` for vector @ matrix), vector . vector ->
+  `blas.dot` + `memref.store`. A zero fill of the output is dropped (BLAS
+  with no beta never reads C); any other init is passed as beta = 1; a
+  scalar third input (`fuse-contraction`'s `acc + (a * b) * alpha` form,
+  see `mlc.dialects.utils.contractions`) is alpha. Integer contractions become
+  generics;
+* `mt.mrg_uniform` (random numbers, which `convert-mt-to-linalg` leaves as
+  it is: a recurrence has no linalg form) becomes loops over its streams
+  writing its two results (`mlc.passes.bufferize_mrg`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.builder import Builder
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref, tensor
+from xdsl.dialects.builtin import (
+    AffineMapAttr,
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    FunctionType,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+    i32,
+)
+from xdsl.dialects.linalg import ops as linalg
+from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.rewriter import InsertPoint, Rewriter
+from xdsl.utils.exceptions import DiagnosticException
+
+from mlc.dialects import blas, mt
+from mlc.dialects.utils.buffer_uses import VIEWS
+from mlc.dialects.utils.contractions import (
+    Contraction,
+    is_zero_fill,
+    maps_of,
+    match_contraction,
+)
+from mlc.dialects.utils.linalg_builders import (
+    const,
+    emit,
+    generic,
+    index,
+    is_blas_type,
+    is_float,
+)
+from mlc.passes.bufferize_mrg import bufferize_mrg_uniform
+
+
+class BufferizeError(DiagnosticException):
+    """IR that `bufferize` does not understand."""
+
+
+_MEMREF_TYPES: dict[Attribute, MemRefType] = {}
+
+
+def memref_type(t: Attribute) -> MemRefType:
+    """The identity-layout memref of a tensor type (cached: building types is slow)."""
+    if t not in _MEMREF_TYPES:
+        assert isinstance(t, TensorType), t
+        _MEMREF_TYPES[t] = MemRefType(t.element_type, t.get_shape())
+    return _MEMREF_TYPES[t]
+
+
+def _uses(v: SSAValue) -> int:
+    return v.uses.get_length()
+
+
+# ===----------------------------------------------------------------------=== #
+# Bufferizing one function
+# ===----------------------------------------------------------------------=== #
+
+
+@dataclass
+class Bufferizer:
+    """Converts one function's body; `buffers` maps tensors to memrefs."""
+
+    b: Builder
+    buffers: dict[SSAValue, SSAValue] = field(default_factory=dict)
+    desired: dict[SSAValue, SSAValue] = field(default_factory=dict)
+    writable: set[SSAValue] = field(default_factory=set)
+    allocs: list[SSAValue] = field(default_factory=list)
+    module: ModuleOp | None = None
+
+    def global_constant(self, value: DenseIntOrFPElementsAttr) -> str:
+        """A `memref.global "private" constant` holding `value` (added at the
+        top of the module); returns its name."""
+        assert self.module is not None, "constants need the module"
+        taken = {op.sym_name.data for op in self.module.ops if hasattr(op, "sym_name")}
+        name = next(f"__mlc_constant_{k}" for k in itertools.count() if f"__mlc_constant_{k}" not in taken)
+        t = value.type
+        assert isinstance(t, TensorType)
+        glob = memref.GlobalOp.get(StringAttr(name), memref_type(t), value, constant=UnitAttr())
+        self.module.body.block.insert_op_before(glob, self.module.body.block.first_op)  # type: ignore[arg-type]
+        return name
+
+    # -- buffers -----------------------------------------------------------------
+
+    def buf(self, v: SSAValue) -> SSAValue:
+        """The memref holding tensor `v` (a fresh one for a `tensor.empty`)."""
+        if isinstance(v.type, MemRefType):
+            return v
+        if isinstance(v.owner, tensor.EmptyOp):
+            return self.alloc(v)
+        try:
+            return self.buffers[v]
+        except KeyError:
+            raise BufferizeError(f"bufferize: no buffer for {v} (defined by an unsupported op?)") from None
+
+    def alloc(self, like: SSAValue) -> SSAValue:
+        """A new buffer shaped like tensor `like`: sized from its `tensor.empty`
+        (through fills that were never materialized), else from its buffer."""
+        t = memref_type(like.type)
+        while isinstance(like.owner, linalg.FillOp) and like not in self.buffers:
+            like = like.owner.outputs[0]
+        owner = like.owner
+        if isinstance(owner, tensor.EmptyOp):
+            sizes = list(owner.dynamic_sizes)
+        else:
+            source = self.buf(like)
+            sizes = [
+                emit(self.b, memref.DimOp(source, const(self.b, i, index)))
+                for i, d in enumerate(t.get_shape())
+                if d < 0
+            ]
+        buffer = emit(self.b, memref.AllocOp(sizes, [], t))
+        self.allocs.append(buffer)
+        self.writable.add(buffer)
+        return buffer
+
+    def cast_to(self, buffer: SSAValue, t: Attribute) -> SSAValue:
+        """`buffer` seen with the memref type of tensor type `t`."""
+        target = memref_type(t)
+        if buffer.type == target:
+            return buffer
+        # Not writable: the buffer may still be read through the uncast
+        # value, so only the original is ever updated in place.
+        return emit(self.b, memref.CastOp.get(buffer, target))
+
+    def destination(self, result: SSAValue, init: SSAValue, reads_init: bool) -> SSAValue:
+        """Where a DPS op writes `result`, whose init is `init`.
+
+        The desired buffer (a result argument) if any; else the init's own
+        buffer when nobody else needs it; else a fresh buffer. The old
+        contents are copied when the op reads them and they are elsewhere.
+        """
+        source = None
+        if reads_init and not isinstance(init.owner, tensor.EmptyOp):
+            source = self.buf(init)
+        elif init in self.buffers:
+            source = self.buffers[init]
+        target = self.desired.get(result)
+        if target is not None:
+            target = self.cast_to(target, result.type)
+        elif source is not None and source in self.writable and _uses(init) == 1:
+            target = source
+        else:
+            target = self.alloc(init)
+        if reads_init and source is not None and source is not target:
+            self.copy(source, target)
+        return target
+
+    def copy(self, source: SSAValue, target: SSAValue) -> None:
+        """`memref.copy`, or a copy generic out of a constant global (the CPU
+        backend's memcpy cannot take globals of two different types yet)."""
+        if not isinstance(cast_source(source).owner, memref.GetGlobalOp):
+            self.b.insert(memref.CopyOp(source, target))
+            return
+        rank = len(source.type.get_shape())  # type: ignore[attr-defined]
+        spec = tuple(range(rank))
+        generic(self.b, [source], [target], [spec, spec], ["parallel"] * rank, lambda b, args: [args[0]])
+
+    # -- ops -----------------------------------------------------------------------
+
+    def convert(self, op: Operation) -> None:
+        """Bufferize one top-level op (inserting before it); record its buffers."""
+        handler = HANDLERS.get(type(op))
+        if handler is not None:
+            handler(self, op)
+            return
+        if any(isinstance(v.type, TensorType) for v in (*op.operands, *op.results)):
+            raise BufferizeError(f"bufferize: cannot bufferize {op.name} on tensors")
+        self.rewrite_nested(op)
+
+    def rewrite_nested(self, op: Operation) -> None:
+        """tensor.extract/dim inside regions (generic bodies) read buffers."""
+        for inner in list(op.walk()):
+            if inner is op:
+                continue
+            if isinstance(inner, tensor.ExtractOp | tensor.DimOp):
+                b = Builder(InsertPoint.before(inner))
+                new = _scalar_read(b, self, inner)
+                inner.results[0].replace_all_uses_with(new)
+                inner.detach()
+                inner.erase()
+
+
+def cast_source(buffer: SSAValue) -> SSAValue:
+    """The memref under any chain of `memref.cast`s."""
+    while isinstance(buffer.owner, memref.CastOp):
+        buffer = buffer.owner.source
+    return buffer
+
+
+def _scalar_read(b: Builder, bz: Bufferizer, op: tensor.ExtractOp | tensor.DimOp) -> SSAValue:
+    if isinstance(op, tensor.ExtractOp):
+        return emit(b, memref.LoadOp.get(bz.buf(op.tensor), list(op.indices)))
+    return emit(b, memref.DimOp(bz.buf(op.source), op.index))
+
+
+# -- handlers, one per op kind ----------------------------------------------------
+
+
+def bufferize_extract(bz: Bufferizer, op: Operation) -> None:
+    new = _scalar_read(bz.b, bz, op)  # type: ignore[arg-type]
+    op.results[0].replace_all_uses_with(new)
+
+
+def bufferize_dim(bz: Bufferizer, op: tensor.DimOp) -> None:
+    source = op.source
+    if isinstance(source.owner, tensor.EmptyOp):
+        # The size the tensor was created with: no buffer needed.
+        i = op.index.owner
+        if isinstance(i, arith.ConstantOp):
+            t = source.type
+            k = i.value.value.data  # type: ignore[union-attr]
+            dims = t.get_shape()  # type: ignore[attr-defined]
+            if dims[k] >= 0:
+                op.results[0].replace_all_uses_with(const(bz.b, dims[k], index))
+                return
+            position = sum(1 for d in dims[:k] if d < 0)
+            op.results[0].replace_all_uses_with(source.owner.dynamic_sizes[position])
+            return
+    bufferize_extract(bz, op)
+
+
+def bufferize_empty(bz: Bufferizer, op: tensor.EmptyOp) -> None:
+    pass  # allocated at each use
+
+
+def bufferize_cast(bz: Bufferizer, op: tensor.CastOp) -> None:
+    bz.buffers[op.dest] = bz.cast_to(bz.buf(op.source), op.dest.type)
+
+
+def bufferize_reshape(bz: Bufferizer, op: tensor.CollapseShapeOp | tensor.ExpandShapeOp) -> None:
+    """A view of the source's buffer (never written in place: the source
+    may still be read)."""
+    t = memref_type(op.result.type)
+    props = {k: v for k, v in op.properties.items()}
+    operands = [bz.buf(op.src), *op.operands[1:]]
+    kind = memref.CollapseShapeOp if isinstance(op, tensor.CollapseShapeOp) else memref.ExpandShapeOp
+    bz.buffers[op.result] = emit(bz.b, kind.create(operands=operands, result_types=[t], properties=props))
+
+
+def bufferize_from_elements(bz: Bufferizer, op: tensor.FromElementsOp) -> None:
+    t = op.result.type
+    target = bz.desired.get(op.result)
+    if target is not None:
+        target = bz.cast_to(target, t)
+    else:
+        target = emit(bz.b, memref.AllocOp([], [], memref_type(t)))
+        bz.allocs.append(target)
+        bz.writable.add(target)
+    shape = t.get_shape()
+    for flat, element in enumerate(op.elements):
+        idx = [const(bz.b, i, index) for i in np.unravel_index(flat, shape)] if shape else []
+        bz.b.insert(memref.StoreOp.get(element, target, idx))
+    bz.buffers[op.result] = target
+
+
+def bufferize_constant(bz: Bufferizer, op: arith.ConstantOp) -> None:
+    """A dense constant: a fill when it is a splat, stores when it is small,
+    else a read-only `memref.global` (never written: not writable)."""
+    value = op.value
+    if not isinstance(value, DenseIntOrFPElementsAttr):
+        return
+    t = op.result.type
+    array = mt.to_numpy(value).reshape(-1)
+    flat_bytes = array.view(np.uint8).reshape(array.size, -1) if array.size else array
+    splat = array.size > 0 and bool(np.all(flat_bytes == flat_bytes[:1]))
+    target = bz.desired.get(op.result)
+    if target is None and not splat and array.size > STORED_CONSTANT_LIMIT:
+        bz.buffers[op.result] = emit(bz.b, memref.GetGlobalOp(bz.global_constant(value), memref_type(t)))
+        return
+    if target is not None:
+        target = bz.cast_to(target, t)
+    else:
+        target = emit(bz.b, memref.AllocOp([], [], memref_type(t)))
+        bz.allocs.append(target)
+        bz.writable.add(target)
+    elt = t.element_type  # type: ignore[attr-defined]
+    if splat:
+        bz.b.insert(linalg.FillOp([const(bz.b, array[0].item(), elt)], [target], res=[]))
+    elif array.size > STORED_CONSTANT_LIMIT:
+        source = emit(bz.b, memref.GetGlobalOp(bz.global_constant(value), memref_type(t)))
+        bz.copy(source, target)
+    else:
+        shape = t.get_shape()  # type: ignore[attr-defined]
+        for flat, item in enumerate(array):
+            idx = [const(bz.b, i, index) for i in np.unravel_index(flat, shape)] if shape else []
+            bz.b.insert(memref.StoreOp.get(const(bz.b, item.item(), elt), target, idx))
+    bz.buffers[op.result] = target
+
+
+STORED_CONSTANT_LIMIT = 16
+"""Constants up to this many elements are stored element by element; larger
+ones live in a read-only `memref.global`."""
+
+
+def bufferize_fill(bz: Bufferizer, op: linalg.FillOp) -> None:
+    if all(_becomes_blas(use.operation) for use in op.results[0].uses) and is_zero_fill(op.results[0]):
+        return  # BLAS without beta never reads its output: no fill, no buffer
+    target = bz.destination(op.results[0], op.outputs[0], reads_init=False)
+    bz.b.insert(linalg.FillOp(list(op.inputs), [target], res=[]))
+    bz.buffers[op.results[0]] = target
+
+
+def _reads_output(op: linalg.GenericOp, j: int) -> bool:
+    arg = op.body.block.args[len(op.inputs) + j]
+    return _uses(arg) > 0
+
+
+def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
+    contraction = match_contraction(op)
+    if contraction is not None and is_blas_type(op.results[0].type.element_type):  # type: ignore[attr-defined]
+        bufferize_blas(bz, op, contraction)
+        return
+    ins = [bz.buf(v) if isinstance(v.type, TensorType) else v for v in op.inputs]
+    outs = [bz.destination(r, init, _reads_output(op, j)) for j, (r, init) in enumerate(zip(op.results, op.outputs))]
+    bz.rewrite_nested(op)
+    # The same op on buffers, without results: `create` keeps its properties
+    # and moves its body (much cheaper than the checked constructor).
+    segments = DenseArrayBase.from_list(i32, [len(ins), len(outs)])
+    new = linalg.GenericOp.create(
+        operands=[*ins, *outs],
+        properties={**op.properties, "operandSegmentSizes": segments},
+        attributes=dict(op.attributes),
+        regions=[op.detach_region(op.body)],
+    )
+    bz.b.insert(new)
+    for r, target in zip(op.results, outs):
+        bz.buffers[r] = target
+
+
+def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
+    elt = op.results[0].type.element_type  # type: ignore[attr-defined]
+    if is_blas_type(elt) and (contraction := match_contraction(op)) is not None:
+        bufferize_blas(bz, op, contraction)
+        return
+    # Integer matmul: the same computation as a generic.
+    ins = [bz.buf(v) for v in op.inputs]
+    out = bz.destination(op.results[0], op.outputs[0], reads_init=True)
+    maps = [AffineMapAttr(m) for m in maps_of(op)]
+
+    def body(b: Builder, args: Sequence[SSAValue]) -> list[SSAValue]:
+        a, c, acc = args
+        if is_float(elt):
+            return [emit(b, arith.AddfOp(acc, emit(b, arith.MulfOp(a, c))))]
+        return [emit(b, arith.AddiOp(acc, emit(b, arith.MuliOp(a, c))))]
+
+    specs = [tuple(e.position for e in m.data.results) for m in maps]  # type: ignore[attr-defined]
+    generic(bz.b, ins, [out], specs, ["parallel", "parallel", "reduction"], body)
+    bz.buffers[op.results[0]] = out
+
+
+def bufferize_blas(bz: Bufferizer, op: linalg.GenericOp | linalg.MatmulOp, c: Contraction) -> None:
+    """BLAS call writing the contraction's output; a zero-filled init is
+    dropped (no beta), any other init is accumulated with beta = 1; a scalar
+    third input is alpha."""
+    a, x = (bz.buf(v) for v in op.inputs[:2])
+    init = op.outputs[0]
+    result = op.results[0]
+    elt = result.type.element_type  # type: ignore[attr-defined]
+    fresh = is_zero_fill(init)
+    out = bz.destination(result, init, reads_init=not fresh)
+    beta = None if fresh else const(bz.b, 1.0, elt)
+    if c.kind == "gemm":
+        bz.b.insert(blas.GemmOp(a, x, out, alpha=c.alpha, beta=beta, transa=c.trans_a, transb=c.trans_b))
+    elif c.kind == "gemv":
+        matrix, vector = (x, a) if c.trans_b else (a, x)
+        bz.b.insert(blas.GemvOp(matrix, vector, out, alpha=c.alpha, beta=beta, trans=c.trans_a))
+    else:
+        value = emit(bz.b, blas.DotOp(a, x))
+        if c.alpha is not None:
+            value = emit(bz.b, arith.MulfOp(value, c.alpha))
+        if not fresh:
+            value = emit(bz.b, arith.AddfOp(emit(bz.b, memref.LoadOp.get(out, [])), value))
+        bz.b.insert(memref.StoreOp.get(value, out, []))
+    bz.buffers[result] = out
+
+
+def _becomes_blas(op: Operation) -> bool:
+    if not isinstance(op, linalg.GenericOp | linalg.MatmulOp) or not op.results:
+        return False
+    return is_blas_type(op.results[0].type.element_type) and match_contraction(op) is not None  # type: ignore[attr-defined]
+
+
+HANDLERS = {
+    tensor.ExtractOp: bufferize_extract,
+    tensor.DimOp: bufferize_dim,
+    tensor.EmptyOp: bufferize_empty,
+    tensor.CastOp: bufferize_cast,
+    tensor.CollapseShapeOp: bufferize_reshape,
+    tensor.ExpandShapeOp: bufferize_reshape,
+    tensor.FromElementsOp: bufferize_from_elements,
+    arith.ConstantOp: bufferize_constant,
+    linalg.FillOp: bufferize_fill,
+    linalg.GenericOp: bufferize_generic,
+    linalg.MatmulOp: bufferize_matmul,
+    mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
+}
+
+
+# ===----------------------------------------------------------------------=== #
+# Destinations, deallocation, the function
+# ===----------------------------------------------------------------------=== #
+
+DPS_OPS = (linalg.GenericOp, linalg.FillOp, linalg.MatmulOp)
+
+
+
+def plan_destinations(
+    bz: Bufferizer, ops: Sequence[Operation], ret: func.ReturnOp, outs: Sequence[SSAValue]
+) -> list[int]:
+    """Assign result arguments to the ops producing returned values; returns
+    the positions that need a `memref.copy` at the end instead."""
+    copies: list[int] = []
+    for k, (value, out) in enumerate(zip(ret.operands, outs)):
+        root = value
+        while isinstance(root.owner, tensor.CastOp) and root not in bz.desired:
+            root = root.owner.source
+        producer = root.owner
+        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp)) or (
+            isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
+        )
+        if direct and root not in bz.desired:
+            bz.desired[root] = out
+        else:
+            copies.append(k)
+    # Push destinations back through single-use inits: the producer of an
+    # init writes where the consumer will update it in place.
+    for op in reversed(ops):
+        if isinstance(op, DPS_OPS):
+            for r, init in zip(op.results, op.outputs):
+                if r in bz.desired and _uses(init) == 1 and isinstance(init.owner, DPS_OPS) and init not in bz.desired:
+                    if not (_becomes_blas(op) and is_zero_fill(init)):
+                        bz.desired[init] = bz.desired[r]
+    return copies
+
+
+def _top_level(op: Operation, block_ops: dict[Operation, int]) -> Operation:
+    while op not in block_ops:
+        parent = op.parent_op()
+        assert parent is not None
+        op = parent
+    return op
+
+
+def insert_deallocs(f: func.FuncOp, allocs: Sequence[SSAValue]) -> None:
+    """`memref.dealloc` after the last top-level op using each alloc (or a
+    cast of it); unused allocs are removed."""
+    block = f.body.blocks[0]
+    order = {op: i for i, op in enumerate(block.ops)}
+    for buffer in allocs:
+        aliases = [buffer]
+        last: Operation | None = None
+        while aliases:
+            v = aliases.pop()
+            for use in v.uses:
+                user = _top_level(use.operation, order)
+                if isinstance(use.operation, VIEWS):
+                    aliases.append(use.operation.results[0])
+                if last is None or order[user] > order[last]:
+                    last = user
+        alloc_op = buffer.owner
+        assert isinstance(alloc_op, Operation)
+        if last is None:
+            alloc_op.detach()
+            alloc_op.erase()
+            continue
+        Rewriter.insert_op(memref.DeallocOp.get(buffer), InsertPoint.after(last))
+
+
+def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
+    if f.is_declaration:
+        return
+    block = f.body.blocks[0]
+    ret = block.last_op
+    if not isinstance(ret, func.ReturnOp):
+        raise BufferizeError(f"bufferize: @{f.sym_name.data} must end with func.return")
+    # 1. Arguments: tensors -> memrefs; one more memref argument per result.
+    result_types = list(f.function_type.outputs.data)
+    for arg in list(block.args):
+        if isinstance(arg.type, TensorType):
+            Rewriter.replace_value_with_new_type(arg, memref_type(arg.type))
+    outs = [block.insert_arg(memref_type(t), len(block.args)) for t in result_types]
+    bz = Bufferizer(Builder(InsertPoint.at_start(block)), writable=set(outs), module=module)
+    ops = [op for op in block.ops if op is not ret]
+    copies = plan_destinations(bz, ops, ret, outs)
+    # 2. Each op, in order; the tensor ops stay until step 3.
+    for op in ops:
+        bz.b.insertion_point = InsertPoint.before(op)
+        bz.convert(op)
+    bz.b.insertion_point = InsertPoint.before(ret)
+    for k in copies:
+        bz.copy(bz.cast_to(bz.buf(ret.operands[k]), result_types[k]), outs[k])
+    bz.b.insert(func.ReturnOp())
+    # 3. Drop the tensor ops, users first.
+    ret.detach()
+    ret.erase()
+    for op in reversed(ops):
+        if op.parent is None or not _produces_tensors(op):
+            continue
+        for r in op.results:
+            for use in list(r.uses):
+                if not _produces_tensors(use.operation) and use.operation.parent is not None:
+                    raise BufferizeError(f"bufferize: {use.operation.name} still uses a tensor")
+        op.detach()
+        op.erase(safe_erase=False)
+    f.function_type = FunctionType.from_lists([a.type for a in block.args], [])
+    insert_deallocs(f, bz.allocs)
+
+
+def _produces_tensors(op: Operation) -> bool:
+    return isinstance(op, (*DPS_OPS, *HANDLERS)) and (
+        any(isinstance(r.type, TensorType) for r in op.results) or isinstance(op, tensor.ExtractOp | tensor.DimOp)
+    )
+
+
+class MlcBufferizePass(ModulePass):
+    """Bufferize linalg-on-tensors into the loop-level contract (DPS memrefs, BLAS).
+
+    Pre: convert-mt-to-linalg's output. Post: funcs over identity-layout
+    memrefs, inputs then one argument per result, returning nothing; only
+    linalg.generic/fill, scf, arith, math, memref.*, blas.* and calls.
+    """
+
+    name = "bufferize"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for f in list(op.walk()):
+            if isinstance(f, func.FuncOp):
+                bufferize_function(f, op)
