@@ -39,7 +39,8 @@ from xdsl.dialects.builtin import DenseArrayBase, StringAttr, TensorType, UnitAt
 from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def
 
 from mlc.dialects.mt.base import MtOp
-from mlc.dialects.mt.window_spec import PADS, Window, pad_value, patches_numpy, unpatches_numpy
+from mlc.dialects.mt.window_spec import (PADS, Window, logical_perm_check, pad_value, patches_numpy,  # noqa: F401
+                                         unpatches_numpy)
 from mlc.dialects.mt.types import DYN, Value, _check_index_tensor, _check_tensor, _fail, _type_of, numpy_dtype
 
 FIELDS = ("window", "strides", "dilations", "pads_lo", "pads_hi")
