@@ -3,7 +3,7 @@
     make bench                          # all workloads, full sizes
     .venv/bin/python bench/run.py --quick --only W0,W1 --impls numpy,mlc
 
-Workloads W0..W7 (bench/workloads.py) run in this process; every
+Workloads W0..W7 and W9 (LeNet-5 training step) (bench/workloads.py) run in this process; every
 implementation of a workload is timed round-robin in one loop (warm-up
 and calibration first, medians over repeats), and reported as
 t / t_numpy from the same run, with compile time and max error vs numpy.
@@ -11,7 +11,7 @@ W8 measures mlc's compile latency of W1, W5, W6 in fresh processes with
 an empty cache_dir (cold) and then the same cache_dir (warm). The
 machine's limits (bandwidth, numpy GEMM) are measured first. Prints
 Markdown tables; writes JSON (--out, default bench/results.json).
-JAX, PyTensor and Numba are optional (`pip install -e '.[bench]'`):
+JAX, PyTensor, Numba and PyTorch (W9) are optional (`pip install -e '.[bench]'`):
 missing ones are reported as n/a, as is any implementation that fails.
 """
 

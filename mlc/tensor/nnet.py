@@ -140,7 +140,9 @@ def ultra_fast_sigmoid(x):
 
 def binary_crossentropy(output, target):
     """-(target*log(output) + (1-target)*log(1-output)), elementwise."""
-    return -(target * log(output) + (1 - target) * log1p(-output))
+    # Theano's spelling: stabilize-mt turns log(1 - sigmoid(x)) into -softplus(x) and log(sigmoid(x)) into
+    # -softplus(-x), so binary_crossentropy(sigmoid(x), t) stays finite; any other log(1 - p) becomes log1p(-p)
+    return -(target * log(output) + (1 - target) * log(1 - output))
 
 
 def sigmoid_binary_crossentropy(output, target):

@@ -100,6 +100,16 @@ def test_loss_gradients():
                 rng=np.random.default_rng(4))
 
 
+def test_binary_crossentropy_of_a_sigmoid_is_stabilized():
+    x, t = T.dvector("x"), T.dvector("t")
+    loss = nnet.binary_crossentropy(nnet.sigmoid(x), t)
+    f = mlc.function([x, t], [loss, mlc.grad(loss.sum(), x)])
+    xv, tv = np.array([-60.0, -5.0, 0.0, 5.0, 60.0]), np.array([1.0, 0.0, 0.5, 1.0, 0.0])
+    value, grad = f(xv, tv)
+    np.testing.assert_allclose(value, tv * np.logaddexp(0, -xv) + (1 - tv) * np.logaddexp(0, xv), rtol=1e-12)
+    np.testing.assert_allclose(grad, 1 / (1 + np.exp(-xv)) - tv, rtol=1e-9, atol=1e-12)
+
+
 def test_batch_normalization_train_test_and_gradient():
     xv = RNG.standard_normal((5, 3, 4, 2))
     gv, bv = RNG.uniform(0.5, 2, 3), RNG.standard_normal(3)
