@@ -4,7 +4,8 @@
 
 Numbers per second of uniform draws of n values, float32 and float64:
 mlc `MRG_RandomStreams.uniform` (an `mt.mrg_uniform` loop over 15360
-streams, Theano's default for that size, state updated in place),
+streams, Theano's default for that size, state updated in place; on mlc's
+thread pool, and limited to one thread),
 mlc `RandomStreams.uniform` (numpy's legacy RandomState in a host op, copy
 of the state included), and numpy itself: `Generator.random` (PCG64, the
 fast modern path) and `RandomState.uniform` (MT19937, what Theano's
@@ -20,8 +21,20 @@ import numpy as np
 from timing import interleaved
 
 import mlc
+from mlc.runtime.parallel import num_threads, set_num_threads
 from mlc.tensor.rng_mrg import MRG_RandomStreams
 from mlc.tensor.shared_randomstreams import RandomStreams
+
+DEFAULT_THREADS = num_threads()
+
+
+def _one_thread(fn):
+    """Call fn with mlc's parallel loops limited to the calling thread (then restore the default)."""
+    set_num_threads(1)
+    try:
+        return fn()
+    finally:
+        set_num_threads(DEFAULT_THREADS)
 
 
 def main() -> None:
@@ -42,6 +55,7 @@ def main() -> None:
             "numpy Generator.random": lambda gen=gen, dtype=dtype: gen.random(n, dtype=dtype),
             "numpy RandomState.uniform": lambda legacy=legacy, dtype=dtype: legacy.uniform(size=n).astype(dtype, copy=False),
             "mlc MRG_RandomStreams.uniform (native)": mrg,
+            "mlc MRG_RandomStreams.uniform (native, 1 thread)": lambda mrg=mrg: _one_thread(mrg),
             "mlc RandomStreams.uniform (numpy host op)": rs,
         }
         times, errors, _ = interleaved(fns, repeat=args.repeat, min_batch=0.05, budget=20.0)

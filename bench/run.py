@@ -3,15 +3,18 @@
     make bench                          # all workloads, full sizes
     .venv/bin/python bench/run.py --quick --only W0,W1 --impls numpy,mlc
 
-Workloads W0..W7 and W9 (LeNet-5 training step) (bench/workloads.py) run in this process; every
+Workloads W0..W7, W9 and W11 (LeNet-5 training step) (bench/workloads.py) run in this process; every
 implementation of a workload is timed round-robin in one loop (warm-up
 and calibration first, medians over repeats), and reported as
 t / t_numpy from the same run, with compile time and max error vs numpy.
 W8 measures mlc's compile latency of W1, W5, W6 in fresh processes with
-an empty cache_dir (cold) and then the same cache_dir (warm). The
+an empty cache_dir (cold) and then the same cache_dir (warm). W9
+(bench/training.py) times Theano-style training epochs, quiet and beside
+two busy processes; W10 (bench/compile_scaling.py) measures compile time
+against graph size. The
 machine's limits (bandwidth, numpy GEMM) are measured first. Prints
 Markdown tables; writes JSON (--out, default bench/results.json).
-JAX, PyTensor, Numba and PyTorch (W9) are optional (`pip install -e '.[bench]'`):
+JAX, PyTensor, Numba and PyTorch (W11) are optional (`pip install -e '.[bench]'`):
 missing ones are reported as n/a, as is any implementation that fails.
 """
 
@@ -229,12 +232,31 @@ def main(argv=None) -> int:
     if selected("W8") and "mlc" in impls:
         print("W8: compile latency in fresh processes ...", file=sys.stderr)
         latency = compile_latency(1 if args.quick else 3)
+    training = []
+    if selected("W9") and "mlc" in impls:
+        import training as training_loops
+
+        print("W9: training loops, quiet and beside two busy processes ...", file=sys.stderr)
+        training = training_loops.measure(args.quick, impls, log=lambda s: print(s, file=sys.stderr))
+    scaling = []
+    if selected("W10") and "mlc" in impls:
+        import compile_scaling
+
+        print("W10: compile time vs graph size ...", file=sys.stderr)
+        scaling = compile_scaling.measure(args.quick, log=lambda s: print(s, file=sys.stderr))
     limits["load_after"] = os.getloadavg()[0]
     print(machine.describe(limits))
     print()
     print(report.markdown(rows, impls, limits, latency))
+    if training:
+        print()
+        print("\n".join(training_loops.markdown(training)))
+    if scaling:
+        print()
+        print("\n".join(compile_scaling.markdown(scaling)))
     report.write_json(args.out, {"quick": args.quick, "impls": impls, "machine": limits,
-                                 "workloads": rows, "compile_latency": latency})
+                                 "workloads": rows, "compile_latency": latency, "training": training,
+                                 "compile_scaling": scaling})
     print(f"\nwrote {args.out}", file=sys.stderr)
     return 0
 

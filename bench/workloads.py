@@ -560,8 +560,154 @@ def w7(kind: str) -> Workload:
         lambda d: (d["m"].nbytes, "B"))
 
 
+
 # ---------------------------------------------------------------------------
-# W9 LeNet-5 training step (Theano's convolutional tutorial): batch 500 of
+# W9 RNN: 1000 steps of h = tanh(h W + x_t U), hidden 128, batch 32, f32;
+# forward (the last h) and forward + gradient (BPTT) of sum_t sum(h_t)
+# ---------------------------------------------------------------------------
+
+
+def w9_data(quick):
+    r = rng()
+    steps, batch, hidden = (50 if quick else 1000), 32, 128
+    scale = 1 / np.sqrt(hidden)
+    return {"x": r.standard_normal((steps, batch, hidden)).astype(F32),
+            "h0": np.zeros((batch, hidden), F32),
+            "W": (scale * r.standard_normal((hidden, hidden))).astype(F32),
+            "U": (scale * r.standard_normal((hidden, hidden))).astype(F32)}
+
+
+def w9_numpy(grad: bool):
+    def build(d):
+        x, h0, W, U = d["x"], d["h0"], d["W"], d["U"]
+
+        def forward():
+            hs, h = [h0], h0
+            for t in range(x.shape[0]):
+                h = np.tanh(h @ W + x[t] @ U)
+                hs.append(h)
+            return hs
+
+        def run():
+            hs = forward()
+            if not grad:
+                return hs[-1]
+            gW, gU, dh = np.zeros_like(W), np.zeros_like(U), np.zeros_like(h0)
+            for t in range(x.shape[0] - 1, -1, -1):
+                dz = (dh + 1) * (1 - hs[t + 1] ** 2)
+                gW += hs[t].T @ dz
+                gU += x[t].T @ dz
+                dh = dz @ W.T
+            return [np.float32(sum(h.sum(dtype=np.float64) for h in hs[1:])), gW, gU]
+        return Impl(run)
+    return build
+
+
+def w9_theano(grad: bool):
+    def graph(th, d):
+        T = th.T
+        x, h0, W, U = T.ftensor3("x"), T.fmatrix("h0"), T.fmatrix("W"), T.fmatrix("U")
+        scan = _scan_of(th)
+        hs, _ = scan(lambda x_t, h, W, U: T.tanh(T.dot(h, W) + T.dot(x_t, U)), sequences=x, outputs_info=h0,
+                     non_sequences=[W, U])
+        if grad:
+            cost = hs.sum()
+            f = th.function([x, h0, W, U], [cost, *th.grad(cost, [W, U])])
+        else:
+            f = th.function([x, h0, W, U], hs[-1])
+        return Impl(lambda: f(d["x"], d["h0"], d["W"], d["U"]))
+    return graph
+
+
+def _scan_of(th):
+    if th.function.__module__.startswith("mlc"):
+        import mlc
+
+        return mlc.scan
+    import pytensor
+
+    return pytensor.scan
+
+
+def w9_jax(grad: bool):
+    def build(d):
+        jax = jax_x64()
+        import jax.numpy as jnp
+
+        def hs_of(x, h0, W, U):
+            def step(h, x_t):
+                h = jnp.tanh(h @ W + x_t @ U)
+                return h, h
+            return jax.lax.scan(step, h0, x)
+
+        if grad:
+            def cost(WU, x, h0):
+                return hs_of(x, h0, *WU)[1].sum()
+
+            vg = jax.jit(jax.value_and_grad(cost))
+            f = lambda *a: (lambda c, g: [c, *g])(*vg((a[2], a[3]), a[0], a[1]))  # noqa: E731
+        else:
+            jf = jax.jit(lambda x, h0, W, U: hs_of(x, h0, W, U)[0])
+            f = jf
+        args = [jax.device_put(d[n]) for n in ("x", "h0", "W", "U")]
+        return Impl(lambda: jax.block_until_ready(f(*args)))
+    return build
+
+
+W9_FWD = Workload(
+    "W9.fwd", "RNN forward, 1000 steps h = tanh(hW + x_t U), batch 32, hidden 128, f32",
+    w9_data, {"numpy": w9_numpy(False), **theano_style(w9_theano(False)), "jax": w9_jax(False)},
+    lambda d: (4 * d["x"].size * d["W"].shape[0], "flop"))
+W9_GRAD = Workload(
+    "W9.grad", "RNN forward+grad (BPTT), 1000 steps, batch 32, hidden 128, f32",
+    w9_data, {"numpy": w9_numpy(True), **theano_style(w9_theano(True)), "jax": w9_jax(True)},
+    lambda d: (12 * d["x"].size * d["W"].shape[0], "flop"))
+
+
+# ---------------------------------------------------------------------------
+# W10 scan per-step overhead: 10000 steps of h = 0.5 h + x_t on one float32
+# ---------------------------------------------------------------------------
+
+
+def w10_numpy(d):
+    x = d["x"]
+
+    def run():
+        out, h = np.empty_like(x), np.float32(0)
+        for t in range(x.shape[0]):
+            h = np.float32(0.5) * h + x[t]
+            out[t] = h
+        return out
+    return Impl(run)
+
+
+def w10_theano(th, d):
+    T = th.T
+    x = T.fvector("x")
+    hs, _ = _scan_of(th)(lambda x_t, h: 0.5 * h + x_t, sequences=x, outputs_info=T.constant(np.float32(0)))
+    f = th.function([x], hs)
+    return Impl(lambda: f(d["x"]))
+
+
+def w10_jax(d):
+    jax = jax_x64()
+
+    def run(x):
+        def step(h, x_t):
+            h = 0.5 * h + x_t
+            return h, h
+        return jax.lax.scan(step, jax.numpy.float32(0), x)[1]
+    return jax_jit(run, "x")(d)
+
+
+W10 = Workload(
+    "W10", "scan per-step overhead: 10000 steps of h = 0.5 h + x_t, f32 scalar",
+    lambda quick: {"x": vec(500 if quick else 10000)},
+    {"numpy": w10_numpy, **theano_style(w10_theano), "jax": w10_jax},
+    lambda d: (d["x"].size, "step"))
+
+# ---------------------------------------------------------------------------
+# W11 LeNet-5 training step (Theano's convolutional tutorial): batch 500 of
 # 1x28x28 f32, conv 5x5 -> 20, 2x2 max pool, tanh; conv 5x5 -> 50, 2x2 max
 # pool, tanh; 800 -> 500 tanh; 500 -> 10 log-softmax cross-entropy on
 # one-hot targets; SGD lr 0.1. Theano's conv2d flips its filters (a true
@@ -573,7 +719,7 @@ LENET_PARAMS = ("W0", "b0", "W1", "b1", "W2", "b2", "W3", "b3")
 LENET_LR = 0.1
 
 
-def w9_data(quick):
+def w11_data(quick):
     r = rng()
     batch = 32 if quick else 500
     k0, k1, hid, out = LENET
@@ -607,7 +753,7 @@ def _col2im(cols, shape, k):
     return x
 
 
-def w9_numpy(d):
+def w11_numpy(d):
     """The numpy im2col reference: forward and hand-derived backward."""
     X, Y = d["X"], d["Y"]
     params = [d[k].copy() for k in LENET_PARAMS]
@@ -657,7 +803,7 @@ def w9_numpy(d):
     return Impl(step, lambda: params)
 
 
-def w9_mlc(d):
+def w11_mlc(d):
     import mlc
     import mlc.tensor as T
     from mlc.tensor.nnet import conv2d
@@ -680,7 +826,7 @@ def w9_mlc(d):
     return Impl(lambda: step(d["X"], d["Y"]), lambda: [p.get_value() for p in params])
 
 
-def w9_jax(d):
+def w11_jax(d):
     jax = jax_x64()
     import jax.numpy as jnp
 
@@ -710,7 +856,7 @@ def w9_jax(d):
     return Impl(run, lambda: list(state["params"]))
 
 
-def w9_torch(d):
+def w11_torch(d):
     import torch
     import torch.nn.functional as F
 
@@ -736,18 +882,18 @@ def w9_torch(d):
     return Impl(run, lambda: [p.detach().numpy() for p in params])
 
 
-def w9_flops(d):
+def w11_flops(d):
     n = d["X"].shape[0]
     conv = 2 * n * (20 * 25 * 24 * 24 + 50 * 500 * 8 * 8)  # forward multiply-adds of both convolutions
     dense = 2 * n * (800 * 500 + 500 * 10)
     return (3 * (conv + dense), "flop")  # forward + two backward products each (roughly)
 
 
-W9 = Workload(
-    "W9", "LeNet-5 step, 500x1x28x28 f32",
-    w9_data, {"numpy": w9_numpy, "mlc": w9_mlc, "jax": w9_jax, "torch": w9_torch}, w9_flops)
+W11 = Workload(
+    "W11", "LeNet-5 step, 500x1x28x28 f32",
+    w11_data, {"numpy": w11_numpy, "mlc": w11_mlc, "jax": w11_jax, "torch": w11_torch}, w11_flops)
 
 
 WORKLOADS = [W0, W1, W2, W3, w4("float32", False), w4("float64", False), w4("float32", True), W5, W6,
-             w7("rowsq"), w7("sumsq"), w7("sum"), W9]
+             w7("rowsq"), w7("sumsq"), w7("sum"), W9_FWD, W9_GRAD, W10, W11]
 IMPLS = ("numpy", "mlc", "jax", "pytensor", "numba", "torch")

@@ -39,6 +39,12 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "foldl": ("mlc.scan_module", "foldl"),
     "foldr": ("mlc.scan_module", "foldr"),
     "tensor": ("mlc.tensor", None),
+    "Mode": ("mlc.compile.mode", "Mode"),
+    "FAST_RUN": ("mlc.compile.mode", "FAST_RUN"),
+    "FAST_COMPILE": ("mlc.compile.mode", "FAST_COMPILE"),
+    "get_mode": ("mlc.compile.mode", "get_mode"),
+    "ProfileStats": ("mlc.compile.profiling", "ProfileStats"),
+    "ifelse": ("mlc.ifelse", None),  # theano.ifelse: mlc.ifelse.ifelse, mlc.ifelse.IfElse
 }
 
 
@@ -57,31 +63,19 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-class Mode:
-    """A compilation mode: `Mode(linker=None, optimizer='fast_run')`, or by name."""
-
-    def __init__(self, linker=None, optimizer="fast_run", name=None):
-        self.name = name or ("FAST_COMPILE" if optimizer in ("fast_compile", None, "None") else "FAST_RUN")
-        self.excluded: tuple[str, ...] = ()
-        self.included: tuple[str, ...] = ()
-
-    def excluding(self, *names):
-        m = Mode(name=self.name)
-        m.excluded, m.included = self.excluded + names, self.included
-        return m
-
-    def including(self, *names):
-        m = Mode(name=self.name)
-        m.excluded, m.included = self.excluded, self.included + names
-        return m
-
-    def __repr__(self):
-        return f"Mode({self.name!r})"
+def set_num_threads(n: int) -> None:
+    """Let parallel loops use up to `n` threads, the caller included (1: run
+    everything in the calling thread; 0: every CPU). Same as `config.num_threads = n`."""
+    config.num_threads = n
 
 
-FAST_RUN = Mode(name="FAST_RUN")
-FAST_COMPILE = Mode(name="FAST_COMPILE")
+def get_num_threads() -> int:
+    """How many threads a parallel loop may use, the caller included."""
+    from mlc.runtime import parallel
 
-__all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out",
+    return parallel.num_threads()
+
+
+__all__ = ["Apply", "Constant", "FAST_COMPILE", "FAST_RUN", "Function", "In", "Mode", "Op", "Out", "ProfileStats",
            "SharedVariable", "Variable", "config", "function", "grad", "gradient", "pp", "printing", "scan",
-           "scan_module", "shared", "tensor"]
+           "scan_module", "set_num_threads", "get_num_threads", "shared", "tensor", "ifelse"]

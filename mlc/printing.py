@@ -8,8 +8,9 @@
 - `debugprint(obj)`: one line per variable, indented as a tree
   (`Elemwise{add,no_inplace} [id A] ''` with ` |` under it), for a variable,
   a list of variables, an Apply or a compiled Function.
-- `pydotprint`: needs graphviz, which mlc does not use; it raises
-  NotImplementedError.
+- `pydotprint`: a picture of the graph through graphviz's `dot` program
+  (DOT text when it is missing or with format='dot').
+- `Print`: an identity op printing its input's value at run time.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from mlc.graph import Apply, Constant, Variable
+from mlc.graph import Apply, Constant, Op, Variable
 
 __all__ = ["Print", "debugprint", "pp", "pprint", "pydotprint"]
 
@@ -300,7 +301,8 @@ class _DebugPrinter:
 
 
 def debugprint(obj: Any, depth: int = -1, print_type: bool = False, file: Any = None, ids: str = "CHAR",
-               stop_on_name: bool = False, done: dict | None = None, print_storage: bool = False):
+               stop_on_name: bool = False, done: dict | None = None, print_storage: bool = False,
+               print_clients: bool = False, used_ids: dict | None = None):
     """Print a graph as an indented tree, one line per variable (Theano's debugprint).
 
     `obj` is a variable, an Apply, a list/tuple of them, or a compiled
@@ -425,22 +427,185 @@ def _short_constant(op: Any) -> str:
 
 
 # ----------------------------------------------------------------------------
-# Not provided
+# Pictures (graphviz)
 # ----------------------------------------------------------------------------
 
 
-def pydotprint(*args: Any, **kwargs: Any):
-    """Theano's graphviz drawing: not provided (mlc does not depend on pydot/graphviz).
+def _dot_quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
-    Use `debugprint` for a text tree, or `Function.dump_ir()` for the IR.
+
+def graph_to_dot(obj: Any, max_label_size: int = 70, with_ids: bool = False,
+                 var_with_name_simple: bool = False, compact: bool = True, high_contrast: bool = True) -> str:
+    """The DOT text of a graph (variables, a list of them, or a compiled Function), in Theano's colors.
+
+    Apply nodes are boxes (ellipses for the ops of Theano's elementwise
+    family), function inputs green, shared variables dark green, outputs
+    blue, constants grey; an edge is labelled with the input position when
+    an op has several inputs.
     """
-    raise NotImplementedError("mlc.printing.pydotprint: drawing graphs with graphviz is not supported by mlc; "
-                              "use mlc.printing.debugprint(...) for a text tree")
+    from mlc.compile.function import Function
+    from mlc.graph import ancestors, toposort
+
+    if isinstance(obj, Function):
+        outputs = list(obj.fgraph.results)
+        fn_inputs = set(map(id, obj.fgraph.inputs))
+    else:
+        outputs = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+        for v in outputs:
+            if not isinstance(v, Variable):
+                raise TypeError(f"pydotprint: expected a variable, a list of variables or a compiled function, "
+                                f"got {type(v).__name__}")
+        fn_inputs = {id(v) for v in ancestors(outputs) if v.owner is None and not isinstance(v, Constant)}
+    nodes = toposort(outputs)
+    out_ids = set(map(id, outputs))
+    names: dict[int, str] = {}
+    lines = ["digraph G {", "  graph [bgcolor=white];"]
+
+    def clip(text: str) -> str:
+        return text if len(text) <= max_label_size else text[:max_label_size - 3] + "..."
+
+    def var_node(v: Variable) -> str:
+        key = id(v)
+        if key in names:
+            return names[key]
+        name = names[key] = f"v{len(names)}"
+        if isinstance(v, Constant):
+            label, color = _constant_text(v), "grey"
+        elif getattr(v, "container", None) is not None:
+            label, color = str(v), "darkgreen"
+        elif key in fn_inputs:
+            label, color = str(v), "limegreen"
+        elif key in out_ids:
+            label, color = str(v) if v.name else "output", "dodgerblue"
+        else:
+            label, color = (v.name or str(v.type)), "lightgrey"
+        if not var_with_name_simple and v.name is not None and not isinstance(v, Constant):
+            label = f"{v.name} {v.type}"
+        if with_ids:
+            label = f"{label} id={len(names) - 1}"
+        lines.append(f"  {name} [label={_dot_quote(clip(label))}, shape=box, style=filled, fillcolor={color}];")
+        return name
+
+    for k, node in enumerate(nodes):
+        apply_name = f"n{k}"
+        label = _op_label(node.op)
+        if with_ids:
+            label += f" id={k}"
+        shape = "ellipse" if type(node.op).__name__ in ("Elemwise", "DimShuffle") else "box"
+        lines.append(f"  {apply_name} [label={_dot_quote(clip(label))}, shape={shape}];")
+        for pos, v in enumerate(node.inputs):
+            if v.owner is not None and compact and v.name is None and id(v) not in out_ids:
+                src = f"n{nodes.index(v.owner)}"
+            else:
+                src = var_node(v)
+            edge = f" [label={pos}]" if len(node.inputs) > 1 else ""
+            lines.append(f"  {src} -> {apply_name}{edge};")
+        for v in node.outputs:
+            if id(v) in out_ids or (not compact or v.name is not None):
+                lines.append(f"  {apply_name} -> {var_node(v)};")
+    for v in outputs:
+        if v.owner is None:
+            var_node(v)
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
-class Print:
-    """Theano's Print op (an identity that prints its input when run): not supported yet."""
+def pydotprint(fct: Any, outfile: str | None = None, compact: bool = True, format: str = "png",
+               with_ids: bool = False, high_contrast: bool = True, cond_highlight=None, colorCodes=None,
+               max_label_size: int = 70, scan_graphs: bool = False, var_with_name_simple: bool = False,
+               print_output_file: bool = True, return_image: bool = False):
+    """Draw a graph with graphviz (Theano's pydotprint): a variable, a list of them or a Function.
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        raise NotImplementedError("mlc.printing.Print: an op printing values while the function runs is not "
-                                  "supported yet; return the value as an extra output of the function instead")
+    The graph is written as DOT text and rendered by graphviz's `dot`
+    program into `outfile` (default: `<cache_dir>/theano.pydotprint.<format>`).
+    With `format='dot'`, or when the `dot` program is not installed, the DOT
+    text itself is written (to `outfile`, its extension changed to .dot if
+    it named an image) and a note says how to render it. `return_image=True`
+    returns the rendered bytes (or the DOT text) instead of writing a file.
+    """
+    import os
+    import shutil
+    import subprocess
+
+    from mlc.config import config
+
+    text = graph_to_dot(fct, max_label_size=max_label_size, with_ids=with_ids,
+                        var_with_name_simple=var_with_name_simple, compact=compact, high_contrast=high_contrast)
+    dot = shutil.which("dot")
+    if return_image:
+        if format == "dot" or dot is None:
+            return text
+        return subprocess.run([dot, f"-T{format}"], input=text.encode(), capture_output=True, check=True).stdout
+    if outfile is None:
+        outfile = os.path.join(os.path.expanduser(config.cache_dir or "."), f"theano.pydotprint.{format}")
+    os.makedirs(os.path.dirname(os.path.abspath(outfile)), exist_ok=True)
+    if format != "dot" and dot is not None:
+        proc = subprocess.run([dot, f"-T{format}", "-o", outfile], input=text.encode(), capture_output=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"pydotprint: graphviz's dot failed: {proc.stderr.decode(errors='replace').strip()}")
+    else:
+        if format != "dot":
+            root, ext = os.path.splitext(outfile)
+            outfile = root + ".dot" if ext.lstrip(".") == format else outfile
+        with open(outfile, "w") as fh:
+            fh.write(text)
+        if format != "dot" and print_output_file:
+            print(f"pydotprint: graphviz's `dot` program was not found, so the graph was written as DOT text; "
+                  f"render it with `dot -T{format} {outfile} -o image.{format}`")
+    if print_output_file:
+        print("The output file is available at", outfile)
+    return None
+
+
+def _print_fn(op: Print, value: np.ndarray) -> None:
+    """Theano's default global_fn: `message attr = value` for each attribute in `op.attrs`."""
+    for attr in op.attrs:
+        temp = getattr(value, attr)
+        shown = temp() if callable(temp) else temp
+        print(op.message, attr, "=", shown)
+
+
+class Print(Op):
+    """An identity that prints its input's value when the function runs (Theano's Print).
+
+    `Print('message')(x)` is x; each run prints `message __str__ = <value>`
+    (one line per name in `attrs`: `Print('x', attrs=('shape',))(x)` prints
+    its shape), or calls `global_fn(op, value)`. It runs from Python between
+    the natively compiled parts of the function (a host op), so everything
+    around it stays native; only its own input is handed over.
+    """
+
+    __props__ = ("message", "attrs", "global_fn")
+    host = True
+
+    def __init__(self, message: str = "", attrs: tuple[str, ...] = ("__str__",), global_fn=_print_fn):
+        self.message = message
+        self.attrs = tuple(attrs)
+        self.global_fn = global_fn
+
+    def __str__(self) -> str:
+        return f"Print{{message={self.message}, attrs={self.attrs}}}"
+
+    def make_node(self, x) -> Apply:
+        from mlc.tensor.var import as_tensor_variable
+
+        x = as_tensor_variable(x)
+        return Apply(self, [x], [x.type])
+
+    def perform(self, node, inputs):
+        (x,) = inputs
+        self.global_fn(self, x)
+        return [np.array(x, copy=True)]
+
+    def make_host_thunk(self, node, mode: str, excluding: tuple[str, ...] = ()):
+        return lambda inputs: self.perform(node, inputs)
+
+    def infer_shape(self, node, shapes, value):
+        return [tuple(shapes[0])]
+
+    def grad(self, inputs, output_grads):
+        return list(output_grads)
+
+    def batch(self, node, inputs, batched):
+        return [self(inputs[0])]

@@ -18,9 +18,11 @@ class SharedVariable(TensorVariable):
     new value given by their `updates` after computing all outputs.
     """
 
+    _warn_float64 = False  # Theano's shared variables are not TensorVariables: no float64 report
+
     def __init__(self, type: TensorType, value: np.ndarray, name: str | None = None):
         super().__init__(type, None, None, name)
-        self.container = _Container(value)
+        self.container = Container(value)
 
     def get_value(self, borrow: bool = False, return_internal_type: bool = False) -> np.ndarray:
         """The current value; a copy unless `borrow=True`."""
@@ -82,11 +84,35 @@ class RandomStateSharedVariable(SharedVariable):
         raise TypeError(f"zero: {self} holds a RandomState, not an array")
 
 
-class _Container:
+class Container:
+    """Where a value lives between calls (a shared variable's, or a function's `In` state).
+
+    Functions read `value` at each call and replace it after; sharing a
+    container is sharing the state (Theano's `Container`).
+    """
+
     __slots__ = ("value",)
 
     def __init__(self, value: np.ndarray):
         self.value = value
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.value
+
+    @data.setter
+    def data(self, value: np.ndarray) -> None:
+        self.value = value
+
+    @property
+    def storage(self) -> list:
+        return [self.value]
+
+    def __repr__(self) -> str:
+        return f"<{self.value!r}>"
+
+
+_Container = Container
 
 
 def shared(value: Any, name: str | None = None, strict: bool = False, allow_downcast: bool | None = None,

@@ -113,33 +113,10 @@ def _io_toposort(inputs, outputs, orderings=None):
     return toposort(outputs, blockers=inputs)
 
 
-def _named_mode(name: str):
-    import mlc
-
-    class _NamedMode(mlc.Mode):
-        __doc__ = f"Theano's {name}: accepted, compiled like mlc's default mode."
-
-        def __init__(self, *args: Any, **kwargs: Any):
-            super().__init__(name=name)
-
-    _NamedMode.__name__ = _NamedMode.__qualname__ = name
-    return _NamedMode
-
-
-def _get_mode(mode=None):
-    import mlc
-
-    if mode is None:
-        return mlc.Mode(name=mlc.config.mode)
-    if isinstance(mode, mlc.Mode):
-        return mode
-    return mlc.Mode(name=str(mode))
-
-
 def _predefined_modes():
-    import mlc
+    from mlc.compile.mode import predefined_modes
 
-    return {"FAST_RUN": mlc.FAST_RUN, "FAST_COMPILE": mlc.FAST_COMPILE}
+    return predefined_modes()
 
 
 def _version_names():
@@ -187,10 +164,10 @@ _SPECS: dict[str, _Spec] = {
         names=lambda: _theano_names(),
         missing={**_m("scan_checkpoints", _SCAN),
                  **_m("subgraph_grad sparse_grad", _GRAD),
-                 **_m("function_dump ProfileStats FunctionMaker FunctionGraph Type Generic "
-                      "generic get_scalar_constant_value Container InconsistencyError OpenMPOp")},
+                 **_m("function_dump FunctionGraph Type Generic "
+                      "generic get_scalar_constant_value InconsistencyError OpenMPOp")},
         eager=("tensor", "printing", "gradient", "compile", "gof", "sandbox", "scan_module", "updates",
-               "configparser", "configdefaults", "version", "ifelse"),
+               "configparser", "configdefaults", "version", "ifelse", "misc"),
         doc="Theano's top-level names, served by mlc."),
     "theano.tensor": _Spec(
         targets=("mlc.tensor",),
@@ -256,7 +233,7 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
-        missing=_m("ProfileStats ScanProfileStats function_dump FunctionMaker deep_copy_op "
+        missing=_m("ScanProfileStats function_dump deep_copy_op "
                    "DeepCopyOp ViewOp view_op Shape_i shared_constructor pfunc rebuild_collect_shared "
                    "SpecifyShape Rebroadcast"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
@@ -264,21 +241,24 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.function": _Spec(targets=("mlc.compile.function",), call="function",
                                      missing=_m("function_dump"), package=False),
     "theano.compile.function_module": _Spec(targets=("mlc.compile.function",),
-                                            missing=_m("FunctionMaker AliasedMemoryError"), package=False),
+                                            names=lambda: {"orig_function": _From("mlc.compile.function", "function")},
+                                            missing=_m("AliasedMemoryError"), package=False),
     "theano.compile.io": _Spec(targets=("mlc.compile.function",),
                                names=lambda: {"SymbolicInput": _From("mlc", "In"),
                                               "SymbolicOutput": _From("mlc", "Out")}, package=False),
-    "theano.compile.mode": _Spec(targets=("mlc",), names=lambda: _mode_names(), missing=_m("optdb"),
+    "theano.compile.mode": _Spec(targets=("mlc.compile.mode",), names=lambda: _mode_names(), missing=_m("optdb"),
                                  package=False),
     "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), missing=_m("shared_constructor"), package=False),
     "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
         "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp")},
         missing=_TENSOR_MISSING | _m("deep_copy_op DeepCopyOp ViewOp view_op"), package=False),
-    "theano.compile.debugmode": _Spec(names=lambda: {"DebugMode": _named_mode("DebugMode")}, package=False),
-    "theano.compile.monitormode": _Spec(names=lambda: {"MonitorMode": _named_mode("MonitorMode")}, package=False),
-    "theano.compile.nanguardmode": _Spec(names=lambda: {"NanGuardMode": _named_mode("NanGuardMode")},
-                                         package=False),
-    "theano.compile.profiling": _Spec(missing=_m("ProfileStats ScanProfileStats", "profiling"), package=False),
+    "theano.compile.debugmode": _Spec(targets=("mlc.compile.mode",), package=False),
+    "theano.compile.monitormode": _Spec(targets=("mlc.compile.mode",), package=False),
+    "theano.compile.nanguardmode": _Spec(targets=("mlc.compile.mode",), package=False),
+    "theano.compile.profiling": _Spec(targets=("mlc.compile.profiling",), missing=_m("ScanProfileStats", "profiling"),
+                                      package=False),
+    "theano.misc": _Spec(targets=("mlc.misc",), eager=("pkl_utils",)),
+    "theano.misc.pkl_utils": _Spec(targets=("mlc.misc.pkl_utils",), package=False),
     "theano.compile.pfunc": _Spec(names=lambda: {"Param": _From("mlc", "In")},
                                   missing=_m("pfunc rebuild_collect_shared"), call="pfunc", package=False),
     "theano.compile.builders": _Spec(names=lambda: {"OpFromGraph": _From("mlc.tensor.host", "OpFromGraph")},
@@ -292,8 +272,7 @@ _SPECS: dict[str, _Spec] = {
                               names=lambda: {"inputs": _From("mlc.graph", "graph_inputs"), "clone": _clone,
                                              "io_toposort": _io_toposort}, package=False),
     "theano.scan_module": _Spec(targets=("mlc.scan_module",), missing=_m("scan_checkpoints clone", _SCAN)),
-    "theano.ifelse": _Spec(targets=("mlc.ifelse",), missing=_m("ifelse IfElse", "ifelse (lazy conditional)"),
-                           package=False),
+    "theano.ifelse": _Spec(targets=("mlc.ifelse",), package=False),
     "theano.updates": _Spec(targets=("mlc.updates",), package=False),
     "theano.configparser": _Spec(names=lambda: _config_names(), missing=_m("TheanoConfigParser AddConfigVar"),
                                  package=False),
@@ -332,6 +311,9 @@ def _theano_names() -> dict[str, Any]:
         "clone": _clone,
         "OrderedUpdates": _From("mlc.updates", "OrderedUpdates"),
         "predefined_modes": _predefined_modes(),
+        "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
+        "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
+        "Container": _From("mlc.sharedvalue", "Container"),
         "Rop": _From("mlc.gradient", "Rop"),
         "Lop": _From("mlc.gradient", "Lop"),
         **_user_op_names(),
@@ -352,8 +334,7 @@ def _tensor_names() -> dict[str, Any]:
 
 
 def _mode_names() -> dict[str, Any]:
-    return {"get_default_mode": _get_mode, "get_mode": _get_mode, "predefined_modes": _predefined_modes(),
-            "DebugMode": _named_mode("DebugMode")}
+    return {"predefined_modes": _predefined_modes()}
 
 
 def _compile_names() -> dict[str, Any]:
@@ -362,8 +343,12 @@ def _compile_names() -> dict[str, Any]:
     return {"SymbolicInput": mlc.In, "SymbolicOutput": mlc.Out, "Param": mlc.In, "Mode": mlc.Mode,
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
             "specify_shape": _From("mlc.tensor", "specify_shape"),
+            "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
+            "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
+            "Function": _From("mlc.compile.function", "Function"),
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(), **_user_op_names(),
-            "MonitorMode": _named_mode("MonitorMode"), "NanGuardMode": _named_mode("NanGuardMode")}
+            **{n: _From("mlc.compile.mode", n) for n in ("get_mode", "get_default_mode", "DebugMode",
+                                                          "MonitorMode", "NanGuardMode")}}
 
 
 def _config_names() -> dict[str, Any]:
@@ -556,6 +541,10 @@ mlc.config (e.g. MLC_FLAGS=floatX=float32,mode=REFERENCE)."""
 def run_script(path: str, args: Sequence[str] = ()) -> dict[str, Any]:
     """Install the hook and run the script at `path` as `__main__` with `sys.argv = [path, *args]`."""
     install()
+    import time
+
+    if not hasattr(time, "clock"):  # Theano-era scripts time with time.clock (removed in Python 3.8)
+        time.clock = time.perf_counter  # type: ignore[attr-defined]
     sys.argv = [path, *args]
     # Like `python SCRIPT.py`: the script's folder comes first on sys.path.
     sys.path.insert(0, os.path.dirname(os.path.abspath(path)))

@@ -52,7 +52,7 @@ def describe_graph(fgraph, mode: str, excluding: tuple[str, ...] = ()) -> str | 
 def _lines(fgraph, mode: str, excluding: tuple[str, ...]) -> list[str]:
     from mlc.config import config
 
-    flags = {k: getattr(config, k) for k in dir(config) if k not in ("cache_dir", "compiledir")}
+    flags = config.code_flags()
     lines = [f"mode {mode}; excluding {sorted(excluding)}; flags {describe(flags)}"]
     refs: dict[int, str] = {}
     for k, v in enumerate(fgraph.all_inputs):

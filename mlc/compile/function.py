@@ -16,6 +16,9 @@ passes, lowering) and the runtime together. A `Function`:
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,34 +28,74 @@ from mlc.compile.fastcall import MISS as FAST_MISS
 from mlc.compile.fastcall import FastCall
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
-from mlc.sharedvalue import SharedVariable
+from mlc.graph.lazy import LazySchedule
+from mlc.sharedvalue import Container, SharedVariable
 from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
 
 
 class In:
-    """An input with options (Theano's `In`): a default `value`, a keyword `name`."""
+    """An input with options (Theano's `theano.compile.io.In`).
+
+    `value`: a default, which makes the argument optional; with `update` (an
+    expression of the function's variables) the value is *state* kept by the
+    function between calls (read and set with `f[var]`, `f.value[name]`).
+    `mutable`/`borrow`: whether the function may overwrite or alias the
+    value (mlc never does either, so they only need to be consistent).
+    `implicit`: the caller may not pass it (shared variables' inputs).
+    """
 
     def __init__(self, variable: Variable, name: str | None = None, value: Any = None, update=None,
-                 mutable: bool = False, borrow: bool = False, strict: bool = False,
-                 allow_downcast: bool | None = None, implicit: bool = False):
+                 mutable: bool | None = None, strict: bool = False, allow_downcast: bool | None = None,
+                 autoname: bool = True, implicit: bool | None = None, borrow: bool | None = None,
+                 shared: bool = False):
+        if not isinstance(variable, Variable):
+            raise TypeError(f"In: expected a symbolic variable, got {type(variable).__name__} {variable!r}")
+        if update is not None:
+            update = as_tensor_variable(update)
+            if update.type != variable.type:
+                raise TypeError(f"Variable '{variable}' has type {variable.type} but an update of type "
+                                f"{update.type}. The type of the update should be the same as the type of the "
+                                f"variable{built_at(update)}")
         self.variable = variable
-        self.name = name if name is not None else variable.name
-        self.value = value
-        self.has_default = value is not None
+        self.name = variable.name if autoname and name is None else name
         self.update = update
-        self.mutable = mutable
-        self.borrow = borrow
+        self.mutable = (update is not None) if mutable is None else bool(mutable)
+        self.borrow = self.mutable if borrow is None else bool(borrow)
+        if self.mutable and not self.borrow:
+            raise AssertionError(f"Symbolic input for variable {variable} (name={name}) has flags mutable=True, "
+                                 f"borrow=False. This combination is incompatible since mutable=True implies that "
+                                 f"the input variable may be both aliased (borrow=True) and overwritten.")
         self.strict = strict
         self.allow_downcast = allow_downcast
+        self.shared = shared
+        self.value = value
+        self.implicit = isinstance(value, (Container, SharedVariable)) if implicit is None else bool(implicit)
+        if self.implicit and value is None:
+            raise TypeError("An implicit input must be given a default value")
+
+    @property
+    def has_default(self) -> bool:
+        return self.value is not None
+
+    def __repr__(self) -> str:
+        return f"In({self.variable})"
 
 
 class Out:
-    """An output with options (Theano's `Out`); `borrow` is accepted (outputs are always fresh)."""
+    """An output with options (Theano's `Out`).
+
+    `borrow=True` allows the function to return its internal storage, which
+    a later call may overwrite; mlc's outputs are always fresh arrays, which
+    satisfies both settings.
+    """
 
     def __init__(self, variable: Variable, borrow: bool = False):
         self.variable = variable
         self.borrow = borrow
+
+    def __repr__(self) -> str:
+        return f"Out({self.variable},{self.borrow})"
 
 
 class UnusedInputError(ValueError):
@@ -224,6 +267,7 @@ class ShapePlan:
             id(v) in free for v in _value_ancestors([n.inputs[i] for i in n.op.check_value_inputs]))]
         # key -> (result shapes, checking nodes to replay with their input shapes, all shapes)
         self.cache: dict[tuple, tuple] = {}
+        self.schedule = LazySchedule(fg.nodes, fg.results)  # ifelse: shapes of the taken branch only
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
         key = tuple(a.shape for a in arrays) + tuple(arrays[k].tobytes() for k in self.value_inputs)
@@ -252,11 +296,15 @@ class ShapePlan:
             if v.owner is not None and isinstance(v.owner.op, Shape):
                 return np.asarray(shape_of(v.owner.inputs[0]), dtype="int64")
             if id(v) not in values:
-                for n in toposort([v], blockers=fg.all_inputs):
+                def compute(n):
                     if id(n.outputs[0]) not in values:
-                        outs = n.op.perform(n, [value_of(i) for i in n.inputs])
+                        outs = n.op.perform(n, [values.get(id(i)) if n.op.lazy_branches(n) else value_of(i)
+                                                for i in n.inputs])
                         for o, r in zip(n.outputs, outs):
                             values[id(o)] = r
+
+                LazySchedule(toposort([v], blockers=fg.all_inputs), [v]).walk(
+                    compute, lambda n, i: value_of(n.inputs[i]))
             return values[id(v)]
 
         return shape_of, value_of
@@ -280,13 +328,17 @@ class ShapePlan:
         shape_of, value_of = self._evaluator(arrays, shapes)
         checks = {id(n) for n in self.check_nodes}
         replay = []
-        for node in fg.nodes:
-            ins = [shape_of(v) for v in node.inputs]
+
+        def visit(node):
+            # an input from the branch an ifelse does not take has no shape (None)
+            ins = [shape_of(v) if isinstance(v, Constant) or id(v) in shapes else None for v in node.inputs]
             outs = self._infer(node, ins, value_of, arrays)
             if id(node) in checks:
                 replay.append((node, ins))
             for o, s in zip(node.outputs, outs):
                 shapes[id(o)] = tuple(int(n) for n in s)
+
+        self.schedule.walk(visit, lambda node, i: value_of(node.inputs[i]))
         return [tuple(shape_of(v)) for v in fg.results], replay, shapes if replay else None
 
     def _culprits(self, node, arrays) -> str:
@@ -306,13 +358,26 @@ def _value_ancestors(outputs) -> list[Variable]:
 
 
 class Function:
-    """A compiled function (the object `mlc.function` returns)."""
+    """A compiled function (the object `mlc.function` returns; Theano's `Function`).
+
+    Besides calling it: `f[var]` / `f.value[...]` / `f.container[...]` give the
+    value or container of an input (by position, variable or name), which is
+    how the state of `In(value=, update=)` inputs is read and set;
+    `f.maker` (`fgraph`, `inputs`, `outputs`, `mode`) describes it; `f.copy()`
+    makes a variant; `f.profile` collects timings when profiling is on.
+    A Function pickles as its graph and options (and the current values of
+    its state) and is recompiled on load, from the disk cache when the same
+    graph was compiled before.
+    """
+
+    #: Theano's flag to skip argument checks; mlc always checks (the fast path makes that cheap)
+    trust_input = False
 
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
                  on_unused_input=None, allow_input_downcast=None, accept_inplace=False, profile=None,
                  rebuild_strict=True, no_default_updates=False):
         self.name = name
-        self.ins = [i if isinstance(i, In) else In(i) for i in (inputs or [])]
+        self.ins = _as_ins(inputs)
         for i in self.ins:
             if i.allow_downcast is None:
                 i.allow_downcast = allow_input_downcast
@@ -320,58 +385,125 @@ class Function:
         outs = [outputs] if self.single else list(outputs)
         if outputs is None:
             outs, self.single = [], False
-        self.output_vars = [as_tensor_variable(o.variable if isinstance(o, Out) else o) for o in outs]
+        self.outs = [o if isinstance(o, Out) else Out(o) for o in outs]
+        self.output_vars = [as_tensor_variable(o.variable) for o in self.outs]
         self.update_pairs = _as_update_pairs(updates)
         self.update_pairs += _default_updates(self.output_vars, self.update_pairs, no_default_updates)
-        self.fgraph = FunctionGraph([i.variable for i in self.ins], self.output_vars, self.update_pairs,
-                                    _as_givens(givens), on_unused_input or config.on_unused_input)
-        self.mode = _mode_name(mode)
-        self.shape_plan = ShapePlan(self.fgraph)
-        self._by_name = {i.name: k for k, i in enumerate(self.ins) if i.name}
+        #: the In inputs with an update: their new values are extra outputs of the graph
+        self.state_updates = [k for k, i in enumerate(self.ins) if i.update is not None]
+        self.nout = len(self.output_vars)
+        self.fgraph = FunctionGraph([i.variable for i in self.ins],
+                                    self.output_vars + [self.ins[k].update for k in self.state_updates],
+                                    self.update_pairs, _as_givens(givens), on_unused_input or config.on_unused_input)
+        from mlc.compile.mode import get_mode
+
+        self.mode_obj = get_mode(mode)
+        self.mode = self.mode_obj.compile_name
+        self.excluding = tuple(self.mode_obj.excluded)
+        self._setup_inputs()
+        from mlc.compile.profiling import profile_for
+
+        self.profile = profile_for(profile, self.name)
+        self._compile()
+
+    def _setup_inputs(self) -> None:
+        self._by_name: dict[str, int] = {}
+        for k, i in enumerate(self.ins):
+            if i.name:
+                self._by_name[i.name] = -1 if i.name in self._by_name else k  # -1: ambiguous
         self._types = [v.type for v in self.fgraph.inputs]
-        if self.mode == "REFERENCE":
-            from mlc.compile.reference import ReferenceProgram
+        self._explicit = [k for k, i in enumerate(self.ins) if not i.implicit]
+        # one container per input with a value: its default (refed after each call) or its state
+        self.containers: list[Container | None] = []
+        self._refeed: list[tuple[int, np.ndarray]] = []
+        for k, i in enumerate(self.ins):
+            if isinstance(i.value, SharedVariable):
+                c = i.value.container
+            elif isinstance(i.value, Container):
+                c = i.value
+            elif i.value is not None:
+                c = Container(self._filter(k, i.value))
+                if i.update is None:
+                    self._refeed.append((k, c.value))
+            else:
+                c = None
+            self.containers.append(c)
 
-            self.program = ReferenceProgram(self.fgraph)
-        elif any(node.op.host for node in self.fgraph.nodes):  # scan: native segments around Python loops
-            from mlc.compile.vm import PartitionedProgram
+    def _compile(self) -> None:
+        t0 = time.perf_counter()
+        from mlc.compile.pipeline import excluding_names
+        from mlc.compile.vm import compile_program
 
-            self.program = PartitionedProgram(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
-        else:
-            from mlc.compile.pipeline import compile_graph
-
-            self.program = compile_graph(self.fgraph, self.mode, tuple(getattr(mode, "excluded", ())))
-        # the fast path skips shape rules: only for graphs whose checks depend on shapes alone
+        with _profiling(self.profile), _timing_passes(self.profile, self.name) as pass_times:
+            with excluding_names(self.excluding):  # an excluded name may decide which ops run on the host
+                program = compile_program(self.fgraph, self.mode, self.excluding)
+            self.program = self.mode_obj.wrap(self.fgraph, program, self.mode, self.excluding)
+        if pass_times is not None and config.profile_optimizer:
+            _print_pass_times(self._label(), pass_times, time.perf_counter() - t0)
+        self.shape_plan = ShapePlan(self.fgraph)
         plan = self.shape_plan
-        self._fast = FastCall.build(self.fgraph, self.program, self.single,
-                                    plan.value_inputs + [n for n in plan.checked_inputs if plan.check_nodes])
+        # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
+        # knows neither In state nor profiling
+        stateful = (any(c is not None for c in self.containers) or self.profile is not None
+                    or self.program is not program)
+        self._fast = None if stateful else FastCall.build(
+            self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
+                                                                        if plan.check_nodes])
+        if self.profile is not None:
+            elapsed = time.perf_counter() - t0
+            self.profile.compile_time += elapsed
+            self.profile.linker_time += max(0.0, elapsed - sum(t for _, t in pass_times or ()))
+            self.profile.nb_nodes = len(self.fgraph.nodes)
+            self.profile.fgraphs.append(self.fgraph)
+
+    # -- pickling: the graph and options; the code is recompiled (a disk cache hit) --------------
+    def __reduce__(self):
+        ins = []
+        for i, c in zip(self.ins, self.containers):
+            j = copy.copy(i)
+            if c is not None and not isinstance(i.value, (SharedVariable, Container)):
+                j.value = c.value  # the state as it is now (Theano pickles the input storage)
+            ins.append(j)
+        nres = len(self.fgraph.outputs)
+        state = {"ins": ins, "outs": [Out(v, o.borrow) for v, o in zip(self.fgraph.outputs[:self.nout], self.outs)],
+                 "state_updates": self.fgraph.outputs[self.nout:nres], "updates": self.fgraph.updates,
+                 "single": self.single, "mode": self.mode_obj, "name": self.name,
+                 "profile": self.profile is not None}
+        return _unpickle_function, (state,)
 
     # -- calling -------------------------------------------------------------
+    def _filter(self, k: int, v: Any) -> np.ndarray:
+        spec = self.ins[k]
+        a = self._types[k].filter(v, strict=spec.strict, allow_downcast=spec.allow_downcast,
+                                  what=f"{self._label()} argument {k} ({spec.variable})")
+        return a if a.flags.c_contiguous else np.array(a, order="C")
+
     def _arguments(self, args, kwargs) -> list[np.ndarray]:
-        n = len(self.ins)
+        n = len(self._explicit)
         if len(args) > n:
             raise TypeError(f"{self._label()}: expected at most {n} arguments "
-                            f"({', '.join(map(str, self.fgraph.inputs))}), got {len(args)}")
-        vals: list[Any] = list(args) + [_MISSING] * (n - len(args))
+                            f"({', '.join(str(self.ins[k].variable) for k in self._explicit)}), got {len(args)}")
+        vals: list[Any] = [_MISSING] * len(self.ins)
+        for k, v in zip(self._explicit, args):
+            vals[k] = v
         for key, v in kwargs.items():
-            k = self._by_name.get(key)
-            if k is None:
-                raise TypeError(f"{self._label()}: unknown keyword argument {key!r}; inputs are "
-                                f"{[i.name for i in self.ins]}")
+            k = self._find(key, "keyword argument")
+            if self.ins[k].implicit:
+                raise TypeError(f"Tried to provide value for implicit input: {self.ins[k].variable}")
             if vals[k] is not _MISSING:
-                raise TypeError(f"{self._label()}: argument {key!r} given twice")
+                raise TypeError(f"Multiple values for input: {self.ins[k].variable} ({self._label()}: argument "
+                                f"{key!r} given twice)")
             vals[k] = v
         out = []
-        for k, (spec, v) in enumerate(zip(self.ins, vals)):
+        for k, v in enumerate(vals):
             if v is _MISSING:
-                if not spec.has_default:
-                    raise TypeError(f"{self._label()}: missing argument {k} ({spec.variable}, {spec.variable.type}); "
-                                    f"expected {n} arguments, got {len(args) + len(kwargs)}")
-                v = spec.value
-            t = self._types[k]
-            a = t.filter(v, strict=spec.strict, allow_downcast=spec.allow_downcast,
-                         what=f"{self._label()} argument {k} ({spec.variable})")
-            out.append(a if a.flags.c_contiguous else np.array(a, order="C"))
+                c = self.containers[k]
+                if c is None:
+                    spec = self.ins[k]
+                    raise TypeError(f"Missing required input: {spec.variable} ({self._label()}: missing argument {k}, "
+                                    f"{spec.variable.type}; expected {n} arguments, got {len(args) + len(kwargs)})")
+                v = c.value
+            out.append(self._filter(k, v))
         for s in self.fgraph.shared:
             out.append(s.container.value)
         return out
@@ -382,19 +514,93 @@ class Function:
             out = fast._fast(args)
             if out is not FAST_MISS:
                 return out
+        prof = self.profile
+        if prof is not None:
+            t0 = time.perf_counter()
         arrays = self._arguments(args, kwargs)
         shapes = self.shape_plan.result_shapes(arrays)
-        results = self.program.run(arrays, shapes)
+        if prof is not None:
+            with _profiling(prof):
+                t1 = time.perf_counter()
+                results = self.program.run(arrays, shapes)
+                prof.vm_call_time += time.perf_counter() - t1
+        else:
+            results = self.program.run(arrays, shapes)
         if fast is not None:
             fast.learn(arrays, shapes)
-        nout = len(self.fgraph.outputs)
-        for (s, _), r in zip(self.fgraph.updates, results[nout:]):
+        nout, nres = self.nout, len(self.fgraph.outputs)
+        for k, r in zip(self.state_updates, results[nout:nres]):
+            self.containers[k].value = r
+        for (s, _), r in zip(self.fgraph.updates, results[nres:]):
             s.container.value = r
+        for k, default in self._refeed:
+            self.containers[k].value = default
+        if prof is not None:
+            prof.fct_callcount += 1
+            prof.fct_call_time += time.perf_counter() - t0
         outs = results[:nout]
         return outs[0] if self.single else outs
 
     def _label(self) -> str:
         return f"function {self.name!r}" if self.name else "function"
+
+    # -- values and containers of inputs (Theano's f[x], f.value[x], f.container[x]) ---------------
+    def _find(self, key, what: str = "input or state") -> int:
+        if isinstance(key, int) and not isinstance(key, bool):
+            if 0 <= key < len(self.ins):
+                return key
+        elif isinstance(key, str):
+            k = self._by_name.get(key)
+            if k == -1:
+                raise TypeError(f"Ambiguous name: {key} - please check the names of the inputs of your function "
+                                f"for duplicates.")
+            if k is not None:
+                return k
+        else:
+            for k, i in enumerate(self.ins):
+                if i.variable is key:
+                    return k
+            for s in self.fgraph.shared:
+                if s is key:
+                    raise TypeError(f"{key} is a shared variable: read it with {key}.get_value()")
+        named = [i.name for i in self.ins if i.name]
+        unnamed = len(self.ins) - len(named)
+        info = (f"The function has {len(named)} named input{'s' if len(named) != 1 else ''} ({', '.join(named)})")
+        if unnamed:
+            info += (f", and {unnamed} unnamed input{'s' if unnamed != 1 else ''} which thus cannot be accessed "
+                     f"through keyword argument (use 'name=...' in a variable's constructor to give it a name)")
+        kind = f" ({self._label()}: unknown {what} {key!r})" if what != "input or state" else ""
+        raise TypeError(f"Unknown input or state: {key}{kind}. {info}.")
+
+    def _container(self, key) -> Container:
+        k = self._find(key)
+        c = self.containers[k]
+        if c is None:  # a required input has storage only while a call runs
+            c = self.containers[k] = Container(None)
+        return c
+
+    @property
+    def value(self) -> _ValueView:
+        """`f.value[x]`: the current value of input x (by position, variable or name); assignable."""
+        return _ValueView(self)
+
+    @property
+    def container(self) -> _ContainerView:
+        """`f.container[x]`: the Container holding input x's value (read-only mapping)."""
+        return _ContainerView(self)
+
+    def __getitem__(self, key):
+        return self.value[key]
+
+    def __setitem__(self, key, value) -> None:
+        self.value[key] = value
+
+    def __contains__(self, key) -> bool:
+        try:
+            self._find(key)
+        except TypeError:
+            return False
+        return True
 
     # -- introspection -------------------------------------------------------
     @property
@@ -403,46 +609,249 @@ class Function:
 
     @property
     def outputs(self):
-        return self.fgraph.outputs
+        return self.fgraph.outputs[:self.nout]
 
     @property
-    def maker(self):
-        return self
+    def maker(self) -> FunctionMaker:
+        """Theano's `f.maker`: `fgraph` (inputs, outputs, toposort()), `inputs` (In), `outputs` (Out), `mode`."""
+        return FunctionMaker(self)
 
     @property
     def fgraph_outputs(self):
         return self.fgraph.outputs
 
-    def dump_ir(self, level: str = "mt") -> str:
-        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text)."""
+    def dump_ir(self, level: str = "mt", debuginfo: bool | None = None) -> str:
+        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text).
+
+        At the tensor levels each op keeps its source location (`loc("f.py":12:0)`), so `mlc-opt
+        --print-debuginfo` on the dumped text shows the user's lines; `debuginfo=` overrides that.
+        """
         if self.mode == "REFERENCE":
             raise ValueError("a function compiled with mode='REFERENCE' has no IR")
+        from mlc.compile.pipeline import NativeProgram
+
+        if debuginfo is not None and isinstance(self.program, NativeProgram):
+            return self.program.dump(level, debuginfo)
         return self.program.dump(level)
 
-    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None):
-        """A new Function over the same graph (Theano's Function.copy)."""
-        ins = [In(i.variable, name=i.name, value=i.value, strict=i.strict, allow_downcast=i.allow_downcast)
-               for i in self.ins]
-        upd = [] if delete_updates else self.update_pairs
-        if swap:
-            upd = [(swap.get(s, s), u) for s, u in upd]
-        return Function(ins, self.output_vars if not self.single else self.output_vars[0], updates=upd,
-                        mode=self.mode, name=name or self.name, on_unused_input="ignore")
+    def copy(self, share_memory=False, swap=None, delete_updates=False, name=None, profile=None):
+        """A copy of this function (Theano's Function.copy).
+
+        `swap` maps shared variables of this function to other shared
+        variables of the same type, which the copy reads and updates instead
+        (only in the copy); `delete_updates` drops every update; `name`
+        defaults to this name + " copy". Inputs with a value start with this
+        function's current value; shared variables not swapped stay shared.
+        As in Theano, the copy returns a list of outputs. The compiled code
+        comes from the compile cache, so copying costs no LLVM run.
+        `share_memory` is accepted (mlc keeps no intermediate storage).
+        """
+        swap = dict(swap or {})
+        sv = {id(s): s for s in self.fgraph.shared}
+        for old, new in swap.items():
+            if id(old) not in sv:
+                raise ValueError(f"SharedVariable: {getattr(old, 'name', old)} not found")
+            if not isinstance(new, SharedVariable):
+                raise TypeError(f"Value of swap should be SharedVariable, given: {new!r} type {type(new)}")
+            if new.type != old.type:
+                raise TypeError(f"Type of given SharedVariable conflicts with original one: "
+                                f"Type of given SharedVariable: {new.type}, type of original SharedVariable: "
+                                f"{old.type}")
+        ins = []
+        for i, c in zip(self.ins, self.containers):
+            j = copy.copy(i)
+            if c is not None and not isinstance(i.value, (SharedVariable, Container)):
+                j.value = c.value
+            if delete_updates:
+                j.update = None
+            ins.append(j)
+        upd = [] if delete_updates else [(swap.get(s, s), u) for s, u in self.fgraph.updates]
+        if not name and self.name:
+            name = self.name + " copy"
+        if profile is None and self.profile is not None:
+            profile = True
+        mode = self.mode_obj
+        return Function(ins, [Out(v, o.borrow) for v, o in zip(self.fgraph.outputs[:self.nout], self.outs)],
+                        updates=upd, givens=swap or None, mode=mode, name=name, on_unused_input="ignore",
+                        profile=profile, no_default_updates=True)
+
+    def __copy__(self):
+        return self.copy()
+
+    def free(self) -> None:
+        """Theano's Function.free (drop intermediate storage): mlc keeps none between calls."""
+
+
+class _ValueView:
+    def __init__(self, f: Function):
+        self.f = f
+
+    def __getitem__(self, key):
+        return self.f._container(key).value
+
+    def __setitem__(self, key, value) -> None:
+        f = self.f
+        k = f._find(key)
+        f._container(k).value = f._filter(k, value)
+
+    def __contains__(self, key) -> bool:
+        return key in self.f
+
+
+class _ContainerView:
+    def __init__(self, f: Function):
+        self.f = f
+
+    def __getitem__(self, key) -> Container:
+        return self.f._container(key)
+
+    def __contains__(self, key) -> bool:
+        return key in self.f
+
+
+class FunctionGraphView:
+    """Theano's `f.maker.fgraph`: inputs (shared variables included), outputs (updates included), nodes."""
+
+    def __init__(self, fg: FunctionGraph):
+        self._fg = fg
+        self.inputs = list(fg.all_inputs)
+        self.outputs = list(fg.results)
+
+    def toposort(self) -> list:
+        return list(self._fg.nodes)
+
+    @property
+    def apply_nodes(self) -> set:
+        return set(self._fg.nodes)
+
+    @property
+    def variables(self) -> set:
+        return set(ancestors(self.outputs))
+
+    def __str__(self) -> str:
+        return f"FunctionGraph({', '.join(map(str, self.outputs))})"
+
+
+class FunctionMaker:
+    """What made a Function (Theano's `f.maker`): its graph, inputs, outputs and mode."""
+
+    def __init__(self, f: Function):
+        self.function = f
+        self.fgraph = FunctionGraphView(f.fgraph)
+        implicit = [In(s, value=s.container, update=u, implicit=True, shared=True, mutable=u is not None,
+                       borrow=True)
+                    for s, u in _shared_updates(f.fgraph)]
+        self.inputs = list(f.ins) + implicit
+        self.expanded_inputs = self.inputs
+        self.outputs = list(f.outs)
+        self.mode = f.mode_obj
+        self.profile = f.profile
+        self.on_unused_input = None
+
+
+def _shared_updates(fg: FunctionGraph):
+    ups = {id(s): u for s, u in fg.updates}
+    return [(s, ups.get(id(s))) for s in fg.shared]
+
+
+def _unpickle_function(state: dict) -> Function:
+    from mlc.config import config as cfg
+
+    if not cfg.unpickle_function:
+        return None
+    mode = state["mode"]
+    outs = state["outs"][0] if state["single"] else state["outs"]
+    ins = state["ins"]
+    for i, u in zip([i for i in ins if i.update is not None], state["state_updates"]):
+        i.update = u
+    return Function(ins, outs, updates=state["updates"], mode=mode, name=state["name"],
+                    on_unused_input="ignore", profile=state["profile"] or None, no_default_updates=True)
+
+
+def _as_ins(inputs) -> list[In]:
+    """The inputs list as In objects; the two classic mistakes get errors that say what to write."""
+    if inputs is None:
+        return []
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"Input variables of a Theano function should be contained in a list, even when there is "
+                        f"a single input: write function([x], ...), not function(x, ...) (got "
+                        f"{type(inputs).__name__} {_short(inputs)})")
+    out = []
+    for k, i in enumerate(inputs):
+        if isinstance(i, In):
+            out.append(i)
+        elif isinstance(i, Variable):
+            out.append(In(i))
+        else:
+            raise TypeError(f"function: inputs must be symbolic variables (e.g. T.matrix('x'), made before "
+                            f"building the outputs from them); input {k} is {type(i).__name__} {_short(i)}. "
+                            f"Numeric values are given when calling the compiled function: f(value)")
+    return out
+
+
+def _short(v) -> str:
+    text = repr(v).replace("\n", " ")
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@contextlib.contextmanager
+def _timing_passes(prof, name):
+    """Time each compile pass (for `prof` and for config.profile_optimizer); yields the list of times."""
+    if prof is None and not config.profile_optimizer:
+        yield None
+        return
+    from mlc.passes import timing_passes
+
+    times: list[tuple[str, float]] = []
+
+    def record(pass_name: str, seconds: float) -> None:
+        times.append((pass_name, seconds))
+        if prof is not None:
+            prof.add_pass_time(pass_name, seconds)
+
+    from mlc.runtime.cpu import record_times
+
+    llvm: list[tuple[str, float, float]] = []  # LLVM's stages (ir text, parse, optimize, codegen, load)
+    previous = record_times(llvm)
+    try:
+        with timing_passes(record):
+            yield times
+    finally:
+        record_times(previous)
+        for stage, wall, _cpu in llvm:
+            record(stage, wall)
+
+
+def _print_pass_times(label: str, times: list[tuple[str, float]], total: float) -> None:
+    """config.profile_optimizer: each compile pass's time (none when the program came from the cache)."""
+    import sys
+
+    out = sys.stderr
+    passes = sum(t for _, t in times)
+    print(f"Optimizer profile of {label}: compiled in {total:.4f}s, {len(times)} passes took {passes:.4f}s"
+          + (" (the code came from the compile cache)" if not times else ""), file=out)
+    per: dict[str, list] = {}
+    for n, t in times:
+        per.setdefault(n, [0.0, 0])
+        per[n][0] += t
+        per[n][1] += 1
+    for n, (t, runs) in sorted(per.items(), key=lambda kv: -kv[1][0]):
+        print(f"  {t:9.6f}s {runs:3d} {n}", file=out)
+
+
+@contextlib.contextmanager
+def _profiling(prof):
+    """Make `prof` the ProfileStats that compile and run hooks report to (none when None)."""
+    if prof is None:
+        yield
+        return
+    from mlc.compile import profiling
+
+    with profiling.active(prof):
+        yield
 
 
 _MISSING = object()
-
-
-def _mode_name(mode) -> str:
-    if mode is None:
-        mode = config.mode
-    name = getattr(mode, "name", mode)
-    name = str(name)
-    if name in ("Mode", "DebugMode", "DEBUG_MODE", "ProfileMode"):
-        name = "FAST_RUN"
-    if name not in ("FAST_RUN", "FAST_COMPILE", "REFERENCE"):
-        raise ValueError(f"function: expected mode 'FAST_RUN', 'FAST_COMPILE' or 'REFERENCE', got {mode!r}")
-    return name
 
 
 def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
@@ -456,7 +865,7 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     scalars); a single output is returned as an array, a list as a list.
     """
     return Function(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
-                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast,
+                    on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast, profile=profile,
                     no_default_updates=no_default_updates)
 
 

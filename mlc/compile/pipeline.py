@@ -128,10 +128,15 @@ class NativeProgram:
         from mlc.compile.cache_key import describe_graph
         from mlc.runtime.cpu import compile_described
 
+        from mlc.compile import profiling
+
         self.fgraph = fgraph
         self.mode = mode
         self.excluding = tuple(excluding)
         self._mt_module: ModuleOp | None = None
+        #: compiled with timer calls around each kernel (profile-kernels), for profiled functions
+        self.profiled = profiling.current() is not None
+        self._kernels: list | None = None
         with excluding_names(self.excluding):
             #: per result: the input whose storage receives it (an in-place update), or -1
             self.in_place = in_place_updates(fgraph) if "update-in-place" not in _excluded() else ()
@@ -140,6 +145,8 @@ class NativeProgram:
         description = describe_graph(fgraph, mode, self.excluding)
         if description is not None and any(j >= 0 for j in self.in_place):
             description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
+        if description is not None and self.profiled:
+            description += "\nprofile-kernels"
         self.compiled = compile_described(description, self._lower, ["main"])
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
 
@@ -159,9 +166,46 @@ class NativeProgram:
     def _lower(self) -> ModuleOp:
         """The whole pipeline on a copy of the emitted module, down to the llvm dialect."""
         with excluding_names(self.excluding):
-            return lower(self.mt_module.clone(), self.mode, "llvm")
+            module = lower(self.mt_module.clone(), self.mode, "llvm", self.profiled)
+        if self.profiled:
+            from mlc.passes.profile_kernels import kernel_labels
+
+            self._kernels = _profile_kernels(kernel_labels(module), self.fgraph)
+        return module
+
+    def kernels(self) -> list:
+        """The profiled kernels (mlc.compile.profiling.Kernel), in timer order."""
+        if self._kernels is None:  # the code came from the cache: number the kernels again
+            from mlc.passes.profile_kernels import kernel_kind, kernel_label, kernel_ops
+
+            with excluding_names(self.excluding):
+                module = lower(self.mt_module.clone(), self.mode, "loops")
+            self._kernels = _profile_kernels([(kernel_kind(k), kernel_label(k)) for k in kernel_ops(module)],
+                                             self.fgraph)
+        return self._kernels
 
     def run(self, arrays, shapes):
+        if self.profiled:
+            from mlc.compile import profiling
+
+            prof = profiling.current()
+            if prof is not None:
+                return self._run_profiled(prof, arrays, shapes)
+        return self._run(arrays, shapes)
+
+    def _run_profiled(self, prof, arrays, shapes):
+        from mlc.runtime import profiler
+
+        kernels = self.kernels()
+        profiler.clear(len(kernels))
+        results = self._run(arrays, shapes)
+        seconds, runs = profiler.take(len(kernels))
+        for k, t, n in zip(kernels, seconds, runs):
+            if n:
+                prof.add_kernel_time(k, float(t), int(n))
+        return results
+
+    def _run(self, arrays, shapes):
         if not any(j >= 0 for j in self.in_place):
             outs = [np.empty(s, dtype=d) for s, d in zip(shapes, self.dtypes)]
             self.compiled.call("main", list(arrays) + outs)
@@ -184,35 +228,63 @@ class NativeProgram:
         with excluding_names(self.excluding):
             return lower(self.mt_module.clone(), self.mode, "mt-opt")
 
-    def dump(self, level: str) -> str:
-        """The IR at `level`; re-lowers a copy of the emitted module (compiling keeps no text)."""
+    def dump(self, level: str, debuginfo: bool | None = None) -> str:
+        """The IR at `level`; re-lowers a copy of the emitted module (compiling keeps no text).
+
+        With `debuginfo` (the default at the tensor levels 'mt' and 'mt-opt')
+        each op keeps its location, the user's line that built it, as
+        `loc("file.py":12:0)`: the text parses back, and `mlc-opt
+        --print-debuginfo` prints the lines again after any pass.
+        """
         if level == "llvm-ir":
             return self.compiled.llvm_ir
+        if debuginfo is None:
+            debuginfo = level in ("mt", "mt-opt")
         if level == "mt":
-            return str(self.mt_module)
+            return _ir_text(self.mt_module, debuginfo)
         if level not in LEVELS:
             raise ValueError(f"dump_ir: expected level 'mt', {', '.join(map(repr, LEVELS))} or 'llvm-ir', "
                              f"got {level!r}")
         with excluding_names(self.excluding):
-            return str(lower(self.mt_module.clone(), self.mode, level))
+            return _ir_text(lower(self.mt_module.clone(), self.mode, level), debuginfo)
+
+
+def _ir_text(module: ModuleOp, debuginfo: bool) -> str:
+    if not debuginfo:
+        return str(module)
+    import io
+
+    from xdsl.printer import Printer
+
+    buf = io.StringIO()
+    Printer(stream=buf, print_debuginfo=True).print_op(module)
+    return buf.getvalue()
 
 
 #: the levels below mt, each reached by running its stages after the previous level's
 LEVELS = ("mt-opt", "loops", "llvm")
 
 
-def stages(mode: str, level: str) -> list[str]:
-    """Every pass name run from emitted mt up to and including `level`."""
-    per_level = {"mt-opt": mt_stages(mode), "loops": list(MT_TO_LOOPS[mode]), "llvm": list(LOOPS_TO_LLVM)}
+def stages(mode: str, level: str, profiled: bool = False) -> list[str]:
+    """Every pass name run from emitted mt up to and including `level` (`profiled`: with profile-kernels)."""
+    llvm = (["profile-kernels"] if profiled else []) + list(LOOPS_TO_LLVM)
+    per_level = {"mt-opt": mt_stages(mode), "loops": list(MT_TO_LOOPS[mode]), "llvm": llvm}
     out: list[str] = []
     for name in LEVELS[:LEVELS.index(level) + 1]:
         out += per_level[name]
     return out
 
 
-def lower(module: ModuleOp, mode: str, level: str) -> ModuleOp:
+def lower(module: ModuleOp, mode: str, level: str, profiled: bool = False) -> ModuleOp:
     """Run the pipeline on an emitted mt module up to `level` ('mt-opt', 'loops' or 'llvm')."""
-    return run_stages(module, stages(mode, level))
+    return run_stages(module, stages(mode, level, profiled))
+
+
+def _profile_kernels(labels, fgraph) -> list:
+    """Kernel objects for a profile: kind and label, numbered, with the function's outputs for context."""
+    from mlc.compile.profiling import Kernel
+
+    return [Kernel(label, kind, "N", f"{label} #{k}") for k, (kind, label) in enumerate(labels)]
 
 
 def in_place_updates(fgraph) -> tuple[int, ...]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.graph import Constant
+from mlc.graph.lazy import LazySchedule
 
 
 class ReferenceProgram:
     def __init__(self, fgraph):
         self.fg = fgraph
+        self.schedule = LazySchedule(fgraph.nodes, fgraph.results)  # ifelse: only the taken branch runs
 
     def run(self, arrays, shapes):
         fg = self.fg
@@ -22,10 +24,14 @@ class ReferenceProgram:
         def get(v):
             return v.data if isinstance(v, Constant) else values[id(v)]
 
-        for node in fg.nodes:
-            outs = node.op.perform(node, [get(v) for v in node.inputs])
+        def visit(node):
+            # a lazy node's inputs from the branch not taken were never computed: None
+            outs = node.op.perform(node, [v.data if isinstance(v, Constant) else values.get(id(v))
+                                          for v in node.inputs])
             for o, r in zip(node.outputs, outs):
                 values[id(o)] = r
+
+        self.schedule.walk(visit, lambda node, i: get(node.inputs[i]))
         results = []
         for v, shape in zip(fg.results, shapes):
             r = np.array(get(v), dtype=v.dtype, copy=True, order="C")  # outputs are always fresh arrays

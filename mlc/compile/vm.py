@@ -154,13 +154,22 @@ class _HostStep:
         self.node = node
         make = getattr(node.op, "make_inplace_thunk", None) if inplace else None
         self.thunk = (make or node.op.make_host_thunk)(node, mode, excluding)
+        self.kernel = None  # its row in a profile
 
     def label(self) -> str:
         return f"host node {self.node.op} computing {', '.join(map(str, self.node.outputs))}"
 
     def run(self, env: dict[int, Any]) -> None:
+        from mlc.compile import profiling
+
         args = [_constant_array(v) if isinstance(v, Constant) else env[id(v)] for v in self.node.inputs]
-        for v, a in zip(self.node.outputs, self.thunk(args)):
+        if profiling.current() is not None:
+            if self.kernel is None:
+                self.kernel = profiling.Kernel(str(self.node.op), "host", "py", f"host {self.node.op}")
+            outs = profiling.time_host(self.kernel, self.thunk, args)
+        else:
+            outs = self.thunk(args)
+        for v, a in zip(self.node.outputs, outs):
             env[id(v)] = a
 
     def dump(self, level: str) -> str:

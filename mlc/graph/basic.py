@@ -61,6 +61,10 @@ class Scratchpad(dict):
             raise AttributeError(f"tag has no attribute {name!r}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
+        if name == "test_value":
+            validate = self.__dict__.get("_validate")
+            if validate is not None:  # a variable's test value must fit its type (Theano filters it)
+                value = validate(value)
         self[name] = value
 
     def __delattr__(self, name: str) -> None:
@@ -68,6 +72,10 @@ class Scratchpad(dict):
             del self[name]
         except KeyError:
             raise AttributeError(name) from None
+
+    def __reduce__(self):
+        # `eval_cache` holds compiled functions keyed by ids of this process: not worth pickling
+        return Scratchpad, (), None, None, iter([(k, v) for k, v in self.items() if k != "eval_cache"])
 
 
 class GraphError(ValueError):
@@ -87,6 +95,9 @@ class Variable:
         self.name = name
         self.loc = user_location()
         self.tag = Scratchpad()
+        filt = getattr(type, "filter", None)
+        if filt is not None:
+            object.__setattr__(self.tag, "_validate", lambda value: filt(value, what=f"test value of {self}"))
         self.auto_name = f"auto_{next(_ids)}"
 
     def clone(self) -> "Variable":
@@ -105,6 +116,10 @@ class Variable:
         return f"<{self.type}>"
 
     def __repr__(self) -> str:
+        from mlc.config import config
+
+        if config.print_test_value and "test_value" in self.tag:
+            return f"{self}\n{self.tag['test_value']!r}"
         return str(self)
 
     def get_parents(self) -> list["Apply"]:
@@ -206,11 +221,27 @@ class Op:
     #: natively compiled segments of the graph (mlc.compile.vm), via `make_host_thunk`
     host: bool = False
 
+    def lazy_branches(self, node: Apply) -> "tuple[int, list[list[int]]] | None":
+        """A lazy op (ifelse): (its condition input, the input indices of each branch).
+
+        Only the inputs of the branch `pick_branch(condition value)` names are
+        computed (mlc.graph.lazy); None for an ordinary op, whose inputs are all computed.
+        """
+        return None
+
+    def pick_branch(self, condition: Any) -> int:
+        """The branch a lazy op takes for this condition value (see `lazy_branches`)."""
+        raise NotImplementedError(f"{self} is not a lazy op")
+
     def make_node(self, *inputs: Any) -> Apply:
         raise NotImplementedError
 
     def __call__(self, *inputs: Any, **kwargs: Any):
         node = self.make_node(*inputs, **kwargs)
+        from mlc.config import config
+
+        if config.compute_test_value != "off":
+            compute_test_value(node, config.compute_test_value)
         return node.outputs[0] if len(node.outputs) == 1 else node.outputs
 
     def perform(self, node: Apply, inputs: list[Any]) -> list[Any]:
@@ -269,6 +300,56 @@ class Op:
 
     def __repr__(self) -> str:
         return str(self)
+
+
+def _test_value(v: Variable) -> Any:
+    """v's test value: a constant's data, a shared variable's value, or tag.test_value (else KeyError)."""
+    import numpy as np
+
+    if isinstance(v, Constant):
+        return v.data
+    container = getattr(v, "container", None)
+    if container is not None:
+        return container.value
+    value = v.tag["test_value"]
+    dtype = getattr(v.type, "dtype", None)
+    return np.asarray(value, dtype=dtype) if dtype is not None else value
+
+
+def compute_test_value(node: Apply, policy: str) -> None:
+    """Run `node` on its inputs' test values and tag its outputs (Theano's compute_test_value).
+
+    `policy` is config.compute_test_value: for an input without a test
+    value, 'ignore' skips the node, 'warn' warns and skips it, 'raise' (and
+    'pdb') raise. Errors of the op itself (incompatible shapes) propagate,
+    so they surface at the line that builds the node.
+    """
+    values = []
+    for i, v in enumerate(node.inputs):
+        try:
+            values.append(_test_value(v))
+        except KeyError:
+            if policy == "ignore":
+                return
+            msg = (f"Cannot compute test value: input {i} ({v}) of Op {node.op} missing default value; "
+                   f"give it one with {v}.tag.test_value = ...{built_at(v)}")
+            if policy == "warn":
+                import warnings
+
+                warnings.warn(msg, stacklevel=4)
+                return
+            raise ValueError(msg) from None
+    shapes = [getattr(a, "shape", ()) for a in values]
+    try:
+        node.op.infer_shape(node, shapes, lambda k: values[k])
+    except NotImplementedError:
+        pass
+    except ShapeError as exc:
+        raise ValueError(f"{exc} (while computing the test value of {node.op} on inputs with shapes "
+                         f"{', '.join(str(tuple(s)) for s in shapes)})") from None
+    outs = node.op.perform(node, values)
+    for o, r in zip(node.outputs, outs):
+        o.tag["test_value"] = r
 
 
 class ShapeError(ValueError):

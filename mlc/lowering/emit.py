@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 import numpy as np
-from xdsl.dialects import func, tensor
+from xdsl.dialects import func, scf, tensor
 from xdsl.dialects.builtin import (
     FileLineColLoc,
     IntAttr,
@@ -31,6 +31,7 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 
 from mlc.dialects import mt
 from mlc.graph import Constant, Variable
+from mlc.graph.lazy import LazySchedule
 from mlc.graph.type import TensorType as GraphTensorType
 
 _OPS: dict[str, type[Operation]] = {op.name[len("mt."):]: op for op in mt.MT.operations}
@@ -110,6 +111,25 @@ class EmitContext:
         if _elem(value) == elem:
             return value
         return self.add(mt.CastOp(value, elem)).results[0]
+
+    def emit_graph(self, inputs, outputs, operands: list[SSAValue]) -> list[SSAValue]:
+        """Emit the graph from variables `inputs` (bound to `operands`) to `outputs` at the current block
+        (an op holding a graph of its own, scan's step, builds its body with this)."""
+        from mlc.graph import toposort
+
+        values = {id(v): x for v, x in zip(inputs, operands)}
+        saved = self._loc_var, dict(self._shape_cache)
+        outs = GraphEmitter(self, values, getattr(self, "_used", set())).run(
+            toposort(outputs, blockers=inputs), outputs)
+        self._loc_var, self._shape_cache = saved
+        return outs
+
+    def truth(self, value: SSAValue) -> SSAValue:
+        """The i1 of a 0-d tensor condition: anything but 0 is true (NaN included)."""
+        if _elem(value) != mt.element_type_of("bool"):
+            zero = self.const(np.zeros((), dtype=mt.numpy_dtype(_elem(value))))
+            value = self.add(mt.NeOp(value, zero)).results[0]
+        return self.add(tensor.ExtractOp(value, [], _elem(value))).results[0]
 
     def shape_of(self, value: SSAValue) -> SSAValue:
         return self.add(mt.ShapeOp(value)).results[0]
@@ -195,6 +215,68 @@ def _sanitize(name: str | None, used: set[str]) -> str | None:
     return s
 
 
+class GraphEmitter:
+    """Emits the nodes of a graph at the EmitContext's current block; `values` binds variables to SSA values.
+
+    Lazy nodes (ifelse) become `scf.if`s whose regions hold the nodes only
+    their branch needs; an op that holds a graph of its own (scan's step)
+    emits it through `EmitContext.emit_graph`, which uses a nested emitter.
+    """
+
+    def __init__(self, ctx: EmitContext, values: dict[int, SSAValue], used: set[str]):
+        self.ctx, self.values, self.used = ctx, values, used
+
+    def get(self, v: Variable) -> SSAValue:
+        if id(v) not in self.values:
+            assert isinstance(v, Constant), f"unbound variable {v}"
+            self.ctx._loc_var = v
+            self.values[id(v)] = self.ctx.const(v.data, v.type)
+        return self.values[id(v)]
+
+    def run(self, nodes, results) -> list[SSAValue]:
+        """Emit `nodes` (toposorted, computing `results`) and return the results' values."""
+        self.schedule = LazySchedule(nodes, results)
+        self.emit_nodes(self.schedule.top)
+        return [self.get(v) for v in results]
+
+    def emit_nodes(self, nodes) -> None:
+        ctx = self.ctx
+        for node in nodes:
+            ctx._loc_var = node.outputs[0]
+            ctx._shape_cache.clear()
+            if node.op.lazy_branches(node) is not None:
+                results = self.emit_lazy(node)
+            else:
+                results = node.op.emit(ctx, node, [self.get(v) for v in node.inputs])
+            for o, r in zip(node.outputs, results):
+                r = ctx.retype(r, ir_type(o.type))
+                assert r.type == ir_type(o.type), (node, r.type, o.type)
+                hint = _sanitize(o.name, self.used)
+                if hint and r.name_hint is None:
+                    r.name_hint = hint
+                self.values[id(o)] = r
+
+    def emit_lazy(self, node) -> list[SSAValue]:
+        """A lazy node (ifelse): `scf.if` whose regions compute each branch's own nodes and yield its values."""
+        ctx = self.ctx
+        cond_index, branches = node.op.lazy_branches(node)
+        assert len(branches) == 2, "lazy ops with more than two branches are not supported"
+        flag = ctx.truth(self.get(node.inputs[cond_index]))
+        outer_block, outer_values = ctx.block, self.values
+        regions = []
+        for b, members in enumerate(branches):
+            ctx.block = Block()
+            self.values = dict(outer_values)  # what a branch defines is not visible after it
+            self.emit_nodes(self.schedule.branches[id(node)][b])
+            ctx._loc_var = node.outputs[0]
+            ctx.add(scf.YieldOp(*[ctx.retype(self.get(node.inputs[i]), ir_type(o.type))
+                                  for i, o in zip(members, node.outputs)]))
+            regions.append(Region(ctx.block))
+        ctx.block, self.values = outer_block, outer_values
+        op = ctx.add(scf.IfOp(flag, [ir_type(o.type) for o in node.outputs], regions[0], regions[1]))
+        return list(op.results)
+
+
 def emit_function(fgraph, name: str = "main") -> ModuleOp:
     """Emit a prepared FunctionGraph as `module { func.func @name(...) -> (...) }`."""
     arg_types = [ir_type(v.type) for v in fgraph.all_inputs]
@@ -207,27 +289,8 @@ def emit_function(fgraph, name: str = "main") -> ModuleOp:
             arg.name_hint = hint
         values[id(v)] = arg
     ctx = EmitContext(block)
-
-    def get(v: Variable) -> SSAValue:
-        if id(v) not in values:
-            assert isinstance(v, Constant), f"unbound variable {v}"
-            ctx._loc_var = v
-            values[id(v)] = ctx.const(v.data, v.type)
-        return values[id(v)]
-
-    for node in fgraph.nodes:
-        operands = [get(v) for v in node.inputs]
-        ctx._loc_var = node.outputs[0]
-        ctx._shape_cache.clear()
-        results = node.op.emit(ctx, node, operands)
-        for o, r in zip(node.outputs, results):
-            r = ctx.retype(r, ir_type(o.type))
-            assert r.type == ir_type(o.type), (node, r.type, o.type)
-            hint = _sanitize(o.name, used)
-            if hint and r.name_hint is None:
-                r.name_hint = hint
-            values[id(o)] = r
-    outs = [get(v) for v in fgraph.results]
+    ctx._used = used
+    outs = GraphEmitter(ctx, values, used).run(fgraph.nodes, fgraph.results)
     ctx._loc_var = None
     ctx.add(func.ReturnOp(*outs))
     fn = func.FuncOp(name, (arg_types, [o.type for o in outs]), Region(block))

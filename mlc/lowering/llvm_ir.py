@@ -15,7 +15,10 @@ module is the one place that patches around its gaps (xDSL 0.74, notes §7):
    what it calls never unwind), which lets LLVM drop unwind edges.
 4. **fcmp `false`/`true`** predicates, which `convert_module` cannot print,
    become constants.
-5. **Vector math.** `to_llvm_ir` links in the definitions of the
+5. **Pointer arguments of intrinsics** (`llvm.memcpy`): llvmlite's pointers
+   are typed, and an intrinsic is declared once with its first call's types;
+   later calls on other element types are bitcast to them.
+6. **Vector math.** `to_llvm_ir` links in the definitions of the
    `@mlc_vm_*` functions (`mlc.lowering.convert_to_llvm.vecmath`).
 
 `translate(module)` returns the llvmlite `ir.Module`; `to_llvm_ir(module)`
@@ -104,7 +107,27 @@ def convert_op(
         return
     if isinstance(op, llvm.FCmpOp) and _convert_fcmp(op, builder, val_map):
         return
+    if isinstance(op, llvm.CallIntrinsicOp):
+        saved = {a: val_map[a] for a in op.args}
+        _match_pointer_args(op, builder, val_map)
+        xdsl_convert_op(op, builder, val_map, block_map)
+        val_map.update(saved)  # the casts serve this call only
+        return
     xdsl_convert_op(op, builder, val_map, block_map)
+
+
+def _match_pointer_args(op: llvm.CallIntrinsicOp, builder: ir.IRBuilder, val_map: dict[SSAValue, ir.Value]) -> None:
+    """An intrinsic taking pointers (`llvm.memcpy.p0.p0.i64`) is declared with the pointer types of its first
+    call (llvmlite's pointers are typed: `double*`); later calls on other element types get their pointer
+    arguments bitcast to the declared types."""
+    try:
+        declared = builder.module.get_global(op.intrin.data)
+    except KeyError:
+        return
+    for arg, expected in zip(op.args, declared.function_type.args):
+        value = val_map[arg]
+        if isinstance(value.type, ir.PointerType) and value.type != expected:
+            val_map[arg] = builder.bitcast(value, expected)
 
 
 def _convert_body(op: llvm.FuncOp, fn: ir.Function) -> None:

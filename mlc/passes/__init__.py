@@ -18,7 +18,9 @@ config). Old flags stay valid as aliases (`ALIASES`).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import time
 from collections.abc import Callable
 
 from xdsl.passes import ModulePass
@@ -35,6 +37,7 @@ PASSES: dict[str, str] = {
     "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
     "fuse-elementwise": "mlc.passes.fuse_elementwise:FuseElementwisePass",
     "parallelize-loops": "mlc.passes.parallelize_loops:ParallelizeLoopsPass",
+    "profile-kernels": "mlc.passes.profile_kernels:ProfileKernelsPass",
     "reassociate-reductions": "mlc.passes.reassociate_reductions:ReassociateReductionsPass",
     "resolve-mt-shapes": "mlc.passes.resolve_mt_shapes:MtShapeOfPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
@@ -93,5 +96,27 @@ def run_passes(module, names, ctx=None):
     for name in names:
         if name not in table:
             raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
-        table[name]()().apply(ctx, module)
+        if PASS_TIMERS:
+            t0 = time.perf_counter()
+            table[name]()().apply(ctx, module)
+            seconds = time.perf_counter() - t0
+            for record in PASS_TIMERS:
+                record(name, seconds)
+        else:
+            table[name]()().apply(ctx, module)
     return module
+
+
+#: callbacks `record(pass_name, seconds)` told the time of every pass `run_passes` runs
+#: (profiling, `MLC_FLAGS=profile_optimizer=True`); empty: nothing is timed
+PASS_TIMERS: list[Callable[[str, float], None]] = []
+
+
+@contextlib.contextmanager
+def timing_passes(record: Callable[[str, float], None]):
+    """Within the block, `record(name, seconds)` is called after each pass."""
+    PASS_TIMERS.append(record)
+    try:
+        yield
+    finally:
+        PASS_TIMERS.remove(record)

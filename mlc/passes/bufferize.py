@@ -54,8 +54,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from xdsl.builder import Builder
 from xdsl.context import Context
-from xdsl.dialects import arith, func, memref, tensor
+from xdsl.dialects import arith, func, memref, scf, tensor
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
     AffineMapAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
@@ -68,7 +69,7 @@ from xdsl.dialects.builtin import (
     i32,
 )
 from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
@@ -126,6 +127,8 @@ class Bufferizer:
     writable: set[SSAValue] = field(default_factory=set)
     allocs: list[SSAValue] = field(default_factory=list)
     module: ModuleOp | None = None
+    #: in a loop body: the buffers the loop carries (a stack's rows are written into them in place)
+    loop_buffers: set[SSAValue] = field(default_factory=set)
 
     def global_constant(self, value: DenseIntOrFPElementsAttr) -> str:
         """A `memref.global "private" constant` holding `value` (added at the
@@ -440,7 +443,186 @@ def _becomes_blas(op: Operation) -> bool:
     return is_blas_type(op.results[0].type.element_type) and match_contraction(op) is not None  # type: ignore[attr-defined]
 
 
+def convert_body(inner: Bufferizer, block: Block) -> tuple[scf.YieldOp, list[Operation]]:
+    """Bufferize the ops of a region's block (an scf.if branch, an scf.for body) with `inner`, which
+    is left inserting before the block's `scf.yield`; returns that yield and the converted ops."""
+    old_yield = block.last_op
+    assert isinstance(old_yield, scf.YieldOp)
+    ops = [o for o in block.ops if o is not old_yield]
+    for o in ops:
+        inner.b.insertion_point = InsertPoint.before(o)
+        inner.convert(o)
+    inner.b.insertion_point = InsertPoint.before(old_yield)
+    return old_yield, ops
+
+
+def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
+    """`scf.if` on tensors (a lazy ifelse): each branch bufferized on its own,
+    yielding buffers it owns, so the result is a fresh buffer either way.
+
+    A branch yields the buffer it allocated for the value when nothing else
+    in the branch keeps it (else a copy of the value into a new buffer: an
+    argument, a constant, an outer value). Its other temporaries are freed at
+    the end of the branch; the `scf.if`'s results are temporaries of the
+    enclosing block (writable, freed after their last use).
+    """
+    if not any(isinstance(r.type, TensorType) for r in op.results):
+        bz.rewrite_nested(op)  # a scalar scf.if (from a gather's lowering): reads of tensors become loads
+        return
+    types = [memref_type(r.type) if isinstance(r.type, TensorType) else r.type for r in op.results]
+    regions = []
+    for region in (op.true_region, op.false_region):
+        block = region.block
+        inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
+        old_yield, ops = convert_body(inner, block)
+        yielded: list[SSAValue] = []
+        owned: set[SSAValue] = set()
+        for v, r, t in zip(old_yield.operands, op.results, types):
+            if not isinstance(r.type, TensorType):
+                yielded.append(v)
+                continue
+            buffer = inner.buf(v)
+            root = cast_source(buffer)
+            # (a buffer of the result's type or a static one: both branches then pass a stack slot, or neither)
+            if (root in inner.allocs and root not in owned and isinstance(root.owner, memref.AllocOp)
+                    and (root.type == t or t.has_static_shape())):  # type: ignore[attr-defined]
+                owned.add(root)
+            else:
+                sizes = [emit(inner.b, memref.DimOp(buffer, const(inner.b, i, index)))
+                         for i, d in enumerate(t.get_shape()) if d < 0]  # type: ignore[attr-defined]
+                fresh = emit(inner.b, memref.AllocOp(sizes, [], t))
+                inner.copy(inner.cast_to(buffer, r.type), fresh)
+                buffer = fresh
+            yielded.append(buffer if buffer.type == t else emit(inner.b, memref.CastOp.get(buffer, t)))
+        inner.b.insert(scf.YieldOp(*yielded))
+        old_yield.detach()
+        old_yield.erase()
+        drop_tensor_ops(ops)
+        insert_deallocs(block, [a for a in inner.allocs if a not in owned])
+        regions.append(op.detach_region(region))
+    new = scf.IfOp(op.cond, types, regions[0], regions[1])
+    bz.b.insert(new)
+    for r, buffer in zip(op.results, new.results):
+        if isinstance(r.type, TensorType):
+            bz.buffers[r] = buffer
+            bz.allocs.append(buffer)
+            bz.writable.add(buffer)
+
+
+def bufferize_for(bz: Bufferizer, op: scf.ForOp) -> None:
+    """`scf.for` carrying tensors (a native scan): one buffer per carried value for the whole loop.
+
+    Each iter_arg's buffer is allocated before the loop (the function's
+    result argument when the loop's result is returned; the init's own
+    buffer when nothing else reads it; else a fresh one, with a copy of
+    the init unless it is a `tensor.empty`). The body reads the buffers
+    through its block arguments and its own temporaries are freed within
+    each iteration; at the end of an iteration each yielded value is copied
+    into its buffer unless it already is that buffer (the rows written by
+    `tensor.insert_slice` into a carried stack are in place). Yielding the
+    buffer of a later iter_arg is allowed (copies run in order: a window of
+    taps shifts by one), an earlier one is not.
+    """
+    carried = [k for k, r in enumerate(op.results) if isinstance(r.type, TensorType)]
+    if not carried:
+        bz.rewrite_nested(op)
+        return
+    if len(carried) != len(op.iter_args):
+        raise BufferizeError("mlc-bufferize: scf.for mixing tensor and scalar iter_args is not supported")
+    block = op.body.block
+    loop_buffers = []
+    for init, r in zip(op.iter_args, op.results):
+        target = bz.desired.get(r)
+        empty = isinstance(init.owner, tensor.EmptyOp)
+        if target is not None:
+            target = bz.cast_to(target, r.type)
+            if not empty:
+                bz.copy(bz.cast_to(bz.buf(init), r.type), target)
+        elif isinstance(init.type, MemRefType):  # a function argument: never written, so copied
+            t = memref_type(r.type)
+            sizes = [emit(bz.b, memref.DimOp(init, const(bz.b, i, index))) for i, d in enumerate(t.get_shape()) if d < 0]
+            target = emit(bz.b, memref.AllocOp(sizes, [], t))
+            bz.allocs.append(target)
+            bz.writable.add(target)
+            bz.copy(bz.cast_to(init, r.type), target)
+        else:
+            target = bz.cast_to(bz.destination(r, init, reads_init=not empty), r.type)
+        loop_buffers.append(target)
+    inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
+    inner.loop_buffers = {cast_source(b) for b in loop_buffers}
+    for arg, buffer in zip(block.args[1:], loop_buffers):
+        bz.buffers[arg] = buffer
+    old_yield, ops = convert_body(inner, block)
+    for k, (v, target) in enumerate(zip(old_yield.operands, loop_buffers)):
+        source = inner.buf(v)
+        if cast_source(source) is cast_source(target):
+            continue
+        earlier = [j for j in range(k) if cast_source(loop_buffers[j]) is cast_source(source)]
+        if earlier:
+            raise BufferizeError(f"mlc-bufferize: scf.for yields iter_arg {earlier[0]} as iter_arg {k}, "
+                                 f"which is overwritten first")
+        inner.copy(inner.cast_to(source, v.type), target)
+    inner.b.insert(scf.YieldOp())
+    old_yield.detach()
+    old_yield.erase()
+    drop_tensor_ops(ops)
+    insert_deallocs(block, inner.allocs)
+    for arg in list(block.args[1:]):
+        bz.buffers.pop(arg, None)
+        if arg.uses:
+            raise BufferizeError("mlc-bufferize: a carried tensor is still used after bufferizing the loop body")
+        block.erase_arg(arg)
+    new = scf.ForOp(op.lb, op.ub, op.step, [], op.detach_region(op.body))
+    bz.b.insert(new)
+    for r, buffer in zip(op.results, loop_buffers):
+        bz.buffers[r] = buffer
+
+
+def bufferize_insert_slice(bz: Bufferizer, op: tensor.InsertSliceOp) -> None:
+    """`dest[offsets] = source` (unit strides, rows of a stack): written in place into a loop's
+    carried buffer (or a dead writable one), else into a copy of dest, by a loop nest of loads
+    and stores."""
+    rank = len(op.dest.type.get_shape())  # type: ignore[attr-defined]
+    src_rank = len(op.source.type.get_shape())  # type: ignore[attr-defined]
+    if any(x != 1 for x in op.static_strides.get_values()) or op.strides:
+        raise BufferizeError("mlc-bufferize: tensor.insert_slice with strides is not supported")
+    dynamic = iter(op.offsets)
+    offsets = [next(dynamic) if x == DYNAMIC_INDEX else const(bz.b, x, index)
+               for x in op.static_offsets.get_values()]
+    sizes = list(op.static_sizes.get_values())
+    dropped = [d for d in range(rank) if sizes[d] == 1][: rank - src_rank]  # rank-reduced unit dims
+    dest = bz.buf(op.dest)
+    in_place = cast_source(dest) in bz.loop_buffers or (
+        dest in bz.writable and _uses(op.dest) == 1)
+    if not in_place:
+        fresh = bz.alloc(op.dest)
+        bz.copy(dest, fresh)
+        dest = fresh
+    source = bz.buf(op.source)
+    b = bz.b
+    ivs: list[SSAValue] = []
+    loops = []
+    for d in range(src_rank):
+        upper = emit(b, memref.DimOp(source, const(b, d, index)))
+        body = Block(arg_types=[index])
+        loop = scf.ForOp(const(b, 0, index), upper, const(b, 1, index), [], Region(body))
+        b.insert(loop)
+        loops.append(loop)
+        ivs.append(body.args[0])
+        b = Builder(InsertPoint.at_end(body))
+    value = emit(b, memref.LoadOp.get(source, ivs))
+    it = iter(ivs)
+    where = [offsets[d] if d in dropped else emit(b, arith.AddiOp(offsets[d], next(it))) for d in range(rank)]
+    b.insert(memref.StoreOp.get(value, dest, where))
+    for loop in reversed(loops):
+        Builder(InsertPoint.at_end(loop.body.block)).insert(scf.YieldOp())
+    bz.buffers[op.result] = dest
+
+
 HANDLERS = {
+    scf.IfOp: bufferize_if,
+    scf.ForOp: bufferize_for,
+    tensor.InsertSliceOp: bufferize_insert_slice,
     tensor.ExtractOp: bufferize_extract,
     tensor.DimOp: bufferize_dim,
     tensor.EmptyOp: bufferize_empty,
@@ -475,7 +657,7 @@ def plan_destinations(
         while isinstance(root.owner, tensor.CastOp) and root not in bz.desired:
             root = root.owner.source
         producer = root.owner
-        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp)) or (
+        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, scf.ForOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:
@@ -501,10 +683,10 @@ def _top_level(op: Operation, block_ops: dict[Operation, int]) -> Operation:
     return op
 
 
-def insert_deallocs(f: func.FuncOp, allocs: Sequence[SSAValue]) -> None:
-    """`memref.dealloc` after the last top-level op using each alloc (or a
-    cast of it); unused allocs are removed."""
-    block = f.body.blocks[0]
+def insert_deallocs(block: Block, allocs: Sequence[SSAValue]) -> None:
+    """`memref.dealloc` after the last op of `block` using each alloc (or a
+    cast of it); unused allocs are removed (an unused buffer an `scf.if`
+    returns is freed right after it)."""
     order = {op: i for i, op in enumerate(block.ops)}
     for buffer in allocs:
         aliases = [buffer]
@@ -519,6 +701,8 @@ def insert_deallocs(f: func.FuncOp, allocs: Sequence[SSAValue]) -> None:
                     last = user
         alloc_op = buffer.owner
         assert isinstance(alloc_op, Operation)
+        if last is None and not isinstance(alloc_op, memref.AllocOp):
+            last = alloc_op
         if last is None:
             alloc_op.detach()
             alloc_op.erase()
@@ -553,6 +737,13 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
     # 3. Drop the tensor ops, users first.
     ret.detach()
     ret.erase()
+    drop_tensor_ops(ops)
+    f.function_type = FunctionType.from_lists([a.type for a in block.args], [])
+    insert_deallocs(block, bz.allocs)
+
+
+def drop_tensor_ops(ops: Sequence[Operation]) -> None:
+    """Erase the (now unused) tensor ops among `ops`, users first."""
     for op in reversed(ops):
         if op.parent is None or not _produces_tensors(op):
             continue
@@ -562,8 +753,6 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
                     raise BufferizeError(f"bufferize: {use.operation.name} still uses a tensor")
         op.detach()
         op.erase(safe_erase=False)
-    f.function_type = FunctionType.from_lists([a.type for a in block.args], [])
-    insert_deallocs(f, bz.allocs)
 
 
 def _produces_tensors(op: Operation) -> bool:

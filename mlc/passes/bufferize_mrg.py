@@ -18,8 +18,9 @@ Draw i is the (i / S)-th value of stream i % S, as in Theano. Rows outside,
 streams inside: consecutive iterations are independent (no loop-carried
 chain through one stream's state) and write consecutive draws, so the CPU
 overlaps them (measured 1.5x faster than one stream at a time with the
-state in registers). `scf-parallel-to-for` runs the streams in order on the
-CPU; a GPU backend maps the parallel loop onto threads, one stream each.
+state in registers). `parallelize-loops` outlines the stream loop, so the
+CPU runtime splits each row's streams over its threads; a GPU backend maps
+the parallel loop onto GPU threads, one stream each.
 """
 
 from __future__ import annotations

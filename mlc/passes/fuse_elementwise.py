@@ -38,6 +38,11 @@ Policy (`FusionPolicy`, separate from `can_fuse`):
   loops (a broadcast) recomputes each producer element once per broadcast
   position: the same cheapness rule applies. `exp(v)` broadcast over the
   rows of a matrix is computed once into a buffer, `v * 2` is not;
+* a consumer reads at most `max_inputs` operands (fusion stays linear);
+* recomputation is bounded per consumer (`recompute_budget`): a consumer
+  takes in at most that much cost of recomputed producers in all, so
+  shared cheap values in a DAG (an elementwise chain's gradient) do not
+  unroll into a tree, and fusion stays linear in the graph's size;
 * consumers are visited last to first, so by the time a producer is
   considered, users that fused into one consumer count as one: in
   `e * e + e` with `e = exp(x)`, `exp` is computed once, inside the loop.
@@ -54,7 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects import arith, func, tensor
+from xdsl.dialects import arith, func, scf, tensor
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     ArrayAttr,
@@ -244,14 +249,41 @@ class FusionPolicy:
     cheap_cost: float = 8
     """Producers costing at most this per element may be computed more than once."""
 
-    def allows(self, c: Candidate) -> bool:
+    recompute_budget: float = 32
+    """Total cost of the recomputing fusions one consumer may take in. Each
+    cheap producer alone is cheap, but in a DAG (the gradient of an
+    elementwise chain reads every forward value twice) fusing shared
+    producers into a consumer exposes their shared inputs, and without a
+    bound the consumer's body grows into the DAG unrolled as a tree:
+    exponential in the chain length, in compile time and at run time."""
+
+    max_inputs: int = 32
+    """A fusion that would leave the consumer reading more operands stops
+    (the producer is computed into a buffer). Each fusion rebuilds the
+    consumer, so unbounded inputs (a gradient chain fusing into one loop
+    reading every forward value) make fusion quadratic in the graph; the
+    bound keeps it linear, and a loop streaming from dozens of arrays
+    gains nothing from one more."""
+
+    def recomputes(self, c: Candidate) -> bool:
+        """Fusing `c` computes some producer element more than once (the
+        producer stays for its other users, or is read through a broadcast)."""
         if c.kind != "generic":
-            return True  # a scalar or one element: nothing is recomputed
-        assert isinstance(c.producer, linalg.GenericOp)
+            return False  # a scalar or one element: nothing is recomputed
         broadcast = len(c.to_producer_loops().used_dims()) < len(c.consumer.iterator_types)
-        if c.other_uses() or broadcast:
-            return body_cost(c.producer) <= self.cheap_cost
-        return True
+        return bool(broadcast or c.other_uses())
+
+    def allows(self, c: Candidate, spent: float = 0.0) -> bool:
+        """`spent`: cost of the recomputing fusions the consumer took in so far."""
+        if c.kind == "generic":
+            assert isinstance(c.producer, linalg.GenericOp)
+            if len(c.consumer.inputs) - 1 + len(c.producer.inputs) > self.max_inputs:
+                return False
+        if not self.recomputes(c):
+            return True
+        assert isinstance(c.producer, linalg.GenericOp)
+        cost = body_cost(c.producer)
+        return cost <= self.cheap_cost and spent + cost <= self.recompute_budget
 
 
 # ===----------------------------------------------------------------------=== #
@@ -454,35 +486,51 @@ def compact(consumer: linalg.GenericOp) -> linalg.GenericOp:
 
 def fuse_into(consumer: linalg.GenericOp, policy: FusionPolicy) -> tuple[linalg.GenericOp, int]:
     """Fuse every allowed input into `consumer`, until none is left.
-    Returns the final op and the number of fusions."""
+    Returns the final op and the number of fusions.
+
+    Linear in the fusions and inputs: after fusing input k the scan goes on
+    at k (the producer's inputs take its place; inputs before k keep their
+    positions), and a whole pass that fuses nothing ends it."""
     if not is_consumer(consumer):
         return consumer, 0
     consumer = compact(consumer)
     count = 0
+    spent = 0.0
     progress = True
     while progress:
         progress = False
-        for k in range(len(consumer.inputs)):
+        k = 0
+        while k < len(consumer.inputs):
             c = can_fuse(consumer, k)
-            if c is not None and policy.allows(c):
+            if c is not None and policy.allows(c, spent):
+                if policy.recomputes(c):
+                    assert isinstance(c.producer, linalg.GenericOp)
+                    spent += body_cost(c.producer)
                 consumer = compact(fuse(c))
                 count += 1
                 progress = True
-                break
+            else:
+                k += 1
     return consumer, count
 
 
 def fuse_function(f: func.FuncOp, policy: FusionPolicy) -> int:
-    """Visit the top-level generics last to first (see the policy)."""
+    """Visit the top-level generics last to first (see the policy), then
+    those of each branch of an `scf.if` (a lazy ifelse) and of each `scf.for` body
+    (a native scan) the same way."""
     if f.is_declaration:
         return 0
     count = 0
-    op = f.body.blocks[0].last_op
-    while op is not None:
-        if isinstance(op, linalg.GenericOp):
-            op, n = fuse_into(op, policy)
-            count += n
-        op = op.prev_op
+    blocks = [f.body.blocks[0]]
+    while blocks:
+        op = blocks.pop().last_op
+        while op is not None:
+            if isinstance(op, linalg.GenericOp):
+                op, n = fuse_into(op, policy)
+                count += n
+            elif isinstance(op, scf.IfOp | scf.ForOp):
+                blocks += [r.block for r in op.regions if r.blocks]
+            op = op.prev_op
     return count
 
 

@@ -39,6 +39,12 @@ and only if the body is plain scalar code (arith, math, loads) and every
 capture is an index/integer/float scalar or an identity-layout memref.
 Anything else is left for `convert-linalg-to-loops` (sequential).
 
+A 1-d `scf.parallel` from 0 by 1 without reductions (loops made directly
+at the loop level: `mt.mrg_uniform`'s streams) is outlined the same way
+when its body is straight-line arith/math with loads and stores: its
+iterations are independent by the op's definition, so chunks may run
+concurrently (`plan_parallel`, `outline_parallel`).
+
 Captured constants are cloned into the outlined function. When every
 captured memref comes from a distinct buffer (allocation or entry
 argument), the outlined function's memref arguments are marked `noalias`
@@ -48,6 +54,7 @@ run-time alias checks.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -391,6 +398,82 @@ def _fold_partials(out: SSAValue, partials: SSAValue, combiner: Operation, zero:
     return [one, init, loop, memref.StoreOp.get(loop.results[0], out, [])]
 
 
+# ---------------------------------------------------------------------------
+# scf.parallel loops (loops built directly at the loop level: random numbers)
+# ---------------------------------------------------------------------------
+
+#: ops the body of an outlined `scf.parallel` may contain besides arith and math
+_PARALLEL_BODY_OPS: tuple[type[Operation], ...] = (memref.LoadOp, memref.StoreOp, memref.DimOp, scf.ReduceOp)
+
+
+def plan_parallel(par: scf.ParallelOp) -> Plan | None:
+    """How a 1-d `scf.parallel` from 0 by 1 without reductions runs in chunks, or None.
+
+    Its iterations are independent by the op's definition (each may run
+    before, after or during any other), so any split of the range is
+    correct; the body must be straight-line scalar code, loads and stores.
+    """
+    if len(par.lowerBound) != 1 or par.initVals or len(par.body.blocks) != 1:
+        return None
+    for bound, value in ((par.lowerBound[0], 0), (par.step[0], 1)):
+        if not (isinstance(bound.owner, arith.ConstantOp) and bound.owner.value.value.data == value):
+            return None
+    weight = 0
+    captures: list[SSAValue] = []
+    constants: list[Operation] = []
+    for op in par.body.block.ops:
+        if op.regions or (op.dialect_name() not in ("arith", "math") and not isinstance(op, _PARALLEL_BODY_OPS)):
+            return None
+        if isinstance(op, scf.ReduceOp) and op.operands:
+            return None
+        weight += op_cost(op)
+        for v in op.operands:
+            if not _inside(v, par):
+                if isinstance(v.owner, arith.ConstantOp):
+                    if v.owner not in constants:
+                        constants.append(v.owner)
+                elif v not in captures:
+                    captures.append(v)
+    if not all(_capture_ok(v) for v in captures):
+        return None
+    return Plan(0, None, captures, constants, max(weight, 1))
+
+
+def outline_parallel(par: scf.ParallelOp, p: Plan, name: str, module: ModuleOp) -> None:
+    """Replace `par` by a parallel call of a new function `name` running its body from lo to hi."""
+    index = IndexType()
+    arg_types = [index] * 4 + [v.type for v in p.captures]
+    block = Block(arg_types=arg_types)
+    lo, hi, _chunk, _cost = block.args[:4]
+    for arg, hint in zip(block.args, ("lo", "hi", "chunk", "cost")):
+        arg.name_hint = hint
+    mapping: dict[SSAValue, SSAValue] = dict(zip(p.captures, block.args[4:]))
+    for const in p.constants:
+        clone = const.clone()
+        block.add_op(clone)
+        mapping[const.result] = clone.result
+    one = _index(1)
+    block.add_op(one)
+    body = Block(arg_types=[index])
+    mapping[par.body.block.args[0]] = body.args[0]
+    for op in par.body.block.ops:
+        if not isinstance(op, scf.ReduceOp):
+            body.add_op(op.clone(value_mapper=mapping))
+    body.add_op(scf.YieldOp())
+    block.add_ops([scf.ForOp(lo, hi, one.result, [], body), func.ReturnOp(one)])
+    outlined = func.FuncOp(name, FunctionType.from_lists(arg_types, [index]), Region(block), "private")
+    memref_captures = [v for v in p.captures if isinstance(v.type, MemRefType)]
+    if _distinct_buffers(memref_captures):
+        outlined.attributes[NOALIAS_ATTR] = UnitAttr()
+    module.body.block.add_op(outlined)
+    zero = _index(0)
+    cost = _index(p.weight)
+    call = func.CallOp(name, [zero.result, par.upperBound[0], zero.result, cost.result, *p.captures], [index])
+    call.attributes[PARALLEL_ATTR] = UnitAttr()
+    Rewriter.insert_op([zero, cost, call], InsertPoint.before(par))
+    Rewriter.erase_op(par)
+
+
 def declare_runtime(module: ModuleOp) -> None:
     """Declare `mlc_parallel_max_chunks` once if some function calls it."""
     names = {op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)}
@@ -411,16 +494,14 @@ class ParallelizeLoopsPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         taken = {f.sym_name.data for f in op.ops if isinstance(f, func.FuncOp)}
         for f in [f for f in op.ops if isinstance(f, func.FuncOp) and not f.is_declaration]:
-            count = 0
-            for generic in [g for g in f.walk() if isinstance(g, GenericOp)]:
-                p = plan(generic)
+            names = (f"{f.sym_name.data}_par{k}" for k in itertools.count())
+            loops = [(g, plan, outline) for g in f.walk() if isinstance(g, GenericOp)]
+            loops += [(q, plan_parallel, outline_parallel) for q in f.walk() if isinstance(q, scf.ParallelOp)]
+            for loop, planner, outliner in loops:
+                p = planner(loop)
                 if p is None:
                     continue
-                name = f"{f.sym_name.data}_par{count}"
-                while name in taken:
-                    count += 1
-                    name = f"{f.sym_name.data}_par{count}"
+                name = next(n for n in names if n not in taken)
                 taken.add(name)
-                count += 1
-                outline(generic, p, name, op)
+                outliner(loop, p, name, op)
         declare_runtime(op)

@@ -29,6 +29,11 @@ whose checksum fails (truncated, corrupt, other version) is ignored and
 rewritten by the next compile. Errors writing (read-only or full disk) are
 ignored: the cache only saves time.
 
+A hit marks its file as just used (mtime); after each write, the least
+recently used entries are removed while the cache is over
+`config.cache_max_mb` (`evict`). `python -m mlc.cache list|stats|clear`
+shows or empties it.
+
 In process, entries are held in a bounded LRU dict keyed the same way, so
 compiling the same graph twice reuses one execution engine.
 """
@@ -183,11 +188,16 @@ def disk_get(key: str) -> Entry | None:
     root = cache_dir()
     if not root:
         return None
+    path = entry_path(root, key)
     try:
-        with open(entry_path(root, key), "rb") as fh:
+        with open(path, "rb") as fh:
             data = fh.read()
     except OSError:
         return None
+    try:
+        os.utime(path)  # last use, for least-recently-used eviction
+    except OSError:
+        pass
     return Entry.decode(data)
 
 
@@ -204,6 +214,7 @@ def disk_put(key: str, entry: Entry) -> bool:
         with os.fdopen(fd, "wb") as fh:
             fh.write(entry.encode())
         os.replace(tmp, path)
+        evict(root)
         return True
     except OSError:
         if tmp is not None:
@@ -212,6 +223,73 @@ def disk_put(key: str, entry: Entry) -> bool:
             except OSError:
                 pass
         return False
+
+
+def disk_entries(root: str | None = None) -> list[tuple[str, int, float]]:
+    """(path, bytes, last use) of every entry on disk, least recently used first."""
+    root = cache_dir() if root is None else root
+    out = []
+    base = os.path.join(root, f"v{FORMAT_VERSION}") if root else ""
+    if not base or not os.path.isdir(base):
+        return out
+    for sub in os.scandir(base):
+        if not sub.is_dir():
+            continue
+        for f in os.scandir(sub.path):
+            if f.name.endswith(".mlco") and not f.name.startswith(".tmp-"):
+                try:
+                    st = f.stat()
+                except OSError:
+                    continue
+                out.append((f.path, st.st_size, st.st_mtime))
+    out.sort(key=lambda e: e[2])
+    return out
+
+
+def evict(root: str | None = None, max_mb: float | None = None) -> int:
+    """Remove least recently used entries until the cache fits `config.cache_max_mb`; returns how many.
+
+    A limit of 0 (or less) means no limit. Another process may be reading an
+    entry being removed: it already has the bytes, or finds none and compiles.
+    """
+    from mlc.config import config
+
+    limit = float(config.cache_max_mb if max_mb is None else max_mb)
+    if limit <= 0:
+        return 0
+    entries = disk_entries(root)
+    total = sum(size for _, size, _ in entries)
+    budget = limit * 1024 * 1024
+    removed = 0
+    for path, size, _ in entries:
+        if total <= budget:
+            break
+        try:
+            os.unlink(path)
+            removed += 1
+        except OSError:
+            pass
+        total -= size
+    return removed
+
+
+def clear_disk(root: str | None = None) -> int:
+    """Remove every entry (and stale temporary files) from the disk cache; returns how many entries."""
+    root = cache_dir() if root is None else root
+    n = 0
+    base = os.path.join(root, f"v{FORMAT_VERSION}") if root else ""
+    if not base or not os.path.isdir(base):
+        return 0
+    for sub in os.scandir(base):
+        if sub.is_dir():
+            for f in os.scandir(sub.path):
+                if f.name.endswith(".mlco"):
+                    try:
+                        os.unlink(f.path)
+                        n += not f.name.startswith(".tmp-")
+                    except OSError:
+                        pass
+    return n
 
 
 # ---------------------------------------------------------------------------

@@ -24,7 +24,10 @@ numpy arrays themselves, by address, for `mlc.function`'s fast call path.
 from __future__ import annotations
 
 import ctypes
-from collections.abc import Callable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,6 +291,30 @@ def _check_array(name: str, k: int, a: Any, spec: ArgSpec) -> None:
 # ---------------------------------------------------------------------------
 
 
+_timing = threading.local()
+
+
+def record_times(rows: list | None) -> list | None:
+    """Append (stage, wall s, cpu s) for each LLVM stage run by this thread
+    to `rows` from now on (None: stop); returns the previous list."""
+    previous = getattr(_timing, "rows", None)
+    _timing.rows = rows
+    return previous
+
+
+@contextmanager
+def _timed(stage: str) -> Iterator[None]:
+    rows = getattr(_timing, "rows", None)
+    if rows is None:
+        yield
+        return
+    w0, c0 = time.perf_counter(), time.thread_time()
+    try:
+        yield
+    finally:
+        rows.append((stage, time.perf_counter() - w0, time.thread_time() - c0))
+
+
 def optimize(mod: llvm.ModuleRef, tm: llvm.TargetMachine, level: int = OPT_LEVEL) -> None:
     """The new pass manager's standard pipeline at `level`, with both vectorizers."""
     pto = llvm.create_pipeline_tuning_options(speed_level=level)
@@ -337,7 +364,8 @@ def compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     """
     from mlc.runtime import cache
 
-    text = _ir_text(module)
+    with _timed("llvm-ir-text"):
+        text = _ir_text(module)
     signatures = _signatures(module, entry_names)
     # The signatures (dtypes checked before calls) are part of the key: two
     # modules may share their IR (a 4-byte copy is a 4-byte copy) but not them.
@@ -403,10 +431,13 @@ def build_entry(text: str, signatures: dict[str, Signature]) -> tuple[Any, str]:
     from mlc.runtime.cache import Entry
 
     _register_providers(text)
-    mod = _parse(_with_array_entries(text, signatures))
-    optimize(mod, host_target_machine())
+    with _timed("llvm-parse"):
+        mod = _parse(_with_array_entries(text, signatures))
+    with _timed("llvm-optimize"):
+        optimize(mod, host_target_machine())
     symbols = _check_symbols(mod)
-    obj = host_target_machine().emit_object(mod)
+    with _timed("llvm-codegen"):
+        obj = host_target_machine().emit_object(mod)
     sigs = {name: signature_to_json(sig) for name, sig in signatures.items()}
     return Entry(obj, sigs, symbols), str(mod)
 
@@ -422,10 +453,11 @@ def load_entry(entry: Any, source: str | None = None, optimized: str | None = No
     if not all(_in_process(name) for name in entry.symbols):
         return None
     _init_llvm()
-    # The engine takes ownership of its target machine: give it its own.
-    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_host_target_machine())
-    engine.add_object_file(llvm.ObjectFileRef.from_data(entry.obj))
-    engine.finalize_object()
+    with _timed("llvm-load"):
+        # The engine takes ownership of its target machine: give it its own.
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), new_host_target_machine())
+        engine.add_object_file(llvm.ObjectFileRef.from_data(entry.obj))
+        engine.finalize_object()
     compiled = CompiledModule(engine, signatures, source=source, optimized=optimized, ir_source=ir_source)
     compiled.entry = entry
     return compiled
@@ -453,6 +485,7 @@ _PROVIDERS: dict[str, str] = {
     "mlc_libm_": "mlc.runtime.math_symbols:register_math_symbols",
     "_ZGV": "mlc.runtime.math_symbols:register_math_symbols",
     "mlc_parallel_": "mlc.runtime.parallel:register_parallel_symbols",
+    "mlc_prof_": "mlc.runtime.profiler:register_profiler_symbols",
 }
 
 

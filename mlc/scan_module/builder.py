@@ -452,7 +452,7 @@ def _check_strict(traced: _Traced, non_seqs: list[Variable]) -> None:
 def make_scan(n_steps: Variable, seq_inputs: list[tuple[Variable, Variable]],
               states: list[tuple[Variable, list[Variable], State, Variable]], mapped: list[Variable],
               condition: Variable | None, go_backwards: bool = False, truncate_gradient: int = -1,
-              name: str | None = None, loc=None) -> list[Variable]:
+              name: str | None = None, loc=None, mapped_like: list[Variable | None] | None = None) -> list[Variable]:
     """Build a Scan node from a step written on placeholders; returns its outputs (states, then mapped).
 
     seq_inputs: (outer sequence, already shifted for its tap; its step placeholder).
@@ -482,8 +482,10 @@ def make_scan(n_steps: Variable, seq_inputs: list[tuple[Variable, Variable]],
     inner_of = {k: _fresh(v) for k, v in invariant.items()}
     memo = copy_nodes(inner_nodes, inner_of)
     inner_outputs = [memo.get(id(v), v) for v in roots]
+    like = tuple(next((k for k, ph in enumerate(placeholders) if ph is v), None) if v is not None else None
+                 for v in (mapped_like or []))
     op = Scan(placeholders + list(inner_of.values()), inner_outputs, len(seq_inputs), [st[2] for st in states],
-              len(mapped), go_backwards, condition is not None, truncate_gradient, name, loc)
+              len(mapped), go_backwards, condition is not None, truncate_gradient, name, loc, mapped_like=like)
     node = op.make_node(n_steps, *[s for s, _ in seq_inputs], *[st[0] for st in states], *invariant.values())
     return node.outputs
 

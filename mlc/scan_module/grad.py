@@ -63,7 +63,7 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     if any(not st.keep_all for st in op.states):  # no stored history: recompute it
         full = Scan(op.inner_inputs, op.inner_outputs, op.n_seqs,
                     [State(st.taps, st.stacked_init, True) for st in op.states], op.n_mapped, op.go_backwards,
-                    False, op.truncate_gradient, op.name, op.loc)
+                    False, op.truncate_gradient, op.name, op.loc, mapped_like=op.mapped_like)
         state_outs = full.make_node(*inputs).outputs[:r_count]
 
     # 1. how many backward steps, and the forward rows they read (backward step s is forward t = n-1-s)
@@ -190,7 +190,8 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
                for v, acc, new in zip([v for v in nonseqs if _float(v)], [a for a in acc_phs if a is not None],
                                       new_accs)]
     results = make_scan(n_back, seq_inputs, states, seq_grads, None, go_backwards=True,
-                        name=f"grad_of_{op.name}" if op.name else "grad_of_scan", loc=op.loc)
+                        name=f"grad_of_{op.name}" if op.name else "grad_of_scan", loc=op.loc,
+                        mapped_like=[ph for ph in q_phs if _float(ph)])  # d(row) has the row's shape
     n_carries = sum(p is not None for p in carry_phs)
     carries, accs, rows = results[:n_carries], results[n_carries:len(states)], results[len(states):]
 

@@ -18,9 +18,12 @@ new value of a shared variable that `fn` updates). A mapped output (no
 feedback) is every step's value. Non-sequences are loop-invariant values:
 the user's, and everything `fn` read from outside the loop.
 
-The op is a host op: `perform` loops in Python over the numpy reference of
-the step; compiled functions (mlc.compile.vm) loop over the step compiled
-natively once (`make_host_thunk`). `infer_shape` runs the step's shape
+Compiled, a scan whose step holds no host op (and has no `until`) is one
+native loop (`emit`: an `scf.for` whose body is the step, see
+mlc.scan_module.native); otherwise the op is a host op: compiled functions
+(mlc.compile.vm) loop in Python over the step compiled natively once
+(`make_host_thunk`), as `Mode.excluding('native-scan')` asks for every scan.
+`perform` loops in Python over the numpy reference of the step. `infer_shape` runs the step's shape
 rules on the first step's input shapes, so shape errors (a sequence too
 short, an initial state that does not match what fn returns) surface before
 any native code runs. With an `until` condition the number of steps is
@@ -56,11 +59,10 @@ class State:
 class Scan(Op):
     """A loop over the graph of one step; see the module docstring for the layout of its inputs."""
 
-    host = True
-
     def __init__(self, inner_inputs: Sequence[Variable], inner_outputs: Sequence[Variable], n_seqs: int,
                  states: Sequence[State], n_mapped: int, go_backwards: bool = False, until: bool = False,
-                 truncate_gradient: int = -1, name: str | None = None, loc: Any = None):
+                 truncate_gradient: int = -1, name: str | None = None, loc: Any = None,
+                 mapped_like: Sequence[int | None] = ()):
         self.inner_inputs = list(inner_inputs)
         self.inner_outputs = list(inner_outputs)
         self.n_seqs = n_seqs
@@ -71,6 +73,8 @@ class Scan(Op):
         self.truncate_gradient = int(truncate_gradient)
         self.name = name
         self.loc = loc
+        #: per mapped output: an inner input known to have its shape (None: unknown), see native.py
+        self.mapped_like = tuple(mapped_like)
         self.n_taps = sum(len(s.taps) for s in self.states)
         self.n_nonseqs = len(self.inner_inputs) - n_seqs - self.n_taps
         assert self.n_nonseqs >= 0 and len(self.inner_outputs) == len(self.states) + n_mapped + self.until
@@ -83,6 +87,18 @@ class Scan(Op):
         self._fgraph = None
         self._plan = None
         self._programs: dict[tuple, Any] = {}
+
+    @property
+    def host(self) -> bool:
+        """Run from Python (a host op) unless the loop compiles natively (mlc.scan_module.native)."""
+        from mlc.scan_module.native import native_reason
+
+        return native_reason(self) is not None
+
+    def emit(self, ctx, node, operands):
+        from mlc.scan_module.native import emit_scan
+
+        return emit_scan(self, ctx, node, operands)
 
     # identity, not props: two scans are equal only if they are the same loop
     __eq__ = object.__eq__

@@ -65,6 +65,10 @@ class Scalar:
     compute: Callable[..., str] | None = None  # explicit compute-dtype rule, overrides the above
     grad: Callable[..., tuple] | None | str = "missing"  # (g, y, *xs) -> terms; None: zero gradient
 
+    def __reduce__(self):
+        # the table's callables are lambdas: a Scalar pickles as its row's name (pickle, Dask)
+        return _scalar_named, (self.name,)
+
     def compute_dtype(self, in_dtypes: tuple[str, ...]) -> str:
         if self.compute is not None:
             return self.compute(*in_dtypes)
@@ -167,6 +171,10 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("inv", 1, _m("reciprocal"), _float, ALL, "reciprocal", grad=lambda g, y, x: (-g * y * y,)),
     _S("sqr", 1, np.square, _same, NONBOOL, None, grad=lambda g, y, x: (g * x * 2,)),
 ]}
+
+
+def _scalar_named(name: str) -> Scalar:
+    return SCALARS[name]
 
 
 def _check_dtypes(s: Scalar, inputs) -> None:

@@ -156,7 +156,7 @@ class _TensorMethods:
         if self._is_nonzero:
             return True
         raise TypeError(f"the comparison {self} is symbolic and has no truth value; use mlc.tensor.switch or "
-                        f"mlc.ifelse for conditions{built_at(self)}")
+                        f"mlc.ifelse.ifelse for conditions{built_at(self)}")
 
     def __iter__(self):
         raise TypeError(f"cannot iterate over symbolic variable {self}; index it explicitly{built_at(self)}")
@@ -345,6 +345,36 @@ class _TensorMethods:
 
 class TensorVariable(_TensorMethods, Variable):
     """A symbolic tensor: the output of an op or an input of a function."""
+
+    #: config.warn_float64 reports float64 variables (not shared variables, as in Theano)
+    _warn_float64 = True
+
+    def __init__(self, type, owner=None, index=None, name=None):
+        super().__init__(type, owner, index, name)
+        if type.dtype == "float64" and self._warn_float64:
+            from mlc.config import config
+
+            if config.warn_float64 != "ignore":
+                _report_float64(config.warn_float64)
+
+
+def _report_float64(action: str) -> None:
+    """config.warn_float64 (Theano's): a float64 variable was created."""
+    msg = ("You are creating a TensorVariable with float64 dtype. You requested an action via the Theano flag "
+           "warn_float64={ignore,warn,raise,pdb}.")
+    if action == "warn":
+        import warnings
+
+        from mlc.graph.basic import user_location
+
+        loc = user_location()
+        warnings.warn(msg + (f" (at {loc})" if loc else ""), stacklevel=4)
+    elif action == "raise":
+        raise Exception(msg)
+    elif action == "pdb":
+        import pdb
+
+        pdb.set_trace()
 
 
 class TensorConstant(_TensorMethods, Constant):

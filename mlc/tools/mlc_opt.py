@@ -29,6 +29,7 @@ import dataclasses
 import os
 import re
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -217,19 +218,29 @@ class MlcOptMain(xDSLOptMain):
             where = parser._current_token.span
             raise MlcOptError(Diag.at(where, _describe(e), self._line_offset, parse=True)) from e
 
+    def register_all_arguments(self, arg_parser) -> None:
+        super().register_all_arguments(arg_parser)
+        arg_parser.add_argument("--timing", "--mlir-timing", action="store_true", dest="timing",
+                                help="print the wall time of each pass to stderr (MLIR's execution time report)")
+
     # -- pipeline: remember whether a failure is a pass or a verification ----
 
     def setup_pipeline(self) -> None:
         super().setup_pipeline()
         inner = self.pipeline.callback
+        self.pass_times: list[tuple[str, float]] = []
+        started = [0.0]
 
         def callback(
             previous: ModulePass | None, module: ModuleOp, next_pass: ModulePass | None
         ) -> None:
+            if previous is not None and getattr(self.args, "timing", False):
+                self.pass_times.append((previous.name, time.perf_counter() - started[0]))
             self._stage = ("verify", previous)
             if inner is not None:
                 inner(previous, module, next_pass)
             self._stage = ("pass", next_pass)
+            started[0] = time.perf_counter()
 
         self.pipeline = PassPipeline(self.pipeline.passes, callback)
 
@@ -365,10 +376,26 @@ def _find_invalid_op(root: Operation) -> tuple[Operation, Exception] | None:
     return None
 
 
+def timing_report(times: Sequence[tuple[str, float]]) -> str:
+    """MLIR's `--mlir-timing` report: total, then each pass's wall time and share, in run order."""
+    total = sum(t for _, t in times)
+    rule = "===" + "-" * 73 + "==="
+    lines = [rule, "... Execution time report ...".center(79), rule, f"  Total Execution Time: {total:.4f} seconds",
+             "", "  ----Wall Time----  ----Name----"]
+    for name, t in times:
+        lines.append(f"  {t:8.4f} ({100 * t / total if total else 0.0:5.1f}%)  {name}")
+    lines.append(f"  {total:8.4f} (100.0%)  Total")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: returns the exit status."""
     try:
-        return MlcOptMain(args=argv).run()
+        opt = MlcOptMain(args=argv)
+        status = opt.run()
+        if getattr(opt.args, "timing", False):
+            sys.stderr.write(timing_report(opt.pass_times))
+        return status
     except MlcOptError as e:
         print(e.diag.render(), file=sys.stderr)
     except BrokenPipeError:

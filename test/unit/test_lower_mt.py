@@ -1144,7 +1144,7 @@ def test_chain_in_place_and_deallocs() -> None:
 
 
 def test_every_mt_op_has_a_lowering() -> None:
-    from mlc.lowering.bufferize import HANDLERS
+    from mlc.passes.bufferize import HANDLERS
     from mlc.lowering.convert_mt_to_linalg import LOWERINGS
 
     # convert-mt-to-linalg lowers every op but mt.mrg_uniform, which bufferize turns into loops

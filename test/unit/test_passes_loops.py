@@ -140,6 +140,59 @@ def test_shared_expensive_value_computed_once():
     assert allocs(h) == 0 and h.dump_ir("loops").count("arith.addf") == 2
 
 
+def _chain_gradient_loops(n: int) -> str:
+    """The loop-level IR of z -> tanh(z*c) + exp(-z)*0.01 (n layers) and its gradient."""
+    from mlc.compile.function import FunctionGraph
+    from mlc.compile.pipeline import lower
+    from mlc.lowering.emit import emit_function
+
+    x, c = T.dvector("x"), T.dscalar("c")
+    z = x
+    for _ in range(n):
+        z = T.tanh(z * c) + T.exp(-z) * 0.01
+    fg = FunctionGraph([x, c], [z.sum(), mlc.grad(z.sum(), x)], [], {}, "raise")
+    return str(lower(emit_function(fg), "FAST_RUN", "loops"))
+
+
+def test_chain_gradient_fuses_linearly():
+    """The gradient of an elementwise chain reads every forward value twice:
+    fusing shared cheap producers without a bound unrolled that DAG into a
+    tree (exponential code and compile time). With the per-consumer
+    recompute budget and the bound on inputs, doubling the chain at most
+    doubles the code (plus a constant)."""
+    small, large = _chain_gradient_loops(6), _chain_gradient_loops(12)
+    for op in ("arith.mulf", "arith.addf", "linalg.generic"):
+        assert large.count(op) <= 2 * small.count(op) + 8, op
+    assert large.count("math.tanh") <= 12 and large.count("math.exp") <= 12  # each computed once
+    x, c = T.dvector("x"), T.dscalar("c")
+    z = x
+    for _ in range(12):
+        z = T.tanh(z * c) + T.exp(-z) * 0.01
+    f = mlc.function([x, c], mlc.grad(z.sum(), x))
+    a = rand(9, dtype="float64")
+    want = mlc.function([x, c], mlc.grad(z.sum(), x), mode="REFERENCE")(a, 0.7)
+    np.testing.assert_allclose(f(a, 0.7), want, rtol=1e-12, atol=1e-300)
+
+
+def test_fused_loop_inputs_are_bounded():
+    """A consumer stops fusing at `FusionPolicy.max_inputs` operands."""
+    from mlc.passes.fuse_elementwise import FusionPolicy
+
+    xs = [T.dvector(f"x{i}") for i in range(3 * FusionPolicy.max_inputs)]
+    total = xs[0]
+    for v in xs[1:]:
+        total = total * 1.5 + T.exp(v)
+    f = mlc.function(xs, total)
+    args = [rand(5, dtype="float64") for _ in xs]
+    want = args[0]
+    for a in args[1:]:
+        want = want * 1.5 + np.exp(a)
+    np.testing.assert_allclose(f(*args), want)
+    loops = f.dump_ir("loops")
+    assert all(line.count("%") <= 2 * FusionPolicy.max_inputs + 8
+               for line in loops.splitlines() if "linalg.generic" in line)
+
+
 def test_softmax_of_affine_fuses_the_bias():
     """softmax(x @ W + b): the bias add fuses into the softmax loops, the gemm stays BLAS."""
     x, W, b = T.fmatrix("x"), T.fmatrix("W"), T.fvector("b")
@@ -353,3 +406,15 @@ def test_shape_changing_update_keeps_a_fresh_array():
     f()
     np.testing.assert_array_equal(W.get_value(), [2, 4, 6, 8])
     assert "mlc.inplace" not in f.dump_ir("mt")
+
+
+def test_compile_profile_per_pass(capsys):
+    """MLC_FLAGS=profile_optimizer=True prints each compile pass's time, LLVM's stages included."""
+    x = T.dvector("x")
+    with mlc.config.change_flags(profile_optimizer=True):
+        mlc.function([x], T.exp(x * 3.0 + 1.7).sum() * 1.25)
+    err = capsys.readouterr().err
+    assert "Optimizer profile of" in err
+    if "(the code came from the compile cache)" not in err:
+        for name in ("fuse-elementwise", "convert-to-llvm", "llvm-optimize", "llvm-codegen"):
+            assert name in err, name

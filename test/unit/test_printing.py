@@ -268,11 +268,21 @@ def test_debugprint_many_ids_and_deep_graphs():
     assert len(lines(debugprint(deep, file="str"))) == 1501
 
 
-def test_pydotprint_is_not_provided():
-    with pytest.raises(NotImplementedError, match="graphviz"):
-        pydotprint(T.dscalar())
-    with pytest.raises(NotImplementedError, match="Print"):
-        mlc.printing.Print("message")
+def test_pydotprint_writes_dot_text(tmp_path, capsys, monkeypatch):
+    x, w = T.dvector("x"), mlc.shared(np.ones(2), "w")
+    y = T.exp(x * w).sum()
+    out = tmp_path / "g.dot"
+    pydotprint(y, outfile=str(out), format="dot")
+    text = out.read_text()
+    assert text.startswith("digraph G {") and "Elemwise{exp" in text and "limegreen" in text and "darkgreen" in text
+    assert "The output file is available at" in capsys.readouterr().out
+    f = mlc.function([x], y)
+    assert "Sum" in pydotprint(f, return_image=True, format="dot")
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no graphviz: the DOT text instead of a png
+    pydotprint(f, outfile=str(tmp_path / "g.png"), print_output_file=False)
+    assert (tmp_path / "g.dot").read_text().startswith("digraph G {")
 
 
 def test_debugprint_of_a_compiled_function_shows_the_optimized_graph():

@@ -21,8 +21,12 @@ from mlc.gradient import verify_grad
 from mlc.scan_module import Scan, until
 
 
-@pytest.fixture(params=["REFERENCE", "FAST_RUN"])
+@pytest.fixture(params=["REFERENCE", "FAST_RUN", "python-loop"])
 def mode(request):
+    """The numpy reference, native code (a scan without host ops is one native loop), and native code
+    with every scan run as a Python loop over its compiled step (`native-scan` excluded)."""
+    if request.param == "python-loop":
+        return mlc.Mode(name="FAST_RUN").excluding("native-scan")
     return request.param
 
 
@@ -308,6 +312,7 @@ def test_grad_with_until_is_not_implemented():
 # ----------------------------------------------------------------------------
 
 
+@mlc.config.change_flags(optimizer_excluding="native-scan")  # the Python loop (a host node)
 def test_partitioned_program_segments_and_dump():
     k = T.iscalar("k")
     A = T.dvector("A")
@@ -352,3 +357,88 @@ def test_theano_names(tmp_path):
         assert isinstance(updates, theano.updates.OrderedUpdates)
     finally:
         compat.uninstall()
+
+
+# ----------------------------------------------------------------------------
+# The native loop
+# ----------------------------------------------------------------------------
+
+
+def _host_nodes(f):
+    return [n for n in f.fgraph.nodes if n.op.host]
+
+
+def test_a_scan_without_host_ops_is_one_native_loop():
+    x = T.fvector("x")
+    hs, _ = mlc.scan(lambda x_t, h: 0.5 * h + x_t, sequences=x, outputs_info=T.constant(np.float32(0)))
+    f = mlc.function([x], hs)
+    assert not _host_nodes(f)
+    mt_ir, loops = f.dump_ir("mt"), f.dump_ir("loops")
+    assert mt_ir.count("scf.for") == 1 and "tensor.insert_slice" in mt_ir
+    # one loop, no iter_args left: the state and the output rows live in buffers, written in place
+    assert "iter_args" not in loops and "memref.store" in loops
+    xv = np.random.default_rng(0).standard_normal(50).astype("float32")
+    want, h = [], np.float32(0)
+    for v in xv:
+        h = np.float32(0.5) * h + v
+        want.append(h)
+    np.testing.assert_allclose(f(xv), want, rtol=1e-6)
+    assert f(xv[:0]).shape == (0,)
+
+
+def test_native_loop_and_python_loop_agree_on_an_rnn():
+    rng = np.random.default_rng(1)
+    x, h0, W, U = T.dtensor3("x"), T.dmatrix("h0"), T.dmatrix("W"), T.dmatrix("U")
+    hs, _ = mlc.scan(lambda x_t, h, W, U: T.tanh(T.dot(h, W) + T.dot(x_t, U)), sequences=x, outputs_info=h0,
+                     non_sequences=[W, U])
+    cost = (hs ** 2).sum()
+    outs = [hs, *mlc.grad(cost, [W, U, h0, x])]
+    native = mlc.function([x, h0, W, U], outs)
+    python = mlc.function([x, h0, W, U], outs, mode=mlc.Mode(name="FAST_RUN").excluding("native-scan"))
+    assert not _host_nodes(native)  # the backward (BPTT) scan is native too
+    args = [rng.standard_normal((6, 3, 4)), rng.standard_normal((3, 4)), 0.5 * rng.standard_normal((4, 4)),
+            0.5 * rng.standard_normal((4, 4))]
+    for a, b in zip(native(*args), python(*args)):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_native_bptt_matches_finite_differences():
+    rng = np.random.default_rng(2)
+
+    def rnn(x, W):
+        hs, _ = mlc.scan(lambda x_t, h_tm2, h_tm1, W: T.tanh(T.dot(h_tm1, W) + x_t) + 0.5 * h_tm2,
+                         sequences=x, outputs_info=[dict(initial=T.zeros((2, 3), dtype="float64"), taps=[-2, -1])],
+                         non_sequences=W)
+        return hs
+
+    verify_grad(rnn, [rng.standard_normal((5, 3)), 0.5 * rng.standard_normal((3, 3))], rng=rng, mode="FAST_RUN")
+
+
+def test_until_and_host_steps_keep_the_python_loop():
+    x = T.dvector("x")
+    out, _ = mlc.scan(lambda v: (v * 2, until(v > 2)), sequences=x)
+    f = mlc.function([x], out)
+    assert [str(n.op) for n in _host_nodes(f)] == ["Scan"]
+    np.testing.assert_allclose(f(np.arange(6.0)), [0, 2, 4, 6])
+    from mlc.scan_module.native import native_reason
+
+    assert "until" in native_reason(_host_nodes(f)[0].op)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "int32", "bool"])
+def test_native_loop_on_integer_and_bool_states(dtype):
+    x = T.vector("x", dtype=dtype)
+    if dtype == "bool":
+        step = lambda v, acc: T.xor(acc, v)  # noqa: E731
+        init = np.asarray(False)
+    else:
+        step = lambda v, acc: acc + v  # noqa: E731
+        init = np.asarray(0, dtype=dtype)
+    out, _ = mlc.scan(step, sequences=x, outputs_info=T.constant(init))
+    f = mlc.function([x], out)
+    assert not _host_nodes(f)
+    xv = (np.arange(7) % 2).astype(dtype) if dtype == "bool" else np.asarray([250, 3, 4, 1, 0, 7, 9], dtype=dtype)
+    want = np.logical_xor.accumulate(xv) if dtype == "bool" else np.cumsum(xv, dtype=dtype)
+    got = f(xv)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)

@@ -57,7 +57,7 @@ from xdsl.dialects.builtin import (
     UnknownLoc,
 )
 from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -401,22 +401,7 @@ def convert_function(f: func.FuncOp, externs: dict[str, FunctionType]) -> None:
             cx.arg_types[new_arg] = old_type
     # 2. Lower each op in order; the old ops stay until step 3.
     lowered: list[Operation] = []
-    for op in list(block.ops):
-        if isinstance(op, func.ReturnOp):
-            for i, v in enumerate(op.operands):
-                op.operands[i] = cx.v(v)
-            continue
-        lower = LOWERINGS.get(type(op))
-        if lower is None:
-            if isinstance(op, mt.MtOp):
-                raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}{_where(op)}")
-            for i, v in enumerate(op.operands):
-                op.operands[i] = cx.v(v)
-            continue
-        _check_types(op)
-        cx.b.insertion_point = InsertPoint.before(op)
-        cx.values[op.results[0]] = lower(cx, op)
-        lowered.append(op)
+    lower_block(cx, block, lowered)
     # 3. Drop the old ops, users first.
     for op in reversed(lowered):
         op.detach()
@@ -424,6 +409,46 @@ def convert_function(f: func.FuncOp, externs: dict[str, FunctionType]) -> None:
     inputs = [a.type for a in block.args]
     outputs = [signless(t) for t in f.function_type.outputs.data]
     f.function_type = FunctionType.from_lists(inputs, outputs)
+
+
+def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
+    """Lower the mt ops of `block` in order (and those in the regions of its
+    other ops: the branches of an `scf.if`), appending them to `lowered`."""
+    for op in list(block.ops):
+        lower = LOWERINGS.get(type(op))
+        if lower is None:
+            if isinstance(op, mt.MtOp):
+                raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}{_where(op)}")
+            for i, v in enumerate(op.operands):
+                op.operands[i] = cx.v(v)
+            if op.regions:
+                lower_regions(cx, op, lowered)
+            continue
+        _check_types(op)
+        cx.b.insertion_point = InsertPoint.before(op)
+        cx.values[op.results[0]] = lower(cx, op)
+        lowered.append(op)
+
+
+def lower_regions(cx: Lowering, op: Operation, lowered: list[Operation]) -> None:
+    """The regions of a control-flow op (`scf.if`, `scf.for` on tensors): each block lowered
+    on its own (index constants and dims made inside stay inside), and the
+    op's tensor results made signless like every other tensor."""
+    for region in op.regions:
+        for inner in region.blocks:
+            for arg in list(inner.args):  # a loop's carried tensors
+                new_type = signless(arg.type) if isinstance(arg.type, TensorType) else arg.type
+                if new_type != arg.type:
+                    old_type = arg.type
+                    cx.arg_types[Rewriter.replace_value_with_new_type(arg, new_type)] = old_type
+            saved = dict(cx.dims), dict(cx.constants)
+            lower_block(cx, inner, lowered)
+            cx.dims, cx.constants = saved
+    for r in op.results:
+        new_type = signless(r.type) if isinstance(r.type, TensorType) else r.type
+        if new_type != r.type:
+            old_type = r.type
+            cx.arg_types[Rewriter.replace_value_with_new_type(r, new_type)] = old_type
 
 
 def declare_externs(module: ModuleOp, externs: dict[str, FunctionType]) -> None:

@@ -73,7 +73,7 @@ def convert_function(f: func.FuncOp, symbols: Symbols) -> None:
         lower_func_cf.convert_entry_block(f, symbols)
         blocks = blocks_in_rpo(f.body)
         for block in blocks[1:]:
-            lower_func_cf.convert_block_args(block, f)
+            lower_func_cf.convert_block_args(block, f, symbols)
         for op in [op for block in blocks for op in block.ops]:
             lower_op(op, symbols)
         erase_dead_descriptors(f.body)

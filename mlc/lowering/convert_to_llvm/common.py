@@ -103,6 +103,8 @@ class Symbols:
         # Pointers of memref.alloc buffers placed on the stack: their
         # memref.dealloc lowers to nothing.
         self.stack_buffers: set[SSAValue] = set()
+        #: pointer block arguments (memrefs an scf.if yields): whether each incoming pointer is a stack buffer
+        self.incoming_stack: dict[SSAValue, list[bool]] = {}
 
     def declare(self, name: str, inputs: Sequence[Attribute], output: Attribute) -> str:
         """Declare `name : (inputs) -> output` as an external C function."""

@@ -112,13 +112,25 @@ def convert_entry_block(f: func.FuncOp, symbols: Symbols) -> None:
             Rewriter.replace_value_with_new_type(arg, llvm_type(t, f))
 
 
-def convert_block_args(block: Block, f: func.FuncOp) -> None:
+def convert_block_args(block: Block, f: func.FuncOp, symbols: Symbols) -> None:
+    """A memref passed between blocks (the result of an `scf.if` on buffers)
+    travels as its pointer and one i64 per dimension, as in calls."""
     for arg in list(block.args):
-        if isinstance(arg.type, MemRefType):
-            raise ConvertToLLVMError(
-                f, f"@{f.sym_name.data}: memref values passed between blocks are not supported"
-            )
-        if llvm_type(arg.type) != arg.type:
+        t = arg.type
+        if isinstance(t, MemRefType):
+            if not is_identity_layout(t):
+                raise ConvertToLLVMError(f, f"@{f.sym_name.data}: memref block argument {t} must have the identity layout")
+            index = arg.index
+            ptr = Rewriter.replace_value_with_new_type(arg, PTR)
+            dims = [block.insert_arg(i64, index + 1 + k) for k in range(t.get_num_dims())]
+            anchor = block.first_op
+            assert anchor is not None
+            e = Emitter(anchor, symbols)
+            sizes = [e.i64(static) if static != DYNAMIC_INDEX else dims[k] for k, static in enumerate(t.get_shape())]
+            memref_value = Descriptor(t, ptr, sizes, None).pack(e)
+            cast = memref_value.owner
+            ptr.replace_uses_with_if(memref_value, lambda use: use.operation is not cast)
+        elif llvm_type(arg.type) != arg.type:
             Rewriter.replace_value_with_new_type(arg, llvm_type(arg.type))
 
 
@@ -265,14 +277,28 @@ def lower_return(op: func.ReturnOp, e: Emitter):
     e.op(llvm.ReturnOp(op.arguments[0] if op.arguments else None))
 
 
+def _branch_operands(values: Sequence[SSAValue], successor: Block, e: Emitter, op) -> list[SSAValue]:
+    """Branch operands under the ABI; records, per pointer argument of `successor`,
+    whether the buffer passed is a stack slot (its dealloc then frees nothing)."""
+    out = expand_operands(values, e, op)
+    for v, arg in zip(out, successor.args):
+        if v.type == PTR:
+            e.symbols.incoming_stack.setdefault(arg, []).append(v in e.symbols.stack_buffers)
+    return out
+
+
 def lower_br(op: cf.BranchOp, e: Emitter):
-    e.op(llvm.BrOp(op.successor, *op.arguments))
+    e.op(llvm.BrOp(op.successor, *_branch_operands(op.arguments, op.successor, e, op)))
 
 
 def lower_cond_br(op: cf.ConditionalBranchOp, e: Emitter):
     e.op(
         llvm.CondBrOp(
-            op.cond, op.then_block, list(op.then_arguments), op.else_block, list(op.else_arguments)
+            op.cond,
+            op.then_block,
+            _branch_operands(op.then_arguments, op.then_block, e, op),
+            op.else_block,
+            _branch_operands(op.else_arguments, op.else_block, e, op),
         )
     )
 

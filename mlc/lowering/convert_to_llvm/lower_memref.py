@@ -226,8 +226,15 @@ def lower_alloca(op: memref.AllocaOp, e: Emitter):
 
 def lower_dealloc(op: memref.DeallocOp, e: Emitter):
     d = Descriptor.of(op.memref, op)
-    if d.ptr not in e.symbols.stack_buffers:
-        e.call("free", [d.ptr], None)
+    incoming = e.symbols.incoming_stack.get(d.ptr)
+    if incoming is not None:  # a buffer that came through a block argument (an scf.if's result)
+        if all(incoming):
+            return
+        if any(incoming):
+            raise ConvertToLLVMError(op, "dealloc of a buffer that is on the stack on some paths only")
+    elif d.ptr in e.symbols.stack_buffers:
+        return
+    e.call("free", [d.ptr], None)
 
 
 # ---------------------------------------------------------------------------

@@ -402,3 +402,28 @@ func.func @insert_index_set(%d: tensor<?x4xf64>, %s: tensor<4xf64>, %i: tensor<i
   %r = mt.insert_index set %s into %d, %i axis 0 : tensor<4xf64> into tensor<?x4xf64>
   func.return %r : tensor<?x4xf64>
 }
+
+// -----
+
+// The branches of an scf.if (a lazy ifelse) are lowered in place; index
+// constants made inside a branch stay inside it.
+
+// CHECK-LABEL: func.func @branches
+// CHECK:       scf.if %{{.*}} -> (tensor<?xf64>) {
+// CHECK:         linalg.generic
+// CHECK:           math.exp
+// CHECK:         scf.yield
+// CHECK:       } else {
+// CHECK:         linalg.generic
+// CHECK:           math.log
+// CHECK:         scf.yield
+func.func @branches(%c: i1, %x: tensor<?xf64>) -> tensor<?xf64> {
+  %r = scf.if %c -> (tensor<?xf64>) {
+    %e = mt.exp %x : tensor<?xf64>
+    scf.yield %e : tensor<?xf64>
+  } else {
+    %l = mt.log %x : tensor<?xf64>
+    scf.yield %l : tensor<?xf64>
+  }
+  func.return %r : tensor<?xf64>
+}

@@ -217,3 +217,29 @@ func.func @calls(%m: memref<?x2xf32>, %s: memref<f32>) {
   func.call @helper(%m, %v) : (memref<?x2xf32>, f32) -> ()
   func.return
 }
+
+// -----
+
+// A memref passed between blocks (an scf.if's buffer after convert-scf-to-cf)
+// travels as its pointer and one i64 per dimension; freeing it frees the
+// heap pointer that arrived.
+
+// CHECK-LABEL: llvm.func @memref_block_arg
+// CHECK:       llvm.cond_br %c, ^t, ^f
+// CHECK:       ^t:
+// CHECK:         %[[A:.*]] = llvm.call @aligned_alloc
+// CHECK-NEXT:    llvm.br ^join(%[[A]], %n : !llvm.ptr, i64)
+// CHECK:       ^join(%m: !llvm.ptr, %{{.*}}: i64):
+// CHECK-NEXT:    llvm.call @free(%m)
+func.func @memref_block_arg(%c: i1, %n: index) {
+  cf.cond_br %c, ^t, ^f
+^t:
+  %a = memref.alloc(%n) : memref<?xf32>
+  cf.br ^join(%a : memref<?xf32>)
+^f:
+  %b = memref.alloc(%n) : memref<?xf32>
+  cf.br ^join(%b : memref<?xf32>)
+^join(%m: memref<?xf32>):
+  memref.dealloc %m : memref<?xf32>
+  func.return
+}

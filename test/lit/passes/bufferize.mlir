@@ -309,3 +309,81 @@ func.func @reshape_is_a_view(%x: tensor<?x?xf32>) -> tensor<f32> {
   } -> tensor<f32>
   func.return %s : tensor<f32>
 }
+
+// -----
+
+// scf.if on tensors (a lazy ifelse): each branch yields a buffer it owns.
+// A value computed in the branch is yielded in its own buffer; an argument
+// is copied into a fresh one (never aliased); the branch's other
+// temporaries are freed inside it, the result after its last use.
+
+// CHECK-LABEL: func.func @branches
+// CHECK-SAME: (%[[C:[a-zA-Z0-9_]+]]: i1, %[[A:[a-zA-Z0-9_]+]]: memref<?xf32>, %[[OUT:[a-zA-Z0-9_]+]]: memref<?xf32>) {
+// CHECK:      %[[R:.*]] = scf.if %[[C]] -> (memref<?xf32>) {
+// CHECK:        %[[T:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK:        linalg.generic {{.*}} ins(%[[A]] : memref<?xf32>) outs(%[[T]] : memref<?xf32>)
+// CHECK:          math.exp
+// CHECK-NOT:    memref.dealloc
+// CHECK:        scf.yield %[[T]] : memref<?xf32>
+// CHECK:      } else {
+// CHECK:        %[[F:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK-NEXT:   "memref.copy"(%[[A]], %[[F]])
+// CHECK-NEXT:   scf.yield %[[F]] : memref<?xf32>
+// CHECK:      }
+// CHECK:      "memref.copy"(%[[R]], %[[OUT]])
+// CHECK-NEXT: memref.dealloc %[[R]] : memref<?xf32>
+func.func @branches(%c: i1, %a: tensor<?xf32>) -> tensor<?xf32> {
+  %r = scf.if %c -> (tensor<?xf32>) {
+    %c0 = arith.constant 0 : index
+    %n = tensor.dim %a, %c0 : tensor<?xf32>
+    %e = tensor.empty(%n) : tensor<?xf32>
+    %t = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%a : tensor<?xf32>) outs(%e : tensor<?xf32>) {
+    ^bb0(%x: f32, %o: f32):
+      %y = math.exp %x : f32
+      linalg.yield %y : f32
+    } -> tensor<?xf32>
+    scf.yield %t : tensor<?xf32>
+  } else {
+    scf.yield %a : tensor<?xf32>
+  }
+  func.return %r : tensor<?xf32>
+}
+
+// -----
+
+// scf.for carrying tensors (a native scan): one buffer per carried value for
+// the whole loop, allocated before it (the result argument for a returned
+// stack); rows written by tensor.insert_slice go in place; the new state is
+// copied into its buffer at the end of each iteration; the carried tensors
+// are gone.
+
+// CHECK-LABEL: func.func @scan_loop
+// CHECK-SAME: (%[[H0:[a-zA-Z0-9_]+]]: memref<f32>, %[[N:[a-zA-Z0-9_]+]]: index, %[[OUT:[a-zA-Z0-9_]+]]: memref<?xf32>) {
+// CHECK:      %[[H:.*]] = memref.alloc() : memref<f32>
+// CHECK:      "memref.copy"(%[[H0]], %[[H]])
+// CHECK:      scf.for %[[T:.*]] = %{{.*}} to %[[N]] step %{{.*}} {
+// CHECK-NOT:    iter_args
+// CHECK:        %[[OLD:.*]] = memref.load %[[H]][] : memref<f32>
+// CHECK:        %[[NEW:.*]] = memref.alloc() : memref<f32>
+// CHECK:        memref.store %{{.*}}, %[[NEW]][] : memref<f32>
+// CHECK:        %[[V:.*]] = memref.load %[[NEW]][] : memref<f32>
+// CHECK-NEXT:   memref.store %[[V]], %[[OUT]][%[[T]]] : memref<?xf32>
+// CHECK-NEXT:   "memref.copy"(%[[NEW]], %[[H]])
+// CHECK-NEXT:   memref.dealloc %[[NEW]] : memref<f32>
+// CHECK:      }
+// CHECK:      memref.dealloc %[[H]] : memref<f32>
+// CHECK-NEXT: func.return
+func.func @scan_loop(%h0: tensor<f32>, %n: index) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %half = arith.constant 5.000000e-01 : f32
+  %stack = tensor.empty(%n) : tensor<?xf32>
+  %h, %hs = scf.for %t = %c0 to %n step %c1 iter_args(%prev = %h0, %rows = %stack) -> (tensor<f32>, tensor<?xf32>) {
+    %old = tensor.extract %prev[] : tensor<f32>
+    %x = arith.mulf %old, %half : f32
+    %new = tensor.from_elements %x : tensor<f32>
+    %rows2 = tensor.insert_slice %new into %rows[%t] [1] [1] : tensor<f32> into tensor<?xf32>
+    scf.yield %new, %rows2 : tensor<f32>, tensor<?xf32>
+  }
+  func.return %hs : tensor<?xf32>
+}

@@ -175,3 +175,56 @@ func.func @no_parallel_strided(%a: memref<?xf32, strided<[2]>>, %out: memref<?xf
   }
   func.return
 }
+
+// -----
+
+// A 1-d scf.parallel from 0 by 1 without reductions (loops built at the
+// loop level, such as mt.mrg_uniform's streams) is outlined the same way:
+// its iterations are independent by definition, so its body runs from lo to
+// hi in the new function; captured memrefs and scalars are passed, constants
+// cloned.
+
+// CHECK-LABEL: func.func @scf_parallel
+// CHECK-SAME: (%[[A:[a-zA-Z0-9_]+]]: memref<?xf32>, %[[B:[a-zA-Z0-9_]+]]: memref<?xf32>, %[[N:[a-zA-Z0-9_]+]]: index)
+// CHECK:      %{{.*}} = func.call @scf_parallel_par0(%{{.*}}, %[[N]], %{{.*}}, %{{.*}}, %[[A]], %[[B]]) {mlc.parallel_for}
+// CHECK-NOT:  scf.parallel
+// CHECK:      func.func private @scf_parallel_par0(%lo: index, %hi: index, %chunk: index, %cost: index, %{{.*}}: memref<?xf32>, %{{.*}}: memref<?xf32>) -> index
+// CHECK:        scf.for %[[I:.*]] = %lo to %hi step %{{.*}} {
+// CHECK:          memref.load %{{.*}}[%[[I]]] : memref<?xf32>
+// CHECK:          arith.mulf
+// CHECK:          memref.store %{{.*}}, %{{.*}}[%[[I]]] : memref<?xf32>
+// CHECK:        func.return %{{.*}} : index
+func.func @scf_parallel(%a: memref<?xf32>, %b: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %two = arith.constant 2.0 : f32
+  "scf.parallel"(%c0, %n, %c1) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>}> ({
+  ^bb0(%i: index):
+    %x = memref.load %a[%i] : memref<?xf32>
+    %y = arith.mulf %x, %two : f32
+    memref.store %y, %b[%i] : memref<?xf32>
+    scf.reduce
+  }) : (index, index, index) -> ()
+  func.return
+}
+
+// -----
+
+// A scf.parallel whose body holds a region (here a nested loop) stays as it is.
+
+// CHECK-LABEL: func.func @scf_parallel_nested
+// CHECK:      scf.parallel
+// CHECK-NOT:  mlc.parallel_for
+func.func @scf_parallel_nested(%a: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  "scf.parallel"(%c0, %n, %c1) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>}> ({
+  ^bb0(%i: index):
+    scf.for %j = %c0 to %n step %c1 {
+      %x = memref.load %a[%j] : memref<?xf32>
+      memref.store %x, %a[%i] : memref<?xf32>
+    }
+    scf.reduce
+  }) : (index, index, index) -> ()
+  func.return
+}
