@@ -4,7 +4,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 ACCEPT := ../shared/acceptance/run
 
-.PHONY: demo test unit lit acceptance bench clean
+.PHONY: demo test unit lit acceptance bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -45,6 +45,12 @@ test: $(VENV)/.installed-test
 	done; \
 	echo "== unit, lit, acceptance: $$( [ $$status = 0 ] && echo all passed || echo 'some FAILED (see above)')"; \
 	exit $$status
+
+# The fuzzers (test/fuzz/run.py) for MINUTES minutes on every core; `make test` runs a fixed-seed slice
+# of them (test/unit/test_fuzz.py). Failures are minimized into reproducers under build/fuzz/.
+MINUTES ?= 10
+fuzz: $(VENV)/.installed-test
+	$(VPY) test/fuzz/run.py --minutes $(MINUTES) $(FUZZ_ARGS)
 
 bench: $(VENV)/.installed-bench
 	$(VPY) bench/run.py $(BENCH_ARGS)

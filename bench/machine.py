@@ -77,4 +77,31 @@ def describe(m: dict) -> str:
             f"(one core, {m['array_MiB']} MiB arrays); GEMM {m['gemm_n']}^3 "
             f"f32 {m['gemm_float32_GFLOPs']:.1f} GFLOP/s, f64 {m['gemm_float64_GFLOPs']:.1f} GFLOP/s\n"
             f"Load average (1 min) before/after the run: {m.get('load_before', 0):.1f} / "
-            f"{m.get('load_after', 0):.1f} on {m['cores']} cores (other processes make every number noisier)")
+            f"{m.get('load_after', 0):.1f} on {m['cores']} cores (other processes make every number noisier)"
+            + (f"\nGPU: {m['gpu']}; device-to-device copy {m['gpu_d2d_GBps']:.0f} GB/s (read + write)"
+               if "gpu" in m else ""))
+
+
+def measure_gpu(quick: bool) -> dict:
+    """The GPU's name and device-to-device copy bandwidth (read + write), through mlc's driver layer."""
+    import time
+
+    from mlc.runtime.cuda_driver import driver
+
+    drv = driver()
+    n_bytes = (64 if quick else 1024) << 20
+    src, dst = drv.alloc(n_bytes), drv.alloc(n_bytes)
+    try:
+        drv.dtod(dst, src, n_bytes)
+        drv.synchronize()
+        best = float("inf")
+        for _ in range(5 if quick else 20):
+            start = time.perf_counter()
+            drv.dtod(dst, src, n_bytes)
+            drv.synchronize()
+            best = min(best, time.perf_counter() - start)
+    finally:
+        drv.free(src)
+        drv.free(dst)
+    major, minor = drv.capability()
+    return {"gpu": f"{drv.device_name()} (sm_{major}{minor}, {drv.name})", "gpu_d2d_GBps": 2 * n_bytes / best / 1e9}

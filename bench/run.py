@@ -53,6 +53,8 @@ def installed(lib: str) -> bool:
 def as_arrays(x) -> list[np.ndarray]:
     if isinstance(x, (list, tuple)):
         return [a for item in x for a in as_arrays(item)]
+    if hasattr(x, "get") and not isinstance(x, np.ndarray):  # CuPy (and mlc's DeviceArray): to the host
+        x = x.get()
     return [np.array(x, dtype=np.float64)]  # a copy: state arrays change on later calls
 
 
@@ -201,14 +203,21 @@ def main(argv=None) -> int:
     p.add_argument("--settle", type=float, default=None,
                    help="idle seconds before each timed batch, so one library's spinning threads "
                         "do not slow the next (default 0.15; --quick: 0.01)")
+    p.add_argument("--budget", type=float, default=None, help="seconds per workload, all implementations "
+                   "(default 20; --quick: 2)")
+    p.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                   help="where mlc runs (cuda: inputs uploaded once, results left on the GPU, like JAX/CuPy)")
     p.add_argument("--compile-child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    import workloads
+
+    workloads.DEVICE["name"] = args.device
     if args.compile_child:
         compile_child(args.compile_child)
         return 0
     args.repeat = args.repeat or (5 if args.quick else 21)
     args.min_batch = 0.002 if args.quick else 0.02  # seconds per timed batch
-    args.budget = 2.0 if args.quick else 20.0  # seconds per workload, all implementations
+    args.budget = args.budget or (2.0 if args.quick else 20.0)  # seconds per workload, all implementations
     if args.settle is None:  # idle seconds before each batch (see timing.py)
         args.settle = 0.01 if args.quick else 0.15
     only = [s.strip() for s in args.only.split(",") if s.strip()]
@@ -222,6 +231,14 @@ def main(argv=None) -> int:
 
     print("measuring the machine's limits ...", file=sys.stderr)
     limits = machine.measure(args.quick)
+    if args.device == "cuda":
+        from mlc.runtime.cuda_driver import GPUUnavailable
+
+        try:
+            limits.update(machine.measure_gpu(args.quick))
+        except GPUUnavailable as exc:
+            print(f"--device cuda: {exc}", file=sys.stderr)
+            return 2
     limits["load_before"] = os.getloadavg()[0]
     rows = []
     for w in WORKLOADS:

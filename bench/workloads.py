@@ -53,6 +53,10 @@ class Workload:
 # ---------------------------------------------------------------------------
 
 
+#: "cpu" or "cuda" (bench/run.py --device): where mlc runs; JAX uses its default device
+DEVICE = {"name": "cpu"}
+
+
 class Th:
     def __init__(self, lib: str):
         if lib == "mlc":
@@ -61,6 +65,8 @@ class Th:
 
             mlc.config.floatX = "float32"  # as Theano users do for float32 work: 0.1 * x stays float32
             self.function, self.shared, self.grad, self.T = mlc.function, mlc.shared, mlc.grad, T
+            if DEVICE["name"] == "cuda":
+                self.function = on_device
             self.softmax, self.log_softmax = T.nnet.softmax, T.nnet.log_softmax
         else:
             import pytensor
@@ -70,6 +76,31 @@ class Th:
             self.function, self.shared, self.grad, self.T = pytensor.function, pytensor.shared, pytensor.grad, pt
             self.softmax = lambda x: pt.special.softmax(x, axis=-1)
             self.log_softmax = lambda x: pt.special.log_softmax(x, axis=-1)
+
+
+class on_device:
+    """mlc.function on the GPU, benchmarked like JAX: inputs uploaded once (as jax.device_put),
+    results left on the device, each call synchronized."""
+
+    def __init__(self, inputs, outputs=None, **kwargs):
+        import mlc
+
+        self.f = mlc.function(inputs, outputs, target="cuda", return_device_arrays=True, **kwargs)
+        self.uploaded: dict[int, tuple] = {}
+
+    def __call__(self, *args):
+        from mlc.runtime.cuda_driver import driver
+        from mlc.runtime.gpu import to_device
+
+        dev = []
+        for a in args:
+            hit = self.uploaded.get(id(a))
+            if hit is None or hit[0] is not a:
+                hit = self.uploaded[id(a)] = (a, to_device(np.asarray(a)))
+            dev.append(hit[1])
+        out = self.f(*dev)
+        driver().synchronize()
+        return out
 
 
 def theano_style(graph: Callable) -> dict[str, Callable[[dict], Impl]]:
@@ -93,6 +124,34 @@ def jax_jit(fn: Callable, *names: str) -> Callable[[dict], Impl]:
         args = [jax.device_put(d[n]) for n in names]
         return Impl(lambda: f(*args).block_until_ready())
     return build
+
+
+def cupy_expr(fn: Callable, *names: str) -> Callable[[dict], Impl]:
+    """A CuPy builder: inputs copied to the GPU once, each call synchronized."""
+    def build(d):
+        import cupy as cp
+
+        args = [cp.asarray(d[n]) for n in names]
+
+        def run():
+            out = fn(cp, *args)
+            cp.cuda.Device().synchronize()
+            return out
+        return Impl(run)
+    return build
+
+
+def cupy_step(numpy_step: Callable, d: dict) -> Impl:
+    """A numpy training step (written against `np`) run by CuPy on the GPU."""
+    import cupy as cp
+
+    impl = numpy_step(d, np=cp)
+
+    def run():
+        out = impl.run()
+        cp.cuda.Device().synchronize()
+        return out
+    return Impl(run, impl.state)
 
 
 def njit(parallel: bool = False):
@@ -174,7 +233,8 @@ def w1_numba(d):
 W1 = Workload(
     "W1", "fused elementwise, 10M f32",
     lambda quick: {"x": vec(10_000 if quick else 10_000_000), "y": vec(10_000 if quick else 10_000_000, 0, 1)},
-    {"numpy": w1_numpy, **theano_style(w1_theano), "jax": jax_jit(w1_jax, "x", "y"), "numba": w1_numba},
+    {"numpy": w1_numpy, **theano_style(w1_theano), "jax": jax_jit(w1_jax, "x", "y"), "numba": w1_numba,
+     "cupy": cupy_expr(lambda cp, x, y: cp.exp(2 * x * y + y) * cp.tanh(x) + cp.log1p(x * x), "x", "y")},
     lambda d: (3 * d["x"].nbytes, "B"))
 
 
@@ -208,7 +268,8 @@ W2 = Workload(
     {"numpy": lambda d: Impl(lambda: (d["x"] * d["W"]).sum()),
      **theano_style(w2_theano),
      "jax": jax_jit(lambda x, W: (x * W).sum(), "x", "W"),
-     "numba": w2_numba},
+     "numba": w2_numba,
+     "cupy": cupy_expr(lambda cp, x, W: (x * W).sum(), "x", "W")},
     lambda d: (2 * d["x"].nbytes, "B"))
 
 
@@ -259,7 +320,9 @@ def w3_numba(d):
 W3 = Workload(
     "W3", "row softmax, 4096x1024 f32",
     lambda quick: {"x": rng().standard_normal((64, 128) if quick else (4096, 1024)).astype(F32)},
-    {"numpy": w3_numpy, **theano_style(w3_theano), "jax": jax_jit(w3_jax, "x"), "numba": w3_numba},
+    {"numpy": w3_numpy, **theano_style(w3_theano), "jax": jax_jit(w3_jax, "x"), "numba": w3_numba,
+     "cupy": cupy_expr(lambda cp, x: (lambda e: e / e.sum(axis=1, keepdims=True))(
+         cp.exp(x - x.max(axis=1, keepdims=True))), "x")},
     lambda d: (2 * d["x"].nbytes, "B"))
 
 
@@ -298,10 +361,12 @@ def w4(dtype: str, plus_c: bool) -> Workload:
 
     if plus_c:
         impls = {"numpy": lambda d: Impl(lambda: d["A"] @ d["B"] + beta * d["C"]),
-                 "jax": jax_jit(lambda A, B, C: A @ B + beta * C, "A", "B", "C")}
+                 "jax": jax_jit(lambda A, B, C: A @ B + beta * C, "A", "B", "C"),
+                 "cupy": cupy_expr(lambda cp, A, B, C: A @ B + beta * C, "A", "B", "C")}
     else:
         impls = {"numpy": lambda d: Impl(lambda: d["A"] @ d["B"]),
-                 "jax": jax_jit(lambda A, B: A @ B, "A", "B")}
+                 "jax": jax_jit(lambda A, B: A @ B, "A", "B"),
+                 "cupy": cupy_expr(lambda cp, A, B: A @ B, "A", "B")}
     short = "f32" if dtype == "float32" else "f64"
     return Workload(
         f"W4.{short}{'+C' if plus_c else ''}",
@@ -325,9 +390,10 @@ def w5_data(quick):
             "w": (0.01 * r.standard_normal(feats)).astype(F32), "b": np.asarray(0.0, F32)}
 
 
-def w5_numpy(d):
-    X, y = d["X"], d["y"]
-    w, b = d["w"].copy(), d["b"].copy()
+def w5_numpy(d, np=np):
+    """The hand-derived step; `np` may be CuPy (the same code on the GPU)."""
+    X, y = np.asarray(d["X"]), np.asarray(d["y"])
+    w, b = np.asarray(d["w"]).copy(), np.asarray(d["b"]).copy()
     n = X.shape[0]
 
     def step():
@@ -393,7 +459,8 @@ def w5_numba(d):
 
 W5 = Workload(
     "W5", "logistic regression step, 400x784 f32",
-    w5_data, {"numpy": w5_numpy, **theano_style(w5_theano), "jax": w5_jax, "numba": w5_numba},
+    w5_data, {"numpy": w5_numpy, **theano_style(w5_theano), "jax": w5_jax, "numba": w5_numba,
+              "cupy": lambda d: cupy_step(w5_numpy, d)},
     lambda d: (4 * d["X"].size, "flop"))
 
 
@@ -421,9 +488,10 @@ def w6_data(quick):
 PARAMS = ("W1", "b1", "W2", "b2")
 
 
-def w6_numpy(d):
-    X, Y = d["X"], d["Y"]
-    params = [d[k].copy() for k in PARAMS]
+def w6_numpy(d, np=np):
+    """The hand-derived step; `np` may be CuPy (the same code on the GPU)."""
+    X, Y = np.asarray(d["X"]), np.asarray(d["Y"])
+    params = [np.asarray(d[k]).copy() for k in PARAMS]
     W1, b1, W2, b2 = params
 
     def step():
@@ -505,7 +573,8 @@ def w6_numba(d):
 
 W6 = Workload(
     "W6", "MLP step, 256x784-512-10 f32",
-    w6_data, {"numpy": w6_numpy, **theano_style(w6_theano), "jax": w6_jax, "numba": w6_numba},
+    w6_data, {"numpy": w6_numpy, **theano_style(w6_theano), "jax": w6_jax, "numba": w6_numba,
+              "cupy": lambda d: cupy_step(w6_numpy, d)},
     lambda d: (2 * d["X"].shape[0] * (2 * d["W1"].size + 3 * d["W2"].size), "flop"))
 
 
@@ -556,7 +625,7 @@ def w7(kind: str) -> Workload:
         f"W7.{kind}", f"{desc}, 8192x2048 f32",
         lambda quick: {"m": rng().standard_normal((64, 256) if quick else (8192, 2048)).astype(F32)},
         {"numpy": lambda d: Impl(lambda: expr(d["m"])), **theano_style(theano),
-         "jax": jax_jit(expr, "m"), "numba": numba_},
+         "jax": jax_jit(expr, "m"), "numba": numba_, "cupy": cupy_expr(lambda cp, m: expr(m), "m")},
         lambda d: (d["m"].nbytes, "B"))
 
 
@@ -896,4 +965,4 @@ W11 = Workload(
 
 WORKLOADS = [W0, W1, W2, W3, w4("float32", False), w4("float64", False), w4("float32", True), W5, W6,
              w7("rowsq"), w7("sumsq"), w7("sum"), W9_FWD, W9_GRAD, W10, W11]
-IMPLS = ("numpy", "mlc", "jax", "pytensor", "numba", "torch")
+IMPLS = ("numpy", "mlc", "jax", "pytensor", "numba", "cupy", "torch")

@@ -89,12 +89,32 @@ class Container:
 
     Functions read `value` at each call and replace it after; sharing a
     container is sharing the state (Theano's `Container`).
+
+    For GPU functions it also holds a device copy (`device`); at most one of
+    the two is newer: a GPU function's update replaces the device copy (the
+    host copy is downloaded when someone reads `value`), and assigning
+    `value` drops the device copy (uploaded again at the next GPU call).
+    Device arrays are duck-typed (`to_host()`): this module knows no runtime.
     """
 
-    __slots__ = ("value",)
+    __slots__ = ("_host", "device")
 
     def __init__(self, value: np.ndarray):
-        self.value = value
+        self._host = value
+        self.device = None
+
+    @property
+    def value(self) -> np.ndarray:
+        if self._host is None:
+            self._host = self.device.to_host()
+        return self._host
+
+    @value.setter
+    def value(self, v) -> None:
+        if hasattr(v, "to_host") and not isinstance(v, np.ndarray):  # a device array (a GPU function's update)
+            self._host, self.device = None, v
+        else:
+            self._host, self.device = v, None
 
     @property
     def data(self) -> np.ndarray:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from xdsl.universe import Universe
 
 from mlc.dialects import get_all_dialects
-from mlc.passes import get_all_passes
+from mlc.passes import OVERRIDES, get_all_passes
 
-MLC_UNIVERSE = Universe(all_dialects=get_all_dialects(), all_passes=get_all_passes())
+# xDSL keeps its own version of the passes mlc's registry replaces (a name may be defined once).
+MLC_UNIVERSE = Universe(all_dialects=get_all_dialects(),
+                        all_passes={n: p for n, p in get_all_passes().items() if n not in OVERRIDES})

@@ -41,6 +41,8 @@ from math import prod
 
 import numpy as np
 
+from mlc.runtime import errors
+
 #: calls touching at least this many bytes release the GIL while native code runs
 RELEASE_GIL_BYTES = 1 << 16
 
@@ -95,6 +97,7 @@ class FastCall:
         namespace = {
             "MISS": MISS, "ndarray": np.ndarray, "empty": np.empty, "plans_get": self.plans.get,
             "may_share": np.may_share_memory,
+            "alloc_failed": errors.PENDING, "raise_pending": errors.raise_pending,
             **{f"dtype{k}": d for k, d in enumerate(self.dtypes)},
             **{f"shared{k}": c for k, (c, _) in enumerate(self.shared)},
             **{f"sdtype{k}": d for k, (_, d) in enumerate(self.shared)},
@@ -132,6 +135,7 @@ class FastCall:
                   for k, x in enumerate(o)]
         fresh = [x for k, x in enumerate(o) if place[k] < 0]
         lines.append(f"    entry({', '.join(f'id({x})' for x in a + v + fresh)})")
+        lines += ["    if alloc_failed:", "        raise_pending()"]  # native code reported a failed allocation
         lines += [f"    updated{k}.value = {o[self.nout + k]}" for k in range(len(self.updated))]
         if self.single:
             lines.append(f"    return {o[0]}")

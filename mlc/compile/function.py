@@ -265,21 +265,53 @@ class ShapePlan:
         free = set(map(id, fg.all_inputs))
         self.check_nodes = [n for n in fg.nodes if n.op.check_value_inputs and any(
             id(v) in free for v in _value_ancestors([n.inputs[i] for i in n.op.check_value_inputs]))]
-        # key -> (result shapes, checking nodes to replay with their input shapes, all shapes)
+        # key -> (result shapes, checking nodes to replay with their input shapes, all shapes,
+        #         value-reading nodes with their input and output shapes)
         self.cache: dict[tuple, tuple] = {}
         self.schedule = LazySchedule(fg.nodes, fg.results)  # ifelse: shapes of the taken branch only
+        #: nodes whose shape rules read values (slices with symbolic bounds, arange, alloc, reshape)
+        self.value_nodes = {id(n) for n in fg.nodes if any(i < len(n.inputs) for i in n.op.shape_value_inputs)}
+        # With values in the key, a new index value (x[i*bs:(i+1)*bs]) would walk the whole graph again.
+        # Instead, per input shapes, the last walks are kept and only their value-reading shape rules rerun:
+        # when each gives the shapes it gave then, every other shape is the same too (the other rules
+        # read shapes only). Not with ifelse: which nodes have shapes depends on values.
+        self.by_shapes: dict[tuple, list] | None = {} if self.value_inputs and not any(
+            n.op.lazy_branches(n) for n in fg.nodes) else None
+        #: how many times the whole graph's shape rules ran (tests count them)
+        self.walks = 0
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
-        key = tuple(a.shape for a in arrays) + tuple(arrays[k].tobytes() for k in self.value_inputs)
+        shape_key = tuple(a.shape for a in arrays)
+        key = shape_key + tuple(arrays[k].tobytes() for k in self.value_inputs)
         hit = self.cache.get(key)
+        if hit is None and self.by_shapes is not None:
+            for last in self.by_shapes.get(shape_key, ()):
+                if self._same_value_shapes(arrays, last):
+                    if last[1]:
+                        self._run(arrays, last[1], last[2])
+                    return last[0]
         if hit is None:
             hit = self._walk(arrays)
             if len(self.cache) > 256:
                 self.cache.clear()
             self.cache[key] = hit
+            if self.by_shapes is not None:
+                if len(self.by_shapes) > 64:
+                    self.by_shapes.clear()
+                # the last few walks per input shapes (a full batch and the short last one)
+                self.by_shapes[shape_key] = [hit, *self.by_shapes.get(shape_key, [])[:3]]
         elif hit[1]:
             self._run(arrays, hit[1], hit[2])
         return hit[0]
+
+    def _same_value_shapes(self, arrays, hit) -> bool:
+        """Rerun the value-reading shape rules of `hit`'s walk with these values: same outputs?"""
+        shape_of, value_of = self._evaluator(arrays, hit[2])
+        for node, ins, outs in hit[3]:
+            got = self._infer(node, ins, value_of, arrays)
+            if tuple(tuple(int(n) for n in s) for s in got) != outs:
+                return False
+        return True
 
     def _evaluator(self, arrays, shapes):
         fg = self.fg
@@ -327,7 +359,9 @@ class ShapePlan:
         shapes: dict[int, tuple[int, ...]] = {id(v): a.shape for v, a in zip(fg.all_inputs, arrays)}
         shape_of, value_of = self._evaluator(arrays, shapes)
         checks = {id(n) for n in self.check_nodes}
-        replay = []
+        replay: list = []
+        valued: list = []
+        self.walks += 1
 
         def visit(node):
             # an input from the branch an ifelse does not take has no shape (None)
@@ -337,9 +371,12 @@ class ShapePlan:
                 replay.append((node, ins))
             for o, s in zip(node.outputs, outs):
                 shapes[id(o)] = tuple(int(n) for n in s)
+            if id(node) in self.value_nodes:
+                valued.append((node, ins, tuple(shapes[id(o)] for o in node.outputs)))
 
         self.schedule.walk(visit, lambda node, i: value_of(node.inputs[i]))
-        return [tuple(shape_of(v)) for v in fg.results], replay, shapes if replay else None
+        keep = replay or (valued and self.by_shapes is not None)
+        return [tuple(shape_of(v)) for v in fg.results], replay, shapes if keep else None, valued
 
     def _culprits(self, node, arrays) -> str:
         deps = set(map(id, ancestors(node.inputs)))
@@ -375,8 +412,14 @@ class Function:
 
     def __init__(self, inputs, outputs, updates=None, givens=None, mode=None, name=None,
                  on_unused_input=None, allow_input_downcast=None, accept_inplace=False, profile=None,
-                 rebuild_strict=True, no_default_updates=False):
+                 rebuild_strict=True, no_default_updates=False, target=None, gpu_target=None,
+                 return_device_arrays=False):
+        from mlc.compile.gpu import resolve_target
+
         self.name = name
+        #: 'cpu', 'cuda', 'ptx' or 'gpu-emulation' (mlc.compile.gpu)
+        self.target = resolve_target(target)
+        self._gpu_options = (gpu_target, return_device_arrays)
         self.ins = _as_ins(inputs)
         for i in self.ins:
             if i.allow_downcast is None:
@@ -435,8 +478,14 @@ class Function:
         from mlc.compile.vm import compile_program
 
         with _profiling(self.profile), _timing_passes(self.profile, self.name) as pass_times:
-            with excluding_names(self.excluding):  # an excluded name may decide which ops run on the host
-                program = compile_program(self.fgraph, self.mode, self.excluding)
+            if self.target != "cpu" and self.mode != "REFERENCE":
+                from mlc.compile.gpu import compile_for
+
+                with excluding_names(self.excluding):
+                    program = compile_for(self.target, self.fgraph, self.mode, self.excluding, *self._gpu_options)
+            else:
+                with excluding_names(self.excluding):  # an excluded name may decide which ops run on the host
+                    program = compile_program(self.fgraph, self.mode, self.excluding)
             self.program = self.mode_obj.wrap(self.fgraph, program, self.mode, self.excluding)
         if pass_times is not None and config.profile_optimizer:
             _print_pass_times(self._label(), pass_times, time.perf_counter() - t0)
@@ -445,7 +494,7 @@ class Function:
         # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
         # knows neither In state nor profiling
         stateful = (any(c is not None for c in self.containers) or self.profile is not None
-                    or self.program is not program)
+                    or self.program is not program or self.target in ("cuda", "ptx"))
         self._fast = None if stateful else FastCall.build(
             self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
                                                                         if plan.check_nodes])
@@ -468,7 +517,7 @@ class Function:
         state = {"ins": ins, "outs": [Out(v, o.borrow) for v, o in zip(self.fgraph.outputs[:self.nout], self.outs)],
                  "state_updates": self.fgraph.outputs[self.nout:nres], "updates": self.fgraph.updates,
                  "single": self.single, "mode": self.mode_obj, "name": self.name,
-                 "profile": self.profile is not None}
+                 "profile": self.profile is not None, "target": self.target}
         return _unpickle_function, (state,)
 
     # -- calling -------------------------------------------------------------
@@ -503,7 +552,14 @@ class Function:
                     raise TypeError(f"Missing required input: {spec.variable} ({self._label()}: missing argument {k}, "
                                     f"{spec.variable.type}; expected {n} arguments, got {len(args) + len(kwargs)})")
                 v = c.value
+            if self.target == "cuda" and _is_device_array(v):
+                spec = self.ins[k]
+                out.append(_device_argument(v, self._types[k], f"{self._label()} argument {k} ({spec.variable})"))
+                continue
             out.append(self._filter(k, v))
+        if self.target == "cuda":  # shared variables live on the device
+            out += [self.program.device_value(s.container) for s in self.fgraph.shared]
+            return out
         for s in self.fgraph.shared:
             out.append(s.container.value)
         return out
@@ -621,7 +677,8 @@ class Function:
         return self.fgraph.outputs
 
     def dump_ir(self, level: str = "mt", debuginfo: bool | None = None) -> str:
-        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text).
+        """The IR at one level: 'mt', 'mt-opt', 'loops', 'llvm' (llvm dialect) or 'llvm-ir' (LLVM IR text);
+        for the GPU targets also 'gpu' (host function + kernels) and 'ptx' ('llvm'/'llvm-ir': the kernels).
 
         At the tensor levels each op keeps its source location (`loc("f.py":12:0)`), so `mlc-opt
         --print-debuginfo` on the dumped text shows the user's lines; `debuginfo=` overrides that.
@@ -673,7 +730,7 @@ class Function:
         mode = self.mode_obj
         return Function(ins, [Out(v, o.borrow) for v, o in zip(self.fgraph.outputs[:self.nout], self.outs)],
                         updates=upd, givens=swap or None, mode=mode, name=name, on_unused_input="ignore",
-                        profile=profile, no_default_updates=True)
+                        profile=profile, no_default_updates=True, target=self.target)
 
     def __copy__(self):
         return self.copy()
@@ -765,7 +822,8 @@ def _unpickle_function(state: dict) -> Function:
     for i, u in zip([i for i in ins if i.update is not None], state["state_updates"]):
         i.update = u
     return Function(ins, outs, updates=state["updates"], mode=mode, name=state["name"],
-                    on_unused_input="ignore", profile=state["profile"] or None, no_default_updates=True)
+                    on_unused_input="ignore", profile=state["profile"] or None, no_default_updates=True,
+                    target=state.get("target"))
 
 
 def _as_ins(inputs) -> list[In]:
@@ -854,19 +912,53 @@ def _profiling(prof):
 _MISSING = object()
 
 
+def _is_device_array(v) -> bool:
+    """A GPU array taken without a copy: __cuda_array_interface__, or DLPack on a CUDA device."""
+    if hasattr(v, "__cuda_array_interface__"):
+        return True
+    try:
+        return hasattr(v, "__dlpack_device__") and v.__dlpack_device__()[0] in (2, 13)
+    except Exception:
+        return False
+
+
+def _device_argument(v, t, what: str):
+    """`v` as a device array of type `t` (dtype exact, rank, broadcastable dims of size 1)."""
+    from mlc.runtime.gpu import as_device
+
+    d = as_device(v)
+    if d.dtype != np.dtype(t.dtype) or d.ndim != len(t.broadcastable):
+        raise TypeError(f"{what}: expected a device array of dtype {t.dtype} and rank {len(t.broadcastable)} "
+                        f"for {t}, got dtype {d.dtype}, shape {d.shape} (device arrays are not converted)")
+    if not d.c_contiguous:
+        raise TypeError(f"{what}: expected a C-contiguous device array, got strides {d.strides}")
+    bad = [k for k, (b, n) in enumerate(zip(t.broadcastable, d.shape)) if b and n != 1]
+    if bad:
+        raise TypeError(f"{what}: dimension {bad[0]} is broadcastable in {t} and must have size 1, got shape {d.shape}")
+    return d
+
+
 def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_default_updates=False,
              accept_inplace=False, name=None, rebuild_strict=True, allow_input_downcast=None, profile=None,
-             on_unused_input=None) -> Function:
+             on_unused_input=None, target=None, gpu_target=None, return_device_arrays=False) -> Function:
     """Compile `outputs` as a function of `inputs` (Theano's theano.function).
 
     `updates` (pairs or dict) give new values of shared variables, applied
     after all outputs are computed from the old values; `givens` substitute
     variables before compiling. Outputs are fresh numpy arrays (0-d for
     scalars); a single output is returned as an array, a list as a list.
+
+    `target`: 'cpu', 'cuda' (an NVIDIA GPU through the driver), 'ptx' (the
+    GPU code only, compiled on any machine: see `dump_ir('ptx')`) or
+    'gpu-emulation' (the GPU kernels run on the CPU); default from
+    `config.device`. `gpu_target` (a `mlc.target.GPUTarget`) overrides the
+    GPU description; with `return_device_arrays=True` a 'cuda' function
+    returns device arrays instead of numpy arrays.
     """
     return Function(inputs, outputs, updates=updates, givens=givens, mode=mode, name=name,
                     on_unused_input=on_unused_input, allow_input_downcast=allow_input_downcast, profile=profile,
-                    no_default_updates=no_default_updates)
+                    no_default_updates=no_default_updates, target=target, gpu_target=gpu_target,
+                    return_device_arrays=return_device_arrays)
 
 
 # ----------------------------------------------------------------------------

@@ -12,6 +12,7 @@ is per mode; FAST_COMPILE skips the optimizations that cost compile time.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -124,6 +125,9 @@ def mt_stages(mode: str) -> list[str]:
 class NativeProgram:
     """A FunctionGraph compiled to native code for the CPU."""
 
+    #: added to the cache description: what, besides the graph, decides the code (a subclass's target)
+    target_key = ""
+
     def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = ()):
         from mlc.compile.cache_key import describe_graph
         from mlc.runtime.cpu import compile_described
@@ -147,12 +151,20 @@ class NativeProgram:
             description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
         if description is not None and self.profiled:
             description += "\nprofile-kernels"
+        if description is not None and self.target_key:
+            description += f"\ntarget {self.target_key}"
         self.compiled = compile_described(description, self._lower, ["main"])
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
 
     @property
     def mt_module(self) -> ModuleOp:
         """The emitted mt module (emitted on first use: a cached program skips emission)."""
+        from mlc.runtime.cpu import COMPILE_LOCK
+
+        with COMPILE_LOCK:
+            return self._emitted()
+
+    def _emitted(self) -> ModuleOp:
         if self._mt_module is None:
             from mlc.lowering.emit import emit_function
 
@@ -166,7 +178,7 @@ class NativeProgram:
     def _lower(self) -> ModuleOp:
         """The whole pipeline on a copy of the emitted module, down to the llvm dialect."""
         with excluding_names(self.excluding):
-            module = lower(self.mt_module.clone(), self.mode, "llvm", self.profiled)
+            module = run_stages(self.mt_module.clone(), self.stages("llvm", self.profiled))
         if self.profiled:
             from mlc.passes.profile_kernels import kernel_labels
 
@@ -246,7 +258,11 @@ class NativeProgram:
             raise ValueError(f"dump_ir: expected level 'mt', {', '.join(map(repr, LEVELS))} or 'llvm-ir', "
                              f"got {level!r}")
         with excluding_names(self.excluding):
-            return _ir_text(lower(self.mt_module.clone(), self.mode, level), debuginfo)
+            return _ir_text(run_stages(self.mt_module.clone(), self.stages(level)), debuginfo)
+
+    def stages(self, level: str, profiled: bool = False) -> list[str]:
+        """The pass names from emitted mt to `level` for this program (a subclass may add stages)."""
+        return stages(self.mode, level, profiled)
 
 
 def _ir_text(module: ModuleOp, debuginfo: bool) -> str:
@@ -276,8 +292,13 @@ def stages(mode: str, level: str, profiled: bool = False) -> list[str]:
 
 
 def lower(module: ModuleOp, mode: str, level: str, profiled: bool = False) -> ModuleOp:
-    """Run the pipeline on an emitted mt module up to `level` ('mt-opt', 'loops' or 'llvm')."""
-    return run_stages(module, stages(mode, level, profiled))
+    """Run the pipeline on an emitted mt module up to `level` ('mt-opt', 'loops' or 'llvm').
+
+    One thread at a time (`COMPILE_LOCK`): xDSL's IR and mlc's pass state are not thread-safe."""
+    from mlc.runtime.cpu import COMPILE_LOCK
+
+    with COMPILE_LOCK:
+        return run_stages(module, stages(mode, level, profiled))
 
 
 def _profile_kernels(labels, fgraph) -> list:
@@ -337,10 +358,18 @@ def same_shape(v, s) -> bool:
 UNSUPPORTED_DTYPES = ("float16", "complex64", "complex128")
 
 
+@contextmanager
 def excluding_names(names: tuple[str, ...]):
-    """Add pass or rewrite names to `config.optimizer_excluding` while compiling (Mode.excluding)."""
-    current = [n for n in config.optimizer_excluding.split(":") if n]
-    return config.change_flags(optimizer_excluding=":".join(current + [n for n in names if n not in current]))
+    """Add pass or rewrite names to `config.optimizer_excluding` while compiling (Mode.excluding).
+
+    Holds `COMPILE_LOCK` meanwhile: the flag is global, and a compile in
+    another thread must not see this function's exclusions."""
+    from mlc.runtime.cpu import COMPILE_LOCK
+
+    with COMPILE_LOCK:
+        current = [n for n in config.optimizer_excluding.split(":") if n]
+        with config.change_flags(optimizer_excluding=":".join(current + [n for n in names if n not in current])):
+            yield
 
 
 def compile_graph(fgraph, mode: str, excluding: tuple[str, ...] = ()) -> NativeProgram:
@@ -350,4 +379,7 @@ def compile_graph(fgraph, mode: str, excluding: tuple[str, ...] = ()) -> NativeP
         if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
             raise NotImplementedError(f"the native backend does not support {v.type.dtype} yet ({v}, {v.type})"
                                       f"{built_at(v)}; mode='REFERENCE' runs it with numpy")
-    return NativeProgram(fgraph, mode, excluding)
+    from mlc.runtime.cpu import COMPILE_LOCK
+
+    with COMPILE_LOCK:  # emission and the IR of a cached program are shared too (see COMPILE_LOCK)
+        return NativeProgram(fgraph, mode, excluding)

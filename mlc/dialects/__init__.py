@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 DIALECTS: dict[str, str] = {
     "blas": "mlc.dialects.blas:Blas",
+    "gpux": "mlc.dialects.gpux:GPUX",
     "mt": "mlc.dialects.mt:MT",
 }
 

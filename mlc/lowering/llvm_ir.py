@@ -18,7 +18,12 @@ module is the one place that patches around its gaps (xDSL 0.74, notes §7):
 5. **Pointer arguments of intrinsics** (`llvm.memcpy`): llvmlite's pointers
    are typed, and an intrinsic is declared once with its first call's types;
    later calls on other element types are bitcast to them.
-6. **Vector math.** `to_llvm_ir` links in the definitions of the
+6. **Address spaces.** `llvm.mlir.addressof` of a global in another
+   address space (a GPU kernel's shared memory, addrspace 3) typed as a
+   generic `!llvm.ptr` becomes an `addrspacecast`, which the xDSL llvm
+   dialect cannot spell; such globals get an `undef` initializer (NVPTX
+   allows no other for shared memory).
+7. **Vector math.** `to_llvm_ir` links in the definitions of the
    `@mlc_vm_*` functions (`mlc.lowering.convert_to_llvm.vecmath`).
 
 `translate(module)` returns the llvmlite `ir.Module`; `to_llvm_ir(module)`
@@ -107,6 +112,12 @@ def convert_op(
         return
     if isinstance(op, llvm.FCmpOp) and _convert_fcmp(op, builder, val_map):
         return
+    if isinstance(op, llvm.AddressOfOp):
+        g = builder.module.get_global(op.global_name.root_reference.data)
+        space = getattr(g.type, "addrspace", 0)
+        if space and convert_type(op.result.type) == ir.PointerType():
+            val_map[op.result] = builder.addrspacecast(g, ir.PointerType())
+            return
     if isinstance(op, llvm.CallIntrinsicOp):
         saved = {a: val_map[a] for a in op.args}
         _match_pointer_args(op, builder, val_map)
@@ -175,6 +186,9 @@ def translate(
     for op in module.ops:
         if isinstance(op, llvm.GlobalOp):
             xdsl_convert._convert_global(op, out)  # pyright: ignore[reportPrivateUsage]
+            g = out.get_global(op.sym_name.data)
+            if op.addr_space.value.data and op.value is None:
+                g.initializer = ir.Constant(g.value_type, ir.Undefined)
         elif isinstance(op, llvm.FuncOp):
             funcs.append(op)
         else:

@@ -31,6 +31,10 @@ from mlc.dialects import context
 PASSES: dict[str, str] = {
     "bufferize": "mlc.passes.bufferize:MlcBufferizePass",
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
+    "convert-gpu-to-loops": "mlc.lowering.convert_gpu_to_loops:ConvertGPUToLoopsPass",
+    "convert-gpu-to-nvvm": "mlc.lowering.convert_gpu_to_nvvm:ConvertGPUToNVVMPass",
+    "convert-linalg-to-gpu": "mlc.lowering.convert_linalg_to_gpu:ConvertLinalgToGPUPass",
+    "convert-math-to-libdevice": "mlc.lowering.convert_math_to_libdevice:ConvertMathToLibdevicePass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
     "fold-mt-constants": "mlc.passes.fold_mt_constants:MtFoldConstantsPass",
@@ -39,6 +43,8 @@ PASSES: dict[str, str] = {
     "parallelize-loops": "mlc.passes.parallelize_loops:ParallelizeLoopsPass",
     "profile-kernels": "mlc.passes.profile_kernels:ProfileKernelsPass",
     "reassociate-reductions": "mlc.passes.reassociate_reductions:ReassociateReductionsPass",
+    # replaces xDSL's pass of the same name (its precondition checked first)
+    "reconcile-unrealized-casts": "mlc.passes.reconcile_unrealized_casts:ReconcileUnrealizedCastsPass",
     "resolve-mt-shapes": "mlc.passes.resolve_mt_shapes:MtShapeOfPass",
     "reuse-buffers": "mlc.passes.reuse_buffers:ReuseBuffersPass",
     "sequentialize-parallel-loops": "mlc.passes.sequentialize_parallel_loops:ScfParallelToForPass",
@@ -46,6 +52,10 @@ PASSES: dict[str, str] = {
     "stabilize-mt": "mlc.passes.stabilize_mt:MtStabilizePass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
 }
+
+#: the names above that replace a pass xDSL also registers (mlc-opt and mlc.function use
+#: mlc's version; stock xdsl-opt, through `mlc.universe`, keeps xDSL's)
+OVERRIDES = ("reconcile-unrealized-casts",)
 
 #: old flag -> current flag (kept so existing pipelines and scripts still run)
 ALIASES: dict[str, str] = {
@@ -94,16 +104,24 @@ def run_passes(module, names, ctx=None):
     table = {**xdsl_passes(), **get_all_passes()}
     ctx = ctx or context()
     for name in names:
+        spec = None
+        if "{" in name:  # options, as in mlc-opt: "convert-linalg-to-gpu{block_size=32}"
+            from xdsl.utils.arg_spec import parse_pipeline
+
+            spec = next(iter(parse_pipeline(name)))
+            name = spec.name
         if name not in table:
             raise KeyError(f"unknown pass {name!r}; registered: {', '.join(sorted(table))}")
+        cls = table[name]()
+        instance = cls.from_pass_spec(spec) if spec is not None else cls()
         if PASS_TIMERS:
             t0 = time.perf_counter()
-            table[name]()().apply(ctx, module)
+            instance.apply(ctx, module)
             seconds = time.perf_counter() - t0
             for record in PASS_TIMERS:
                 record(name, seconds)
         else:
-            table[name]()().apply(ctx, module)
+            instance.apply(ctx, module)
     return module
 
 

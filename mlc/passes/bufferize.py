@@ -103,7 +103,8 @@ _MEMREF_TYPES: dict[Attribute, MemRefType] = {}
 def memref_type(t: Attribute) -> MemRefType:
     """The identity-layout memref of a tensor type (cached: building types is slow)."""
     if t not in _MEMREF_TYPES:
-        assert isinstance(t, TensorType), t
+        if not isinstance(t, TensorType):
+            raise BufferizeError(f"mlc-bufferize: expected a tensor type, got {t}")
         _MEMREF_TYPES[t] = MemRefType(t.element_type, t.get_shape())
     return _MEMREF_TYPES[t]
 
@@ -719,6 +720,12 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
         raise BufferizeError(f"bufferize: @{f.sym_name.data} must end with func.return")
     # 1. Arguments: tensors -> memrefs; one more memref argument per result.
     result_types = list(f.function_type.outputs.data)
+    for t in result_types:
+        if not isinstance(t, TensorType):
+            raise BufferizeError(
+                f"mlc-bufferize: @{f.sym_name.data} returns {t}; expected tensor results "
+                "(each becomes a memref argument written in place)"
+            )
     for arg in list(block.args):
         if isinstance(arg.type, TensorType):
             Rewriter.replace_value_with_new_type(arg, memref_type(arg.type))

@@ -296,7 +296,10 @@ def _element(value: SSAValue, position: tuple[int, ...], before: Operation) -> S
     else a `tensor.extract` inserted before `before`."""
     root = through_casts(value)
     owner = root.owner
-    shape = root.type.get_shape()  # type: ignore[attr-defined]
+    # `value`'s shape is static where `position` lies (`constant_position`);
+    # a cast keeps the elements, so the root's flat index is the same even
+    # when its own type is dynamic (`tensor<?xf64>` cast to `tensor<1xf64>`).
+    shape = value.type.get_shape()  # type: ignore[attr-defined]
     flat = int(np.ravel_multi_index(position, shape)) if position else 0
     if isinstance(owner, tensor.FromElementsOp):
         return owner.elements[flat]

@@ -62,7 +62,6 @@ from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AnyFloat,
-    FloatAttr,
     FunctionType,
     IndexType,
     IntegerAttr,
@@ -81,6 +80,7 @@ from xdsl.transforms.convert_linalg_to_loops import LowerLinalgStructuredOpPatte
 
 from mlc.dialects.blas import is_identity_layout
 from mlc.dialects.utils.buffer_uses import VIEWS
+from mlc.dialects.utils.combiners import COMBINER_IDENTITY, combiner_of, identity_attr
 from mlc.dialects.utils.cost import op_cost
 
 PARALLEL_ATTR = "mlc.parallel_for"
@@ -88,24 +88,6 @@ NOALIAS_ATTR = "mlc.noalias"
 #: the runtime function giving the size the partials buffer needs (the most chunks a call may run)
 MAX_CHUNKS_FN = "mlc_parallel_max_chunks"
 
-# combiner -> its identity (as a function of the element type): the partials start there
-COMBINER_IDENTITY: dict[type[Operation], object] = {
-    arith.AddfOp: -0.0,  # x + -0.0 == x, also for x == -0.0
-    arith.MulfOp: 1.0,
-    arith.MaximumfOp: float("-inf"),  # nan-propagating max: max(nan, -inf) is nan
-    arith.MinimumfOp: float("inf"),
-    arith.MaxnumfOp: float("nan"),  # maxnum ignores a nan operand: nan is its identity
-    arith.MinnumfOp: float("nan"),
-    arith.AddiOp: 0,
-    arith.MuliOp: 1,
-    arith.OrIOp: 0,
-    arith.XOrIOp: 0,
-    arith.AndIOp: -1,  # all ones
-    arith.MaxSIOp: "smin",
-    arith.MinSIOp: "smax",
-    arith.MaxUIOp: 0,
-    arith.MinUIOp: -1,
-}
 
 # body ops a parallel nest may contain besides arith and math: pure scalar code and reads
 _ALLOWED_OPS: tuple[type[Operation], ...] = (
@@ -156,23 +138,6 @@ def _dims_of(expr) -> set[int]:
 
 def _indexes_by(m, dim: int) -> bool:
     return any(isinstance(e, AffineDimExpr) and e.position == dim for e in m.data.results)
-
-
-def combiner_of(generic: GenericOp, k: int) -> Operation | None:
-    """The op combining output `k`'s running value with the new term, if it is a known combiner."""
-    block = generic.body.block
-    yield_op = block.last_op
-    assert isinstance(yield_op, YieldOp)
-    acc = block.args[len(generic.inputs) + k]
-    combiner = yield_op.operands[k].owner
-    if (
-        type(combiner) in COMBINER_IDENTITY
-        and acc in combiner.operands
-        and acc.has_one_use()
-        and combiner.results[0].has_one_use()
-    ):
-        return combiner
-    return None
 
 
 def _inside(value: SSAValue, op: Operation) -> bool:
@@ -256,16 +221,7 @@ def _distinct_buffers(memrefs: list[SSAValue]) -> bool:
 
 
 def _identity(combiner: Operation, t: Attribute) -> arith.ConstantOp:
-    value = COMBINER_IDENTITY[type(combiner)]
-    if isinstance(t, AnyFloat):
-        return arith.ConstantOp(FloatAttr(float(value), t))
-    assert isinstance(t, IntegerType)
-    width = t.width.data
-    if value == "smin":
-        value = -(1 << (width - 1)) if width > 1 else -1
-    elif value == "smax":
-        value = (1 << (width - 1)) - 1 if width > 1 else 0
-    return arith.ConstantOp(IntegerAttr(value, t, truncate_bits=True))
+    return arith.ConstantOp(identity_attr(combiner, t))
 
 
 def _index(value: int) -> arith.ConstantOp:

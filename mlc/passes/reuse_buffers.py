@@ -80,8 +80,9 @@ def reuse_in_block(block: Block) -> int:
             Rewriter.erase_op(copy)
         _drop_deallocs(a.value)
         alloc = a.value.owner
-        a.value.replace_all_uses_with(b.value)
         assert isinstance(alloc, Operation)
+        _hoist_before(b.value.owner, alloc, block)
+        a.value.replace_all_uses_with(b.value)
         Rewriter.erase_op(alloc)
         b.last = max(b.last, a.last)
         removed += 1
@@ -110,6 +111,15 @@ def _choose(a: Buffer, writer: Operation, kept: list[Buffer], block: Block) -> t
     if dead:
         return max(dead, key=lambda b: b.last), None
     return None
+
+
+def _hoist_before(b_alloc: Operation, a_alloc: Operation, block: Block) -> None:
+    """Move B's alloc up to A's when it comes later: A's views (casts) may sit
+    before B is allocated, though A is first accessed after B died. B's
+    size operands are A's (same key), so they are defined there too."""
+    if block.get_operation_index(b_alloc) > block.get_operation_index(a_alloc):
+        b_alloc.detach()
+        block.insert_op_before(b_alloc, a_alloc)
 
 
 def _viewed(value: SSAValue) -> bool:

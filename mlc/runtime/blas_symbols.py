@@ -34,6 +34,7 @@ import importlib.machinery
 import importlib.util
 import os
 import sys
+import threading
 
 import llvmlite.binding as llvm
 
@@ -41,6 +42,7 @@ ROUTINES = ("sgemm", "dgemm", "sgemv", "dgemv", "sdot", "ddot")
 PREFIX = "mlc_blas_"
 
 _registered = False
+_lock = threading.Lock()
 
 
 def _capsule_pointer(capsule: object) -> int:
@@ -101,12 +103,15 @@ def register_blas_symbols() -> None:
     global _registered
     if _registered:
         return
-    addresses = None
-    if os.environ.get("MLC_BLAS", "").lower() != "scipy":
-        addresses = numpy_blas_addresses()
-    for name, address in (addresses or blas_addresses()).items():
-        llvm.add_symbol(name, address)
-    _registered = True
+    with _lock:  # a second thread waits until every symbol is bound
+        if _registered:
+            return
+        addresses = None
+        if os.environ.get("MLC_BLAS", "").lower() != "scipy":
+            addresses = numpy_blas_addresses()
+        for name, address in (addresses or blas_addresses()).items():
+            llvm.add_symbol(name, address)
+        _registered = True
 
 
 # ---------------------------------------------------------------------------

@@ -22,12 +22,19 @@ it off) an entry is one file, `<dir>/v<N>/<key[:2]>/<key>.mlco`:
     | header (JSON: signatures, symbols) | payload (the object file)
 
 Writes go to a temporary file in the same directory, then `os.replace`:
-readers see the old entry, the new one or none, never a partial file, and
-nobody waits on a lock. Two processes compiling the same function both
-write the same bytes; the last rename wins. A file that does not parse or
-whose checksum fails (truncated, corrupt, other version) is ignored and
-rewritten by the next compile. Errors writing (read-only or full disk) are
-ignored: the cache only saves time.
+readers see the old entry, the new one or none, never a partial file. A
+file that does not parse or whose checksum fails (truncated, corrupt, other
+version) is ignored and rewritten by the next compile. Each entry stores
+its key material (what the key hashes), checked on load: an entry of
+another function, whatever its file name, is never used. Errors writing
+(read-only or full disk) are ignored: the cache only saves time.
+
+Processes compiling the same key compile it once (`compiling(key)`): the
+first holds an `fcntl.flock` on `<key>.lock`, the others wait for it (at
+most LOCK_WAIT_SECONDS) and then load its entry. The kernel releases the
+lock of a killed process, so a stale lock never blocks. The temporary
+files of a writer killed mid-write (`.tmp-<pid>-*`) are removed by the
+next process writing to the cache (`remove_orphans`).
 
 A hit marks its file as just used (mtime); after each write, the least
 recently used entries are removed while the cache is over
@@ -40,17 +47,27 @@ compiling the same graph twice reuses one execution engine.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
 import hashlib
 import json
 import os
 import struct
 import tempfile
 import threading
+import zlib
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 1
+try:
+    import fcntl
+except ImportError:  # Windows: no cross-process lock (each process compiles)
+    fcntl = None  # type: ignore[assignment]
+
+FORMAT_VERSION = 2  # 2: entries carry their key material
 _MAGIC = b"MLCO"
 _HEAD = struct.Struct("<4sIQ32s")  # magic, header length, payload length, sha256
 
@@ -118,14 +135,24 @@ def target_description() -> str:
     return cpu.target_description()
 
 
-def cache_key(kind: str, *parts: str | bytes) -> str:
-    """sha256 over `kind`, the parts, the target and the versions (hex)."""
-    h = hashlib.sha256()
+def key_material(kind: str, *parts: str | bytes) -> bytes:
+    """Everything a key stands for: `kind`, the target, the versions and the
+    parts, each prefixed by its length (so no two lists give one text)."""
+    chunks = []
     for part in (kind, target_description(), versions(), *parts):
         data = part.encode() if isinstance(part, str) else part
-        h.update(len(data).to_bytes(8, "little"))
-        h.update(data)
-    return h.hexdigest()
+        chunks += [len(data).to_bytes(8, "little"), data]
+    return b"".join(chunks)
+
+
+def key_of(material: bytes) -> str:
+    """The key (sha256, hex) of some `key_material`."""
+    return hashlib.sha256(material).hexdigest()
+
+
+def cache_key(kind: str, *parts: str | bytes) -> str:
+    """sha256 over `kind`, the parts, the target and the versions (hex)."""
+    return key_of(key_material(kind, *parts))
 
 
 # ---------------------------------------------------------------------------
@@ -149,6 +176,16 @@ class Entry:
         ).encode()
         digest = hashlib.sha256(header + self.obj).digest()
         return _HEAD.pack(_MAGIC, len(header), len(self.obj), digest) + header + self.obj
+
+    def material(self) -> bytes | None:
+        """The key material stored with this entry (None if it has none)."""
+        packed = self.extra.get(MATERIAL)
+        if not isinstance(packed, str):
+            return None
+        try:
+            return zlib.decompress(base64.b64decode(packed))
+        except (ValueError, zlib.error):
+            return None
 
     @staticmethod
     def decode(data: bytes) -> Entry | None:
@@ -184,7 +221,10 @@ def entry_path(root: str, key: str) -> str:
     return os.path.join(root, f"v{FORMAT_VERSION}", key[:2], key + ".mlco")
 
 
-def disk_get(key: str) -> Entry | None:
+def disk_get(key: str, material: bytes | None = None) -> Entry | None:
+    """The entry stored under `key`, if it parses and (given `material`) proves to be
+    the one asked for: an entry stores its key material, so a file copied or
+    renamed under another key, or a hash collision, is never loaded."""
     root = cache_dir()
     if not root:
         return None
@@ -194,23 +234,30 @@ def disk_get(key: str) -> Entry | None:
             data = fh.read()
     except OSError:
         return None
+    entry = Entry.decode(data)
+    if entry is None or (material is not None and entry.material() != material):
+        return None
     try:
         os.utime(path)  # last use, for least-recently-used eviction
     except OSError:
         pass
-    return Entry.decode(data)
+    return entry
 
 
-def disk_put(key: str, entry: Entry) -> bool:
-    """Write `entry` atomically (temporary file + rename); False if the disk said no."""
+def disk_put(key: str, entry: Entry, material: bytes | None = None) -> bool:
+    """Write `entry` (with its key material) atomically (temporary file + rename);
+    False if the disk said no."""
     root = cache_dir()
     if not root:
         return False
     path = entry_path(root, key)
+    if material is not None:
+        entry = dataclasses.replace(entry, extra={**entry.extra, MATERIAL: _pack_material(material)})
     tmp = None
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".mlco", dir=os.path.dirname(path))
+        _sweep_once(root)
+        fd, tmp = tempfile.mkstemp(prefix=f"{_TMP}{os.getpid()}-", suffix=".mlco", dir=os.path.dirname(path))
         with os.fdopen(fd, "wb") as fh:
             fh.write(entry.encode())
         os.replace(tmp, path)
@@ -223,6 +270,124 @@ def disk_put(key: str, entry: Entry) -> bool:
             except OSError:
                 pass
         return False
+
+
+# -- key material ------------------------------------------------------------
+
+MATERIAL = "key_material"  # Entry.extra: the zlib-compressed key material, base64
+
+
+def _pack_material(material: bytes) -> str:
+    return base64.b64encode(zlib.compress(material, 1)).decode()
+
+
+# -- orphaned temporary files ----------------------------------------------------
+
+_TMP = ".tmp-"  # temporary files are `.tmp-<pid>-<random>.mlco`
+
+#: a temporary file this old is an orphan even if its writer's pid is alive (reused)
+TMP_MAX_AGE = 3600.0
+
+_swept: set[str] = set()
+
+
+def _sweep_once(root: str) -> None:
+    """Once per process and cache directory: remove orphaned temporary files."""
+    if root not in _swept:
+        _swept.add(root)
+        remove_orphans(root)
+
+
+def remove_orphans(root: str, now: float | None = None) -> int:
+    """Remove the `.tmp-*` files a killed writer left (its process is gone, or the
+    file is older than TMP_MAX_AGE); returns how many."""
+    import time
+
+    now = time.time() if now is None else now
+    removed = 0
+    base = os.path.join(root, f"v{FORMAT_VERSION}")
+    try:
+        subdirs = [os.path.join(base, d) for d in os.listdir(base)]
+    except OSError:
+        return 0
+    for d in subdirs:
+        try:
+            names = os.listdir(d)
+        except OSError:
+            continue
+        for name in names:
+            if not name.startswith(_TMP):
+                continue
+            path = os.path.join(d, name)
+            pid = name[len(_TMP):].split("-", 1)[0]
+            try:
+                old = now - os.stat(path).st_mtime > TMP_MAX_AGE
+                if old or (pid.isdigit() and not _alive(int(pid))):
+                    os.unlink(path)
+                    removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+# -- compile once across processes -------------------------------------------------
+
+#: how long a process waits for another compiling the same key before compiling itself
+LOCK_WAIT_SECONDS = 120.0
+
+
+@contextmanager
+def compiling(key: str) -> Iterator[None]:
+    """Hold the lock of `key` while compiling it, so processes compiling the same
+    key compile it once: the others wait (at most LOCK_WAIT_SECONDS), then
+    find the entry on disk.
+
+    The lock is `fcntl.flock` on `<entry>.lock`: the kernel drops it when its
+    holder exits or is killed, so a stale lock never blocks anyone. Without a
+    disk cache, without fcntl (Windows) or on a file system that refuses,
+    nobody waits (each process compiles, as before)."""
+    import time
+
+    root = cache_dir()
+    fd = None
+    if root and fcntl is not None:
+        path = entry_path(root, key)[: -len(".mlco")] + ".lock"
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            fd = None
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    fd = None  # waited long enough: compile without the lock
+                else:
+                    time.sleep(0.02)
+            except OSError:
+                os.close(fd)
+                fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock (the file stays: unlinking it would race)
 
 
 def disk_entries(root: str | None = None) -> list[tuple[str, int, float]]:

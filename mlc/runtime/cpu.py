@@ -34,9 +34,18 @@ from typing import Any
 import llvmlite.binding as llvm
 import numpy as np
 
+from mlc.runtime import errors
 from mlc.target import Target
 
 OPT_LEVEL = 3
+
+#: Held while anything is compiled (IR built, passes run, LLVM run, code
+#: loaded). xDSL's IR, the pass registries and LLVM's shared target machine
+#: are not safe to use from several threads at once, and a thread that
+#: waits here for another compiling the same function then finds it in the
+#: in-process cache. Re-entrant: compiling may compile runtime helpers
+#: (the thread pool, BLAS adapters). Calling compiled code takes no lock.
+COMPILE_LOCK = threading.RLock()
 
 _initialized = False
 
@@ -210,6 +219,8 @@ class CompiledModule:
             flat.append(a.ctypes.data)
             flat += a.shape
         self._cfuncs[name](*flat)
+        if errors.PENDING:  # native code reported a failed allocation
+            errors.raise_pending(name)
 
     def array_entry(self, name: str, release_gil: bool) -> Callable[..., None] | None:
         """The raw entry taking the arrays' `id()`s (see `ARRAY_ENTRY_SUFFIX`), or None.
@@ -241,6 +252,10 @@ class CompiledModule:
     @property
     def ir(self) -> str:
         """The optimized LLVM IR (re-derived for a module loaded from the cache)."""
+        with COMPILE_LOCK:
+            return self._optimized_ir()
+
+    def _optimized_ir(self) -> str:
         if self._optimized is None:
             source = self._source
             if source is None:
@@ -264,7 +279,9 @@ class CompiledModule:
     @property
     def asm(self) -> str:
         """Native assembly of the optimized module."""
-        return host_target_machine().emit_assembly(self.llvm_module)
+        module = self.llvm_module
+        with COMPILE_LOCK:
+            return host_target_machine().emit_assembly(module)
 
 
 def _check_array(name: str, k: int, a: Any, spec: ArgSpec) -> None:
@@ -327,10 +344,11 @@ def optimize(mod: llvm.ModuleRef, tm: llvm.TargetMachine, level: int = OPT_LEVEL
 
 def llvm_ir_text(module: Any, *, optimized: bool = True) -> str:
     """The final LLVM IR of an llvm-dialect module (or IR text), as the JIT sees it."""
-    mod = _parse(module)
-    if optimized:
-        optimize(mod, host_target_machine())
-    return str(mod)
+    with COMPILE_LOCK:
+        mod = _parse(module)
+        if optimized:
+            optimize(mod, host_target_machine())
+        return str(mod)
 
 
 def _ir_text(module: Any) -> str:
@@ -362,6 +380,11 @@ def compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     IR again in this process returns the same module, and another process
     loads the object file instead of running LLVM.
     """
+    with COMPILE_LOCK:
+        return _compile_module(module, entry_names)
+
+
+def _compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     from mlc.runtime import cache
 
     with _timed("llvm-ir-text"):
@@ -370,23 +393,34 @@ def compile_module(module: Any, entry_names: Sequence[str]) -> CompiledModule:
     # The signatures (dtypes checked before calls) are part of the key: two
     # modules may share their IR (a 4-byte copy is a 4-byte copy) but not them.
     sigs = repr(sorted((name, signature_to_json(sig)) for name, sig in signatures.items()))
-    key = cache.cache_key("llvm-ir", text, sigs)
+    material = cache.key_material("llvm-ir", text, sigs)
+    key = cache.key_of(material)
     compiled = cache.memory.get(key)
     if compiled is not None:
         cache.stats.memory_hits += 1
         return compiled
-    entry = cache.disk_get(key)
-    compiled = load_entry(entry, source=text) if entry is not None else None
+    compiled = _load_from_disk(key, material, source=text)
+    if compiled is None:
+        with cache.compiling(key):  # another process compiling it: wait, then load its entry
+            compiled = _load_from_disk(key, material, source=text)
+            if compiled is None:
+                entry, optimized = build_entry(text, signatures)
+                cache.stats.compiles += 1
+                if cache.disk_put(key, entry, material):
+                    cache.stats.disk_writes += 1
+                compiled = load_entry(entry, source=text, optimized=optimized)
+                assert compiled is not None, "freshly built object code did not load"
+    cache.memory.put(key, compiled)
+    return compiled
+
+
+def _load_from_disk(key: str, material: bytes, **kwargs: Any) -> CompiledModule | None:
+    from mlc.runtime import cache
+
+    entry = cache.disk_get(key, material)
+    compiled = load_entry(entry, **kwargs) if entry is not None else None
     if compiled is not None:
         cache.stats.disk_hits += 1
-    else:
-        entry, optimized = build_entry(text, signatures)
-        cache.stats.compiles += 1
-        if cache.disk_put(key, entry):
-            cache.stats.disk_writes += 1
-        compiled = load_entry(entry, source=text, optimized=optimized)
-        assert compiled is not None, "freshly built object code did not load"
-    cache.memory.put(key, compiled)
     return compiled
 
 
@@ -400,25 +434,31 @@ def compile_described(description: str | None, build: Callable[[], Any],
     called: no IR is built at all. The IR of such a module is re-derived
     by calling `build` only if someone asks for it (`CompiledModule.ir`).
     """
+    with COMPILE_LOCK:
+        return _compile_described(description, build, entry_names)
+
+
+def _compile_described(description: str | None, build: Callable[[], Any],
+                       entry_names: Sequence[str]) -> CompiledModule:
     from mlc.runtime import cache
 
     if description is None:
         return compile_module(build(), entry_names)
-    key = cache.cache_key("program", description, "\n".join(entry_names))
+    material = cache.key_material("program", description, "\n".join(entry_names))
+    key = cache.key_of(material)
     compiled = cache.memory.get(key)
     if compiled is not None:
         cache.stats.memory_hits += 1
         return compiled
-    entry = cache.disk_get(key)
-    if entry is not None:
-        compiled = load_entry(entry, ir_source=lambda: _ir_text(build()))
-        if compiled is not None:
-            cache.stats.disk_hits += 1
-            cache.memory.put(key, compiled)
-            return compiled
-    compiled = compile_module(build(), entry_names)
-    if compiled.entry is not None and cache.disk_put(key, compiled.entry):
-        cache.stats.disk_writes += 1
+    ir_source = lambda: _ir_text(build())  # noqa: E731
+    compiled = _load_from_disk(key, material, ir_source=ir_source)
+    if compiled is None:
+        with cache.compiling(key):  # another process compiling it: wait, then load its entry
+            compiled = _load_from_disk(key, material, ir_source=ir_source)
+            if compiled is None:
+                compiled = compile_module(build(), entry_names)
+                if compiled.entry is not None and cache.disk_put(key, compiled.entry, material):
+                    cache.stats.disk_writes += 1
     cache.memory.put(key, compiled)
     return compiled
 
@@ -485,6 +525,8 @@ _PROVIDERS: dict[str, str] = {
     "mlc_libm_": "mlc.runtime.math_symbols:register_math_symbols",
     "_ZGV": "mlc.runtime.math_symbols:register_math_symbols",
     "mlc_parallel_": "mlc.runtime.parallel:register_parallel_symbols",
+    "mlc_special_": "mlc.runtime.special_symbols:register_special_symbols",
+    "mlc_alloc_failed": "mlc.runtime.errors:register_error_symbols",
     "mlc_prof_": "mlc.runtime.profiler:register_profiler_symbols",
 }
 

@@ -11,6 +11,7 @@ glibc's libmvec, which is loaded into the process once if it exists.
 from __future__ import annotations
 
 import ctypes
+import threading
 
 import llvmlite.binding as llvm
 
@@ -19,6 +20,7 @@ ALIASES = {"mlc_libm_sinf": "sinf", "mlc_libm_cosf": "cosf"}
 
 _libmvec: bool | None = None
 _registered = False
+_lock = threading.RLock()
 
 
 def libmvec_available() -> bool:
@@ -43,7 +45,10 @@ def register_math_symbols() -> None:
         return
     from mlc.runtime.cpu import libm
 
-    for alias, target in ALIASES.items():
-        llvm.add_symbol(alias, ctypes.cast(getattr(libm(), target), ctypes.c_void_p).value)
-    libmvec_available()
-    _registered = True
+    with _lock:  # a second thread waits until every symbol is bound and libmvec loaded
+        if _registered:
+            return
+        for alias, target in ALIASES.items():
+            llvm.add_symbol(alias, ctypes.cast(getattr(libm(), target), ctypes.c_void_p).value)
+        libmvec_available()
+        _registered = True

@@ -380,6 +380,7 @@ finished:
 
 _lock = threading.RLock()
 _loading = False
+_ready = False
 _module: Any = None
 _functions: dict[str, Any] = {}
 
@@ -435,16 +436,24 @@ def _after_fork() -> None:
 
 
 def register_parallel_symbols() -> None:
-    """Make `mlc_parallel_for` and `mlc_parallel_max_chunks` resolvable by JIT code (idempotent)."""
-    global _loading
-    if _module is None and not _loading:  # compiling the pool asks for its own symbols: no-op then
-        with _lock:
-            if _module is None and not _loading:
-                _loading = True
-                try:
-                    _load()
-                finally:
-                    _loading = False
+    """Make `mlc_parallel_for` and `mlc_parallel_max_chunks` resolvable by JIT code (idempotent).
+
+    Thread-safe: another thread asking while the pool loads waits for it
+    (the lock is re-entrant: compiling the pool asks for its own symbols,
+    a no-op in the loading thread). `_ready` is set only once every symbol
+    is bound, so the unlocked fast path never sees a half-loaded pool.
+    """
+    global _loading, _ready
+    if _ready:
+        return
+    with _lock:
+        if not _ready and not _loading:
+            _loading = True
+            try:
+                _load()
+                _ready = True
+            finally:
+                _loading = False
 
 
 def num_threads() -> int:

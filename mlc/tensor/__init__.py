@@ -15,13 +15,13 @@ from mlc.tensor.basic import tensor
 from mlc.tensor.contract import batched_dot, dot, outer, tensordot
 from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                                  bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clip, cos, cosh,
-                                 deg2rad, eq, erf, erfc, erfinv, exp, exp2, expm1, floor, floor_div, ge, gt, hypot,
-                                 int_div, inv, invert, iround, isinf, isnan, le, log, log1p, log2, log10, lt,
-                                 maximum, minimum, mod, mul, neg, neq, or_, pow, rad2deg, reciprocal, round,
-                                 round_half_away_from_zero, round_half_to_even, sgn, sigmoid, sign, sin, sinh,
-                                 softplus, sqr, sqrt, square, sub, switch, tan, tanh, tensor_copy, true_div,
-                                 true_divide, trunc, where, xor)
-from mlc.tensor.extra_ops import (addbroadcast, bincount, compress, cumprod, cumsum, diag, diagonal, diff,
+                                 deg2rad, eq, erf, erfc, erfcinv, erfinv, exp, exp2, expm1, floor, floor_div, gamma,
+                                 gammaln, ge, gt, hypot, i0, i1, int_div, inv, invert, iround, isinf, isnan, iv, j0,
+                                 j1, jv, le, log, log1p, log2, log10, lt, maximum, minimum, mod, mul, neg, neq, or_,
+                                 pow, psi, rad2deg, reciprocal, round, round_half_away_from_zero, round_half_to_even,
+                                 sgn, sigmoid, sign, sin, sinh, softplus, sqr, sqrt, square, sub, switch, tan, tanh,
+                                 tensor_copy, tri_gamma, true_div, true_divide, trunc, where, xor)
+from mlc.tensor.extra_ops import (addbroadcast, bartlett, bincount, compress, cumprod, cumsum, diag, diagonal, diff,
                                   fill_diagonal, fill_diagonal_offset, flatnonzero, mgrid, nonzero, nonzero_values,
                                   ogrid, patternbroadcast, ptp, ravel_multi_index, repeat, roll, searchsorted, split,
                                   squeeze, swapaxes, tile, tri, tril, triu, unbroadcast, unique, unravel_index)

@@ -79,6 +79,15 @@ class Scalar:
 
 
 
+def _undefined(name: str, why: str):
+    """A gradient term mlc does not define (Theano: grad_not_implemented); taking it raises NullTypeGradError."""
+    from mlc.gradient import UndefinedGrad
+
+    return UndefinedGrad(f"{name}: {why}")
+
+
+def _order_grad(name: str, v):
+    return _undefined(name, f"the gradient with respect to the order {v} is not defined")
 
 
 
@@ -166,6 +175,22 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
        grad=lambda g, y, x: (-g * _c(_TWO_OVER_SQRT_PI, g) * exp(-x * x),)),
     _S("erfinv", 1, _m("erfinv"), _float, ORDERED, "erfinv",
        grad=lambda g, y, x: (g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
+    # special functions (scipy.special's meaning; compiled to calls of scipy's compiled scalar code)
+    _S("gammaln", 1, _m("gammaln"), _float, ORDERED, "gammaln", grad=lambda g, y, x: (g * psi(x),)),
+    _S("psi", 1, _m("psi"), _float, ORDERED, "psi", grad=lambda g, y, x: (g * tri_gamma(x),)),
+    _S("tri_gamma", 1, _m("tri_gamma"), _float, ORDERED, "tri_gamma",
+       grad=lambda g, y, x: (_undefined("tri_gamma", "its gradient (polygamma(2, x)) is not implemented"),)),
+    _S("gamma", 1, _m("gamma"), _float, ORDERED, "gamma", grad=lambda g, y, x: (g * y * psi(x),)),
+    _S("erfcinv", 1, _m("erfcinv"), _float, ORDERED, "erfcinv",
+       grad=lambda g, y, x: (-g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
+    _S("j0", 1, _m("j0"), _float, ORDERED, "j0", grad=lambda g, y, x: (-g * j1(x),)),
+    _S("j1", 1, _m("j1"), _float, ORDERED, "j1", grad=lambda g, y, x: (g * (j0(x) - jv(2, x)) / 2,)),
+    _S("i0", 1, _m("i0"), _float, ORDERED, "i0", grad=lambda g, y, x: (g * i1(x),)),
+    _S("i1", 1, _m("i1"), _float, ORDERED, "i1", grad=lambda g, y, x: (g * (i0(x) + iv(2, x)) / 2,)),
+    _S("jv", 2, _m("jv"), _float, ORDERED, "jv",
+       grad=lambda g, y, v, x: (_order_grad("jv", v), g * (jv(v - 1, x) - jv(v + 1, x)) / 2)),
+    _S("iv", 2, _m("iv"), _float, ORDERED, "iv",
+       grad=lambda g, y, v, x: (_order_grad("iv", v), g * (iv(v - 1, x) + iv(v + 1, x)) / 2)),
     _S("sigmoid", 1, _m("sigmoid"), _float, ORDERED, "sigmoid", grad=lambda g, y, x: (g * y * (1 - y),)),
     _S("softplus", 1, _m("softplus"), _float, ORDERED, "softplus", grad=lambda g, y, x: (g * sigmoid(x),)),
     _S("inv", 1, _m("reciprocal"), _float, ALL, "reciprocal", grad=lambda g, y, x: (-g * y * y,)),
@@ -511,6 +536,17 @@ mod = _binary("mod")
 pow = _binary("pow")
 maximum = _binary("maximum")
 minimum = _binary("minimum")
+_TIES = """
+
+    Gradient at ties (Theano's convention, kept on purpose): where a == b
+    the output gradient goes to *both* operands in full (each gets
+    `g * eq(out, operand)`), so it is counted twice, not split. For
+    example `grad(minimum(maximum(a, b), b).sum(), [a, b])` at a == b
+    gives 1 for a and 2 for b (directly and through maximum), where a
+    subgradient would give 1 in total.
+    """
+maximum.__doc__ += _TIES
+minimum.__doc__ += _TIES
 arctan2 = _binary("arctan2")
 hypot = _binary("hypot")
 and_ = _binary("and_")
@@ -560,6 +596,17 @@ round_half_away_from_zero = _unary("round_half_away_from_zero")
 erf = _unary("erf")
 erfc = _unary("erfc")
 erfinv = _unary("erfinv")
+erfcinv = _unary("erfcinv")
+gammaln = _unary("gammaln")
+psi = _unary("psi")
+tri_gamma = _unary("tri_gamma")
+gamma = _unary("gamma")
+j0 = _unary("j0")
+j1 = _unary("j1")
+i0 = _unary("i0")
+i1 = _unary("i1")
+jv = _binary("jv")
+iv = _binary("iv")
 sigmoid = _unary("sigmoid")
 softplus = _unary("softplus")
 inv = _unary("inv")

@@ -439,6 +439,18 @@ def compress(condition, x, axis=None):
     return x.take(flatnonzero(condition), axis=axis)
 
 
+def bartlett(M):
+    """numpy.bartlett: the Bartlett (triangular) window of `M` points, float64 (an int or integer scalar).
+
+    Built as numpy does it: n = arange(1 - M, M, 2), 1 + n / (M - 1) where
+    n <= 0 and 1 - n / (M - 1) elsewhere (a native composition).
+    """
+    m = _scalar_int(M, "bartlett")
+    n = cast(arange(1 - m, m, 2), "float64")
+    denom = cast(maximum(as_tensor_variable(m) - 1, 1), "float64")
+    return switch(ge(0, n), 1 + n / denom, 1 - n / denom)
+
+
 class SearchsortedOp(HostOp):
     """numpy.searchsorted(x, v, side, sorter): int64 insertion points, v's shape."""
 

@@ -255,6 +255,9 @@ class QR(HostOp):
                 "raw": [(n, m), (k,)]}[self.mode]
 
 
+QRFull = QRIncomplete = QR  # Theano's two classes (q and r, or r alone) are one op here, by mode
+
+
 def qr(a, mode="reduced"):
     """numpy.linalg.qr: (q, r), or r alone for mode='r', or (h, tau) for mode='raw'."""
     return QR(mode)(a)
@@ -311,9 +314,8 @@ class Lstsq(HostOp):
         return [x, np.atleast_1d(res).reshape(-1), np.asarray(rank, "int64"), s]
 
 
-def lstsq(a, b, rcond=-1):
-    """numpy.linalg.lstsq: [x, residuals, rank, singular values]; rcond=-1 is numpy's default cutoff."""
-    return Lstsq()(a, b, rcond)
+#: Theano's spelling: the op class itself, used as `lstsq()(a, b, rcond)` -> [x, residuals, rank, s]
+lstsq = Lstsq
 
 
 def matrix_power(M, n):
@@ -359,6 +361,13 @@ def alloc_diag(x, offset=0):
     if x.ndim != 1:
         raise TypeError(f"alloc_diag only works on vectors, got {x} ({x.type}){built_at(x)}")
     return _diag(x, offset)
+
+
+class AllocDiag:
+    """Theano's (deprecated) nlinalg.AllocDiag: `AllocDiag()(v)` is the square matrix with v on its diagonal."""
+
+    def __call__(self, x):
+        return alloc_diag(x)
 
 
 def diag(x):

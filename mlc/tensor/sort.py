@@ -13,18 +13,11 @@ import numpy as np
 
 from mlc.graph import Apply, GraphError, TensorType, built_at
 from mlc.graph.dtype import INTS
+from mlc.tensor.extra_ops import _axis
 from mlc.tensor.host import HostOp
 from mlc.tensor.var import as_tensor_variable
 
 _KINDS = ("quicksort", "mergesort", "heapsort", "stable")
-
-
-def _norm_axis(axis, ndim: int, what: str) -> int:
-    if not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
-        raise TypeError(f"{what}: expected an integer axis or None, got {axis!r}")
-    if not -ndim <= axis < ndim:
-        raise GraphError(f"{what}: axis {axis} is out of range for a {ndim}-d tensor")
-    return int(axis) % ndim
 
 
 def _prepare(a, axis, what: str):
@@ -34,7 +27,7 @@ def _prepare(a, axis, what: str):
     if a.ndim == 0:
         raise GraphError(f"{what}: expected a tensor of at least 1 dim (or axis=None), got {a} ({a.type})"
                          f"{built_at(a)}")
-    return a, _norm_axis(axis, a.ndim, what)
+    return a, _axis(axis, a.ndim, what)
 
 
 def _aranges_except(x, axis: int, at_axis):
@@ -46,18 +39,24 @@ def _aranges_except(x, axis: int, at_axis):
                  for i in range(x.ndim))
 
 
-class SortOp(HostOp):
-    """numpy.sort along `axis`."""
+class _SortOp(HostOp):
+    """A sort along `axis` with numpy's `kind` (structured `order` is not supported: tensors have no fields)."""
 
     __props__ = ("kind", "axis", "order")
 
     def __init__(self, kind: str = "quicksort", axis: int = -1, order=None):
         if kind not in _KINDS:
-            raise ValueError(f"sort: expected kind in {_KINDS}, got {kind!r}")
+            raise ValueError(f"{type(self).__name__}: expected kind in {_KINDS}, got {kind!r}")
         if order is not None:
-            raise NotImplementedError("sort: `order` (structured-array fields) is not supported: tensors have no "
-                                      "fields")
+            raise NotImplementedError(f"{type(self).__name__}: `order` (structured-array fields) is not supported")
         self.kind, self.axis, self.order = kind, axis, order
+
+    def infer_shape(self, node, shapes, value):
+        return [shapes[0]]
+
+
+class SortOp(_SortOp):
+    """numpy.sort along `axis`."""
 
     def make_node(self, x) -> Apply:
         return Apply(self, [x], [x.type])
@@ -65,35 +64,20 @@ class SortOp(HostOp):
     def perform(self, node, inputs):
         return [np.sort(inputs[0], axis=self.axis, kind=self.kind)]
 
-    def infer_shape(self, node, shapes, value):
-        return [shapes[0]]
-
     def grad(self, inputs, output_grads):
         (x,), (g,) = inputs, output_grads
         rev = argsort(argsort(x, self.axis, self.kind), self.axis, self.kind)
         return [g[_aranges_except(x, self.axis, rev)]]
 
 
-class ArgSortOp(HostOp):
+class ArgSortOp(_SortOp):
     """numpy.argsort along `axis` (int64 indices)."""
-
-    __props__ = ("kind", "axis", "order")
-
-    def __init__(self, kind: str = "quicksort", axis: int = -1, order=None):
-        if kind not in _KINDS:
-            raise ValueError(f"argsort: expected kind in {_KINDS}, got {kind!r}")
-        if order is not None:
-            raise NotImplementedError("argsort: `order` (structured-array fields) is not supported")
-        self.kind, self.axis, self.order = kind, axis, order
 
     def make_node(self, x) -> Apply:
         return Apply(self, [x], [TensorType("int64", x.broadcastable)])
 
     def perform(self, node, inputs):
         return [np.argsort(inputs[0], axis=self.axis, kind=self.kind).astype("int64")]
-
-    def infer_shape(self, node, shapes, value):
-        return [shapes[0]]
 
     def grad(self, inputs, output_grads):
         return [inputs[0].zeros_like()]
@@ -136,7 +120,7 @@ class TopKOp(HostOp):
         x = as_tensor_variable(x)
         if x.ndim == 0:
             raise GraphError(f"topk: cannot take a scalar as input ({x}){built_at(x)}")
-        _norm_axis(self.axis, x.ndim, "topk")
+        _axis(self.axis, x.ndim, "topk")
         kth = as_tensor_variable(kth)
         if kth.ndim != 0 or kth.dtype not in INTS:
             raise TypeError(f"topk: kth must be an integer scalar, got {kth} ({kth.type}){built_at(kth)}")

@@ -40,7 +40,13 @@ from xdsl.dialects.builtin import ModuleOp, UnknownLoc
 from xdsl.ir import Operation
 from xdsl.parser import Parser
 from xdsl.passes import ModulePass, PassPipeline
-from xdsl.utils.exceptions import ParseError, ShrinkException
+from xdsl.utils.exceptions import (
+    DiagnosticException,
+    ParseError,
+    PassFailedException,
+    ShrinkException,
+    VerifyException,
+)
 from xdsl.utils.lexer import Span
 from xdsl.xdsl_opt_main import xDSLOptMain
 
@@ -97,9 +103,60 @@ def _one_line(message: str) -> str:
 def _describe(e: BaseException) -> str:
     """The message of an exception, with its type when that says something."""
     text = str(e).strip() or type(e).__name__
-    if type(e).__module__.startswith("xdsl") or isinstance(e, ValueError):
+    if isinstance(e, DIAGNOSTICS) or type(e).__module__.startswith("xdsl") or isinstance(e, ValueError):
         return text
     return f"{type(e).__name__}: {text}"
+
+
+#: what passes and verifiers raise on purpose for IR outside their contract;
+#: anything else escaping a pass is a bug in that pass (an "internal error")
+DIAGNOSTICS = (ParseError, VerifyException, DiagnosticException, PassFailedException,
+               NotImplementedError)  # xDSL's passes say "not yet supported" this way
+
+#: the words every diagnostic of a bug carries (the mlc-opt fuzzer counts them)
+INTERNAL = "internal error"
+
+
+def _explain(e: BaseException) -> str:
+    """A deliberate diagnostic's message, or the marked summary of a bug."""
+    if isinstance(e, DIAGNOSTICS):
+        return _describe(e)
+    return f"{INTERNAL} ({type(e).__name__}: {str(e).strip()}; MLC_OPT_TRACEBACK=1 shows where)"
+
+
+def _culprit(e: BaseException) -> Operation | None:
+    """The op an exception is about: its `op` attribute, else the first op
+    among the locals of the innermost frame that has one (parameters come
+    first, so usually the op a pattern or lowering was handed)."""
+    op = getattr(e, "op", None)
+    if isinstance(op, Operation):
+        return op
+    frames = []
+    tb = e.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            if isinstance(value, Operation) and not isinstance(value, ModuleOp):
+                return value
+    return None
+
+
+def _utf8_error(data: bytes, name: str, line_offset: int) -> Diag | None:
+    """A located diagnostic for the first byte of `data` that is not UTF-8, or None."""
+    try:
+        data.decode("utf-8")
+        return None
+    except UnicodeDecodeError as e:
+        start = e.start
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", start)
+    text = data[line_start : None if line_end < 0 else line_end].decode("utf-8", "replace")
+    col = len(data[line_start:start].decode("utf-8", "replace")) + 1
+    line = data.count(b"\n", 0, start) + 1 + line_offset
+    message = f"invalid UTF-8: byte 0x{data[start]:02x} cannot start or continue a character"
+    return Diag(message, name, line, col, f"{text}\n{' ' * (col - 1)}^", parse=True)
 
 
 # ===----------------------------------------------------------------------=== #
@@ -198,17 +255,22 @@ class MlcOptMain(xDSLOptMain):
 
     def register_all_passes(self) -> None:
         super().register_all_passes()
-        from mlc.passes import get_all_passes
+        from mlc.passes import OVERRIDES, get_all_passes
 
         for name, loader in get_all_passes().items():
-            self.available_passes.setdefault(name, loader)
+            if name in OVERRIDES or name not in self.available_passes:
+                self.available_passes[name] = loader
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()
         self.available_frontends["mlir"] = self._parse_mlir
 
     def _parse_mlir(self, io: IO[bytes]) -> ModuleOp:
-        parser = LocatingParser(self.ctx, io.read(), self.get_input_name())
+        data = io.read()
+        bad = _utf8_error(data, self.get_input_name(), self._line_offset)
+        if bad is not None:
+            raise MlcOptError(bad)
+        parser = LocatingParser(self.ctx, data, self.get_input_name())
         self._op_spans = parser.op_spans
         try:
             return parser.parse_module(not self.args.no_implicit_module)
@@ -216,7 +278,13 @@ class MlcOptMain(xDSLOptMain):
             raise
         except Exception as e:  # e.g. an attribute's own verifier, run while parsing
             where = parser._current_token.span
-            raise MlcOptError(Diag.at(where, _describe(e), self._line_offset, parse=True)) from e
+            if isinstance(e, DIAGNOSTICS):
+                message = _describe(e)
+            elif where.start >= len(where.input.content):
+                message = "unexpected end of input"
+            else:  # xDSL's parser of some op tripped over malformed text
+                message = f"malformed input here ({type(e).__name__}: {str(e).strip()})"
+            raise MlcOptError(Diag.at(where, message, self._line_offset, parse=True)) from e
 
     def register_all_arguments(self, arg_parser) -> None:
         super().register_all_arguments(arg_parser)
@@ -304,8 +372,8 @@ class MlcOptMain(xDSLOptMain):
             try:
                 return self.output_resulting_program(module), []
             except Exception as e:
-                message = f"cannot emit target '{self.args.target}': {_describe(e)}"
-                raise MlcOptError(Diag(message)) from e
+                message = f"cannot emit target '{self.args.target}': {_explain(e)}"
+                raise MlcOptError(self._located(_culprit(e) or module, message)) from e
         except ParseError as e:
             self._maybe_traceback(e)
             return None, [Diag.at(e.span, e.msg, offset, parse=True)]
@@ -317,24 +385,33 @@ class MlcOptMain(xDSLOptMain):
         stage, pass_ = self._stage
         if stage == "pass":
             name = pass_.name if pass_ is not None else "?"
-            return Diag(f"pass '{name}' failed: {_describe(e)}")
+            op = _culprit(e)
+            on = f" on '{op.name}'" if op is not None else ""
+            return self._located(op or module, f"pass '{name}' failed{on}: {_explain(e)}")
         after = f" after pass '{pass_.name}'" if pass_ is not None else ""
         found = _find_invalid_op(module)
         if found is None:
-            return Diag(f"invalid IR{after}: {_describe(e)}")
+            return self._located(module, f"invalid IR{after}: {_explain(e)}")
         op, error = found
         # mt messages start with the op name; MLIR style puts it first anyway.
-        message = f"'{op.name}' op " + _describe(error).removeprefix(f"{op.name}: ")
+        message = f"'{op.name}' op " + _explain(error).removeprefix(f"{op.name}: ")
         if pass_ is not None:
             message += f" (IR produced by pass '{pass_.name}')"
         if not isinstance(op.location, UnknownLoc):
             message += f" [{op.location}]"  # e.g. the user's line the emitter recorded
-        span_op = op
+        return self._located(op, message)
+
+    def _located(self, op: Operation, message: str) -> Diag:
+        """`message` at `op`'s place in the input: its own, or its nearest
+        parsed ancestor's (ops a pass created), or the first parsed op's."""
+        span_op: Operation | None = op
         while span_op is not None and span_op not in self._op_spans:
             span_op = span_op.parent_op()
-        if span_op is None:
-            return Diag(message, self.get_input_name())
-        return Diag.at(self._op_spans[span_op], message, self._line_offset)
+        if span_op is not None:
+            return Diag.at(self._op_spans[span_op], message, self._line_offset)
+        if self._op_spans:
+            return Diag.at(min(self._op_spans.values(), key=lambda s: s.start), message, self._line_offset)
+        return Diag(message, self.get_input_name(), 1 + self._line_offset, 1)
 
     def _check_expectations(self, text: bytes, offset: int, diags: list[Diag]) -> int:
         expected = parse_expectations(text.decode("utf-8", "replace"), offset)
@@ -376,6 +453,11 @@ def _find_invalid_op(root: Operation) -> tuple[Operation, Exception] | None:
     return None
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Python warnings (xDSL's passes issue some) as one diagnostic line, not Python's format."""
+    print(f"{PROG}: warning: {_one_line(str(message))}", file=sys.stderr)
+
+
 def timing_report(times: Sequence[tuple[str, float]]) -> str:
     """MLIR's `--mlir-timing` report: total, then each pass's wall time and share, in run order."""
     total = sum(t for _, t in times)
@@ -390,6 +472,9 @@ def timing_report(times: Sequence[tuple[str, float]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point: returns the exit status."""
+    import warnings
+
+    warnings.showwarning = _show_warning
     try:
         opt = MlcOptMain(args=argv)
         status = opt.run()

@@ -181,3 +181,14 @@ def test_split_squeeze_broadcast_patterns(mode):
     out = h(np.ones((1, 3)))
     assert out[0].shape == (1, 3) and out[1].shape == (3,)
     verify_grad(lambda m: T.split(m, [2, 4], 2)[1] ** 2, [v])
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_bartlett(mode):
+    m = T.lscalar("m")
+    f = mlc.function([m], T.bartlett(m), mode=mode)
+    for n in (-2, 0, 1, 2, 5, 8):
+        got = f(n)
+        assert got.dtype == np.float64
+        np.testing.assert_allclose(got, np.bartlett(n), atol=1e-15)
+    np.testing.assert_allclose(T.bartlett(6).eval(), np.bartlett(6), atol=1e-15)

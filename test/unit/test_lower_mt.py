@@ -451,6 +451,18 @@ class LoopFunctions(InterpreterFunctions):
         with np.errstate(all="ignore"):
             return (np.fmod(np.float64(args[0]), np.float64(args[1])),)
 
+    # scipy.special's compiled functions (mlc.runtime.special_symbols binds them in native code)
+    def _special(name: str, scipy_name: str) -> Any:  # noqa: N805  (builds methods in the class body)
+        def run(self: Any, interp: Interpreter, op: Any, args: PythonValues) -> PythonValues:
+            return (np.float64(getattr(scipy.special, scipy_name)(*[np.float64(a) for a in args[:-1]])),)
+
+        return impl_external("mlc_special_" + name)(run)
+
+    run_gammaln, run_psi, run_gamma = _special("gammaln", "gammaln"), _special("psi", "psi"), _special("gamma", "gamma")
+    run_erfcinv, run_j0, run_j1 = _special("erfcinv", "erfcinv"), _special("j0", "j0"), _special("j1", "j1")
+    run_i0, run_i1 = _special("i0", "i0"), _special("i1", "i1")
+    run_jv, run_iv = _special("jv", "jv"), _special("iv", "iv")
+
     @impl_external("fmodf")
     def run_fmodf(self, interp: Interpreter, op: Any, args: PythonValues) -> PythonValues:
         with np.errstate(all="ignore"):

@@ -566,6 +566,8 @@ def test_fold_agrees_with_run_mt_for_every_elementwise_op(op_class):
         values = [np.array([1.0, 2.0, 3.0], dtype)]
     elif op_class in (mt.AsinOp, mt.AcosOp, mt.AtanhOp, mt.ErfinvOp):
         values = [np.array([0.1, -0.5, 0.25], dtype)]
+    elif op_class is mt.ErfcinvOp:
+        values = [np.array([0.1, 1.5, 0.25], dtype)]
     module = build([tensor_type(elt, [3])] * n, lambda add, *xs: [add(op_class(*xs))])
     (ran,) = run_mt(module, *values)
     assert ran.dtype == dtype

@@ -467,3 +467,40 @@ def test_parallel_loops_after_fork(threads):
 def test_num_threads_validation():
     with pytest.raises(ValueError, match="positive integer"):
         parallel.set_num_threads(0)
+
+
+def test_shape_walks_stop_after_warm_up_while_the_index_changes():
+    """A Theano training step: minibatch `data[i*bs:(i+1)*bs]` by givens, labels
+    indexed by arange(n). Each new i used to miss the shape cache and walk the
+    whole graph's shape rules in Python; now only the value-reading rules (the
+    slices, arange) rerun, and the walk happens again only when a shape changes."""
+    rng = np.random.default_rng(5)
+    data = mlc.shared(rng.random((103, 6)), "data")
+    labels = mlc.shared(rng.integers(0, 3, 103).astype("int32"), "labels")
+    W = mlc.shared(np.zeros((6, 3)), "W")
+    i = T.lscalar("i")
+    x, y = T.dmatrix("x"), T.ivector("y")
+    p = T.nnet.softmax(T.dot(x, W))
+    nll = -T.mean(T.log(p)[T.arange(y.shape[0]), y])
+    bs = 10
+    step = mlc.function([i], nll, updates=[(W, W - 0.1 * mlc.grad(nll, W))],
+                        givens={x: data[i * bs:(i + 1) * bs], y: labels[i * bs:(i + 1) * bs]})
+    plan = step.shape_plan
+    Wn = np.zeros((6, 3))
+    for k in range(11):  # the last batch (rows 100..102) is shorter
+        got = float(step(k))
+        xb, yb = data.get_value()[k * bs:(k + 1) * bs], labels.get_value()[k * bs:(k + 1) * bs]
+        a = xb @ Wn
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        pb = e / e.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(got, -np.mean(np.log(pb[np.arange(len(yb)), yb])), rtol=1e-10)
+        pb[np.arange(len(yb)), yb] -= 1
+        Wn = Wn - 0.1 * xb.T @ pb / len(yb)
+        if k == 0:
+            assert plan.walks == 1
+        elif k < 10:
+            assert plan.walks == 1, k  # new index, same shapes: no walk
+    assert plan.walks == 2  # the short batch changed shapes
+    np.testing.assert_allclose(W.get_value(), Wn, rtol=1e-10)
+    assert float(step(3)) > 0 and plan.walks == 2
+    step(12)  # an empty minibatch: numpy's mean of nothing is nan; checked, not crashed

@@ -63,6 +63,13 @@ def special(name: str) -> Callable[..., np.ndarray]:
 
 
 
+def tri_gamma(x: np.ndarray) -> np.ndarray:
+    """polygamma(1, x) (scipy.special), in x's dtype."""
+    import scipy.special
+
+    return np.asarray(scipy.special.polygamma(1, x)).astype(x.dtype, copy=False)
+
+
 def round_half_away(x: np.ndarray) -> np.ndarray:
     """C's round. floor(x + 0.5) is wrong for 0.49999999999999994; x - trunc(x) is exact."""
     if x.dtype.kind != "f":
@@ -153,6 +160,15 @@ MEANINGS: dict[str, Meaning] = {m.name: m for m in [
     _M("erf", _U, FLOAT, special("erf")),
     _M("erfc", _U, FLOAT, special("erfc"), "1 - erf(x)"),
     _M("erfinv", _U, FLOAT, special("erfinv")),
+    _M("erfcinv", _U, FLOAT, special("erfcinv")),
+    _M("gammaln", _U, FLOAT, special("gammaln"), "log|gamma(x)|"),
+    _M("psi", _U, FLOAT, special("psi"), "digamma"),
+    _M("tri_gamma", _U, FLOAT, tri_gamma, "trigamma: polygamma(1, x)"),
+    _M("gamma", _U, FLOAT, special("gamma")),
+    _M("j0", _U, FLOAT, special("j0"), "Bessel function of the first kind, order 0"),
+    _M("j1", _U, FLOAT, special("j1"), "Bessel function of the first kind, order 1"),
+    _M("i0", _U, FLOAT, special("i0"), "modified Bessel function of order 0"),
+    _M("i1", _U, FLOAT, special("i1"), "modified Bessel function of order 1"),
     _M("sigmoid", _U, FLOAT, sigmoid, "1 / (1 + exp(-x))"),
     _M("softplus", _U, FLOAT, softplus, "log(1 + exp(x))"),
     _M("reciprocal", _U, INEXACT, np.reciprocal, "1 / x"),
@@ -171,6 +187,8 @@ MEANINGS: dict[str, Meaning] = {m.name: m for m in [
     _M("xor", _B, BOOL + INT, np.bitwise_xor, _BITWISE, commutative=True),
     _M("atan2", _B, FLOAT, np.arctan2, "atan2(lhs, rhs), the angle of the point (rhs, lhs)"),
     _M("hypot", _B, FLOAT, np.hypot, "sqrt(lhs**2 + rhs**2)", commutative=True),
+    _M("jv", _B, FLOAT, special("jv"), "Bessel function of the first kind of real order lhs at rhs"),
+    _M("iv", _B, FLOAT, special("iv"), "modified Bessel function of real order lhs at rhs"),
     _M("eq", _C, ANY, np.equal, commutative=True),
     _M("ne", _C, ANY, np.not_equal, commutative=True),
     _M("lt", _C, ORDERED, np.less),

@@ -18,7 +18,10 @@ the result value. The numbers are numpy's, including the corners:
 
 Calls to the C math library, declared as `func.func private` in the
 module by the caller (see `ScalarBuilder.externs`): `fmod`/`fmodf` (float
-`mod`/`floordiv`) and `erfc`/`erfcf` (`erfc`, and the tail of `erfinv`).
+`mod`/`floordiv`) and `erfc`/`erfcf` (`erfc`, and the tail of `erfinv`);
+and scipy.special's compiled scalar functions as `mlc_special_<name>`
+(gammaln, psi, gamma, erfcinv, j0, j1, i0, i1, jv, iv), bound by the
+runtime (mlc.runtime.special_symbols).
 """
 
 from __future__ import annotations
@@ -274,6 +277,58 @@ def _isinf(s: ScalarBuilder, elt: Attribute, x: SSAValue) -> SSAValue:
     return s.cmpf("oeq", s(math.AbsFOp(x)), s.c(pymath.inf, x.type))
 
 
+# ---- special functions (scipy.special's compiled scalar functions, called natively) ----
+
+#: the prefix of the runtime symbols bound to scipy.special.cython_special (mlc.runtime.special_symbols)
+SPECIAL_PREFIX = "mlc_special_"
+
+
+def _scipy_special(name: str, nargs: int) -> Callable[..., SSAValue]:
+    """A call to scipy's `double name(double, ..., int skip_dispatch)`; f32 is computed in f64."""
+
+    def lower(s: ScalarBuilder, elt: Attribute, *xs: SSAValue) -> SSAValue:
+        t = xs[0].type
+        f64 = Float64Type()
+        wide = [x if isinstance(t, Float64Type) else s(arith.ExtFOp(x, f64)) for x in xs]
+        r = s.call(SPECIAL_PREFIX + name, [*wide, s.c(0, IntegerType(32))], f64)
+        return r if isinstance(t, Float64Type) else s(arith.TruncFOp(r, t))
+
+    return lower
+
+
+def _tri_gamma(s: ScalarBuilder, elt: Attribute, x: SSAValue) -> SSAValue:
+    """polygamma(1, x), in f64: reflection for x <= 0, ten recurrence steps, then the asymptotic series.
+
+    psi1(x) = pi^2 / sin^2(pi x) - psi1(1 - x) for x <= 0; psi1(z) = sum_{k<10} 1/(z+k)^2 + psi1(z+10);
+    psi1(w) ~ 1/w + 1/(2w^2) + sum_k B_2k / w^(2k+1), to B_14 (truncation < 1e-17 relative for w >= 10).
+    """
+    t = x.type
+    if not isinstance(t, Float64Type):
+        return s(arith.TruncFOp(_tri_gamma(s, elt, s(arith.ExtFOp(x, Float64Type()))), t))
+
+    def c(v: float) -> SSAValue:
+        return s.c(v, t)
+
+    reflect = s.cmpf("ole", x, c(0.0))
+    z = s.select(reflect, s(arith.SubfOp(c(1.0), x)), x)
+    w = s(arith.AddfOp(z, c(10.0)))
+    iw = s(arith.DivfOp(c(1.0), w))
+    iw2 = s(arith.MulfOp(iw, iw))
+    # 1/w + 1/(2w^2) + 1/w^3 (1/6 - 1/(30w^2) + 1/(42w^4) - 1/(30w^6) + 5/(66w^8) - 691/(2730w^10) + 7/(6w^12))
+    poly = c(7.0 / 6.0)
+    for coef in (-691.0 / 2730.0, 5.0 / 66.0, -1.0 / 30.0, 1.0 / 42.0, -1.0 / 30.0, 1.0 / 6.0):
+        poly = s(arith.AddfOp(s(arith.MulfOp(poly, iw2)), c(coef)))
+    value = s(arith.AddfOp(iw, s(arith.MulfOp(iw2, s(arith.AddfOp(c(0.5), s(arith.MulfOp(iw, poly))))))))
+    for k in range(9, -1, -1):  # the recurrence, smallest terms first
+        zk = s(arith.AddfOp(z, c(float(k))))
+        value = s(arith.AddfOp(value, s(arith.DivfOp(c(1.0), s(arith.MulfOp(zk, zk))))))
+    frac = s(arith.SubfOp(x, s(math.RoundEvenOp(x))))  # exact; sin^2(pi x) = sin^2(pi frac) without pi x's rounding
+    sin = s(math.SinOp(s(arith.MulfOp(c(pymath.pi), frac))))
+    reflected = s(arith.SubfOp(s(arith.DivfOp(c(pymath.pi ** 2), s(arith.MulfOp(sin, sin)))), value))
+    pole = s(arith.AndIOp(reflect, s.cmpf("oeq", s(math.FloorOp(x)), x)))  # 0, -1, -2, ... and -inf
+    return s.select(pole, c(pymath.inf), s.select(reflect, reflected, value))
+
+
 UNARY: dict[type, Unary] = {
     mt.NegOp: _neg,
     mt.AbsOp: _abs,
@@ -286,6 +341,15 @@ UNARY: dict[type, Unary] = {
     mt.SoftplusOp: _softplus,
     mt.IsnanOp: _isnan,
     mt.IsinfOp: _isinf,
+    mt.GammalnOp: _scipy_special("gammaln", 1),
+    mt.PsiOp: _scipy_special("psi", 1),
+    mt.TriGammaOp: _tri_gamma,
+    mt.GammaOp: _scipy_special("gamma", 1),
+    mt.ErfcinvOp: _scipy_special("erfcinv", 1),
+    mt.J0Op: _scipy_special("j0", 1),
+    mt.J1Op: _scipy_special("j1", 1),
+    mt.I0Op: _scipy_special("i0", 1),
+    mt.I1Op: _scipy_special("i1", 1),
 }
 
 
@@ -471,6 +535,8 @@ BINARY: dict[type, Binary] = {
     mt.XorOp: _same(arith.XOrIOp),
     mt.Atan2Op: _atan2,
     mt.HypotOp: _hypot,
+    mt.JvOp: _scipy_special("jv", 2),
+    mt.IvOp: _scipy_special("iv", 2),
 }
 
 # mt comparison -> (float predicate, signed int predicate, unsigned/bool predicate)

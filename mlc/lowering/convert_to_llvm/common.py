@@ -210,6 +210,32 @@ class Emitter:
 
     # control flow -------------------------------------------------------------
 
+    def return_if(self, failed: SSAValue, hook: str, args: Sequence[SSAValue]) -> None:
+        """If `failed`: call the runtime's `hook(args)` and return from the function.
+
+        Native code cannot raise: a failure (an allocation that returned
+        NULL) is reported to the runtime, which raises in Python once the
+        call returns; the function stops here instead of using the result.
+
+            pre:   ...; cond_br failed, ^fail, ^rest
+            ^fail: call hook(args); ret (a zero of the result type, if any)
+            ^rest: anchor; rest of the original block
+        """
+        pre = self.anchor.parent_block()
+        assert pre is not None and pre.parent is not None
+        rest = pre.split_before(self.anchor)
+        fail = Block()
+        pre.parent.insert_block_after([fail], pre)
+        pre.add_op(llvm.CondBrOp(failed, fail, [], rest, []))
+        placeholder = llvm.UnreachableOp()
+        fail.add_op(placeholder)
+        inner = Emitter(placeholder, self.symbols)
+        inner.call(hook, args, None)
+        outputs = _enclosing_function_outputs(self.anchor)
+        value = inner(llvm.ZeroOp(llvm_type(outputs[0]))) if outputs else None
+        inner.op(llvm.ReturnOp(value))
+        fail.erase_op(placeholder)
+
     def counted_loop(
         self,
         count: SSAValue,
@@ -253,3 +279,16 @@ class Emitter:
         # a nested loop in `body` may have moved the placeholder to a later block
         latch_anchor.parent_block().erase_op(latch_anchor)  # type: ignore[union-attr]
         return args
+
+
+def _enclosing_function_outputs(op: Operation) -> list[Attribute]:
+    """Result types of the `func.func` (or already converted `llvm.func`) around `op`."""
+    parent = op.parent_op()
+    while parent is not None and not isinstance(parent, func.FuncOp | llvm.FuncOp):
+        parent = parent.parent_op()
+    if isinstance(parent, func.FuncOp):
+        return list(parent.function_type.outputs.data)
+    if isinstance(parent, llvm.FuncOp):
+        out = parent.function_type.output
+        return [] if isinstance(out, llvm.LLVMVoidType) else [out]
+    return []

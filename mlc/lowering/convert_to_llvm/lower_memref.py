@@ -23,6 +23,7 @@ from xdsl.dialects import llvm, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     DenseIntOrFPElementsAttr,
+    IntegerAttr,
     MemRefType,
     SymbolRefAttr,
     TensorType,
@@ -208,20 +209,75 @@ def lower_alloc(op: memref.AllocOp, e: Emitter):
         ptr = entry(llvm.AllocaOp(count, element, alignment=ALIGNMENT))
         e.symbols.stack_buffers.add(ptr)
     else:
-        nbytes = e.mul(_count(e, sizes), e.i64(byte_size(element)))
-        # aligned_alloc wants a size that is a multiple of the alignment
-        rounded = e(llvm.AndOp(e.add(nbytes, e.i64(ALIGNMENT - 1)), e.i64(-ALIGNMENT)))
-        ptr = e.call("aligned_alloc", [e.i64(ALIGNMENT), rounded], PTR)
-        assert ptr is not None
+        ptr = checked_alloc(e, sizes, byte_size(element))
     return [Descriptor(t, ptr, sizes, None).pack(e)]
+
+
+#: memref memory space of a GPU block's shared memory (NVPTX addrspace(3))
+SHARED_SPACE = 3
+
+#: the runtime function told of an allocation that failed (`mlc.runtime.errors`);
+#: its argument is the byte count asked for, or -1 when that count overflowed
+ALLOC_FAILED = "mlc_alloc_failed"
+
+#: no allocation may ask for more: sizes beyond it (or a product that wraps) count as overflow
+MAX_BYTES = 1 << 62
+
+
+def checked_alloc(e: Emitter, sizes: Sequence[SSAValue], element_bytes: int) -> SSAValue:
+    """`aligned_alloc` of `prod(sizes) * element_bytes` bytes, never trusted blindly.
+
+    The byte count is computed with overflow checks (each product is
+    divided back; any count above `MAX_BYTES` counts as overflow). On
+    overflow, or when the allocator returns NULL for a non-empty buffer, the
+    function calls `ALLOC_FAILED` and returns (`Emitter.return_if`): the
+    caller gets a MemoryError instead of code writing through NULL.
+    """
+    overflow = e.const(0, i1)
+    total = e.i64(element_bytes)
+    for size in sizes:
+        # size in [0, MAX_BYTES] and total * size / size == total
+        product = e.mul(total, size)
+        nonzero = e.icmp("ne", size, e.i64(0))
+        safe = e.select(nonzero, size, e.i64(1))
+        wrapped = e.icmp("ne", e(llvm.UDivOp(product, safe)), total)
+        big = e.icmp("ugt", size, e.i64(MAX_BYTES))
+        overflow = e(llvm.OrOp(overflow, e(llvm.OrOp(big, e(llvm.AndOp(nonzero, wrapped))))))
+        total = product
+    overflow = e(llvm.OrOp(overflow, e.icmp("ugt", total, e.i64(MAX_BYTES))))
+    # aligned_alloc wants a size that is a multiple of the alignment
+    rounded = e(llvm.AndOp(e.add(total, e.i64(ALIGNMENT - 1)), e.i64(-ALIGNMENT)))
+    ptr = e.call("aligned_alloc", [e.i64(ALIGNMENT), e.select(overflow, e.i64(-ALIGNMENT), rounded)], PTR)
+    assert ptr is not None
+    null = e.icmp("eq", e(llvm.PtrToIntOp(ptr, i64)), e.i64(0))
+    failed = e(llvm.OrOp(overflow, e(llvm.AndOp(null, e.icmp("ne", total, e.i64(0))))))
+    e.return_if(failed, ALLOC_FAILED, [e.select(overflow, e.i64(-1), total)])
+    return ptr
 
 
 def lower_alloca(op: memref.AllocaOp, e: Emitter):
     t = op.memref.type
     sizes = _sizes_from(e, t, list(op.dynamic_sizes))
     element = storage_type(t.get_element_type())
+    if isinstance(t.memory_space, IntegerAttr) and t.memory_space.value.data == SHARED_SPACE:
+        return [_shared_buffer(op, t, element, sizes, e)]
     ptr = e(llvm.AllocaOp(_count(e, sizes), element, alignment=ALIGNMENT))
     return [Descriptor(t, ptr, sizes, None).pack(e)]
+
+
+def _shared_buffer(op: memref.AllocaOp, t: MemRefType, element, sizes, e: Emitter) -> SSAValue:
+    """A GPU kernel's shared memory: an `addrspace(3)` global, addressed through a generic pointer."""
+    if not t.has_static_shape():
+        raise LoweringError(op, "shared memory must have a static shape")
+    k = 0
+    while f"__mlc_shared_{k}" in e.symbols.names:
+        k += 1
+    name = f"__mlc_shared_{k}"
+    array = llvm.LLVMArrayType(max(1, prod(t.get_shape())), element)
+    e.symbols.insert(llvm.GlobalOp(array, name, linkage=llvm.LinkageAttr("internal"),
+                                   addr_space=SHARED_SPACE, alignment=ALIGNMENT))
+    ptr = e(llvm.AddressOfOp(name, PTR))  # llvm_ir casts the addrspace(3) address to a generic one
+    return Descriptor(t, ptr, sizes, None).pack(e)
 
 
 def lower_dealloc(op: memref.DeallocOp, e: Emitter):

@@ -3,7 +3,7 @@
 // f16 and complex tensors have no loop-level lowering: a clear error, no
 // traceback.
 
-// CHECK: error: pass 'convert-mt-to-linalg' failed: {{.*}}mt.exp on tensor<?xf16>: f16 tensors are not supported at the loop level
+// CHECK: convert-mt-to-linalg-invalid.mlir:[[# @LINE + 2]]:3: error: pass 'convert-mt-to-linalg' failed on 'mt.exp': {{.*}}mt.exp on tensor<?xf16>: f16 tensors are not supported at the loop level
 func.func @half(%x: tensor<?xf16>) -> tensor<?xf16> {
   %r = mt.exp %x : tensor<?xf16>
   func.return %r : tensor<?xf16>
@@ -11,7 +11,7 @@ func.func @half(%x: tensor<?xf16>) -> tensor<?xf16> {
 
 // -----
 
-// CHECK: error: pass 'convert-mt-to-linalg' failed: {{.*}}mt.add on tensor<2xcomplex<f32>>: complex<f32> tensors are not supported
+// CHECK: convert-mt-to-linalg-invalid.mlir:[[# @LINE + 2]]:3: error: pass 'convert-mt-to-linalg' failed on 'mt.add': {{.*}}mt.add on tensor<2xcomplex<f32>>: complex<f32> tensors are not supported
 func.func @complex(%x: tensor<2xcomplex<f32>>) -> tensor<2xcomplex<f32>> {
   %r = mt.add %x, %x : tensor<2xcomplex<f32>>
   func.return %r : tensor<2xcomplex<f32>>

@@ -122,6 +122,28 @@ func.func @math_and_libm(%x: tensor<?xf32>) -> (tensor<?xf32>, tensor<?xi1>, ten
 
 // -----
 
+// Special functions call scipy's compiled scalar code (mlc_special_<name>,
+// double with a trailing skip-dispatch int); f32 is widened and rounded back.
+// tri_gamma is inline arithmetic (no call).
+
+// CHECK-LABEL: func.func @special_functions
+// CHECK:        arith.extf %{{.*}} : f32 to f64
+// CHECK:        func.call @mlc_special_gammaln(%{{.*}}, %{{.*}}) : (f64, i32) -> f64
+// CHECK:        arith.truncf %{{.*}} : f64 to f32
+// CHECK:        func.call @mlc_special_jv(%{{.*}}, %{{.*}}, %{{.*}}) : (f64, f64, i32) -> f64
+// CHECK-NOT:    func.call
+// CHECK:        math.sin
+// CHECK-DAG:  func.func private @mlc_special_gammaln(f64, i32) -> f64
+// CHECK-DAG:  func.func private @mlc_special_jv(f64, f64, i32) -> f64
+func.func @special_functions(%x: tensor<?xf32>, %v: tensor<?xf64>, %y: tensor<?xf64>) -> (tensor<?xf32>, tensor<?xf64>, tensor<?xf64>) {
+  %g = mt.gammaln %x : tensor<?xf32>
+  %j = mt.jv %v, %y : tensor<?xf64>
+  %t = mt.tri_gamma %y : tensor<?xf64>
+  func.return %g, %j, %t : tensor<?xf32>, tensor<?xf64>, tensor<?xf64>
+}
+
+// -----
+
 // 0-d operands need no loop: plain scalar code, then tensor.from_elements.
 
 // CHECK-LABEL: func.func @scalar_code

@@ -162,12 +162,23 @@ func.func @cf_branches(%flag: i1, %n: index) -> index {
 // CHECK-LABEL: builtin.module
 // CHECK-DAG:  llvm.func @free(!llvm.ptr)
 // CHECK-DAG:  llvm.func @aligned_alloc(i64, i64) -> !llvm.ptr
+// CHECK-DAG:  llvm.func @mlc_alloc_failed(i64)
 // CHECK-LABEL: llvm.func @alloc_dealloc
 // CHECK-SAME: (%[[N:[a-zA-Z0-9_]+]]: i64)
 // CHECK:      llvm.alloca %{{.*}} x f32 {alignment = 64 : i64} : (i64) -> !llvm.ptr
-// CHECK:      %[[BYTES:[a-zA-Z0-9_]+]] = llvm.mul %[[N]], %{{.*}} : i64
-// CHECK:      %[[ROUNDED:[a-zA-Z0-9_]+]] = llvm.and
-// CHECK:      %[[P:[a-zA-Z0-9_]+]] = llvm.call @aligned_alloc(%{{.*}}, %[[ROUNDED]]) : (i64, i64) -> !llvm.ptr
+// The byte count is checked (each product divided back, nothing above
+// 2^62): on overflow, or NULL from the allocator, the runtime is told
+// (mlc_alloc_failed, a MemoryError in Python) and the function returns.
+// CHECK:      %[[BYTES:[a-zA-Z0-9_]+]] = llvm.mul %{{.*}}, %[[N]] : i64
+// CHECK:      llvm.udiv %[[BYTES]], %{{.*}} : i64
+// CHECK:      %[[ROUNDED:[a-zA-Z0-9_]+]] = llvm.and {{.*}} : i64
+// CHECK:      %[[SIZE:[a-zA-Z0-9_]+]] = llvm.select %[[OVERFLOW:[a-zA-Z0-9_]+]], %{{.*}}, %[[ROUNDED]] : i1, i64
+// CHECK:      %[[P:[a-zA-Z0-9_]+]] = llvm.call @aligned_alloc(%{{.*}}, %[[SIZE]]) : (i64, i64) -> !llvm.ptr
+// CHECK:      llvm.cond_br %{{.*}}, ^[[FAIL:[a-zA-Z0-9_]+]], ^[[REST:[a-zA-Z0-9_]+]]
+// CHECK-NEXT: ^[[FAIL]]:
+// CHECK-NEXT: llvm.call @mlc_alloc_failed(%{{.*}}) : (i64) -> ()
+// CHECK-NEXT: llvm.return
+// CHECK-NEXT: ^[[REST]]:
 // CHECK-NEXT: llvm.call @free(%[[P]]) : (!llvm.ptr) -> ()
 // CHECK-NEXT: llvm.return
 func.func @alloc_dealloc(%n: index) {
@@ -220,6 +231,21 @@ func.func @calls(%m: memref<?x2xf32>, %s: memref<f32>) {
 
 // -----
 
+// A GPU kernel's shared memory (memory space 3): an addrspace(3) global,
+// addressed as a generic pointer (llvm_ir inserts the addrspacecast).
+// CHECK:      llvm.mlir.global internal @__mlc_shared_0() {addr_space = 3 : i32, alignment = 64 : i64} : !llvm.array<64 x f32>
+// CHECK:      llvm.func @shared(%i: i64) -> f32
+// CHECK-NEXT:   %[[P:.*]] = llvm.mlir.addressof @__mlc_shared_0 : !llvm.ptr
+// CHECK-NEXT:   %[[E:.*]] = llvm.getelementptr inbounds %[[P]][%i] : (!llvm.ptr, i64) -> !llvm.ptr, f32
+// CHECK-NEXT:   %v = llvm.load %[[E]] : !llvm.ptr -> f32
+func.func @shared(%i: index) -> f32 {
+  %s = memref.alloca() : memref<64xf32, 3 : i64>
+  %v = memref.load %s[%i] : memref<64xf32, 3 : i64>
+  func.return %v : f32
+}
+
+// -----
+
 // A memref passed between blocks (an scf.if's buffer after convert-scf-to-cf)
 // travels as its pointer and one i64 per dimension; freeing it frees the
 // heap pointer that arrived.
@@ -228,6 +254,8 @@ func.func @calls(%m: memref<?x2xf32>, %s: memref<f32>) {
 // CHECK:       llvm.cond_br %c, ^t, ^f
 // CHECK:       ^t:
 // CHECK:         %[[A:.*]] = llvm.call @aligned_alloc
+// CHECK:         llvm.cond_br %{{.*}}, ^[[FAIL:[a-zA-Z0-9_]+]], ^[[OK:[a-zA-Z0-9_]+]]
+// CHECK:       ^[[OK]]:
 // CHECK-NEXT:    llvm.br ^join(%[[A]], %n : !llvm.ptr, i64)
 // CHECK:       ^join(%m: !llvm.ptr, %{{.*}}: i64):
 // CHECK-NEXT:    llvm.call @free(%m)

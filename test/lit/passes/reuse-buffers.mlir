@@ -123,3 +123,32 @@ func.func @copy_of_dying_buffer_is_dropped(%x: memref<8xf32>, %out: memref<f32>)
   memref.dealloc %b : memref<8xf32>
   func.return
 }
+
+// -----
+
+// A buffer whose view (a cast) comes before the dead buffer it reuses is
+// allocated: the reused alloc moves up to the removed one's place, so the
+// cast never reads a value defined after it (issue 16: memref<8x0xf64>).
+// CHECK-LABEL: func.func @reuse_viewed_before_death(
+// CHECK:         %[[B:.*]] = memref.alloc() : memref<8x2xf64>
+// CHECK-NEXT:    %[[V:.*]] = "memref.cast"(%[[B]])
+// CHECK-NOT:     memref.alloc()
+// CHECK:         ins(%[[V]] : memref<?x?xf64>) outs(%[[OUT:.*]] : memref<?x?xf64>)
+func.func @reuse_viewed_before_death(%x: memref<8x2xf64>, %out: memref<?x?xf64>) {
+  %a = memref.alloc() : memref<8x2xf64>
+  %av = "memref.cast"(%a) : (memref<8x2xf64>) -> memref<?x?xf64>
+  %b = memref.alloc() : memref<8x2xf64>
+  "memref.copy"(%x, %b) : (memref<8x2xf64>, memref<8x2xf64>) -> ()
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%b : memref<8x2xf64>) outs(%x : memref<8x2xf64>) {
+  ^bb0(%p: f64, %o: f64):
+    linalg.yield %p : f64
+  }
+  memref.dealloc %b : memref<8x2xf64>
+  "memref.copy"(%x, %a) : (memref<8x2xf64>, memref<8x2xf64>) -> ()
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%av : memref<?x?xf64>) outs(%out : memref<?x?xf64>) {
+  ^bb0(%p: f64, %o: f64):
+    linalg.yield %p : f64
+  }
+  memref.dealloc %a : memref<8x2xf64>
+  func.return
+}

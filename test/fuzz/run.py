@@ -1,0 +1,234 @@
+"""Run the four fuzzers and print their figures.
+
+    python test/fuzz/run.py --slice            # the fixed-seed slice CI runs (make test)
+    python test/fuzz/run.py --minutes 30       # make fuzz MINUTES=30
+    python test/fuzz/run.py --worker graphs --seed 7 --start 12 --count 1   # replay one case
+
+Kinds of case (a worker process runs a chunk of cases of one kind, so a
+crash kills only that worker: the case it was running counts as a crash
+and the chunk goes on in a new worker):
+
+* graphs: a batch of random graphs (`graphs.generate`) compiled as one
+  function, each output compared with numpy;
+* grads: random smooth graphs, `mlc.grad` against finite differences;
+* mlir: `mlc-opt` on a mutated test/lit file (`mutate_mlir`);
+* calls: a compiled function called with bad arguments (`bad_calls`).
+
+A failing graph is minimized (`graphs.minimize`) and written as a
+standalone reproducer under --out. Exit status 1 if anything failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+BATCH = 8  # graphs per compiled function
+KINDS = ("graphs", "grads", "mlir", "calls")
+#: cases per worker process, and the share of a timed run's workers
+CHUNK = {"graphs": 4, "grads": 6, "mlir": 120, "calls": 1000}
+SHARE = {"graphs": 0.6, "grads": 0.2, "mlir": 0.12, "calls": 0.08}
+#: the CI slice: cases of each kind (fixed seed)
+SLICE = {"graphs": 6, "grads": 8, "mlir": 120, "calls": 1000}
+
+
+# ---------------------------------------------------------------------------
+# worker side
+# ---------------------------------------------------------------------------
+
+
+def _emit(obj) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def worker(kind: str, seed: int, start: int, count: int, out: str) -> None:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    import mlc
+
+    mlc.config.cache_dir = os.environ.get("MLC_FUZZ_CACHE", "")
+    tmp = tempfile.mkdtemp(prefix="mlc-fuzz-")
+    for index in range(start, start + count):
+        _emit({"start": index})
+        base = (seed * 1_000_003 + index) * 97 + KINDS.index(kind)
+        if kind in ("graphs", "grads"):
+            results = _graph_case(kind, seed, index, base, out)
+        elif kind == "mlir":
+            from mutate_mlir import case
+
+            status, detail, data, args = case(base, tmp)
+            if status != "ok":
+                path = _save(out, f"mlir-{seed}-{index}.mlir", data)
+                detail += f" [input: {path}; mlc-opt {' '.join(args)}]"
+            results = [[status, detail]]
+        else:
+            from bad_calls import case as call_case
+
+            results = [list(call_case(base))]
+        _emit({"done": index, "results": results})
+
+
+def _graph_case(kind: str, seed: int, index: int, base: int, out: str) -> list[list[str]]:
+    from graphs import generate, minimize, run_grads, run_values
+
+    grad = kind == "grads"
+    graphs, results = [], []
+    for j in range(1 if grad else BATCH):
+        g, findings = generate(f"{kind}-{seed}-{index}-{j}", base * 31 + j, grad=grad)
+        results += [["mismatch", f"{g.label}: {f}"] for f in findings]
+        if g.steps:
+            graphs.append(g)
+    run = run_grads if grad else run_values
+    for g, (status, detail) in zip(graphs, run(graphs)):
+        if status != "ok":
+            small = minimize(g, lambda c: run([c])[0][0] != "ok")
+            path = _save(out, f"{g.label}.py", small.source(grad).encode())
+            detail = f"{g.label} ({' '.join(small.rows())}): {detail} [reproducer: {path}]"
+        results.append([status, detail])
+    if not graphs:
+        results.append(["empty", ""])
+    return results
+
+
+def _save(out: str, name: str, data: bytes) -> str:
+    os.makedirs(out, exist_ok=True)
+    path = os.path.join(out, name)
+    with open(path, "wb") as fh:
+        fh.write(data)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# parent side
+# ---------------------------------------------------------------------------
+
+
+class Tally:
+    def __init__(self):
+        self.count = Counter()  # (kind, status) -> n
+        self.failures: list[str] = []
+
+    def add(self, kind: str, status: str, detail: str) -> None:
+        self.count[kind, status] += 1
+        if status not in ("ok", "empty"):
+            self.failures.append(f"[{kind}] {status}: {detail}")
+
+    def bad(self) -> int:
+        return sum(n for (k, s), n in self.count.items() if s not in ("ok", "empty"))
+
+    def report(self, elapsed: float) -> str:
+        c = self.count
+
+        def n(kind, *statuses):
+            return sum(c[kind, s] for s in statuses)
+
+        tried = {k: sum(v for (kk, s), v in c.items() if kk == k and s != "empty") for k in KINDS}
+        lines = [
+            f"fuzz: {elapsed / 60:.1f} min",
+            f"  graphs tried:        {tried['graphs']} (in batches of {BATCH} per compiled function)",
+            f"  gradient graphs:     {tried['grads']}",
+            f"  mutated .mlir files: {tried['mlir']}",
+            f"  bad calls:           {tried['calls']}",
+            f"  crashes:             {sum(c[k, 'crash'] for k in KINDS)}",
+            f"  mismatches:          {sum(c[k, 'mismatch'] for k in KINDS)}",
+            f"  internal errors:     {sum(n(k, 'error', 'internal') for k in KINDS)}",
+        ]
+        for f in self.failures[:50]:
+            lines.append("  " + f)
+        return "\n".join(lines)
+
+
+def run_chunk(kind: str, seed: int, start: int, count: int, out: str, tally: Tally, env: dict) -> None:
+    """Run cases [start, start + count) in workers, restarting after a crash."""
+    while count > 0:
+        cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, "--seed", str(seed),
+               "--start", str(start), "--count", str(count), "--out", out]
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        current, finished = None, start
+        for line in p.stdout.splitlines():
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if "start" in msg:
+                current = msg["start"]
+            elif "done" in msg:
+                for status, detail in msg["results"]:
+                    tally.add(kind, status, detail)
+                finished = msg["done"] + 1
+                current = None
+        if p.returncode == 0 and current is None:
+            return
+        crashed = current if current is not None else finished
+        replay = f"python test/fuzz/run.py --worker {kind} --seed {seed} --start {crashed} --count 1"
+        tally.add(kind, "crash", f"exit status {p.returncode} in case {crashed} ({replay}): {p.stderr[-300:]}")
+        count -= crashed + 1 - start
+        start = crashed + 1
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=None)
+    ap.add_argument("--slice", action="store_true", help="the fixed-seed CI slice")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--jobs", type=int, default=max(1, (os.cpu_count() or 2)))
+    ap.add_argument("--only", default=",".join(KINDS))
+    ap.add_argument("--out", default=str(Path.cwd() / "build" / "fuzz"))
+    ap.add_argument("--worker", choices=KINDS)
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--count", type=int, default=1)
+    args = ap.parse_args(argv)
+    if args.worker:
+        worker(args.worker, args.seed or 0, args.start, args.count, args.out)
+        return 0
+    kinds = [k for k in args.only.split(",") if k]
+    seed = args.seed if args.seed is not None else (1 if args.slice else int(time.time()))
+    env = {**os.environ, "MLC_FUZZ_CACHE": tempfile.mkdtemp(prefix="mlc-fuzz-cache-")}
+    tally = Tally()
+    t0 = time.monotonic()
+    if args.slice or args.minutes is None:
+        for kind in kinds:
+            run_chunk(kind, seed, 0, SLICE[kind], args.out, tally, env)
+    else:
+        _timed(kinds, seed, args, tally, env, t0 + 60 * args.minutes)
+    print(f"seed {seed}")
+    print(tally.report(time.monotonic() - t0))
+    return 1 if tally.bad() else 0
+
+
+def _timed(kinds, seed, args, tally, env, deadline) -> None:
+    """Keep `jobs` workers busy until the deadline, kinds in proportion to SHARE."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    next_start = dict.fromkeys(kinds, 0)
+    weights = {k: SHARE[k] for k in kinds}
+    launched = Counter()
+    with ThreadPoolExecutor(args.jobs) as pool:
+        running = set()
+        while True:
+            while len(running) < args.jobs and time.monotonic() < deadline:
+                kind = min(kinds, key=lambda k: launched[k] / weights[k])
+                launched[kind] += 1
+                start = next_start[kind]
+                next_start[kind] += CHUNK[kind]
+                running.add(pool.submit(run_chunk, kind, seed, start, CHUNK[kind], args.out, tally, env))
+            if not running:
+                return
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            running = set(running)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""The ops the graph and gradient fuzzers draw from: one table row per op.
+
+Each row gives the op twice, as code: `mlc` builds it from `mlc.tensor`
+(imported as `T`) and `ref` computes it with numpy (`np`, plus the helpers
+in `REF_NAMESPACE`). `{a}`, `{b}`, `{c}` are the operands' names and
+`{p}` a parameter the row's `param` draws (an axis, a permutation, ...).
+The same text builds the graph, computes the reference and prints the
+reproducer of a failure, so the three cannot disagree.
+
+Operands are kept finite and small on purpose: rows that would leave a
+function's domain wrap their argument (`log(abs(x) + 1)`), and the
+generator drops any step whose reference value is not finite or exceeds
+`LIMIT` (inputs avoid NaN/Inf, as the issue asks).
+
+Flags:
+* `dtypes`: operand kinds accepted: "float" (float32/float64), "int"
+  (int64), "num" (either);
+* `exact`: discontinuous in its operands (floor, comparisons, argmax...):
+  applied only to graph inputs (exact values on a 1/8 grid), where both
+  sides see the same bits;
+* `smooth`: differentiable everywhere on the operands it is given, so the
+  gradient fuzzer may use it (finite differences need smoothness);
+* `shapes`: "same" (elementwise: operands broadcast), "any" (the row's
+  `param` checks what it needs and returns None when it does not apply).
+
+Adding an op to mlc means adding a row here (one line for most ops);
+`covered()` lists the `mlc.tensor`/`nnet` names the rows exercise, and
+test/unit/test_fuzz.py checks every row's code builds on small inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.special
+
+LIMIT = 1e4  # no value the generator keeps has a larger magnitude
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    arity: int
+    mlc: str
+    ref: str
+    dtypes: str = "float"
+    exact: bool = False
+    smooth: bool = False
+    shapes: str = "same"
+    param: Callable[[Any, list[Any]], Any] | None = None  # (rng, operand values) -> p or None
+
+
+# ---------------------------------------------------------------------------
+# parameters
+# ---------------------------------------------------------------------------
+
+
+def _axis(rng, vals):
+    nd = vals[0].ref.ndim
+    return None if nd == 0 else rng.choice([None, *range(nd)])
+
+
+def _axis_nonempty(rng, vals):
+    """An axis (or None) along which every reduced lane has an element (max, argmax...)."""
+    a = vals[0].ref
+    choices = ([None] if a.size else []) + [ax for ax in range(a.ndim) if a.shape[ax] > 0]
+    return rng.choice(choices) if choices else "skip"
+
+
+def _perm(rng, vals):
+    nd = vals[0].ref.ndim
+    if nd < 2:
+        return None
+    p = list(range(nd))
+    rng.shuffle(p)
+    return tuple(p)
+
+
+def _dot_ok(rng, vals):
+    a, b = vals[0].ref, vals[1].ref
+    if a.ndim == 0 or b.ndim == 0 or a.ndim > 2 or b.ndim > 2:
+        return None
+    if a.shape[-1] != b.shape[0] or vals[0].bc[-1] or vals[1].bc[0]:
+        return None  # a broadcastable 1 against a real dim is a shape error in Theano too
+    return 0
+
+
+def _concat_axis(rng, vals):
+    a, b = vals[0], vals[1]
+    if a.ref.ndim != b.ref.ndim or a.ref.ndim == 0 or a.ref.dtype != b.ref.dtype:
+        return None
+    axes = [ax for ax in range(a.ref.ndim)
+            if all(a.ref.shape[d] == b.ref.shape[d] and a.bc[d] == b.bc[d] for d in range(a.ref.ndim) if d != ax)]
+    return rng.choice(axes) if axes else None
+
+
+def _slice(rng, vals):
+    a = vals[0].ref
+    if a.ndim == 0:
+        return None
+    return rng.choice(["1:", ":-1", "::-1", "::2", "1::2", ":0"])
+
+
+def _index(rng, vals):
+    a = vals[0].ref
+    if a.ndim == 0 or a.shape[0] == 0:
+        return None
+    return int(rng.integers(-a.shape[0], a.shape[0]))
+
+
+def _rank_ge1(rng, vals):
+    return 0 if vals[0].ref.ndim >= 1 else None
+
+
+def _rank_2(rng, vals):
+    return 0 if vals[0].ref.ndim == 2 else None
+
+
+def _clip_bounds(rng, vals):
+    lo = float(rng.integers(-3, 1))
+    return (lo, lo + float(rng.integers(1, 4)))
+
+
+def _reshape(rng, vals):
+    a = vals[0].ref
+    return {0: "(-1,)", 1: "(1, -1)", 2: "(-1, 1)"}[int(rng.integers(3))] if a.ndim else "(1,)"
+
+
+def _tile(rng, vals):
+    nd = vals[0].ref.ndim
+    return None if nd == 0 else tuple(int(rng.integers(1, 3)) for _ in range(nd))
+
+
+def _repeat(rng, vals):
+    nd = vals[0].ref.ndim
+    return None if nd == 0 else (int(rng.integers(0, 3)), int(rng.integers(nd)))
+
+
+# ---------------------------------------------------------------------------
+# the table
+# ---------------------------------------------------------------------------
+
+UNARY_FLOAT = [
+    # name, mlc, ref, smooth
+    ("neg", "-{a}", "-{a}", True),
+    ("abs", "abs({a})", "np.abs({a})", False),
+    ("exp", "T.exp(T.clip({a}, -6, 6))", "np.exp(np.clip({a}, -6, 6))", False),
+    ("exp_smooth", "T.exp({a} / (1 + {a} * {a}))", "np.exp({a} / (1 + {a} * {a}))", True),
+    ("log", "T.log(abs({a}) + 1)", "np.log(np.abs({a}) + 1)", False),
+    ("log_smooth", "T.log({a} * {a} + 1)", "np.log({a} * {a} + 1)", True),
+    ("log1p", "T.log1p({a} * {a})", "np.log1p({a} * {a})", True),
+    ("log2", "T.log2({a} * {a} + 1)", "np.log2({a} * {a} + 1)", True),
+    ("log10", "T.log10({a} * {a} + 1)", "np.log10({a} * {a} + 1)", True),
+    ("expm1", "T.expm1(T.tanh({a}))", "np.expm1(np.tanh({a}))", True),
+    ("exp2", "T.exp2(T.tanh({a}))", "np.exp2(np.tanh({a}))", True),
+    ("sqrt", "T.sqrt({a} * {a} + 1)", "np.sqrt({a} * {a} + 1)", True),
+    ("tanh", "T.tanh({a})", "np.tanh({a})", True),
+    ("sigmoid", "T.nnet.sigmoid({a})", "sigmoid({a})", True),
+    ("softplus", "T.nnet.softplus({a})", "softplus({a})", True),
+    ("sin", "T.sin({a})", "np.sin({a})", True),
+    ("cos", "T.cos({a})", "np.cos({a})", True),
+    ("tan", "T.tan(T.tanh({a}))", "np.tan(np.tanh({a}))", True),
+    ("arcsin", "T.arcsin(T.tanh({a}) * 0.9)", "np.arcsin(np.tanh({a}) * 0.9)", True),
+    ("arccos", "T.arccos(T.tanh({a}) * 0.9)", "np.arccos(np.tanh({a}) * 0.9)", True),
+    ("arctan", "T.arctan({a})", "np.arctan({a})", True),
+    ("sinh", "T.sinh(T.tanh({a}))", "np.sinh(np.tanh({a}))", True),
+    ("cosh", "T.cosh(T.tanh({a}))", "np.cosh(np.tanh({a}))", True),
+    ("arcsinh", "T.arcsinh({a})", "np.arcsinh({a})", True),
+    ("arctanh", "T.arctanh(T.tanh({a}) * 0.9)", "np.arctanh(np.tanh({a}) * 0.9)", True),
+    ("arccosh", "T.arccosh({a} * {a} + 1.5)", "np.arccosh({a} * {a} + 1.5)", True),
+    ("sqr", "T.sqr({a})", "np.square({a})", True),
+    ("erf", "T.erf({a})", "erf({a})", True),
+    ("erfc", "T.erfc({a})", "erfc({a})", True),
+    ("reciprocal", "T.reciprocal({a} * {a} + 1)", "1 / ({a} * {a} + 1)", True),
+    ("deg2rad", "T.deg2rad({a})", "np.deg2rad({a})", True),
+    ("relu", "T.nnet.relu({a})", "np.maximum({a}, 0)", False),
+    ("softsign", "T.nnet.softsign({a})", "{a} / (1 + np.abs({a}))", False),
+    ("elu", "T.nnet.elu({a})", "np.where({a} > 0, {a}, np.expm1(np.minimum({a}, 0)))", False),
+]
+
+UNARY_EXACT = [
+    ("floor", "T.floor({a})", "np.floor({a})"),
+    ("ceil", "T.ceil({a})", "np.ceil({a})"),
+    ("round", "T.round({a})", "np.round({a})"),
+    ("trunc", "T.trunc({a})", "np.trunc({a})"),
+    ("sgn", "T.sgn({a})", "np.sign({a})"),
+]
+
+BINARY = [
+    # name, mlc, ref, dtypes, smooth, exact
+    ("add", "{a} + {b}", "{a} + {b}", "num", True, False),
+    ("sub", "{a} - {b}", "{a} - {b}", "num", True, False),
+    ("mul", "{a} * {b}", "{a} * {b}", "num", True, False),
+    ("true_div", "{a} / ({b} * {b} + 1)", "{a} / ({b} * {b} + 1)", "float", True, False),
+    ("maximum", "T.maximum({a}, {b})", "np.maximum({a}, {b})", "num", False, False),
+    ("minimum", "T.minimum({a}, {b})", "np.minimum({a}, {b})", "num", False, False),
+    ("pow", "(abs({a}) + 1) ** T.tanh({b})", "(np.abs({a}) + 1) ** np.tanh({b})", "float", False, False),
+    ("pow_smooth", "({a} * {a} + 1) ** T.tanh({b})", "({a} * {a} + 1) ** np.tanh({b})", "float", True, False),
+    ("arctan2", "T.arctan2({a}, {b} * {b} + 1)", "np.arctan2({a}, {b} * {b} + 1)", "float", True, False),
+    ("hypot", "T.hypot({a}, {b} * {b} + 1)", "np.hypot({a}, {b} * {b} + 1)", "float", True, False),
+    ("int_div", "{a} // (abs({b}) + 1)", "{a} // (np.abs({b}) + 1)", "int", False, True),
+    ("mod", "{a} % (abs({b}) + 1)", "{a} % (np.abs({b}) + 1)", "int", False, True),
+    ("switch", "T.switch(T.gt({a}, {b}), {a}, {b} * 2)", "np.where({a} > {b}, {a}, {b} * 2)", "num", False, True),
+    ("eq", "T.eq({a}, {b})", "{a} == {b}", "num", False, True),
+    ("neq", "T.neq({a}, {b})", "{a} != {b}", "num", False, True),
+    ("lt", "T.lt({a}, {b})", "{a} < {b}", "num", False, True),
+    ("ge", "T.ge({a}, {b})", "{a} >= {b}", "num", False, True),
+    ("and", "T.and_(T.gt({a}, 0), T.lt({b}, 1))", "({a} > 0) & ({b} < 1)", "num", False, True),
+    ("or", "T.or_(T.gt({a}, 0), T.lt({b}, 1))", "({a} > 0) | ({b} < 1)", "num", False, True),
+]
+
+ROWS: list[Row] = (
+    [Row(n, 1, m, r, smooth=s) for n, m, r, s in UNARY_FLOAT]
+    + [Row(n, 1, m, r, dtypes="num", exact=True) for n, m, r in UNARY_EXACT]
+    + [Row(n, 2, m, r, dtypes=d, smooth=s, exact=e) for n, m, r, d, s, e in BINARY]
+    + [
+        Row("clip", 1, "T.clip({a}, {p[0]}, {p[1]})", "np.clip({a}, {p[0]}, {p[1]})", dtypes="num",
+            shapes="any", param=_clip_bounds),
+        Row("cast_f32", 1, "T.cast({a}, 'float32')", "{a}.astype('float32')", dtypes="num"),
+        Row("cast_f64", 1, "T.cast({a}, 'float64')", "{a}.astype('float64')", dtypes="num", smooth=True),
+        Row("cast_int", 1, "T.cast({a}, 'int64')", "{a}.astype('int64')", dtypes="num", exact=True),
+        Row("sum", 1, "{a}.sum(axis={p})", "np.sum({a}, axis={p})", dtypes="num", smooth=True, shapes="any",
+            param=_axis),
+        Row("sum_keepdims", 1, "{a}.sum(axis={p}, keepdims=True)", "np.sum({a}, axis={p}, keepdims=True)",
+            dtypes="num", smooth=True, shapes="any", param=_axis),
+        Row("mean", 1, "{a}.mean(axis={p})", "np.mean({a}, axis={p})", smooth=True, shapes="any",
+            param=_axis_nonempty),
+        Row("prod", 1, "T.tanh({a}).prod(axis={p})", "np.prod(np.tanh({a}), axis={p})", smooth=True,
+            shapes="any", param=_axis),
+        Row("max", 1, "{a}.max(axis={p})", "np.max({a}, axis={p})", dtypes="num", shapes="any",
+            param=_axis_nonempty),
+        Row("min", 1, "{a}.min(axis={p})", "np.min({a}, axis={p})", dtypes="num", shapes="any",
+            param=_axis_nonempty),
+        Row("argmax", 1, "T.argmax({a}, axis={p})", "np.argmax({a}, axis={p})", dtypes="num", exact=True,
+            shapes="any", param=_axis_nonempty),
+        Row("argmin", 1, "T.argmin({a}, axis={p})", "np.argmin({a}, axis={p})", dtypes="num", exact=True,
+            shapes="any", param=_axis_nonempty),
+        Row("var", 1, "T.var({a}, axis={p})", "np.var({a}, axis={p})", smooth=True, shapes="any",
+            param=_axis_nonempty),
+        Row("any", 1, "T.any(T.gt({a}, 0), axis={p})", "np.any({a} > 0, axis={p})", dtypes="num", exact=True,
+            shapes="any", param=_axis),
+        Row("cumsum", 1, "T.cumsum({a}, axis={p})", "np.cumsum({a}, axis={p})", dtypes="num", smooth=True,
+            shapes="any", param=_axis),
+        Row("transpose", 1, "{a}.T", "np.transpose({a})", dtypes="num", smooth=True),
+        Row("dimshuffle", 1, "{a}.dimshuffle({p})", "np.transpose({a}, {p})", dtypes="num", smooth=True,
+            shapes="any", param=_perm),
+        Row("flatten", 1, "{a}.flatten()", "{a}.reshape(-1)", dtypes="num", smooth=True),
+        Row("reshape", 1, "T.reshape({a}, {p})", "np.reshape({a}, {p})", dtypes="num", smooth=True,
+            shapes="any", param=_reshape),
+        Row("slice", 1, "{a}[{p}]", "{a}[{p}]", dtypes="num", smooth=True, shapes="any", param=_slice),
+        Row("index", 1, "{a}[{p}]", "{a}[{p}]", dtypes="num", smooth=True, shapes="any", param=_index),
+        Row("dot", 2, "T.dot({a}, {b})", "np.dot({a}, {b})", smooth=True, shapes="any", param=_dot_ok),
+        Row("concatenate", 2, "T.concatenate([{a}, {b}], axis={p})", "np.concatenate([{a}, {b}], axis={p})",
+            dtypes="num", smooth=True, shapes="any", param=_concat_axis),
+        Row("softmax", 1, "T.nnet.softmax({a})", "softmax({a})", smooth=True, shapes="any", param=_rank_2),
+        Row("log_softmax", 1, "T.nnet.logsoftmax({a})", "log_softmax({a})", smooth=True, shapes="any",
+            param=_rank_2),
+        Row("zeros_like", 1, "T.zeros_like({a}) + 1", "np.zeros_like({a}) + 1", dtypes="num"),
+        Row("tile", 1, "T.tile({a}, {p})", "np.tile({a}, {p})", dtypes="num", smooth=True, shapes="any",
+            param=_tile),
+        Row("repeat", 1, "T.repeat({a}, {p[0]}, axis={p[1]})", "np.repeat({a}, {p[0]}, axis={p[1]})",
+            dtypes="num", smooth=True, shapes="any", param=_repeat),
+        Row("diag", 1, "T.diagonal({a})", "np.diagonal({a}).copy()", dtypes="num", smooth=True, shapes="any",
+            param=_rank_2),
+        Row("sort", 1, "T.sort({a}, axis=-1)", "np.sort({a}, axis=-1)", dtypes="num", exact=True,
+            shapes="any", param=_rank_ge1),
+    ]
+)
+
+BY_NAME = {row.name: row for row in ROWS}
+
+
+def covered() -> set[str]:
+    """The `T.<name>` / `T.nnet.<name>` functions the rows call."""
+    return {m.group(1) for row in ROWS for m in re.finditer(r"T\.(?:nnet\.)?(\w+)\(", row.mlc)}
+assert len(BY_NAME) == len(ROWS), "row names must be unique"
+
+
+def _softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _log_softmax(x):
+    s = x - x.max(axis=-1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+REF_NAMESPACE: dict[str, Any] = {
+    "np": np,
+    "sigmoid": scipy.special.expit,
+    "softplus": lambda x: np.logaddexp(0, x).astype(np.asarray(x).dtype),
+    "erf": scipy.special.erf,
+    "erfc": scipy.special.erfc,
+    "softmax": _softmax,
+    "log_softmax": _log_softmax,
+}

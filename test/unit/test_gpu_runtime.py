@@ -1,0 +1,342 @@
+"""The GPU runtime (mlc.runtime.gpu).
+
+Without a GPU (CI): the host program runs against a *host-memory driver*
+(device pointers are host addresses) whose launches call the CPU emulation
+of the same kernels, so allocation, views, argument marshalling, in-place
+updates, shared variables on the device, `__cuda_array_interface__` and
+DLPack inputs and `return_device_arrays` are all exercised; and nothing
+imports pycuda or cuda-bindings unless a GPU function runs.
+
+With a GPU (bench/gpu_check.sh): the same functions through the real driver
+(pycuda or cuda-bindings) and cuBLAS against the CPU backend. Those tests
+skip cleanly where no driver exists.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlc
+import mlc.tensor as T
+from mlc.runtime import cuda_driver
+from mlc.runtime.gpu import DeviceArray, HostProgram, as_device
+from mlc.target import GPUTarget
+
+RNG = np.random.default_rng(41)
+
+
+# ---------------------------------------------------------------------------
+# A driver over host memory, kernels from the CPU emulation
+# ---------------------------------------------------------------------------
+
+
+class HostMemoryDriver(cuda_driver.Driver):
+    name = "host-memory"
+
+    def __init__(self):
+        self.buffers: dict[int, np.ndarray] = {}
+        self.launches: list[tuple[str, int, int]] = []
+
+    def capability(self):
+        return (8, 0)
+
+    def version(self):
+        return "host-memory 1"
+
+    def alloc(self, nbytes):
+        buf = np.empty(max(1, nbytes), np.uint8)
+        self.buffers[buf.ctypes.data] = buf
+        return buf.ctypes.data
+
+    def free(self, ptr):
+        del self.buffers[ptr]
+
+    def htod(self, ptr, host):
+        ctypes.memmove(ptr, host.ctypes.data, host.nbytes)
+
+    def dtoh(self, host, ptr):
+        ctypes.memmove(host.ctypes.data, ptr, host.nbytes)
+
+    def dtod(self, dst, src, nbytes):
+        ctypes.memmove(dst, src, nbytes)
+
+
+class EmulatedLauncher:
+    """Launches that run the kernel's CPU emulation (convert-gpu-to-loops), compiled natively."""
+
+    def __init__(self, gpu_module, drv: HostMemoryDriver):
+        from xdsl.dialects import func
+        from xdsl.dialects.builtin import StringAttr
+
+        from mlc.compile.pipeline import LOOPS_TO_LLVM as LOOPS_TO_LLVM_PIPELINE
+        from mlc.passes import run_passes
+        from mlc.runtime.cpu import compile_module
+
+        m = gpu_module.clone()
+        run_passes(m, ["convert-gpu-to-loops"])
+        for f in list(m.ops):
+            if isinstance(f, func.FuncOp) and f.sym_name.data == "main":
+                f.detach()
+                f.erase(safe_erase=False)
+            elif isinstance(f, func.FuncOp):
+                f.sym_visibility = StringAttr("public")
+        run_passes(m, list(LOOPS_TO_LLVM_PIPELINE))
+        self.compiled = compile_module(m, [])
+        self.drv = drv
+
+    def __call__(self, name, grid, block, args):
+        self.drv.launches.append((name, grid, block))
+        address = self.compiled.engine.get_function_address(name)
+        fn = ctypes.CFUNCTYPE(None, ctypes.c_int64, *[type(a) for a in args])(address)
+        fn(grid, *args)
+
+
+@pytest.fixture
+def host_gpu(monkeypatch):
+    """mlc.function(target='cuda') running on HostMemoryDriver + the emulation."""
+    import mlc.compile.gpu as compile_gpu
+    import mlc.runtime.gpu as runtime_gpu
+
+    drv = HostMemoryDriver()
+    monkeypatch.setattr(runtime_gpu, "driver", lambda: drv)
+    monkeypatch.setattr(compile_gpu, "_device_target", lambda target: GPUTarget(block_size=32, max_blocks=2))
+
+    def executable(program):
+        return HostProgram(program.gpu_module, None, program.gpu_target, program.in_place, drv=drv,
+                           launcher=EmulatedLauncher(program.gpu_module, drv))
+
+    monkeypatch.setattr(compile_gpu.GPUProgram, "_make_executable", executable)
+    return drv
+
+
+def test_host_program_runs_kernels_and_copies_results_back(host_gpu):
+    x, v = T.fmatrix("x"), T.fvector("v")
+    f = mlc.function([x, v], [T.exp(x) + v, x.sum(axis=1), x.sum(), T.nnet.softmax(x)], target="cuda")
+    for shape in [(1, 1), (3, 33), (40, 7)]:
+        a = RNG.normal(size=shape).astype("float32")
+        b = RNG.normal(size=shape[1]).astype("float32")
+        got = f(a, b)
+        assert all(isinstance(g, np.ndarray) for g in got)
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        for g, w in zip(got, [np.exp(a) + b, a.sum(axis=1), a.sum(), e / e.sum(axis=1, keepdims=True)]):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    names = {n for n, _, _ in host_gpu.launches}
+    assert len(names) >= 6 and all(n.startswith("main_k") for n in names)
+    assert not host_gpu.buffers or len(host_gpu.buffers) < 8  # temporaries are freed
+
+
+def test_empty_launches_are_skipped(host_gpu):
+    x = T.fvector("x")
+    f = mlc.function([x], [x * 2, x.sum()], target="cuda")
+    before = len(host_gpu.launches)
+    got = f(np.zeros(0, "float32"))
+    assert got[0].shape == (0,) and got[1] == 0
+    grids = [g for _, g, _ in host_gpu.launches[before:]]
+    assert 0 not in grids
+
+
+def test_shared_variables_live_on_the_device(host_gpu):
+    W = mlc.shared(np.ones(4, "float32"), "W")
+    x = T.fvector("x")
+    step = mlc.function([x], (x * W).sum(), updates=[(W, W - np.float32(0.5) * x)], target="cuda")
+    a = np.arange(4, dtype="float32")
+    assert step(a) == pytest.approx(6.0)
+    assert W.container.device is not None and W.container._host is None  # the update stayed on the device
+    assert step(a) == pytest.approx(float((a * (1 - 0.5 * a)).sum()))
+    np.testing.assert_allclose(W.get_value(), 1 - a)  # downloaded on demand
+    W.set_value(np.full(4, 2, "float32"))  # uploaded again at the next call
+    assert W.container.device is None
+    assert step(a) == pytest.approx(12.0)
+    cpu = mlc.function([x], (x * W).sum())  # a CPU function sees the device's update
+    np.testing.assert_allclose(cpu(a), float((a * (2 - 0.5 * a)).sum()))
+
+
+def test_device_inputs_without_copy_and_device_results(host_gpu):
+    x = T.fvector("x")
+    f = mlc.function([x], x + 1, target="cuda", return_device_arrays=True)
+    host = np.arange(5, dtype="float32")
+
+    class CAI:  # a foreign device array: __cuda_array_interface__ over (host-memory) "device" storage
+        __cuda_array_interface__ = {"shape": (5,), "typestr": "<f4", "data": (host.ctypes.data, False),
+                                    "version": 3, "strides": None}
+
+    out = f(CAI())
+    assert isinstance(out, DeviceArray)
+    np.testing.assert_allclose(out.to_host(host_gpu), host + 1)
+    d = as_device(CAI())
+    assert d.ptr == host.ctypes.data  # no copy
+    np.testing.assert_allclose(np.asarray(out), host + 1)
+    assert out.__cuda_array_interface__["data"][0] == out.ptr
+
+
+def test_dlpack_capsules_are_read_without_copy():
+    from mlc.runtime.gpu import _from_dlpack
+
+    host = np.arange(6, dtype="float64").reshape(2, 3)
+
+    class FakeCUDA:  # numpy's capsule, presented as if on device 2 (kDLCUDA)
+        def __dlpack__(self):
+            cap = host.__dlpack__()
+            get = ctypes.pythonapi.PyCapsule_GetPointer
+            get.restype = ctypes.c_void_p
+            get.argtypes = [ctypes.py_object, ctypes.c_char_p]
+            ctypes.c_int32.from_address(get(cap, b"dltensor") + 8).value = 2
+            return cap
+
+    d = _from_dlpack(FakeCUDA())
+    assert d.ptr == host.ctypes.data and d.shape == (2, 3) and d.dtype == np.float64
+    with pytest.raises(TypeError, match="not a CUDA array"):
+        _from_dlpack(host)
+
+
+def test_nothing_imports_a_driver_until_a_gpu_function_runs():
+    code = ("import sys, numpy as np, mlc, mlc.tensor as T\n"
+            "x = T.fvector('x')\n"
+            "f = mlc.function([x], T.exp(x)); f(np.ones(3, 'float32'))\n"
+            "g = mlc.function([x], T.exp(x), target='ptx'); g.dump_ir('gpu')\n"
+            "bad = [m for m in sys.modules if m.startswith(('pycuda', 'cuda.bindings', 'cupy'))]\n"
+            "assert not bad, bad\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+
+
+def test_no_driver_is_a_clean_error():
+    if cuda_driver.available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(cuda_driver.GPUUnavailable, match="no CUDA GPU available"):
+        cuda_driver.driver()
+    x = T.fvector("x")
+    with pytest.raises(cuda_driver.GPUUnavailable):
+        mlc.function([x], x + 1, target="cuda")
+
+
+# ---------------------------------------------------------------------------
+# On a GPU (skipped without a driver)
+# ---------------------------------------------------------------------------
+
+
+needs_gpu = pytest.mark.skipif(not cuda_driver.available(), reason="no CUDA driver/GPU")
+
+
+@needs_gpu
+def test_gpu_matches_cpu():
+    x, v = T.fmatrix("x"), T.fvector("v")
+    i = T.lvector("i")
+    outs = [T.exp(x) + v, x.sum(axis=0), x.sum(axis=1), x.sum(), x.max(), T.nnet.softmax(x), x[i],
+            T.inc_subtensor(x[i], np.float32(1))]
+    gpu = mlc.function([x, v, i], outs, target="cuda")
+    cpu = mlc.function([x, v, i], outs)
+    for shape in [(1, 1), (31, 33), (1025, 257)]:
+        a = RNG.normal(size=shape).astype("float32")
+        b = RNG.normal(size=shape[1]).astype("float32")
+        idx = RNG.integers(0, shape[0], size=7)
+        for g, c in zip(gpu(a, b, idx), cpu(a, b, idx)):
+            np.testing.assert_allclose(g, c, rtol=1e-4, atol=1e-5)
+
+
+@needs_gpu
+def test_gpu_gemm_through_cublas_and_training_step():
+    W = mlc.shared(RNG.normal(size=(20, 10)).astype("float32"), "W")
+    x, y = T.fmatrix("x"), T.fmatrix("y")
+    loss = ((T.dot(x, W) - y) ** 2).mean()
+    updates = [(W, W - np.float32(0.1) * mlc.grad(loss, W))]
+    gpu = mlc.function([x, y], loss, updates=updates, target="cuda")
+    W_cpu = mlc.shared(W.get_value(), "Wc")
+    loss_c = ((T.dot(x, W_cpu) - y) ** 2).mean()
+    cpu = mlc.function([x, y], loss_c, updates=[(W_cpu, W_cpu - np.float32(0.1) * mlc.grad(loss_c, W_cpu))])
+    a, b = RNG.normal(size=(64, 20)).astype("float32"), RNG.normal(size=(64, 10)).astype("float32")
+    for _ in range(3):
+        np.testing.assert_allclose(gpu(a, b), cpu(a, b), rtol=1e-4)
+    np.testing.assert_allclose(W.get_value(), W_cpu.get_value(), rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# cuBLAS calls (row-major -> column-major mapping) against a column-major reference
+# ---------------------------------------------------------------------------
+
+
+def _column_major(ptr, rows, cols, ld, dtype):
+    """The column-major rows x cols matrix with leading dimension ld at host address ptr."""
+    dtype = np.dtype(dtype)
+    n = ld * (cols - 1) + rows if rows and cols else 0
+    flat = np.ctypeslib.as_array((ctypes.c_char * max(n * dtype.itemsize, 1)).from_address(ptr)).view(dtype)
+    return np.lib.stride_tricks.as_strided(flat, (rows, cols), (dtype.itemsize, ld * dtype.itemsize))
+
+
+def fake_cublas():
+    """cuBLAS's documented column-major semantics, in numpy, on host memory."""
+    import types
+
+    lib = types.SimpleNamespace(cublasCreate_v2=lambda handle: 0)
+
+    def gemm(dtype):
+        def fn(handle, ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc):
+            a = _column_major(A, k if ta else m, m if ta else k, lda, dtype)
+            b = _column_major(B, n if tb else k, k if tb else n, ldb, dtype)
+            c = _column_major(C, m, n, ldc, dtype)
+            op_a, op_b = (a.T if ta else a), (b.T if tb else b)
+            beta_v = beta._obj.value
+            c[...] = alpha._obj.value * (op_a @ op_b) + (beta_v * c if beta_v else 0)
+            return 0
+        return fn
+
+    def gemv(dtype):
+        def fn(handle, trans, m, n, alpha, A, lda, x, incx, beta, y, incy):
+            a = _column_major(A, m, n, lda, dtype)
+            xs = _column_major(x, n if not trans else m, 1, max(n, m), dtype)[:, 0]
+            ys = _column_major(y, m if not trans else n, 1, max(n, m), dtype)[:, 0]
+            beta_v = beta._obj.value
+            ys[...] = alpha._obj.value * ((a.T if trans else a) @ xs) + (beta_v * ys if beta_v else 0)
+            return 0
+        return fn
+
+    def dot(dtype):
+        def fn(handle, n, x, incx, y, incy, out):
+            xs = _column_major(x, n, 1, n, dtype)[:, 0]
+            ys = _column_major(y, n, 1, n, dtype)[:, 0]
+            out._obj.value = float(xs @ ys)
+            return 0
+        return fn
+
+    for p, dt in (("S", "float32"), ("D", "float64")):
+        setattr(lib, f"cublas{p}gemm_v2", gemm(dt))
+        setattr(lib, f"cublas{p}gemv_v2", gemv(dt))
+        setattr(lib, f"cublas{p}dot_v2", dot(dt))
+    return lib
+
+
+def test_blas_ops_through_the_cublas_calling_convention(host_gpu, monkeypatch):
+    """gemm (plain, transposed with alpha/beta), gemv (both ways), dot: mlc's row-major ops through
+    CuBLAS's argument mapping, executed with cuBLAS's column-major meaning."""
+    import mlc.runtime.cublas as cublas
+
+    real = cublas.CuBLAS
+    monkeypatch.setattr(cublas, "CuBLAS", lambda: real(lib=fake_cublas()))
+    A, B, C = T.dmatrix("A"), T.dmatrix("B"), T.dmatrix("C")
+    v, w = T.dvector("v"), T.dvector("w")
+    outs = [T.dot(A, B), C + 0.5 * T.dot(A.T, A), T.dot(A, v), T.dot(A.T, w), T.dot(v, v)]
+    f = mlc.function([A, B, C, v, w], outs, target="cuda")
+    a, b = RNG.normal(size=(4, 3)), RNG.normal(size=(3, 5))
+    c, x, y = RNG.normal(size=(3, 3)), RNG.normal(size=3), RNG.normal(size=4)
+    got = f(a, b, c, x, y)
+    want = [a @ b, c + 0.5 * (a.T @ a), a @ x, a.T @ y, x @ x]
+    for g, e in zip(got, want):
+        np.testing.assert_allclose(g, e, rtol=1e-12)
+    assert "blas.gemm" in f.dump_ir("gpu") and "blas.gemv" in f.dump_ir("gpu")
+
+
+def test_mrg_generator_through_the_host_program(host_gpu):
+    """A host loop over rows launching the stream kernel, a loop bound read back from the device."""
+    from mlc.tensor.rng_mrg import MRG_RandomStreams
+
+    draws = []
+    for target in ("cuda", "cpu"):
+        srng = MRG_RandomStreams(seed=99)
+        f = mlc.function([], srng.uniform((100,), dtype="float32"), target=target)
+        draws.append([f(), f()])
+    for g, c in zip(*draws):
+        np.testing.assert_array_equal(g, c)
