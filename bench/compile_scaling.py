@@ -1,4 +1,4 @@
-"""W10: compile time against graph size (issue 15): seconds per 1,000 ops.
+"""W10.compile: compile time against graph size (issue 15): seconds per 1,000 ops.
 
 Each graph is built, then compiled with `mlc.function` into an empty
 cache_dir in this process (imports already warm), so the time is the
@@ -139,7 +139,8 @@ def measure(quick: bool, families=None, log=None) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> list[str]:
-    out = ["W10 mlc compile time vs graph size (one process, empty cache; ops: Apply nodes of the prepared graph)",
+    out = ["W10.compile: mlc compile time vs graph size (one process, empty cache; "
+           "ops: Apply nodes of the prepared graph)",
            "",
            "| family | size | ops | cpu s | wall s | cpu s / 1,000 ops | slowest stages (wall s) |",
            "|---|---|---|---|---|---|---|"]

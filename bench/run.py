@@ -8,9 +8,9 @@ implementation of a workload is timed round-robin in one loop (warm-up
 and calibration first, medians over repeats), and reported as
 t / t_numpy from the same run, with compile time and max error vs numpy.
 W8 measures mlc's compile latency of W1, W5, W6 in fresh processes with
-an empty cache_dir (cold) and then the same cache_dir (warm). W9
+an empty cache_dir (cold) and then the same cache_dir (warm). W9.train
 (bench/training.py) times Theano-style training epochs, quiet and beside
-two busy processes; W10 (bench/compile_scaling.py) measures compile time
+two busy processes; W10.compile (bench/compile_scaling.py) measures compile time
 against graph size. The
 machine's limits (bandwidth, numpy GEMM) are measured first. Prints
 Markdown tables; writes JSON (--out, default bench/results.json).
@@ -250,13 +250,13 @@ def main(argv=None) -> int:
         print("W8: compile latency in fresh processes ...", file=sys.stderr)
         latency = compile_latency(1 if args.quick else 3)
     training = []
-    if selected("W9") and "mlc" in impls:
+    if selected("W9.train") and "mlc" in impls:
         import training as training_loops
 
         print("W9: training loops, quiet and beside two busy processes ...", file=sys.stderr)
         training = training_loops.measure(args.quick, impls, log=lambda s: print(s, file=sys.stderr))
     scaling = []
-    if selected("W10") and "mlc" in impls:
+    if selected("W10.compile") and "mlc" in impls:
         import compile_scaling
 
         print("W10: compile time vs graph size ...", file=sys.stderr)

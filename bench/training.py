@@ -1,4 +1,4 @@
-"""W9: Theano-style training loops (issue 15): one call per minibatch, the
+"""W9.train: Theano-style training loops (issue 15): one call per minibatch, the
 minibatch taken by `givens={x: data[i*bs:(i+1)*bs]}` from shared data.
 
 - logreg: logistic regression 784 -> 10, SGD, batch 600 (the Theano
@@ -229,8 +229,8 @@ def measure(quick: bool, impls: list[str], log=None) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> list[str]:
-    out = ["W9 training loops, one call per minibatch (givens index into shared data): whole-epoch time; "
-           "'busy': beside two busy processes",
+    out = ["W9.train: training loops, one call per minibatch (givens index into shared data): "
+           "whole-epoch time; 'busy': beside two busy processes",
            "",
            "| loop | impl | batches | epoch ms | vs numpy | busy epoch ms | slowdown when busy |",
            "|---|---|---|---|---|---|---|"]

@@ -194,20 +194,17 @@ out:
   ret void
 }}
 
-; A pool thread: spin a while for a new region, else sleep; take chunks; repeat.
-define internal ptr @mlc_pool.worker(ptr %arg) {{
+; Spin (for at most SPIN_NS) while (*%p == %v) is %equal; true when that stopped holding in time.
+define internal i1 @mlc_pool.spin(ptr %p, i64 %v, i1 %equal) {{
 entry:
-  %me = ptrtoint ptr %arg to i64
-  br label %idle
-idle:
-  %seen = phi i64 [ 0, %entry ], [ %g2, %took ], [ %g2, %skip ]
   %t0 = call i64 @mlc_pool.now()
   br label %spin
 spin:
-  %i = phi i64 [ 0, %idle ], [ %i1, %pause ], [ 0, %clock ]
-  %g = load atomic i64, ptr @mlc_pool.generation acquire, align 8
-  %new = icmp ne i64 %g, %seen
-  br i1 %new, label %got, label %pause
+  %i = phi i64 [ 0, %entry ], [ %i1, %pause ], [ 0, %clock ]
+  %x = load atomic i64, ptr %p acquire, align 8
+  %eq = icmp eq i64 %x, %v
+  %holds = icmp eq i1 %eq, %equal
+  br i1 %holds, label %pause, label %changed
 pause:
   {_PAUSE}
   %i1 = add i64 %i, 1
@@ -217,7 +214,22 @@ clock:
   %t = call i64 @mlc_pool.now()
   %dt = sub i64 %t, %t0
   %long = icmp sgt i64 %dt, {SPIN_NS}
-  br i1 %long, label %sleep, label %spin
+  br i1 %long, label %timeout, label %spin
+changed:
+  ret i1 true
+timeout:
+  ret i1 false
+}}
+
+; A pool thread: spin a while for a new region, else sleep; take chunks; repeat.
+define internal ptr @mlc_pool.worker(ptr %arg) {{
+entry:
+  %me = ptrtoint ptr %arg to i64
+  br label %idle
+idle:
+  %seen = phi i64 [ 0, %entry ], [ %g2, %took ], [ %g2, %skip ]
+  %new = call i1 @mlc_pool.spin(ptr @mlc_pool.generation, i64 %seen, i1 true)
+  br i1 %new, label %got, label %sleep
 sleep:
   %l0 = call i32 @pthread_mutex_lock(ptr @mlc_pool.mutex)
   %s0 = load i64, ptr @mlc_pool.sleepers
@@ -342,23 +354,8 @@ published:
   %m1 = call i32 @pthread_mutex_unlock(ptr @mlc_pool.mutex)
   call void @mlc_pool.take(i64 %gen, ptr %task, ptr %args, i64 %lo, i64 %hi, i64 %n)
   ; chunks others still run: spin a while, then sleep
-  %t0 = call i64 @mlc_pool.now()
-  br label %spin
-spin:
-  %i = phi i64 [ 0, %published ], [ %i1, %pause ], [ 0, %clock ]
-  %f = load atomic i64, ptr @mlc_pool.finished acquire, align 8
-  %all = icmp sge i64 %f, %n
-  br i1 %all, label %finished, label %pause
-pause:
-  {_PAUSE}
-  %i1 = add i64 %i, 1
-  %check = icmp eq i64 %i1, 64
-  br i1 %check, label %clock, label %spin
-clock:
-  %t = call i64 @mlc_pool.now()
-  %dt = sub i64 %t, %t0
-  %long = icmp sgt i64 %dt, {SPIN_NS}
-  br i1 %long, label %sleep, label %spin
+  %all = call i1 @mlc_pool.spin(ptr @mlc_pool.finished, i64 %n, i1 false)
+  br i1 %all, label %finished, label %sleep
 sleep:
   %m2 = call i32 @pthread_mutex_lock(ptr @mlc_pool.mutex)
   br label %join
