@@ -3,7 +3,7 @@
     make bench                          # all workloads, full sizes
     .venv/bin/python bench/run.py --quick --only W0,W1 --impls numpy,mlc
 
-Workloads W0..W7 (bench/workloads.py) run in this process; every
+Workloads W0..W7, W9 and W11 (LeNet-5 training step) (bench/workloads.py) run in this process; every
 implementation of a workload is timed round-robin in one loop (warm-up
 and calibration first, medians over repeats), and reported as
 t / t_numpy from the same run, with compile time and max error vs numpy.
@@ -14,7 +14,7 @@ two busy processes; W10.compile (bench/compile_scaling.py) measures compile time
 against graph size. The
 machine's limits (bandwidth, numpy GEMM) are measured first. Prints
 Markdown tables; writes JSON (--out, default bench/results.json).
-JAX, PyTensor and Numba are optional (`pip install -e '.[bench]'`):
+JAX, PyTensor, Numba and PyTorch (W11) are optional (`pip install -e '.[bench]'`):
 missing ones are reported as n/a, as is any implementation that fails.
 """
 

@@ -775,6 +775,194 @@ W10 = Workload(
     {"numpy": w10_numpy, **theano_style(w10_theano), "jax": w10_jax},
     lambda d: (d["x"].size, "step"))
 
+# ---------------------------------------------------------------------------
+# W11 LeNet-5 training step (Theano's convolutional tutorial): batch 500 of
+# 1x28x28 f32, conv 5x5 -> 20, 2x2 max pool, tanh; conv 5x5 -> 50, 2x2 max
+# pool, tanh; 800 -> 500 tanh; 500 -> 10 log-softmax cross-entropy on
+# one-hot targets; SGD lr 0.1. Theano's conv2d flips its filters (a true
+# convolution): every implementation computes exactly that.
+# ---------------------------------------------------------------------------
+
+LENET = (20, 50, 500, 10)
+LENET_PARAMS = ("W0", "b0", "W1", "b1", "W2", "b2", "W3", "b3")
+LENET_LR = 0.1
+
+
+def w11_data(quick):
+    r = rng()
+    batch = 32 if quick else 500
+    k0, k1, hid, out = LENET
+
+    def uni(shape, fan_in, fan_out):
+        lim = math.sqrt(6 / (fan_in + fan_out))
+        return r.uniform(-lim, lim, shape).astype(F32)
+    return {"X": r.standard_normal((batch, 1, 28, 28)).astype(F32),
+            "Y": np.eye(out, dtype=F32)[r.integers(0, out, batch)],
+            "W0": uni((k0, 1, 5, 5), 25, k0 * 25 // 4), "b0": np.zeros(k0, F32),
+            "W1": uni((k1, k0, 5, 5), k0 * 25, k1 * 25 // 4), "b1": np.zeros(k1, F32),
+            "W2": uni((k1 * 16, hid), k1 * 16, hid), "b2": np.zeros(hid, F32),
+            "W3": uni((hid, out), hid, out), "b3": np.zeros(out, F32)}
+
+
+def _im2col(x, k):
+    """(N, C, H, W) -> (N*OH*OW, C*k*k) patches of a valid k x k correlation."""
+    n, c, h, w = x.shape
+    v = np.lib.stride_tricks.sliding_window_view(x, (k, k), axis=(2, 3))  # (N, C, OH, OW, k, k)
+    return v.transpose(0, 2, 3, 1, 4, 5).reshape(n * (h - k + 1) * (w - k + 1), c * k * k)
+
+
+def _col2im(cols, shape, k):
+    n, c, h, w = shape
+    oh, ow = h - k + 1, w - k + 1
+    cols = cols.reshape(n, oh, ow, c, k, k)
+    x = np.zeros(shape, cols.dtype)
+    for a in range(k):
+        for b in range(k):
+            x[:, :, a:a + oh, b:b + ow] += cols[:, :, :, :, a, b].transpose(0, 3, 1, 2)
+    return x
+
+
+def w11_numpy(d):
+    """The numpy im2col reference: forward and hand-derived backward."""
+    X, Y = d["X"], d["Y"]
+    params = [d[k].copy() for k in LENET_PARAMS]
+    lr = F32(LENET_LR)
+
+    def conv_pool(x, W, b):
+        f = W.shape[0]
+        wm = W[:, :, ::-1, ::-1].reshape(f, -1)  # flipped: a true convolution
+        cols = _im2col(x, 5)
+        n, _, h, w = x.shape
+        z = (cols @ wm.T).reshape(n, h - 4, w - 4, f).transpose(0, 3, 1, 2)
+        zr = z.reshape(n, f, (h - 4) // 2, 2, (w - 4) // 2, 2)
+        p = zr.max(axis=(3, 5))
+        a = np.tanh(p + b[None, :, None, None])
+        return a, (x, cols, wm, zr, p, a)
+
+    def conv_pool_back(da, saved, need_dx):
+        x, cols, wm, zr, p, a = saved
+        dp = da * (1 - a * a)
+        db = dp.sum(axis=(0, 2, 3))
+        mask = zr == p[:, :, :, None, :, None]
+        dz = (mask * dp[:, :, :, None, :, None]).reshape(zr.shape[0], zr.shape[1], zr.shape[2] * 2, zr.shape[4] * 2)
+        dzm = dz.transpose(0, 2, 3, 1).reshape(-1, zr.shape[1])
+        dW = (dzm.T @ cols).reshape(zr.shape[1], x.shape[1], 5, 5)[:, :, ::-1, ::-1]
+        dx = _col2im(dzm @ wm, x.shape, 5) if need_dx else None
+        return dW, db, dx
+
+    def step():
+        W0, b0, W1, b1, W2, b2, W3, b3 = params
+        a0, s0 = conv_pool(X, W0, b0)
+        a1, s1 = conv_pool(a0, W1, b1)
+        f = a1.reshape(a1.shape[0], -1)
+        h = np.tanh(f @ W2 + b2)
+        z = h @ W3 + b3
+        zs = z - z.max(axis=1, keepdims=True)
+        lsm = zs - np.log(np.exp(zs).sum(axis=1, keepdims=True))
+        loss = -(lsm * Y).sum(axis=1).mean()
+        dz = (np.exp(lsm) - Y) / X.shape[0]
+        dh = (dz @ W3.T) * (1 - h * h)
+        df = (dh @ W2.T).reshape(a1.shape)
+        dW1, db1, da0 = conv_pool_back(df, s1, True)
+        dW0, db0, _ = conv_pool_back(da0, s0, False)
+        grads = (dW0, db0, dW1, db1, f.T @ dh, dh.sum(axis=0), h.T @ dz, dz.sum(axis=0))
+        for p_, g in zip(params, grads):
+            p_ -= lr * g
+        return loss
+    return Impl(step, lambda: params)
+
+
+def w11_mlc(d):
+    import mlc
+    import mlc.tensor as T
+    from mlc.tensor.nnet import conv2d
+    from mlc.tensor.signal.pool import pool_2d
+
+    mlc.config.floatX = "float32"
+    x, y = T.ftensor4("x"), T.fmatrix("y")
+    params = [mlc.shared(d[k].copy(), k) for k in LENET_PARAMS]
+    W0, b0, W1, b1, W2, b2, W3, b3 = params
+
+    def layer(inp, W, b):
+        return T.tanh(pool_2d(conv2d(inp, W), (2, 2), ignore_border=True) + b.dimshuffle("x", 0, "x", "x"))
+
+    a1 = layer(layer(x, W0, b0), W1, b1)
+    h = T.tanh(T.dot(a1.flatten(2), W2) + b2)
+    lsm = T.nnet.log_softmax(T.dot(h, W3) + b3)
+    loss = -(lsm * y).sum(axis=1).mean()
+    grads = mlc.grad(loss, params)
+    step = mlc.function([x, y], loss, updates=[(p, p - LENET_LR * g) for p, g in zip(params, grads)])
+    return Impl(lambda: step(d["X"], d["Y"]), lambda: [p.get_value() for p in params])
+
+
+def w11_jax(d):
+    jax = jax_x64()
+    import jax.numpy as jnp
+
+    def layer(a, W, b):
+        z = jax.lax.conv_general_dilated(a, W[:, :, ::-1, ::-1], (1, 1), "VALID")
+        p = jax.lax.reduce_window(z, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+        return jnp.tanh(p + b[None, :, None, None])
+
+    def loss(params, X, Y):
+        W0, b0, W1, b1, W2, b2, W3, b3 = params
+        a1 = layer(layer(X, W0, b0), W1, b1)
+        h = jnp.tanh(a1.reshape(a1.shape[0], -1) @ W2 + b2)
+        lsm = jax.nn.log_softmax(h @ W3 + b3, axis=-1)
+        return -(lsm * Y).sum(axis=1).mean()
+
+    @jax.jit
+    def step(params, X, Y):
+        value, g = jax.value_and_grad(loss)(params, X, Y)
+        return tuple(p - LENET_LR * gp for p, gp in zip(params, g)), value
+
+    X, Y = jax.device_put(d["X"]), jax.device_put(d["Y"])
+    state = {"params": tuple(jax.device_put(d[k]) for k in LENET_PARAMS)}
+
+    def run():
+        state["params"], value = step(state["params"], X, Y)
+        return value.block_until_ready()
+    return Impl(run, lambda: list(state["params"]))
+
+
+def w11_torch(d):
+    import torch
+    import torch.nn.functional as F
+
+    X, Y = torch.from_numpy(d["X"]), torch.from_numpy(d["Y"])
+    params = [torch.from_numpy(d[k].copy()).requires_grad_() for k in LENET_PARAMS]
+
+    def layer(a, W, b):
+        p = F.max_pool2d(F.conv2d(a, torch.flip(W, (2, 3))), 2)
+        return torch.tanh(p + b[None, :, None, None])
+
+    def run():
+        W0, b0, W1, b1, W2, b2, W3, b3 = params
+        a1 = layer(layer(X, W0, b0), W1, b1)
+        h = torch.tanh(a1.reshape(a1.shape[0], -1) @ W2 + b2)
+        loss = -(torch.log_softmax(h @ W3 + b3, dim=-1) * Y).sum(dim=1).mean()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p -= LENET_LR * p.grad
+        return loss.detach().numpy()
+    return Impl(run, lambda: [p.detach().numpy() for p in params])
+
+
+def w11_flops(d):
+    n = d["X"].shape[0]
+    conv = 2 * n * (20 * 25 * 24 * 24 + 50 * 500 * 8 * 8)  # forward multiply-adds of both convolutions
+    dense = 2 * n * (800 * 500 + 500 * 10)
+    return (3 * (conv + dense), "flop")  # forward + two backward products each (roughly)
+
+
+W11 = Workload(
+    "W11", "LeNet-5 step, 500x1x28x28 f32",
+    w11_data, {"numpy": w11_numpy, "mlc": w11_mlc, "jax": w11_jax, "torch": w11_torch}, w11_flops)
+
+
 WORKLOADS = [W0, W1, W2, W3, w4("float32", False), w4("float64", False), w4("float32", True), W5, W6,
-             w7("rowsq"), w7("sumsq"), w7("sum"), W9_FWD, W9_GRAD, W10]
-IMPLS = ("numpy", "mlc", "jax", "pytensor", "numba", "cupy")
+             w7("rowsq"), w7("sumsq"), w7("sum"), W9_FWD, W9_GRAD, W10, W11]
+IMPLS = ("numpy", "mlc", "jax", "pytensor", "numba", "cupy", "torch")

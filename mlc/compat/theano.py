@@ -190,7 +190,8 @@ _SPECS: dict[str, _Spec] = {
                                                     "scalar_constructor": _From("mlc.sharedvalue", "shared")},
                                      package=False),
     "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
-    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False),
+    "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False,
+                                     names={"to_one_hot": _From("mlc.tensor.nnet", "to_one_hot")}),
     "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
     "theano.tensor.nlinalg": _Spec(targets=("mlc.tensor.nlinalg",), package=False),
     "theano.tensor.slinalg": _Spec(targets=("mlc.tensor.slinalg",), package=False),
@@ -201,26 +202,19 @@ _SPECS: dict[str, _Spec] = {
                                 package=False),
     "theano.tensor.nnet": _Spec(
         targets=("mlc.tensor.nnet",),
-        missing={**_m("conv2d conv2d_transpose conv3d abstract_conv conv neighbours images2neibs neibs2images "
-                      "bn batch_normalization", "convolutions, neighbours and batch normalization"),
-                 **_m("h_softmax crossentropy_softmax_1hot crossentropy_softmax_1hot_with_bias "
-                      "crossentropy_categorical_1hot softmax_with_bias softmax_graph softmax_op confusion_matrix "
-                      "scalar_sigmoid LogSoftmax SoftmaxWithBias")},
+        missing=_m("h_softmax softmax_graph softmax_op confusion_matrix scalar_sigmoid LogSoftmax SoftmaxWithBias"),
+        names={"abstract_conv2d": _From("mlc.tensor.conv", "conv2d")},
         eager=("nnet", "sigm", "conv", "abstract_conv", "neighbours", "bn")),
     "theano.tensor.nnet.nnet": _Spec(targets=("mlc.tensor.nnet",), package=False),
     "theano.tensor.nnet.sigm": _Spec(targets=("mlc.tensor.nnet",), package=False),
-    "theano.tensor.nnet.conv": _Spec(unavailable="convolutions (theano.tensor.nnet.conv) are not implemented "
-                                                 "in mlc yet", package=False),
-    "theano.tensor.nnet.abstract_conv": _Spec(unavailable="convolutions (theano.tensor.nnet.abstract_conv) are "
-                                                          "not implemented in mlc yet", package=False),
-    "theano.tensor.nnet.neighbours": _Spec(unavailable="images2neibs/neibs2images are not implemented in mlc yet",
-                                           package=False),
-    "theano.tensor.nnet.bn": _Spec(unavailable="batch normalization ops are not implemented in mlc yet",
-                                   package=False),
-    "theano.tensor.signal": _Spec(eager=("pool", "downsample", "conv")),
-    "theano.tensor.signal.pool": _Spec(unavailable="pooling (pool_2d) is not implemented in mlc yet", package=False),
-    "theano.tensor.signal.downsample": _Spec(unavailable="pooling (max_pool_2d) is not implemented in mlc yet",
-                                             package=False),
+    "theano.tensor.nnet.conv": _Spec(targets=("mlc.tensor.conv",),
+                                     names={"conv2d": _From("mlc.tensor.conv", "old_conv2d")}, package=False),
+    "theano.tensor.nnet.abstract_conv": _Spec(targets=("mlc.tensor.conv",), package=False),
+    "theano.tensor.nnet.neighbours": _Spec(targets=("mlc.tensor.neighbours",), package=False),
+    "theano.tensor.nnet.bn": _Spec(targets=("mlc.tensor.bn",), package=False),
+    "theano.tensor.signal": _Spec(targets=("mlc.tensor.signal",), eager=("pool", "downsample", "conv")),
+    "theano.tensor.signal.pool": _Spec(targets=("mlc.tensor.signal.pool",), package=False),
+    "theano.tensor.signal.downsample": _Spec(targets=("mlc.tensor.signal.downsample",), package=False),
     "theano.tensor.signal.conv": _Spec(unavailable="signal convolutions are not implemented in mlc yet",
                                        package=False),
     "theano.tensor.shared_randomstreams": _Spec(

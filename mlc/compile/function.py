@@ -328,8 +328,15 @@ class ShapePlan:
             if v.owner is not None and isinstance(v.owner.op, Shape):
                 return np.asarray(shape_of(v.owner.inputs[0]), dtype="int64")
             if id(v) not in values:
+                # only what v's value needs: a shape(x) on the way is read from the shapes, never
+                # by computing x (no tensor op is evaluated to learn a shape)
+                needed = set(map(id, _value_ancestors([v])))
+
                 def compute(n):
-                    if id(n.outputs[0]) not in values:
+                    if id(n.outputs[0]) in needed and isinstance(n.op, Shape) and (
+                            isinstance(n.inputs[0], Constant) or id(n.inputs[0]) in shapes):
+                        values[id(n.outputs[0])] = np.asarray(shape_of(n.inputs[0]), dtype="int64")
+                    elif id(n.outputs[0]) in needed and id(n.outputs[0]) not in values:
                         outs = n.op.perform(n, [values.get(id(i)) if n.op.lazy_branches(n) else value_of(i)
                                                 for i in n.inputs])
                         for o, r in zip(n.outputs, outs):

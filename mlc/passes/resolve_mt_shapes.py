@@ -16,7 +16,9 @@ Rewrites (name: before -> after):
   `shape-of-softmax` shape(softmax(x)) -> shape(x) (and log_softmax)
   `shape-of-tensor-cast` shape(tensor.cast(x)) -> shape(x)
 - `shape-of-broadcast`: shape(broadcast(x, s)) -> s
-- `shape-of-reshape`: shape(reshape(x, c)) -> c for a constant c without -1
+- `shape-of-reshape`: shape(reshape(x, c)) -> c for a constant c without -1, or for a c
+  built from shapes (sums, products, moves of dims: never -1)
+- `shape-of-patches`: shape(patches(x)) -> x's lead dims, the patch counts, the window
 - `shape-of-reduce`: shape(reduce(x, axes)) -> shape(x) without those axes (argmax/argmin too)
 - `shape-of-dimshuffle`: shape(dimshuffle(x, p)) -> shape(x) permuted, 1 for new dims
 - `shape-of-dot`: shape(dot(a, b)) -> rows of a ++ columns of b
@@ -121,6 +123,32 @@ class ShapeOfReshape(MtRewrite):
         c = owner(strip_tensor_casts(r.shape), mt.ConstantOp)
         if c is not None and np.all((dims := c.to_numpy()) >= 0):
             replace(rewriter, op, Builder(rewriter, op).const(dims.astype(np.int64)))
+        elif nonnegative(r.shape):
+            replace(rewriter, op, r.shape)
+
+
+_SIZE_ARITHMETIC = (mt.AddOp, mt.MulOp, mt.MaxOp, mt.FloordivOp, mt.ReduceProdOp, mt.ReduceSumOp)
+_SIZE_MOVES = (mt.DimShuffleOp, mt.SliceOp, mt.IndexOp, mt.ConcatenateOp, mt.ReshapeOp, tensor.CastOp)
+
+
+def nonnegative(value: SSAValue, depth: int = 12) -> bool:
+    """Every entry of this integer vector is >= 0: built from shapes, non-negative constants, and sums,
+    products, maxima, floor quotients and moves of such (so a reshape to it has no -1 entry)."""
+    o = value.owner
+    if depth == 0 or o is None:
+        return False
+    if isinstance(o, mt.ShapeOp):
+        return True
+    if isinstance(o, mt.ConstantOp):
+        return bool(np.all(o.to_numpy() >= 0))
+    if isinstance(o, mt.MaxOp):
+        return any(nonnegative(v, depth - 1) for v in o.operands)
+    if isinstance(o, _SIZE_ARITHMETIC):
+        return all(nonnegative(v, depth - 1) for v in o.operands)
+    if isinstance(o, _SIZE_MOVES):
+        data = [o.operands[0]] if isinstance(o, mt.IndexOp | mt.ReshapeOp | mt.SliceOp) else o.operands
+        return all(nonnegative(v, depth - 1) for v in data)
+    return False
 
 
 class ShapeOfReduce(MtRewrite):
@@ -176,6 +204,33 @@ class ShapeOfDot(MtRewrite):
         replace(rewriter, op, b.gather_dims(dims))
 
 
+class ShapeOfPatches(MtRewrite):
+    """shape(patches(x)) -> [lead dims of x, max((L + shift) // stride + 1, least), window] permuted."""
+
+    name = "shape-of-patches"
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: mt.ShapeOp, rewriter: PatternRewriter) -> None:
+        p = owner(op.input, mt.PatchesOp)
+        if p is None:
+            return
+        w = p.spec
+        b = Builder(rewriter, op)
+        rank = p.input.type.get_num_dims()
+        nlead = rank - w.ndim
+        vec = b.shape(p.input)
+        spatial = b.op(mt.SliceOp(vec, [nlead], [rank], [None]))
+        rules = [w.out_rule(i) for i in range(w.ndim)]
+        shifted = b.op(mt.AddOp(spatial, b.const(np.asarray([r[0] for r in rules], dtype=np.int64))))
+        quotient = b.op(mt.FloordivOp(shifted, b.const(np.asarray(w.strides, dtype=np.int64))))
+        counts = b.op(mt.MaxOp(b.op(mt.AddOp(quotient, b.const(np.ones(w.ndim, dtype=np.int64)))),
+                               b.const(np.asarray([r[1] for r in rules], dtype=np.int64))))
+        parts = [b.op(mt.SliceOp(vec, [0], [nlead], [None]))] if nlead else []
+        parts += [counts, b.const(np.asarray(w.window, dtype=np.int64))]
+        logical = b.op(mt.ConcatenateOp(parts, 0))
+        replace(rewriter, op, b.gather_dims([(logical, q) for q in p.perm.get_values()]))
+
+
 PATTERNS: list[MtRewrite] = [
     *SAME_SHAPE_RULES,
     ShapeOfBroadcast(),
@@ -183,6 +238,7 @@ PATTERNS: list[MtRewrite] = [
     ShapeOfReduce(),
     ShapeOfDimShuffle(),
     ShapeOfDot(),
+    ShapeOfPatches(),
 ]
 
 

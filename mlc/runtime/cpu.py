@@ -56,7 +56,34 @@ def _init_llvm() -> None:
         # llvmlite >= 0.44 initializes the core itself; only targets remain.
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
+        keep_freed_memory()
         _initialized = True
+
+
+def keep_freed_memory() -> bool:
+    """Make glibc's malloc keep freed memory for reuse instead of unmapping it (Linux/glibc only).
+
+    Compiled code allocates its large temporaries (im2col patches, layer
+    activations: tens of MB) with malloc on every call. By default glibc
+    serves blocks above 32 MB with a fresh mmap and returns them on free,
+    so every call page-faults and zeroes all of that memory again: a
+    third of a LeNet training step on a 2-core machine (3.5 s -> 2.2 s
+    without it). With mmap off and trimming off, freed blocks are reused
+    (the process keeps its peak heap, as an array pool would). Set
+    MLC_MALLOC_DEFAULTS=1 to leave malloc as it is. Returns whether it applied.
+    """
+    import os
+    import sys
+
+    if not sys.platform.startswith("linux") or os.environ.get("MLC_MALLOC_DEFAULTS") == "1":
+        return False
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    m_trim_threshold, m_mmap_max = -1, -4
+    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
 
 
 _target_machine: llvm.TargetMachine | None = None

@@ -8,6 +8,8 @@ from mlc.graph import Apply, GraphError, Op, TensorType, built_at
 from mlc.graph.dtype import upgrade_to_float
 from mlc.tensor.elemwise import cast, log, log1p, maximum, sigmoid, softplus, switch
 from mlc.tensor.var import as_tensor_variable
+from mlc.tensor.conv import (conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights,  # noqa: F401
+                             conv2d_transpose, conv3d)
 
 
 class Softmax(Op):
@@ -78,39 +80,69 @@ logsoftmax = log_softmax
 
 
 def relu(x, alpha=0):
-    """max(x, 0), or leaky relu with slope `alpha` below zero."""
+    """Theano's relu: 0.5 * (x + |x|) (so its gradient at 0 is 0.5), or with slope `alpha` below zero
+    (0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * |x|). Integer inputs take max(x, 0)."""
+    from mlc.graph.dtype import FLOATS
+
     x = as_tensor_variable(x)
-    if alpha == 0:
+    if x.dtype not in FLOATS and alpha == 0:
         return maximum(x, 0)
-    return switch(x > 0, x, alpha * x)
+    if alpha == 0:
+        return 0.5 * (x + abs(x))
+    alpha = as_tensor_variable(alpha)
+    return 0.5 * (1 + alpha) * x + 0.5 * (1 - alpha) * abs(x)
 
 
 def elu(x, alpha=1):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
     from mlc.tensor.elemwise import expm1
 
+    x = as_tensor_variable(x)
     return switch(x > 0, x, alpha * expm1(x))
 
 
 def selu(x):
+    """Scaled elu (Klambauer et al.): 1.0507... * elu(x, 1.6732...)."""
     return 1.0507009873554804934193349852946 * elu(x, 1.6732632423543772848170429916717)
 
 
 def softsign(x):
-    return x / (1 + abs(as_tensor_variable(x)))
+    """x / (1 + |x|)."""
+    x = as_tensor_variable(x)
+    return x / (1 + abs(x))
 
 
 def hard_sigmoid(x):
+    """clip(0.2 * x + 0.5, 0, 1), in x's float type."""
     from mlc.tensor.elemwise import clip
 
-    return clip(as_tensor_variable(x) * 0.2 + 0.5, 0, 1)
+    from mlc.tensor.var import constant
+
+    x = as_tensor_variable(x)
+    dtype = upgrade_to_float(x.dtype)
+    x = cast(x, dtype)
+    slope, shift = constant(np.asarray(0.2, dtype=dtype)), constant(np.asarray(0.5, dtype=dtype))
+    return clip(x * slope + shift, 0, 1)
 
 
-ultra_fast_sigmoid = sigmoid
+def ultra_fast_sigmoid(x):
+    """Theano's piecewise approximation of sigmoid (max error ~0.02): 0.5 * (t(x / 2) + 1) with
+    t(u) = sign(u) * (1.5|u| / (1 + |u|) below 1.7, 0.9354 + 0.04588 (|u| - 1.7) below 3, else 0.99505).
+    Theano defines no gradient for it; mlc differentiates the pieces."""
+    x = as_tensor_variable(x)
+    x = cast(x, upgrade_to_float(x.dtype))
+    u = abs(x * 0.5)
+    z = switch(u < 1.7, 1.5 * u / (1 + u), switch(u < 3, 0.935409070603099 + 0.0458812946797165 * (u - 1.7),
+                                                     0.99505475368673))
+    z = switch(x >= 0, z, -z)
+    return cast(0.5 * (z + 1.0), x.dtype)
 
 
 def binary_crossentropy(output, target):
     """-(target*log(output) + (1-target)*log(1-output)), elementwise."""
-    return -(target * log(output) + (1 - target) * log1p(-output))
+    # Theano's spelling: stabilize-mt turns log(1 - sigmoid(x)) into -softplus(x) and log(sigmoid(x)) into
+    # -softplus(-x), so binary_crossentropy(sigmoid(x), t) stays finite; any other log(1 - p) becomes log1p(-p)
+    return -(target * log(output) + (1 - target) * log(1 - output))
 
 
 def sigmoid_binary_crossentropy(output, target):
@@ -147,6 +179,99 @@ def categorical_crossentropy(coding_dist, true_dist):
     return -log(coding_dist[rows, true_dist])
 
 
+def softmax_with_bias(x, b):
+    """softmax(x + b) of a matrix x and a bias vector b (Theano's SoftmaxWithBias)."""
+    x, b = as_tensor_variable(x), as_tensor_variable(b)
+    if x.ndim != 2 or b.ndim != 1:
+        raise ValueError(f"softmax_with_bias: expected a matrix x and a vector b, got {x.type} and {b.type}"
+                         f"{built_at(x)}")
+    return softmax(x + b.dimshuffle("x", 0))
+
+
+def _label_vector(y_idx, who: str):
+    from mlc.graph.dtype import DISCRETE
+
+    y_idx = as_tensor_variable(y_idx)
+    if y_idx.ndim != 1 or y_idx.dtype not in DISCRETE:
+        raise ValueError(f"{who}: y_idx must be 1-d tensor of [u]ints, got {y_idx.type}{built_at(y_idx)}")
+    return y_idx
+
+
+def crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx):
+    """(nll, softmax(x + b), argmax(x + b)) per row, with nll[i] = -log softmax(x + b)[i, y_idx[i]]."""
+    from mlc.tensor.alloc import arange
+    from mlc.tensor.reduce import argmax
+
+    x, b = as_tensor_variable(x), as_tensor_variable(b)
+    y_idx = _label_vector(y_idx, "crossentropy_softmax_argmax_1hot_with_bias")
+    if x.ndim != 2 or b.ndim != 1:
+        raise ValueError(f"crossentropy_softmax_argmax_1hot_with_bias: expected a matrix x and a vector b, got "
+                         f"{x.type} and {b.type}{built_at(x)}")
+    row = x + b.dimshuffle("x", 0)
+    nll = -log_softmax(row)[arange(row.shape[0]), y_idx]
+    return nll, softmax(row), cast(argmax(row, axis=1), y_idx.dtype)
+
+
+def crossentropy_softmax_1hot_with_bias(x, b, y_idx):
+    """(nll, softmax(x + b)): see crossentropy_softmax_argmax_1hot_with_bias."""
+    return crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx)[:2]
+
+
+def crossentropy_softmax_1hot(x, y_idx):
+    """(nll, softmax(x)) for integer labels y_idx, one per row of x."""
+    from mlc.tensor.alloc import zeros_like
+
+    x = as_tensor_variable(x)
+    return crossentropy_softmax_1hot_with_bias(x, zeros_like(x[0, :]), y_idx)
+
+
+def crossentropy_softmax_max_and_argmax_1hot_with_bias(x, b, y_idx):
+    """(nll, softmax, max probability, argmax) per row."""
+    from mlc.tensor.reduce import max_and_argmax
+
+    xent, sm = crossentropy_softmax_1hot_with_bias(x, b, y_idx)
+    max_pr, argmax = max_and_argmax(sm, axis=-1)
+    return xent, sm, max_pr, argmax
+
+
+def crossentropy_softmax_max_and_argmax_1hot(x, y_idx):
+    from mlc.tensor.alloc import zeros_like
+
+    x = as_tensor_variable(x)
+    return crossentropy_softmax_max_and_argmax_1hot_with_bias(x, zeros_like(x[0, :]), y_idx)
+
+
+def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
+    """-log(coding_dist[i, true_one_of_n[i]]) per row (labels as integers)."""
+    return categorical_crossentropy(coding_dist, _label_vector(true_one_of_n, "crossentropy_categorical_1hot"))
+
+
+def to_one_hot(y, nb_class, dtype=None):
+    """A (len(y), nb_class) matrix with a 1 at (i, y[i]) and 0 elsewhere (dtype floatX by default)."""
+    from mlc.tensor.advanced import advanced_set_subtensor
+    from mlc.tensor.alloc import arange, zeros
+
+    y = as_tensor_variable(y)
+    ret = zeros((y.shape[0], nb_class), dtype=dtype)
+    return advanced_set_subtensor(ret, 1, arange(y.shape[0]), y)
+
+
 __all__ = ["sigmoid", "softplus", "softmax", "log_softmax", "logsoftmax", "relu", "elu", "selu", "softsign",
            "hard_sigmoid", "ultra_fast_sigmoid", "binary_crossentropy", "sigmoid_binary_crossentropy",
-           "categorical_crossentropy"]
+           "categorical_crossentropy", "softmax_with_bias", "crossentropy_softmax_argmax_1hot_with_bias",
+           "crossentropy_softmax_1hot_with_bias", "crossentropy_softmax_1hot", "crossentropy_categorical_1hot",
+           "crossentropy_softmax_max_and_argmax_1hot_with_bias", "crossentropy_softmax_max_and_argmax_1hot",
+           "to_one_hot", "conv2d", "conv3d", "conv2d_transpose", "conv2d_grad_wrt_inputs",
+           "conv2d_grad_wrt_weights", "batch_normalization", "images2neibs", "neibs2images"]
+
+
+def __getattr__(name):  # the bn and neighbours names, imported on first use
+    if name == "batch_normalization":
+        from mlc.tensor.bn import batch_normalization
+
+        return batch_normalization
+    if name in ("images2neibs", "neibs2images"):
+        from mlc.tensor import neighbours
+
+        return getattr(neighbours, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -194,12 +194,12 @@ def test_star_import(theano):
 def test_missing_names_fail_at_use(theano):
     from theano import scan_checkpoints
     from theano.tensor import stacklists
-    from theano.tensor.nnet import conv2d
+    from theano.tensor.nnet import h_softmax
 
     with pytest.raises(NotImplementedError, match="theano.scan_checkpoints .*scan loops"):
         scan_checkpoints(lambda x: x, sequences=[])
-    with pytest.raises(NotImplementedError, match="conv2d"):
-        conv2d(None, None)
+    with pytest.raises(NotImplementedError, match="h_softmax"):
+        h_softmax(None, None)
     if not hasattr(mlc.tensor, "stacklists"):
         with pytest.raises(NotImplementedError, match="stacklists"):
             stacklists([])
@@ -207,6 +207,21 @@ def test_missing_names_fail_at_use(theano):
         theano.printing.pydotprint(None)
     with pytest.raises(AttributeError, match="no attribute 'definitely_not_theano'"):
         theano.tensor.definitely_not_theano
+
+
+def test_convolution_and_pooling_modules(theano):
+    import numpy as np
+    from theano.tensor.nnet import abstract_conv, conv, conv2d
+    from theano.tensor.signal import downsample, pool
+
+    x = theano.tensor.dtensor4("x")
+    w = theano.shared(np.ones((2, 1, 3, 3)))
+    assert abstract_conv.conv2d is conv2d
+    f = theano.function([x], [pool.pool_2d(conv2d(x, w), (2, 2), ignore_border=True),
+                              downsample.max_pool_2d(conv.conv2d(x, w, border_mode="full"), (2, 2), True)])
+    a, b = f(np.ones((1, 1, 5, 5)))
+    np.testing.assert_array_equal(a, np.full((1, 2, 1, 1), 9.0))
+    assert b.shape == (1, 2, 3, 3) and b.max() == 9.0
 
 
 def test_random_stream_modules(theano):

@@ -32,6 +32,7 @@ from hypothesis import strategies as st
 
 import mlc
 import mlc.tensor as T
+from mlc.tensor.window import Window, patches
 from mlc.compile.function import FunctionGraph, ShapePlan
 from mlc.compile.pipeline import MT_STAGES, mt_stages, run_stages
 from mlc.compile.reference import ReferenceProgram
@@ -263,6 +264,10 @@ CASES: list[Case] = [
     Case("shape-of-dot", lambda d: ([x := m(d), y := m(d, "y")], [T.dot(x, y).shape]),
          lambda d: [[rand(3, 4, dtype=d), rand(4, 5, dtype=d)], [rand(0, 4, dtype=d), rand(4, 2, dtype=d)]],
          absent=(r"mt\.dot",)),
+    Case("shape-of-patches", lambda d: ([x := T.tensor4("x", dtype=d)],
+                                         [T.exp(patches(x, Window((2, 3), (2, 1), (1, 1), (1, 0), (1, 0)),
+                                                        (0, 2, 3, 1, 4, 5))).shape]),
+         lambda d: [[rand(2, 3, 5, 6, dtype=d)], [rand(1, 2, 1, 3, dtype=d)]], absent=(r"mt\.patches", r"mt\.exp")),
 ]
 # fmt: on
 

@@ -26,6 +26,8 @@ The package, by op family (each module imports only the ones above it):
     reduction    reduce_*, argmax/argmin, softmax, log_softmax
     contraction  dot
     random       mrg_uniform (the MRG31k3p generator)
+    window       patches (im2col) and unpatches (col2im): convolution and pooling
+                 (their windows and numpy meaning, xDSL-free: `window_spec`)
     dialect      the Dialect object `MT`
     reference    `run_mt`, the numpy interpreter
 
@@ -40,9 +42,10 @@ import importlib
 from typing import Any
 
 #: the family modules, in dependency order; attribute lookups search them in this order
-FAMILIES = ("types", "base", "elementwise", "shape", "indexing", "reduction", "contraction", "random", "dialect")
+FAMILIES = ("types", "base", "elementwise", "shape", "indexing", "reduction", "contraction", "random", "window",
+            "dialect")
 #: modules that are not op families: the xDSL-free meaning table and the interpreter
-SUBMODULES = ("scalars", "reference")
+SUBMODULES = ("scalars", "reference", "window_spec")
 
 
 def __getattr__(name: str) -> Any:

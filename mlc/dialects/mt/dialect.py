@@ -16,6 +16,10 @@ from mlc.dialects.mt.base import (
 from mlc.dialects.mt.contraction import (
     DotOp,
 )
+from mlc.dialects.mt.window import (
+    PatchesOp,
+    UnpatchesOp,
+)
 from mlc.dialects.mt.elementwise import (
     AbsOp,
     AcoshOp,
@@ -161,6 +165,8 @@ MT = Dialect(
         DotOp, ArangeOp, EyeOp, SoftmaxOp, LogSoftmaxOp,
         # random numbers
         MrgUniformOp,
+        # sliding windows (convolution, pooling)
+        PatchesOp, UnpatchesOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],

@@ -76,6 +76,7 @@ from mlc.dialects.utils.linalg_builders import (
 )
 from mlc.lowering.convert_mt_to_linalg import scalar_math
 from mlc.lowering.convert_mt_to_linalg.gather import lower_gather, lower_scatter
+from mlc.lowering.convert_mt_to_linalg.window import lower_patches, lower_unpatches
 from mlc.lowering import LoweringError
 from mlc.lowering.convert_mt_to_linalg.lowering import (
     Lowering,
@@ -358,6 +359,8 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.ArangeOp: lower_arange,  # -> gather generic
     mt.EyeOp: lower_eye,  # -> gather generic
     mt.SoftmaxOp: lower_softmax,  # -> 2 reductions + generic
+    mt.PatchesOp: lower_patches,  # -> gather generic (im2col), pad value where it reads outside
+    mt.UnpatchesOp: lower_unpatches,  # -> gather generic over the image (col2im), window unrolled
     mt.LogSoftmaxOp: lower_softmax,
     tensor.CastOp: lower_tensor_cast,  # -> tensor.cast with signless types
     **{t: lower_reduce for t in REDUCTIONS},  # -> fill + reduction generic

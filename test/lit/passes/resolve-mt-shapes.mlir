@@ -1,6 +1,6 @@
 // RUN: mlc-opt -p resolve-mt-shapes --split-input-file %s | filecheck %s
 // Every rewrite of resolve-mt-shapes, excluded by name, leaves the IR as it was (the names are wired):
-// RUN: mlc-opt -p 'resolve-mt-shapes{exclude="shape-of-elementwise:shape-of-cast:shape-of-select:shape-of-softmax:shape-of-tensor-cast:shape-of-broadcast:shape-of-reshape:shape-of-reduce:shape-of-dimshuffle:shape-of-dot"}' --split-input-file %s > %t.off
+// RUN: mlc-opt -p 'resolve-mt-shapes{exclude="shape-of-elementwise:shape-of-cast:shape-of-select:shape-of-softmax:shape-of-tensor-cast:shape-of-broadcast:shape-of-reshape:shape-of-reduce:shape-of-dimshuffle:shape-of-dot:shape-of-patches"}' --split-input-file %s > %t.off
 // RUN: mlc-opt -p dce --split-input-file %s > %t.none
 // RUN: diff %t.off %t.none
 
@@ -151,4 +151,45 @@ func.func @shape_of_dot(%a: tensor<?x?xf64>, %b: tensor<?x?xf64>) -> tensor<2xi6
   %d = mt.dot %a, %b : tensor<?x?xf64>, tensor<?x?xf64> -> tensor<?x?xf64>
   %s = mt.shape %d : tensor<?x?xf64> -> tensor<2xi64>
   func.return %s : tensor<2xi64>
+}
+
+// -----
+
+// A reshape to a shape vector built from shapes (never -1): its shape is that vector, so the
+// reshaped product is not computed for its shape (a convolution's output in its gradient).
+// CHECK-LABEL: func.func @shape_of_reshape_to_dims(
+// CHECK-SAME:    %[[A:.*]]: tensor<?x?xf32>, %[[B:.*]]: tensor<?x?xf32>)
+// CHECK-NOT:     mt.dot
+// CHECK:         %[[V:.*]] = mt.concatenate
+// CHECK-NOT:     mt.dot
+// CHECK:         func.return %[[V]]
+func.func @shape_of_reshape_to_dims(%a: tensor<?x?xf32>, %b: tensor<?x?xf32>) -> tensor<2xi64> {
+  %d = mt.dot %a, %b : tensor<?x?xf32>, tensor<?x?xf32> -> tensor<?x?xf32>
+  %sa = mt.shape %a : tensor<?x?xf32> -> tensor<2xi64>
+  %sb = mt.shape %b : tensor<?x?xf32> -> tensor<2xi64>
+  %r0 = mt.slice %sa starts [0] stops [1] steps [_] : tensor<2xi64> -> tensor<1xi64>
+  %r1 = mt.slice %sb starts [1] stops [2] steps [_] : tensor<2xi64> -> tensor<1xi64>
+  %n = mt.mul %r0, %r1 : tensor<1xi64>
+  %one = mt.constant dense<1> : tensor<1xi64>
+  %v = mt.concatenate %n, %one axis 0 : tensor<1xi64>, tensor<1xi64> -> tensor<2xi64>
+  %r = mt.reshape %d, %v : tensor<?x?xf32>, tensor<2xi64> -> tensor<?x1xf32>
+  %s = mt.shape %r : tensor<?x1xf32> -> tensor<2xi64>
+  func.return %s : tensor<2xi64>
+}
+
+// -----
+
+// The patches' shape from x's: lead dims, max((L + shift) // stride + 1, least) patches, the window.
+// CHECK-LABEL: func.func @shape_of_patches(
+// CHECK-SAME:    %[[X:.*]]: tensor<?x?x?x?xf32>)
+// CHECK-NOT:     mt.patches
+// CHECK:         %[[S:.*]] = mt.shape %[[X]]
+// CHECK:         mt.floordiv
+// CHECK:         mt.max
+// CHECK-NOT:     mt.patches
+// CHECK:         func.return
+func.func @shape_of_patches(%x: tensor<?x?x?x?xf32>) -> tensor<6xi64> {
+  %p = "mt.patches"(%x) <{window = array<i64: 3, 2>, strides = array<i64: 2, 1>, dilations = array<i64: 1, 1>, pads_lo = array<i64: 1, 0>, pads_hi = array<i64: 1, 0>, perm = array<i64: 0, 2, 3, 1, 4, 5>, pad = "zero"}> : (tensor<?x?x?x?xf32>) -> tensor<?x?x?x?x3x2xf32>
+  %s = mt.shape %p : tensor<?x?x?x?x3x2xf32> -> tensor<6xi64>
+  func.return %s : tensor<6xi64>
 }

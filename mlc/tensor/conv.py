@@ -1,0 +1,286 @@
+"""Convolutions (Theano's tensor.nnet.abstract_conv, nnet.conv): im2col + one gemm per group.
+
+`conv2d(x, w)` for x (N, C, H, W) and filters w (F, C/groups, KH, KW):
+`mt.patches` reads x out as (N, OH, OW, C, KH, KW), a (N*OH*OW, C*KH*KW)
+matrix once reshaped (a view), which multiplies the transposed filters
+(C*KH*KW, F) in one BLAS gemm per group, giving (N, OH, OW, F),
+transposed to (N, F, OH, OW) by the consumer. With few patch rows
+(C*KH*KW <= SMALL_PATCH, a first layer) the product is taken the other
+way round, (F, C*KH*KW) @ (C*KH*KW, N*OH*OW), which OpenBLAS runs faster
+there. Padding, strides and dilation are the window's; with
+filter_flip (the default, a true convolution) the filters are reversed
+first. The gradients are those of the pieces: the filters' is a gemm
+with the patches, the input's a gemm followed by `mt.unpatches` (col2im).
+
+The window is static, so the filters' spatial sizes must be known when
+the graph is built: from `filter_shape`, a constant, or a shared
+variable's value (a run-time shape that disagrees is a shape error).
+Unshared (locally connected) convolutions are not supported.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from mlc.graph import Constant, GraphError, built_at
+from mlc.graph.dtype import upcast
+from mlc.tensor.elemwise import cast
+from mlc.tensor.var import as_tensor_variable
+from mlc.tensor.window import Window, patches
+
+
+def _known_int(v) -> int | None:
+    if v is None:
+        return None
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, Constant):
+        return int(np.asarray(v.data))
+    return None
+
+
+SMALL_PATCH = 64
+"""Patch rows (C * prod(kernel)) up to which the filters come first in the gemm (measured with OpenBLAS:
+LeNet's first layer, 25 rows, runs 4x faster that way; its second, 500 rows, 2-10x slower)."""
+
+
+def _filter_dims(w, filter_shape) -> list:
+    """The filters' dims where known when the graph is built (else None)."""
+    if filter_shape is not None:
+        return [_known_int(s) for s in filter_shape]
+    if isinstance(w, Constant):
+        return list(np.shape(w.data))
+    get_value = getattr(w, "get_value", None)
+    if get_value is not None:
+        return list(np.shape(get_value(borrow=True)))
+    return [None] * w.ndim
+
+
+def _kernel_sizes(w, filter_shape, d: int, who: str) -> tuple[int, ...]:
+    """The filters' spatial sizes, known when the graph is built."""
+    if filter_shape is not None:
+        sizes = [_known_int(s) for s in list(filter_shape)[-d:]]
+        if all(s is not None for s in sizes):
+            return tuple(sizes)  # type: ignore[arg-type]
+    if isinstance(w, Constant):
+        return tuple(np.shape(w.data)[-d:])
+    get_value = getattr(w, "get_value", None)
+    if get_value is not None:
+        return tuple(np.shape(get_value(borrow=True))[-d:])
+    raise GraphError(f"{who}: mlc needs the filters' spatial size when the graph is built; pass filter_shape= "
+                     f"(the filters {w} are neither a constant nor a shared variable){built_at(w)}")
+
+
+def _pads(border_mode, kernel: Sequence[int], dilation: Sequence[int], who: str) -> list[tuple[int, int]]:
+    """Theano's border_mode for dilated kernel extents: (before, after) per spatial dim."""
+    d = len(kernel)
+    extent = [(k - 1) * r + 1 for k, r in zip(kernel, dilation)]
+    if isinstance(border_mode, str):
+        if border_mode == "valid":
+            return [(0, 0)] * d
+        if border_mode == "full":
+            return [(e - 1, e - 1) for e in extent]
+        if border_mode == "half":
+            return [(e // 2, e // 2) for e in extent]
+        raise ValueError(f"{who}: invalid border_mode {border_mode!r}, expected 'valid', 'full', 'half', an int "
+                         f"or a tuple of {d}")
+    if isinstance(border_mode, (int, np.integer)):
+        if border_mode < 0:
+            raise ValueError(f"{who}: border_mode must be >= 0, got {border_mode}")
+        return [(int(border_mode), int(border_mode))] * d
+    if isinstance(border_mode, (tuple, list)) and len(border_mode) == d:
+        out = []
+        for m in border_mode:
+            if isinstance(m, (int, np.integer)) and m >= 0:
+                out.append((int(m), int(m)))
+            elif isinstance(m, (tuple, list)) and len(m) == 2 and min(m) >= 0 and d == 2:
+                out.append((int(m[0]), int(m[1])))
+            else:
+                raise ValueError(f"{who}: invalid border_mode {border_mode!r}: entries must be ints >= 0 or (for "
+                                 f"2-d) pairs of ints")
+        return out
+    raise ValueError(f"{who}: invalid border_mode {border_mode!r}, expected 'valid', 'full', 'half', an int or a "
+                     f"tuple of {d}")
+
+
+def _tuple(v, d: int, what: str, who: str) -> tuple[int, ...]:
+    t = tuple(int(x) for x in (v if isinstance(v, (tuple, list)) else (v,) * d))
+    if len(t) != d or min(t) < 1:
+        raise ValueError(f"{who}: {what} must be {d} ints >= 1, got {v!r}")
+    return t
+
+
+def _out_size(window: Window, i: int, length):
+    """Patches along spatial dim i, from the input's symbolic length (so no shape reads the patches)."""
+    shift, least = window.out_rule(i)
+    from mlc.tensor.elemwise import maximum
+
+    return maximum((length + shift) // window.strides[i] + 1, least)
+
+
+def _flip(w, d: int):
+    return w[(slice(None), slice(None), *([slice(None, None, -1)] * d))]
+
+
+def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=True, filter_dilation=None,
+             num_groups=1, filter_shape=None, input_shape=None, unshared=False, who="conv2d"):
+    """The d-dim convolution of x (N, C, S...) with w (F, C/num_groups, K...); see the module doc."""
+    if unshared:
+        raise NotImplementedError(f"{who}: unshared (locally connected) convolutions are not supported by mlc")
+    x, w = as_tensor_variable(x), as_tensor_variable(w)
+    if x.ndim != d + 2 or w.ndim != d + 2:
+        raise TypeError(f"{who}: expected a {d + 2}-d input and {d + 2}-d filters, got {x.type} and {w.type}"
+                        f"{built_at(x)}")
+    strides = _tuple(subsample if subsample is not None else 1, d, "subsample", who)
+    dilation = _tuple(filter_dilation if filter_dilation is not None else 1, d, "filter_dilation", who)
+    if int(num_groups) < 1:
+        raise ValueError(f"{who}: num_groups must be >= 1, got {num_groups}")
+    kernel = _kernel_sizes(w, filter_shape, d, who)
+    pads = _pads(border_mode, kernel, dilation, who)
+    window = Window(kernel, strides, dilation, tuple(p[0] for p in pads), tuple(p[1] for p in pads))
+    out_dtype = x.dtype
+    dtype = upcast(x.dtype, w.dtype)
+    x, w = cast(x, dtype), cast(w, dtype)
+    if filter_flip:
+        w = _flip(w, d)
+    from mlc.tensor.contract import dot
+    from mlc.tensor.shape import concatenate, reshape
+
+    ksize = math.prod(kernel)
+    xs, ws = x.shape, w.shape
+    outs = [_out_size(window, i, xs[2 + i]) for i in range(d)]
+    n_pix = xs[0]
+    for o in outs:
+        n_pix = n_pix * o
+    g = int(num_groups)
+    rows, fs = ws[1] * ksize, ws[0] // g
+    w2 = reshape(w, [ws[0], rows], ndim=2)
+    channels = _known_int(_filter_dims(w, filter_shape)[1])
+    if channels is not None and channels * ksize <= SMALL_PATCH:
+        # few patch rows (a first layer): (F, C*K...) @ (C*K..., N*O...), patches laid out (C, K..., N, O...)
+        cols = patches(x, window, (1, *range(2 + d, 2 + 2 * d), 0, *range(2, 2 + d)))
+        cols2 = reshape(cols, [xs[1] * ksize, n_pix], ndim=2)
+        parts = [dot(w2[i * fs:(i + 1) * fs], cols2[i * rows:(i + 1) * rows]) for i in range(g)]
+        out2 = parts[0] if g == 1 else concatenate(parts, axis=0)
+        out = reshape(out2, [ws[0], xs[0], *outs], ndim=d + 2).dimshuffle(1, 0, *range(2, 2 + d))
+    else:
+        # (N*O..., C*K...) @ (C*K..., F), patches laid out (N, O..., C, K...): the filters' gradient is
+        # then (C*K..., N*O...) @ (N*O..., F), a shape BLAS runs well (its (F, N*O...) @ (N*O..., C*K...)
+        # transpose runs up to 10x slower in OpenBLAS)
+        cols = patches(x, window, (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d)))
+        cols2 = reshape(cols, [n_pix, xs[1] * ksize], ndim=2)
+        parts = [dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)]
+        out2 = parts[0] if g == 1 else concatenate(parts, axis=1)
+        out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
+    return cast(out, out_dtype)
+
+
+def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1),
+           filter_flip=True, filter_dilation=(1, 1), num_groups=1, unshared=False, image_shape=None, **kwargs):
+    """Theano's conv2d: convolve (N, C, H, W) images with (F, C/num_groups, KH, KW) filters.
+
+    border_mode 'valid' | 'full' | 'half' | int | (int or (before, after), ...);
+    subsample (strides), filter_flip (True: a convolution, False: a
+    correlation), filter_dilation, num_groups. input_shape is a hint;
+    filter_shape (or filters that are a constant or shared variable) gives
+    the kernel size, which mlc needs when the graph is built.
+    """
+    if image_shape is not None:
+        if input_shape is not None:
+            raise ValueError("conv2d: input_shape and image_shape should not be provided at the same time.")
+        input_shape = image_shape
+    return convolve(input, filters, d=2, border_mode=border_mode, subsample=subsample, filter_flip=filter_flip,
+                    filter_dilation=filter_dilation, num_groups=num_groups, filter_shape=filter_shape,
+                    input_shape=input_shape, unshared=unshared, who="conv2d")
+
+
+def conv3d(input, filters, input_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1, 1),
+           filter_flip=True, filter_dilation=(1, 1, 1), num_groups=1):
+    """Theano's conv3d: (N, C, D, H, W) images with (F, C/num_groups, KD, KH, KW) filters (see conv2d)."""
+    return convolve(input, filters, d=3, border_mode=border_mode, subsample=subsample, filter_flip=filter_flip,
+                    filter_dilation=filter_dilation, num_groups=num_groups, filter_shape=filter_shape,
+                    input_shape=input_shape, who="conv3d")
+
+
+def _shape_entries(shape, n: int, who: str):
+    entries = list(shape)
+    if len(entries) != n:
+        raise ValueError(f"{who}: expected a shape of {n} entries, got {shape!r}")
+    if any(e is None for e in entries):
+        raise ValueError(f"{who}: mlc needs every entry of the shape {shape!r} (None given)")
+    return tuple(e if isinstance(e, (int, np.integer)) else cast(as_tensor_variable(e), "int64") for e in entries)
+
+
+def _grad_wrt_inputs(output_grad, filters, input_shape, d, who, **kw):
+    from mlc.gradient import grad
+    from mlc.tensor.alloc import zeros
+
+    output_grad, filters = as_tensor_variable(output_grad), as_tensor_variable(filters)
+    dtype = output_grad.dtype
+    x = zeros(_shape_entries(input_shape, d + 2, who), dtype=dtype)
+    out = convolve(x, filters, d=d, who=who, **kw)
+    return grad((out * output_grad).sum(), x)
+
+
+def _grad_wrt_weights(input, output_grad, filter_shape, d, who, **kw):
+    from mlc.gradient import grad
+    from mlc.tensor.alloc import zeros
+
+    input, output_grad = as_tensor_variable(input), as_tensor_variable(output_grad)
+    w = zeros(_shape_entries(filter_shape, d + 2, who), dtype=input.dtype)
+    out = convolve(input, w, d=d, who=who, filter_shape=filter_shape, **kw)
+    return grad((out * output_grad).sum(), w)
+
+
+def conv2d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None, border_mode="valid",
+                           subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1), num_groups=1, unshared=False):
+    """The gradient of conv2d(x, filters) with respect to x (of `input_shape`) for the output gradient."""
+    return _grad_wrt_inputs(output_grad, filters, input_shape, 2, "conv2d_grad_wrt_inputs", filter_shape=filter_shape,
+                            border_mode=border_mode, subsample=subsample, filter_flip=filter_flip,
+                            filter_dilation=filter_dilation, num_groups=num_groups, unshared=unshared)
+
+
+def conv2d_grad_wrt_weights(input, output_grad, filter_shape, input_shape=None, border_mode="valid",
+                            subsample=(1, 1), filter_flip=True, filter_dilation=(1, 1), num_groups=1,
+                            unshared=False):
+    """The gradient of conv2d(input, w) with respect to the filters w (of `filter_shape`)."""
+    return _grad_wrt_weights(input, output_grad, filter_shape, 2, "conv2d_grad_wrt_weights",
+                             border_mode=border_mode, subsample=subsample, filter_flip=filter_flip,
+                             filter_dilation=filter_dilation, num_groups=num_groups, unshared=unshared)
+
+
+def conv3d_grad_wrt_inputs(output_grad, filters, input_shape, filter_shape=None, border_mode="valid",
+                           subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1), num_groups=1):
+    return _grad_wrt_inputs(output_grad, filters, input_shape, 3, "conv3d_grad_wrt_inputs", filter_shape=filter_shape,
+                            border_mode=border_mode, subsample=subsample, filter_flip=filter_flip,
+                            filter_dilation=filter_dilation, num_groups=num_groups)
+
+
+def conv3d_grad_wrt_weights(input, output_grad, filter_shape, input_shape=None, border_mode="valid",
+                            subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1), num_groups=1):
+    return _grad_wrt_weights(input, output_grad, filter_shape, 3, "conv3d_grad_wrt_weights",
+                             border_mode=border_mode, subsample=subsample, filter_flip=filter_flip,
+                             filter_dilation=filter_dilation, num_groups=num_groups)
+
+
+def conv2d_transpose(input, filters, output_shape, filter_shape=None, border_mode="valid", input_dilation=(1, 1),
+                     filter_flip=True, filter_dilation=(1, 1), num_groups=1, unshared=False):
+    """The transposed convolution: conv2d_grad_wrt_inputs of `input` with the output of `output_shape`."""
+    return conv2d_grad_wrt_inputs(input, filters, output_shape, filter_shape, border_mode, input_dilation,
+                                  filter_flip, filter_dilation, num_groups, unshared)
+
+
+def old_conv2d(input, filters, image_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1),
+               **kwargs):
+    """theano.tensor.nnet.conv.conv2d (deprecated there): a true convolution, border_mode 'valid' or 'full'."""
+    if border_mode not in ("valid", "full"):
+        raise ValueError(f"conv.conv2d: border_mode must be 'valid' or 'full', got {border_mode!r}")
+    return convolve(input, filters, d=2, border_mode=border_mode, subsample=subsample, filter_flip=True,
+                    filter_shape=filter_shape, input_shape=image_shape, who="conv.conv2d")
+
+
+__all__ = ["conv2d", "conv3d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv3d_grad_wrt_inputs",
+           "conv3d_grad_wrt_weights", "conv2d_transpose", "old_conv2d", "convolve"]
