@@ -29,6 +29,11 @@ PRESERVES_EXACT = {"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "tra
                    "trunc", "sgn", "cast_int"}
 
 
+#: rows that take boolean operands (comparisons' results) with numpy's meaning
+BOOL_OK = {"cast_f32", "cast_f64", "cast_int", "sum", "any", "eq", "neq", "transpose", "dimshuffle", "flatten",
+           "reshape", "slice", "index", "concatenate", "tile", "repeat", "diag"}
+
+
 @dataclass
 class Step:
     name: str  # the value it defines
@@ -118,7 +123,9 @@ class Val:
 
     @property
     def kind(self) -> str:
-        return "int" if self.ref.dtype.kind in "iub" else "float"
+        if self.ref.dtype.kind == "b":
+            return "bool"  # numpy computes float16 from bools (np.round(True)): only BOOL_OK rows take them
+        return "int" if self.ref.dtype.kind in "iu" else "float"
 
 
 def _dims(rng) -> list[int]:
@@ -228,6 +235,8 @@ def generate(label: str, seed: int, grad: bool = False) -> tuple[Graph, list[str
             pool = [v for v in pool if v.kind == "float"]
         elif row.dtypes == "int":
             pool = [v for v in pool if v.kind == "int"]
+        elif row.name not in BOOL_OK:
+            pool = [v for v in pool if v.kind != "bool"]
         if not pool:
             continue
         args = [pool[int(rng.integers(len(pool)))] for _ in range(row.arity)]
