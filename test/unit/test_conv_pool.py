@@ -319,3 +319,18 @@ def test_patches_numpy_meaning_is_the_adjoint_of_unpatches():
     back = mt.unpatches_numpy(p, (6, 5), w, perm=(1, 4, 5, 0, 2, 3))
     assert back.shape == x.shape
     np.testing.assert_allclose((px * p).sum(), (x * back).sum(), rtol=1e-12)
+
+
+def test_pool_gradient_with_no_windows_is_zero():
+    # ignore_border with an image smaller than the window: no output, and col2im reads nothing real
+    # (an empty patches buffer still has storage, so its clamped read stays inside it)
+    import mlc
+    from mlc.tensor.signal.pool import pool_2d
+
+    x = T.dtensor4("x")
+    y = pool_2d(x, ws=(3, 3), ignore_border=True, mode="max")
+    f = mlc.function([x], [y, mlc.grad(y.sum(), x)])
+    for shape in [(1, 1, 2, 2), (2, 3, 1, 5), (1, 1, 0, 0)]:
+        a = np.random.default_rng(0).standard_normal(shape)
+        out, ga = f(a)
+        assert 0 in out.shape[2:] and ga.shape == a.shape and not ga.any()

@@ -245,8 +245,11 @@ def checked_alloc(e: Emitter, sizes: Sequence[SSAValue], element_bytes: int) -> 
         overflow = e(llvm.OrOp(overflow, e(llvm.OrOp(big, e(llvm.AndOp(nonzero, wrapped))))))
         total = product
     overflow = e(llvm.OrOp(overflow, e.icmp("ugt", total, e.i64(MAX_BYTES))))
-    # aligned_alloc wants a size that is a multiple of the alignment
+    # aligned_alloc wants a size that is a multiple of the alignment. An empty
+    # buffer still gets ALIGNMENT bytes: loops that clamp an index into range
+    # and discard what they read (col2im over zero windows) read element 0.
     rounded = e(llvm.AndOp(e.add(total, e.i64(ALIGNMENT - 1)), e.i64(-ALIGNMENT)))
+    rounded = e.select(e.icmp("eq", total, e.i64(0)), e.i64(ALIGNMENT), rounded)
     ptr = e.call("aligned_alloc", [e.i64(ALIGNMENT), e.select(overflow, e.i64(-ALIGNMENT), rounded)], PTR)
     assert ptr is not None
     null = e.icmp("eq", e(llvm.PtrToIntOp(ptr, i64)), e.i64(0))
