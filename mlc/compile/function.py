@@ -333,10 +333,12 @@ class ShapePlan:
                 needed = set(map(id, _value_ancestors([v])))
 
                 def compute(n):
-                    if id(n.outputs[0]) in needed and isinstance(n.op, Shape) and (
+                    # any output counts: a random draw is the second output of its node
+                    wanted = any(id(o) in needed for o in n.outputs)
+                    if wanted and isinstance(n.op, Shape) and (
                             isinstance(n.inputs[0], Constant) or id(n.inputs[0]) in shapes):
                         values[id(n.outputs[0])] = np.asarray(shape_of(n.inputs[0]), dtype="int64")
-                    elif id(n.outputs[0]) in needed and id(n.outputs[0]) not in values:
+                    elif wanted and not all(id(o) in values for o in n.outputs):
                         outs = n.op.perform(n, [values.get(id(i)) if n.op.lazy_branches(n) else value_of(i)
                                                 for i in n.inputs])
                         for o, r in zip(n.outputs, outs):
