@@ -364,7 +364,9 @@ class ShapePlan:
         try:
             return node.op.infer_shape(node, ins, lambda i: value_of(node.inputs[i]))
         except ShapeError as exc:
-            raise ValueError(f"{exc}\n  while computing {node.op} on inputs with shapes "
+            # a subclass keeps its class (and so its other base: Theano raises TypeError for some sizes)
+            cls = ValueError if type(exc) is ShapeError else type(exc)
+            raise cls(f"{exc}\n  while computing {node.op} on inputs with shapes "
                              f"{', '.join(str(tuple(s)) for s in ins)}{self._culprits(node, arrays)}") from None
 
     def _walk(self, arrays) -> tuple[list[tuple[int, ...]], list]:
