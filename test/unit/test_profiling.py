@@ -75,3 +75,39 @@ def test_config_profile_prints_at_exit_and_profile_optimizer():
     assert out.returncode == 0, out.stderr
     assert "Optimizer profile of function 'expsum'" in out.stderr
     assert "Function profiling" in out.stderr and "Message: expsum" in out.stderr
+
+
+def test_profiled_calls_from_two_threads_keep_their_timings_apart():
+    """Timers are the process's: each profiled call holds them; each thread reports to its own stats."""
+    import threading
+
+    ins, out = _layer()
+    f = mlc.function(ins, out, profile=True, name="f")
+    g = mlc.function(ins, out * 2, profile=True, name="g")
+    shared = ProfileStats(atexit_print=False)
+    h = mlc.function(ins, out + 1, profile=shared)
+    h2 = mlc.function(ins, out - 1, profile=shared)
+    args = [np.ones((64, 48)), np.ones((48, 64)), np.ones(64)]
+    n = 40
+    errors = []
+
+    def loop(fn):
+        try:
+            for _ in range(n):
+                fn(*args)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=loop, args=(fn,)) for fn in (f, g, h, h2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for fn in (f, g):
+        p = fn.profile
+        assert p.fct_callcount == n
+        assert set(p.apply_time) <= set(fn.program.kernels())  # no other function's rows
+        assert p.apply_time and all(p.apply_callcount[k] == n for k in p.apply_time)
+    assert shared.fct_callcount == 2 * n
+    assert all(shared.apply_callcount[k] == n for k in shared.apply_time)
