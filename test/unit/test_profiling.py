@@ -111,3 +111,25 @@ def test_profiled_calls_from_two_threads_keep_their_timings_apart():
         assert p.apply_time and all(p.apply_callcount[k] == n for k in p.apply_time)
     assert shared.fct_callcount == 2 * n
     assert all(shared.apply_callcount[k] == n for k in shared.apply_time)
+
+
+def test_kernel_rows_name_the_users_line():
+    import inspect
+
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    h = T.tanh(T.dot(x, W) + 1.0); dot_line = inspect.currentframe().f_lineno  # noqa: E702
+    y = (h * 2).sum(axis=1); sum_line = inspect.currentframe().f_lineno  # noqa: E702
+    f = mlc.function([x, W], y, profile=True)
+    f(np.ones((3, 4)), np.ones((4, 5)))
+    rows = {str(k) for k in f.profile.apply_time}
+    here = os.path.basename(__file__)
+    assert any(r.startswith("blas.gemm") and r.endswith(f" at {here}:{dot_line}") for r in rows), rows
+    assert any(r.startswith("reduction{") and r.endswith(f" at {here}:{dot_line}") for r in rows), rows
+    assert any(r.endswith(f" at {here}:{sum_line}") for r in rows), rows
+    buf = io.StringIO()
+    f.profile.summary(file=buf)
+    assert f"blas.gemm #0 at {here}:{dot_line}" in buf.getvalue()
+    # the code from the compile cache (no pass ran): the kernels are numbered and located again
+    g = mlc.function([x, W], y, profile=True)
+    g(np.ones((3, 4)), np.ones((4, 5)))
+    assert {str(k) for k in g.profile.apply_time} == rows
