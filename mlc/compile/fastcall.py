@@ -85,6 +85,9 @@ class FastCall:
         # whose storage receives it, or -1): such a result is that shared
         # value's array, written by the call, and gets no argument of its own.
         self.in_place = tuple(in_place) if any(j >= 0 for j in in_place) else ()
+        # The entries are raw addresses into `compiled`'s JIT memory, freed
+        # with it: holding it keeps them valid however the cache evicts.
+        self.compiled = compiled
         self.held = compiled.array_entry("main", release_gil=False)
         self.released = compiled.array_entry("main", release_gil=True)
         self.dtypes = tuple(np.dtype(v.type.dtype) for v in fgraph.inputs)
