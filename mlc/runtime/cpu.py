@@ -555,6 +555,8 @@ _PROVIDERS: dict[str, str] = {
     "mlc_parallel_": "mlc.runtime.parallel:register_parallel_symbols",
     "mlc_special_": "mlc.runtime.special_symbols:register_special_symbols",
     "mlc_alloc_failed": "mlc.runtime.errors:register_error_symbols",
+    "mlc_linalg_failed": "mlc.runtime.errors:register_error_symbols",
+    "mlc_lapack_": "mlc.runtime.lapack_symbols:register_lapack_symbols",
     "mlc_prof_": "mlc.runtime.profiler:register_profiler_symbols",
 }
 
