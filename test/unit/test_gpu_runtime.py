@@ -403,3 +403,50 @@ def test_host_ops_on_the_emulation_and_ptx():
     assert ".entry" in p.dump_ir("ptx") and "host node" in p.dump_ir("ptx")
     with pytest.raises(RuntimeError, match="target='ptx'"):
         p(a)
+
+
+# ---------------------------------------------------------------------------
+# ifelse: a host scf.if; only the taken branch's kernels run
+# ---------------------------------------------------------------------------
+
+
+def _ifelse_graph():
+    from mlc.ifelse import ifelse
+
+    c, x = T.fscalar("c"), T.fvector("x")
+    big = ifelse(T.gt(x.shape[0], 3), x * 10, x)  # a condition on a shape: evaluated on the host
+    return [c, x], [ifelse(T.gt(c.sum(), 0), T.exp(x) * 2, x.sum() + x), big]
+
+
+def test_ifelse_launches_only_the_taken_branch(host_gpu):
+    ins, outs = _ifelse_graph()
+    f = mlc.function(ins, outs, target="cuda")
+    text = f.dump_ir("gpu")
+    assert "scf.if" in text and "gpu.launch_func" in text
+    a = RNG.normal(size=5).astype("float32")
+    counts = []
+    for c in (1.0, -1.0, 2.0):
+        before = len(host_gpu.launches)
+        got = f(np.float32(c), a)
+        counts.append(len(host_gpu.launches) - before)
+        want = np.exp(a) * 2 if c > 0 else a.sum() + a
+        np.testing.assert_allclose(got[0], want, rtol=1e-5)
+        np.testing.assert_allclose(got[1], a * 10, rtol=1e-6)
+    assert counts[0] == counts[2] != counts[1]  # the two branches launch different kernels
+    np.testing.assert_allclose(f(np.float32(1), a[:2])[1], a[:2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [0, 1, 33])
+def test_ifelse_on_the_emulation(n):
+    if "f" not in _IFELSE:
+        ins, outs = _ifelse_graph()
+        _IFELSE["f"] = mlc.function(ins, outs, target="gpu-emulation")
+    f = _IFELSE["f"]
+    a = RNG.normal(size=n).astype("float32")
+    for c in (1.0, -1.0):
+        got = f(np.float32(c), a)
+        np.testing.assert_allclose(got[0], np.exp(a) * 2 if c > 0 else a.sum() + a, rtol=1e-5)
+        np.testing.assert_allclose(got[1], a * 10 if n > 3 else a, rtol=1e-6)
+
+
+_IFELSE: dict = {}
