@@ -140,7 +140,8 @@ class FastCall:
         place = self.in_place or (-1,) * nres
         arrays = a + v
         for j in sorted({j for j in place if j >= 0}):  # an array overlapping storage written in place:
-            t = arrays[j]  # the full path copies it first (NativeProgram.run)
+            t = arrays[j]  # the full path copies it first (NativeProgram.run), and a read-only one
+            lines += [f"    if not {t}.flags.writeable:\n        return MISS"]
             lines += [f"    if {x} is {t} or ({x}.base is not None or {t}.base is not None) and may_share({x}, {t}):\n"
                       "        return MISS" for x in arrays if x != t]
         for k in self.borrowed:  # an argument overlapping a kept output buffer: fresh outputs instead

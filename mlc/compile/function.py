@@ -41,8 +41,12 @@ class In:
     `value`: a default, which makes the argument optional; with `update` (an
     expression of the function's variables) the value is *state* kept by the
     function between calls (read and set with `f[var]`, `f.value[name]`).
-    `mutable`/`borrow`: whether the function may overwrite or alias the
-    value (mlc never does either, so they only need to be consistent).
+    `mutable=True`: the function may destroy the argument's contents (Theano's
+    destructive in-place ops): mlc writes the first output of the
+    argument's shape and dtype into the argument's own array when the code
+    can (the output returned is then that array). Without it an argument is
+    never modified. `borrow=True`: the function may alias the value
+    (arguments of the right dtype are used without a copy either way).
     `implicit`: the caller may not pass it (shared variables' inputs).
     """
 
@@ -232,6 +236,8 @@ class FunctionGraph:
             raise MissingInputError(f"function: the graph needs input {v} ({v.type}), which is not in the "
                                     f"inputs list{built_at(v)}")
         self.all_inputs = self.inputs + self.shared
+        #: indices of inputs whose storage the code may overwrite (In(mutable=True); set by Function)
+        self.mutable_inputs: tuple[int, ...] = ()
         self.nodes = toposort(self.outputs + [u for _, u in self.updates])
 
     @property
@@ -458,11 +464,23 @@ class Function:
         self.mode_obj = get_mode(mode)
         self.mode = self.mode_obj.compile_name
         self.excluding = tuple(self.mode_obj.excluded)
+        #: arguments whose storage the compiled code may overwrite (In(mutable=True), see In)
+        self.fgraph.mutable_inputs = self._clobberable()
         self._setup_inputs()
         from mlc.compile.profiling import profile_for
 
         self.profile = profile_for(profile, self.name)
         self._compile()
+
+    def _clobberable(self) -> tuple[int, ...]:
+        """In(mutable=True) arguments the native CPU code may write into: explicit ones without a
+        default or state (a value kept between calls is never destroyed), in modes that run the
+        program once per call (DebugMode and the like rerun nodes on the arguments)."""
+        from mlc.compile.mode import Mode
+
+        if self.target != "cpu" or self.mode == "REFERENCE" or type(self.mode_obj).wrap is not Mode.wrap:
+            return ()
+        return tuple(k for k, i in enumerate(self.ins) if i.mutable and i.value is None and not i.implicit)
 
     def _setup_inputs(self) -> None:
         self._by_name: dict[str, int] = {}
