@@ -144,11 +144,15 @@ class NativeProgram:
         with excluding_names(self.excluding):
             #: per result: the input whose storage receives it (an in-place update), or -1
             self.in_place = in_place_updates(fgraph) if "update-in-place" not in _excluded() else ()
+        #: mutable arguments not holding a result: temporaries may live in them (reuse-buffers' mlc.clobber)
+        self.clobber = tuple(j for j in getattr(fgraph, "mutable_inputs", ()) if j not in self.in_place)
         # A graph compiled before (here or, via the disk cache, in another
         # process) is found by its description: no IR is built at all.
         description = describe_graph(fgraph, mode, self.excluding)
         if description is not None and any(j >= 0 for j in self.in_place):
             description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
+        if description is not None and self.clobber:
+            description += f"\nclobber {list(self.clobber)}"
         if description is not None and self.profiled:
             description += "\nprofile-kernels"
         if description is not None and self.target_key:
@@ -173,6 +177,10 @@ class NativeProgram:
                 from mlc.passes.update_in_place import mark_in_place
 
                 mark_in_place(self._mt_module, self.in_place)
+            if self.clobber:
+                from mlc.passes.reuse_buffers import mark_clobber
+
+                mark_clobber(self._mt_module, self.clobber)
         return self._mt_module
 
     def _lower(self) -> ModuleOp:
@@ -216,7 +224,7 @@ class NativeProgram:
         return results
 
     def _run(self, arrays, shapes):
-        if not any(j >= 0 for j in self.in_place):
+        if not self.clobber and not any(j >= 0 for j in self.in_place):
             outs = [np.empty(s, dtype=d) for s, d in zip(shapes, self.dtypes)]
             self.compiled.call("main", list(arrays) + outs)
             return outs
@@ -229,7 +237,7 @@ class NativeProgram:
         # mutable argument overlapping an earlier argument or a shared value
         # is copied itself (so is read-only storage).
         arrays = list(arrays)
-        targets = {j for j in self.in_place if j >= 0}
+        targets = {j for j in self.in_place if j >= 0} | set(self.clobber)  # storage the code writes
         n_args = len(self.fgraph.inputs)
         for j in sorted(targets):
             a = arrays[j]

@@ -183,3 +183,25 @@ def test_mutable_is_ignored_where_the_value_is_kept_or_checked():
     np.testing.assert_array_equal(a, np.arange(3.0))
     with pytest.raises(AssertionError, match="mutable=True, borrow=False"):
         In(x, mutable=True, borrow=False)
+
+
+def test_mutable_input_holds_a_temporary():
+    """tanh(x) feeding a BLAS call is computed over x itself (reuse-buffers' mlc.clobber)."""
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    f = mlc.function([In(x, mutable=True), W], T.dot(T.tanh(x), W))
+    ir = f.dump_ir("loops")
+    assert "mlc.clobber" in ir and "memref.alloc" not in ir
+    plain = mlc.function([x, W], T.dot(T.tanh(x), W))
+    assert "mlc.clobber" not in plain.dump_ir("loops") and "memref.alloc" in plain.dump_ir("loops")
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        a, w = rng.normal(size=(4, 3)), rng.normal(size=(3, 5))
+        a0, w0 = a.copy(), w.copy()
+        np.testing.assert_allclose(f(a, w), np.tanh(a0) @ w0)
+        np.testing.assert_array_equal(w, w0)
+        kept = a0.copy()
+        np.testing.assert_allclose(plain(a0, w), np.tanh(kept) @ w0)
+        np.testing.assert_array_equal(a0, kept)
+    s = rng.normal(size=(3, 3))
+    s0 = s.copy()
+    np.testing.assert_allclose(f(s, s), np.tanh(s0) @ s0)  # W is x: W is copied before x is clobbered
