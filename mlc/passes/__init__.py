@@ -51,6 +51,7 @@ PASSES: dict[str, str] = {
     "simplify-mt": "mlc.passes.simplify_mt:MtSimplifyPass",
     "stabilize-mt": "mlc.passes.stabilize_mt:MtStabilizePass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
+    "vectorize-gpu-loads": "mlc.passes.vectorize_gpu_loads:VectorizeGPULoadsPass",
 }
 
 #: the names above that replace a pass xDSL also registers (mlc-opt and mlc.function use
