@@ -989,7 +989,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     `updates` (pairs or dict) give new values of shared variables, applied
     after all outputs are computed from the old values; `givens` substitute
     variables before compiling. Outputs are fresh numpy arrays (0-d for
-    scalars); a single output is returned as an array, a list as a list.
+    scalars) unless marked `Out(var, borrow=True)` (then a later call may
+    reuse the array) or written into an `In(x, mutable=True)` argument; a
+    single output is returned as an array, a list as a list.
 
     `target`: 'cpu', 'cuda' (an NVIDIA GPU through the driver), 'ptx' (the
     GPU code only, compiled on any machine: see `dump_ir('ptx')`) or
