@@ -93,7 +93,8 @@ class Out:
     `borrow=True` allows the function to return its internal storage, which
     a later call may overwrite: mlc keeps the output's array per input
     shapes and has the native code write the next call's values into it
-    (`mlc.compile.fastcall`), so an array returned earlier may change. With
+    (`mlc.compile.fastcall`), so an array returned earlier may change (and
+    two threads calling the function at once share that array). With
     `borrow=False` (the default) every call returns fresh arrays, aliased to
     no input, shared value or other output.
     """
