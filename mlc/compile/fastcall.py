@@ -99,6 +99,9 @@ class FastCall:
         self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0)
         #: arguments the code may write temporaries into (In(mutable=True)): checked like in-place storage
         self.clobber = tuple(clobber)
+        # The entries are raw addresses into `compiled`'s JIT memory, freed
+        # with it: holding it keeps them valid however the cache evicts.
+        self.compiled = compiled
         self.held = compiled.array_entry("main", release_gil=False)
         self.released = compiled.array_entry("main", release_gil=True)
         self.dtypes = tuple(np.dtype(v.type.dtype) for v in fgraph.inputs)

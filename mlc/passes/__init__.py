@@ -31,6 +31,7 @@ from mlc.dialects import context
 PASSES: dict[str, str] = {
     "bufferize": "mlc.passes.bufferize:MlcBufferizePass",
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
+    "convert-lapack-to-llvm": "mlc.lowering.convert_lapack_to_llvm:ConvertLapackToLLVMPass",
     "convert-gpu-to-loops": "mlc.lowering.convert_gpu_to_loops:ConvertGPUToLoopsPass",
     "convert-gpu-to-nvvm": "mlc.lowering.convert_gpu_to_nvvm:ConvertGPUToNVVMPass",
     "convert-linalg-to-gpu": "mlc.lowering.convert_linalg_to_gpu:ConvertLinalgToGPUPass",
