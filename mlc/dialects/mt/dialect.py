@@ -16,6 +16,7 @@ from mlc.dialects.mt.base import (
 from mlc.dialects.mt.contraction import (
     DotOp,
 )
+from mlc.dialects.mt.sparse import CsrDotOp, SampledDotOp
 from mlc.dialects.mt.window import (
     PatchesOp,
     UnpatchesOp,
@@ -167,6 +168,8 @@ MT = Dialect(
         MrgUniformOp,
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
+        # CSR sparse matrix products
+        CsrDotOp, SampledDotOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],
