@@ -292,7 +292,7 @@ _SPECS: dict[str, _Spec] = {
     "theano.sparse": _Spec(targets=("mlc.sparse",), eager=("basic", "type", "sharedvar"),
                            missing=_m("bsr_matrix get_item_list get_item_2lists get_item_2d get_item_scalar hstack "
                                       "vstack eq neq lt gt le ge remove0 clean ensure_sorted_indices diag "
-                                      "square_diagonal usmm verify_grad_sparse construct_sparse_from_list",
+                                      "square_diagonal usmm construct_sparse_from_list",
                                       "this theano.sparse op is not implemented by mlc")),
     "theano.sparse.basic": _Spec(targets=("mlc.sparse",), package=False),
     "theano.sparse.type": _Spec(targets=("mlc.sparse.type",), package=False),

@@ -974,7 +974,48 @@ def sampling_dot(x, y, p):
     return _native(x, y, p)
 
 
-__all__ = [
+# ----------------------------------------------------------------------------
+# Gradient checking (Theano's theano.sparse.verify_grad_sparse)
+# ----------------------------------------------------------------------------
+
+
+def verify_grad_sparse(op, pt, structured: bool = False, *args, **kwargs):
+    """mlc.verify_grad for ops with sparse inputs or output (Theano's verify_grad_sparse).
+
+    Sparse points of `pt` are varied through their dense form (regular
+    gradient), or with `structured=True` through their stored entries only
+    (the pattern fixed, as a structured gradient is defined). A sparse
+    output is compared through its dense form. Other arguments go to
+    `mlc.verify_grad`.
+    """
+    from mlc.gradient import verify_grad
+
+    iconv, dpt = [], []
+    for p in pt:
+        if scipy.sparse.issparse(p):
+            fmt = p.format
+            if structured:
+                dpt.append(np.array(p.data))
+                iconv.append(lambda d, p=p, fmt=fmt: CSM(fmt)(d, p.indices[:p.nnz].astype("int32"),
+                                                              p.indptr.astype("int32"), np.asarray(p.shape, "int32")))
+            else:
+                dpt.append(p.toarray())
+                iconv.append(SparseFromDense(fmt))
+        else:
+            dpt.append(p)
+            iconv.append(lambda v: v)
+    output = op(*[as_sparse_or_tensor_variable(p) for p in pt])
+    if isinstance(output, (list, tuple)):
+        raise NotImplementedError("verify_grad can't deal with multiple outputs")
+    oconv = DenseFromSparse(structured=False) if is_sparse_variable(output) else (lambda v: v)
+
+    def conv_op(*inputs):
+        return oconv(op(*[conv(i) for i, conv in zip(inputs, iconv)]))
+
+    return verify_grad(conv_op, dpt, *args, **kwargs)
+
+
+__all__ = ["verify_grad_sparse", 
     "CSC", "CSM", "CSMGrad", "CSMProperties", "CSR", "Cast", "DenseFromSparse", "Dot", "SparseFromDense", "SpSum",
     "TrueDot", "Transpose", "add", "add_s_d", "add_s_s", "cast", "col_scale", "csc_from_dense", "csm_data",
     "csm_indices", "csm_indptr", "csm_properties", "csm_shape", "csr_from_dense", "dense_from_sparse", "dot",

@@ -17,6 +17,7 @@ import pytest
 import scipy.sparse as sp
 
 import mlc
+import mlc.gradient
 import mlc.sparse as S
 import mlc.tensor as T
 
@@ -342,6 +343,41 @@ def test_op_gradients_vs_finite_differences(fmt):
         want = _numeric_grad_data(lambda m: float(fc(m, b, dv)), a)
         got_at = _pattern_grad(got if sp.issparse(got) else sp.csr_matrix(got), a)
         np.testing.assert_allclose(got_at, want, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+@pytest.mark.parametrize("fmt", FMTS)
+def test_vector_ops_and_scaling(fmt):
+    x, v = S.matrix(fmt, "x", dtype="float64"), T.dvector("v")
+    r = T.dvector("r")
+    a = _with_empty_row(_rand(4, 5, 0.5, fmt, "float64"))
+    vv, rv = np.arange(1.0, 6.0), np.arange(1.0, 5.0)
+    msv, asv, cs, rs = mlc.function([x, v, r], [S.mul_s_v(x, v), S.structured_add_s_v(x, v), S.col_scale(x, v),
+                                                S.row_scale(x, r)])(a, vv, rv)
+    A = a.toarray()
+    _check_sparse(msv, A * vv, fmt, "float64")
+    _check_sparse(asv, np.where(A != 0, A + vv, 0), fmt, "float64")
+    _check_sparse(cs, A * vv, fmt, "float64")
+    _check_sparse(rs, A * rv[:, None], fmt, "float64")
+    ones, zeros = mlc.function([x], [S.sp_ones_like(x), S.sp_zeros_like(x)])(a)
+    _check_sparse(ones, (A != 0).astype(float), fmt, "float64")
+    assert zeros.nnz == 0 and zeros.shape == a.shape and zeros.format == fmt
+    _check_sparse(mlc.function([x], S.cast(x, "float32"))(a), A, fmt, "float32")
+
+
+@pytest.mark.parametrize("fmt", FMTS)
+def test_verify_grad_sparse(fmt):
+    a = _with_empty_row(_rand(4, 5, 0.5, fmt, "float64"))
+    rng = np.random.RandomState(0)
+    vv = rng.uniform(1, 2, 5)
+    S.verify_grad_sparse(S.mul_s_v, [a, vv], structured=True, rng=rng)
+    S.verify_grad_sparse(lambda x: S.sp_sum(x, axis=0, sparse_grad=True), [a], structured=True, rng=rng)
+    S.verify_grad_sparse(lambda x, y: S.structured_dot(x, y), [a, rng.standard_normal((5, 2))], structured=True,
+                         rng=rng)
+    S.verify_grad_sparse(lambda x, y: S.true_dot(x, y), [a, rng.standard_normal((5, 2))], structured=False,
+                         rng=rng)
+    with pytest.raises(mlc.gradient.GradientError):
+        # a structured gradient is not the regular one: varying every entry exposes it
+        S.verify_grad_sparse(lambda x: S.structured_exp(x), [a], structured=False, rng=rng)
 
 
 def test_sampling_dot_gradient_wrt_dense():

@@ -18,7 +18,7 @@ against the shapes (a shape rule) before native code runs.
 from __future__ import annotations
 
 from xdsl.builder import Builder
-from xdsl.dialects import scf
+from xdsl.dialects import arith, scf
 from xdsl.dialects.builtin import IndexType
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
@@ -36,6 +36,8 @@ def _sum_loop(cx: Lowering, b: Builder, lower: IndexLike, upper: IndexLike, elt,
     bb = Builder(InsertPoint.at_end(body))
     p, acc = body.args
     total = scalar_math.binary(cx.scalar_emitter(bb), mt.AddOp, elt, acc, term(bb, p))
+    if isinstance(total.owner, arith.AddfOp):  # a sum: any order (partial sums, as reassociate-reductions allows)
+        total.owner.fastmath = arith.FastMathFlagsAttr([arith.FastMathFlag.REASSOC])
     bb.insert(scf.YieldOp(total))
     loop = scf.ForOp(bix.value(lower), bix.value(upper), bix.value(1), [const(b, 0, elt)], Region(body))
     b.insert(loop)
