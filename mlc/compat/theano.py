@@ -302,8 +302,7 @@ _SPECS: dict[str, _Spec] = {
                                                     "sparse_constructor": _From("mlc.sparse.type", "sparse_shared")}),
     "theano.scalar": _Spec(unavailable="scalar-level ops (theano.scalar) are not exposed by mlc; use 0-d tensors "
                                        "(theano.tensor.scalar)"),
-    "theano.d3viz": _Spec(unavailable="graph drawing (d3viz) is not supported by mlc; use "
-                                      "theano.printing.debugprint"),
+    "theano.d3viz": _Spec(targets=("mlc.d3viz",), missing=_m("PyDotFormatter"), package=False),
 }
 
 
