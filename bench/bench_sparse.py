@@ -19,22 +19,12 @@ import argparse
 
 import numpy as np
 import scipy.sparse as sp
+from bench_random import DEFAULT_THREADS, _one_thread
 from timing import interleaved
 
 import mlc
 import mlc.sparse as S
 import mlc.tensor as T
-from mlc.runtime.parallel import num_threads, set_num_threads
-
-DEFAULT_THREADS = num_threads()
-
-
-def _one_thread(fn):
-    set_num_threads(1)
-    try:
-        return fn()
-    finally:
-        set_num_threads(DEFAULT_THREADS)
 
 
 def main() -> None:

@@ -5,7 +5,7 @@
 
 // CSR x dense: a parallel gather generic over (row, column) of the result, rows = len(indptr) - 1;
 // each element loops over its row's entries indptr[i] .. indptr[i+1], reading data[p] and
-// b[indices[p], k].
+// b[indices[p], k]; the sum may be reassociated (partial sums: it vectorizes).
 // CHECK-LABEL: func.func @csr_dot
 // CHECK:       %[[N:.*]] = tensor.dim %indptr
 // CHECK:       %[[M:.*]] = arith.subi %[[N]]
@@ -22,7 +22,7 @@
 // CHECK-NEXT:    %[[D:.*]] = tensor.extract %data[%[[P]]] : tensor<?xf64>
 // CHECK-NEXT:    %[[B:.*]] = tensor.extract %b[%[[J]], %[[K]]] : tensor<?x?xf64>
 // CHECK-NEXT:    %[[PR:.*]] = arith.mulf %[[D]], %[[B]] : f64
-// CHECK-NEXT:    %[[S:.*]] = arith.addf %[[ACC]], %[[PR]] : f64
+// CHECK-NEXT:    %[[S:.*]] = arith.addf %[[ACC]], %[[PR]] fastmath<reassoc> : f64
 // CHECK-NEXT:    scf.yield %[[S]] : f64
 // CHECK:       linalg.yield
 func.func @csr_dot(%data: tensor<?xf64>, %indices: tensor<?xi32>, %indptr: tensor<?xi32>, %b: tensor<?x?xf64>) -> tensor<?x?xf64> {
