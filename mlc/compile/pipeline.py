@@ -79,6 +79,7 @@ LOOPS_TO_LLVM = [
     "sequentialize-parallel-loops",  # the scf.parallel loops parallelize-loops did not outline
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
+    "convert-lapack-to-llvm",
     "convert-to-llvm",
     "reconcile-unrealized-casts",
     "dce",
