@@ -35,6 +35,25 @@ from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
 
 
+def is_sparse(v) -> bool:
+    """Is `v` a sparse variable (mlc.sparse: its values are scipy.sparse matrices, never ndarrays)?"""
+    return getattr(v.type, "sparse", False)
+
+
+def _as_result(x) -> Variable:
+    """`x` as a variable a function may compute or be given: a tensor variable, or a sparse variable."""
+    if isinstance(x, Variable) and is_sparse(x):
+        return x
+    return as_tensor_variable(x)
+
+
+def _value_key(a) -> tuple | bytes:
+    """The cache key of a value that decides shapes: its bytes (a sparse matrix: those of its arrays)."""
+    if isinstance(a, np.ndarray):
+        return a.tobytes()
+    return (a.format, a.shape, a.data.tobytes(), a.indices.tobytes(), a.indptr.tobytes())
+
+
 class In:
     """An input with options (Theano's `theano.compile.io.In`).
 
@@ -53,7 +72,7 @@ class In:
         if not isinstance(variable, Variable):
             raise TypeError(f"In: expected a symbolic variable, got {type(variable).__name__} {variable!r}")
         if update is not None:
-            update = as_tensor_variable(update)
+            update = _as_result(update)
             if update.type != variable.type:
                 raise TypeError(f"Variable '{variable}' has type {variable.type} but an update of type "
                                 f"{update.type}. The type of the update should be the same as the type of the "
@@ -133,7 +152,10 @@ def _as_update_pairs(updates) -> list[tuple[SharedVariable, Variable]]:
         if id(s) in seen:
             raise ValueError(f"updates: shared variable {s} is updated more than once")
         seen.add(id(s))
-        u = as_tensor_variable(u)
+        u = _as_result(u)
+        if (is_sparse(s) or is_sparse(u)) and u.type != s.type:
+            raise TypeError(f"updates: the update of {s} ({s.type}) must have the same type, got {u} ({u.type})"
+                            f"{built_at(u)}")
         if u.ndim != s.ndim:
             raise TypeError(f"updates: the update of {s} ({s.type}) must have the same type, got {u} ({u.type})"
                             f"{built_at(u)}")
@@ -179,7 +201,7 @@ def _as_givens(givens) -> dict[Variable, Variable]:
     for old, new in pairs:
         if not isinstance(old, Variable):
             raise TypeError(f"givens: expected a variable to replace, got {old!r}")
-        new = as_tensor_variable(new)
+        new = _as_result(new)
         if getattr(old, "ndim", None) != new.ndim:
             raise TypeError(f"givens: {old} ({old.type}) cannot be replaced by {new} ({new.type}): ranks differ")
         if old.type.dtype != new.type.dtype:
@@ -286,7 +308,7 @@ class ShapePlan:
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
         shape_key = tuple(a.shape for a in arrays)
-        key = shape_key + tuple(arrays[k].tobytes() for k in self.value_inputs)
+        key = shape_key + tuple(_value_key(arrays[k]) for k in self.value_inputs)
         hit = self.cache.get(key)
         if hit is None and self.by_shapes is not None:
             for last in self.by_shapes.get(shape_key, ()):
@@ -444,7 +466,7 @@ class Function:
         if outputs is None:
             outs, self.single = [], False
         self.outs = [o if isinstance(o, Out) else Out(o) for o in outs]
-        self.output_vars = [as_tensor_variable(o.variable) for o in self.outs]
+        self.output_vars = [_as_result(o.variable) for o in self.outs]
         self.update_pairs = _as_update_pairs(updates)
         self.update_pairs += _default_updates(self.output_vars, self.update_pairs, no_default_updates)
         #: the In inputs with an update: their new values are extra outputs of the graph
@@ -509,7 +531,8 @@ class Function:
         # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
         # knows neither In state nor profiling
         stateful = (any(c is not None for c in self.containers) or self.profile is not None
-                    or self.program is not program or self.target in ("cuda", "ptx"))
+                    or self.program is not program or self.target in ("cuda", "ptx")
+                    or any(is_sparse(v) for v in self.fgraph.all_inputs + self.fgraph.results))
         self._fast = None if stateful else FastCall.build(
             self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
                                                                         if plan.check_nodes],
@@ -541,6 +564,8 @@ class Function:
         spec = self.ins[k]
         a = self._types[k].filter(v, strict=spec.strict, allow_downcast=spec.allow_downcast,
                                   what=f"{self._label()} argument {k} ({spec.variable})")
+        if not isinstance(a, np.ndarray):  # a scipy.sparse matrix (mlc.sparse)
+            return a
         return a if a.flags.c_contiguous else np.array(a, order="C")
 
     def _arguments(self, args, kwargs) -> list[np.ndarray]:

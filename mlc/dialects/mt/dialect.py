@@ -16,6 +16,7 @@ from mlc.dialects.mt.base import (
 from mlc.dialects.mt.contraction import (
     DotOp,
 )
+from mlc.dialects.mt.sparse import CsrDotOp, SampledDotOp
 from mlc.dialects.mt.window import (
     PatchesOp,
     UnpatchesOp,
@@ -170,6 +171,8 @@ MT = Dialect(
         PatchesOp, UnpatchesOp,
         # LAPACK
         CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp,
+        # CSR sparse matrix products
+        CsrDotOp, SampledDotOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],
