@@ -53,3 +53,23 @@ func.func @twice(%a: memref<3x3xf64>) {
   lapack.inverse %a : memref<3x3xf64>
   func.return
 }
+
+// -----
+
+// eigh passes n, A, w and the triangle; svd passes m, n, A, s, u, vt and
+// its job (0: s only, with s's pointer standing in for the unused vectors;
+// 1: reduced; 2: full).
+
+// CHECK-LABEL: func.func @decompose
+// CHECK:      llvm.call @mlc_lapack_eigh_f64(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, !llvm.ptr, !llvm.ptr, i1) -> ()
+// CHECK:      %[[S:.*]] = builtin.unrealized_conversion_cast %s : memref<?xf64> to !llvm.ptr
+// CHECK-NEXT: %[[J0:.*]] = arith.constant 0 : i32
+// CHECK:      llvm.call @mlc_lapack_svd_f64(%{{.*}}, %{{.*}}, %{{.*}}, %[[S]], %[[S]], %[[S]], %[[J0]])
+// CHECK:      %[[J2:.*]] = arith.constant 2 : i32
+// CHECK:      llvm.call @mlc_lapack_svd_f64({{.*}}, %[[J2]])
+func.func @decompose(%a: memref<?x?xf64>, %w: memref<?xf64>, %s: memref<?xf64>, %u: memref<?x?xf64>, %vt: memref<?x?xf64>) {
+  lapack.eigh %a, %w : memref<?x?xf64>, memref<?xf64>
+  lapack.svd %a, %s : memref<?x?xf64>, memref<?xf64>
+  lapack.svd full_matrices %a, %s vectors(%u, %vt : memref<?x?xf64>, memref<?x?xf64>) : memref<?x?xf64>, memref<?xf64>
+  func.return
+}
