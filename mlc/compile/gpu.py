@@ -185,7 +185,7 @@ def _device_target(target: str) -> GPUTarget:
 def compile_for(target: str, fgraph, mode: str, excluding: tuple[str, ...] = (),
                 gpu_target: GPUTarget | None = None, return_device_arrays: bool = False):
     """The program for `target` (not 'cpu')."""
-    from mlc.compile.pipeline import UNSUPPORTED_DTYPES
+    from mlc.compile.pipeline import GPU_UNSUPPORTED_DTYPES
     from mlc.graph import ancestors, built_at
 
     from mlc.compile.vm import has_host_ops
@@ -194,7 +194,7 @@ def compile_for(target: str, fgraph, mode: str, excluding: tuple[str, ...] = (),
         raise NotImplementedError(f"target={target!r}: graphs with host ops (scan, host random streams, "
                                   "user ops) run on the CPU only for now")
     for v in ancestors(fgraph.results):
-        if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
+        if getattr(v.type, "dtype", None) in GPU_UNSUPPORTED_DTYPES:
             raise NotImplementedError(f"the GPU backend does not support {v.type.dtype} yet ({v}, {v.type})"
                                       f"{built_at(v)}")
     if target == "gpu-emulation":

@@ -60,6 +60,12 @@ from mlc.dialects.mt.elementwise import (
     GtOp,
     HypotOp,
     IsinfOp,
+    RealOp,
+    ImagOp,
+    AngleOp,
+    CabsOp,
+    ConjOp,
+    ComplexOp,
     IsnanOp,
     LeOp,
     Log1pOp,
@@ -153,6 +159,8 @@ MT = Dialect(
         AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp,
         # comparisons and predicates
         EqOp, NeOp, LtOp, LeOp, GtOp, GeOp, IsnanOp, IsinfOp,
+        # complex numbers
+        RealOp, ImagOp, AngleOp, CabsOp, ConjOp, ComplexOp,
         # select, cast
         SelectOp, CastOp,
         # shapes

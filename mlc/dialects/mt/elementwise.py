@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    ComplexType,
     TensorType,
 )
 from xdsl.interfaces import HasCanonicalizationPatternsInterface
@@ -32,6 +33,7 @@ from mlc.dialects.mt import scalars
 from mlc.dialects.mt.types import (
     _dtype_set,
     ANY,
+    COMPLEX,
     Dtypes,
     INEXACT,
     SameType,
@@ -165,6 +167,66 @@ class PredicateOp(MtOp):
         return _cast_result(type(self).NUMPY(x), self.result.type)
 
 
+def _part_type(t: TensorType) -> TensorType:
+    """tensor<...xcomplex<f32>> -> tensor<...xf32>."""
+    return TensorType(t.element_type.element_type, t.get_shape())  # type: ignore[attr-defined]
+
+
+def _complex_type(t: TensorType) -> TensorType:
+    """tensor<...xf32> -> tensor<...xcomplex<f32>>."""
+    return TensorType(ComplexType(t.element_type), t.get_shape())  # type: ignore[arg-type]
+
+
+class PartOp(MtOp):
+    """`%r = mt.<op> %z : tensor<?xcomplex<f32>> -> tensor<?xf32>`: a real function of a complex number.
+
+    Python: `<Op>(z)`; the result has z's shape and the type of z's parts.
+    """
+
+    input = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
+
+    DTYPES: ClassVar[Dtypes] = COMPLEX
+    NUMPY: ClassVar[Callable[[np.ndarray], np.ndarray]]
+
+    def __init__(self, input: Value):
+        super().__init__(operands=[input], result_types=[_part_type(_type_of(input))])
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "operand", self.input.type, self.DTYPES)
+        _check_result(self, _part_type(t))
+
+    def evaluate(self, z: np.ndarray) -> np.ndarray:
+        return _cast_result(type(self).NUMPY(z), self.result.type)
+
+
+class ComposeOp(MtOp):
+    """`%z = mt.<op> %a, %b : tensor<?xf32> -> tensor<?xcomplex<f32>>`: a complex number from two reals.
+
+    Python: `<Op>(lhs, rhs)`; the operands share one f32 or f64 tensor type, the result is its complex type.
+    """
+
+    T: ClassVar = SameType("T", base(TensorType))
+    lhs = operand_def(T)
+    rhs = operand_def(T)
+    result = result_def(TensorType)
+    assembly_format = "$lhs `,` $rhs attr-dict `:` type($lhs) `->` type($result)"
+
+    DTYPES: ClassVar[Dtypes] = ANY
+    NUMPY: ClassVar[Callable[[np.ndarray, np.ndarray], np.ndarray]]
+
+    def __init__(self, lhs: Value, rhs: Value):
+        super().__init__(operands=[lhs, rhs], result_types=[_complex_type(_type_of(lhs))])
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "operands", self.lhs.type, self.DTYPES)
+        _check_result(self, _complex_type(t))
+
+    def evaluate(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return _cast_result(type(self).NUMPY(a, b), self.result.type)
+
+
 # ===----------------------------------------------------------------------=== #
 # Elementwise ops: one line each — name, accepted element types, numpy meaning
 # ===----------------------------------------------------------------------=== #
@@ -172,6 +234,7 @@ class PredicateOp(MtOp):
 
 _FAMILIES: dict[str, type[MtOp]] = {
     "unary": UnaryOp, "involution": InvolutionOp, "binary": BinaryOp, "compare": CompareOp, "predicate": PredicateOp,
+    "part": PartOp, "compose": ComposeOp,
 }  # fmt: skip
 
 
@@ -263,6 +326,13 @@ GtOp = _elementwise("gt")
 GeOp = _elementwise("ge")
 IsnanOp = _elementwise("isnan")
 IsinfOp = _elementwise("isinf")
+# complex numbers
+RealOp = _elementwise("real")
+ImagOp = _elementwise("imag")
+AngleOp = _elementwise("angle")
+CabsOp = _elementwise("cabs")
+ConjOp = _elementwise("conj")
+ComplexOp = _elementwise("complex")
 
 
 # ===----------------------------------------------------------------------=== #
