@@ -49,7 +49,7 @@ class Parts:
         self.t = t
 
     def __call__(self, op: Operation) -> SSAValue:
-        self.rewriter.insert_op(op)
+        self.rewriter.insert(op)
         return op.results[0]
 
     def c(self, value: float) -> SSAValue:
@@ -215,11 +215,11 @@ class ExpandComplex(RewritePattern):
             assert isinstance(t, ComplexType)
             p = Parts(rewriter, t.element_type)
             re, im = (p.c(part.value.data) for part in op.value.data)  # type: ignore[attr-defined]
-            rewriter.replace_op(op, cx.CreateOp(re, im, t))
+            rewriter.replace(op, cx.CreateOp(re, im, t))
             return
         if isinstance(op, cx.ReOp | cx.ImOp) and isinstance(op.complex.owner, cx.CreateOp):
             create = op.complex.owner  # re(create(a, b)) -> a
-            rewriter.replace_op(op, [], [create.real if isinstance(op, cx.ReOp) else create.imaginary])
+            rewriter.replace(op, [], [create.real if isinstance(op, cx.ReOp) else create.imaginary])
             return
         if not isinstance(op, UNARY + BINARY):
             return
@@ -229,9 +229,9 @@ class ExpandComplex(RewritePattern):
         parts = [p.split(v) for v in op.operands]
         r = _unary(p, op, parts[0]) if isinstance(op, UNARY) else _binary(p, op, parts[0], parts[1])
         if isinstance(r, tuple):
-            rewriter.replace_op(op, cx.CreateOp(r[0], r[1], t))
+            rewriter.replace(op, cx.CreateOp(r[0], r[1], t))
         else:
-            rewriter.replace_op(op, [], [r])
+            rewriter.replace(op, [], [r])
 
 
 class ExpandComplexPass(ModulePass):
