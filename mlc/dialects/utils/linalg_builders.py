@@ -358,7 +358,7 @@ def fill(b: Builder, value: SSAValue, init: SSAValue) -> SSAValue | None:
         rank = len(init.type.get_shape())  # type: ignore[attr-defined]
         results = generic(b, [], [init], [identity_spec(rank)], ["parallel"] * rank, lambda _b, _args: [value])
         return results[0] if results else None
-    op = linalg.FillOp([value], [init])
+    op = linalg.FillOp([value], [init], res=None if isinstance(init.type, TensorType) else [])
     b.insert(op)
     return op.results[0] if op.results else None
 
