@@ -224,8 +224,8 @@ class GemvOp(IRDLOperation):
 
     def verify_(self) -> None:
         ta = _operand_info(self, "A", self.a, 2)
-        tx = _operand_info(self, "x", self.x, 1, complex_ok=False)
-        ty = _operand_info(self, "y", self.y, 1, complex_ok=False)
+        tx = _operand_info(self, "x", self.x, 1)
+        ty = _operand_info(self, "y", self.y, 1)
         _same_element_type(
             self,
             [("A", ta.element_type), ("x", tx.element_type), ("y", ty.element_type)],
