@@ -596,7 +596,7 @@ class Function:
             with _profiling(prof):
                 t1 = time.perf_counter()
                 results = self.program.run(arrays, shapes)
-                prof.vm_call_time += time.perf_counter() - t1
+                vm_time = time.perf_counter() - t1
         else:
             results = self.program.run(arrays, shapes)
         if fast is not None:
@@ -609,8 +609,7 @@ class Function:
         for k, default in self._refeed:
             self.containers[k].value = default
         if prof is not None:
-            prof.fct_callcount += 1
-            prof.fct_call_time += time.perf_counter() - t0
+            prof.add_call(time.perf_counter() - t0, vm_time)
         outs = results[:nout]
         if subset is not None:  # Theano's output_subset: these outputs (by index), as a list
             return self._subset(outs, subset)

@@ -76,6 +76,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from mlc.dialects import blas, mt
 from mlc.dialects.utils.buffer_uses import VIEWS
+from mlc.dialects.utils.locations import stamp_inserted
 from mlc.dialects.utils.contractions import (
     Contraction,
     is_zero_fill,
@@ -740,7 +741,9 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
     # 2. Each op, in order; the tensor ops stay until step 3.
     for op in ops:
         bz.b.insertion_point = InsertPoint.before(op)
+        before = op.prev_op
         bz.convert(op)
+        stamp_inserted(block, before, op, op)  # the buffer ops keep the user's line
     bz.b.insertion_point = InsertPoint.before(ret)
     for k in copies:
         bz.copy(bz.cast_to(bz.buf(ret.operands[k]), result_types[k]), outs[k])

@@ -63,6 +63,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from mlc.dialects import mt
+from mlc.dialects.utils.locations import stamp_inserted
 from mlc.dialects.utils.linalg_builders import (
     MapSpec,
     const,
@@ -428,7 +429,9 @@ def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
             continue
         _check_types(op)
         cx.b.insertion_point = InsertPoint.before(op)
+        before = op.prev_op
         cx.values[op.results[0]] = lower(cx, op)
+        stamp_inserted(block, before, op, op)  # the new ops keep the user's line
         lowered.append(op)
 
 
