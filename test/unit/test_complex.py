@@ -198,6 +198,7 @@ def test_gradients_through_complex_numbers():
     x, y = T.dvector("x"), T.dvector("y")
     a, b = rng.normal(size=3), rng.normal(size=3)
     w = np.array([0.3 - 1.2j, 2 + 0.5j, -1 + 1j])
+    W = np.array([[1 + 1j, 0.5], [-2j, 1 - 1j], [0.25 + 2j, -1]])
     z = T.complex(x, y)
     costs = {
         "abs": (abs(z).sum(), lambda p, q: np.abs(p + 1j * q).sum()),
@@ -207,6 +208,8 @@ def test_gradients_through_complex_numbers():
         "polar": (abs(T.complex_from_polar(x, y) + w).sum(),
                   lambda p, q: np.abs(p * np.exp(1j * q) + w).sum()),
         "conj-sub": (abs(z.conj() - w * 2).sum(), lambda p, q: np.abs((p - 1j * q) - w * 2).sum()),
+        "dot": (abs(T.dot(z, W)).sum() + abs(T.dot(z, w)),
+                lambda p, q: np.abs((p + 1j * q) @ W).sum() + np.abs((p + 1j * q) @ w)),
     }
     for name, (cost, ref) in costs.items():
         gx, gy = mlc.grad(cost, [x, y])
