@@ -97,6 +97,9 @@ class FastCall:
         place = self.in_place or (-1,) * len(out_dtypes)
         #: outputs whose storage is kept in the plan and reused (Out(borrow=True)); not in-place results
         self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0)
+        # The entries are raw addresses into `compiled`'s JIT memory, freed
+        # with it: holding it keeps them valid however the cache evicts.
+        self.compiled = compiled
         self.held = compiled.array_entry("main", release_gil=False)
         self.released = compiled.array_entry("main", release_gil=True)
         self.dtypes = tuple(np.dtype(v.type.dtype) for v in fgraph.inputs)

@@ -79,6 +79,7 @@ LOOPS_TO_LLVM = [
     "sequentialize-parallel-loops",  # the scf.parallel loops parallelize-loops did not outline
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
+    "convert-lapack-to-llvm",
     "expand-complex",  # complex arithmetic -> arith/math on the parts (numpy's algorithms)
     "convert-to-llvm",
     "reconcile-unrealized-casts",

@@ -92,6 +92,7 @@ from mlc.dialects.utils.linalg_builders import (
     is_blas_type,
     is_float,
 )
+from mlc.passes.bufferize_lapack import HANDLERS as LAPACK_HANDLERS
 from mlc.passes.bufferize_mrg import bufferize_mrg_uniform
 
 
@@ -641,6 +642,7 @@ HANDLERS = {
     linalg.GenericOp: bufferize_generic,
     linalg.MatmulOp: bufferize_matmul,
     mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
+    **LAPACK_HANDLERS,  # the LAPACK ops it leaves: lapack.* calls on private copies
 }
 
 
@@ -663,7 +665,8 @@ def plan_destinations(
         while isinstance(root.owner, tensor.CastOp) and root not in bz.desired:
             root = root.owner.source
         producer = root.owner
-        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, scf.ForOp)) or (
+        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, *LAPACK_HANDLERS,
+                                       scf.ForOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:

@@ -7,7 +7,9 @@ Complex scalars are `complex` dialect ops in the bodies (`complex.add`,
 `complex.re`, ...), which `expand-complex` writes out in arith/math.
 
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
-recurrence, which `bufferize` turns into loops); every function computes the same values
+recurrence, which `bufferize` turns into loops) and the LAPACK ops
+(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, which `bufferize`
+turns into `lapack.*` calls); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
 `tensor.dim`, `tensor.extract`, `tensor.from_elements`, `tensor.cast`,
@@ -420,7 +422,7 @@ def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
     for op in list(block.ops):
         lower = LOWERINGS.get(type(op))
         if lower is None:
-            if isinstance(op, mt.MtOp):
+            if isinstance(op, mt.MtOp) and not isinstance(op, mt.lapack.LAPACK_OPS):
                 raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}{_where(op)}")
             for i, v in enumerate(op.operands):
                 op.operands[i] = cx.v(v)
