@@ -205,3 +205,32 @@ def test_mutable_input_holds_a_temporary():
     s = rng.normal(size=(3, 3))
     s0 = s.copy()
     np.testing.assert_allclose(f(s, s), np.tanh(s0) @ s0)  # W is x: W is copied before x is clobbered
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_mutable_arguments_give_the_same_results_as_plain_ones(case):
+    """Graphs where mutable arguments may hold outputs or temporaries, against the same graphs without."""
+    x, y, W = T.dmatrix("x"), T.dmatrix("y"), T.dmatrix("W")
+    graphs = [
+        ([x, y], [T.exp(x) * y, x.sum()]),
+        ([x, W], [T.dot(T.tanh(x), W) + x.sum(axis=1, keepdims=True)]),
+        ([x], [T.nnet.softmax(x), x.max()]),
+        ([x, y], [x + y, y * 2, (x * y).sum()]),
+        ([x, W], [T.dot(T.tanh(x), W), x * 2]),
+        ([x, y, W], [T.dot(T.exp(x), W) - T.dot(T.log1p(y * y), W), (x - y).sum(axis=0)]),
+    ]
+    ins, outs = graphs[case]
+    mutable = mlc.function([In(v, mutable=True) for v in ins], outs)
+    plain = mlc.function(ins, outs)
+    rng = np.random.default_rng(case)
+    for _ in range(3):  # full path, then the fast path
+        args = [rng.normal(size=(4, 4)) for _ in ins]
+        want = plain(*[a.copy() for a in args])
+        got = mutable(*args)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+        same = [args[0]] * len(ins)  # one array as every argument
+        want = plain(*[a.copy() for a in same])
+        got = mutable(*same)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
