@@ -300,6 +300,12 @@ ROWS: list[Row] = (
             shapes="any", param=_rank_2),
         Row("solve", 2, f"slinalg.solve({_SPD}, {{b}})", "np.linalg.solve(spd({a}), {b})", smooth=True,
             shapes="any", param=_solve_ok),
+        Row("eigvalsh", 1, f"T.nlinalg.eigh({_SPD})[0]", "np.linalg.eigvalsh(spd({a}))", shapes="any",
+            param=_rank_2),
+        Row("singular_values", 1, "T.nlinalg.svd({a}, compute_uv=0)", "np.linalg.svd({a}, compute_uv=False)",
+            shapes="any", param=_rank_2),
+        Row("qr_r_diagonal", 1, "abs(T.diagonal(T.nlinalg.qr({a}, 'r')))", "np.abs(np.diagonal(np.linalg.qr({a}, 'r')))",
+            shapes="any", param=_rank_2),
         Row("solve_triangular", 2, f"slinalg.solve_triangular(slinalg.cholesky({_SPD}), {{b}}, lower=True)",
             "np.linalg.solve(np.linalg.cholesky(spd({a})), {b})", smooth=True, shapes="any", param=_solve_ok),
         # theano.sparse (mlc.sparse, `S`): dense operands in and out, a csr/csc matrix in between. The
