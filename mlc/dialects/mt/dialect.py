@@ -101,7 +101,7 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
-from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, SolveOp, SvdOp
+from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, QrOp, SolveOp, SvdOp
 from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
@@ -170,7 +170,7 @@ MT = Dialect(
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
         # LAPACK
-        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp,
+        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp,
         # CSR sparse matrix products
         CsrDotOp, SampledDotOp,
     ],  # fmt: skip

@@ -6,7 +6,7 @@ supported at the loop level and are rejected with an error).
 
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
 recurrence, which `bufferize` turns into loops) and the LAPACK ops
-(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, which `bufferize`
+(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which `bufferize`
 turns into `lapack.*` calls); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
