@@ -30,7 +30,8 @@ from mlc.graph import Apply, Constant, Variable, copy_nodes
 
 def has_host_ops(fgraph) -> bool:
     """Does the graph contain a node that must run from Python (a host op)?"""
-    return any(node.op.host for node in fgraph.nodes)
+    return any(node.op.host for node in fgraph.nodes) or any(
+        getattr(v.type, "sparse", False) for v in fgraph.all_inputs + fgraph.results)  # scipy.sparse values
 
 
 def compile_program(fgraph, mode: str, excluding: tuple[str, ...] = ()):
@@ -181,6 +182,8 @@ class _HostStep:
 
 
 def _constant_array(v: Constant) -> np.ndarray:
+    if getattr(v.type, "sparse", False):
+        return v.data  # a scipy.sparse matrix (mlc.sparse)
     return np.array(v.data, dtype=v.type.dtype, order="C")  # (np.ascontiguousarray makes 0-d arrays 1-d)
 
 
@@ -254,7 +257,9 @@ class PartitionedProgram:
         results = []
         for v, shape in zip(fg.results, shapes):
             a = _constant_array(v) if isinstance(v, Constant) else env[id(v)]
-            if id(a) in taken or not a.flags.c_contiguous:
+            if getattr(v.type, "sparse", False):  # a scipy.sparse matrix (host ops may return views: copied)
+                a = a.copy()
+            elif id(a) in taken or not a.flags.c_contiguous:
                 a = np.array(a, dtype=v.type.dtype, order="C")
             taken.add(id(a))
             if a.shape != tuple(shape):

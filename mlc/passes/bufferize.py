@@ -362,8 +362,9 @@ ones live in a read-only `memref.global`."""
 
 
 def bufferize_fill(bz: Bufferizer, op: linalg.FillOp) -> None:
-    if all(_becomes_blas(use.operation) for use in op.results[0].uses) and is_zero_fill(op.results[0]):
-        return  # BLAS without beta never reads its output: no fill, no buffer
+    if is_zero_fill(op.results[0]) and all(_becomes_blas(use.operation) and use.index >= len(use.operation.inputs)
+                                           for use in op.results[0].uses):
+        return  # BLAS without beta never reads its output: no fill, no buffer (a zero *operand* is read)
     target = bz.destination(op.results[0], op.outputs[0], reads_init=False)
     bz.b.insert(linalg.FillOp(list(op.inputs), [target], res=[]))
     bz.buffers[op.results[0]] = target

@@ -8,7 +8,7 @@ Complex scalars are `complex` dialect ops in the bodies (`complex.add`,
 
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
 recurrence, which `bufferize` turns into loops) and the LAPACK ops
-(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, which `bufferize`
+(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which `bufferize`
 turns into `lapack.*` calls); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
@@ -81,6 +81,7 @@ from mlc.dialects.utils.linalg_builders import (
 )
 from mlc.lowering.convert_mt_to_linalg import scalar_math
 from mlc.lowering.convert_mt_to_linalg.gather import lower_gather, lower_scatter
+from mlc.lowering.convert_mt_to_linalg.sparse import lower_csr_dot, lower_sampled_dot
 from mlc.lowering.convert_mt_to_linalg.window import lower_patches, lower_unpatches
 from mlc.lowering import LoweringError
 from mlc.lowering.convert_mt_to_linalg.lowering import (
@@ -367,6 +368,8 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.PatchesOp: lower_patches,  # -> gather generic (im2col), pad value where it reads outside
     mt.UnpatchesOp: lower_unpatches,  # -> gather generic over the image (col2im), window unrolled
     mt.LogSoftmaxOp: lower_softmax,
+    mt.CsrDotOp: lower_csr_dot,  # -> gather generic over (row, col), scf.for over the row's entries
+    mt.SampledDotOp: lower_sampled_dot,  # -> gather generic over the entries, scf.for over the depth
     tensor.CastOp: lower_tensor_cast,  # -> tensor.cast with signless types
     **{t: lower_reduce for t in REDUCTIONS},  # -> fill + reduction generic
     **{t: lower_unary for t in [*scalar_math.FLOAT_MATH, *scalar_math.UNARY]},  # -> generic
