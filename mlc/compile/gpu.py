@@ -297,13 +297,13 @@ def compile_for(target: str, fgraph, mode: str, excluding: tuple[str, ...] = (),
 
 def _compile_for(target: str, fgraph, mode: str, excluding: tuple[str, ...], gpu_target: GPUTarget | None,
                  return_device_arrays: bool):
-    from mlc.compile.pipeline import UNSUPPORTED_DTYPES
+    from mlc.compile.pipeline import GPU_UNSUPPORTED_DTYPES
     from mlc.graph import ancestors, built_at
 
     from mlc.compile.vm import has_host_ops
 
     for v in ancestors(fgraph.results):
-        if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
+        if getattr(v.type, "dtype", None) in GPU_UNSUPPORTED_DTYPES:
             raise NotImplementedError(f"the GPU backend does not support {v.type.dtype} yet ({v}, {v.type})"
                                       f"{built_at(v)}")
     if has_host_ops(fgraph):
