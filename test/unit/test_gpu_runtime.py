@@ -450,3 +450,22 @@ def test_ifelse_on_the_emulation(n):
 
 
 _IFELSE: dict = {}
+
+
+def test_gpu_check_script_is_valid_and_fits_its_budget():
+    """bench/gpu_check.sh: bash syntax, the step timeouts within 8 minutes, the files and flags it uses exist."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = root / "bench" / "gpu_check.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    budgets = [int(t) for t in re.findall(r"^run (\d+) ", text, re.M)]
+    assert len(budgets) >= 5 and sum(budgets) <= 480, budgets
+    for path in re.findall(r"test/unit/\S+\.py", text) + ["bench/run.py"]:
+        assert (root / path).exists(), path
+    run_py = (root / "bench" / "run.py").read_text()
+    for flag in re.findall(r"bench/run\.py([^\n]*\n[^\n]*)", text)[0].split():
+        if flag.startswith("--"):
+            assert f'"{flag}"' in run_py, flag
