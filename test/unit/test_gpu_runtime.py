@@ -469,3 +469,42 @@ def test_gpu_check_script_is_valid_and_fits_its_budget():
     for flag in re.findall(r"bench/run\.py([^\n]*\n[^\n]*)", text)[0].split():
         if flag.startswith("--"):
             assert f'"{flag}"' in run_py, flag
+
+
+def test_graph_level_cache_of_gpu_programs(host_gpu, tmp_path, monkeypatch):
+    """The same graph and options, here or in a fresh process: host program and PTX from the disk cache,
+    no pass and no LLVM run; the loaded program runs."""
+    import mlc.compile.gpu as compile_gpu
+
+    monkeypatch.setattr(mlc.config, "cache_dir", str(tmp_path))
+    x = T.fvector("x")
+    first = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="cuda")
+    a = RNG.normal(size=9).astype("float32")
+    want = np.tanh(a) * 2 + a.sum()
+    np.testing.assert_allclose(first(a), want, rtol=1e-5)
+    assert not first.program.from_cache
+    first.program.ptx  # (the fake driver's executable needs no PTX; a real one makes it, and the entry)
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(compile_gpu, "run_stages", no_compiling)
+    x = T.fvector("x")
+    again = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="cuda")
+    assert again.program.from_cache
+    np.testing.assert_allclose(again(a), want, rtol=1e-5)
+    assert again.program.ptx == first.program.ptx
+    child = f"""
+import mlc, mlc.tensor as T, mlc.compile.gpu as g, mlc.runtime.ptx as p
+from mlc.target import GPUTarget
+def no(*a, **k): raise AssertionError("compiled again")
+g.run_stages = p.compile_ptx = no
+mlc.config.cache_dir = {str(tmp_path)!r}
+x = T.fvector("x")
+f = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="ptx", gpu_target=GPUTarget(block_size=32, max_blocks=2))
+assert f.program.from_cache
+print(f.dump_ir("ptx") == open({str(tmp_path / "ptx")!r}).read())
+"""
+    (tmp_path / "ptx").write_text(first.program.ptx)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]
