@@ -679,6 +679,62 @@ class Outliner:
         for p in partials:
             host(memref.DeallocOp.get(p))
 
+    def outline_row_group(self, generics: list[GenericOp], base: str) -> list[Operation]:
+        """One kernel for a row group (`_row_groups`): block b takes row b through every member in
+        order (fills and row results by thread 0, maps and reductions strided over the block's
+        threads, row reductions through the shared-memory tree), a barrier between members."""
+        B = self.block_size
+        kernel = self.kernel()
+        kernel.capture_uses(generics)
+        b = kernel.b
+        widest = max(generics, key=lambda g: len(g.iterator_types.data))  # (not a row buffer's fill)
+        sizes = Nest(widest, kernel.mapping).sizes(b)
+        k = next(_row_space(g)[0] for g in generics if _row_space(g)[0] is not None)
+        row = b.delinearize(b.block_id(), sizes[:k])
+        inner_total = b.product(sizes[k:])
+        tid = b.thread_id()
+        for n, generic in enumerate(generics):
+            if n:
+                b(gpu.BarrierOp())
+            nest = Nest(generic, kernel.mapping)
+            n_out = len(generic.outputs)
+            if len(nest.iterators()) == k:  # a fill of a row buffer: thread 0 writes this row's element
+                def one(ib: Builder, nest=nest, n_out=n_out):
+                    for j, v in enumerate(nest.body(ib, list(row), [None] * n_out)):
+                        nest.store(ib, j, v, list(row))
+                b.if_then(b.cmp("eq", tid, b.index(0)), one)
+            elif "reduction" not in nest.iterators():  # a map over the row's elements
+                def item(ib: Builder, linear: SSAValue, _args, nest=nest, n_out=n_out):
+                    ivs = [*row, *ib.delinearize(linear, sizes[k:])]
+                    for j, v in enumerate(nest.body(ib, ivs, [None] * n_out)):
+                        nest.store(ib, j, v, ivs)
+                    return []
+                b.for_loop(tid, inner_total, b.index(B), [], item)
+            else:  # a row reduction
+                combiners, inits = self._identities(b, generic)
+                shared = self._shared(b, generic)
+
+                def step(ib: Builder, linear: SSAValue, accs, nest=nest):
+                    return nest.body(ib, [*row, *ib.delinearize(linear, sizes[k:])], list(accs))
+
+                accs = b.for_loop(tid, inner_total, b.index(B), inits, step)
+                totals = block_reduce(b, accs, combiners, shared, B)
+
+                def write(ib: Builder, nest=nest, combiners=combiners, totals=totals):
+                    for j, (c, total) in enumerate(zip(combiners, totals)):
+                        old = nest.element(ib, nest.n_inputs + j, list(row))
+                        nest.store(ib, j, combine(ib, c, old, total), list(row))
+                b.if_then(b.cmp("eq", tid, b.index(0)), write)
+        host_block = Block()
+        host = Builder(host_block)
+        dims = list(range(k))
+        grid = self._host_sizes(widest, host, dims)
+        self.launch(self.finish(kernel, base, B), kernel, grid, B, host)
+        out = list(host_block.ops)
+        for op in out:
+            op.detach()
+        return out
+
     # -- scf.parallel ------------------------------------------------------------------
 
     def outline_parallel(self, loop: scf.ParallelOp, base: str) -> list[Operation]:
@@ -908,6 +964,9 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
     outliner.sunk |= sunk
     serial = [op for op in serial if op not in sunk]
 
+    groups = _row_groups([op for op in ops if op not in serial and op not in sunk], serial)
+    grouped = {member: g for g in groups for member in g}
+
     # runs of serial ops (deallocs between them are moved after the run)
     run: list[Operation] = []
     deferred: list[Operation] = []
@@ -937,7 +996,17 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
         if run and _pure_index(op, tainted):
             continue  # index arithmetic between serial ops stays on the host, before the kernel
         flush(op)
-        if isinstance(op, _NESTS):
+        if op in grouped:  # a row group: one kernel, launched where its last nest was
+            group = grouped[op]
+            if op is group[-1]:
+                generics = [fill_as_generic(o) if isinstance(o, FillOp) else o for o in group]
+                Rewriter.insert_op(outliner.outline_row_group(generics, base), InsertPoint.before(op))
+                for o, g in zip(group, generics):
+                    if g is not o:
+                        g.erase()
+                for o in group:
+                    Rewriter.erase_op(o)
+        elif isinstance(op, _NESTS):
             generic = (fill_as_generic(op) if isinstance(op, FillOp)
                        else copy_as_generic(op) if isinstance(op, memref.CopyOp) else op)
             new = outliner.outline_generic(generic, base)
@@ -991,6 +1060,74 @@ def _sinkable(serial: list[Operation], ops: list[Operation]) -> set[Operation]:
                 continue
         sunk.add(op)
     return sunk
+
+
+def _row_space(op: Operation) -> tuple | None:
+    """(row dims k, the loop bound sources of all dims) of a generic that may join a row group."""
+    if not isinstance(op, GenericOp) or plan(op) not in ("row", "map") or any(
+            isinstance(o, IndexOp) for o in op.body.walk()):
+        return None
+    iterators = [str(it.data) for it in op.iterator_types.data]
+    k = iterators.index("reduction") if "reduction" in iterators else None
+    return k, tuple((id(operand), d) for operand, d, _ in op.get_loop_bound_sources())
+
+
+def _row_groups(ops: list[Operation], serial: list[Operation]) -> list[list[Operation]]:
+    """Runs of nests that one kernel can do with one block per row (softmax: fill, row max, fill,
+    row sum of exponentials, normalization).
+
+    Members: generics with plan 'row' (k parallel dims, then reductions) or
+    'map', all over the same loop bounds (the same operand dims), and fills
+    of buffers that later members index by the k row dims only. Every
+    buffer written in the group is accessed by every member through maps
+    starting with the k row dims, so a block only touches its own row of
+    them; between the members only host ops (allocations, sizes, constants)
+    occur. At least one row reduction and two members."""
+    groups: list[list[Operation]] = []
+    current: list[Operation] = []
+
+    def close():
+        nonlocal current
+        if _valid_row_group(current):
+            groups.append(current)
+        current = []
+
+    for op in ops:
+        if isinstance(op, (GenericOp, FillOp)):
+            current.append(op)
+        elif op in serial or not _is_host_op(op) or isinstance(op, (memref.DeallocOp, func.ReturnOp, scf.YieldOp)):
+            close()
+    close()
+    return groups
+
+
+def _valid_row_group(group: list[Operation]) -> bool:
+    while group and isinstance(group[-1], FillOp):  # trailing fills have no reader in the group
+        group.pop()
+    while group and isinstance(group[0], GenericOp) and _row_space(group[0]) is None:
+        group.pop(0)
+    generics = [g for g in group if isinstance(g, GenericOp)]
+    spaces = [_row_space(g) for g in generics]
+    if len(group) < 2 or any(sp is None for sp in spaces):
+        return False
+    ks = {sp[0] for sp in spaces if sp[0] is not None}
+    if len(ks) != 1 or len({sp[1] for sp in spaces}) != 1:
+        return False
+    k = ks.pop()
+    rows = tuple(AffineDimExpr(d) for d in range(k))
+    written = {_buffer(o) for g in generics for o in g.outputs} | {_buffer(f.outputs[0]) for f in group
+                                                                   if isinstance(f, FillOp)}
+    for g in generics:
+        for operand, m in zip(g.operands, g.get_indexing_maps().data):
+            if _buffer(operand) in written and tuple(m.data.results[:k]) != rows:
+                return False
+            if _buffer(operand) in written and len(m.data.results) == k and isinstance(operand.type, MemRefType) \
+                    and operand.type.get_num_dims() != k:
+                return False
+    for f in group:
+        if isinstance(f, FillOp) and f.outputs[0].type.get_num_dims() != k:
+            return False
+    return any(sp[0] is not None for sp in spaces)
 
 
 def _deallocate_after_last_use(block: Block) -> None:

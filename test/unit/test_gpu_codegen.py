@@ -170,6 +170,25 @@ def test_default_block_runs_the_shared_memory_tree():
         _close(got[2], _softmax(a), rtol=1e-12)
 
 
+@pytest.mark.parametrize("target", [SMALL, GPUTarget()], ids=["32-threads", "256-threads"])
+def test_row_softmax_is_one_kernel(target):
+    """Fill, row max, fill, row sum of exponentials, normalization: one block per row, one launch."""
+    m = T.dmatrix("m")
+    f = emulated([m], T.nnet.softmax(m), target=target)
+    text = f.dump_ir("gpu")
+    assert text.count("gpu.launch_func") == 1 and "gpu.barrier" in text
+    for shape in [(0, 3), (3, 0), (1, 1), (2, 31), (3, 33), (2, 1025), (33, 2)]:
+        a = RNG.normal(size=shape) * 10
+        got = f(a)
+        _close(got, _softmax(a) if a.size else np.zeros(shape), rtol=1e-12, atol=1e-15)
+    # a row reduction and a map over other rows (a transposed read) stay separate kernels
+    x = T.fmatrix("x")
+    g = emulated([x], x - x.max(axis=1).dimshuffle("x", 0))
+    assert g.dump_ir("gpu").count("gpu.launch_func") >= 2
+    a = RNG.normal(size=(5, 5)).astype("float32")
+    _close(g(a), a - a.max(axis=1)[None, :])
+
+
 def test_full_reduction_is_deterministic_and_matches_numpy():
     v = T.fvector("v")
     f = emulated([v], v.sum(), target=GPUTarget())

@@ -140,3 +140,59 @@ func.func @branch(%c: memref<f32>, %flag: memref<i1>, %x: memref<4xf32>) {
   }
   func.return
 }
+
+// -----
+
+// A row group (softmax): fill, row max, fill, row sum of exponentials and the normalization over
+// the same rows become one kernel, one block per row, barriers between the members.
+
+// CHECK-LABEL: func.func @softmax
+// CHECK:         %[[ROWS:.*]] = arith.muli %{{.*}}, %{{.*}} : index
+// CHECK:         "gpu.launch_func"(%[[ROWS]], {{.*}}@kernels::@softmax_k0
+// CHECK-NOT:     "gpu.launch_func"
+// CHECK:         func.return
+// CHECK:         "gpu.func"
+// CHECK:           "gpu.block_id"
+// CHECK:           arith.constant 0xff800000 : f32
+// CHECK:           "gpu.barrier"
+// CHECK:           arith.maximumf
+// CHECK:           "gpu.barrier"
+// CHECK:           math.exp
+// CHECK:           arith.addf
+// CHECK:           "gpu.barrier"
+// CHECK:           math.exp
+// CHECK:           arith.divf
+// CHECK:         sym_name = "softmax_k0"
+// CHECK-NOT:     sym_name = "softmax_k1"
+func.func @softmax(%m: memref<?x?xf32>, %out: memref<?x?xf32>) {
+  %c0 = arith.constant 0 : index
+  %rows = memref.dim %m, %c0 : memref<?x?xf32>
+  %ninf = arith.constant 0xff800000 : f32
+  %max = memref.alloc(%rows) : memref<?xf32>
+  linalg.fill ins(%ninf : f32) outs(%max : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%m : memref<?x?xf32>) outs(%max : memref<?xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %acc, %a : f32
+    linalg.yield %r : f32
+  }
+  %zero = arith.constant 0.000000e+00 : f32
+  %sum = memref.alloc(%rows) : memref<?xf32>
+  linalg.fill ins(%zero : f32) outs(%sum : memref<?xf32>)
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%m, %max : memref<?x?xf32>, memref<?xf32>) outs(%sum : memref<?xf32>) {
+  ^bb0(%a: f32, %mx: f32, %acc: f32):
+    %d = arith.subf %a, %mx : f32
+    %e = math.exp %d : f32
+    %r = arith.addf %acc, %e : f32
+    linalg.yield %r : f32
+  }
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%m, %max, %sum : memref<?x?xf32>, memref<?xf32>, memref<?xf32>) outs(%out : memref<?x?xf32>) {
+  ^bb0(%a: f32, %mx: f32, %s: f32, %o: f32):
+    %d = arith.subf %a, %mx : f32
+    %e = math.exp %d : f32
+    %r = arith.divf %e, %s : f32
+    linalg.yield %r : f32
+  }
+  memref.dealloc %sum : memref<?xf32>
+  memref.dealloc %max : memref<?xf32>
+  func.return
+}
