@@ -106,6 +106,8 @@ def _float_zeros_like(x: Variable) -> Variable:
     """Zeros of x's shape and broadcastable pattern, in x's dtype if float, else floatX (Theano)."""
     from mlc.tensor.alloc import zeros_like
 
+    if getattr(x.type, "sparse", False):  # mlc.sparse: an empty sparse matrix of x's shape
+        return x.zeros_like(dtype=_float_dtype(x.dtype))
     return zeros_like(x, dtype=_float_dtype(x.dtype))
 
 
@@ -143,6 +145,8 @@ def fit_term(term: Variable, var: Variable, op: Op | None = None) -> Variable:
     from mlc.tensor.reduce import sum as _sum
     from mlc.tensor.var import as_tensor_variable
 
+    if getattr(var.type, "sparse", False) or getattr(getattr(term, "type", None), "sparse", False):
+        return _fit_sparse_term(term, var, op)
     term = as_tensor_variable(term)
     if term.ndim != var.ndim:
         who = f"{op}.grad" if op is not None else "a gradient"
@@ -159,6 +163,28 @@ def fit_term(term: Variable, var: Variable, op: Op | None = None) -> Variable:
         term = fill(var, term)
     if var.dtype in FLOATS and term.dtype != var.dtype:
         term = cast(term, var.dtype)
+    return term
+
+
+def _fit_sparse_term(term, var: Variable, op: Op | None) -> Variable:
+    """A gradient term where the variable or the term is sparse (mlc.sparse): a 2-d term in var's float dtype.
+
+    Theano lets a sparse variable's gradient be dense (sparse.dot's regular
+    gradient) and a dense variable's be sparse; only rank and dtype are fitted.
+    """
+    from mlc.tensor.elemwise import cast
+
+    if term.ndim != var.ndim:
+        who = f"{op}.grad" if op is not None else "a gradient"
+        raise TypeError(f"{who} returned a term of rank {term.ndim} ({term.type}) for {var} of type {var.type}"
+                        f"{built_at(var)}")
+    want = _float_dtype(var.dtype)
+    if term.dtype != want:
+        term = term.astype(want) if getattr(term.type, "sparse", False) else cast(term, want)
+    if not getattr(var.type, "sparse", False):  # a dense variable's gradient is dense
+        from mlc.sparse.basic import dense_from_sparse
+
+        term = dense_from_sparse(term)
     return term
 
 

@@ -392,6 +392,8 @@ TensorType.constant_class = TensorConstant
 def _ew(name: str, *args: Any):
     from mlc.tensor.elemwise import apply_elemwise
 
+    if any(getattr(getattr(a, "type", None), "sparse", False) for a in args):
+        return NotImplemented  # Python then asks the sparse operand (mlc.sparse: sparse + dense, ...)
     return apply_elemwise(name, *args)
 
 

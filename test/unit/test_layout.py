@@ -20,7 +20,7 @@ LAYERS = {
     "dialects": ("mlc.dialects",),
     "graph": ("mlc.graph",),
     "frontend": ("mlc.tensor", "mlc.gradient", "mlc.sharedvalue", "mlc.scan_module", "mlc.printing", "mlc.updates",
-                 "mlc.compat"),
+                 "mlc.compat", "mlc.sparse"),
     "passes": ("mlc.passes",),
     "lowering": ("mlc.lowering",),
     "runtime": ("mlc.runtime",),

@@ -16,6 +16,7 @@ from mlc.dialects.mt.base import (
 from mlc.dialects.mt.contraction import (
     DotOp,
 )
+from mlc.dialects.mt.sparse import CsrDotOp, SampledDotOp
 from mlc.dialects.mt.window import (
     PatchesOp,
     UnpatchesOp,
@@ -100,6 +101,7 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
+from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, SolveOp, SvdOp
 from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
@@ -167,6 +169,10 @@ MT = Dialect(
         MrgUniformOp,
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
+        # LAPACK
+        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp,
+        # CSR sparse matrix products
+        CsrDotOp, SampledDotOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],

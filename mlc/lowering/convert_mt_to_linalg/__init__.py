@@ -5,7 +5,9 @@ on tensors of i1, i8..i64, ui8..ui64, f32 or f64 (f16 and complex are not
 supported at the loop level and are rejected with an error).
 
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
-recurrence, which `bufferize` turns into loops); every function computes the same values
+recurrence, which `bufferize` turns into loops) and the LAPACK ops
+(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, which `bufferize`
+turns into `lapack.*` calls); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
 `tensor.dim`, `tensor.extract`, `tensor.from_elements`, `tensor.cast`,
@@ -62,6 +64,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from mlc.dialects import mt
+from mlc.dialects.utils.locations import stamp_inserted
 from mlc.dialects.utils.linalg_builders import (
     MapSpec,
     const,
@@ -76,6 +79,7 @@ from mlc.dialects.utils.linalg_builders import (
 )
 from mlc.lowering.convert_mt_to_linalg import scalar_math
 from mlc.lowering.convert_mt_to_linalg.gather import lower_gather, lower_scatter
+from mlc.lowering.convert_mt_to_linalg.sparse import lower_csr_dot, lower_sampled_dot
 from mlc.lowering.convert_mt_to_linalg.window import lower_patches, lower_unpatches
 from mlc.lowering import LoweringError
 from mlc.lowering.convert_mt_to_linalg.lowering import (
@@ -362,6 +366,8 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.PatchesOp: lower_patches,  # -> gather generic (im2col), pad value where it reads outside
     mt.UnpatchesOp: lower_unpatches,  # -> gather generic over the image (col2im), window unrolled
     mt.LogSoftmaxOp: lower_softmax,
+    mt.CsrDotOp: lower_csr_dot,  # -> gather generic over (row, col), scf.for over the row's entries
+    mt.SampledDotOp: lower_sampled_dot,  # -> gather generic over the entries, scf.for over the depth
     tensor.CastOp: lower_tensor_cast,  # -> tensor.cast with signless types
     **{t: lower_reduce for t in REDUCTIONS},  # -> fill + reduction generic
     **{t: lower_unary for t in [*scalar_math.FLOAT_MATH, *scalar_math.UNARY]},  # -> generic
@@ -417,7 +423,7 @@ def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
     for op in list(block.ops):
         lower = LOWERINGS.get(type(op))
         if lower is None:
-            if isinstance(op, mt.MtOp):
+            if isinstance(op, mt.MtOp) and not isinstance(op, mt.lapack.LAPACK_OPS):
                 raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}{_where(op)}")
             for i, v in enumerate(op.operands):
                 op.operands[i] = cx.v(v)
@@ -426,7 +432,9 @@ def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
             continue
         _check_types(op)
         cx.b.insertion_point = InsertPoint.before(op)
+        before = op.prev_op
         cx.values[op.results[0]] = lower(cx, op)
+        stamp_inserted(block, before, op, op)  # the new ops keep the user's line
         lowered.append(op)
 
 
