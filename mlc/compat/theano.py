@@ -152,8 +152,8 @@ _TENSOR_MISSING = {
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
     **_m("allclose isclose largest smallest batched_tensordot "
-         "to_one_hot erfcx chi2sf real imag "
-         "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "
+         "to_one_hot erfcx chi2sf "
+         "cov get_scalar_constant_value extract_constant get_vector_length "
          "inverse_permutation permute_row_elements divmod ceil_intdiv scalar_from_tensor tensor_from_scalar "
          "Rebroadcast SpecifyShape"),
 }

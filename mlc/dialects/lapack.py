@@ -1,10 +1,10 @@
 """The `lapack` dialect: LAPACK-based computations on memrefs, in place.
 
 The loop-level form of `mt.cholesky`, `mt.solve`, `mt.inverse`,
-`mt.det`, `mt.eigh` and `mt.svd` (`mlc.dialects.mt.lapack`): bufferization gives each a private,
+`mt.det`, `mt.eigh`, `mt.svd` and `mt.qr` (`mlc.dialects.mt.lapack`): bufferization gives each a private,
 contiguous row-major copy of its operands, which the op overwrites.
 `convert-lapack-to-llvm` calls the f77 LAPACK routines (potrf; getrf,
-getri, getrs; trtrs; syevd; gesdd) through wrappers that own the row-major/column-major
+getri, getrs; trtrs; syevd; gesdd; geqrf, orgqr) through wrappers that own the row-major/column-major
 mapping, the workspace, degenerate sizes and error reporting.
 
     lapack.cholesky lower %a : memref<?x?xf64>
@@ -35,6 +35,7 @@ from xdsl.irdl import (
     opt_prop_def,
     prop_def,
     result_def,
+    var_operand_def,
 )
 from xdsl.irdl.operations import AttrSizedOperandSegments
 from xdsl.utils.exceptions import VerifyException
@@ -205,4 +206,34 @@ class SvdOp(IRDLOperation):
         _same_element_type(self, named)
 
 
-Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp])
+@irdl_op_definition
+class QrOp(IRDLOperation):
+    """The QR factorization of a (read only) into `outs`, by `mode` (see `mt.qr`). `?geqrf` + `?orgqr`."""
+
+    name = "lapack.qr"
+    a = operand_def(MemRefType)
+    outs = var_operand_def(MemRefType)
+    mode = prop_def(StringAttr)
+    assembly_format = "$mode $a `,` $outs attr-dict `:` type($a) `,` type($outs)"
+
+    def __init__(self, a: SSAValue | Operation, outs: list[SSAValue], mode: str):
+        super().__init__(operands=[a, outs], properties={"mode": StringAttr(mode)})
+
+    def verify_(self) -> None:
+        ta = _operand_info(self, "A", self.a, 2)
+        counts = {"reduced": 2, "complete": 2, "r": 1, "raw": 2}
+        if self.mode.data not in counts or len(self.outs) != counts[self.mode.data]:
+            raise VerifyException(f"{self.name}: mode must be one of {tuple(counts)} with its number of results, "
+                                  f"got {self.mode.data!r} with {len(self.outs)}")
+        m, n = ta.get_shape()
+        k = DYNAMIC_INDEX if DYNAMIC_INDEX in (m, n) else min(m, n)
+        shapes = {"reduced": [(m, k), (k, n)], "complete": [(m, m), (m, n)], "r": [(k, n)],
+                  "raw": [(n, m), (k,)]}[self.mode.data]
+        for i, (v, want) in enumerate(zip(self.outs, shapes)):
+            t = _operand_info(self, f"result {i}", v, len(want))
+            _same_element_type(self, [("A", ta.element_type), (f"result {i}", t.element_type)])
+            for got, w in zip(t.get_shape(), want):
+                _check_dim(self, f"dims of result {i}", got, w)
+
+
+Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp])

@@ -10,6 +10,7 @@ source (a transposed view, a slice):
     mt.det %a        ->  %f = copy of %a;  %d = lapack.det %f;  a 0-d buffer holding %d
     mt.eigh %a       ->  %v = copy of %a;  lapack.eigh %v, %w
     mt.svd %a        ->  %f = copy of %a;  lapack.svd %f, %s vectors(%u, %vt)
+    mt.qr %a         ->  lapack.qr %a, %q, %r   (the adapter copies a itself: it needs it column-major)
 
 The result buffer is the function's result argument when bufferization
 planned one (no copy at the end); the factor scratch of solve and det is
@@ -116,6 +117,17 @@ def bufferize_svd(bz, op: mt.SvdOp) -> None:
         bz.buffers[r] = buffer
 
 
+def bufferize_qr(bz, op: mt.QrOp) -> None:
+    a = bz.buf(op.a)
+    m, n = _dims(bz, a)
+    k = emit(bz.b, arith.MinUIOp(m, n))
+    sizes = {"reduced": [[m, k], [k, n]], "complete": [[m, m], [m, n]], "r": [[k, n]], "raw": [[n, m], [k]]}
+    outs = [_result(bz, r, lambda s=s: s) for r, s in zip(op.outs, sizes[op.mode.data])]
+    bz.b.insert(lapack.QrOp(a, outs, op.mode.data))
+    for r, buffer in zip(op.outs, outs):
+        bz.buffers[r] = buffer
+
+
 HANDLERS = {
     mt.CholeskyOp: bufferize_cholesky,
     mt.SolveOp: bufferize_solve,
@@ -123,4 +135,5 @@ HANDLERS = {
     mt.DetOp: bufferize_det,
     mt.EighOp: bufferize_eigh,
     mt.SvdOp: bufferize_svd,
+    mt.QrOp: bufferize_qr,
 }

@@ -46,7 +46,7 @@ import llvmlite.binding as llvm
 from mlc.runtime.blas_symbols import _capsule_pointer, cython_capi, numpy_openblas_path
 
 PREFIX = "mlc_lapack_"
-ROUTINES = ("potrf", "getrf", "getri", "getrs", "trtrs", "syevd", "gesdd")
+ROUTINES = ("potrf", "getrf", "getri", "getrs", "trtrs", "syevd", "gesdd", "geqrf", "orgqr")
 #: error codes of `mlc_linalg_failed` (their messages: `mlc.runtime.errors.LINALG_MESSAGES`)
 CHOLESKY, SOLVE, SOLVE_TRIANGULAR, INVERSE, SVD, EIGH = 1, 2, 3, 4, 5, 6
 
@@ -56,7 +56,8 @@ _adapters = None  # keeps the compiled adapters alive
 
 
 #: f77 routine -> its number of (pointer) arguments
-_ARITY = {"potrf": 5, "getrf": 6, "getri": 7, "getrs": 9, "trtrs": 10, "syevd": 11, "gesdd": 14}
+_ARITY = {"potrf": 5, "getrf": 6, "getri": 7, "getrs": 9, "trtrs": 10, "syevd": 11, "gesdd": 14, "geqrf": 7,
+          "orgqr": 8}
 #: the JIT symbol of each raw routine, and the adapters' own names (neither contains PREFIX, so compiling
 #: the adapters does not ask for this provider again)
 RAW = "mlc_f77_"
@@ -544,6 +545,124 @@ free_i:
 done:
   ret void
 }}
+; QR of a (m x n, row-major, read only). mode 0: q (m x k), r (k x n); 1: q (m x m), r (m x n); 2: r (k x n)
+; in p2; 3 (numpy's 'raw'): h (n x m: the column-major factors) in p1, tau (k) in p2
+define void @{OWN}qr_{tag}(i64 %m, i64 %n, ptr %a, ptr %p1, ptr %p2, i32 %mode) {{
+entry:
+  %mm = alloca {I}
+  %nn = alloca {I}
+  %kk = alloca {I}
+  %qq = alloca {I}
+  %lda = alloca {I}
+  %lwork = alloca {I}
+  %info = alloca {I}
+  %wq = alloca {T}
+  %m_small = icmp slt i64 %m, %n
+  %k = select i1 %m_small, i64 %m, i64 %n
+  %complete = icmp eq i32 %mode, 1
+  %raw = icmp eq i32 %mode, 3
+  %m_big = icmp sgt i64 %m, %n
+  %wide = select i1 %m_big, i64 %m, i64 %n
+  %cols = select i1 %complete, i64 %wide, i64 %n
+  %cells = mul i64 %m, %cols
+  %cells1 = add i64 %cells, 1
+  %a_bytes = mul i64 %cells1, {size}
+  %k1 = add i64 %k, 1
+  %tau_bytes = mul i64 %k1, {size}
+  %own_a = call ptr @malloc(i64 %a_bytes)
+  %own_tau = call ptr @malloc(i64 %tau_bytes)
+  %work_a = select i1 %raw, ptr %p1, ptr %own_a
+  %tau = select i1 %raw, ptr %p2, ptr %own_tau
+  %no_a = icmp eq ptr %own_a, null
+  %no_tau = icmp eq ptr %own_tau, null
+  %no_memory = or i1 %no_a, %no_tau
+  br i1 %no_memory, label %oom, label %start
+oom:
+  %asked = add i64 %a_bytes, %tau_bytes
+  call void @mlc_alloc_failed(i64 %asked)
+  br label %cleanup
+start:
+  call void @transpose_{tag}(ptr %work_a, ptr %a, i64 %m, i64 %n)
+  %mt = {NARROW} i64 %m to {I}
+  %nt = {NARROW} i64 %n to {I}
+  %kt = {NARROW} i64 %k to {I}
+  store {I} %mt, ptr %mm
+  store {I} %nt, ptr %nn
+  store {I} %kt, ptr %kk
+  %m_zero = icmp eq i64 %m, 0
+  %ld = select i1 %m_zero, {I} 1, {I} %mt
+  store {I} %ld, ptr %lda
+  %qcols = select i1 %complete, i64 %m, i64 %k
+  %qt = {NARROW} i64 %qcols to {I}
+  store {I} %qt, ptr %qq
+  ; one workspace for both routines: the larger of their queries
+  store {I} -1, ptr %lwork
+  call void @{RAW}{p}geqrf(ptr %mm, ptr %nn, ptr %work_a, ptr %lda, ptr %tau, ptr %wq, ptr %lwork, ptr %info)
+  %q1 = load {T}, ptr %wq
+  call void @{RAW}{p}orgqr(ptr %mm, ptr %qq, ptr %kk, ptr %work_a, ptr %lda, ptr %tau, ptr %wq, ptr %lwork, ptr %info)
+  %q2 = load {T}, ptr %wq
+  %q_more = fcmp ogt {T} %q1, %q2
+  %q = select i1 %q_more, {T} %q1, {T} %q2
+  %qi = fptosi {T} %q to {I}
+  %q_small = icmp slt {I} %qi, 1
+  %lw = select i1 %q_small, {I} 1, {I} %qi
+  store {I} %lw, ptr %lwork
+  %lw64 = {WIDEN} {I} %lw to i64
+  %work_bytes = mul i64 %lw64, {size}
+  %work = call ptr @malloc(i64 %work_bytes)
+  %no_work = icmp eq ptr %work, null
+  br i1 %no_work, label %oom_w, label %factor
+oom_w:
+  call void @mlc_alloc_failed(i64 %work_bytes)
+  br label %cleanup
+factor:
+  %k_zero = icmp eq i64 %k, 0
+  br i1 %k_zero, label %factored, label %geqrf
+geqrf:
+  call void @{RAW}{p}geqrf(ptr %mm, ptr %nn, ptr %work_a, ptr %lda, ptr %tau, ptr %work, ptr %lwork, ptr %info)
+  br label %factored
+factored:
+  br i1 %raw, label %free_work, label %r_part
+r_part:
+  ; r[i][j] = factor(i, j) for i <= j (column-major, ld m), 0 below; rows: m (complete) or k
+  %rrows = select i1 %complete, i64 %m, i64 %k
+  %r_total = mul i64 %rrows, %n
+  %r_empty = icmp eq i64 %r_total, 0
+  br i1 %r_empty, label %r_done, label %r_loop
+r_loop:
+  %c = phi i64 [0, %r_part], [%c1, %r_loop]
+  %i = udiv i64 %c, %n
+  %j = urem i64 %c, %n
+  %above = icmp sle i64 %i, %j
+  %at_j = mul i64 %j, %m
+  %ji = add i64 %at_j, %i
+  %src = getelementptr {T}, ptr %work_a, i64 %ji
+  %val = load {T}, ptr %src
+  %rv = select i1 %above, {T} %val, {T} 0.0
+  %dst = getelementptr {T}, ptr %p2, i64 %c
+  store {T} %rv, ptr %dst
+  %c1 = add i64 %c, 1
+  %more_c = icmp slt i64 %c1, %r_total
+  br i1 %more_c, label %r_loop, label %r_done
+r_done:
+  %r_only = icmp eq i32 %mode, 2
+  br i1 %r_only, label %free_work, label %q_part
+q_part:
+  %q_cells = mul i64 %m, %qcols
+  %q_empty = icmp eq i64 %q_cells, 0
+  br i1 %q_empty, label %free_work, label %orgqr
+orgqr:
+  call void @{RAW}{p}orgqr(ptr %mm, ptr %qq, ptr %kk, ptr %work_a, ptr %lda, ptr %tau, ptr %work, ptr %lwork, ptr %info)
+  call void @transpose_{tag}(ptr %p1, ptr %work_a, i64 %qcols, i64 %m)
+  br label %free_work
+free_work:
+  call void @free(ptr %work)
+  br label %cleanup
+cleanup:
+  call void @free(ptr %own_a)
+  call void @free(ptr %own_tau)
+  ret void
+}}
 """
 
 
@@ -555,7 +674,7 @@ def adapters_ir(I: str = "i32") -> str:
                           for T, p, tag in (("float", "s", "f32"), ("double", "d", "f64")))
 
 
-ADAPTERS = tuple(f"mlc_lapack_{op}_{tag}" for op in ("cholesky", "solve", "inverse", "det", "eigh", "svd")
+ADAPTERS = tuple(f"mlc_lapack_{op}_{tag}" for op in ("cholesky", "solve", "inverse", "det", "eigh", "svd", "qr")
                  for tag in ("f32", "f64"))
 
 

@@ -1,9 +1,10 @@
 """Linear algebra (Theano's `theano.tensor.nlinalg`), through the process's LAPACK.
 
-matrix_inverse, det, eigh and svd are native: `mt.inverse`, `mt.det`,
-`mt.eigh`, `mt.svd`, which call LAPACK (getrf, getri, syevd, gesdd) from
-the compiled code; pinv, tensorinv and tensorsolve are compositions of
-them. The other factorizations (eig, qr, lstsq) are host ops (mlc.tensor.host) over numpy.linalg, which calls LAPACK in
+matrix_inverse, det, eigh, svd and qr are native: `mt.inverse`,
+`mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which call LAPACK (getrf, getri,
+syevd, gesdd, geqrf + orgqr) from the compiled code; pinv, tensorinv and
+tensorsolve are compositions of them. eig (complex in general) and lstsq
+(a result whose shape depends on the rank found) are host ops (mlc.tensor.host) over numpy.linalg, which calls LAPACK in
 numpy's bundled OpenBLAS; the rest
 (trace, diag, extract_diag, alloc_diag, matrix_dot, matrix_power, norm) are
 compositions of native ops. Gradients are Theano 1.0.5's (inverse, pinv,
@@ -291,8 +292,8 @@ def eigh(a, UPLO="L"):
     return Eigh(UPLO)(a)
 
 
-class QR(HostOp):
-    """numpy.linalg.qr in mode 'reduced', 'complete', 'r' or 'raw'."""
+class QR(Op):
+    """numpy.linalg.qr in mode 'reduced', 'complete', 'r' or 'raw'; natively (LAPACK geqrf + orgqr)."""
 
     __props__ = ("mode",)
 
@@ -317,6 +318,12 @@ class QR(HostOp):
         k = min(m, n)
         return {"reduced": [(m, k), (k, n)], "complete": [(m, m), (m, n)], "r": [(k, n)],
                 "raw": [(n, m), (k,)]}[self.mode]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        a = ctx.cast(operands[0], node.outputs[0].type.dtype)
+        return list(ctx.add(mt.QrOp(a, self.mode)).results)
 
 
 QRFull = QRIncomplete = QR  # Theano's two classes (q and r, or r alone) are one op here, by mode

@@ -205,3 +205,28 @@ def test_reference_interpreter_runs_the_mt_ops():
     np.testing.assert_allclose(s, np.linalg.svd(m, compute_uv=False), rtol=1e-12)
     np.testing.assert_allclose(d, np.linalg.det(a), rtol=1e-12)
     np.testing.assert_allclose(l, np.linalg.cholesky(a), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_qr_all_modes_and_eigvalsh(dtype):
+    M = T.matrix(dtype=dtype)
+    outs = [*nlinalg.qr(M), *nlinalg.qr(M, "complete"), nlinalg.qr(M, "r"), *nlinalg.qr(M, "raw")]
+    f = mlc.function([M], outs)
+    assert "mlc_lapack_qr" in _no_host_ops(f)
+    for shape in [(5, 3), (3, 5), (4, 4), (0, 3), (3, 0), (1, 1)]:
+        m = RNG.standard_normal(shape).astype(dtype)
+        want = [*np.linalg.qr(m), *np.linalg.qr(m, "complete"), np.linalg.qr(m, "r"), *np.linalg.qr(m, "raw")]
+        for got, w in zip(f(m), want):
+            assert got.dtype == dtype and got.shape == w.shape
+            np.testing.assert_allclose(np.abs(got), np.abs(w), **TOL[dtype])  # signs: the same LAPACK, but allow
+    A, B = T.matrix(dtype=dtype), T.matrix(dtype=dtype)
+    g = mlc.function([A, B], [slinalg.eigvalsh(A), slinalg.eigvalsh(A, B), slinalg.eigvalsh(A, B, lower=False)])
+    assert "mlc_lapack_eigh" in _no_host_ops(g)
+    a = RNG.standard_normal((4, 4)).astype(dtype)
+    b = spd(4, dtype)
+    for got, w in zip(g(a, b), [sl.eigvalsh(a), sl.eigvalsh(a, b), sl.eigvalsh(a, b, lower=False)]):
+        np.testing.assert_allclose(got, w, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-4 if
+                                   dtype == "float32" else 1e-10)
+    sym = lambda x: (x + x.T) / 2  # noqa: E731
+    verify_grad(lambda x, y: slinalg.eigvalsh(sym(x), y.dot(y.T) + 3 * T.eye(3)),
+                [RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3))], rng=np.random.default_rng(8))

@@ -61,6 +61,12 @@ from mlc.dialects.mt.elementwise import (
     GtOp,
     HypotOp,
     IsinfOp,
+    RealOp,
+    ImagOp,
+    AngleOp,
+    CabsOp,
+    ConjOp,
+    ComplexOp,
     IsnanOp,
     LeOp,
     Log1pOp,
@@ -101,7 +107,7 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
-from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, SolveOp, SvdOp
+from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, QrOp, SolveOp, SvdOp
 from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
@@ -155,6 +161,8 @@ MT = Dialect(
         AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp,
         # comparisons and predicates
         EqOp, NeOp, LtOp, LeOp, GtOp, GeOp, IsnanOp, IsinfOp,
+        # complex numbers
+        RealOp, ImagOp, AngleOp, CabsOp, ConjOp, ComplexOp,
         # select, cast
         SelectOp, CastOp,
         # shapes
@@ -170,7 +178,7 @@ MT = Dialect(
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
         # LAPACK
-        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp,
+        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp,
         # CSR sparse matrix products
         CsrDotOp, SampledDotOp,
     ],  # fmt: skip

@@ -1,4 +1,4 @@
-"""mt ops for dense linear algebra that LAPACK computes: cholesky, solve, inverse, det, eigh, svd.
+"""mt ops for dense linear algebra that LAPACK computes: cholesky, solve, inverse, det, eigh, svd, qr.
 
 Each op is a whole factorization-based computation with its numpy/scipy
 meaning; `bufferize` (see `mlc.passes.bufferize_lapack`) writes it as a
@@ -264,6 +264,55 @@ class SvdOp(IRDLOperation):
         return tuple(np.asarray(x, a.dtype) for x in (r if len(self.outs) == 3 else (r,)))
 
 
+QR_MODES = ("reduced", "complete", "r", "raw")
+
+
+@irdl_op_definition
+class QrOp(IRDLOperation):
+    """`%q, %r = mt.qr %a {mode = "reduced"} : tensor<?x?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>`.
+
+    numpy.linalg.qr: mode "reduced" (q m x k, r k x n), "complete" (q m x m,
+    r m x n), "r" (r alone, k x n) or "raw" (h n x m, tau k: LAPACK's
+    Householder factors, column-major, as numpy returns them).
+    """
+
+    name = "mt.qr"
+    a = operand_def(TensorType)
+    mode = prop_def(StringAttr)
+    outs = var_result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$a attr-dict `:` type($a) `->` type($outs)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, a: Value, mode: str = "reduced"):
+        super().__init__(operands=[a], properties={"mode": StringAttr(mode)},
+                         result_types=[self.infer(_type_of(a), mode)])
+
+    @classmethod
+    def infer(cls, t: TensorType, mode: str) -> list[TensorType]:
+        shape = t.get_shape()
+        if len(shape) != 2:
+            raise _fail(cls, "a matrix", t)
+        if mode not in QR_MODES:
+            raise _fail(cls, f"mode to be one of {QR_MODES}", mode)
+        m, n = shape
+        k = DYN if DYN in (m, n) else min(m, n)
+        e = t.element_type
+        return {"reduced": [TensorType(e, [m, k]), TensorType(e, [k, n])],
+                "complete": [TensorType(e, [m, m]), TensorType(e, [m, n])],
+                "r": [TensorType(e, [k, n])], "raw": [TensorType(e, [n, m]), TensorType(e, [k])]}[mode]
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)
+        want = self.infer(t, self.mode.data)
+        if [r.type for r in self.outs] != want:
+            raise _fail(self, f"result types {', '.join(map(str, want))}", ", ".join(str(r.type) for r in self.outs))
+
+    def evaluate(self, a: np.ndarray) -> tuple[np.ndarray, ...]:
+        r = np.linalg.qr(a, self.mode.data)
+        return tuple(np.asarray(x, a.dtype) for x in ((r,) if self.mode.data == "r" else r))
+
+
 LAPACK_OPS = (CholeskyOp, SolveOp, InverseOp, DetOp)
 #: the LAPACK ops with several results (not MtOps: no folding; the reference interpreter runs their evaluate)
-MULTI_RESULT_OPS = (EighOp, SvdOp)
+MULTI_RESULT_OPS = (EighOp, SvdOp, QrOp)

@@ -73,3 +73,19 @@ func.func @decompose(%a: memref<?x?xf64>, %w: memref<?xf64>, %s: memref<?xf64>, 
   lapack.svd full_matrices %a, %s vectors(%u, %vt : memref<?x?xf64>, memref<?x?xf64>) : memref<?x?xf64>, memref<?xf64>
   func.return
 }
+
+// -----
+
+// qr passes its outputs in order and its mode; mode r passes r second.
+
+// CHECK-LABEL: func.func @qr
+// CHECK:      %[[R:.*]] = builtin.unrealized_conversion_cast %r : memref<?x?xf32> to !llvm.ptr
+// CHECK-NEXT: %[[MODE:.*]] = arith.constant 2 : i32
+// CHECK:      llvm.call @mlc_lapack_qr_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[R]], %[[R]], %[[MODE]]) : (i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32) -> ()
+// CHECK:      arith.constant 3 : i32
+// CHECK:      llvm.call @mlc_lapack_qr_f32
+func.func @qr(%a: memref<?x?xf32>, %r: memref<?x?xf32>, %h: memref<?x?xf32>, %tau: memref<?xf32>) {
+  lapack.qr "r" %a, %r : memref<?x?xf32>, memref<?x?xf32>
+  lapack.qr "raw" %a, %h, %tau : memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>
+  func.return
+}
