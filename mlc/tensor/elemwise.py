@@ -429,8 +429,13 @@ where = switch
 
 
 def clip(x, a_min, a_max):
-    """Elementwise min(max(x, a_min), a_max) (Theano's T.clip)."""
-    return minimum(maximum(x, a_min), a_max)
+    """Theano's T.clip, elementwise: a_min where x < a_min, else a_max where x > a_max, else x.
+
+    Theano's Clip rule, not numpy's: where a_min > a_max, an x below a_min
+    gives a_min (numpy gives a_max). The gradient goes to the value chosen
+    (at a tie, to x), as Theano's Clip.grad.
+    """
+    return switch(lt(x, a_min), a_min, switch(gt(x, a_max), a_max, x))
 
 
 def round(a, mode=None):
@@ -525,10 +530,24 @@ def tensor_copy(x):
     return _ELEMWISE["identity"](x)
 
 
+def _variadic(name: str):
+    def fn(a, *others):
+        if not others:  # Theano's add(x) / mul(x): x itself (a copy)
+            return tensor_copy(a)
+        result = a
+        for o in others:
+            result = _ELEMWISE[name](result, o)
+        return result
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name} of one or more tensors, with broadcasting (left to right); emits mt.{SCALARS[name].mt}."
+    return fn
+
+
 # public elementwise functions ------------------------------------------------
-add = _binary("add")
+add = _variadic("add")
 sub = _binary("sub")
-mul = _binary("mul")
+mul = _variadic("mul")
 true_div = _binary("true_div")
 int_div = _binary("int_div")
 floor_div = int_div
