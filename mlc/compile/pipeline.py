@@ -80,6 +80,7 @@ LOOPS_TO_LLVM = [
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
     "convert-lapack-to-llvm",
+    "expand-complex",  # complex arithmetic -> arith/math on the parts (numpy's algorithms)
     "convert-to-llvm",
     "reconcile-unrealized-casts",
     "dce",
@@ -347,11 +348,23 @@ def in_place_updates(fgraph) -> tuple[int, ...]:
     # In(mutable=True) arguments (`fgraph.mutable_inputs`, set by mlc.function): the caller allows
     # their storage to be destroyed, so the first output with such an argument's shape and dtype is
     # written into it (Theano's destructive in-place ops; the output is then that argument's array)
+    # when nothing but that output's own computation reads the argument (another reader could come
+    # after the write, and the code would then compute into a temporary and copy it: no gain)
     free = [j for j in getattr(fgraph, "mutable_inputs", ()) if j not in entries]
+    if free:
+        from mlc.graph import ancestors
+
+        readers: dict[int, list] = {}
+        for node in fgraph.nodes:
+            for i in node.inputs:
+                readers.setdefault(id(i), []).append(node)
     for k, v in enumerate(fgraph.outputs):
         for j in free:
             s = fgraph.all_inputs[j]
-            if v is not s and v.dtype == s.dtype and same_shape(v, s):
+            if v is s or v.dtype != s.dtype or not same_shape(v, s):
+                continue
+            own = {id(a.owner) for a in ancestors([v]) if a.owner is not None}
+            if all(id(n) in own for n in readers.get(id(s), ())):
                 entries[k] = j
                 free.remove(j)
                 break
@@ -386,7 +399,9 @@ def same_shape(v, s) -> bool:
 
 
 #: dtypes the loop level and the CPU backend do not handle yet
-UNSUPPORTED_DTYPES = ("float16", "complex64", "complex128")
+UNSUPPORTED_DTYPES = ("float16",)
+#: the GPU backend also lacks complex numbers (no complex kernels or cuBLAS complex calls yet)
+GPU_UNSUPPORTED_DTYPES = ("float16", "complex64", "complex128")
 
 
 @contextmanager
@@ -403,13 +418,33 @@ def excluding_names(names: tuple[str, ...]):
             yield
 
 
+#: elementwise ops compiled natively on complex operands (`complex` ops in the loops, see expand-complex)
+COMPLEX_ELEMWISE = frozenset({"add", "sub", "mul", "true_div", "pow", "neg", "abs", "exp", "log", "sqrt", "inv",
+                              "eq", "neq", "isnan", "isinf", "identity", "sqr", "real", "imag", "angle", "conj",
+                              "complex"})
+
+
+def _check_native_dtypes(v) -> None:
+    """NotImplementedError (naming the user's line) for what the CPU backend cannot compile."""
+    from mlc.graph import built_at
+    from mlc.graph.dtype import COMPLEX
+    from mlc.tensor.elemwise import Elemwise
+
+    if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
+        raise NotImplementedError(f"the native backend does not support {v.type.dtype} yet ({v}, {v.type})"
+                                  f"{built_at(v)}; mode='REFERENCE' runs it with numpy")
+    node = v.owner
+    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar.name not in COMPLEX_ELEMWISE:
+        if any(getattr(i.type, "dtype", None) in COMPLEX for i in [*node.inputs, *node.outputs]):
+            raise NotImplementedError(f"the native backend does not compile {node.op.scalar.name} of complex "
+                                      f"numbers ({v}){built_at(v)}; mode='REFERENCE' runs it with numpy")
+
+
 def compile_graph(fgraph, mode: str, excluding: tuple[str, ...] = ()) -> NativeProgram:
-    from mlc.graph import ancestors, built_at
+    from mlc.graph import ancestors
 
     for v in ancestors(fgraph.results):
-        if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
-            raise NotImplementedError(f"the native backend does not support {v.type.dtype} yet ({v}, {v.type})"
-                                      f"{built_at(v)}; mode='REFERENCE' runs it with numpy")
+        _check_native_dtypes(v)
     from mlc.runtime.cpu import COMPILE_LOCK
 
     with COMPILE_LOCK:  # emission and the IR of a cached program are shared too (see COMPILE_LOCK)

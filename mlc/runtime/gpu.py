@@ -147,7 +147,9 @@ def _contiguous_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
 def to_device(a: np.ndarray, drv: Driver | None = None) -> DeviceArray:
     """Copy a numpy array to a new device array."""
     drv = drv or driver()
-    a = np.ascontiguousarray(a)
+    a = np.asarray(a)
+    if not a.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
+        a = np.ascontiguousarray(a)
     out = DeviceArray.empty(a.shape, a.dtype, drv)
     drv.htod(out.ptr, a)
     return out
@@ -261,6 +263,8 @@ def kernel_arguments(types: Sequence[Any], values: Sequence[Any]) -> list[Any]:
         if isinstance(t, MemRefType):
             if not v.c_contiguous:
                 raise ValueError(f"kernel argument {t}: a strided view cannot be passed to a kernel")
+            if len(v.shape) != t.get_num_dims():
+                raise ValueError(f"kernel argument {t}: expected a {t.get_num_dims()}-d array, got shape {v.shape}")
             out.append(ctypes.c_void_p(v.ptr))
             out += [ctypes.c_int64(s) for s in v.shape]
         else:
@@ -383,6 +387,10 @@ class HostProgram:
                     env.update(zip(op.body.block.args[1:], values))
                     values = self._run_ops(list(op.body.block.ops), env) or []
                 env.update(zip(op.results, values))
+            elif isinstance(op, scf.IfOp):  # ifelse: only the taken branch's kernels are launched
+                region = op.true_region if env[op.cond] else op.false_region
+                values = self._run_ops(list(region.block.ops), env) if region.blocks else None
+                env.update(zip(op.results, values or []))
             elif isinstance(op, scf.YieldOp):
                 return [env[v] for v in op.operands]
             elif isinstance(op, memref.LoadOp):  # a scalar the host needs (a loop bound): read it

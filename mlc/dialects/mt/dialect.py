@@ -61,6 +61,12 @@ from mlc.dialects.mt.elementwise import (
     GtOp,
     HypotOp,
     IsinfOp,
+    RealOp,
+    ImagOp,
+    AngleOp,
+    CabsOp,
+    ConjOp,
+    ComplexOp,
     IsnanOp,
     LeOp,
     Log1pOp,
@@ -155,6 +161,8 @@ MT = Dialect(
         AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp,
         # comparisons and predicates
         EqOp, NeOp, LtOp, LeOp, GtOp, GeOp, IsnanOp, IsinfOp,
+        # complex numbers
+        RealOp, ImagOp, AngleOp, CabsOp, ConjOp, ComplexOp,
         # select, cast
         SelectOp, CastOp,
         # shapes
