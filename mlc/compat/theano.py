@@ -152,7 +152,7 @@ _TENSOR_MISSING = {
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
     **_m("batched_tensordot "
-         "to_one_hot erfcx chi2sf "
+         "to_one_hot "
          "get_scalar_constant_value get_vector_length "
          "inverse_permutation permute_row_elements "
          "Rebroadcast SpecifyShape"),
