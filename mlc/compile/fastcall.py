@@ -26,6 +26,15 @@ reads data pointers and sizes straight from the arrays' structs: one ctypes
 call with the arrays' addresses. Calls moving more than `RELEASE_GIL_BYTES`
 release the GIL while native code runs; smaller ones keep it (cheaper).
 
+Outputs marked `Out(var, borrow=True)` are *borrowed* (Theano's contract:
+the function may return its internal storage and overwrite it on a later
+call): the plan of a shape signature keeps the array the full path returned
+for that output, and each fast call writes the new values into that same
+array and returns it again, with no allocation. A call whose arguments (or
+shared values) overlap such a buffer goes through the full path, which
+allocates fresh outputs (and the plan keeps those from then on). Outputs
+not borrowed are always fresh arrays, aliased to nothing.
+
 Functions whose shapes depend on input *values* (reshape to a computed
 shape, arange) never take the fast path. Updates written in place into a
 shared variable's storage (`NativeProgram.in_place`) are handled like the
@@ -80,11 +89,19 @@ class FastCall:
     """
 
     def __init__(self, fgraph, compiled, out_dtypes: Sequence[np.dtype], single: bool,
-                 in_place: Sequence[int] = ()):
+                 in_place: Sequence[int] = (), borrowed: Sequence[int] = (), clobber: Sequence[int] = ()):
         # In-place updates (NativeProgram.in_place, per result: the input
         # whose storage receives it, or -1): such a result is that shared
         # value's array, written by the call, and gets no argument of its own.
         self.in_place = tuple(in_place) if any(j >= 0 for j in in_place) else ()
+        place = self.in_place or (-1,) * len(out_dtypes)
+        #: outputs whose storage is kept in the plan and reused (Out(borrow=True)); not in-place results
+        self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0)
+        #: arguments the code may write temporaries into (In(mutable=True)): checked like in-place storage
+        self.clobber = tuple(clobber)
+        # The entries are raw addresses into `compiled`'s JIT memory, freed
+        # with it: holding it keeps them valid however the cache evicts.
+        self.compiled = compiled
         self.held = compiled.array_entry("main", release_gil=False)
         self.released = compiled.array_entry("main", release_gil=True)
         self.dtypes = tuple(np.dtype(v.type.dtype) for v in fgraph.inputs)
@@ -127,12 +144,17 @@ class FastCall:
         lines.append(f"    {''.join(f'out{k}, ' for k in range(nres))}entry = plan")
         place = self.in_place or (-1,) * nres
         arrays = a + v
-        for j in sorted({j for j in place if j >= 0}):  # an array overlapping storage written in place:
-            t = arrays[j]  # the full path copies it first (NativeProgram.run)
+        for j in sorted({j for j in place if j >= 0} | set(self.clobber)):  # an array overlapping storage written:
+            t = arrays[j]  # the full path copies it first (NativeProgram.run), and a read-only one
+            lines += [f"    if not {t}.flags.writeable:\n        return MISS"]
             lines += [f"    if {x} is {t} or ({x}.base is not None or {t}.base is not None) and may_share({x}, {t}):\n"
                       "        return MISS" for x in arrays if x != t]
+        for k in self.borrowed:  # an argument overlapping a kept output buffer: fresh outputs instead
+            x = o[k]
+            lines += [f"    {x} = out{k}"] + [f"    if {t} is {x} or {t}.base is not None and may_share({t}, {x}):\n"
+                                            "        return MISS" for t in arrays]
         lines += [f"    {x} = empty(*out{k})" if place[k] < 0 else f"    {x} = {arrays[place[k]]}"
-                  for k, x in enumerate(o)]
+                  for k, x in enumerate(o) if k not in self.borrowed]
         fresh = [x for k, x in enumerate(o) if place[k] < 0]
         lines.append(f"    entry({', '.join(f'id({x})' for x in a + v + fresh)})")
         lines += ["    if alloc_failed:", "        raise_pending()"]  # native code reported a failed allocation
@@ -144,21 +166,35 @@ class FastCall:
         return "\n".join(lines) + "\n"
 
     @staticmethod
-    def build(fgraph, program, single: bool, value_inputs: Sequence[int]) -> FastCall | None:
-        """A FastCall for `program`, or None where the fast path does not apply."""
+    def build(fgraph, program, single: bool, value_inputs: Sequence[int],
+              borrowed: Sequence[int] = ()) -> FastCall | None:
+        """A FastCall for `program`, or None where the fast path does not apply.
+
+        `borrowed`: the outputs declared `Out(borrow=True)`, whose storage the fast path reuses."""
         compiled = getattr(program, "compiled", None)
         if compiled is None or value_inputs or not hasattr(compiled, "array_entry"):
             return None
-        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()))
+        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()), borrowed,
+                        getattr(program, "clobber", ()))
         return fast if fast.held is not None and fast.released is not None else None
 
-    def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]]) -> None:
-        """Record a successful full-path call: `arrays` (inputs then shared values) had these shapes."""
+    def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],
+              results: Sequence[np.ndarray] = ()) -> None:
+        """Record a successful full-path call: `arrays` (inputs then shared values) had these shapes.
+
+        `results` (what the call returned): a borrowed output's array becomes the storage the fast
+        path writes for these shapes (the full path allocated it; no argument aliases it)."""
         if len(self.plans) >= MAX_PLANS:
             self.plans.clear()
-        outs = tuple((tuple(s), d) for s, d in zip(shapes, self.out_dtypes))
+        outs: list = [(tuple(s), d) for s, d in zip(shapes, self.out_dtypes)]
         nbytes = sum(a.nbytes for a in arrays) + sum(prod(s) * d.itemsize for s, d in outs)
         entry = self.released if nbytes >= RELEASE_GIL_BYTES else self.held
+        for k in self.borrowed:
+            r = results[k] if k < len(results) else None
+            if type(r) is not np.ndarray or r.base is not None or r.dtype != outs[k][1] or r.shape != outs[k][0] \
+                    or any(r is a or np.may_share_memory(r, a) for a in arrays):
+                return  # not storage of ours: no plan (the next call takes the full path again)
+            outs[k] = r
         self.plans[tuple(a.shape for a in arrays)] = (*outs, entry)
 
     def __call__(self, args: tuple):

@@ -41,6 +41,7 @@ runtime and the emulation skip it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -64,6 +65,7 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
 from xdsl.dialects.linalg.ops import FillOp, GenericOp, IndexOp, YieldOp
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.traits import IsTerminator
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
     AffineBinaryOpKind,
@@ -193,6 +195,9 @@ class Nest:
 
     generic: GenericOp
     mapping: dict[SSAValue, SSAValue]  # outside value -> kernel value
+    #: the memrefs are seen flattened to 1-D (see `flatten_elementwise`): every array operand is
+    #: indexed by the one linear index `ivs[0]`
+    flat: bool = False
 
     @property
     def n_inputs(self) -> int:
@@ -227,13 +232,16 @@ class Nest:
         value = self.operand(k)
         if not isinstance(value.type, MemRefType):
             return value
-        m = self.maps()[k]
-        return b(memref.LoadOp.get(value, [affine_value(b, e, ivs) for e in m.results]))
+        return b(memref.LoadOp.get(value, self._indices(b, k, value, ivs)))
 
     def store(self, b: Builder, k: int, value: SSAValue, ivs: Sequence[SSAValue]) -> None:
         out = self.operand(self.n_inputs + k)
-        m = self.maps()[self.n_inputs + k]
-        b(memref.StoreOp.get(value, out, [affine_value(b, e, ivs) for e in m.results]))
+        b(memref.StoreOp.get(value, out, self._indices(b, self.n_inputs + k, out, ivs)))
+
+    def _indices(self, b: Builder, k: int, value: SSAValue, ivs: Sequence[SSAValue]) -> list[SSAValue]:
+        if self.flat:
+            return [ivs[0]] if value.type.get_num_dims() else []
+        return [affine_value(b, e, ivs) for e in self.maps()[k].results]
 
     def body(self, b: Builder, ivs: Sequence[SSAValue], outs: Sequence[SSAValue | None]) -> list[SSAValue]:
         """Clone the body at `ivs`; `outs[k]` stands for output k's current value (None: load it).
@@ -258,6 +266,49 @@ class Nest:
             clone = op.clone(value_mapper=local)
             b.block.add_op(clone)
         raise AssertionError("linalg.generic body without yield")  # pragma: no cover
+
+
+def flatten_elementwise(nest: Nest, b: Builder) -> Nest | None:
+    """An elementwise nest over contiguous buffers of its own shape, seen through 1-D memrefs.
+
+    When every array operand is indexed by the identity map (0-d operands
+    and scalars aside), each is contiguous (identity layout, or 1-D with
+    unit stride: a slice with an offset) and the body does not read its
+    indices, item i of the grid-stride loop is element i of every buffer:
+    the kernel collapses the buffers to 1-D (no index arithmetic per item)
+    and indexes them by the loop's own index, the form `vectorize-gpu-loads`
+    turns into vector loads. None when the nest is not of that form."""
+    generic = nest.generic
+    if any(isinstance(op, IndexOp) for op in generic.body.walk()):
+        return None
+    par, red = nest.split_dims()
+    if red or not par:
+        return None
+    rank = len(par)
+    flat_values: dict[SSAValue, SSAValue] = {}
+    for k, (operand, m) in enumerate(zip(generic.operands, nest.maps())):
+        value = nest.mapping[operand]
+        t = value.type
+        if not isinstance(t, MemRefType) or t.get_num_dims() == 0:
+            continue
+        identity_map = list(m.results) == [AffineDimExpr(d) for d in range(rank)]
+        if not identity_map or t.get_num_dims() != rank:
+            return None
+        if not (is_identity_layout(t) or gpux.unit_stride_1d(t)):
+            return None
+    for operand in generic.operands:
+        value = nest.mapping[operand]
+        t = value.type
+        if not isinstance(t, MemRefType) or t.get_num_dims() <= 1 or value in flat_values:
+            continue
+        shape = t.get_shape()
+        n = DYNAMIC_INDEX if any(d < 0 for d in shape) else math.prod(shape)
+        flat_type = MemRefType(t.get_element_type(), [n])
+        group = ArrayAttr([IntegerAttr(d, 64) for d in range(rank)])
+        flat_values[value] = b(memref.CollapseShapeOp.create(
+            operands=[value], result_types=[flat_type], properties={"reassociation": ArrayAttr([group])}))
+    mapping = {o: flat_values.get(nest.mapping[o], nest.mapping[o]) for o in generic.operands}
+    return Nest(generic, {**nest.mapping, **mapping}, flat=True)
 
 
 # ---------------------------------------------------------------------------
@@ -473,6 +524,12 @@ class Outliner:
         start = b(arith.AddiOp(b(arith.MuliOp(b.block_id(), b.index(self.block_size))), b.thread_id()))
         stride = b(arith.MuliOp(b.grid_dim(), b.index(self.block_size)))
         n_out = len(nest.generic.outputs)
+        flat = flatten_elementwise(nest, b)
+
+        def flat_item(ib: Builder, linear: SSAValue, _args):
+            for k, v in enumerate(flat.body(ib, [linear], [None] * n_out)):
+                flat.store(ib, k, v, [linear])
+            return []
 
         def item(ib: Builder, linear: SSAValue, _args):
             ivs: list[SSAValue | None] = [None] * (len(par) + len(red))
@@ -487,7 +544,7 @@ class Outliner:
                 nest.store(ib, k, v, ivs)
             return []
 
-        b.for_loop(start, total, stride, [], item)
+        b.for_loop(start, total, stride, [], flat_item if flat is not None else item)
         return self._ceil_div_min(host, self._host_sizes(nest.generic, host, par), self.block_size,
                                   self.max_blocks)
 
@@ -783,7 +840,7 @@ def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
 
 def _at_host_level(op: Operation) -> bool:
     parent = op.parent_op()
-    while isinstance(parent, scf.ForOp):
+    while isinstance(parent, (scf.ForOp, scf.IfOp)):
         parent = parent.parent_op()
     return isinstance(parent, func.FuncOp)
 
@@ -799,6 +856,8 @@ def _host_loads(f: func.FuncOp) -> set[Operation]:
             continue
         if isinstance(op, scf.ForOp):
             needed += [op.lb, op.ub, op.step, *op.iter_args]
+        elif isinstance(op, scf.IfOp):  # ifelse: the host reads the condition and runs one branch
+            needed.append(op.cond)
         elif isinstance(op, scf.ParallelOp):
             needed += [*op.lowerBound, *op.upperBound, *op.step]
         elif isinstance(op, memref.AllocOp):
@@ -825,9 +884,12 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
     tainted: set[SSAValue] = set()
     serial: list[Operation] = []
     for op in ops:
-        if isinstance(op, (*_NESTS, scf.ParallelOp, scf.ForOp)) or op in host_loads:
+        if isinstance(op, (*_NESTS, scf.ParallelOp, scf.ForOp, scf.IfOp)) or op in host_loads:
             if isinstance(op, scf.ForOp) and any(v in tainted for v in op.operands):
                 raise GPUOutlineError(op, "a host loop bounded by array values is not supported on the GPU")
+            if isinstance(op, scf.IfOp) and op.cond in tainted:
+                raise GPUOutlineError(op, "a host branch on a value computed on the device is not supported "
+                                          "on the GPU")
             continue
         reads = isinstance(op, (memref.LoadOp, memref.StoreOp)) or any(v in tainted for v in op.operands)
         if not reads and op.regions:
@@ -841,6 +903,7 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
             raise GPUOutlineError(op, "no GPU lowering for this op at the host level")
     if any(isinstance(o, (func.ReturnOp, scf.YieldOp)) and any(v in tainted for v in o.operands) for o in ops):
         raise GPUOutlineError(where, "a host function or loop returning array values is not supported on the GPU")
+    block = ops[0].parent_block() if ops else None
     sunk = _sinkable(serial, ops)
     outliner.sunk |= sunk
     serial = [op for op in serial if op not in sunk]
@@ -854,6 +917,8 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
         if run:
             escaping = [v for o in run for v in o.results
                         if any(u.operation not in run for u in v.uses)]
+            if escaping and _may_pass(run, before):
+                return  # the run moves after `before` (a nest or host op it does not depend on)
             if escaping:
                 raise GPUOutlineError(run[0], "a host value computed from array memory is used outside "
                                               "its kernel; not supported on the GPU")
@@ -885,6 +950,12 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
             Rewriter.erase_op(op)
         elif isinstance(op, scf.ForOp):  # a host loop: its body's nests become launches in the loop
             outline_ops(list(op.body.block.ops), outliner, base, host_loads, op)
+        elif isinstance(op, scf.IfOp):  # ifelse: each branch's nests become launches in that branch
+            for region in op.regions:
+                if region.blocks:
+                    outline_ops(list(region.block.ops), outliner, base, host_loads, op)
+    if block is not None:
+        _deallocate_after_last_use(block)
     for op in reversed(ops):  # host scalar code that was re-computed inside kernels
         if op in sunk and not any(r.uses for r in op.results):
             Rewriter.erase_op(op)
@@ -920,6 +991,60 @@ def _sinkable(serial: list[Operation], ops: list[Operation]) -> set[Operation]:
                 continue
         sunk.add(op)
     return sunk
+
+
+def _deallocate_after_last_use(block: Block) -> None:
+    """Move each dealloc after the last launch (or other op) of the block using its buffer.
+
+    A load sunk into a kernel (`x.sum() + x`: the sum read inside the
+    elementwise kernel) uses its buffer later than the host load did."""
+    ops = list(block.ops)
+    position = {op: k for k, op in enumerate(ops)}
+    for dealloc in [o for o in ops if isinstance(o, memref.DeallocOp)]:
+        users = [_in_block(u.operation, block) for u in dealloc.memref.uses if u.operation is not dealloc]
+        users = [u for u in users if u is not None]
+        last = max(users, key=lambda u: position[u], default=None)
+        if last is not None and position[last] > position[dealloc] and not last.has_trait(IsTerminator):
+            dealloc.detach()
+            Rewriter.insert_op(dealloc, InsertPoint.after(last))
+
+
+def _in_block(op: Operation | None, block: Block) -> Operation | None:
+    """The op of `block` that is or contains `op`, or None if `op` is not inside the block."""
+    while op is not None and op.parent is not block:
+        op = op.parent_op()
+    return op
+
+
+def _buffer(v: SSAValue) -> SSAValue:
+    """The buffer a memref value views (through view ops)."""
+    while isinstance(v.owner, VIEWS):
+        v = v.owner.operands[0]
+    return v
+
+
+def _may_pass(run: list[Operation], op: Operation) -> bool:
+    """May the host scalar ops `run` (still to be outlined) move after `op`?
+
+    Yes when `op` is a loop nest or a host allocation, view or size that uses
+    none of the run's values, writes no buffer the run touches and reads
+    none the run writes (buffers compared through views). Moving the run
+    lets its values reach host scalar code after a kernel (`a[-1] + b.sum()`)."""
+    values = {v for o in run for v in o.results}
+    if any(v in values for inner in op.walk() for v in inner.operands):
+        return False
+    reads = {_buffer(o.memref) for o in run if isinstance(o, memref.LoadOp)}
+    writes = {_buffer(o.memref) for o in run if isinstance(o, memref.StoreOp)}
+    if isinstance(op, (memref.AllocOp, memref.DimOp, *VIEWS)) or (
+            op.dialect_name() == "arith" and not op.regions):
+        return True
+    if isinstance(op, (GenericOp, FillOp)):
+        outs, ins = set(map(_buffer, op.outputs)), set(map(_buffer, op.inputs))
+    elif isinstance(op, memref.CopyOp):
+        outs, ins = {_buffer(op.destination)}, {_buffer(op.source)}
+    else:
+        return False
+    return not (outs & (reads | writes)) and not (ins & writes)
 
 
 def _pure_index(op: Operation, tainted: set[SSAValue]) -> bool:

@@ -33,12 +33,14 @@ from xdsl.passes import ModulePass  # noqa: E402
 PASSES: dict[str, str] = {
     "bufferize": "mlc.passes.bufferize:MlcBufferizePass",
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
+    "convert-lapack-to-llvm": "mlc.lowering.convert_lapack_to_llvm:ConvertLapackToLLVMPass",
     "convert-gpu-to-loops": "mlc.lowering.convert_gpu_to_loops:ConvertGPUToLoopsPass",
     "convert-gpu-to-nvvm": "mlc.lowering.convert_gpu_to_nvvm:ConvertGPUToNVVMPass",
     "convert-linalg-to-gpu": "mlc.lowering.convert_linalg_to_gpu:ConvertLinalgToGPUPass",
     "convert-math-to-libdevice": "mlc.lowering.convert_math_to_libdevice:ConvertMathToLibdevicePass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
+    "expand-complex": "mlc.passes.expand_complex:ExpandComplexPass",
     "fold-mt-constants": "mlc.passes.fold_mt_constants:MtFoldConstantsPass",
     "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
     "fuse-elementwise": "mlc.passes.fuse_elementwise:FuseElementwisePass",
@@ -53,6 +55,7 @@ PASSES: dict[str, str] = {
     "simplify-mt": "mlc.passes.simplify_mt:MtSimplifyPass",
     "stabilize-mt": "mlc.passes.stabilize_mt:MtStabilizePass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
+    "vectorize-gpu-loads": "mlc.passes.vectorize_gpu_loads:VectorizeGPULoadsPass",
 }
 
 #: the names above that replace a pass xDSL also registers (mlc-opt and mlc.function use

@@ -76,6 +76,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from mlc.dialects import blas, mt
 from mlc.dialects.utils.buffer_uses import VIEWS
+from mlc.dialects.utils.locations import stamp_inserted
 from mlc.dialects.utils.contractions import (
     Contraction,
     is_zero_fill,
@@ -85,11 +86,13 @@ from mlc.dialects.utils.contractions import (
 from mlc.dialects.utils.linalg_builders import (
     const,
     emit,
+    fill,
     generic,
     index,
     is_blas_type,
     is_float,
 )
+from mlc.passes.bufferize_lapack import HANDLERS as LAPACK_HANDLERS
 from mlc.passes.bufferize_mrg import bufferize_mrg_uniform
 
 
@@ -341,7 +344,7 @@ def bufferize_constant(bz: Bufferizer, op: arith.ConstantOp) -> None:
         bz.writable.add(target)
     elt = t.element_type  # type: ignore[attr-defined]
     if splat:
-        bz.b.insert(linalg.FillOp([const(bz.b, array[0].item(), elt)], [target], res=[]))
+        fill(bz.b, const(bz.b, array[0].item(), elt), target)
     elif array.size > STORED_CONSTANT_LIMIT:
         source = emit(bz.b, memref.GetGlobalOp(bz.global_constant(value), memref_type(t)))
         bz.copy(source, target)
@@ -359,8 +362,9 @@ ones live in a read-only `memref.global`."""
 
 
 def bufferize_fill(bz: Bufferizer, op: linalg.FillOp) -> None:
-    if all(_becomes_blas(use.operation) for use in op.results[0].uses) and is_zero_fill(op.results[0]):
-        return  # BLAS without beta never reads its output: no fill, no buffer
+    if is_zero_fill(op.results[0]) and all(_becomes_blas(use.operation) and use.index >= len(use.operation.inputs)
+                                           for use in op.results[0].uses):
+        return  # BLAS without beta never reads its output: no fill, no buffer (a zero *operand* is read)
     target = bz.destination(op.results[0], op.outputs[0], reads_init=False)
     bz.b.insert(linalg.FillOp(list(op.inputs), [target], res=[]))
     bz.buffers[op.results[0]] = target
@@ -373,7 +377,7 @@ def _reads_output(op: linalg.GenericOp, j: int) -> bool:
 
 def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
     contraction = match_contraction(op)
-    if contraction is not None and is_blas_type(op.results[0].type.element_type):  # type: ignore[attr-defined]
+    if contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind):  # type: ignore[attr-defined]
         bufferize_blas(bz, op, contraction)
         return
     ins = [bz.buf(v) if isinstance(v.type, TensorType) else v for v in op.inputs]
@@ -395,7 +399,7 @@ def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
 
 def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
     elt = op.results[0].type.element_type  # type: ignore[attr-defined]
-    if is_blas_type(elt) and (contraction := match_contraction(op)) is not None:
+    if (contraction := match_contraction(op)) is not None and is_blas_type(elt, contraction.kind):
         bufferize_blas(bz, op, contraction)
         return
     # Integer matmul: the same computation as a generic.
@@ -443,7 +447,8 @@ def bufferize_blas(bz: Bufferizer, op: linalg.GenericOp | linalg.MatmulOp, c: Co
 def _becomes_blas(op: Operation) -> bool:
     if not isinstance(op, linalg.GenericOp | linalg.MatmulOp) or not op.results:
         return False
-    return is_blas_type(op.results[0].type.element_type) and match_contraction(op) is not None  # type: ignore[attr-defined]
+    contraction = match_contraction(op)
+    return contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind)  # type: ignore[attr-defined]
 
 
 def convert_body(inner: Bufferizer, block: Block) -> tuple[scf.YieldOp, list[Operation]]:
@@ -638,6 +643,7 @@ HANDLERS = {
     linalg.GenericOp: bufferize_generic,
     linalg.MatmulOp: bufferize_matmul,
     mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
+    **LAPACK_HANDLERS,  # the LAPACK ops it leaves: lapack.* calls on private copies
 }
 
 
@@ -660,7 +666,8 @@ def plan_destinations(
         while isinstance(root.owner, tensor.CastOp) and root not in bz.desired:
             root = root.owner.source
         producer = root.owner
-        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, scf.ForOp)) or (
+        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, *LAPACK_HANDLERS,
+                                       scf.ForOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:
@@ -738,7 +745,9 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
     # 2. Each op, in order; the tensor ops stay until step 3.
     for op in ops:
         bz.b.insertion_point = InsertPoint.before(op)
+        before = op.prev_op
         bz.convert(op)
+        stamp_inserted(block, before, op, op)  # the buffer ops keep the user's line
     bz.b.insertion_point = InsertPoint.before(ret)
     for k in copies:
         bz.copy(bz.cast_to(bz.buf(ret.operands[k]), result_types[k]), outs[k])

@@ -6,13 +6,20 @@ from mlc.graph.dtype import COMPLEX as complex_dtypes
 from mlc.graph.dtype import DISCRETE as discrete_dtypes
 from mlc.graph.dtype import FLOATS as float_dtypes
 from mlc.graph.dtype import INTS as integer_dtypes
+
+int_dtypes = tuple(d for d in integer_dtypes if not d.startswith("u"))
+uint_dtypes = tuple(d for d in integer_dtypes if d.startswith("u"))
+continuous_dtypes = float_dtypes + complex_dtypes
 from mlc.tensor.advanced import (advanced_inc_subtensor, advanced_inc_subtensor1, advanced_set_subtensor,
                                  advanced_set_subtensor1, advanced_subtensor, advanced_subtensor1, take)
 from mlc.tensor.alloc import (alloc, arange, eye, fill, full, full_like, identity_like, ones, ones_like, second,
                               zeros, zeros_like)
 from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)
 from mlc.tensor.basic import tensor
+from mlc.tensor.compose import (allclose, ceil_intdiv, cov, divmod, extract_constant, isclose, largest,
+                                scalar_from_tensor, smallest, tensor_from_scalar)
 from mlc.tensor.contract import batched_dot, dot, outer, tensordot
+from mlc.tensor.elemwise import (angle, complex, complex_from_polar, conj, conjugate, imag, real)
 from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                                  bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clip, cos, cosh,
                                  deg2rad, eq, erf, erfc, erfcinv, erfinv, exp, exp2, expm1, floor, floor_div, gamma,
@@ -31,7 +38,7 @@ from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, resh
                               stacklists, vertical_stack)
 from mlc.tensor.subtensor import inc_subtensor, set_subtensor
 from mlc.tensor.var import TensorConstant, TensorVariable, as_tensor_variable, constant
-from mlc.tensor import nnet  # noqa: E402
+from mlc.tensor import nlinalg, nnet  # noqa: E402  (attributes of theano.tensor too; slinalg is not)
 from mlc.tensor.nnet import to_one_hot  # noqa: E402,F401  (also theano.tensor.extra_ops.to_one_hot)
 
 as_tensor = as_tensor_variable

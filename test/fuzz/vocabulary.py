@@ -3,7 +3,8 @@
 Each row gives the op twice, as code: `mlc` builds it from `mlc.tensor`
 (imported as `T`) and `ref` computes it with numpy (`np`, plus the helpers
 in `REF_NAMESPACE`). `{a}`, `{b}`, `{c}` are the operands' names and
-`{p}` a parameter the row's `param` draws (an axis, a permutation, ...).
+`{p}` a parameter the row's `param` draws (an axis, a permutation, ...);
+`slinalg` is `mlc.tensor.slinalg` (not an attribute of `T`, as in Theano).
 The same text builds the graph, computes the reference and prints the
 reproducer of a failure, so the three cannot disagree.
 
@@ -116,8 +117,30 @@ def _rank_ge1(rng, vals):
     return 0 if vals[0].ref.ndim >= 1 else None
 
 
+def _dot_ok_2d(rng, vals):
+    """Two matrices that multiply (the sparse operand must be a matrix)."""
+    a, b = vals[0].ref, vals[1].ref
+    return 0 if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] else None
+
+
+def _same_2d(rng, vals):
+    a, b = vals[0].ref, vals[1].ref
+    return 0 if a.ndim == 2 and a.shape == b.shape else None
+
+
 def _rank_2(rng, vals):
     return 0 if vals[0].ref.ndim == 2 else None
+
+
+def _solve_ok(rng, vals):
+    a, b = vals[0].ref, vals[1].ref
+    if a.ndim != 2 or b.ndim not in (1, 2) or b.shape[0] != a.shape[0] or a.dtype != b.dtype:
+        return None
+    return 0
+
+
+#: the SPD matrix the LAPACK rows work on (as mlc code; `spd` in REF_NAMESPACE is its numpy meaning)
+_SPD = "T.dot({a}, {a}.T) + T.eye({a}.shape[0], dtype={a}.dtype)"
 
 
 def _clip_bounds(rng, vals):
@@ -246,6 +269,14 @@ ROWS: list[Row] = (
         Row("cumsum", 1, "T.cumsum({a}, axis={p})", "np.cumsum({a}, axis={p})", dtypes="num", smooth=True,
             shapes="any", param=_axis),
         Row("transpose", 1, "{a}.T", "np.transpose({a})", dtypes="num", smooth=True),
+        # complex numbers, built from real operands (the generator draws real ones)
+        Row("complex_abs", 2, "abs(T.complex({a}, {b}))", "np.abs({a} + 1j * {b})"),
+        Row("complex_mul_real", 2, "(T.complex({a}, {b}) * T.complex({b}, {a})).real",
+            "np.real(({a} + 1j * {b}) * ({b} + 1j * {a}))", smooth=True),
+        Row("complex_div_imag", 2, "(T.complex({a}, {b}) / T.complex({b} + 2, {a})).imag",
+            "np.imag(({a} + 1j * {b}) / (({b} + 2) + 1j * {a}))"),
+        Row("complex_exp_angle", 2, "T.angle(T.exp(T.complex({a}, {b}) * 0.5))",
+            "np.angle(np.exp(({a} + 1j * {b}) * 0.5)).astype('float64')"),
         Row("dimshuffle", 1, "{a}.dimshuffle({p})", "np.transpose({a}, {p})", dtypes="num", smooth=True,
             shapes="any", param=_perm),
         Row("flatten", 1, "{a}.flatten()", "{a}.reshape(-1)", dtypes="num", smooth=True),
@@ -268,6 +299,40 @@ ROWS: list[Row] = (
             param=_rank_2),
         Row("sort", 1, "T.sort({a}, axis=-1)", "np.sort({a}, axis=-1)", dtypes="num", exact=True,
             shapes="any", param=_rank_ge1),
+        # LAPACK from native code, on a well-conditioned SPD matrix made of the operand (eigenvalues >= 1)
+        Row("det", 1, f"T.nlinalg.det({_SPD})", "np.linalg.det(spd({a}))", smooth=True, shapes="any",
+            param=_rank_2),
+        Row("matrix_inverse", 1, f"T.nlinalg.matrix_inverse({_SPD})", "np.linalg.inv(spd({a}))", smooth=True,
+            shapes="any", param=_rank_2),
+        Row("cholesky", 1, f"slinalg.cholesky({_SPD})", "np.linalg.cholesky(spd({a}))", smooth=True,
+            shapes="any", param=_rank_2),
+        Row("solve", 2, f"slinalg.solve({_SPD}, {{b}})", "np.linalg.solve(spd({a}), {b})", smooth=True,
+            shapes="any", param=_solve_ok),
+        Row("eigvalsh", 1, f"T.nlinalg.eigh({_SPD})[0]", "np.linalg.eigvalsh(spd({a}))", shapes="any",
+            param=_rank_2),
+        Row("singular_values", 1, "T.nlinalg.svd({a}, compute_uv=0)", "np.linalg.svd({a}, compute_uv=False)",
+            shapes="any", param=_rank_2),
+        Row("qr_r_diagonal", 1, "abs(T.diagonal(T.nlinalg.qr({a}, 'r')))", "np.abs(np.diagonal(np.linalg.qr({a}, 'r')))",
+            shapes="any", param=_rank_2),
+        Row("solve_triangular", 2, f"slinalg.solve_triangular(slinalg.cholesky({_SPD}), {{b}}, lower=True)",
+            "np.linalg.solve(np.linalg.cholesky(spd({a})), {b})", smooth=True, shapes="any", param=_solve_ok),
+        # theano.sparse (mlc.sparse, `S`): dense operands in and out, a csr/csc matrix in between. The
+        # structured ops' gradients are zero at stored zeros (Theano's definition), so only the ops with
+        # a regular gradient are `smooth`.
+        Row("sparse_structured_dot", 2, "S.structured_dot(S.csr_from_dense({a}), {b})", "np.dot({a}, {b})",
+            shapes="any", param=_dot_ok_2d),
+        Row("sparse_structured_dot_csc", 2, "S.structured_dot(S.csc_from_dense({a}), {b})", "np.dot({a}, {b})",
+            shapes="any", param=_dot_ok_2d),
+        Row("sparse_dot", 2, "S.dot(S.csr_from_dense({a}), {b})", "np.dot({a}, {b})", smooth=True, shapes="any",
+            param=_dot_ok_2d),
+        Row("sparse_add", 2, "S.dense_from_sparse(S.csc_from_dense({a}) + S.csr_from_dense({b}))", "{a} + {b}",
+            smooth=True, shapes="any", param=_same_2d),
+        Row("sparse_mul_dense", 2, "S.dense_from_sparse(S.csr_from_dense({a}) * {b})", "{a} * {b}",
+            shapes="any", param=_same_2d),
+        Row("sparse_transpose_sum", 1, "S.sp_sum(S.csr_from_dense({a}).T, axis=0)", "np.sum({a}, axis=1)",
+            smooth=True, shapes="any", param=_rank_2),
+        Row("sparse_structured_exp", 1, "S.dense_from_sparse(S.structured_exp(S.csr_from_dense({a})))",
+            "np.where({a} != 0, np.exp({a}), 0)", shapes="any", param=_rank_2),
     ]
 )
 
@@ -275,8 +340,8 @@ BY_NAME = {row.name: row for row in ROWS}
 
 
 def covered() -> set[str]:
-    """The `T.<name>` / `T.nnet.<name>` functions the rows call."""
-    return {m.group(1) for row in ROWS for m in re.finditer(r"T\.(?:nnet\.)?(\w+)\(", row.mlc)}
+    """The `T.<name>` / `T.nnet.<name>` / `T.nlinalg.<name>` / `slinalg.<name>` functions the rows call."""
+    return {m.group(1) for row in ROWS for m in re.finditer(r"(?:T\.(?:nnet\.|nlinalg\.)?|slinalg\.)(\w+)\(", row.mlc)}
 assert len(BY_NAME) == len(ROWS), "row names must be unique"
 
 
@@ -292,6 +357,7 @@ def _log_softmax(x):
 
 REF_NAMESPACE: dict[str, Any] = {
     "np": np,
+    "spd": lambda a: a @ a.T + np.eye(len(a), dtype=a.dtype),
     "sigmoid": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(0, x).astype(np.asarray(x).dtype),
     "erf": scipy.special.erf,

@@ -340,3 +340,171 @@ def test_mrg_generator_through_the_host_program(host_gpu):
         draws.append([f(), f()])
     for g, c in zip(*draws):
         np.testing.assert_array_equal(g, c)
+
+
+# ---------------------------------------------------------------------------
+# Host ops in GPU functions: inputs copied to the host, run there, outputs copied back
+# ---------------------------------------------------------------------------
+
+
+def _host_op_graph():
+    from mlc.tensor.host import as_op
+    from mlc.tensor.shared_randomstreams import RandomStreams
+
+    seen = []
+
+    @as_op(itypes=[T.fvector], otypes=[T.fvector])
+    def flip(a):
+        seen.append(type(a))
+        return a[::-1].copy()
+
+    x = T.fvector("x")
+    srng = RandomStreams(seed=3)
+    r, _ = mlc.scan(lambda a, acc: acc + a * 2, sequences=[x], outputs_info=[np.float32(0)])
+    outs = [T.sort(x * 2) + 1, flip(T.exp(x)) * 3, srng.uniform((5,)) + 1, r[-1] + x.sum()]
+    return x, outs, seen
+
+
+def test_host_ops_run_on_the_host_between_device_segments(host_gpu):
+    """Python-loop scan, a RandomStreams draw, a user op and sort inside one GPU function."""
+    W = mlc.shared(np.zeros(7, "float32"), "W")
+    x, outs, seen = _host_op_graph()
+    f = mlc.function([x], outs, updates=[(W, W + T.sort(x))], target="cuda")
+    x_cpu, cpu_outs, _ = _host_op_graph()
+    cpu = mlc.function([x_cpu], cpu_outs)
+    a = RNG.normal(size=7).astype("float32")
+    text = f.dump_ir("gpu")
+    assert "host node" in text and "gpu.launch_func" in text  # segments on the device, host nodes between
+    for call in range(2):  # the second call draws from the advanced state
+        got, want = f(a), cpu(a)
+        assert all(isinstance(g, np.ndarray) for g in got)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got[0], np.sort(a * 2) + 1, rtol=1e-6)
+        np.testing.assert_allclose(got[3], 3 * a.sum(), rtol=1e-5)
+    assert seen and all(t is np.ndarray for t in seen)  # the user op saw host arrays
+    assert W.container.device is not None  # the update stayed on the device
+    np.testing.assert_allclose(W.get_value(), 2 * np.sort(a), rtol=1e-6)
+    assert len({n for n, _, _ in host_gpu.launches}) >= 3
+    d = mlc.function([x], outs[:2], target="cuda", return_device_arrays=True)(a)
+    assert all(isinstance(o, DeviceArray) for o in d)
+    np.testing.assert_allclose(d[0].to_host(host_gpu), np.sort(a * 2) + 1, rtol=1e-6)
+
+
+def test_host_ops_on_the_emulation_and_ptx():
+    x, outs, _ = _host_op_graph()
+    a = RNG.normal(size=5).astype("float32")
+    got = mlc.function([x], outs[:2] + outs[3:], target="gpu-emulation")(a)
+    np.testing.assert_allclose(got[0], np.sort(a * 2) + 1, rtol=1e-6)
+    np.testing.assert_allclose(got[1], np.exp(a)[::-1] * 3, rtol=1e-5)
+    np.testing.assert_allclose(got[2], 3 * a.sum(), rtol=1e-5)
+    p = mlc.function([x], outs[0], target="ptx")
+    assert ".entry" in p.dump_ir("ptx") and "host node" in p.dump_ir("ptx")
+    with pytest.raises(RuntimeError, match="target='ptx'"):
+        p(a)
+
+
+# ---------------------------------------------------------------------------
+# ifelse: a host scf.if; only the taken branch's kernels run
+# ---------------------------------------------------------------------------
+
+
+def _ifelse_graph():
+    from mlc.ifelse import ifelse
+
+    c, x = T.fscalar("c"), T.fvector("x")
+    big = ifelse(T.gt(x.shape[0], 3), x * 10, x)  # a condition on a shape: evaluated on the host
+    return [c, x], [ifelse(T.gt(c.sum(), 0), T.exp(x) * 2, x.sum() + x), big]
+
+
+def test_ifelse_launches_only_the_taken_branch(host_gpu):
+    ins, outs = _ifelse_graph()
+    f = mlc.function(ins, outs, target="cuda")
+    text = f.dump_ir("gpu")
+    assert "scf.if" in text and "gpu.launch_func" in text
+    a = RNG.normal(size=5).astype("float32")
+    counts = []
+    for c in (1.0, -1.0, 2.0):
+        before = len(host_gpu.launches)
+        got = f(np.float32(c), a)
+        counts.append(len(host_gpu.launches) - before)
+        want = np.exp(a) * 2 if c > 0 else a.sum() + a
+        np.testing.assert_allclose(got[0], want, rtol=1e-5)
+        np.testing.assert_allclose(got[1], a * 10, rtol=1e-6)
+    assert counts[0] == counts[2] != counts[1]  # the two branches launch different kernels
+    np.testing.assert_allclose(f(np.float32(1), a[:2])[1], a[:2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [0, 1, 33])
+def test_ifelse_on_the_emulation(n):
+    if "f" not in _IFELSE:
+        ins, outs = _ifelse_graph()
+        _IFELSE["f"] = mlc.function(ins, outs, target="gpu-emulation")
+    f = _IFELSE["f"]
+    a = RNG.normal(size=n).astype("float32")
+    for c in (1.0, -1.0):
+        got = f(np.float32(c), a)
+        np.testing.assert_allclose(got[0], np.exp(a) * 2 if c > 0 else a.sum() + a, rtol=1e-5)
+        np.testing.assert_allclose(got[1], a * 10 if n > 3 else a, rtol=1e-6)
+
+
+_IFELSE: dict = {}
+
+
+def test_gpu_check_script_is_valid_and_fits_its_budget():
+    """bench/gpu_check.sh: bash syntax, the step timeouts within 8 minutes, the files and flags it uses exist."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = root / "bench" / "gpu_check.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    budgets = [int(t) for t in re.findall(r"^run (\d+) ", text, re.M)]
+    assert len(budgets) >= 5 and sum(budgets) <= 480, budgets
+    for path in re.findall(r"test/unit/\S+\.py", text) + ["bench/run.py"]:
+        assert (root / path).exists(), path
+    run_py = (root / "bench" / "run.py").read_text()
+    for flag in re.findall(r"bench/run\.py([^\n]*\n[^\n]*)", text)[0].split():
+        if flag.startswith("--"):
+            assert f'"{flag}"' in run_py, flag
+
+
+def test_graph_level_cache_of_gpu_programs(host_gpu, tmp_path, monkeypatch):
+    """The same graph and options, here or in a fresh process: host program and PTX from the disk cache,
+    no pass and no LLVM run; the loaded program runs."""
+    import mlc.compile.gpu as compile_gpu
+
+    monkeypatch.setattr(mlc.config, "cache_dir", str(tmp_path))
+    x = T.fvector("x")
+    first = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="cuda")
+    a = RNG.normal(size=9).astype("float32")
+    want = np.tanh(a) * 2 + a.sum()
+    np.testing.assert_allclose(first(a), want, rtol=1e-5)
+    assert not first.program.from_cache
+    first.program.ptx  # (the fake driver's executable needs no PTX; a real one makes it, and the entry)
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(compile_gpu, "run_stages", no_compiling)
+    x = T.fvector("x")
+    again = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="cuda")
+    assert again.program.from_cache
+    np.testing.assert_allclose(again(a), want, rtol=1e-5)
+    assert again.program.ptx == first.program.ptx
+    child = f"""
+import mlc, mlc.tensor as T, mlc.compile.gpu as g, mlc.runtime.ptx as p
+from mlc.target import GPUTarget
+def no(*a, **k): raise AssertionError("compiled again")
+g.run_stages = p.compile_ptx = no
+mlc.config.cache_dir = {str(tmp_path)!r}
+x = T.fvector("x")
+f = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="ptx", gpu_target=GPUTarget(block_size=32, max_blocks=2))
+assert f.program.from_cache
+print(f.dump_ir("ptx") == open({str(tmp_path / "ptx")!r}).read())
+"""
+    (tmp_path / "ptx").write_text(first.program.ptx)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]

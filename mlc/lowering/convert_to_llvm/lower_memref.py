@@ -22,6 +22,10 @@ from math import prod
 from xdsl.dialects import llvm, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    ComplexType,
+    DenseArrayBase,
+    VectorType,
+    i32,
     DenseIntOrFPElementsAttr,
     IntegerAttr,
     MemRefType,
@@ -34,6 +38,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from mlc.dialects import gpux
 from mlc.dialects.blas import (
     is_identity_layout,  # the one definition (also used from here)
 )
@@ -420,7 +425,6 @@ def lower_global(op: memref.GlobalOp, symbols: Symbols) -> None:
     t = op.type
     element = t.get_element_type()
     n = prod(t.get_shape())
-    array = llvm.LLVMArrayType(n, storage_type(element))
     value = op.initial_value
     if not isinstance(value, DenseIntOrFPElementsAttr):
         raise ConvertToLLVMError(op, "only memref.global with an initial value is supported")
@@ -429,6 +433,10 @@ def lower_global(op: memref.GlobalOp, symbols: Symbols) -> None:
         values = values * n  # splat
     if element == i1:
         values = [1 if v else 0 for v in values]
+    if isinstance(element, ComplexType):  # stored as the interleaved parts, numpy's layout
+        values = [part for z in values for part in (z.real, z.imag)]
+        element, n = element.element_type, 2 * n
+    array = llvm.LLVMArrayType(n, storage_type(element))
     flat = DenseIntOrFPElementsAttr.from_list(
         TensorType(storage_type(element), [n]), list(values)
     )
@@ -450,7 +458,41 @@ def lower_get_global(op: memref.GetGlobalOp, e: Emitter):
     return [Descriptor(t, ptr, _sizes_from(e, t, []), None).pack(e)]
 
 
+# ---------------------------------------------------------------------------
+# Vector access (gpux.load_lanes / store_lanes: one aligned vector load or store)
+# ---------------------------------------------------------------------------
+
+
+def lower_address(op: gpux.AddressOp, e: Emitter):
+    return [e(llvm.PtrToIntOp(Descriptor.of(op.memref, op).ptr, i64))]
+
+
+def lower_load_lanes(op: gpux.LoadLanesOp, e: Emitter):
+    """One `load <n x T>, align n*sizeof(T)`; each lane taken out by a one-element shuffle and a bitcast."""
+    d = Descriptor.of(op.memref, op)
+    n, element = len(op.lanes), storage_type(d.element)
+    vec = e(llvm.LoadOp(d.element_ptr(e, [op.index]), VectorType(element, [n]),
+                        alignment=n * byte_size(d.element)))
+    out = []
+    for k in range(n):
+        one = e(llvm.ShuffleVectorOp(vec, vec, DenseArrayBase.from_list(i32, [k]), VectorType(element, [1])))
+        out.append(e(llvm.BitcastOp(one, element)))
+    return out
+
+
+def lower_store_lanes(op: gpux.StoreLanesOp, e: Emitter):
+    d = Descriptor.of(op.memref, op)
+    n, element = len(op.values), storage_type(d.element)
+    vec = e(llvm.UndefOp(VectorType(element, [n])))
+    for k, v in enumerate(op.values):
+        vec = e(llvm.InsertElementOp(vec, v, e.const(k, i32)))
+    e.op(llvm.StoreOp(vec, d.element_ptr(e, [op.index]), alignment=n * byte_size(d.element)))
+
+
 LOWERINGS = {
+    gpux.AddressOp: lower_address,
+    gpux.LoadLanesOp: lower_load_lanes,
+    gpux.StoreLanesOp: lower_store_lanes,
     memref.LoadOp: lower_load,
     memref.StoreOp: lower_store,
     memref.DimOp: lower_dim,
