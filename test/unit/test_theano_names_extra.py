@@ -74,3 +74,42 @@ def test_nnet_classes_confusion_matrix_and_variadic_add():
     np.testing.assert_array_equal(order, [0, 1, 2])
     with pytest.raises(ValueError, match="actual must be 1-d"):
         nnet.confusion_matrix(m, p)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_erfcx_incomplete_gamma_chi2sf_against_scipy(dtype):
+    import scipy.special as sp
+    import scipy.stats as st
+
+    from mlc.gradient import verify_grad
+
+    x, k = T.vector(dtype=dtype), T.vector(dtype=dtype)
+    f = mlc.function([x, k], [T.erfcx(x), T.gammainc(k, x), T.gammaincc(k, x), T.gammau(k, x), T.gammal(k, x),
+                              T.chi2sf(x, k)])
+    assert "mlc_special_gammainc" in f.dump_ir("llvm")
+    xv = np.array([0.1, 1.0, 3.0, 10.0, 0.0], dtype)
+    kv = np.array([0.5, 1.0, 2.5, 4.0, 3.0], dtype)
+    want = [sp.erfcx(xv), sp.gammainc(kv, xv), sp.gammaincc(kv, xv), sp.gammaincc(kv, xv) * sp.gamma(kv),
+            sp.gammainc(kv, xv) * sp.gamma(kv), st.chi2.sf(xv, kv)]
+    for g, w in zip(f(xv, kv), want):
+        assert g.dtype == dtype and g.shape == (5,)
+        np.testing.assert_allclose(g, w, rtol=1e-5 if dtype == "float32" else 1e-13)
+    e = np.array([], dtype)
+    assert f(e, e)[0].shape == (0,)
+    pts = np.array([0.3, 1.0, 2.5])
+    verify_grad(T.erfcx, [pts], rng=np.random.default_rng(0))
+    verify_grad(lambda a: T.gammainc(np.array([0.5, 1.0, 2.5]), a), [pts], rng=np.random.default_rng(1))
+    verify_grad(lambda a: T.gammaincc(np.array([0.5, 1.0, 2.5]), a), [pts], rng=np.random.default_rng(2))
+    with pytest.raises(Exception, match="with respect to k"):
+        mlc.grad(T.gammainc(k, x).sum(), k)
+
+
+def test_rebroadcast_and_symbolic_grad_scale():
+    x, s = T.dmatrix(), T.dscalar()
+    r = T.Rebroadcast((0, True))(x)
+    assert r.broadcastable == (True, False)
+    assert mlc.function([x], r)(np.ones((1, 3))).shape == (1, 3)
+    with pytest.raises(ValueError):
+        mlc.function([x], r)(np.ones((2, 3)))
+    g = mlc.function([x, s], mlc.grad(mlc.gradient.grad_scale(x, s).sum(), x))(np.ones((1, 2)), 3.0)
+    np.testing.assert_array_equal(g, [[3.0, 3.0]])
