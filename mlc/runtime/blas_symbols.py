@@ -194,7 +194,9 @@ def numpy_blas_addresses() -> dict[str, int] | None:
     global _adapters
     if numpy_openblas_symbols(target for target, _, _ in _NUMPY_ROUTINES.values()) is None:
         return None
-    from mlc.runtime.cpu import compile_module
+    from mlc.runtime import cache
+    from mlc.runtime.cpu import COMPILE_LOCK, compile_module
 
-    _adapters = compile_module("".join(_adapter(r) for r in ROUTINES), [])
+    with COMPILE_LOCK, cache.runtime_modules():  # apart from the user's cache_dir
+        _adapters = compile_module("".join(_adapter(r) for r in ROUTINES), [])
     return {PREFIX + r: _adapters.engine.get_function_address(f"mlc_ilp64_{r}") for r in ROUTINES}
