@@ -271,7 +271,7 @@ class GPUPartitionedProgram(PartitionedProgram):
                 a = as_device(np.asarray(a, dtype=v.type.dtype)) if not _on_device(a) else (
                     a.copy() if id(a) in taken else a)
             taken.add(id(a))
-            if tuple(np.shape(a) if not _on_device(a) else a.shape) != tuple(shape):
+            if shape is not None and tuple(np.shape(a) if not _on_device(a) else a.shape) != tuple(shape):
                 raise RuntimeError(f"internal error: {v} has shape {a.shape} at run time, its shape rule said "
                                    f"{tuple(shape)}")
             results.append(a)

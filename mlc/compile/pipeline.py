@@ -77,6 +77,7 @@ LOOPS_TO_LLVM = [
     "convert-linalg-to-loops",
     "lower-affine",  # linalg-to-loops leaves affine.apply for non-identity indexing maps
     "sequentialize-parallel-loops",  # the scf.parallel loops parallelize-loops did not outline
+    "convert-scf-while-to-cf",  # until-scans' loops (xDSL's convert-scf-to-cf has no scf.while)
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
     "convert-lapack-to-llvm",
