@@ -1069,7 +1069,26 @@ def _row_space(op: Operation) -> tuple | None:
         return None
     iterators = [str(it.data) for it in op.iterator_types.data]
     k = iterators.index("reduction") if "reduction" in iterators else None
-    return k, tuple((id(operand), d) for operand, d, _ in op.get_loop_bound_sources())
+    return k, tuple(_size_key(operand, d, size) for operand, d, size in op.get_loop_bound_sources())
+
+
+def _size_key(operand: SSAValue, d: int, static: int) -> tuple:
+    """What decides dim d of `operand`: a static size, or (through allocations sized by `memref.dim`s)
+    a dim of an outer buffer, so that temporaries compare equal to the buffers they were sized from."""
+    if static >= 0:
+        return ("static", static)
+    alloc = operand.owner
+    if isinstance(alloc, memref.AllocOp):
+        shape = alloc.memref.type.get_shape()
+        dynamic = iter(alloc.dynamic_sizes)
+        for k, n in enumerate(shape):
+            v = next(dynamic) if n < 0 else None
+            if k == d and v is not None:
+                dim = v.owner
+                if isinstance(dim, memref.DimOp) and isinstance(dim.index.owner, arith.ConstantOp):
+                    return _size_key(dim.source, dim.index.owner.value.value.data, -1)
+                return ("value", id(v))
+    return ("dim", id(operand), d)
 
 
 def _row_groups(ops: list[Operation], serial: list[Operation]) -> list[list[Operation]]:
