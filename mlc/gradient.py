@@ -35,7 +35,7 @@ import numpy as np
 
 from mlc.config import config
 from mlc.graph import Apply, Constant, Op, TensorType, Variable, built_at, toposort
-from mlc.graph.dtype import FLOATS
+from mlc.graph.dtype import COMPLEX, CONTINUOUS, FLOATS
 
 __all__ = [
     "DisconnectedInputError",
@@ -99,7 +99,7 @@ def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> Undefi
 
 
 def _float_dtype(dtype: str) -> str:
-    return dtype if dtype in FLOATS else config.floatX
+    return dtype if dtype in CONTINUOUS else config.floatX
 
 
 def _float_zeros_like(x: Variable) -> Variable:
@@ -154,14 +154,18 @@ def fit_term(term: Variable, var: Variable, op: Op | None = None) -> Variable:
             f"{who} returned a term of rank {term.ndim} ({term.type}) for an input of rank {var.ndim} "
             f"({var} of type {var.type}){built_at(var)}"
         )
-    if term.dtype not in FLOATS:
+    if term.dtype in COMPLEX and var.dtype not in COMPLEX:
+        from mlc.tensor.elemwise import real
+
+        term = real(term)  # g = dC/dRe + i dC/dIm: a real variable's gradient is the real part
+    if term.dtype not in CONTINUOUS:
         term = cast(term, _float_dtype(var.dtype))
     axes = [i for i, (b, t) in enumerate(zip(var.broadcastable, term.broadcastable)) if b and not t]
     if axes:
         term = _sum(term, axis=axes, keepdims=True, dtype=term.dtype)
     if any(t and not b for b, t in zip(var.broadcastable, term.broadcastable)):
         term = fill(var, term)
-    if var.dtype in FLOATS and term.dtype != var.dtype:
+    if var.dtype in CONTINUOUS and term.dtype != var.dtype:
         term = cast(term, var.dtype)
     return term
 
@@ -256,7 +260,7 @@ class _Grads:
 
 
 def _is_discrete(v: Variable) -> bool:
-    return getattr(v, "dtype", None) not in FLOATS
+    return getattr(v, "dtype", None) not in CONTINUOUS
 
 
 def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:

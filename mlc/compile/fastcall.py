@@ -89,7 +89,7 @@ class FastCall:
     """
 
     def __init__(self, fgraph, compiled, out_dtypes: Sequence[np.dtype], single: bool,
-                 in_place: Sequence[int] = (), borrowed: Sequence[int] = ()):
+                 in_place: Sequence[int] = (), borrowed: Sequence[int] = (), clobber: Sequence[int] = ()):
         # In-place updates (NativeProgram.in_place, per result: the input
         # whose storage receives it, or -1): such a result is that shared
         # value's array, written by the call, and gets no argument of its own.
@@ -97,6 +97,8 @@ class FastCall:
         place = self.in_place or (-1,) * len(out_dtypes)
         #: outputs whose storage is kept in the plan and reused (Out(borrow=True)); not in-place results
         self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0)
+        #: arguments the code may write temporaries into (In(mutable=True)): checked like in-place storage
+        self.clobber = tuple(clobber)
         # The entries are raw addresses into `compiled`'s JIT memory, freed
         # with it: holding it keeps them valid however the cache evicts.
         self.compiled = compiled
@@ -142,8 +144,9 @@ class FastCall:
         lines.append(f"    {''.join(f'out{k}, ' for k in range(nres))}entry = plan")
         place = self.in_place or (-1,) * nres
         arrays = a + v
-        for j in sorted({j for j in place if j >= 0}):  # an array overlapping storage written in place:
-            t = arrays[j]  # the full path copies it first (NativeProgram.run)
+        for j in sorted({j for j in place if j >= 0} | set(self.clobber)):  # an array overlapping storage written:
+            t = arrays[j]  # the full path copies it first (NativeProgram.run), and a read-only one
+            lines += [f"    if not {t}.flags.writeable:\n        return MISS"]
             lines += [f"    if {x} is {t} or ({x}.base is not None or {t}.base is not None) and may_share({x}, {t}):\n"
                       "        return MISS" for x in arrays if x != t]
         for k in self.borrowed:  # an argument overlapping a kept output buffer: fresh outputs instead
@@ -171,7 +174,8 @@ class FastCall:
         compiled = getattr(program, "compiled", None)
         if compiled is None or value_inputs or not hasattr(compiled, "array_entry"):
             return None
-        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()), borrowed)
+        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()), borrowed,
+                        getattr(program, "clobber", ()))
         return fast if fast.held is not None and fast.released is not None else None
 
     def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],

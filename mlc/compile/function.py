@@ -29,7 +29,7 @@ from mlc.compile.fastcall import MISS as FAST_MISS
 from mlc.compile.fastcall import FastCall
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
-from mlc.graph.lazy import LazySchedule
+from mlc.graph.lazy import UNKNOWN, LazySchedule
 from mlc.sharedvalue import Container, SharedVariable
 from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
@@ -60,8 +60,12 @@ class In:
     `value`: a default, which makes the argument optional; with `update` (an
     expression of the function's variables) the value is *state* kept by the
     function between calls (read and set with `f[var]`, `f.value[name]`).
-    `mutable`/`borrow`: whether the function may overwrite or alias the
-    value (mlc never does either, so they only need to be consistent).
+    `mutable=True`: the function may destroy the argument's contents (Theano's
+    destructive in-place ops): mlc writes the first output of the
+    argument's shape and dtype into the argument's own array when the code
+    can (the output returned is then that array). Without it an argument is
+    never modified. `borrow=True`: the function may alias the value
+    (arguments of the right dtype are used without a copy either way).
     `implicit`: the caller may not pass it (shared variables' inputs).
     """
 
@@ -108,7 +112,8 @@ class Out:
     `borrow=True` allows the function to return its internal storage, which
     a later call may overwrite: mlc keeps the output's array per input
     shapes and has the native code write the next call's values into it
-    (`mlc.compile.fastcall`), so an array returned earlier may change. With
+    (`mlc.compile.fastcall`), so an array returned earlier may change (and
+    two threads calling the function at once share that array). With
     `borrow=False` (the default) every call returns fresh arrays, aliased to
     no input, shared value or other output.
     """
@@ -254,7 +259,12 @@ class FunctionGraph:
             raise MissingInputError(f"function: the graph needs input {v} ({v.type}), which is not in the "
                                     f"inputs list{built_at(v)}")
         self.all_inputs = self.inputs + self.shared
+        #: indices of inputs whose storage the code may overwrite (In(mutable=True); set by Function)
+        self.mutable_inputs: tuple[int, ...] = ()
         self.nodes = toposort(self.outputs + [u for _, u in self.updates])
+        #: (input, output) pairs whose output is the input's next value in a loop that gives the old
+        #: value up (a scan's carried state): like an update, a host op may advance that input in place
+        self.carried: list[tuple[Variable, Variable]] = []
 
     @property
     def results(self) -> list[Variable]:
@@ -335,7 +345,7 @@ class ShapePlan:
         shape_of, value_of = self._evaluator(arrays, hit[2])
         for node, ins, outs in hit[3]:
             got = self._infer(node, ins, value_of, arrays)
-            if tuple(tuple(int(n) for n in s) for s in got) != outs:
+            if tuple(None if s is None else tuple(int(n) for n in s) for s in got) != outs:
                 return False
         return True
 
@@ -398,22 +408,37 @@ class ShapePlan:
         checks = {id(n) for n in self.check_nodes}
         replay: list = []
         valued: list = []
+        # values whose shapes are known only once their node has run (an until-scan's outputs:
+        # a host node), and everything computed from them: their shapes are left to the run
+        # (a later native segment's own plan checks them)
+        deferred: set[int] = set()
         self.walks += 1
 
         def visit(node):
+            if any(id(v) in deferred for v in node.inputs):
+                deferred.update(id(o) for o in node.outputs)
+                return
             # an input from the branch an ifelse does not take has no shape (None)
             ins = [shape_of(v) if isinstance(v, Constant) or id(v) in shapes else None for v in node.inputs]
             outs = self._infer(node, ins, value_of, arrays)
             if id(node) in checks:
                 replay.append((node, ins))
             for o, s in zip(node.outputs, outs):
-                shapes[id(o)] = tuple(int(n) for n in s)
+                if s is None:
+                    deferred.add(id(o))
+                else:
+                    shapes[id(o)] = tuple(int(n) for n in s)
             if id(node) in self.value_nodes:
-                valued.append((node, ins, tuple(shapes[id(o)] for o in node.outputs)))
+                valued.append((node, ins, tuple(shapes.get(id(o)) for o in node.outputs)))
 
-        self.schedule.walk(visit, lambda node, i: value_of(node.inputs[i]))
+        def condition(node, i):
+            v = node.inputs[i]
+            return UNKNOWN if id(v) in deferred else value_of(v)
+
+        self.schedule.walk(visit, condition)
         keep = replay or (valued and self.by_shapes is not None)
-        return [tuple(shape_of(v)) for v in fg.results], replay, shapes if keep else None, valued
+        results = [None if id(v) in deferred else tuple(shape_of(v)) for v in fg.results]
+        return results, replay, shapes if keep else None, valued
 
     def _culprits(self, node, arrays) -> str:
         deps = set(map(id, ancestors(node.inputs)))
@@ -480,11 +505,23 @@ class Function:
         self.mode_obj = get_mode(mode)
         self.mode = self.mode_obj.compile_name
         self.excluding = tuple(self.mode_obj.excluded)
+        #: arguments whose storage the compiled code may overwrite (In(mutable=True), see In)
+        self.fgraph.mutable_inputs = self._clobberable()
         self._setup_inputs()
         from mlc.compile.profiling import profile_for
 
         self.profile = profile_for(profile, self.name)
         self._compile()
+
+    def _clobberable(self) -> tuple[int, ...]:
+        """In(mutable=True) arguments the native CPU code may write into: explicit ones without a
+        default or state (a value kept between calls is never destroyed), in modes that run the
+        program once per call (DebugMode and the like rerun nodes on the arguments)."""
+        from mlc.compile.mode import Mode
+
+        if self.target != "cpu" or self.mode == "REFERENCE" or type(self.mode_obj).wrap is not Mode.wrap:
+            return ()
+        return tuple(k for k, i in enumerate(self.ins) if i.mutable and i.value is None and not i.implicit)
 
     def _setup_inputs(self) -> None:
         self._by_name: dict[str, int] = {}
@@ -996,7 +1033,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     `updates` (pairs or dict) give new values of shared variables, applied
     after all outputs are computed from the old values; `givens` substitute
     variables before compiling. Outputs are fresh numpy arrays (0-d for
-    scalars); a single output is returned as an array, a list as a list.
+    scalars) unless marked `Out(var, borrow=True)` (then a later call may
+    reuse the array) or written into an `In(x, mutable=True)` argument; a
+    single output is returned as an array, a list as a list.
 
     `target`: 'cpu', 'cuda' (an NVIDIA GPU through the driver), 'ptx' (the
     GPU code only, compiled on any machine: see `dump_ir('ptx')`) or

@@ -40,6 +40,9 @@ from mlc.dialects.mt.elementwise import (
     EqOp,
     ErfcOp,
     ErfcinvOp,
+    ErfcxOp,
+    GammaincOp,
+    GammainccOp,
     ErfinvOp,
     GammalnOp,
     GammaOp,
@@ -61,6 +64,12 @@ from mlc.dialects.mt.elementwise import (
     GtOp,
     HypotOp,
     IsinfOp,
+    RealOp,
+    ImagOp,
+    AngleOp,
+    CabsOp,
+    ConjOp,
+    ComplexOp,
     IsnanOp,
     LeOp,
     Log1pOp,
@@ -101,7 +110,7 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
-from mlc.dialects.mt.lapack import CholeskyOp, DetOp, InverseOp, SolveOp
+from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, QrOp, SolveOp, SvdOp
 from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
@@ -149,12 +158,14 @@ MT = Dialect(
         SinhOp, CoshOp, TanhOp, AsinhOp, AcoshOp, AtanhOp,
         FloorOp, CeilOp, RoundOp, RoundAwayOp, TruncOp, SignOp, ErfOp, ErfcOp, ErfinvOp,
         SigmoidOp, SoftplusOp, ReciprocalOp, NotOp,
-        GammalnOp, PsiOp, TriGammaOp, GammaOp, ErfcinvOp, J0Op, J1Op, I0Op, I1Op,
+        GammalnOp, PsiOp, TriGammaOp, GammaOp, ErfcinvOp, ErfcxOp, J0Op, J1Op, I0Op, I1Op,
         # binary elementwise
         AddOp, SubOp, MulOp, DivOp, FloordivOp, ModOp, PowOp, MaxOp, MinOp,
-        AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp,
+        AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp, GammaincOp, GammainccOp,
         # comparisons and predicates
         EqOp, NeOp, LtOp, LeOp, GtOp, GeOp, IsnanOp, IsinfOp,
+        # complex numbers
+        RealOp, ImagOp, AngleOp, CabsOp, ConjOp, ComplexOp,
         # select, cast
         SelectOp, CastOp,
         # shapes
@@ -170,7 +181,7 @@ MT = Dialect(
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
         # LAPACK
-        CholeskyOp, SolveOp, InverseOp, DetOp,
+        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp,
         # CSR sparse matrix products
         CsrDotOp, SampledDotOp,
     ],  # fmt: skip

@@ -1,12 +1,14 @@
 """`convert-mt-to-linalg`: the tensor-level dialect `mt` -> linalg on tensors.
 
 Pre-condition: `func.func`s whose bodies are mt ops (plus `tensor.cast`),
-on tensors of i1, i8..i64, ui8..ui64, f32 or f64 (f16 and complex are not
-supported at the loop level and are rejected with an error).
+on tensors of i1, i8..i64, ui8..ui64, f32, f64, complex<f32> or complex<f64>
+(f16 is not supported at the loop level and is rejected with an error).
+Complex scalars are `complex` dialect ops in the bodies (`complex.add`,
+`complex.re`, ...), which `expand-complex` writes out in arith/math.
 
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
 recurrence, which `bufferize` turns into loops) and the LAPACK ops
-(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, which `bufferize`
+(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which `bufferize`
 turns into `lapack.*` calls) and a float `mt.csr_dot` (CSR x dense, which
 `bufferize` turns into row loops); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
@@ -52,7 +54,6 @@ from xdsl.context import Context
 from xdsl.dialects import arith, func, math, tensor
 from xdsl.dialects.builtin import (
     AnyFloat,
-    ComplexType,
     DenseIntOrFPElementsAttr,
     Float16Type,
     FunctionType,
@@ -75,6 +76,7 @@ from mlc.dialects.utils.linalg_builders import (
     i64,
     identity_spec,
     index,
+    is_complex,
     is_float,
     is_unsigned,
     signless,
@@ -278,9 +280,9 @@ def contraction_body(elt: Attribute) -> Callable[[Builder, Sequence[BlockArgumen
 
     def build(b: Builder, args: Sequence[BlockArgument]) -> list[SSAValue]:
         a, c, acc = args
-        if is_float(elt):
-            return [emit(b, arith.AddfOp(acc, emit(b, arith.MulfOp(a, c))))]
-        return [emit(b, arith.AddiOp(acc, emit(b, arith.MuliOp(a, c))))]
+        add, mul = scalar_math.BINARY[mt.AddOp], scalar_math.BINARY[mt.MulOp]
+        s = ScalarBuilder(b, {})
+        return [add(s, elt, acc, mul(s, elt, a, c))]
 
     return build
 
@@ -293,7 +295,7 @@ def lower_dot(cx: Lowering, op: mt.DotOp) -> SSAValue:
     if ranks[1] == 2:
         sizes.append(cx.dim(c, 1))
     init = cx.filled(result, sizes, 0)
-    if ranks == (2, 2):
+    if ranks == (2, 2) and not is_complex(result.element_type):  # xDSL's linalg.matmul: int and float only
         matmul = linalg.MatmulOp([a, c], [init])
         cx.b.insert(matmul)
         return cx.known_dims(matmul.results[0], sizes)
@@ -376,7 +378,7 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     **{t: lower_binary for t in [*scalar_math.BINARY, *scalar_math.COMPARE]},  # -> generic
 }
 
-UNSUPPORTED_ELEMENTS = (Float16Type, ComplexType)
+UNSUPPORTED_ELEMENTS = (Float16Type,)
 
 
 def _where(op: Operation) -> str:
