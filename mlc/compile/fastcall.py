@@ -80,7 +80,7 @@ class FastCall:
     """
 
     def __init__(self, fgraph, compiled, out_dtypes: Sequence[np.dtype], single: bool,
-                 in_place: Sequence[int] = ()):
+                 in_place: Sequence[int] = (), native=None):
         # In-place updates (NativeProgram.in_place, per result: the input
         # whose storage receives it, or -1): such a result is that shared
         # value's array, written by the call, and gets no argument of its own.
@@ -88,14 +88,20 @@ class FastCall:
         self.held = compiled.array_entry("main", release_gil=False)
         self.released = compiled.array_entry("main", release_gil=True)
         self.dtypes = tuple(np.dtype(v.type.dtype) for v in fgraph.inputs)
+        self.scalars = tuple(getattr(v.type, "ndim", None) == 0 for v in fgraph.inputs)
         self.shared = tuple((s.container, np.dtype(s.type.dtype)) for s in fgraph.shared)
         self.updated = tuple(s.container for s, _ in fgraph.updates)
         self.nout = len(fgraph.outputs)
         self.out_dtypes = tuple(out_dtypes)
         self.single = single
         self.plans: dict[tuple, tuple] = {}
+        #: shapes that depend on scalar values: computed on every call by native code
+        #: (mlc.compile.native_shapes) instead of looked up per shape signature
+        self.native = native
         namespace = {
-            "MISS": MISS, "ndarray": np.ndarray, "empty": np.empty, "plans_get": self.plans.get,
+            "native_shapes": native.result_shapes if native is not None else None, "released": self.released,
+            **{f"odtype{k}": d for k, d in enumerate(self.out_dtypes)},
+            "MISS": MISS, "ndarray": np.ndarray, "asarray": np.asarray, "empty": np.empty, "plans_get": self.plans.get,
             "may_share": np.may_share_memory,
             "alloc_failed": errors.PENDING, "raise_pending": errors.raise_pending,
             **{f"dtype{k}": d for k, d in enumerate(self.dtypes)},
@@ -116,6 +122,9 @@ class FastCall:
         if n:
             lines.append(f"    {', '.join(a)}, = args")
         for k, x in enumerate(a):
+            if self.dtypes[k].kind in "iu" and self.scalars[k]:  # a Python int for an integer scalar
+                lines += [f"    if type({x}) is int:", "        try:", f"            {x} = asarray({x}, dtype{k})",
+                          "        except OverflowError:", "            return MISS"]
             lines += [f"    if type({x}) is not ndarray or {x}.dtype is not dtype{k} or not {x}.flags.c_contiguous:",
                       "        return MISS"]
         for k, x in enumerate(v):
@@ -123,8 +132,13 @@ class FastCall:
                       f"    if type({x}) is not ndarray or {x}.dtype is not sdtype{k} or not {x}.flags.c_contiguous:",
                       "        return MISS"]
         key = "".join(f"{x}.shape, " for x in a + v)
-        lines += [f"    plan = plans_get(({key}))", "    if plan is None:", "        return MISS"]
-        lines.append(f"    {''.join(f'out{k}, ' for k in range(nres))}entry = plan")
+        if self.native is None:
+            lines += [f"    plan = plans_get(({key}))", "    if plan is None:", "        return MISS"]
+            lines.append(f"    {''.join(f'out{k}, ' for k in range(nres))}entry, = plan")
+        else:  # native shapes (and checks); the GIL is released (such calls run real work)
+            lines += [f"    shapes = native_shapes(({''.join(f'{x}, ' for x in a + v)}))",
+                      "    if shapes is None:", "        return MISS", "    entry = released"]
+            lines += [f"    out{k} = shapes[{k}], odtype{k}" for k in range(nres)]
         place = self.in_place or (-1,) * nres
         arrays = a + v
         for j in sorted({j for j in place if j >= 0}):  # an array overlapping storage written in place:
@@ -144,12 +158,16 @@ class FastCall:
         return "\n".join(lines) + "\n"
 
     @staticmethod
-    def build(fgraph, program, single: bool, value_inputs: Sequence[int]) -> FastCall | None:
-        """A FastCall for `program`, or None where the fast path does not apply."""
+    def build(fgraph, program, single: bool, value_inputs: Sequence[int], native=None) -> FastCall | None:
+        """A FastCall for `program`, or None where the fast path does not apply.
+
+        With `value_inputs` (shapes depend on values, or shape rules check values) it applies only
+        with `native` (the function's NativeShapes), which then computes the shapes on every call."""
         compiled = getattr(program, "compiled", None)
-        if compiled is None or value_inputs or not hasattr(compiled, "array_entry"):
+        if compiled is None or (value_inputs and native is None) or not hasattr(compiled, "array_entry"):
             return None
-        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()))
+        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()),
+                        native if value_inputs else None)
         return fast if fast.held is not None and fast.released is not None else None
 
     def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]]) -> None:
