@@ -282,6 +282,7 @@ class ShapePlan:
         self.walks = 0
         #: id(variable) -> the schedule computing its value (value_of)
         self._value_schedules: dict[int, LazySchedule] = {}
+        self._value_needs: dict[int, set[int]] = {}  # id(variable) -> ids of what its value reads
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
         shape_key = tuple(a.shape for a in arrays)
@@ -333,7 +334,9 @@ class ShapePlan:
             if id(v) not in values:
                 # only what v's value needs: a shape(x) on the way is read from the shapes, never
                 # by computing x (no tensor op is evaluated to learn a shape)
-                needed = set(map(id, _value_ancestors([v])))
+                needed = self._value_needs.get(id(v))
+                if needed is None:
+                    needed = self._value_needs[id(v)] = set(map(id, _value_ancestors([v])))
 
                 def compute(n):
                     # any output counts: a random draw is the second output of its node

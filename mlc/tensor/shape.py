@@ -282,22 +282,20 @@ def slice_length(start, stop, step, n):
     `mlc.compile.native_shapes`. `step` must not be 0."""
     step = 1 if step is None else step
     back = step < 0
-    if start is None:
-        start = n - 1 if back else 0
-    elif start < 0:
-        start = start + n
-        if start < 0:
-            start = -1 if back else 0
-    elif start >= n:
-        start = n - 1 if back else n
-    if stop is None:
-        stop = -1 if back else n
-    elif stop < 0:
-        stop = stop + n
-        if stop < 0:
-            stop = -1 if back else 0
-    elif stop >= n:
-        stop = n - 1 if back else n
+
+    def clamp(i, default):
+        if i is None:
+            return default
+        if i < 0:
+            i = i + n
+            if i < 0:
+                return -1 if back else 0
+        elif i >= n:
+            return n - 1 if back else n
+        return i
+
+    start = clamp(start, n - 1 if back else 0)
+    stop = clamp(stop, -1 if back else n)
     if back:
         return (start - stop - 1) // (-step) + 1 if stop < start else 0
     return (stop - start - 1) // step + 1 if start < stop else 0

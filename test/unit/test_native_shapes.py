@@ -193,32 +193,13 @@ def _hot(f, *args):
     return out
 
 
-def test_native_entry_keeps_every_argument_check():
+def test_native_entry_new_shapes_and_fresh_outputs():
+    """(Every argument check through the native entry: test_runtime_perf's fast path test, calls=9.)"""
     x = T.fmatrix("x")
     v = T.frow("v")
     f = mlc.function([x, v], x + v)
     good_x, good_v = np.ones((3, 4), np.float32), np.ones((1, 4), np.float32)
     np.testing.assert_array_equal(_hot(f, good_x, good_v), 2.0)
-    with pytest.raises(TypeError, match="expected at most 2 arguments"):
-        f(good_x, good_v, good_v)
-    with pytest.raises(TypeError, match="missing argument"):
-        f(good_x)
-    with pytest.raises(TypeError, match="dtype"):
-        f(good_x.astype(np.float64), good_v)
-    with pytest.raises(TypeError, match="2-d"):
-        f(np.ones(4, np.float32), good_v)
-    with pytest.raises(TypeError, match="broadcastable"):
-        f(good_x, np.ones((3, 4), np.float32))
-    with pytest.raises(ValueError, match="do not match in dimension 1"):
-        f(good_x, np.ones((1, 5), np.float32))
-    np.testing.assert_array_equal(f([[1.0] * 4] * 3, good_v), 2.0)
-    np.testing.assert_array_equal(f(np.ones((4, 3), np.float32).T, good_v), 2.0)  # not C-contiguous
-    np.testing.assert_array_equal(f(x=good_x, v=good_v), 2.0)
-
-    class Sub(np.ndarray):
-        pass
-
-    np.testing.assert_array_equal(f(good_x.view(Sub), good_v), 2.0)
     # new shapes, empty and one-element ones: natively, fresh outputs each call
     for rows, cols in [(5, 2), (0, 4), (3, 0), (1, 1)]:
         a, b = np.arange(rows * cols, dtype=np.float32).reshape(rows, cols), np.full((1, cols), 2, np.float32)
