@@ -26,8 +26,12 @@ reads data pointers and sizes straight from the arrays' structs: one ctypes
 call with the arrays' addresses. Calls moving more than `RELEASE_GIL_BYTES`
 release the GIL while native code runs; smaller ones keep it (cheaper).
 
-Functions whose shapes depend on input *values* (reshape to a computed
-shape, arange) never take the fast path. Updates written in place into a
+Functions whose shapes depend on input *values* (`x[i*bs:(i+1)*bs]`,
+arange, alloc) take the fast path only with a traced native shape function
+(`mlc.compile.native_shapes`): it computes their shapes on every call
+instead of the per-signature lookup, and a Python int for an integer scalar
+input is converted here. A function called often enough gets a native
+entry that does all of this in one C-level call (`mlc.compile.dispatch`). Updates written in place into a
 shared variable's storage (`NativeProgram.in_place`) are handled like the
 full path does: that result is the shared array itself, and a call where
 another argument may overlap it goes through the full path (which copies

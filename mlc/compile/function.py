@@ -8,10 +8,14 @@ passes, lowering) and the runtime together. A `Function`:
 2. compiles it (`mlc.compile.pipeline`) unless mode is 'REFERENCE' (the
    numpy interpreter of the graph, used by tests as the definition),
 3. at each call validates the arguments (count, dtype, rank, broadcastable
-   dims), computes all shapes with the ops' shape rules (cached per input
-   shapes; raising a clear ValueError on incompatible shapes before any
-   native code runs), allocates the outputs and runs the code, then applies
-   the updates.
+   dims), computes the result shapes and checks every shape constraint
+   (natively, with the ops' shape rules traced into a shape function:
+   `mlc.compile.native_shapes`; the Python walk of the rules, `ShapePlan`,
+   runs on the first call, to learn a new branch of the rules, and to raise
+   a clear ValueError naming the user's line on incompatible shapes, before
+   any kernel runs), allocates the outputs and runs the code, then applies
+   the updates. Repeat calls take the fast path (`mlc.compile.fastcall`),
+   and hot functions a native entry (`mlc.compile.dispatch`).
 """
 
 from __future__ import annotations

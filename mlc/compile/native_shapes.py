@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from mlc.graph import Constant, ShapeError
+from mlc.graph import Constant
 from mlc.tensor.shape import Shape
 
 #: at most this many traced variants (branches of the rules) per function
@@ -278,8 +278,7 @@ def trace_shapes(plan, arrays: Sequence[np.ndarray]) -> tuple[Trace, list, list]
     """
     try:
         return _trace(plan, arrays)
-    except (NotTraceable, ShapeError, TypeError, ValueError, AttributeError, ArithmeticError, KeyError,
-            IndexError, NotImplementedError):
+    except Exception:  # noqa: BLE001 - any rule the trace cannot follow: the function keeps the Python plan
         return None
 
 
