@@ -435,9 +435,57 @@ def _dot_quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def graph_to_dot(obj: Any, max_label_size: int = 70, with_ids: bool = False,
-                 var_with_name_simple: bool = False, compact: bool = True, high_contrast: bool = True) -> str:
-    """The DOT text of a graph (variables, a list of them, or a compiled Function), in Theano's colors.
+class GraphPicture:
+    """The nodes and edges of a graph picture (shared by `pydotprint` and `mlc.d3viz`).
+
+    `nodes`: dicts with `id`, `label`, `kind` ('apply', 'input', 'shared',
+    'constant', 'output', 'variable'), `color` (Theano's), `shape` ('box' or
+    'ellipse') and `tooltip` (type, shape, the user's line); `edges`:
+    (source id, target id, label or None).
+    """
+
+    def __init__(self):
+        self.nodes: list[dict] = []
+        self.edges: list[tuple[str, str, str | None]] = []
+
+
+def _static_shape(v: Variable) -> str:
+    bc = getattr(v.type, "broadcastable", None)
+    if bc is None:
+        return ""
+    return "(" + ", ".join("1" if b else "?" for b in bc) + ("," if len(bc) == 1 else "") + ")"
+
+
+def _var_tooltip(v: Variable, kind: str) -> str:
+    parts = [f"{kind}: {v.name or v}", f"type: {v.type}"]
+    shape = _static_shape(v)
+    if shape:
+        parts.append(f"shape: {shape} (? = any size)")
+    if isinstance(v, Constant):
+        parts.append(f"value: {_constant_text(v)}")
+    container = getattr(v, "container", None)
+    value_shape = getattr(getattr(container, "value", None), "shape", None)
+    if value_shape is not None:
+        parts.append(f"value shape: {tuple(value_shape)}")
+    loc = getattr(v, "loc", None)
+    if loc is not None and v.owner is not None:
+        parts.append(f"built at {loc}")
+    return "\n".join(parts)
+
+
+def _apply_tooltip(node: Any) -> str:
+    parts = [f"op: {node.op}"]
+    parts += [f"input {k}: {v.type} {_static_shape(v)}" for k, v in enumerate(node.inputs)]
+    parts += [f"output {k}: {v.type} {_static_shape(v)}" for k, v in enumerate(node.outputs)]
+    loc = getattr(node.outputs[0], "loc", None) if node.outputs else None
+    if loc is not None:
+        parts.append(f"built at {loc}")
+    return "\n".join(parts)
+
+
+def graph_picture(obj: Any, max_label_size: int = 70, with_ids: bool = False,
+                  var_with_name_simple: bool = False, compact: bool = True, what: str = "pydotprint") -> GraphPicture:
+    """The picture of a graph (variables, a list of them, or a compiled Function), in Theano's colors.
 
     Apply nodes are boxes (ellipses for the ops of Theano's elementwise
     family), function inputs green, shared variables dark green, outputs
@@ -454,13 +502,14 @@ def graph_to_dot(obj: Any, max_label_size: int = 70, with_ids: bool = False,
         outputs = list(obj) if isinstance(obj, (list, tuple)) else [obj]
         for v in outputs:
             if not isinstance(v, Variable):
-                raise TypeError(f"pydotprint: expected a variable, a list of variables or a compiled function, "
+                raise TypeError(f"{what}: expected a variable, a list of variables or a compiled function, "
                                 f"got {type(v).__name__}")
         fn_inputs = {id(v) for v in ancestors(outputs) if v.owner is None and not isinstance(v, Constant)}
     nodes = toposort(outputs)
+    index = {id(n): k for k, n in enumerate(nodes)}
     out_ids = set(map(id, outputs))
     names: dict[int, str] = {}
-    lines = ["digraph G {", "  graph [bgcolor=white];"]
+    pic = GraphPicture()
 
     def clip(text: str) -> str:
         return text if len(text) <= max_label_size else text[:max_label_size - 3] + "..."
@@ -471,20 +520,21 @@ def graph_to_dot(obj: Any, max_label_size: int = 70, with_ids: bool = False,
             return names[key]
         name = names[key] = f"v{len(names)}"
         if isinstance(v, Constant):
-            label, color = _constant_text(v), "grey"
+            label, color, kind = _constant_text(v), "grey", "constant"
         elif getattr(v, "container", None) is not None:
-            label, color = str(v), "darkgreen"
+            label, color, kind = str(v), "darkgreen", "shared"
         elif key in fn_inputs:
-            label, color = str(v), "limegreen"
+            label, color, kind = str(v), "limegreen", "input"
         elif key in out_ids:
-            label, color = str(v) if v.name else "output", "dodgerblue"
+            label, color, kind = (str(v) if v.name else "output"), "dodgerblue", "output"
         else:
-            label, color = (v.name or str(v.type)), "lightgrey"
+            label, color, kind = (v.name or str(v.type)), "lightgrey", "variable"
         if not var_with_name_simple and v.name is not None and not isinstance(v, Constant):
             label = f"{v.name} {v.type}"
         if with_ids:
             label = f"{label} id={len(names) - 1}"
-        lines.append(f"  {name} [label={_dot_quote(clip(label))}, shape=box, style=filled, fillcolor={color}];")
+        pic.nodes.append({"id": name, "label": clip(label), "kind": kind, "color": color, "shape": "box",
+                          "tooltip": _var_tooltip(v, kind)})
         return name
 
     for k, node in enumerate(nodes):
@@ -493,22 +543,40 @@ def graph_to_dot(obj: Any, max_label_size: int = 70, with_ids: bool = False,
         if with_ids:
             label += f" id={k}"
         shape = "ellipse" if type(node.op).__name__ in ("Elemwise", "DimShuffle") else "box"
-        lines.append(f"  {apply_name} [label={_dot_quote(clip(label))}, shape={shape}];")
+        pic.nodes.append({"id": apply_name, "label": clip(label), "kind": "apply", "color": "white", "shape": shape,
+                          "tooltip": _apply_tooltip(node)})
         for pos, v in enumerate(node.inputs):
             if v.owner is not None and compact and v.name is None and id(v) not in out_ids:
-                src = f"n{nodes.index(v.owner)}"
+                src = f"n{index[id(v.owner)]}"
             else:
                 src = var_node(v)
-            edge = f" [label={pos}]" if len(node.inputs) > 1 else ""
-            lines.append(f"  {src} -> {apply_name}{edge};")
+            pic.edges.append((src, apply_name, str(pos) if len(node.inputs) > 1 else None))
         for v in node.outputs:
             if id(v) in out_ids or (not compact or v.name is not None):
-                lines.append(f"  {apply_name} -> {var_node(v)};")
+                pic.edges.append((apply_name, var_node(v), None))
     for v in outputs:
         if v.owner is None:
             var_node(v)
+    return pic
+
+
+def picture_to_dot(pic: GraphPicture) -> str:
+    """DOT text of a picture (each node with its tooltip: graphviz's SVG shows it on hover)."""
+    lines = ["digraph G {", "  graph [bgcolor=white];"]
+    for n in pic.nodes:
+        fill = ", style=filled, fillcolor=" + n["color"] if n["kind"] != "apply" else ""
+        tooltip = _dot_quote(n["tooltip"]).replace("\n", "\\n")
+        lines.append(f"  {n['id']} [label={_dot_quote(n['label'])}, shape={n['shape']}{fill}, tooltip={tooltip}];")
+    for src, dst, label in pic.edges:
+        lines.append(f"  {src} -> {dst}{f' [label={label}]' if label is not None else ''};")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def graph_to_dot(obj: Any, max_label_size: int = 70, with_ids: bool = False,
+                 var_with_name_simple: bool = False, compact: bool = True, high_contrast: bool = True) -> str:
+    """The DOT text of a graph (variables, a list of them, or a compiled Function): see `graph_picture`."""
+    return picture_to_dot(graph_picture(obj, max_label_size, with_ids, var_with_name_simple, compact))
 
 
 def pydotprint(fct: Any, outfile: str | None = None, compact: bool = True, format: str = "png",

@@ -292,8 +292,7 @@ _SPECS: dict[str, _Spec] = {
     "theano.sparse": _Spec(unavailable="sparse matrices (theano.sparse) are not implemented in mlc yet"),
     "theano.scalar": _Spec(unavailable="scalar-level ops (theano.scalar) are not exposed by mlc; use 0-d tensors "
                                        "(theano.tensor.scalar)"),
-    "theano.d3viz": _Spec(unavailable="graph drawing (d3viz) is not supported by mlc; use "
-                                      "theano.printing.debugprint"),
+    "theano.d3viz": _Spec(targets=("mlc.d3viz",), missing=_m("PyDotFormatter"), package=False),
 }
 
 

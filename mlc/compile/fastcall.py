@@ -26,12 +26,22 @@ reads data pointers and sizes straight from the arrays' structs: one ctypes
 call with the arrays' addresses. Calls moving more than `RELEASE_GIL_BYTES`
 release the GIL while native code runs; smaller ones keep it (cheaper).
 
+Outputs marked `Out(var, borrow=True)` are *borrowed* (Theano's contract:
+the function may return its internal storage and overwrite it on a later
+call): the plan of a shape signature keeps the array the full path returned
+for that output, and each fast call writes the new values into that same
+array and returns it again, with no allocation. A call whose arguments (or
+shared values) overlap such a buffer goes through the full path, which
+allocates fresh outputs (and the plan keeps those from then on). Outputs
+not borrowed are always fresh arrays, aliased to nothing.
+
 Functions whose shapes depend on input *values* (`x[i*bs:(i+1)*bs]`,
 arange, alloc) take the fast path only with a traced native shape function
 (`mlc.compile.native_shapes`): it computes their shapes on every call
-instead of the per-signature lookup, and a Python int for an integer scalar
-input is converted here. A function called often enough gets a native
-entry that does all of this in one C-level call (`mlc.compile.dispatch`). Updates written in place into a
+instead of the per-signature lookup (their outputs are then always fresh),
+and a Python int for an integer scalar input is converted here. A function
+called often enough gets a native entry that does all of this in one
+C-level call (`mlc.compile.dispatch`). Updates written in place into a
 shared variable's storage (`NativeProgram.in_place`) are handled like the
 full path does: that result is the shared array itself, and a call where
 another argument may overlap it goes through the full path (which copies
@@ -84,11 +94,21 @@ class FastCall:
     """
 
     def __init__(self, fgraph, compiled, out_dtypes: Sequence[np.dtype], single: bool,
-                 in_place: Sequence[int] = (), native=None):
+                 in_place: Sequence[int] = (), borrowed: Sequence[int] = (), native=None):
         # In-place updates (NativeProgram.in_place, per result: the input
         # whose storage receives it, or -1): such a result is that shared
         # value's array, written by the call, and gets no argument of its own.
         self.in_place = tuple(in_place) if any(j >= 0 for j in in_place) else ()
+        place = self.in_place or (-1,) * len(out_dtypes)
+        #: outputs whose storage is kept in the plan and reused (Out(borrow=True)); not in-place results
+        self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0
+                              and native is None)  # (native shapes: no plan keeps storage)
+        #: shapes that depend on scalar values: computed on every call by native code
+        #: (mlc.compile.native_shapes) instead of looked up per shape signature
+        self.native = native
+        # The entries are raw addresses into `compiled`'s JIT memory, freed
+        # with it: holding it keeps them valid however the cache evicts.
+        self.compiled = compiled
         self.held = compiled.array_entry("main", release_gil=False)
         self.released = compiled.array_entry("main", release_gil=True)
         self.dtypes = tuple(np.dtype(v.type.dtype) for v in fgraph.inputs)
@@ -99,13 +119,10 @@ class FastCall:
         self.out_dtypes = tuple(out_dtypes)
         self.single = single
         self.plans: dict[tuple, tuple] = {}
-        #: shapes that depend on scalar values: computed on every call by native code
-        #: (mlc.compile.native_shapes) instead of looked up per shape signature
-        self.native = native
         namespace = {
             "native_shapes": native.result_shapes if native is not None else None, "released": self.released,
-            **{f"odtype{k}": d for k, d in enumerate(self.out_dtypes)},
-            "MISS": MISS, "ndarray": np.ndarray, "asarray": np.asarray, "empty": np.empty, "plans_get": self.plans.get,
+            "asarray": np.asarray, **{f"odtype{k}": d for k, d in enumerate(self.out_dtypes)},
+            "MISS": MISS, "ndarray": np.ndarray, "empty": np.empty, "plans_get": self.plans.get,
             "may_share": np.may_share_memory,
             "alloc_failed": errors.PENDING, "raise_pending": errors.raise_pending,
             **{f"dtype{k}": d for k, d in enumerate(self.dtypes)},
@@ -149,8 +166,12 @@ class FastCall:
             t = arrays[j]  # the full path copies it first (NativeProgram.run)
             lines += [f"    if {x} is {t} or ({x}.base is not None or {t}.base is not None) and may_share({x}, {t}):\n"
                       "        return MISS" for x in arrays if x != t]
+        for k in self.borrowed:  # an argument overlapping a kept output buffer: fresh outputs instead
+            x = o[k]
+            lines += [f"    {x} = out{k}"] + [f"    if {t} is {x} or {t}.base is not None and may_share({t}, {x}):\n"
+                                            "        return MISS" for t in arrays]
         lines += [f"    {x} = empty(*out{k})" if place[k] < 0 else f"    {x} = {arrays[place[k]]}"
-                  for k, x in enumerate(o)]
+                  for k, x in enumerate(o) if k not in self.borrowed]
         fresh = [x for k, x in enumerate(o) if place[k] < 0]
         lines.append(f"    entry({', '.join(f'id({x})' for x in a + v + fresh)})")
         lines += ["    if alloc_failed:", "        raise_pending()"]  # native code reported a failed allocation
@@ -162,25 +183,37 @@ class FastCall:
         return "\n".join(lines) + "\n"
 
     @staticmethod
-    def build(fgraph, program, single: bool, value_inputs: Sequence[int], native=None) -> FastCall | None:
+    def build(fgraph, program, single: bool, value_inputs: Sequence[int],
+              borrowed: Sequence[int] = (), native=None) -> FastCall | None:
         """A FastCall for `program`, or None where the fast path does not apply.
 
+        `borrowed`: the outputs declared `Out(borrow=True)`, whose storage the fast path reuses.
         With `value_inputs` (shapes depend on values, or shape rules check values) it applies only
         with `native` (the function's NativeShapes), which then computes the shapes on every call."""
         compiled = getattr(program, "compiled", None)
         if compiled is None or (value_inputs and native is None) or not hasattr(compiled, "array_entry"):
             return None
-        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()),
+        fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()), borrowed,
                         native if value_inputs else None)
         return fast if fast.held is not None and fast.released is not None else None
 
-    def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]]) -> None:
-        """Record a successful full-path call: `arrays` (inputs then shared values) had these shapes."""
+    def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],
+              results: Sequence[np.ndarray] = ()) -> None:
+        """Record a successful full-path call: `arrays` (inputs then shared values) had these shapes.
+
+        `results` (what the call returned): a borrowed output's array becomes the storage the fast
+        path writes for these shapes (the full path allocated it; no argument aliases it)."""
         if len(self.plans) >= MAX_PLANS:
             self.plans.clear()
-        outs = tuple((tuple(s), d) for s, d in zip(shapes, self.out_dtypes))
+        outs: list = [(tuple(s), d) for s, d in zip(shapes, self.out_dtypes)]
         nbytes = sum(a.nbytes for a in arrays) + sum(prod(s) * d.itemsize for s, d in outs)
         entry = self.released if nbytes >= RELEASE_GIL_BYTES else self.held
+        for k in self.borrowed:
+            r = results[k] if k < len(results) else None
+            if type(r) is not np.ndarray or r.base is not None or r.dtype != outs[k][1] or r.shape != outs[k][0] \
+                    or any(r is a or np.may_share_memory(r, a) for a in arrays):
+                return  # not storage of ours: no plan (the next call takes the full path again)
+            outs[k] = r
         self.plans[tuple(a.shape for a in arrays)] = (*outs, entry)
 
     def __call__(self, args: tuple):

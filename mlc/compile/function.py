@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import operator
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -91,8 +92,11 @@ class Out:
     """An output with options (Theano's `Out`).
 
     `borrow=True` allows the function to return its internal storage, which
-    a later call may overwrite; mlc's outputs are always fresh arrays, which
-    satisfies both settings.
+    a later call may overwrite: mlc keeps the output's array per input
+    shapes and has the native code write the next call's values into it
+    (`mlc.compile.fastcall`), so an array returned earlier may change. With
+    `borrow=False` (the default) every call returns fresh arrays, aliased to
+    no input, shared value or other output.
     """
 
     def __init__(self, variable: Variable, borrow: bool = False):
@@ -373,7 +377,9 @@ class ShapePlan:
         try:
             return node.op.infer_shape(node, ins, lambda i: value_of(node.inputs[i]))
         except ShapeError as exc:
-            raise ValueError(f"{exc}\n  while computing {node.op} on inputs with shapes "
+            # a subclass keeps its class (and so its other base: Theano raises TypeError for some sizes)
+            cls = ValueError if type(exc) is ShapeError else type(exc)
+            raise cls(f"{exc}\n  while computing {node.op} on inputs with shapes "
                              f"{', '.join(str(tuple(s)) for s in ins)}{self._culprits(node, arrays)}") from None
 
     def _walk(self, arrays) -> tuple[list[tuple[int, ...]], list]:
@@ -524,7 +530,7 @@ class Function:
         self._fast = None if stateful else FastCall.build(
             self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
                                                                         if plan.check_nodes],
-            self.native_shapes)
+            [k for k, o in enumerate(self.outs) if o.borrow], self.native_shapes)
         if self.profile is not None:
             elapsed = time.perf_counter() - t0
             self.profile.compile_time += elapsed
@@ -603,8 +609,8 @@ class Function:
     def _build_dispatch(self) -> None:
         """Compile the native entry (one small LLVM module) once the function is called often."""
         native = self.native_shapes
-        if self._fast is None or native is None or not native.traces:
-            return
+        if self._fast is None or self._fast.borrowed or native is None or not native.traces:
+            return  # (borrowed outputs: the fast path writes them into kept storage)
         from mlc.compile.dispatch import NativeDispatch
 
         built = NativeDispatch.build(self.fgraph, self.program, native, self._call, self.single)
@@ -618,6 +624,7 @@ class Function:
             out = fast._fast(args)
             if out is not FAST_MISS:
                 return out
+        subset = kwargs.pop("output_subset", None) if kwargs else None
         prof = self.profile
         if prof is not None:
             t0 = time.perf_counter()
@@ -632,11 +639,11 @@ class Function:
             with _profiling(prof):
                 t1 = time.perf_counter()
                 results = self.program.run(arrays, shapes)
-                prof.vm_call_time += time.perf_counter() - t1
+                vm_time = time.perf_counter() - t1
         else:
             results = self.program.run(arrays, shapes)
         if fast is not None and fast.native is None:
-            fast.learn(arrays, shapes)
+            fast.learn(arrays, shapes, results)
         nout, nres = self.nout, len(self.fgraph.outputs)
         for k, r in zip(self.state_updates, results[nout:nres]):
             self.containers[k].value = r
@@ -645,10 +652,18 @@ class Function:
         for k, default in self._refeed:
             self.containers[k].value = default
         if prof is not None:
-            prof.fct_callcount += 1
-            prof.fct_call_time += time.perf_counter() - t0
+            prof.add_call(time.perf_counter() - t0, vm_time)
         outs = results[:nout]
+        if subset is not None:  # Theano's output_subset: these outputs (by index), as a list
+            return self._subset(outs, subset)
         return outs[0] if self.single else outs
+
+    def _subset(self, outs: list, subset) -> list:
+        try:
+            return [outs[operator.index(k)] for k in subset]
+        except (TypeError, IndexError):
+            raise TypeError(f"{self._label()}: output_subset must be a list of output indices in "
+                            f"0..{len(outs) - 1}, got {subset!r}") from None
 
     def _label(self) -> str:
         return f"function {self.name!r}" if self.name else "function"

@@ -44,7 +44,7 @@ def resolve_target(target: str | None) -> str:
 
 def gpu_stages(mode: str, target: GPUTarget) -> list[str]:
     """From emitted mt to the outlined GPU module (host function + gpu.module)."""
-    return [*stages(mode, "loops"), target.outline_pass(), "canonicalize", "cse"]
+    return [*stages(mode, "loops"), target.outline_pass(), "vectorize-gpu-loads", "canonicalize", "cse"]
 
 
 class EmulatedGPUProgram(NativeProgram):

@@ -79,6 +79,7 @@ LOOPS_TO_LLVM = [
     "sequentialize-parallel-loops",  # the scf.parallel loops parallelize-loops did not outline
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
+    "convert-lapack-to-llvm",
     "convert-to-llvm",
     "reconcile-unrealized-casts",
     "dce",
@@ -188,12 +189,11 @@ class NativeProgram:
     def kernels(self) -> list:
         """The profiled kernels (mlc.compile.profiling.Kernel), in timer order."""
         if self._kernels is None:  # the code came from the cache: number the kernels again
-            from mlc.passes.profile_kernels import kernel_kind, kernel_label, kernel_ops
+            from mlc.passes.profile_kernels import kernel_ops, kernel_row
 
             with excluding_names(self.excluding):
                 module = lower(self.mt_module.clone(), self.mode, "loops")
-            self._kernels = _profile_kernels([(kernel_kind(k), kernel_label(k)) for k in kernel_ops(module)],
-                                             self.fgraph)
+            self._kernels = _profile_kernels([kernel_row(k) for k in kernel_ops(module)], self.fgraph)
         return self._kernels
 
     def run(self, arrays, shapes):
@@ -209,12 +209,11 @@ class NativeProgram:
         from mlc.runtime import profiler
 
         kernels = self.kernels()
-        profiler.clear(len(kernels))
-        results = self._run(arrays, shapes)
-        seconds, runs = profiler.take(len(kernels))
-        for k, t, n in zip(kernels, seconds, runs):
-            if n:
-                prof.add_kernel_time(k, float(t), int(n))
+        with profiler.timers():  # the timers are the process's: one profiled call at a time
+            profiler.clear(len(kernels))
+            results = self._run(arrays, shapes)
+            seconds, runs = profiler.take(len(kernels))
+        prof.add_kernel_times((k, float(t), int(n)) for k, t, n in zip(kernels, seconds, runs) if n)
         return results
 
     def _run(self, arrays, shapes):
@@ -302,10 +301,11 @@ def lower(module: ModuleOp, mode: str, level: str, profiled: bool = False) -> Mo
 
 
 def _profile_kernels(labels, fgraph) -> list:
-    """Kernel objects for a profile: kind and label, numbered, with the function's outputs for context."""
+    """Kernel objects for a profile: kind and label, numbered, with the user's line it came from."""
     from mlc.compile.profiling import Kernel
 
-    return [Kernel(label, kind, "N", f"{label} #{k}") for k, (kind, label) in enumerate(labels)]
+    return [Kernel(label, kind, "N", f"{label} #{k}" + (f" at {where}" if where else ""))
+            for k, (kind, label, where) in enumerate(labels)]
 
 
 def in_place_updates(fgraph) -> tuple[int, ...]:

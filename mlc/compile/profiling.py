@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import sys
+import threading
 import time
 from collections import defaultdict
 from typing import Any
@@ -36,8 +37,12 @@ _imported_at = time.time()
 _atexit_list: list[ProfileStats] = []
 _atexit_registered = False
 
-#: the ProfileStats that compile and run hooks report to (a stack: inner functions, scan steps)
-_active: list[ProfileStats] = []
+#: per thread, the ProfileStats that compile and run hooks report to (a stack: inner functions, scan
+#: steps): two threads running profiled functions each report to their own function's stats
+_local = threading.local()
+
+#: guards every accumulation into a ProfileStats (functions sharing one may run in several threads)
+_stats_lock = threading.Lock()
 
 
 class Kernel:
@@ -91,14 +96,30 @@ class ProfileStats:
 
     # -- hooks ---------------------------------------------------------------
     def add_kernel_time(self, kernel: Kernel, seconds: float, calls: int = 1) -> None:
-        self.apply_time[kernel] += seconds
-        self.apply_callcount[kernel] += calls
+        with _stats_lock:
+            self.apply_time[kernel] += seconds
+            self.apply_callcount[kernel] += calls
+
+    def add_kernel_times(self, rows) -> None:
+        """(kernel, seconds, runs) rows of one call, accumulated at once."""
+        with _stats_lock:
+            for kernel, seconds, calls in rows:
+                self.apply_time[kernel] += seconds
+                self.apply_callcount[kernel] += calls
+
+    def add_call(self, call_time: float, vm_time: float) -> None:
+        """One call of a function: its time in Function.__call__ and in the compiled program."""
+        with _stats_lock:
+            self.fct_callcount += 1
+            self.fct_call_time += call_time
+            self.vm_call_time += vm_time
 
     def add_pass_time(self, name: str, seconds: float) -> None:
-        entry = self.pass_time.setdefault(name, [0.0, 0])
-        entry[0] += seconds
-        entry[1] += 1
-        self.optimizer_time += seconds
+        with _stats_lock:
+            entry = self.pass_time.setdefault(name, [0.0, 0])
+            entry[0] += seconds
+            entry[1] += 1
+            self.optimizer_time += seconds
 
     # -- grouping ------------------------------------------------------------
     def _group(self, key) -> tuple[dict, dict, dict, dict]:
@@ -249,17 +270,21 @@ def profile_for(profile, name: str | None) -> ProfileStats | None:
 
 
 def current() -> ProfileStats | None:
-    """The ProfileStats being reported to now (None outside profiled compiles and calls)."""
-    return _active[-1] if _active else None
+    """The ProfileStats this thread reports to now (None outside profiled compiles and calls)."""
+    stack = getattr(_local, "stack", None)
+    return stack[-1] if stack else None
 
 
 @contextlib.contextmanager
 def active(prof: ProfileStats):
-    _active.append(prof)
+    stack = getattr(_local, "stack", None)
+    if stack is None:
+        stack = _local.stack = []
+    stack.append(prof)
     try:
         yield prof
     finally:
-        _active.pop()
+        stack.pop()
 
 
 def time_host(kernel: Kernel, fn, *args):

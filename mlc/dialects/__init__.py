@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 DIALECTS: dict[str, str] = {
     "blas": "mlc.dialects.blas:Blas",
     "gpux": "mlc.dialects.gpux:GPUX",
+    "lapack": "mlc.dialects.lapack:Lapack",
     "mt": "mlc.dialects.mt:MT",
 }
 

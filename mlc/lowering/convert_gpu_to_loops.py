@@ -25,6 +25,9 @@ partner lane's slot and a barrier. Barriers and shuffles must be at the
 kernel's top level (`convert-linalg-to-gpu` puts them there); elsewhere the
 pass fails with a diagnostic. Block and thread ids become the loop indices,
 `gpu.block_dim` the known block size, `gpu.grid_dim` the grid argument.
+Vector accesses (`gpux.load_lanes`/`store_lanes`) become scalar ones that
+check their alignment: a misaligned one (where a GPU would fault) reads or
+writes poison (NaN, all ones), so the tests catch a wrong alignment check.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from __future__ import annotations
 from xdsl.context import Context
 from xdsl.dialects import arith, func, gpu, memref, scf
 from xdsl.dialects.builtin import (
+    AnyFloat,
+    FloatAttr,
     FunctionType,
     IndexType,
     IntegerAttr,
@@ -112,10 +117,52 @@ def _hoistable(op: Operation, uniform: set[SSAValue]) -> bool:
     return op.dialect_name() == "arith" and not op.regions
 
 
+def _poison(t) -> arith.ConstantOp:
+    if isinstance(t, AnyFloat):
+        return arith.ConstantOp(FloatAttr(float("nan"), t))
+    return arith.ConstantOp(IntegerAttr(-1, t, truncate_bits=True))
+
+
+def lower_vector_access(kernel: gpu.FuncOp) -> None:
+    """gpux.load_lanes / store_lanes as scalar accesses, checked: where the access is not aligned to its
+    width (a GPU faults: misaligned address), the lanes read or write a poison value (NaN, all ones),
+    so a test sees a vector access the alignment check should have prevented."""
+    for op in [o for o in kernel.walk() if isinstance(o, (gpux.LoadLanesOp, gpux.StoreLanesOp))]:
+        t = op.memref.type
+        element = t.get_element_type()
+        n = len(op.results) if isinstance(op, gpux.LoadLanesOp) else len(op.values)
+        itemsize = gpux.element_bytes(element)
+        new: list[Operation] = [
+            zero := _index(0), size := _index(itemsize), width := _index(n * itemsize),
+            address := gpux.AddressOp(op.memref),
+            offset := arith.MuliOp(op.index, size), at := arith.AddiOp(address.result, offset.result),
+            rem := arith.RemUIOp(at.result, width.result), ok := arith.CmpiOp(rem.result, zero.result, "eq"),
+            poison := _poison(element)]
+        lanes: list[SSAValue] = []
+        for k in range(n):
+            c = _index(k)
+            i = arith.AddiOp(op.index, c.result)
+            new += [c, i]
+            if isinstance(op, gpux.LoadLanesOp):
+                load = memref.LoadOp.get(op.memref, [i.result])
+                pick = arith.SelectOp(ok.result, load.res, poison.result)
+                new += [load, pick]
+                lanes.append(pick.result)
+            else:
+                pick = arith.SelectOp(ok.result, op.values[k], poison.result)
+                new += [pick, memref.StoreOp.get(pick.result, op.memref, [i.result])]
+        Rewriter.insert_op(new, InsertPoint.before(op))
+        if lanes:
+            for r, v in zip(op.results, lanes):
+                r.replace_all_uses_with(v)
+        Rewriter.erase_op(op)
+
+
 def emulate_kernel(kernel: gpu.FuncOp) -> func.FuncOp:
     size = block_size_of(kernel)
     body = kernel.body.block
     lower_shuffles(body, size)
+    lower_vector_access(kernel)
 
     grid_block = Block(arg_types=[IndexType(), *kernel.function_type.inputs.data])
     grid = grid_block.args[0]

@@ -41,6 +41,7 @@ runtime and the emulation skip it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -193,6 +194,9 @@ class Nest:
 
     generic: GenericOp
     mapping: dict[SSAValue, SSAValue]  # outside value -> kernel value
+    #: the memrefs are seen flattened to 1-D (see `flatten_elementwise`): every array operand is
+    #: indexed by the one linear index `ivs[0]`
+    flat: bool = False
 
     @property
     def n_inputs(self) -> int:
@@ -227,13 +231,16 @@ class Nest:
         value = self.operand(k)
         if not isinstance(value.type, MemRefType):
             return value
-        m = self.maps()[k]
-        return b(memref.LoadOp.get(value, [affine_value(b, e, ivs) for e in m.results]))
+        return b(memref.LoadOp.get(value, self._indices(b, k, value, ivs)))
 
     def store(self, b: Builder, k: int, value: SSAValue, ivs: Sequence[SSAValue]) -> None:
         out = self.operand(self.n_inputs + k)
-        m = self.maps()[self.n_inputs + k]
-        b(memref.StoreOp.get(value, out, [affine_value(b, e, ivs) for e in m.results]))
+        b(memref.StoreOp.get(value, out, self._indices(b, self.n_inputs + k, out, ivs)))
+
+    def _indices(self, b: Builder, k: int, value: SSAValue, ivs: Sequence[SSAValue]) -> list[SSAValue]:
+        if self.flat:
+            return [ivs[0]] if value.type.get_num_dims() else []
+        return [affine_value(b, e, ivs) for e in self.maps()[k].results]
 
     def body(self, b: Builder, ivs: Sequence[SSAValue], outs: Sequence[SSAValue | None]) -> list[SSAValue]:
         """Clone the body at `ivs`; `outs[k]` stands for output k's current value (None: load it).
@@ -258,6 +265,49 @@ class Nest:
             clone = op.clone(value_mapper=local)
             b.block.add_op(clone)
         raise AssertionError("linalg.generic body without yield")  # pragma: no cover
+
+
+def flatten_elementwise(nest: Nest, b: Builder) -> Nest | None:
+    """An elementwise nest over contiguous buffers of its own shape, seen through 1-D memrefs.
+
+    When every array operand is indexed by the identity map (0-d operands
+    and scalars aside), each is contiguous (identity layout, or 1-D with
+    unit stride: a slice with an offset) and the body does not read its
+    indices, item i of the grid-stride loop is element i of every buffer:
+    the kernel collapses the buffers to 1-D (no index arithmetic per item)
+    and indexes them by the loop's own index, the form `vectorize-gpu-loads`
+    turns into vector loads. None when the nest is not of that form."""
+    generic = nest.generic
+    if any(isinstance(op, IndexOp) for op in generic.body.walk()):
+        return None
+    par, red = nest.split_dims()
+    if red or not par:
+        return None
+    rank = len(par)
+    flat_values: dict[SSAValue, SSAValue] = {}
+    for k, (operand, m) in enumerate(zip(generic.operands, nest.maps())):
+        value = nest.mapping[operand]
+        t = value.type
+        if not isinstance(t, MemRefType) or t.get_num_dims() == 0:
+            continue
+        identity_map = list(m.results) == [AffineDimExpr(d) for d in range(rank)]
+        if not identity_map or t.get_num_dims() != rank:
+            return None
+        if not (is_identity_layout(t) or gpux.unit_stride_1d(t)):
+            return None
+    for operand in generic.operands:
+        value = nest.mapping[operand]
+        t = value.type
+        if not isinstance(t, MemRefType) or t.get_num_dims() <= 1 or value in flat_values:
+            continue
+        shape = t.get_shape()
+        n = DYNAMIC_INDEX if any(d < 0 for d in shape) else math.prod(shape)
+        flat_type = MemRefType(t.get_element_type(), [n])
+        group = ArrayAttr([IntegerAttr(d, 64) for d in range(rank)])
+        flat_values[value] = b(memref.CollapseShapeOp.create(
+            operands=[value], result_types=[flat_type], properties={"reassociation": ArrayAttr([group])}))
+    mapping = {o: flat_values.get(nest.mapping[o], nest.mapping[o]) for o in generic.operands}
+    return Nest(generic, {**nest.mapping, **mapping}, flat=True)
 
 
 # ---------------------------------------------------------------------------
@@ -473,6 +523,12 @@ class Outliner:
         start = b(arith.AddiOp(b(arith.MuliOp(b.block_id(), b.index(self.block_size))), b.thread_id()))
         stride = b(arith.MuliOp(b.grid_dim(), b.index(self.block_size)))
         n_out = len(nest.generic.outputs)
+        flat = flatten_elementwise(nest, b)
+
+        def flat_item(ib: Builder, linear: SSAValue, _args):
+            for k, v in enumerate(flat.body(ib, [linear], [None] * n_out)):
+                flat.store(ib, k, v, [linear])
+            return []
 
         def item(ib: Builder, linear: SSAValue, _args):
             ivs: list[SSAValue | None] = [None] * (len(par) + len(red))
@@ -487,7 +543,7 @@ class Outliner:
                 nest.store(ib, k, v, ivs)
             return []
 
-        b.for_loop(start, total, stride, [], item)
+        b.for_loop(start, total, stride, [], flat_item if flat is not None else item)
         return self._ceil_div_min(host, self._host_sizes(nest.generic, host, par), self.block_size,
                                   self.max_blocks)
 

@@ -31,6 +31,7 @@ from mlc.dialects import context
 PASSES: dict[str, str] = {
     "bufferize": "mlc.passes.bufferize:MlcBufferizePass",
     "convert-blas-to-llvm": "mlc.lowering.convert_blas_to_llvm:ConvertBlasToLLVMPass",
+    "convert-lapack-to-llvm": "mlc.lowering.convert_lapack_to_llvm:ConvertLapackToLLVMPass",
     "convert-gpu-to-loops": "mlc.lowering.convert_gpu_to_loops:ConvertGPUToLoopsPass",
     "convert-gpu-to-nvvm": "mlc.lowering.convert_gpu_to_nvvm:ConvertGPUToNVVMPass",
     "convert-linalg-to-gpu": "mlc.lowering.convert_linalg_to_gpu:ConvertLinalgToGPUPass",
@@ -51,6 +52,7 @@ PASSES: dict[str, str] = {
     "simplify-mt": "mlc.passes.simplify_mt:MtSimplifyPass",
     "stabilize-mt": "mlc.passes.stabilize_mt:MtStabilizePass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
+    "vectorize-gpu-loads": "mlc.passes.vectorize_gpu_loads:VectorizeGPULoadsPass",
 }
 
 #: the names above that replace a pass xDSL also registers (mlc-opt and mlc.function use

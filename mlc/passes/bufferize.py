@@ -76,6 +76,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from mlc.dialects import blas, mt
 from mlc.dialects.utils.buffer_uses import VIEWS
+from mlc.dialects.utils.locations import stamp_inserted
 from mlc.dialects.utils.contractions import (
     Contraction,
     is_zero_fill,
@@ -90,6 +91,7 @@ from mlc.dialects.utils.linalg_builders import (
     is_blas_type,
     is_float,
 )
+from mlc.passes.bufferize_lapack import HANDLERS as LAPACK_HANDLERS
 from mlc.passes.bufferize_mrg import bufferize_mrg_uniform
 
 
@@ -638,6 +640,7 @@ HANDLERS = {
     linalg.GenericOp: bufferize_generic,
     linalg.MatmulOp: bufferize_matmul,
     mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
+    **LAPACK_HANDLERS,  # the LAPACK ops it leaves: lapack.* calls on private copies
 }
 
 
@@ -660,7 +663,8 @@ def plan_destinations(
         while isinstance(root.owner, tensor.CastOp) and root not in bz.desired:
             root = root.owner.source
         producer = root.owner
-        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, scf.ForOp)) or (
+        direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, *LAPACK_HANDLERS,
+                                       scf.ForOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:
@@ -738,7 +742,9 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
     # 2. Each op, in order; the tensor ops stay until step 3.
     for op in ops:
         bz.b.insertion_point = InsertPoint.before(op)
+        before = op.prev_op
         bz.convert(op)
+        stamp_inserted(block, before, op, op)  # the buffer ops keep the user's line
     bz.b.insertion_point = InsertPoint.before(ret)
     for k in copies:
         bz.copy(bz.cast_to(bz.buf(ret.operands[k]), result_types[k]), outs[k])

@@ -125,7 +125,7 @@ def contraction_generic(
     if alpha is not None:
         product = emit(b, arith.MulfOp(product, args[2]))
     b.insert(linalg.YieldOp(emit(b, arith.AddfOp(args[-1], product))))
-    return linalg.GenericOp.create(
+    new = linalg.GenericOp.create(
         operands=[*operands, init],
         result_types=[init.type],
         properties={
@@ -135,6 +135,8 @@ def contraction_generic(
         },
         regions=[Region(block)],
     )
+    new.location = like.location  # the contraction's line (the dot the user wrote)
+    return new
 
 
 def _alpha(op: Contractor) -> SSAValue | None:

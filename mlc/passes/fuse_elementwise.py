@@ -82,6 +82,7 @@ from mlc.dialects import mt
 from mlc.dialects.utils.contractions import dims_of, maps_of, match_contraction
 from mlc.dialects.utils.cost import is_expensive, op_cost
 from mlc.dialects.utils.linalg_builders import const, element_type, is_blas_type
+from mlc.dialects.utils.locations import first_known
 
 # ===----------------------------------------------------------------------=== #
 # What producers look like
@@ -381,7 +382,7 @@ def build_generic(
             block.erase_arg(block.args[j])
     out_maps = maps_of(like)[len(like.inputs) :]
     new_maps = [maps[j] for j in kept] + list(out_maps)
-    return linalg.GenericOp.create(
+    new = linalg.GenericOp.create(
         operands=[*(inputs[j] for j in kept), *like.outputs],
         result_types=[r.type for r in like.results],
         properties={
@@ -392,6 +393,8 @@ def build_generic(
         attributes=dict(like.attributes),
         regions=[Region(block)],
     )
+    new.location = like.location
+    return new
 
 
 def fuse(c: Candidate) -> linalg.GenericOp:
@@ -436,6 +439,8 @@ def fuse(c: Candidate) -> linalg.GenericOp:
     inputs = [*c_ins[:k], *p_ins, *c_ins[k + 1 :]]
     maps = [*c_maps[:k], *p_maps, *c_maps[k + 1 : n_in]]
     fused = build_generic(consumer, inputs, maps, block)
+    # a fused chain names where it starts: the producer's line (the consumer's when it has none)
+    fused.location = first_known(c.producer if c.kind not in ("scalar", "element") else None, consumer)
     Rewriter.replace_op(consumer, fused)
     erase_if_dead(c.value)
     return fused

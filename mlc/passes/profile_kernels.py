@@ -11,8 +11,10 @@ in order through the module) is bracketed with
     <kernel>
     func.call @mlc_prof_exit(%k) : (i64) -> ()
 
-and the module gets `mlc.kernels = [label, ...]` naming them
-(`kernel_labels`). The timers are in `mlc.runtime.profiler`. Only profiled
+and the module gets `mlc.kernels = ["kind|label|file.py:12", ...]` naming
+them (`kernel_labels`): the last part is the user's line of the op the kernel
+came from (its location, which conversions and fusions carry down from the
+mt op; a fused chain names its first op), left out when unknown. The timers are in `mlc.runtime.profiler`. Only profiled
 functions run this pass (`function(..., profile=True)`), so ordinary code
 has no timer calls at all.
 """
@@ -24,6 +26,8 @@ from xdsl.dialects import arith, func
 from xdsl.dialects.builtin import ArrayAttr, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
+
+from mlc.dialects.utils.locations import describe
 
 ENTER, EXIT = "mlc_prof_enter", "mlc_prof_exit"
 
@@ -65,12 +69,17 @@ def kernel_ops(module: ModuleOp) -> list[Operation]:
     return out
 
 
-def kernel_labels(module: ModuleOp) -> list[tuple[str, str]]:
-    """(kind, label) of each kernel of an instrumented module (its `mlc.kernels` attribute)."""
+def kernel_row(op: Operation) -> tuple[str, str, str]:
+    """(kind, label, the user's `file.py:line` or '') of a kernel."""
+    return kernel_kind(op), kernel_label(op), describe(op)
+
+
+def kernel_labels(module: ModuleOp) -> list[tuple[str, str, str]]:
+    """(kind, label, where) of each kernel of an instrumented module (its `mlc.kernels` attribute)."""
     attr = module.attributes.get("mlc.kernels")
     if attr is None:
         return []
-    return [tuple(s.data.split("|", 1)) for s in attr.data]  # type: ignore[misc]
+    return [tuple((s.data.split("|", 2) + ["", ""])[:3]) for s in attr.data]  # type: ignore[misc]
 
 
 class ProfileKernelsPass(ModulePass):
@@ -92,5 +101,5 @@ class ProfileKernelsPass(ModulePass):
             ident = arith.ConstantOp(IntegerAttr(k, i64))
             block.insert_ops_before([ident, func.CallOp(ENTER, [ident], [])], kernel)
             block.insert_op_after(func.CallOp(EXIT, [ident], []), kernel)
-        op.attributes["mlc.kernels"] = ArrayAttr([StringAttr(f"{kernel_kind(k)}|{kernel_label(k)}")
+        op.attributes["mlc.kernels"] = ArrayAttr([StringAttr("|".join(p for p in kernel_row(k) if p))
                                                   for k in kernels])

@@ -59,7 +59,13 @@ _MODULE = "scipy.linalg.cython_blas"
 
 
 def cython_blas_capi() -> dict[str, object]:
-    """The capsules of scipy.linalg.cython_blas, without importing the rest of scipy.linalg if possible.
+    """The capsules of scipy.linalg.cython_blas (see `cython_capi`)."""
+    return cython_capi(_MODULE)
+
+
+def cython_capi(name: str) -> dict[str, object]:
+    """The capsules of scipy.linalg's `name` (cython_blas, cython_lapack), without importing the rest of
+    scipy.linalg if possible.
 
     The extension module is executed from its file and then taken out of
     `sys.modules` again: the interpreter keeps it in its table of loaded
@@ -67,29 +73,28 @@ def cython_blas_capi() -> dict[str, object]:
     object (and binds it as the `scipy.linalg.cython_blas` attribute, which
     it would not do for a module already in `sys.modules`).
     """
-    module = sys.modules.get(_MODULE)
+    module = sys.modules.get(name)
     if module is not None:
         return module.__pyx_capi__  # type: ignore[attr-defined]
     try:
         scipy_spec = importlib.util.find_spec("scipy")  # finds the package without importing it
         assert scipy_spec is not None and scipy_spec.origin is not None
         folder = os.path.join(os.path.dirname(scipy_spec.origin), "linalg")
-        path = next(os.path.join(folder, "cython_blas" + suffix)
+        leaf = name.rsplit(".", 1)[1]
+        path = next(os.path.join(folder, leaf + suffix)
                     for suffix in importlib.machinery.EXTENSION_SUFFIXES
-                    if os.path.exists(os.path.join(folder, "cython_blas" + suffix)))
-        loader = importlib.machinery.ExtensionFileLoader(_MODULE, path)
-        spec = importlib.util.spec_from_file_location(_MODULE, path, loader=loader)
+                    if os.path.exists(os.path.join(folder, leaf + suffix)))
+        loader = importlib.machinery.ExtensionFileLoader(name, path)
+        spec = importlib.util.spec_from_file_location(name, path, loader=loader)
         assert spec is not None
         module = importlib.util.module_from_spec(spec)
         loader.exec_module(module)
         return module.__pyx_capi__  # type: ignore[attr-defined]
     except Exception:  # an unusual scipy layout: the ordinary import
-        from scipy.linalg import cython_blas
-
-        return cython_blas.__pyx_capi__  # type: ignore[attr-defined]
+        return importlib.import_module(name).__pyx_capi__  # type: ignore[attr-defined]
     finally:
-        if sys.modules.get(_MODULE) is module and module is not None and "scipy.linalg" not in sys.modules:
-            del sys.modules[_MODULE]
+        if sys.modules.get(name) is module and module is not None and "scipy.linalg" not in sys.modules:
+            del sys.modules[name]
 
 
 def blas_addresses() -> dict[str, int]:

@@ -7,7 +7,10 @@ IR: enter stores `clock_gettime(CLOCK_MONOTONIC)` for timer k, exit adds the
 elapsed nanoseconds to `total[k]` and counts the run in `runs[k]`. The
 caller reads and clears the first n timers around each call of a profiled
 function (`take(n)`), so timers are per call, not per process; kernels of
-one call run one after the other in the calling thread.
+one call run one after the other in the calling thread. The timers are
+global to the process, so a profiled call holds `timers()` from `clear` to
+`take`: profiled calls from several threads run one at a time (their
+timings stay apart; code compiled without profiling never waits).
 """
 
 from __future__ import annotations
@@ -66,6 +69,14 @@ _loading = False  # compiling the timers mentions their own symbols: registering
 _total: np.ndarray | None = None
 _runs: np.ndarray | None = None
 _lock = threading.Lock()
+#: held by a profiled call from clearing its timers to taking them (reentrant: a host op of a
+#: profiled program may call another profiled function, whose timers come after the caller's)
+_timers_lock = threading.RLock()
+
+
+def timers() -> threading.RLock:
+    """The lock a profiled call holds around `clear` ... run ... `take` (see the module docstring)."""
+    return _timers_lock
 
 
 def register_profiler_symbols() -> None:

@@ -31,7 +31,7 @@ from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, resh
                               stacklists, vertical_stack)
 from mlc.tensor.subtensor import inc_subtensor, set_subtensor
 from mlc.tensor.var import TensorConstant, TensorVariable, as_tensor_variable, constant
-from mlc.tensor import nnet  # noqa: E402
+from mlc.tensor import nlinalg, nnet  # noqa: E402  (attributes of theano.tensor too; slinalg is not)
 from mlc.tensor.nnet import to_one_hot  # noqa: E402,F401  (also theano.tensor.extra_ops.to_one_hot)
 
 as_tensor = as_tensor_variable

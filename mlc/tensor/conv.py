@@ -15,7 +15,11 @@ with the patches, the input's a gemm followed by `mt.unpatches` (col2im).
 The window is static, so the filters' spatial sizes must be known when
 the graph is built: from `filter_shape`, a constant, or a shared
 variable's value (a run-time shape that disagrees is a shape error).
-Unshared (locally connected) convolutions are not supported.
+
+Unshared (locally connected, 2-d only as in Theano) convolutions take
+filters (F, OH, OW, C/groups, KH, KW), one kernel per output position:
+the patches laid out (OH*OW, N, C*KH*KW) times the filters laid out
+(OH*OW, C*KH*KW, F), a batched product over the positions.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlc.graph import Constant, GraphError, built_at
+from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, built_at
 from mlc.graph.dtype import upcast
 from mlc.tensor.elemwise import cast
 from mlc.tensor.var import as_tensor_variable
@@ -125,15 +129,54 @@ def _flip(w, d: int):
     return w[(slice(None), slice(None), *([slice(None, None, -1)] * d))]
 
 
+class UnsharedCheck(Op):
+    """The unshared filters, unchanged, after Theano's check that they hold one kernel per output position."""
+
+    __props__ = ("window",)
+
+    def __init__(self, window: Window):
+        self.window = window
+
+    def make_node(self, w, x) -> Apply:
+        return Apply(self, [w, x], [w.type])
+
+    def perform(self, node, inputs):
+        self.check(node, inputs[0].shape, inputs[1].shape)
+        return [inputs[0]]
+
+    def infer_shape(self, node, shapes, value):
+        self.check(node, *shapes)
+        return [shapes[0]]
+
+    def check(self, node, wshape, xshape) -> None:
+        d = self.window.ndim
+        out = tuple(max(o, 0) for o in self.window.out_shape(xshape[2:]))
+        if tuple(wshape[1:1 + d]) != out:
+            raise ShapeError(f"Kernel shape {tuple(wshape[1:1 + d])} does not match computed output size {out}"
+                             f"{built_at(node.inputs[0])}")
+
+    def emit(self, ctx, node, operands):
+        return [operands[0]]
+
+    def connection_pattern(self, node):
+        return [[True], [False]]
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0], None]
+
+
 def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=True, filter_dilation=None,
              num_groups=1, filter_shape=None, input_shape=None, unshared=False, who="conv2d"):
     """The d-dim convolution of x (N, C, S...) with w (F, C/num_groups, K...); see the module doc."""
-    if unshared:
-        raise NotImplementedError(f"{who}: unshared (locally connected) convolutions are not supported by mlc")
     x, w = as_tensor_variable(x), as_tensor_variable(w)
-    if x.ndim != d + 2 or w.ndim != d + 2:
-        raise TypeError(f"{who}: expected a {d + 2}-d input and {d + 2}-d filters, got {x.type} and {w.type}"
-                        f"{built_at(x)}")
+    if unshared and d != 2:
+        raise NotImplementedError(f"Unshared convolution not implemented for {d}D")
+    wdims = d + 2 + (d if unshared else 0)
+    if x.ndim != d + 2:
+        raise TypeError(f"{who}: img must be {d + 2}D tensor, got {x.type}{built_at(x)}")
+    if w.ndim != wdims:
+        raise TypeError(f"{who}: kern must be {wdims}D tensor{' for unshared convolution' if unshared else ''}, "
+                        f"got {w.type}{built_at(w)}")
     strides = _tuple(subsample if subsample is not None else 1, d, "subsample", who)
     dilation = _tuple(filter_dilation if filter_dilation is not None else 1, d, "filter_dilation", who)
     if int(num_groups) < 1:
@@ -145,11 +188,13 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
     dtype = upcast(x.dtype, w.dtype)
     x, w = cast(x, dtype), cast(w, dtype)
     if filter_flip:
-        w = _flip(w, d)
+        w = _flip(w, d) if not unshared else w[(*([slice(None)] * (d + 2)), *([slice(None, None, -1)] * d))]
     from mlc.tensor.contract import dot
     from mlc.tensor.shape import concatenate, reshape
 
     ksize = math.prod(kernel)
+    if unshared:
+        return cast(_unshared(x, UnsharedCheck(window)(w, x), window, int(num_groups), ksize), out_dtype)
     xs, ws = x.shape, w.shape
     outs = [_out_size(window, i, xs[2 + i]) for i in range(d)]
     n_pix = xs[0]
@@ -176,6 +221,22 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
         out2 = parts[0] if g == 1 else concatenate(parts, axis=1)
         out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
     return cast(out, out_dtype)
+
+
+def _unshared(x, w, window: Window, g: int, ksize: int):
+    """Locally connected 2-d: y[n, f, i, j] = sum over (c, u, v) of patch(n, i, j)[c, u, v] * w[f, i, j, c, u, v]."""
+    from mlc.tensor.contract import batched_dot
+    from mlc.tensor.shape import concatenate, reshape
+
+    xs, ws = x.shape, w.shape
+    oh, ow = (_out_size(window, i, xs[2 + i]) for i in range(2))
+    cols = patches(x, window, (0, 2, 3, 1, 4, 5))  # (N, OH, OW, C, KH, KW)
+    p = reshape(cols, [xs[0], oh * ow, xs[1] * ksize], ndim=3).dimshuffle(1, 0, 2)
+    k = reshape(w, [ws[0], ws[1] * ws[2], ws[3] * ksize], ndim=3).dimshuffle(1, 2, 0)
+    rows, fs = ws[3] * ksize, ws[0] // g
+    parts = [batched_dot(p[:, :, i * rows:(i + 1) * rows], k[:, :, i * fs:(i + 1) * fs]) for i in range(g)]
+    out = parts[0] if g == 1 else concatenate(parts, axis=2)  # (OH*OW, N, F)
+    return reshape(out, [oh, ow, xs[0], ws[0]], ndim=4).dimshuffle(2, 3, 0, 1)
 
 
 def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1),

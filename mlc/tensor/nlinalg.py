@@ -1,8 +1,10 @@
 """Linear algebra (Theano's `theano.tensor.nlinalg`), through the process's LAPACK.
 
-The factorizations and solvers (inverse, pinv, det, eig, eigh, svd, qr,
-lstsq, tensorinv, tensorsolve) are host ops (mlc.tensor.host) over
-numpy.linalg, which calls LAPACK in numpy's bundled OpenBLAS; the rest
+matrix_inverse and det are native: `mt.inverse`/`mt.det`, which call
+LAPACK (getrf, getri) from the compiled code (`lapack_native`). The other
+factorizations (pinv, eig, eigh, svd, qr, lstsq, tensorinv, tensorsolve)
+are host ops (mlc.tensor.host) over numpy.linalg, which calls LAPACK in
+numpy's bundled OpenBLAS; the rest
 (trace, diag, extract_diag, alloc_diag, matrix_dot, matrix_power, norm) are
 compositions of native ops. Gradients are Theano 1.0.5's (inverse, pinv,
 det, eigh); svd, qr, eig, lstsq, tensorinv and tensorsolve have none in
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlc.graph import Apply, GraphError, TensorType, built_at
+from mlc.graph import Apply, GraphError, Op, TensorType, built_at
 from mlc.graph.dtype import upcast, upgrade_to_float
 from mlc.tensor.host import HostOp
 from mlc.tensor.var import as_tensor_variable
@@ -63,8 +65,14 @@ def matrix_dot(*args):
     return rval
 
 
-class MatrixInverse(HostOp):
-    """numpy.linalg.inv; gradient -(X^-1 V^T X^-1)^T (Theano)."""
+def lapack_native(ctx, node, operands, make) -> list:
+    """Emit a LAPACK mt op: `make(*operands)`, the operands cast to the result's float type first."""
+    out = node.outputs[0].type.dtype
+    return [ctx.add(make(*(ctx.cast(v, out) for v in operands))).results[0]]
+
+
+class MatrixInverse(Op):
+    """numpy.linalg.inv, natively (LAPACK getrf + getri); gradient -(X^-1 V^T X^-1)^T (Theano)."""
 
     __props__ = ()
 
@@ -78,6 +86,11 @@ class MatrixInverse(HostOp):
     def infer_shape(self, node, shapes, value):
         _check_square("matrix_inverse", shapes[0])
         return [shapes[0]]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        return lapack_native(ctx, node, operands, mt.InverseOp)
 
     def L_op(self, inputs, outputs, output_grads):
         xi, gz = outputs[0], output_grads[0]
@@ -117,8 +130,8 @@ class MatrixPinv(HostOp):
 pinv = MatrixPinv()
 
 
-class Det(HostOp):
-    """numpy.linalg.det (LU through LAPACK getrf); gradient gz * det(X) * inv(X)^T."""
+class Det(Op):
+    """numpy.linalg.det, natively (LU through LAPACK getrf); gradient gz * det(X) * inv(X)^T."""
 
     __props__ = ()
 
@@ -132,6 +145,11 @@ class Det(HostOp):
     def infer_shape(self, node, shapes, value):
         _check_square("det", shapes[0])
         return [()]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        return lapack_native(ctx, node, operands, mt.DetOp)
 
     def L_op(self, inputs, outputs, output_grads):
         return [output_grads[0] * outputs[0] * matrix_inverse(inputs[0]).T]

@@ -1,9 +1,12 @@
 """Linear algebra (Theano's `theano.tensor.slinalg`), through scipy.linalg's LAPACK.
 
 cholesky, solve (with Theano's `A_structure` and scipy's `assume_a`),
-solve_triangular, cho_solve, eigvalsh and expm are host ops
-(mlc.tensor.host) over scipy.linalg, which calls the LAPACK scipy ships
-(potrf, gesv/posv/sysv, trtrs, potrs, syevd/sygvd, the Pade expm); kron
+solve_triangular and cho_solve are native: `mt.cholesky` and `mt.solve`
+call the LAPACK scipy ships (potrf; getrf + getrs; trtrs) from the
+compiled code. As in Theano 1.0.5, a solve that is not triangular is an
+LU solve whatever the structure says (symmetric included). eigvalsh and
+expm are host ops (mlc.tensor.host) over scipy.linalg (syevd/sygvd, the
+Pade expm); kron
 is a composition of native ops (Theano's). Gradients are Theano 1.0.5's:
 Cholesky (Murray's blocked formula with triangular solves), Solve (Giles),
 Eigvalsh and Expm (their gradient ops); solve_triangular and cho_solve,
@@ -14,9 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlc.graph import Apply, GraphError, ShapeError, TensorType, built_at
+from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
 from mlc.graph.dtype import upcast, upgrade_to_float
 from mlc.tensor.host import HostOp
+from mlc.tensor.nlinalg import lapack_native
 from mlc.tensor.var import as_tensor_variable
 
 MATRIX_STRUCTURES = ("general", "symmetric", "lower_triangular", "upper_triangular", "hermitian", "banded",
@@ -43,7 +47,7 @@ def _square(what: str, s) -> None:
         raise ShapeError(f"{what}: expected a square matrix, got shape {tuple(s)}")
 
 
-class Cholesky(HostOp):
+class Cholesky(Op):
     """scipy.linalg.cholesky: L with L L^T = X (lower) or U with U^T U = X; on_error 'raise' or 'nan'."""
 
     __props__ = ("lower", "destructive", "on_error")
@@ -70,6 +74,12 @@ class Cholesky(HostOp):
     def infer_shape(self, node, shapes, value):
         _square("cholesky", shapes[0])
         return [shapes[0]]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        return lapack_native(ctx, node, operands,
+                             lambda a: mt.CholeskyOp(a, lower=self.lower, nan_on_error=self.on_error == "nan"))
 
     def L_op(self, inputs, outputs, output_grads):
         from mlc.tensor.elemwise import isnan, switch
@@ -100,7 +110,7 @@ class Cholesky(HostOp):
 cholesky = Cholesky()
 
 
-class Solve(HostOp):
+class Solve(Op):
     """Solve A x = b (scipy.linalg): general, symmetric/hermitian, or triangular (`A_structure`).
 
     For triangular structures `trans` (0, 1 = 'T', 2 = 'C') and
@@ -146,6 +156,14 @@ class Solve(HostOp):
         if b[0] != a[0]:
             raise ShapeError(f"solve: A is {a[0]}x{a[1]} but b has {b[0]} rows")
         return [(a[1],) if len(b) == 1 else (a[1], b[1])]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        tri = self.A_structure in ("lower_triangular", "upper_triangular")
+        return lapack_native(ctx, node, operands, lambda a, b: mt.SolveOp(
+            a, b, self.A_structure if tri else "general", trans=tri and self.trans in (1, 2),
+            unit_diagonal=tri and self.unit_diagonal))
 
     def L_op(self, inputs, outputs, output_grads):
         from mlc.tensor.contract import outer

@@ -164,6 +164,24 @@ def _utf8_error(data: bytes, name: str, line_offset: int) -> Diag | None:
 # ===----------------------------------------------------------------------=== #
 
 
+def _linear_string_literals() -> None:
+    """Make xDSL's lexer match string literals in linear time.
+
+    xDSL 0.74 matches `"(?:[^"\\\n\v\f]+|\\(?:...))*"`: a `+` inside a `*`, so
+    on a quote that is never closed on its line (`"abc...` then a newline) the
+    regex engine tries every way of splitting the run of characters - 2^n
+    steps: mlc-opt hung on such a file (the mlc-opt fuzzer's two hangs). One
+    character per repetition matches the same strings, and the alternatives
+    start with different characters, so a failing match costs O(n).
+    """
+    from xdsl.utils.mlir_lexer import MLIRLexer
+
+    MLIRLexer._unescaped_characters_regex = re.compile(r'"(?:[^"\\\n\v\f]|\\(?:["nt\\]|[0-9A-Fa-f]{2}))*"')
+
+
+_linear_string_literals()
+
+
 class LocatingParser(Parser):
     """xDSL's parser, recording the source span at which each op starts."""
 

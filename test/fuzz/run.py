@@ -142,6 +142,7 @@ class Tally:
             f"  mutated .mlir files: {tried['mlir']}",
             f"  bad calls:           {tried['calls']}",
             f"  crashes:             {sum(c[k, 'crash'] for k in KINDS)}",
+            f"  hangs:               {sum(c[k, 'hang'] for k in KINDS)}",
             f"  mismatches:          {sum(c[k, 'mismatch'] for k in KINDS)}",
             f"  internal errors:     {sum(n(k, 'error', 'internal') for k in KINDS)}",
         ]
@@ -150,14 +151,33 @@ class Tally:
         return "\n".join(lines)
 
 
+#: a case giving no result within this many seconds is a hang: its worker is killed
+CASE_TIMEOUT = {"graphs": 300, "grads": 300, "mlir": 60, "calls": 60}
+
+
 def run_chunk(kind: str, seed: int, start: int, count: int, out: str, tally: Tally, env: dict) -> None:
-    """Run cases [start, start + count) in workers, restarting after a crash."""
+    """Run cases [start, start + count) in workers, restarting after a crash or a hang."""
+    import queue
+    import threading
+
     while count > 0:
         cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, "--seed", str(seed),
                "--start", str(start), "--count", str(count), "--out", out]
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        current, finished = None, start
-        for line in p.stdout.splitlines():
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        lines: queue.Queue = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(x) for x in p.stdout] + [lines.put(None)], daemon=True).start()
+        err: list[str] = []
+        threading.Thread(target=lambda: err.append(p.stderr.read()), daemon=True).start()
+        current, finished, hung = None, start, False
+        while True:
+            try:
+                line = lines.get(timeout=CASE_TIMEOUT[kind])
+            except queue.Empty:
+                hung = True
+                p.kill()
+                break
+            if line is None:
+                break
             try:
                 msg = json.loads(line)
             except ValueError:
@@ -169,11 +189,13 @@ def run_chunk(kind: str, seed: int, start: int, count: int, out: str, tally: Tal
                     tally.add(kind, status, detail)
                 finished = msg["done"] + 1
                 current = None
-        if p.returncode == 0 and current is None:
+        p.wait()
+        if p.returncode == 0 and current is None and not hung:
             return
         crashed = current if current is not None else finished
         replay = f"python test/fuzz/run.py --worker {kind} --seed {seed} --start {crashed} --count 1"
-        tally.add(kind, "crash", f"exit status {p.returncode} in case {crashed} ({replay}): {p.stderr[-300:]}")
+        what = f"hang (no result in {CASE_TIMEOUT[kind]} s)" if hung else f"exit status {p.returncode}"
+        tally.add(kind, "hang" if hung else "crash", f"{what} in case {crashed} ({replay}): {''.join(err)[-300:]}")
         count -= crashed + 1 - start
         start = crashed + 1
 

@@ -3,7 +3,8 @@
 Each row gives the op twice, as code: `mlc` builds it from `mlc.tensor`
 (imported as `T`) and `ref` computes it with numpy (`np`, plus the helpers
 in `REF_NAMESPACE`). `{a}`, `{b}`, `{c}` are the operands' names and
-`{p}` a parameter the row's `param` draws (an axis, a permutation, ...).
+`{p}` a parameter the row's `param` draws (an axis, a permutation, ...);
+`slinalg` is `mlc.tensor.slinalg` (not an attribute of `T`, as in Theano).
 The same text builds the graph, computes the reference and prints the
 reproducer of a failure, so the three cannot disagree.
 
@@ -118,6 +119,17 @@ def _rank_ge1(rng, vals):
 
 def _rank_2(rng, vals):
     return 0 if vals[0].ref.ndim == 2 else None
+
+
+def _solve_ok(rng, vals):
+    a, b = vals[0].ref, vals[1].ref
+    if a.ndim != 2 or b.ndim not in (1, 2) or b.shape[0] != a.shape[0] or a.dtype != b.dtype:
+        return None
+    return 0
+
+
+#: the SPD matrix the LAPACK rows work on (as mlc code; `spd` in REF_NAMESPACE is its numpy meaning)
+_SPD = "T.dot({a}, {a}.T) + T.eye({a}.shape[0], dtype={a}.dtype)"
 
 
 def _clip_bounds(rng, vals):
@@ -268,6 +280,17 @@ ROWS: list[Row] = (
             param=_rank_2),
         Row("sort", 1, "T.sort({a}, axis=-1)", "np.sort({a}, axis=-1)", dtypes="num", exact=True,
             shapes="any", param=_rank_ge1),
+        # LAPACK from native code, on a well-conditioned SPD matrix made of the operand (eigenvalues >= 1)
+        Row("det", 1, f"T.nlinalg.det({_SPD})", "np.linalg.det(spd({a}))", smooth=True, shapes="any",
+            param=_rank_2),
+        Row("matrix_inverse", 1, f"T.nlinalg.matrix_inverse({_SPD})", "np.linalg.inv(spd({a}))", smooth=True,
+            shapes="any", param=_rank_2),
+        Row("cholesky", 1, f"slinalg.cholesky({_SPD})", "np.linalg.cholesky(spd({a}))", smooth=True,
+            shapes="any", param=_rank_2),
+        Row("solve", 2, f"slinalg.solve({_SPD}, {{b}})", "np.linalg.solve(spd({a}), {b})", smooth=True,
+            shapes="any", param=_solve_ok),
+        Row("solve_triangular", 2, f"slinalg.solve_triangular(slinalg.cholesky({_SPD}), {{b}}, lower=True)",
+            "np.linalg.solve(np.linalg.cholesky(spd({a})), {b})", smooth=True, shapes="any", param=_solve_ok),
     ]
 )
 
@@ -275,8 +298,8 @@ BY_NAME = {row.name: row for row in ROWS}
 
 
 def covered() -> set[str]:
-    """The `T.<name>` / `T.nnet.<name>` functions the rows call."""
-    return {m.group(1) for row in ROWS for m in re.finditer(r"T\.(?:nnet\.)?(\w+)\(", row.mlc)}
+    """The `T.<name>` / `T.nnet.<name>` / `T.nlinalg.<name>` / `slinalg.<name>` functions the rows call."""
+    return {m.group(1) for row in ROWS for m in re.finditer(r"(?:T\.(?:nnet\.|nlinalg\.)?|slinalg\.)(\w+)\(", row.mlc)}
 assert len(BY_NAME) == len(ROWS), "row names must be unique"
 
 
@@ -292,6 +315,7 @@ def _log_softmax(x):
 
 REF_NAMESPACE: dict[str, Any] = {
     "np": np,
+    "spd": lambda a: a @ a.T + np.eye(len(a), dtype=a.dtype),
     "sigmoid": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(0, x).astype(np.asarray(x).dtype),
     "erf": scipy.special.erf,

@@ -16,7 +16,7 @@ import pytest
 import mlc
 import mlc.tensor as T
 from mlc.dialects import mt
-from mlc.tensor.conv import conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights, conv2d_transpose, conv3d
+from mlc.tensor.conv import conv2d, conv2d_grad_wrt_inputs, convolve, conv2d_grad_wrt_weights, conv2d_transpose, conv3d
 from mlc.tensor.signal.pool import max_pool_2d_same_size, pool_2d, pool_3d
 
 RNG = np.random.default_rng(1234)
@@ -234,6 +234,57 @@ def test_conv_errors_name_the_problem():
     f = mlc.function([x, w], conv2d(x, w, filter_shape=(1, 1, 3, 3)))
     with pytest.raises(ValueError, match="smaller than the window"):
         f(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 3)))
+
+
+def ref_unshared(x, w, pads, strides, dilation, flip, groups):
+    """Theano's unshared2d: out[n, f, i, j] = sum_{c, u, v} xpad[n, g*Cg + c, i*s + u*dil, j*s + v*dil] * w'[f, i, j, c, u, v]."""
+    if flip:
+        w = w[:, :, :, :, ::-1, ::-1]
+    xp = np.pad(x, [(0, 0), (0, 0), *pads])
+    f, oh, ow, cg, kh, kw = w.shape
+    fg = f // groups
+    out = np.zeros((x.shape[0], f, oh, ow))
+    for i, j, u, v in itertools.product(range(oh), range(ow), range(kh), range(kw)):
+        pix = xp[:, :, i * strides[0] + u * dilation[0], j * strides[1] + v * dilation[1]]  # (n, c)
+        for g in range(groups):
+            out[:, g * fg:(g + 1) * fg, i, j] += pix[:, g * cg:(g + 1) * cg] @ w[g * fg:(g + 1) * fg, i, j, :, u, v].T
+    return out
+
+
+@pytest.mark.parametrize("border_mode, subsample, flip, dilation, groups", [
+    ("valid", (1, 1), True, (1, 1), 1), ("half", (2, 1), False, (1, 1), 2), ((1, 2), (1, 2), True, (2, 1), 1),
+    ("full", (2, 2), True, (1, 1), 1)])
+def test_unshared_conv2d_against_theano_loops(border_mode, subsample, flip, dilation, groups):
+    x, w = T.dtensor4("x"), T.dtensor6("w")
+    xv = RNG.standard_normal((2, 4, 6, 5))
+    kernel = (3, 2)
+    pads = border_pads(border_mode, kernel, dilation)
+    xp_shape = [6 + sum(pads[0]), 5 + sum(pads[1])]
+    out_sp = [(xp_shape[i] - (kernel[i] - 1) * dilation[i] - 1) // subsample[i] + 1 for i in range(2)]
+    wv = RNG.standard_normal((4, *out_sp, 4 // groups, *kernel))
+    y = conv2d(x, w, filter_shape=wv.shape, border_mode=border_mode, subsample=subsample, filter_flip=flip,
+               filter_dilation=dilation, num_groups=groups, unshared=True)
+    gx, gw = mlc.grad((y ** 2).sum(), [x, w])
+    got, gxv, gwv = mlc.function([x, w], [y, gx, gw])(xv, wv)
+    want = ref_unshared(xv, wv, pads, subsample, dilation, flip, groups)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    loss = lambda xx, ww: (ref_unshared(xx, ww, pads, subsample, dilation, flip, groups) ** 2).sum()
+    np.testing.assert_allclose(gxv, numeric_grad(lambda t: loss(t, wv), xv.copy()), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gwv, numeric_grad(lambda t: loss(xv, t), wv.copy()), rtol=1e-5, atol=1e-6)
+
+
+def test_unshared_conv2d_checks_like_theano():
+    x, w6 = T.dtensor4("x"), T.dtensor6("w")
+    with pytest.raises(TypeError, match="kern must be 6D tensor for unshared"):
+        conv2d(x, T.dtensor4("w"), filter_shape=(1, 1, 3, 3), unshared=True)
+    with pytest.raises(NotImplementedError, match="3D"):
+        convolve(T.dtensor5("x"), T.dtensor5("w"), d=3, filter_shape=(1, 1, 1, 1, 1), unshared=True)
+    f = mlc.function([x, w6], conv2d(x, w6, filter_shape=(2, 3, 3, 1, 2, 2), unshared=True))
+    with pytest.raises(ValueError, match=r"Kernel shape \(3, 3\) does not match computed output size \(3, 4\)"):
+        f(np.zeros((1, 1, 4, 5)), np.zeros((2, 3, 3, 1, 2, 2)))
+    # a filter count that matches the product of the output size (3 * 3 = 9 = 1 * 9) is still refused
+    with pytest.raises(ValueError, match="does not match"):
+        f(np.zeros((1, 1, 2, 10)), np.zeros((2, 3, 3, 1, 2, 2)))
 
 
 # ----------------------------------------------------------------------------

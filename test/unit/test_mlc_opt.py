@@ -15,13 +15,15 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def run(args: list[str], stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None):
+def run(args: list[str], stdin: str | None = None, env: dict[str, str] | None = None, cwd: Path | None = None,
+        timeout: float | None = None):
     """Run mlc-opt as a user would; return (rc, stdout, stderr)."""
     tool = BIN / "mlc-opt"
     cmd = [str(tool)] if tool.exists() else [sys.executable, "-m", "mlc.tools.mlc_opt"]
     full_env = {**os.environ, **(env or {})}
     full_env.pop("MLC_OPT_TRACEBACK", None)
-    p = subprocess.run(cmd + args, input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd)
+    p = subprocess.run(cmd + args, input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd,
+                       timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
 
@@ -354,3 +356,12 @@ def test_invalid_utf8_is_located(tmp_path):
     rc, out, err = run([str(path), "--split-input-file"])
     assert rc == 1
     assert "byte 0xc3" in assert_located(err, "bytes.mlir", 6, 8)
+
+
+def test_unterminated_string_literal_is_diagnosed_at_once(tmp_path):
+    # xDSL's string-literal regex backtracked exponentially on a quote never closed
+    # on its line: mlc-opt hung (found by the mlc-opt fuzzer).
+    path = write(tmp_path, 'func.func @f() {\n  "test.op"() {a = "' + "abcdefghij" * 8 + '} : () -> ()\n}\n')
+    rc, out, err = run([path], timeout=60)
+    assert rc == 1
+    assert "End of file reached before closing string literal" in assert_located(err, "input.mlir", 2, 20)

@@ -139,10 +139,12 @@ def test_batch_normalization_train_test_and_gradient():
         bn.batch_normalization_train(x, g, b, "spatial", epsilon=1e-6)
 
 
-@pytest.mark.parametrize("mode, shape, step", [("valid", (2, 2), None), ("ignore_borders", (2, 3), (1, 2)),
-                                               ("half", (3, 3), (2, 2)), ("full", (2, 2), (1, 1))])
-def test_images2neibs_against_theano_loops(mode, shape, step):
-    xv = RNG.standard_normal((2, 3, 5, 6))
+@pytest.mark.parametrize("mode, shape, step, image", [
+    ("valid", (2, 2), None, (4, 6)), ("valid", (3, 2), (1, 2), (5, 6)), ("ignore_borders", (2, 3), (1, 2), (5, 6)),
+    ("half", (3, 3), (2, 2), (5, 7)), ("half", (2, 3), (1, 2), (5, 7)), ("full", (2, 2), (1, 1), (5, 6)),
+    ("full", (3, 2), (3, 2), (5, 6))])
+def test_images2neibs_against_theano_loops(mode, shape, step, image):
+    xv = RNG.standard_normal((2, 3, *image))
     c, d = shape
     sx, sy = step or shape
     pad = {"half": (c // 2, d // 2), "full": (c - 1, d - 1)}.get(mode, (0, 0))
@@ -153,6 +155,56 @@ def test_images2neibs_against_theano_loops(mode, shape, step):
     x = T.dtensor4("x")
     got = mlc.function([x], neighbours.images2neibs(x, shape, step, mode))(xv)
     np.testing.assert_array_equal(got, want)
+
+
+def _wrap_centered_loops(xv, c, d, sx, sy):
+    """Theano 1.0.5's Images2Neibs.perform for 'wrap_centered', as loops."""
+    n_, s_, h, w = xv.shape
+    gc, gd = -(-h // sx), -(-w // sy)
+    out = np.empty((n_ * s_ * gc * gd, c * d), xv.dtype)
+    for n in range(n_):
+        for s in range(s_):
+            for a in range(gc):
+                for b in range(gd):
+                    row = b + gd * (a + gc * (s + s_ * n))
+                    for i in range(c):
+                        for j in range(d):
+                            out[row, j + d * i] = xv[n, s, (i + a * sx - c // 2) % h, (j + b * sy - d // 2) % w]
+    return out
+
+
+@pytest.mark.parametrize("image, shape, step", [((5, 6), (3, 3), None), ((4, 7), (3, 1), (1, 1)),
+                                                ((9, 5), (5, 3), (2, 3)), ((8, 8), (3, 3), (8, 8)),
+                                                ((3, 3), (1, 1), (4, 4)), ((3, 3), (3, 3), (1, 1))])
+@pytest.mark.parametrize("dtype", ["float32", "int64"])
+def test_images2neibs_wrap_centered(image, shape, step, dtype):
+    xv = (RNG.standard_normal((2, 2, *image)) * 10).astype(dtype)
+    x = T.tensor4("x", dtype=dtype)
+    got = mlc.function([x], neighbours.images2neibs(x, shape, step, "wrap_centered"))(xv)
+    want = _wrap_centered_loops(xv, *shape, *(step or shape))
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+
+
+def test_images2neibs_rejects_what_theano_rejects():
+    x = T.dtensor4("x")
+    with pytest.raises(TypeError, match="odd shapes"):
+        neighbours.images2neibs(x, (2, 3), mode="wrap_centered")
+    with pytest.raises(NotImplementedError, match="wrap_centered"):
+        neighbours.images2neibs(x, (2, 2), mode="same")
+    cases = [("wrap_centered", (3, 3), None, (2, 5), r"smaller then the patch shapes: neib_shape=\(3,3\)"),
+             ("valid", (2, 2), None, (5, 6), r"neib_shape\[0\]=2, neib_step\[0\]=2 and ten4.shape\[2\]=5"),
+             ("half", (3, 3), (2, 2), (5, 6), r"neib_shape\[1\]=3, neib_step\[1\]=2 and ten4.shape\[3\]=6"),
+             ("full", (3, 2), (2, 2), (4, 6), r"neib_shape\[0\]=3, neib_step\[0\]=2 and ten4.shape\[2\]=4")]
+    for mode, shape, step, image, msg in cases:
+        f = mlc.function([x], neighbours.images2neibs(x, shape, step, mode))
+        with pytest.raises(TypeError, match=msg):
+            f(np.zeros((1, 1, *image)))
+
+
+def test_images2neibs_wrap_centered_gradient():
+    verify_grad(lambda t: neighbours.images2neibs(t, (3, 3), (2, 1), "wrap_centered"),
+                [RNG.standard_normal((1, 2, 4, 3))], rng=np.random.default_rng(7))
 
 
 def test_neibs2images_inverts_and_is_the_gradient():

@@ -75,3 +75,61 @@ def test_config_profile_prints_at_exit_and_profile_optimizer():
     assert out.returncode == 0, out.stderr
     assert "Optimizer profile of function 'expsum'" in out.stderr
     assert "Function profiling" in out.stderr and "Message: expsum" in out.stderr
+
+
+def test_profiled_calls_from_two_threads_keep_their_timings_apart():
+    """Timers are the process's: each profiled call holds them; each thread reports to its own stats."""
+    import threading
+
+    ins, out = _layer()
+    f = mlc.function(ins, out, profile=True, name="f")
+    g = mlc.function(ins, out * 2, profile=True, name="g")
+    shared = ProfileStats(atexit_print=False)
+    h = mlc.function(ins, out + 1, profile=shared)
+    h2 = mlc.function(ins, out - 1, profile=shared)
+    args = [np.ones((64, 48)), np.ones((48, 64)), np.ones(64)]
+    n = 40
+    errors = []
+
+    def loop(fn):
+        try:
+            for _ in range(n):
+                fn(*args)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=loop, args=(fn,)) for fn in (f, g, h, h2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for fn in (f, g):
+        p = fn.profile
+        assert p.fct_callcount == n
+        assert set(p.apply_time) <= set(fn.program.kernels())  # no other function's rows
+        assert p.apply_time and all(p.apply_callcount[k] == n for k in p.apply_time)
+    assert shared.fct_callcount == 2 * n
+    assert all(shared.apply_callcount[k] == n for k in shared.apply_time)
+
+
+def test_kernel_rows_name_the_users_line():
+    import inspect
+
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    h = T.tanh(T.dot(x, W) + 1.0); dot_line = inspect.currentframe().f_lineno  # noqa: E702
+    y = (h * 2).sum(axis=1); sum_line = inspect.currentframe().f_lineno  # noqa: E702
+    f = mlc.function([x, W], y, profile=True)
+    f(np.ones((3, 4)), np.ones((4, 5)))
+    rows = {str(k) for k in f.profile.apply_time}
+    here = os.path.basename(__file__)
+    assert any(r.startswith("blas.gemm") and r.endswith(f" at {here}:{dot_line}") for r in rows), rows
+    assert any(r.startswith("reduction{") and r.endswith(f" at {here}:{dot_line}") for r in rows), rows
+    assert any(r.endswith(f" at {here}:{sum_line}") for r in rows), rows
+    buf = io.StringIO()
+    f.profile.summary(file=buf)
+    assert f"blas.gemm #0 at {here}:{dot_line}" in buf.getvalue()
+    # the code from the compile cache (no pass ran): the kernels are numbered and located again
+    g = mlc.function([x, W], y, profile=True)
+    g(np.ones((3, 4)), np.ones((4, 5)))
+    assert {str(k) for k in g.profile.apply_time} == rows

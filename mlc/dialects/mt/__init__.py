@@ -28,6 +28,7 @@ The package, by op family (each module imports only the ones above it):
     random       mrg_uniform (the MRG31k3p generator)
     window       patches (im2col) and unpatches (col2im): convolution and pooling
                  (their windows and numpy meaning, xDSL-free: `window_spec`)
+    lapack       cholesky, solve, inverse, det (LAPACK from native code)
     dialect      the Dialect object `MT`
     reference    `run_mt`, the numpy interpreter
 
@@ -43,7 +44,7 @@ from typing import Any
 
 #: the family modules, in dependency order; attribute lookups search them in this order
 FAMILIES = ("types", "base", "elementwise", "shape", "indexing", "reduction", "contraction", "random", "window",
-            "dialect")
+            "lapack", "dialect")
 #: modules that are not op families: the xDSL-free meaning table and the interpreter
 SUBMODULES = ("scalars", "reference", "window_spec")
 

@@ -100,6 +100,7 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
+from mlc.dialects.mt.lapack import CholeskyOp, DetOp, InverseOp, SolveOp
 from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
@@ -167,6 +168,8 @@ MT = Dialect(
         MrgUniformOp,
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
+        # LAPACK
+        CholeskyOp, SolveOp, InverseOp, DetOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],

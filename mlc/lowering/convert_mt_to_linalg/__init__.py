@@ -5,7 +5,9 @@ on tensors of i1, i8..i64, ui8..ui64, f32 or f64 (f16 and complex are not
 supported at the loop level and are rejected with an error).
 
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
-recurrence, which `bufferize` turns into loops); every function computes the same values
+recurrence, which `bufferize` turns into loops) and the LAPACK ops
+(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, which `bufferize`
+turns into `lapack.*` calls); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
 `tensor.dim`, `tensor.extract`, `tensor.from_elements`, `tensor.cast`,
@@ -62,6 +64,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from mlc.dialects import mt
+from mlc.dialects.utils.locations import stamp_inserted
 from mlc.dialects.utils.linalg_builders import (
     MapSpec,
     const,
@@ -417,7 +420,7 @@ def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
     for op in list(block.ops):
         lower = LOWERINGS.get(type(op))
         if lower is None:
-            if isinstance(op, mt.MtOp):
+            if isinstance(op, mt.MtOp) and not isinstance(op, mt.lapack.LAPACK_OPS):
                 raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}{_where(op)}")
             for i, v in enumerate(op.operands):
                 op.operands[i] = cx.v(v)
@@ -426,7 +429,9 @@ def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
             continue
         _check_types(op)
         cx.b.insertion_point = InsertPoint.before(op)
+        before = op.prev_op
         cx.values[op.results[0]] = lower(cx, op)
+        stamp_inserted(block, before, op, op)  # the new ops keep the user's line
         lowered.append(op)
 
 

@@ -22,6 +22,9 @@ from math import prod
 from xdsl.dialects import llvm, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    DenseArrayBase,
+    VectorType,
+    i32,
     DenseIntOrFPElementsAttr,
     IntegerAttr,
     MemRefType,
@@ -34,6 +37,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, Operation, SSAValue
 
+from mlc.dialects import gpux
 from mlc.dialects.blas import (
     is_identity_layout,  # the one definition (also used from here)
 )
@@ -450,7 +454,41 @@ def lower_get_global(op: memref.GetGlobalOp, e: Emitter):
     return [Descriptor(t, ptr, _sizes_from(e, t, []), None).pack(e)]
 
 
+# ---------------------------------------------------------------------------
+# Vector access (gpux.load_lanes / store_lanes: one aligned vector load or store)
+# ---------------------------------------------------------------------------
+
+
+def lower_address(op: gpux.AddressOp, e: Emitter):
+    return [e(llvm.PtrToIntOp(Descriptor.of(op.memref, op).ptr, i64))]
+
+
+def lower_load_lanes(op: gpux.LoadLanesOp, e: Emitter):
+    """One `load <n x T>, align n*sizeof(T)`; each lane taken out by a one-element shuffle and a bitcast."""
+    d = Descriptor.of(op.memref, op)
+    n, element = len(op.lanes), storage_type(d.element)
+    vec = e(llvm.LoadOp(d.element_ptr(e, [op.index]), VectorType(element, [n]),
+                        alignment=n * byte_size(d.element)))
+    out = []
+    for k in range(n):
+        one = e(llvm.ShuffleVectorOp(vec, vec, DenseArrayBase.from_list(i32, [k]), VectorType(element, [1])))
+        out.append(e(llvm.BitcastOp(one, element)))
+    return out
+
+
+def lower_store_lanes(op: gpux.StoreLanesOp, e: Emitter):
+    d = Descriptor.of(op.memref, op)
+    n, element = len(op.values), storage_type(d.element)
+    vec = e(llvm.UndefOp(VectorType(element, [n])))
+    for k, v in enumerate(op.values):
+        vec = e(llvm.InsertElementOp(vec, v, e.const(k, i32)))
+    e.op(llvm.StoreOp(vec, d.element_ptr(e, [op.index]), alignment=n * byte_size(d.element)))
+
+
 LOWERINGS = {
+    gpux.AddressOp: lower_address,
+    gpux.LoadLanesOp: lower_load_lanes,
+    gpux.StoreLanesOp: lower_store_lanes,
     memref.LoadOp: lower_load,
     memref.StoreOp: lower_store,
     memref.DimOp: lower_dim,

@@ -1,0 +1,129 @@
+"""The `lapack` dialect: LAPACK-based computations on memrefs, in place.
+
+The loop-level form of `mt.cholesky`, `mt.solve`, `mt.inverse` and
+`mt.det` (`mlc.dialects.mt.lapack`): bufferization gives each a private,
+contiguous row-major copy of its operands, which the op overwrites.
+`convert-lapack-to-llvm` calls the f77 LAPACK routines (potrf; getrf,
+getri, getrs; trtrs) through wrappers that own the row-major/column-major
+mapping, the workspace, degenerate sizes and error reporting.
+
+    lapack.cholesky lower %a : memref<?x?xf64>
+    lapack.solve "general" %a, %b : memref<?x?xf64>, memref<?xf64>
+    lapack.inverse %a : memref<?x?xf32>
+    %d = lapack.det %a : memref<?x?xf64> -> f64
+
+A failure (not positive definite, singular) is reported to the runtime,
+which raises numpy.linalg.LinAlgError when the call returns; the results
+of the failed op are unspecified (no crash), except `cholesky` with
+`nan_on_error`, which fills its matrix with NaN and reports nothing.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xdsl.dialects.builtin import MemRefType, StringAttr, UnitAttr
+from xdsl.ir import Dialect, Operation, SSAValue
+from xdsl.irdl import IRDLOperation, VarConstraint, irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def
+from xdsl.utils.exceptions import VerifyException
+
+from mlc.dialects.blas import _SCALAR, _check_dim, _operand_info, _same_element_type
+
+STRUCTURES = ("general", "lower_triangular", "upper_triangular")
+
+
+def _square(op: Operation, what: str, value: SSAValue) -> MemRefType:
+    t = _operand_info(op, what, value, 2)
+    rows, cols = t.get_shape()
+    _check_dim(op, f"rows and columns of {what}", rows, cols)
+    return t
+
+
+@irdl_op_definition
+class CholeskyOp(IRDLOperation):
+    """a = L (L L^T = a, `lower`) or U (U^T U = a), the other triangle zeroed. Lowers to `?potrf`."""
+
+    name = "lapack.cholesky"
+    a = operand_def(MemRefType)
+    lower = opt_prop_def(UnitAttr)
+    nan_on_error = opt_prop_def(UnitAttr)
+    assembly_format = "(`lower` $lower^)? (`nan_on_error` $nan_on_error^)? $a attr-dict `:` type($a)"
+
+    def __init__(self, a: SSAValue | Operation, lower: bool = True, nan_on_error: bool = False):
+        super().__init__(operands=[a], properties={"lower": UnitAttr() if lower else None,
+                                                   "nan_on_error": UnitAttr() if nan_on_error else None})
+
+    def verify_(self) -> None:
+        _square(self, "A", self.a)
+
+
+@irdl_op_definition
+class SolveOp(IRDLOperation):
+    """b = x with op(a) x = b (a overwritten). general: `?getrf` + `?getrs`; triangular: `?trtrs`."""
+
+    name = "lapack.solve"
+    a = operand_def(MemRefType)
+    b = operand_def(MemRefType)
+    structure = prop_def(StringAttr)
+    trans = opt_prop_def(UnitAttr)
+    unit_diagonal = opt_prop_def(UnitAttr)
+    assembly_format = ("$structure (`trans` $trans^)? (`unit_diagonal` $unit_diagonal^)? $a `,` $b attr-dict `:` "
+                       "type($a) `,` type($b)")
+
+    def __init__(self, a: SSAValue | Operation, b: SSAValue | Operation, structure: str = "general",
+                 trans: bool = False, unit_diagonal: bool = False):
+        super().__init__(operands=[a, b], properties={
+            "structure": StringAttr(structure), "trans": UnitAttr() if trans else None,
+            "unit_diagonal": UnitAttr() if unit_diagonal else None})
+
+    def verify_(self) -> None:
+        ta = _square(self, "A", self.a)
+        tb = self.b.type
+        rank = tb.get_num_dims() if isinstance(tb, MemRefType) else 0
+        tb = _operand_info(self, "b", self.b, rank if rank in (1, 2) else 2)
+        _same_element_type(self, [("A", ta.element_type), ("b", tb.element_type)])
+        _check_dim(self, "rows of A and b", ta.get_shape()[0], tb.get_shape()[0])
+        if self.structure.data not in STRUCTURES:
+            raise VerifyException(f"{self.name}: structure must be one of {STRUCTURES}, got {self.structure.data!r}")
+        if self.trans is not None and self.structure.data == "general":
+            raise VerifyException(f"{self.name}: trans needs a triangular structure")
+        if self.unit_diagonal is not None and self.structure.data == "general":
+            raise VerifyException(f"{self.name}: unit_diagonal needs a triangular structure")
+
+
+@irdl_op_definition
+class InverseOp(IRDLOperation):
+    """a = a^-1. Lowers to `?getrf` + `?getri`."""
+
+    name = "lapack.inverse"
+    a = operand_def(MemRefType)
+    assembly_format = "$a attr-dict `:` type($a)"
+
+    def __init__(self, a: SSAValue | Operation):
+        super().__init__(operands=[a])
+
+    def verify_(self) -> None:
+        _square(self, "A", self.a)
+
+
+@irdl_op_definition
+class DetOp(IRDLOperation):
+    """The determinant of a (a overwritten by its LU factors; 1 for 0 x 0, 0 if singular). `?getrf`."""
+
+    name = "lapack.det"
+    T: ClassVar = VarConstraint("T", _SCALAR)
+    a = operand_def(MemRefType)
+    result = result_def(T)
+    assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
+
+    def __init__(self, a: SSAValue | Operation):
+        t = SSAValue.get(a).type
+        assert isinstance(t, MemRefType)
+        super().__init__(operands=[a], result_types=[t.element_type])
+
+    def verify_(self) -> None:
+        t = _square(self, "A", self.a)
+        _same_element_type(self, [("A", t.element_type), ("result", self.result.type)])
+
+
+Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp])

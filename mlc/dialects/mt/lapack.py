@@ -1,0 +1,176 @@
+"""mt ops for dense linear algebra that LAPACK computes: cholesky, solve, inverse, det.
+
+Each op is a whole factorization-based computation with its numpy/scipy
+meaning; `bufferize` (see `mlc.passes.bufferize_lapack`) writes it as a
+`lapack.*` op on a private copy of its operands, and
+`convert-lapack-to-llvm` calls the process's LAPACK (scipy's
+`cython_lapack`) from native code. Operands are square f32/f64 matrices
+(the right-hand side of a solve a vector or a matrix); the graph casts
+integers to floats first, as Theano does.
+
+A failure LAPACK reports (a matrix that is not positive definite, or
+singular) raises numpy.linalg.LinAlgError when the call returns, with
+scipy's words; `mt.cholesky` with `nan_on_error` gives a matrix of NaN
+instead (Theano's on_error='nan').
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.dialects.builtin import StringAttr, TensorType, UnitAttr
+from xdsl.ir import Operation
+from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def
+from xdsl.irdl.operations import ParsePropInAttrDict
+
+from mlc.dialects.mt.base import MtOp
+from mlc.dialects.mt.types import DYN, Dtypes, Value, _check_result, _check_tensor, _fail, _type_of, element_type_of
+
+#: the element types LAPACK's s/d routines take
+LAPACK_FLOAT = Dtypes("f32 or f64", frozenset(element_type_of(n) for n in ("float32", "float64")))
+STRUCTURES = ("general", "lower_triangular", "upper_triangular")
+
+
+def _square(op: Operation | type[Operation], t: TensorType) -> TensorType:
+    shape = t.get_shape()
+    if len(shape) != 2 or DYN not in shape and shape[0] != shape[1]:
+        raise _fail(op, "a square matrix", t)
+    return t
+
+
+def _scipy_linalg():
+    import scipy.linalg
+
+    return scipy.linalg
+
+
+@irdl_op_definition
+class CholeskyOp(MtOp):
+    """`%l = mt.cholesky %a {lower} : tensor<?x?xf64> -> tensor<?x?xf64>`.
+
+    L with L L^T = A (`lower`), else U with U^T U = A; the other triangle is
+    zero. `nan_on_error`: a matrix that is not positive definite gives NaNs
+    (else LinAlgError). Only the triangle named by `lower` is read.
+    """
+
+    name = "mt.cholesky"
+    a = operand_def(TensorType)
+    lower = opt_prop_def(UnitAttr)
+    nan_on_error = opt_prop_def(UnitAttr)
+    result = result_def(TensorType)
+    assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, a: Value, lower: bool = True, nan_on_error: bool = False):
+        props = {k: UnitAttr() for k, on in (("lower", lower), ("nan_on_error", nan_on_error)) if on}
+        super().__init__(operands=[a], properties=props, result_types=[_type_of(a)])
+
+    def verify_(self) -> None:
+        t = _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT))
+        _check_result(self, t)
+
+    def evaluate(self, a: np.ndarray) -> np.ndarray:
+        sl = _scipy_linalg()
+        try:
+            return sl.cholesky(a, lower=self.lower is not None).astype(a.dtype)
+        except sl.LinAlgError:
+            if self.nan_on_error is None:
+                raise
+            return np.full(a.shape, np.nan, dtype=a.dtype)
+
+
+@irdl_op_definition
+class SolveOp(MtOp):
+    """`%x = mt.solve %a, %b {structure = "general"} : tensor<?x?xf64>, tensor<?xf64> -> tensor<?xf64>`.
+
+    x with op(A) x = b, for b a vector or a matrix (one column per right-hand
+    side). `structure`: "general" (LU with partial pivoting), or
+    "lower_triangular" / "upper_triangular" (only that triangle is read;
+    `unit_diagonal` takes the diagonal as ones). `trans` (triangular
+    structures only, scipy's solve_triangular) solves with A^T.
+    """
+
+    name = "mt.solve"
+    a = operand_def(TensorType)
+    b = operand_def(TensorType)
+    structure = prop_def(StringAttr)
+    trans = opt_prop_def(UnitAttr)
+    unit_diagonal = opt_prop_def(UnitAttr)
+    result = result_def(TensorType)
+    assembly_format = "$a `,` $b attr-dict `:` type($a) `,` type($b) `->` type($result)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, a: Value, b: Value, structure: str = "general", trans: bool = False,
+                 unit_diagonal: bool = False):
+        props: dict = {"structure": StringAttr(structure)}
+        if trans:
+            props["trans"] = UnitAttr()
+        if unit_diagonal:
+            props["unit_diagonal"] = UnitAttr()
+        super().__init__(operands=[a, b], properties=props, result_types=[_type_of(b)])
+
+    def verify_(self) -> None:
+        a = _square(self, _check_tensor(self, "operands", self.a.type, LAPACK_FLOAT))
+        b = _check_tensor(self, "operands", self.b.type, LAPACK_FLOAT)
+        if a.element_type != b.element_type:
+            raise _fail(self, f"operands of one element type, {a.element_type}", b)
+        if b.get_num_dims() not in (1, 2):
+            raise _fail(self, "a right-hand side of rank 1 or 2", b)
+        n, m = a.get_shape()[0], b.get_shape()[0]
+        if DYN not in (n, m) and n != m:
+            raise _fail(self, f"a right-hand side with {n} rows", b)
+        if self.structure.data not in STRUCTURES:
+            raise _fail(self, f"structure to be one of {STRUCTURES}", self.structure.data)
+        if self.trans is not None and self.structure.data == "general":
+            raise _fail(self, "trans only with a triangular structure", "general")
+        if self.unit_diagonal is not None and self.structure.data == "general":
+            raise _fail(self, "unit_diagonal only with a triangular structure", "general")
+        _check_result(self, b)
+
+    def evaluate(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        sl = _scipy_linalg()
+        if self.structure.data == "general":
+            return sl.solve(a, b).astype(b.dtype)
+        return sl.solve_triangular(a, b, trans=int(self.trans is not None), lower=self.structure.data == "lower_triangular",
+                                   unit_diagonal=self.unit_diagonal is not None).astype(b.dtype)
+
+
+@irdl_op_definition
+class InverseOp(MtOp):
+    """`%i = mt.inverse %a : tensor<?x?xf64> -> tensor<?x?xf64>`: A^-1 (numpy.linalg.inv; singular: LinAlgError)."""
+
+    name = "mt.inverse"
+    a = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
+
+    def __init__(self, a: Value):
+        super().__init__(operands=[a], result_types=[_type_of(a)])
+
+    def verify_(self) -> None:
+        _check_result(self, _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)))
+
+    def evaluate(self, a: np.ndarray) -> np.ndarray:
+        return np.linalg.inv(a).astype(a.dtype)
+
+
+@irdl_op_definition
+class DetOp(MtOp):
+    """`%d = mt.det %a : tensor<?x?xf64> -> tensor<f64>`: the determinant (LU; a singular matrix gives 0)."""
+
+    name = "mt.det"
+    a = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
+
+    def __init__(self, a: Value):
+        super().__init__(operands=[a], result_types=[TensorType(_type_of(a).element_type, [])])
+
+    def verify_(self) -> None:
+        t = _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT))
+        _check_result(self, TensorType(t.element_type, []))
+
+    def evaluate(self, a: np.ndarray) -> np.ndarray:
+        return np.asarray(np.linalg.det(a), dtype=a.dtype)
+
+
+LAPACK_OPS = (CholeskyOp, SolveOp, InverseOp, DetOp)

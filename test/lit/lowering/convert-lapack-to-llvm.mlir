@@ -1,0 +1,55 @@
+// RUN: mlc-opt -p convert-lapack-to-llvm --split-input-file %s | filecheck %s
+// RUN: mlc-opt -p convert-lapack-to-llvm,convert-to-llvm,reconcile-unrealized-casts --split-input-file %s | filecheck %s --check-prefix=LLVM
+
+// convert-lapack-to-llvm: each lapack op becomes one call of the runtime's
+// adapter for its element type (declared once per module), passing the
+// order n (rows of A), the right-hand-side count, flags and data pointers.
+
+// CHECK-LABEL: func.func @ops
+// CHECK-SAME: (%[[A:[a-z]+]]: memref<?x?xf32>, %[[B:[a-z]+]]: memref<?x4xf32>, %[[V:[a-z]+]]: memref<?xf32>)
+// CHECK:      %[[N:.*]] = arith.index_cast %{{.*}} : index to i64
+// CHECK-NEXT: %[[PA:.*]] = builtin.unrealized_conversion_cast %[[A]] : memref<?x?xf32> to !llvm.ptr
+// CHECK-NEXT: %[[LOWER:.*]] = arith.constant false
+// CHECK-NEXT: %[[NAN:.*]] = arith.constant true
+// CHECK-NEXT: llvm.call @mlc_lapack_cholesky_f32(%[[N]], %[[PA]], %[[LOWER]], %[[NAN]]) : (i64, !llvm.ptr, i1, i1) -> ()
+// CHECK:      %[[K:.*]] = arith.constant 4 : i64
+// CHECK-NEXT: %[[S:.*]] = arith.constant 2 : i32
+// CHECK:      llvm.call @mlc_lapack_solve_f32(%{{.*}}, %[[K]], %{{.*}}, %{{.*}}, %[[S]], %{{.*}}, %{{.*}}) : (i64, i64, !llvm.ptr, !llvm.ptr, i32, i1, i1) -> ()
+// CHECK:      %[[ONE:.*]] = arith.constant 1 : i64
+// CHECK-NEXT: %[[G:.*]] = arith.constant 0 : i32
+// CHECK:      llvm.call @mlc_lapack_solve_f32(%{{.*}}, %[[ONE]], %{{.*}}, %{{.*}}, %[[G]], %{{.*}}, %{{.*}})
+// CHECK:      llvm.call @mlc_lapack_inverse_f32(%{{.*}}, %{{.*}}) : (i64, !llvm.ptr) -> ()
+// CHECK:      %[[D:.*]] = llvm.call @mlc_lapack_det_f32(%{{.*}}, %{{.*}}) : (i64, !llvm.ptr) -> f32
+// CHECK-NEXT: func.return %[[D]] : f32
+// CHECK-NOT:  lapack.
+// CHECK-DAG:  llvm.func @mlc_lapack_cholesky_f32(i64, !llvm.ptr, i1, i1){{$}}
+// CHECK-DAG:  llvm.func @mlc_lapack_solve_f32(i64, i64, !llvm.ptr, !llvm.ptr, i32, i1, i1)
+// CHECK-DAG:  llvm.func @mlc_lapack_det_f32(i64, !llvm.ptr) -> f32
+
+// After convert-to-llvm the pointers are the memrefs' data pointers (here the arguments themselves).
+// LLVM-LABEL: llvm.func @ops
+// LLVM:       llvm.call @mlc_lapack_cholesky_f32(%{{.*}}, %a, %{{.*}}, %{{.*}})
+// LLVM:       llvm.call @mlc_lapack_solve_f32(%{{.*}}, %{{.*}}, %a, %b, %{{.*}}, %{{.*}}, %{{.*}})
+// LLVM-NOT:   lapack.
+func.func @ops(%a: memref<?x?xf32>, %b: memref<?x4xf32>, %v: memref<?xf32>) -> f32 {
+  lapack.cholesky nan_on_error %a : memref<?x?xf32>
+  lapack.solve "upper_triangular" trans %a, %b : memref<?x?xf32>, memref<?x4xf32>
+  lapack.solve "general" %a, %v : memref<?x?xf32>, memref<?xf32>
+  lapack.inverse %a : memref<?x?xf32>
+  %d = lapack.det %a : memref<?x?xf32> -> f32
+  func.return %d : f32
+}
+
+// -----
+
+// One declaration per adapter, f64 here.
+
+// CHECK-LABEL: func.func @twice
+// CHECK-COUNT-2: llvm.call @mlc_lapack_inverse_f64
+// CHECK-COUNT-1: llvm.func @mlc_lapack_inverse_f64
+// CHECK-NOT:  llvm.func @mlc_lapack_inverse_f64
+func.func @twice(%a: memref<3x3xf64>) {
+  lapack.inverse %a : memref<3x3xf64>
+  lapack.inverse %a : memref<3x3xf64>
+  func.return
+}

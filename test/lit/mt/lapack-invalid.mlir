@@ -1,0 +1,49 @@
+// RUN: mlc-opt %s --split-input-file --verify-diagnostics
+
+// The type rules of the LAPACK ops, one violation per case.
+
+func.func @square(%a: tensor<3x4xf64>) {
+  // expected-error @+1 {{'mt.cholesky' op expected a square matrix, got tensor<3x4xf64>}}
+  %l = mt.cholesky %a {lower} : tensor<3x4xf64> -> tensor<3x4xf64>
+  func.return
+}
+
+// -----
+
+func.func @float(%a: tensor<?x?xi32>) {
+  // expected-error @+1 {{'mt.inverse' op expected operand to be a tensor of f32 or f64, got tensor<?x?xi32>}}
+  %i = mt.inverse %a : tensor<?x?xi32> -> tensor<?x?xi32>
+  func.return
+}
+
+// -----
+
+func.func @rows(%a: tensor<3x3xf64>, %b: tensor<4xf64>) {
+  // expected-error @+1 {{'mt.solve' op expected a right-hand side with 3 rows, got tensor<4xf64>}}
+  %x = mt.solve %a, %b {structure = "general"} : tensor<3x3xf64>, tensor<4xf64> -> tensor<4xf64>
+  func.return
+}
+
+// -----
+
+func.func @trans(%a: tensor<3x3xf64>, %b: tensor<3xf64>) {
+  // expected-error @+1 {{'mt.solve' op expected trans only with a triangular structure, got general}}
+  %x = mt.solve %a, %b {structure = "general", trans} : tensor<3x3xf64>, tensor<3xf64> -> tensor<3xf64>
+  func.return
+}
+
+// -----
+
+func.func @det(%a: tensor<3x3xf64>) {
+  // expected-error @+1 {{'mt.det' op expected result type tensor<f64>, got tensor<3xf64>}}
+  %d = mt.det %a : tensor<3x3xf64> -> tensor<3xf64>
+  func.return
+}
+
+// -----
+
+func.func @lapack(%a: memref<?x?xf64>, %b: memref<?xf32>) {
+  // expected-error @+1 {{'lapack.solve' op b has element type f32 but A has f64}}
+  lapack.solve "general" %a, %b : memref<?x?xf64>, memref<?xf32>
+  func.return
+}

@@ -1,0 +1,33 @@
+// RUN: mlc-opt -p bufferize %s | filecheck %s
+// RUN: mlc-opt -p bufferize %s | mlc-opt
+
+// The LAPACK mt ops (left as they are by convert-mt-to-linalg) become
+// lapack.* ops at bufferization, each on a private copy of its operands
+// (LAPACK overwrites them): the result argument when one is planned, else
+// a new buffer; the factor scratch of solve and det is freed after use.
+
+// CHECK-LABEL: func.func @factor
+// CHECK-SAME: (%[[A:[a-z0-9]+]]: memref<?x?xf64>, %[[B:[a-z0-9]+]]: memref<?x3xf64>, %[[L:[0-9]+]]: memref<?x?xf64>, %[[X:[0-9]+]]: memref<?x3xf64>, %[[D:[0-9]+]]: memref<f64>)
+// CHECK:      "memref.copy"(%[[A]], %[[L]])
+// CHECK-NEXT: lapack.cholesky lower %[[L]] : memref<?x?xf64>
+// CHECK:      %[[F:.*]] = memref.alloc(%{{.*}}, %{{.*}}) : memref<?x?xf64>
+// CHECK-NEXT: "memref.copy"(%[[L]], %[[F]])
+// CHECK-NEXT: "memref.copy"(%[[B]], %[[X]])
+// CHECK-NEXT: lapack.solve "lower_triangular" %[[F]], %[[X]] : memref<?x?xf64>, memref<?x3xf64>
+// CHECK-NEXT: memref.dealloc %[[F]]
+// CHECK:      %[[I:.*]] = memref.alloc
+// CHECK-NEXT: "memref.copy"(%[[A]], %[[I]])
+// CHECK-NEXT: lapack.inverse %[[I]] : memref<?x?xf64>
+// CHECK:      %[[G:.*]] = memref.alloc
+// CHECK-NEXT: "memref.copy"(%[[I]], %[[G]])
+// CHECK:      %[[DET:.*]] = lapack.det %[[G]] : memref<?x?xf64> -> f64
+// CHECK:      memref.store %[[DET]], %[[D]][] : memref<f64>
+// CHECK-NOT:  mt.
+// CHECK:      func.return{{$}}
+func.func @factor(%a: tensor<?x?xf64>, %b: tensor<?x3xf64>) -> (tensor<?x?xf64>, tensor<?x3xf64>, tensor<f64>) {
+  %l = mt.cholesky %a {lower} : tensor<?x?xf64> -> tensor<?x?xf64>
+  %x = mt.solve %l, %b {structure = "lower_triangular"} : tensor<?x?xf64>, tensor<?x3xf64> -> tensor<?x3xf64>
+  %i = mt.inverse %a : tensor<?x?xf64> -> tensor<?x?xf64>
+  %d = mt.det %i : tensor<?x?xf64> -> tensor<f64>
+  func.return %l, %x, %d : tensor<?x?xf64>, tensor<?x3xf64>, tensor<f64>
+}
