@@ -351,7 +351,8 @@ def _trace(plan, arrays):
         return value_of
 
     value_of = make_value_of(values)
-    check_ids = {id(n) for n in plan.check_nodes} | {id(n) for n in fg.nodes if n.op.check_value_inputs}
+    # (a check of constants and shapes only, like shape(y)[0], is traced like any rule: its guards hold it)
+    check_ids = {id(n) for n in plan.check_nodes}
     checks = []
     del _value_ancestors
 
