@@ -35,7 +35,7 @@ import numpy as np
 
 from mlc.config import config
 from mlc.graph import Apply, Constant, Op, TensorType, Variable, built_at, toposort
-from mlc.graph.dtype import FLOATS
+from mlc.graph.dtype import COMPLEX, CONTINUOUS, FLOATS
 
 __all__ = [
     "DisconnectedInputError",
@@ -99,13 +99,15 @@ def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> Undefi
 
 
 def _float_dtype(dtype: str) -> str:
-    return dtype if dtype in FLOATS else config.floatX
+    return dtype if dtype in CONTINUOUS else config.floatX
 
 
 def _float_zeros_like(x: Variable) -> Variable:
     """Zeros of x's shape and broadcastable pattern, in x's dtype if float, else floatX (Theano)."""
     from mlc.tensor.alloc import zeros_like
 
+    if getattr(x.type, "sparse", False):  # mlc.sparse: an empty sparse matrix of x's shape
+        return x.zeros_like(dtype=_float_dtype(x.dtype))
     return zeros_like(x, dtype=_float_dtype(x.dtype))
 
 
@@ -143,6 +145,8 @@ def fit_term(term: Variable, var: Variable, op: Op | None = None) -> Variable:
     from mlc.tensor.reduce import sum as _sum
     from mlc.tensor.var import as_tensor_variable
 
+    if getattr(var.type, "sparse", False) or getattr(getattr(term, "type", None), "sparse", False):
+        return _fit_sparse_term(term, var, op)
     term = as_tensor_variable(term)
     if term.ndim != var.ndim:
         who = f"{op}.grad" if op is not None else "a gradient"
@@ -150,15 +154,41 @@ def fit_term(term: Variable, var: Variable, op: Op | None = None) -> Variable:
             f"{who} returned a term of rank {term.ndim} ({term.type}) for an input of rank {var.ndim} "
             f"({var} of type {var.type}){built_at(var)}"
         )
-    if term.dtype not in FLOATS:
+    if term.dtype in COMPLEX and var.dtype not in COMPLEX:
+        from mlc.tensor.elemwise import real
+
+        term = real(term)  # g = dC/dRe + i dC/dIm: a real variable's gradient is the real part
+    if term.dtype not in CONTINUOUS:
         term = cast(term, _float_dtype(var.dtype))
     axes = [i for i, (b, t) in enumerate(zip(var.broadcastable, term.broadcastable)) if b and not t]
     if axes:
         term = _sum(term, axis=axes, keepdims=True, dtype=term.dtype)
     if any(t and not b for b, t in zip(var.broadcastable, term.broadcastable)):
         term = fill(var, term)
-    if var.dtype in FLOATS and term.dtype != var.dtype:
+    if var.dtype in CONTINUOUS and term.dtype != var.dtype:
         term = cast(term, var.dtype)
+    return term
+
+
+def _fit_sparse_term(term, var: Variable, op: Op | None) -> Variable:
+    """A gradient term where the variable or the term is sparse (mlc.sparse): a 2-d term in var's float dtype.
+
+    Theano lets a sparse variable's gradient be dense (sparse.dot's regular
+    gradient) and a dense variable's be sparse; only rank and dtype are fitted.
+    """
+    from mlc.tensor.elemwise import cast
+
+    if term.ndim != var.ndim:
+        who = f"{op}.grad" if op is not None else "a gradient"
+        raise TypeError(f"{who} returned a term of rank {term.ndim} ({term.type}) for {var} of type {var.type}"
+                        f"{built_at(var)}")
+    want = _float_dtype(var.dtype)
+    if term.dtype != want:
+        term = term.astype(want) if getattr(term.type, "sparse", False) else cast(term, want)
+    if not getattr(var.type, "sparse", False):  # a dense variable's gradient is dense
+        from mlc.sparse.basic import dense_from_sparse
+
+        term = dense_from_sparse(term)
     return term
 
 
@@ -230,7 +260,7 @@ class _Grads:
 
 
 def _is_discrete(v: Variable) -> bool:
-    return getattr(v, "dtype", None) not in FLOATS
+    return getattr(v, "dtype", None) not in CONTINUOUS
 
 
 def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:

@@ -147,6 +147,10 @@ def shared(value: Any, name: str | None = None, strict: bool = False, allow_down
         raise TypeError(f"shared: expected a numpy value, got the symbolic variable {value}")
     if type(value) is np.random.RandomState:
         return RandomStateSharedVariable(value if borrow else copy.deepcopy(value), name)
+    if type(value).__module__.startswith("scipy.sparse"):  # a scipy.sparse matrix: a sparse shared variable
+        from mlc.sparse.type import sparse_shared
+
+        return sparse_shared(value, name, strict=strict, allow_downcast=allow_downcast, borrow=borrow, **kwargs)
     if isinstance(value, (bool, int, float, complex)) and not isinstance(value, np.generic):
         arr = np.asarray(value)
     else:

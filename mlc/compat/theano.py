@@ -18,8 +18,8 @@ in order, among
 4. placeholders for Theano names mlc does not provide yet: importing them
    works, using them raises NotImplementedError naming the missing feature.
 
-Theano modules mlc cannot stand in for at all (`theano.sparse`, random
-streams while mlc has none) raise ImportError with the reason.
+Theano modules mlc cannot stand in for at all (`theano.gpuarray`,
+`theano.scalar`, `theano.d3viz`) raise ImportError with the reason.
 
 Nothing happens on `import mlc` or `import mlc.compat.theano`: only `main()`
 (the command) and an explicit `install()` add the hook, so a real Theano
@@ -152,8 +152,8 @@ _TENSOR_MISSING = {
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
     **_m("allclose isclose largest smallest batched_tensordot "
-         "to_one_hot erfcx chi2sf real imag "
-         "angle conj complex complex_from_polar cov get_scalar_constant_value extract_constant get_vector_length "
+         "to_one_hot erfcx chi2sf "
+         "cov get_scalar_constant_value extract_constant get_vector_length "
          "inverse_permutation permute_row_elements divmod ceil_intdiv scalar_from_tensor tensor_from_scalar "
          "Rebroadcast SpecifyShape"),
 }
@@ -289,7 +289,17 @@ _SPECS: dict[str, _Spec] = {
                                        "cholesky", "solve", "eigvalsh", "kron", "expm")}),
     "theano.gpuarray": _Spec(unavailable="theano.gpuarray is not provided; mlc selects the GPU with "
                                          "config.device='cuda'"),
-    "theano.sparse": _Spec(unavailable="sparse matrices (theano.sparse) are not implemented in mlc yet"),
+    "theano.sparse": _Spec(targets=("mlc.sparse",), eager=("basic", "type", "sharedvar"),
+                           missing=_m("bsr_matrix get_item_list get_item_2lists get_item_2d get_item_scalar hstack "
+                                      "vstack eq neq lt gt le ge remove0 clean ensure_sorted_indices diag "
+                                      "square_diagonal usmm construct_sparse_from_list",
+                                      "this theano.sparse op is not implemented by mlc")),
+    "theano.sparse.basic": _Spec(targets=("mlc.sparse",), package=False),
+    "theano.sparse.type": _Spec(targets=("mlc.sparse.type",), package=False),
+    "theano.sparse.sharedvar": _Spec(targets=("mlc.sparse.type",), package=False,
+                                     names=lambda: {"SparseTensorSharedVariable": _From("mlc.sparse.type",
+                                                                                        "SparseSharedVariable"),
+                                                    "sparse_constructor": _From("mlc.sparse.type", "sparse_shared")}),
     "theano.scalar": _Spec(unavailable="scalar-level ops (theano.scalar) are not exposed by mlc; use 0-d tensors "
                                        "(theano.tensor.scalar)"),
     "theano.d3viz": _Spec(targets=("mlc.d3viz",), missing=_m("PyDotFormatter"), package=False),

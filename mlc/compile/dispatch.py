@@ -245,7 +245,8 @@ class NativeDispatch:
         compiled = getattr(program, "compiled", None)
         if (lay is None or compiled is None or fgraph.shared or fgraph.updates or native is None
                 or not fgraph.results or (single and len(fgraph.results) != 1)
-                or not native.variants or any(j >= 0 for j in getattr(program, "in_place", ()))):
+                or not native.variants or any(j >= 0 for j in getattr(program, "in_place", ()))
+                or getattr(program, "clobber", ())):  # (storage written in arguments: the fast path checks it)
             return None
         fn, _buftype, checks, trace = native.variants[0]
         if checks:

@@ -94,7 +94,8 @@ class FastCall:
     """
 
     def __init__(self, fgraph, compiled, out_dtypes: Sequence[np.dtype], single: bool,
-                 in_place: Sequence[int] = (), borrowed: Sequence[int] = (), native=None):
+                 in_place: Sequence[int] = (), borrowed: Sequence[int] = (), clobber: Sequence[int] = (),
+                 native=None):
         # In-place updates (NativeProgram.in_place, per result: the input
         # whose storage receives it, or -1): such a result is that shared
         # value's array, written by the call, and gets no argument of its own.
@@ -103,6 +104,8 @@ class FastCall:
         #: outputs whose storage is kept in the plan and reused (Out(borrow=True)); not in-place results
         self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0
                               and native is None)  # (native shapes: no plan keeps storage)
+        #: arguments the code may write temporaries into (In(mutable=True)): checked like in-place storage
+        self.clobber = tuple(clobber)
         #: shapes that depend on scalar values: computed on every call by native code
         #: (mlc.compile.native_shapes) instead of looked up per shape signature
         self.native = native
@@ -162,8 +165,9 @@ class FastCall:
             lines += [f"    out{k} = shapes[{k}], odtype{k}" for k in range(nres)]
         place = self.in_place or (-1,) * nres
         arrays = a + v
-        for j in sorted({j for j in place if j >= 0}):  # an array overlapping storage written in place:
-            t = arrays[j]  # the full path copies it first (NativeProgram.run)
+        for j in sorted({j for j in place if j >= 0} | set(self.clobber)):  # an array overlapping storage written:
+            t = arrays[j]  # the full path copies it first (NativeProgram.run), and a read-only one
+            lines += [f"    if not {t}.flags.writeable:\n        return MISS"]
             lines += [f"    if {x} is {t} or ({x}.base is not None or {t}.base is not None) and may_share({x}, {t}):\n"
                       "        return MISS" for x in arrays if x != t]
         for k in self.borrowed:  # an argument overlapping a kept output buffer: fresh outputs instead
@@ -194,7 +198,7 @@ class FastCall:
         if compiled is None or (value_inputs and native is None) or not hasattr(compiled, "array_entry"):
             return None
         fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()), borrowed,
-                        native if value_inputs else None)
+                        getattr(program, "clobber", ()), native if value_inputs else None)
         return fast if fast.held is not None and fast.released is not None else None
 
     def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],

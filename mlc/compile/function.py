@@ -40,14 +40,37 @@ from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
 
 
+def is_sparse(v) -> bool:
+    """Is `v` a sparse variable (mlc.sparse: its values are scipy.sparse matrices, never ndarrays)?"""
+    return getattr(v.type, "sparse", False)
+
+
+def _as_result(x) -> Variable:
+    """`x` as a variable a function may compute or be given: a tensor variable, or a sparse variable."""
+    if isinstance(x, Variable) and is_sparse(x):
+        return x
+    return as_tensor_variable(x)
+
+
+def _value_key(a) -> tuple | bytes:
+    """The cache key of a value that decides shapes: its bytes (a sparse matrix: those of its arrays)."""
+    if isinstance(a, np.ndarray):
+        return a.tobytes()
+    return (a.format, a.shape, a.data.tobytes(), a.indices.tobytes(), a.indptr.tobytes())
+
+
 class In:
     """An input with options (Theano's `theano.compile.io.In`).
 
     `value`: a default, which makes the argument optional; with `update` (an
     expression of the function's variables) the value is *state* kept by the
     function between calls (read and set with `f[var]`, `f.value[name]`).
-    `mutable`/`borrow`: whether the function may overwrite or alias the
-    value (mlc never does either, so they only need to be consistent).
+    `mutable=True`: the function may destroy the argument's contents (Theano's
+    destructive in-place ops): mlc writes the first output of the
+    argument's shape and dtype into the argument's own array when the code
+    can (the output returned is then that array). Without it an argument is
+    never modified. `borrow=True`: the function may alias the value
+    (arguments of the right dtype are used without a copy either way).
     `implicit`: the caller may not pass it (shared variables' inputs).
     """
 
@@ -58,7 +81,7 @@ class In:
         if not isinstance(variable, Variable):
             raise TypeError(f"In: expected a symbolic variable, got {type(variable).__name__} {variable!r}")
         if update is not None:
-            update = as_tensor_variable(update)
+            update = _as_result(update)
             if update.type != variable.type:
                 raise TypeError(f"Variable '{variable}' has type {variable.type} but an update of type "
                                 f"{update.type}. The type of the update should be the same as the type of the "
@@ -94,7 +117,8 @@ class Out:
     `borrow=True` allows the function to return its internal storage, which
     a later call may overwrite: mlc keeps the output's array per input
     shapes and has the native code write the next call's values into it
-    (`mlc.compile.fastcall`), so an array returned earlier may change. With
+    (`mlc.compile.fastcall`), so an array returned earlier may change (and
+    two threads calling the function at once share that array). With
     `borrow=False` (the default) every call returns fresh arrays, aliased to
     no input, shared value or other output.
     """
@@ -138,7 +162,10 @@ def _as_update_pairs(updates) -> list[tuple[SharedVariable, Variable]]:
         if id(s) in seen:
             raise ValueError(f"updates: shared variable {s} is updated more than once")
         seen.add(id(s))
-        u = as_tensor_variable(u)
+        u = _as_result(u)
+        if (is_sparse(s) or is_sparse(u)) and u.type != s.type:
+            raise TypeError(f"updates: the update of {s} ({s.type}) must have the same type, got {u} ({u.type})"
+                            f"{built_at(u)}")
         if u.ndim != s.ndim:
             raise TypeError(f"updates: the update of {s} ({s.type}) must have the same type, got {u} ({u.type})"
                             f"{built_at(u)}")
@@ -184,7 +211,7 @@ def _as_givens(givens) -> dict[Variable, Variable]:
     for old, new in pairs:
         if not isinstance(old, Variable):
             raise TypeError(f"givens: expected a variable to replace, got {old!r}")
-        new = as_tensor_variable(new)
+        new = _as_result(new)
         if getattr(old, "ndim", None) != new.ndim:
             raise TypeError(f"givens: {old} ({old.type}) cannot be replaced by {new} ({new.type}): ranks differ")
         if old.type.dtype != new.type.dtype:
@@ -237,6 +264,8 @@ class FunctionGraph:
             raise MissingInputError(f"function: the graph needs input {v} ({v.type}), which is not in the "
                                     f"inputs list{built_at(v)}")
         self.all_inputs = self.inputs + self.shared
+        #: indices of inputs whose storage the code may overwrite (In(mutable=True); set by Function)
+        self.mutable_inputs: tuple[int, ...] = ()
         self.nodes = toposort(self.outputs + [u for _, u in self.updates])
 
     @property
@@ -294,7 +323,7 @@ class ShapePlan:
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
         shape_key = tuple(a.shape for a in arrays)
-        key = shape_key + tuple(arrays[k].tobytes() for k in self.value_inputs)
+        key = shape_key + tuple(_value_key(arrays[k]) for k in self.value_inputs)
         hit = self.cache.get(key)
         if hit is None and self.by_shapes is not None:
             for last in self.by_shapes.get(shape_key, ()):
@@ -457,7 +486,7 @@ class Function:
         if outputs is None:
             outs, self.single = [], False
         self.outs = [o if isinstance(o, Out) else Out(o) for o in outs]
-        self.output_vars = [as_tensor_variable(o.variable) for o in self.outs]
+        self.output_vars = [_as_result(o.variable) for o in self.outs]
         self.update_pairs = _as_update_pairs(updates)
         self.update_pairs += _default_updates(self.output_vars, self.update_pairs, no_default_updates)
         #: the In inputs with an update: their new values are extra outputs of the graph
@@ -471,11 +500,23 @@ class Function:
         self.mode_obj = get_mode(mode)
         self.mode = self.mode_obj.compile_name
         self.excluding = tuple(self.mode_obj.excluded)
+        #: arguments whose storage the compiled code may overwrite (In(mutable=True), see In)
+        self.fgraph.mutable_inputs = self._clobberable()
         self._setup_inputs()
         from mlc.compile.profiling import profile_for
 
         self.profile = profile_for(profile, self.name)
         self._compile()
+
+    def _clobberable(self) -> tuple[int, ...]:
+        """In(mutable=True) arguments the native CPU code may write into: explicit ones without a
+        default or state (a value kept between calls is never destroyed), in modes that run the
+        program once per call (DebugMode and the like rerun nodes on the arguments)."""
+        from mlc.compile.mode import Mode
+
+        if self.target != "cpu" or self.mode == "REFERENCE" or type(self.mode_obj).wrap is not Mode.wrap:
+            return ()
+        return tuple(k for k, i in enumerate(self.ins) if i.mutable and i.value is None and not i.implicit)
 
     def _setup_inputs(self) -> None:
         self._by_name: dict[str, int] = {}
@@ -526,7 +567,8 @@ class Function:
         # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
         # knows neither In state nor profiling
         stateful = (any(c is not None for c in self.containers) or self.profile is not None
-                    or self.program is not program or self.target in ("cuda", "ptx"))
+                    or self.program is not program or self.target in ("cuda", "ptx")
+                    or any(is_sparse(v) for v in self.fgraph.all_inputs + self.fgraph.results))
         self._fast = None if stateful else FastCall.build(
             self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
                                                                         if plan.check_nodes],
@@ -558,6 +600,8 @@ class Function:
         spec = self.ins[k]
         a = self._types[k].filter(v, strict=spec.strict, allow_downcast=spec.allow_downcast,
                                   what=f"{self._label()} argument {k} ({spec.variable})")
+        if not isinstance(a, np.ndarray):  # a scipy.sparse matrix (mlc.sparse)
+            return a
         return a if a.flags.c_contiguous else np.array(a, order="C")
 
     def _arguments(self, args, kwargs) -> list[np.ndarray]:
@@ -1018,7 +1062,9 @@ def function(inputs, outputs=None, mode=None, updates=None, givens=None, no_defa
     `updates` (pairs or dict) give new values of shared variables, applied
     after all outputs are computed from the old values; `givens` substitute
     variables before compiling. Outputs are fresh numpy arrays (0-d for
-    scalars); a single output is returned as an array, a list as a list.
+    scalars) unless marked `Out(var, borrow=True)` (then a later call may
+    reuse the array) or written into an `In(x, mutable=True)` argument; a
+    single output is returned as an array, a list as a list.
 
     `target`: 'cpu', 'cuda' (an NVIDIA GPU through the driver), 'ptx' (the
     GPU code only, compiled on any machine: see `dump_ir('ptx')`) or

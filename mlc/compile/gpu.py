@@ -11,7 +11,11 @@ Every stage is a registered pass name (`mlc-opt -p` reproduces each one).
 
 from __future__ import annotations
 
+import numpy as np
+
 from mlc.compile.pipeline import LEVELS, NativeProgram, excluding_names, run_stages, stages
+from mlc.compile.vm import PartitionedProgram, SubProgram
+from mlc.graph import Constant
 from mlc.target import GPUTarget
 
 #: the device side, after convert-linalg-to-gpu: kernels -> llvm dialect ready for NVPTX
@@ -45,6 +49,20 @@ def resolve_target(target: str | None) -> str:
 def gpu_stages(mode: str, target: GPUTarget) -> list[str]:
     """From emitted mt to the outlined GPU module (host function + gpu.module)."""
     return [*stages(mode, "loops"), target.outline_pass(), "vectorize-gpu-loads", "canonicalize", "cse"]
+
+
+def device_value(container):
+    """A shared variable's value for a GPU function: arrays live on the device (uploaded on first use;
+    updates replace the device copy), other values (a RandomState) stay on the host."""
+    if container.device is not None:
+        return container.device
+    value = container.value
+    if not _numeric(value):
+        return value
+    from mlc.runtime.gpu import to_device
+
+    container.device = to_device(value)
+    return container.device
 
 
 class EmulatedGPUProgram(NativeProgram):
@@ -141,13 +159,7 @@ class GPUProgram:
 
         return HostProgram(self.gpu_module, self.ptx, self.gpu_target, self.in_place)
 
-    def device_value(self, container):
-        """A shared variable's value on the device (uploaded on first use; updates replace it there)."""
-        from mlc.runtime.gpu import to_device
-
-        if container.device is None:
-            container.device = to_device(container.value)
-        return container.device
+    device_value = staticmethod(device_value)
 
     def dump(self, level: str) -> str:
         if level == "mt":
@@ -173,6 +185,93 @@ class GPUProgram:
             return run_stages(self.mt_module.clone(), stages(self.mode, "mt-opt"))
 
 
+class GPUSegment(SubProgram):
+    """A native segment of a partitioned GPU function: its own GPU program, called on device arrays."""
+
+    def __init__(self, fgraph, program):
+        from mlc.compile.function import ShapePlan
+
+        self.fgraph = fgraph
+        self.plan = ShapePlan(fgraph)
+        self.program = program
+
+
+class GPUPartitionedProgram(PartitionedProgram):
+    """A GPU function whose graph has host ops (Python-loop scan, RandomStreams draws, sort, user ops).
+
+    The native segments around the host nodes are GPU programs (their
+    values stay on the device from one segment to the next); a host node's
+    device inputs are copied to the host, it runs there (as on the CPU), and
+    the segment reading its outputs copies them to the device. Outputs are
+    numpy arrays (device arrays with `return_device_arrays`), new values of
+    shared variables stay on the device."""
+
+    def __init__(self, fgraph, mode: str, excluding: tuple[str, ...], target: str, gpu_target: GPUTarget | None,
+                 return_device_arrays: bool):
+        self.target = target
+        self.gpu_target = gpu_target or _device_target(target)
+        self.return_device_arrays = return_device_arrays
+        self.excluding = tuple(excluding)
+        super().__init__(fgraph, mode, excluding, segment=self._segment)
+
+    def _segment(self, fgraph) -> GPUSegment:
+        if self.target == "gpu-emulation":
+            return GPUSegment(fgraph, EmulatedGPUProgram(fgraph, self.mode, self.excluding, self.gpu_target))
+        return GPUSegment(fgraph, GPUProgram(fgraph, self.mode, self.excluding, self.target, self.gpu_target,
+                                             return_device_arrays=True))
+
+    def run(self, arrays, shapes):
+        if self.target == "ptx":
+            raise RuntimeError("this function was compiled with target='ptx' (code only); "
+                               "compile it with target='cuda' to run it on a GPU")
+        return super().run(arrays, shapes)
+
+    def before_host(self, node, env) -> None:
+        for v in node.inputs:
+            a = env.get(id(v))
+            if a is not None and _on_device(a):
+                env[id(v)] = a.to_host()
+
+    def collect(self, env, arrays, shapes):
+        if self.target == "gpu-emulation":
+            return super().collect(env, arrays, shapes)
+        from mlc.compile.vm import _constant_array
+        from mlc.runtime.gpu import as_device
+
+        taken = {id(a) for a in arrays}
+        n = len(self.fgraph.outputs)
+        results = []
+        for k, (v, shape) in enumerate(zip(self.fgraph.results, shapes)):
+            a = _constant_array(v) if isinstance(v, Constant) else env[id(v)]
+            if k < n and not self.return_device_arrays:  # an output, to the host
+                a = a.to_host() if _on_device(a) else np.array(a, dtype=v.type.dtype, order="C",
+                                                                copy=id(a) in taken or None)
+            elif _on_device(a) or _numeric(a):
+                a = as_device(np.asarray(a, dtype=v.type.dtype)) if not _on_device(a) else (
+                    a.copy() if id(a) in taken else a)
+            taken.add(id(a))
+            if tuple(np.shape(a) if not _on_device(a) else a.shape) != tuple(shape):
+                raise RuntimeError(f"internal error: {v} has shape {a.shape} at run time, its shape rule said "
+                                   f"{tuple(shape)}")
+            results.append(a)
+        return results
+
+    device_value = staticmethod(device_value)
+
+    def kernel_names(self) -> list[str]:
+        return [name for step in self.steps if hasattr(step, "program")
+                for name in step.program.program.kernel_names()]
+
+
+def _numeric(a) -> bool:
+    """A numpy array of numbers or booleans (a RandomState in a 0-d object array is not)."""
+    return isinstance(a, (np.ndarray, np.generic)) and a.dtype.kind in "biufc"
+
+
+def _on_device(a) -> bool:
+    return hasattr(a, "to_host") and not isinstance(a, np.ndarray)
+
+
 def _device_target(target: str) -> GPUTarget:
     """sm_80 for 'ptx'; for 'cuda' the architecture of the device (mlc.runtime.gpu asks the driver)."""
     if target == "cuda":
@@ -182,21 +281,33 @@ def _device_target(target: str) -> GPUTarget:
     return GPUTarget()
 
 
+#: what the GPU targets exclude: scans run as Python loops over their (CPU-compiled) step, a host op
+#: whose inputs are copied to the host (a native scan's loop would keep host scalar code that reads
+#: array memory across kernels, which `convert-linalg-to-gpu` refuses)
+GPU_EXCLUDING = ("native-scan",)
+
+
 def compile_for(target: str, fgraph, mode: str, excluding: tuple[str, ...] = (),
                 gpu_target: GPUTarget | None = None, return_device_arrays: bool = False):
     """The program for `target` (not 'cpu')."""
-    from mlc.compile.pipeline import UNSUPPORTED_DTYPES
+    excluding = (*excluding, *[n for n in GPU_EXCLUDING if n not in excluding])
+    with excluding_names(excluding):
+        return _compile_for(target, fgraph, mode, excluding, gpu_target, return_device_arrays)
+
+
+def _compile_for(target: str, fgraph, mode: str, excluding: tuple[str, ...], gpu_target: GPUTarget | None,
+                 return_device_arrays: bool):
+    from mlc.compile.pipeline import GPU_UNSUPPORTED_DTYPES
     from mlc.graph import ancestors, built_at
 
     from mlc.compile.vm import has_host_ops
 
-    if has_host_ops(fgraph):
-        raise NotImplementedError(f"target={target!r}: graphs with host ops (scan, host random streams, "
-                                  "user ops) run on the CPU only for now")
     for v in ancestors(fgraph.results):
-        if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
+        if getattr(v.type, "dtype", None) in GPU_UNSUPPORTED_DTYPES:
             raise NotImplementedError(f"the GPU backend does not support {v.type.dtype} yet ({v}, {v.type})"
                                       f"{built_at(v)}")
+    if has_host_ops(fgraph):
+        return GPUPartitionedProgram(fgraph, mode, excluding, target, gpu_target, return_device_arrays)
     if target == "gpu-emulation":
         return EmulatedGPUProgram(fgraph, mode, excluding, gpu_target)
     return GPUProgram(fgraph, mode, excluding, target, gpu_target, return_device_arrays)

@@ -504,6 +504,8 @@ class NativeShapes:
     def build(plan) -> NativeShapes | None:
         from mlc.runtime.cpu import ndarray_layout
 
+        if any(getattr(v.type, "sparse", False) for v in plan.fg.all_inputs + plan.fg.results):
+            return None  # scipy.sparse values: the Python plan
         if ndarray_layout() is None or plan.schedule.lazy or any(r is None for r in
                                                                 [getattr(v.type, "ndim", None)
                                                                  for v in plan.fg.all_inputs]):

@@ -80,6 +80,7 @@ LOOPS_TO_LLVM = [
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
     "convert-lapack-to-llvm",
+    "expand-complex",  # complex arithmetic -> arith/math on the parts (numpy's algorithms)
     "convert-to-llvm",
     "reconcile-unrealized-casts",
     "dce",
@@ -145,11 +146,15 @@ class NativeProgram:
         with excluding_names(self.excluding):
             #: per result: the input whose storage receives it (an in-place update), or -1
             self.in_place = in_place_updates(fgraph) if "update-in-place" not in _excluded() else ()
+        #: mutable arguments not holding a result: temporaries may live in them (reuse-buffers' mlc.clobber)
+        self.clobber = tuple(j for j in getattr(fgraph, "mutable_inputs", ()) if j not in self.in_place)
         # A graph compiled before (here or, via the disk cache, in another
         # process) is found by its description: no IR is built at all.
         description = describe_graph(fgraph, mode, self.excluding)
         if description is not None and any(j >= 0 for j in self.in_place):
             description += f"\nin place {list(self.in_place)}"  # the entry's signature depends on it
+        if description is not None and self.clobber:
+            description += f"\nclobber {list(self.clobber)}"
         if description is not None and self.profiled:
             description += "\nprofile-kernels"
         if description is not None and self.target_key:
@@ -174,6 +179,10 @@ class NativeProgram:
                 from mlc.passes.update_in_place import mark_in_place
 
                 mark_in_place(self._mt_module, self.in_place)
+            if self.clobber:
+                from mlc.passes.reuse_buffers import mark_clobber
+
+                mark_clobber(self._mt_module, self.clobber)
         return self._mt_module
 
     def _lower(self) -> ModuleOp:
@@ -217,15 +226,26 @@ class NativeProgram:
         return results
 
     def _run(self, arrays, shapes):
-        if not any(j >= 0 for j in self.in_place):
+        if not self.clobber and not any(j >= 0 for j in self.in_place):
             outs = [np.empty(s, dtype=d) for s, d in zip(shapes, self.dtypes)]
             self.compiled.call("main", list(arrays) + outs)
             return outs
         # In-place updates: the shared storage is the result (the code
         # writes it after reading the old values). An input that overlaps
         # such storage is copied first, so it keeps the old values.
+        # A mutable argument (In(mutable=True)) receives an output the same
+        # way; as in Theano, of arguments sharing memory all but the first
+        # are copied, and a shared variable's value is never destroyed: a
+        # mutable argument overlapping an earlier argument or a shared value
+        # is copied itself (so is read-only storage).
         arrays = list(arrays)
-        targets = {j for j in self.in_place if j >= 0}
+        targets = {j for j in self.in_place if j >= 0} | set(self.clobber)  # storage the code writes
+        n_args = len(self.fgraph.inputs)
+        for j in sorted(targets):
+            a = arrays[j]
+            if not a.flags.writeable or j < n_args and any(
+                    (i < j or i >= n_args) and np.may_share_memory(a, arrays[i]) for i in range(len(arrays))):
+                arrays[j] = a.copy()
         for i, a in enumerate(arrays):
             if any(i != j and np.may_share_memory(a, arrays[j]) for j in targets):
                 arrays[i] = a.copy()
@@ -313,9 +333,10 @@ def in_place_updates(fgraph) -> tuple[int, ...]:
 
     An update `(s, u)` qualifies when u provably has s's shape (`same_shape`),
     so the runtime can pass s's storage and the code can write it there
-    (`update-in-place` makes that correct whatever else reads s). Outputs,
-    `s -> s` and updates whose shape may change (`W[1:]`, a reshape...) keep
-    a fresh result array.
+    (`update-in-place` makes that correct whatever else reads s). So does
+    an output with the shape of an argument the caller declared mutable.
+    Other outputs, `s -> s` and updates whose shape may change (`W[1:]`, a
+    reshape...) keep a fresh result array.
     """
     entries = [-1] * len(fgraph.results)
     inputs = {id(v): j for j, v in enumerate(fgraph.all_inputs)}
@@ -324,6 +345,17 @@ def in_place_updates(fgraph) -> tuple[int, ...]:
         j = inputs.get(id(s))
         if j is not None and u is not s and u.dtype == s.dtype and same_shape(u, s):
             entries[nout + k] = j
+    # In(mutable=True) arguments (`fgraph.mutable_inputs`, set by mlc.function): the caller allows
+    # their storage to be destroyed, so the first output with such an argument's shape and dtype is
+    # written into it (Theano's destructive in-place ops; the output is then that argument's array)
+    free = [j for j in getattr(fgraph, "mutable_inputs", ()) if j not in entries]
+    for k, v in enumerate(fgraph.outputs):
+        for j in free:
+            s = fgraph.all_inputs[j]
+            if v is not s and v.dtype == s.dtype and same_shape(v, s):
+                entries[k] = j
+                free.remove(j)
+                break
     return tuple(entries)
 
 
@@ -355,7 +387,9 @@ def same_shape(v, s) -> bool:
 
 
 #: dtypes the loop level and the CPU backend do not handle yet
-UNSUPPORTED_DTYPES = ("float16", "complex64", "complex128")
+UNSUPPORTED_DTYPES = ("float16",)
+#: the GPU backend also lacks complex numbers (no complex kernels or cuBLAS complex calls yet)
+GPU_UNSUPPORTED_DTYPES = ("float16", "complex64", "complex128")
 
 
 @contextmanager
@@ -372,13 +406,33 @@ def excluding_names(names: tuple[str, ...]):
             yield
 
 
+#: elementwise ops compiled natively on complex operands (`complex` ops in the loops, see expand-complex)
+COMPLEX_ELEMWISE = frozenset({"add", "sub", "mul", "true_div", "pow", "neg", "abs", "exp", "log", "sqrt", "inv",
+                              "eq", "neq", "isnan", "isinf", "identity", "sqr", "real", "imag", "angle", "conj",
+                              "complex"})
+
+
+def _check_native_dtypes(v) -> None:
+    """NotImplementedError (naming the user's line) for what the CPU backend cannot compile."""
+    from mlc.graph import built_at
+    from mlc.graph.dtype import COMPLEX
+    from mlc.tensor.elemwise import Elemwise
+
+    if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
+        raise NotImplementedError(f"the native backend does not support {v.type.dtype} yet ({v}, {v.type})"
+                                  f"{built_at(v)}; mode='REFERENCE' runs it with numpy")
+    node = v.owner
+    if node is not None and isinstance(node.op, Elemwise) and node.op.scalar.name not in COMPLEX_ELEMWISE:
+        if any(getattr(i.type, "dtype", None) in COMPLEX for i in [*node.inputs, *node.outputs]):
+            raise NotImplementedError(f"the native backend does not compile {node.op.scalar.name} of complex "
+                                      f"numbers ({v}){built_at(v)}; mode='REFERENCE' runs it with numpy")
+
+
 def compile_graph(fgraph, mode: str, excluding: tuple[str, ...] = ()) -> NativeProgram:
-    from mlc.graph import ancestors, built_at
+    from mlc.graph import ancestors
 
     for v in ancestors(fgraph.results):
-        if getattr(v.type, "dtype", None) in UNSUPPORTED_DTYPES:
-            raise NotImplementedError(f"the native backend does not support {v.type.dtype} yet ({v}, {v.type})"
-                                      f"{built_at(v)}; mode='REFERENCE' runs it with numpy")
+        _check_native_dtypes(v)
     from mlc.runtime.cpu import COMPILE_LOCK
 
     with COMPILE_LOCK:  # emission and the IR of a cached program are shared too (see COMPILE_LOCK)

@@ -34,6 +34,10 @@ class ReferenceProgram:
         self.schedule.walk(visit, lambda node, i: get(node.inputs[i]))
         results = []
         for v, shape in zip(fg.results, shapes):
+            if getattr(v.type, "sparse", False):  # a scipy.sparse matrix (mlc.sparse)
+                r = get(v).copy()
+                results.append(r)
+                continue
             r = np.array(get(v), dtype=v.dtype, copy=True, order="C")  # outputs are always fresh arrays
             assert r.shape == tuple(shape), (v, r.shape, shape)
             results.append(r)

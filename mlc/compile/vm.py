@@ -30,7 +30,8 @@ from mlc.graph import Apply, Constant, Variable, copy_nodes
 
 def has_host_ops(fgraph) -> bool:
     """Does the graph contain a node that must run from Python (a host op)?"""
-    return any(node.op.host for node in fgraph.nodes)
+    return any(node.op.host for node in fgraph.nodes) or any(
+        getattr(v.type, "sparse", False) for v in fgraph.all_inputs + fgraph.results)  # scipy.sparse values
 
 
 def compile_program(fgraph, mode: str, excluding: tuple[str, ...] = ()):
@@ -117,7 +118,7 @@ def schedule(nodes: Sequence[Apply]) -> list[tuple[str, list[Apply]]]:
 class _NativeStep:
     """One native segment: a FunctionGraph over fresh inputs, compiled by the usual pipeline."""
 
-    def __init__(self, nodes: list[Apply], keep: set[int], mode: str, excluding: tuple[str, ...]):
+    def __init__(self, nodes: list[Apply], keep: set[int], mode: str, excluding: tuple[str, ...], segment=None):
         from mlc.compile.function import FunctionGraph
 
         produced = {id(o) for n in nodes for o in n.outputs}
@@ -133,7 +134,7 @@ class _NativeStep:
         memo = copy_nodes(nodes, replace)
         inputs = [replace[id(v)] for v in self.reads]
         self.fgraph = FunctionGraph(inputs, [memo[id(v)] for v in self.writes], [], {}, "ignore")
-        self.program = SubProgram(self.fgraph, mode, excluding)
+        self.program = segment(self.fgraph) if segment is not None else SubProgram(self.fgraph, mode, excluding)
 
     def label(self) -> str:
         return f"native segment ({len(self.fgraph.nodes)} nodes) computing {', '.join(map(str, self.writes))}"
@@ -174,10 +175,15 @@ class _HostStep:
 
     def dump(self, level: str) -> str:
         dump = getattr(self.node.op, "dump_host", None)
-        return dump(self.node, level) if dump is not None else ""
+        try:
+            return dump(self.node, level) if dump is not None else ""
+        except ValueError:  # a level of another backend ('gpu', 'ptx'): the host node has none
+            return f"// (runs on the host: no {level!r} code)\n"
 
 
 def _constant_array(v: Constant) -> np.ndarray:
+    if getattr(v.type, "sparse", False):
+        return v.data  # a scipy.sparse matrix (mlc.sparse)
     return np.array(v.data, dtype=v.type.dtype, order="C")  # (np.ascontiguousarray makes 0-d arrays 1-d)
 
 
@@ -206,9 +212,13 @@ def in_place_host_nodes(fgraph) -> set[int]:
 
 
 class PartitionedProgram:
-    """A FunctionGraph with host ops: native segments and host nodes run in turn (see the module doc)."""
+    """A FunctionGraph with host ops: native segments and host nodes run in turn (see the module doc).
 
-    def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = ()):
+    `segment(fgraph)`, if given, compiles each native segment (a callable on
+    arrays with `dump(level)`, like `SubProgram`: the GPU backend's segments
+    run on the device); `before_host` sees a host node's inputs before it runs."""
+
+    def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = (), segment=None):
         self.fgraph = fgraph
         self.mode = mode
         plan = schedule(fgraph.nodes)
@@ -224,7 +234,7 @@ class PartitionedProgram:
         owned = in_place_host_nodes(fgraph)
         for (kind, nodes), keep in zip(plan, later):
             if kind == "native":
-                self.steps.append(_NativeStep(nodes, keep, mode, excluding))
+                self.steps.append(_NativeStep(nodes, keep, mode, excluding, segment))
             else:
                 self.steps.append(_HostStep(nodes[0], mode, excluding, inplace=id(nodes[0]) in owned))
 
@@ -232,13 +242,24 @@ class PartitionedProgram:
         fg = self.fgraph
         env: dict[int, Any] = {id(v): a for v, a in zip(fg.all_inputs, arrays)}
         for step in self.steps:
+            if isinstance(step, _HostStep):
+                self.before_host(step.node, env)
             step.run(env)
+        return self.collect(env, arrays, shapes)
+
+    def before_host(self, node: Apply, env: dict[int, Any]) -> None:
+        """Hook: the host node `node` runs next on the values in `env`."""
+
+    def collect(self, env: dict[int, Any], arrays, shapes) -> list[np.ndarray]:
+        fg = self.fgraph
         # results are fresh arrays: never an argument, a constant, or another result
         taken = {id(a) for a in arrays}
         results = []
         for v, shape in zip(fg.results, shapes):
             a = _constant_array(v) if isinstance(v, Constant) else env[id(v)]
-            if id(a) in taken or not a.flags.c_contiguous:
+            if getattr(v.type, "sparse", False):  # a scipy.sparse matrix (host ops may return views: copied)
+                a = a.copy()
+            elif id(a) in taken or not a.flags.c_contiguous:
                 a = np.array(a, dtype=v.type.dtype, order="C")
             taken.add(id(a))
             if a.shape != tuple(shape):

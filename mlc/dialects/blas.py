@@ -19,6 +19,8 @@ the call. Both are optional:
         : memref<3x4xf64>, memref<3x5xf64>, memref<4x5xf64>
     blas.gemv trans %a, %x, %y : memref<?x?xf32>, memref<?xf32>, memref<?xf32>
     %r = blas.dot %x, %y : memref<?xf64>, memref<?xf64> -> f64
+
+gemm and gemv also take complex<f32>/complex<f64> elements (and scalars): cgemm/zgemm, cgemv/zgemv.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    ComplexType,
     Float32Type,
     Float64Type,
     MemRefType,
@@ -52,6 +55,9 @@ from xdsl.irdl.operations import AttrSizedOperandSegments
 from xdsl.utils.exceptions import VerifyException
 
 BLAS_ELEMENT_TYPES = (Float32Type, Float64Type)
+#: gemm and gemv also take complex<f32>/complex<f64> (?gemm/?gemv with c/z); dot stays real
+#: (complex ?dotu returns a struct by value, which the f77 interface leaves to the compiler)
+COMPLEX_ELEMENT_TYPES = (ComplexType(Float32Type()), ComplexType(Float64Type()))
 
 
 def is_identity_layout(t: MemRefType) -> bool:
@@ -69,7 +75,7 @@ def is_identity_layout(t: MemRefType) -> bool:
     )
 
 
-def _operand_info(op: Operation, what: str, value: SSAValue, rank: int) -> MemRefType:
+def _operand_info(op: Operation, what: str, value: SSAValue, rank: int, complex_ok: bool = True) -> MemRefType:
     t = value.type
     if not isinstance(t, MemRefType):
         raise VerifyException(f"{op.name}: operand {what} must be a memref, got {t}")
@@ -77,9 +83,11 @@ def _operand_info(op: Operation, what: str, value: SSAValue, rank: int) -> MemRe
         raise VerifyException(
             f"{op.name}: operand {what} must have rank {rank}, got {t}"
         )
-    if not isinstance(t.get_element_type(), BLAS_ELEMENT_TYPES):
+    element = t.get_element_type()
+    if not (isinstance(element, BLAS_ELEMENT_TYPES) or (complex_ok and element in COMPLEX_ELEMENT_TYPES)):
+        allowed = "f32, f64, complex<f32> or complex<f64>" if complex_ok else "f32 or f64"
         raise VerifyException(
-            f"{op.name}: operand {what} must have element type f32 or f64, got {t}"
+            f"{op.name}: operand {what} must have element type {allowed}, got {t}"
         )
     if not is_identity_layout(t):
         raise VerifyException(
@@ -104,7 +112,8 @@ def _check_dim(op: Operation, what: str, a: int, b: int) -> None:
         raise VerifyException(f"{op.name}: {what} mismatch: {a} vs {b}")
 
 
-_SCALAR = AnyOf((base(Float32Type), base(Float64Type)))
+_SCALAR = AnyOf((base(Float32Type), base(Float64Type), base(ComplexType)))
+_REAL_SCALAR = AnyOf((base(Float32Type), base(Float64Type)))
 
 
 def _verify_scalars(op: GemmOp | GemvOp, element_type: Attribute) -> None:
@@ -233,7 +242,7 @@ class DotOp(IRDLOperation):
 
     name = "blas.dot"
 
-    T: ClassVar = VarConstraint("T", _SCALAR)
+    T: ClassVar = VarConstraint("T", _REAL_SCALAR)
 
     x = operand_def(MemRefType)
     y = operand_def(MemRefType)
@@ -247,8 +256,8 @@ class DotOp(IRDLOperation):
         super().__init__(operands=[x, y], result_types=[element_type.element_type])
 
     def verify_(self) -> None:
-        tx = _operand_info(self, "x", self.x, 1)
-        ty = _operand_info(self, "y", self.y, 1)
+        tx = _operand_info(self, "x", self.x, 1, complex_ok=False)
+        ty = _operand_info(self, "y", self.y, 1, complex_ok=False)
         _same_element_type(
             self,
             [("x", tx.element_type), ("y", ty.element_type), ("result", self.result.type)],

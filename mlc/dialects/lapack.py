@@ -1,16 +1,18 @@
 """The `lapack` dialect: LAPACK-based computations on memrefs, in place.
 
-The loop-level form of `mt.cholesky`, `mt.solve`, `mt.inverse` and
-`mt.det` (`mlc.dialects.mt.lapack`): bufferization gives each a private,
+The loop-level form of `mt.cholesky`, `mt.solve`, `mt.inverse`,
+`mt.det`, `mt.eigh`, `mt.svd` and `mt.qr` (`mlc.dialects.mt.lapack`): bufferization gives each a private,
 contiguous row-major copy of its operands, which the op overwrites.
 `convert-lapack-to-llvm` calls the f77 LAPACK routines (potrf; getrf,
-getri, getrs; trtrs) through wrappers that own the row-major/column-major
+getri, getrs; trtrs; syevd; gesdd; geqrf, orgqr) through wrappers that own the row-major/column-major
 mapping, the workspace, degenerate sizes and error reporting.
 
     lapack.cholesky lower %a : memref<?x?xf64>
     lapack.solve "general" %a, %b : memref<?x?xf64>, memref<?xf64>
     lapack.inverse %a : memref<?x?xf32>
     %d = lapack.det %a : memref<?x?xf64> -> f64
+    lapack.eigh lower %a, %w : memref<?x?xf64>, memref<?xf64>
+    lapack.svd full_matrices %a, %s vectors(%u, %vt : memref<?x?xf64>, memref<?x?xf64>) : memref<?x?xf64>, memref<?xf64>
 
 A failure (not positive definite, singular) is reported to the runtime,
 which raises numpy.linalg.LinAlgError when the call returns; the results
@@ -22,9 +24,20 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.dialects.builtin import MemRefType, StringAttr, UnitAttr
+from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, StringAttr, UnitAttr
 from xdsl.ir import Dialect, Operation, SSAValue
-from xdsl.irdl import IRDLOperation, VarConstraint, irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def
+from xdsl.irdl import (
+    IRDLOperation,
+    VarConstraint,
+    irdl_op_definition,
+    operand_def,
+    opt_operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    var_operand_def,
+)
+from xdsl.irdl.operations import AttrSizedOperandSegments
 from xdsl.utils.exceptions import VerifyException
 
 from mlc.dialects.blas import _SCALAR, _check_dim, _operand_info, _same_element_type
@@ -126,4 +139,101 @@ class DetOp(IRDLOperation):
         _same_element_type(self, [("A", t.element_type), ("result", self.result.type)])
 
 
-Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp])
+@irdl_op_definition
+class EighOp(IRDLOperation):
+    """w = the eigenvalues (ascending) of the symmetric a, a = the eigenvectors (as columns). `?syevd`.
+
+    Only the lower (`lower`) or upper triangle of a is read.
+    """
+
+    name = "lapack.eigh"
+    a = operand_def(MemRefType)
+    w = operand_def(MemRefType)
+    lower = opt_prop_def(UnitAttr)
+    assembly_format = "(`lower` $lower^)? $a `,` $w attr-dict `:` type($a) `,` type($w)"
+
+    def __init__(self, a: SSAValue | Operation, w: SSAValue | Operation, lower: bool = True):
+        super().__init__(operands=[a, w], properties={"lower": UnitAttr() if lower else None})
+
+    def verify_(self) -> None:
+        ta = _square(self, "A", self.a)
+        tw = _operand_info(self, "w", self.w, 1)
+        _same_element_type(self, [("A", ta.element_type), ("w", tw.element_type)])
+        _check_dim(self, "order of A and length of w", ta.get_shape()[0], tw.get_shape()[0])
+
+
+@irdl_op_definition
+class SvdOp(IRDLOperation):
+    """s = the singular values of a (descending); with `vectors`, u and vt too. `?gesdd` (a overwritten).
+
+    u is m x m and vt n x n with `full_matrices`, else m x k and k x n
+    (a is m x n, k = min(m, n)).
+    """
+
+    name = "lapack.svd"
+    a = operand_def(MemRefType)
+    s = operand_def(MemRefType)
+    u = opt_operand_def(MemRefType)
+    vt = opt_operand_def(MemRefType)
+    full_matrices = opt_prop_def(UnitAttr)
+    irdl_options = (AttrSizedOperandSegments(as_property=True),)
+    assembly_format = ("(`full_matrices` $full_matrices^)? $a `,` $s (`vectors` `(` $u^ `,` $vt `:` type($u) `,` "
+                       "type($vt) `)`)? attr-dict `:` type($a) `,` type($s)")
+
+    def __init__(self, a: SSAValue | Operation, s: SSAValue | Operation, u: SSAValue | Operation | None = None,
+                 vt: SSAValue | Operation | None = None, full_matrices: bool = False):
+        super().__init__(operands=[a, s, [u] if u is not None else [], [vt] if vt is not None else []],
+                         properties={"full_matrices": UnitAttr() if full_matrices else None})
+
+    def verify_(self) -> None:
+        ta = _operand_info(self, "A", self.a, 2)
+        ts = _operand_info(self, "s", self.s, 1)
+        named = [("A", ta.element_type), ("s", ts.element_type)]
+        m, n = ta.get_shape()
+        k = DYNAMIC_INDEX if DYNAMIC_INDEX in (m, n) else min(m, n)
+        _check_dim(self, "length of s and min(m, n)", ts.get_shape()[0], k)
+        if (self.u is None) != (self.vt is None):
+            raise VerifyException(f"{self.name}: u and vt come together")
+        if self.u is not None and self.vt is not None:
+            tu = _operand_info(self, "u", self.u, 2)
+            tv = _operand_info(self, "vt", self.vt, 2)
+            named += [("u", tu.element_type), ("vt", tv.element_type)]
+            full = self.full_matrices is not None
+            _check_dim(self, "rows of u", tu.get_shape()[0], m)
+            _check_dim(self, "columns of u", tu.get_shape()[1], m if full else k)
+            _check_dim(self, "rows of vt", tv.get_shape()[0], n if full else k)
+            _check_dim(self, "columns of vt", tv.get_shape()[1], n)
+        _same_element_type(self, named)
+
+
+@irdl_op_definition
+class QrOp(IRDLOperation):
+    """The QR factorization of a (read only) into `outs`, by `mode` (see `mt.qr`). `?geqrf` + `?orgqr`."""
+
+    name = "lapack.qr"
+    a = operand_def(MemRefType)
+    outs = var_operand_def(MemRefType)
+    mode = prop_def(StringAttr)
+    assembly_format = "$mode $a `,` $outs attr-dict `:` type($a) `,` type($outs)"
+
+    def __init__(self, a: SSAValue | Operation, outs: list[SSAValue], mode: str):
+        super().__init__(operands=[a, outs], properties={"mode": StringAttr(mode)})
+
+    def verify_(self) -> None:
+        ta = _operand_info(self, "A", self.a, 2)
+        counts = {"reduced": 2, "complete": 2, "r": 1, "raw": 2}
+        if self.mode.data not in counts or len(self.outs) != counts[self.mode.data]:
+            raise VerifyException(f"{self.name}: mode must be one of {tuple(counts)} with its number of results, "
+                                  f"got {self.mode.data!r} with {len(self.outs)}")
+        m, n = ta.get_shape()
+        k = DYNAMIC_INDEX if DYNAMIC_INDEX in (m, n) else min(m, n)
+        shapes = {"reduced": [(m, k), (k, n)], "complete": [(m, m), (m, n)], "r": [(k, n)],
+                  "raw": [(n, m), (k,)]}[self.mode.data]
+        for i, (v, want) in enumerate(zip(self.outs, shapes)):
+            t = _operand_info(self, f"result {i}", v, len(want))
+            _same_element_type(self, [("A", ta.element_type), (f"result {i}", t.element_type)])
+            for got, w in zip(t.get_shape(), want):
+                _check_dim(self, f"dims of result {i}", got, w)
+
+
+Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp])

@@ -34,9 +34,12 @@ from functools import cache
 
 from xdsl.context import Context
 from xdsl.dialects import arith, llvm, memref
+from xdsl.dialects import complex as cx
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    ArrayAttr,
     Builtin,
+    ComplexType,
     Float32Type,
     FloatAttr,
     IndexType,
@@ -63,12 +66,13 @@ from mlc.dialects import blas
 PTR = llvm.LLVMPointerType()
 
 # ---------------------------------------------------------------------------
-# The wrappers, in the llvm dialect. {T}: f32/f64, {p}: s/d.
+# The wrappers, in the llvm dialect. {T}: the element's llvm type, {N}: its name (f32, f64, c64,
+# c128), {P}: a complex element's part type, {p}: the BLAS prefix (s, d, c, z).
 # ---------------------------------------------------------------------------
 
 _SCALE = """
 // c[0:total] = beta * c[0:total]; beta == 0 writes zeros without reading c.
-llvm.func internal @mlc_scale_{T}(%c: !llvm.ptr, %total: i64, %beta: {T}) {{
+llvm.func internal @mlc_scale_{N}(%c: !llvm.ptr, %total: i64, %beta: {T}) {{
   %zero_i = llvm.mlir.constant(0 : i64) : i64
   %one_i = llvm.mlir.constant(1 : i64) : i64
   %zero = llvm.mlir.constant(0.0 : {T}) : {T}
@@ -90,9 +94,48 @@ llvm.func internal @mlc_scale_{T}(%c: !llvm.ptr, %total: i64, %beta: {T}) {{
 }}
 """
 
+_SCALE_COMPLEX = """
+// c[0:total] = beta * c[0:total] on complex numbers ({T} = {{re, im}}); beta == 0 writes zeros.
+llvm.func internal @mlc_scale_{N}(%c: !llvm.ptr, %total: i64, %beta: {T}) {{
+  %zero_i = llvm.mlir.constant(0 : i64) : i64
+  %one_i = llvm.mlir.constant(1 : i64) : i64
+  %zero = llvm.mlir.constant(0.0 : {P}) : {P}
+  %br = llvm.extractvalue %beta[0] : {T}
+  %bi = llvm.extractvalue %beta[1] : {T}
+  %br_zero = llvm.fcmp "oeq" %br, %zero : {P}
+  %bi_zero = llvm.fcmp "oeq" %bi, %zero : {P}
+  %beta_is_zero = llvm.and %br_zero, %bi_zero : i1
+  %undef = llvm.mlir.undef : {T}
+  llvm.br ^loop(%zero_i : i64)
+^loop(%i: i64):
+  %more = llvm.icmp "slt" %i, %total : i64
+  llvm.cond_br %more, ^body, ^done
+^body:
+  %p = llvm.getelementptr inbounds %c[%i] : (!llvm.ptr, i64) -> !llvm.ptr, {T}
+  %old = llvm.load %p : !llvm.ptr -> {T}
+  %or = llvm.extractvalue %old[0] : {T}
+  %oi = llvm.extractvalue %old[1] : {T}
+  %rr = llvm.fmul %br, %or : {P}
+  %ii = llvm.fmul %bi, %oi : {P}
+  %ri = llvm.fmul %br, %oi : {P}
+  %ir = llvm.fmul %bi, %or : {P}
+  %re = llvm.fsub %rr, %ii : {P}
+  %im = llvm.fadd %ri, %ir : {P}
+  %new_re = llvm.select %beta_is_zero, %zero, %re : i1, {P}
+  %new_im = llvm.select %beta_is_zero, %zero, %im : i1, {P}
+  %with_re = llvm.insertvalue %new_re, %undef[0] : {T}
+  %new = llvm.insertvalue %new_im, %with_re[1] : {T}
+  llvm.store %new, %p : {T}, !llvm.ptr
+  %next = llvm.add %i, %one_i : i64
+  llvm.br ^loop(%next : i64)
+^done:
+  llvm.return
+}}
+"""
+
 _GEMM = """
 // Row-major C[m x n] = alpha * op(A)[m x k] @ op(B)[k x n] + beta * C.
-llvm.func internal @mlc_gemm_{T}(%ta: i1, %tb: i1, %m: i64, %n: i64, %k: i64, %alpha: {T}, %a: !llvm.ptr, %b: !llvm.ptr, %beta: {T}, %c: !llvm.ptr) {{
+llvm.func internal @mlc_gemm_{N}(%ta: i1, %tb: i1, %m: i64, %n: i64, %k: i64, %alpha: {T}, %a: !llvm.ptr, %b: !llvm.ptr, %beta: {T}, %c: !llvm.ptr) {{
   %one = llvm.mlir.constant(1 : i32) : i32
   %p_tra = llvm.alloca %one x i8 : (i32) -> !llvm.ptr
   %p_trb = llvm.alloca %one x i8 : (i32) -> !llvm.ptr
@@ -114,7 +157,7 @@ llvm.func internal @mlc_gemm_{T}(%ta: i1, %tb: i1, %m: i64, %n: i64, %k: i64, %a
   llvm.cond_br %k_empty, ^scale, ^call
 ^scale:
   %total = llvm.mul %m, %n : i64
-  llvm.call @mlc_scale_{T}(%c, %total, %beta) : (!llvm.ptr, i64, {T}) -> ()
+  llvm.call @mlc_scale_{N}(%c, %total, %beta) : (!llvm.ptr, i64, {T}) -> ()
   llvm.br ^done
 ^call:
   // Row lengths as stored: A is m x k (k x m if transposed), B is k x n (n x k).
@@ -149,7 +192,7 @@ llvm.func internal @mlc_gemm_{T}(%ta: i1, %tb: i1, %m: i64, %n: i64, %k: i64, %a
 
 _GEMV = """
 // y = alpha * op(A) @ x + beta * y, A row-major rows x cols.
-llvm.func internal @mlc_gemv_{T}(%t: i1, %rows: i64, %cols: i64, %alpha: {T}, %a: !llvm.ptr, %x: !llvm.ptr, %beta: {T}, %y: !llvm.ptr) {{
+llvm.func internal @mlc_gemv_{N}(%t: i1, %rows: i64, %cols: i64, %alpha: {T}, %a: !llvm.ptr, %x: !llvm.ptr, %beta: {T}, %y: !llvm.ptr) {{
   %one = llvm.mlir.constant(1 : i32) : i32
   %p_tr = llvm.alloca %one x i8 : (i32) -> !llvm.ptr
   %p_m = llvm.alloca %one x i32 : (i32) -> !llvm.ptr
@@ -166,7 +209,7 @@ llvm.func internal @mlc_gemv_{T}(%t: i1, %rows: i64, %cols: i64, %alpha: {T}, %a
   %x_empty = llvm.icmp "eq" %xlen, %zero : i64
   llvm.cond_br %x_empty, ^scale, ^call
 ^scale:
-  llvm.call @mlc_scale_{T}(%y, %ylen, %beta) : (!llvm.ptr, i64, {T}) -> ()
+  llvm.call @mlc_scale_{N}(%y, %ylen, %beta) : (!llvm.ptr, i64, {T}) -> ()
   llvm.br ^done
 ^call:
   // Row-major A is the column-major cols x rows matrix A^T (lda = cols):
@@ -191,7 +234,7 @@ llvm.func internal @mlc_gemv_{T}(%t: i1, %rows: i64, %cols: i64, %alpha: {T}, %a
 
 _DOT = """
 // sum(x[i] * y[i]); ?dot returns 0 for n == 0.
-llvm.func internal @mlc_dot_{T}(%n: i64, %x: !llvm.ptr, %y: !llvm.ptr) -> {T} {{
+llvm.func internal @mlc_dot_{N}(%n: i64, %x: !llvm.ptr, %y: !llvm.ptr) -> {T} {{
   %one = llvm.mlir.constant(1 : i32) : i32
   %p_n = llvm.alloca %one x i32 : (i32) -> !llvm.ptr
   %p_inc = llvm.alloca %one x i32 : (i32) -> !llvm.ptr
@@ -214,19 +257,35 @@ _WRAPPERS = {
 _BLAS_ARITY = {"gemm": 13, "gemv": 11, "dot": 5}
 
 
+#: element type name -> (its llvm type, its part type, the BLAS prefix)
+_ELEMENTS = {
+    "f32": ("f32", "f32", "s"),
+    "f64": ("f64", "f64", "d"),
+    "c64": ("!llvm.struct<(f32, f32)>", "f32", "c"),
+    "c128": ("!llvm.struct<(f64, f64)>", "f64", "z"),
+}
+
+
+def _element_name(element: Attribute) -> str:
+    if isinstance(element, ComplexType):
+        return "c64" if isinstance(element.element_type, Float32Type) else "c128"
+    return "f32" if isinstance(element, Float32Type) else "f64"
+
+
 @cache
-def _parsed_wrapper(kind: str, t: str) -> ModuleOp:
+def _parsed_wrapper(kind: str, n: str) -> ModuleOp:
     ctx = Context()
     ctx.load_dialect(Builtin)
     ctx.load_dialect(llvm.LLVM)
-    prefix = "s" if t == "f32" else "d"
-    text = _WRAPPERS[kind][0].format(T=t, p=prefix)
+    t, part, prefix = _ELEMENTS[n]
+    template = _SCALE_COMPLEX if kind == "scale" and n.startswith("c") else _WRAPPERS[kind][0]
+    text = template.format(T=t, P=part, N=n, p=prefix)
     return Parser(ctx, f"builtin.module {{{text}}}").parse_module()
 
 
 def _ensure_wrapper(module: ModuleOp, kind: str, element: Attribute) -> str:
-    """Insert `@mlc_<kind>_<T>` (and what it needs) into `module` once."""
-    t = "f32" if isinstance(element, Float32Type) else "f64"
+    """Insert `@mlc_<kind>_<f32|f64|c64|c128>` (and what it needs) into `module` once."""
+    t = _element_name(element)
     name = f"mlc_{kind}_{t}"
     existing = {op.sym_name.data for op in module.ops if isinstance(op, llvm.FuncOp)}
     if name in existing:
@@ -235,7 +294,7 @@ def _ensure_wrapper(module: ModuleOp, kind: str, element: Attribute) -> str:
     for dep in needs:
         _ensure_wrapper(module, dep, element)
     if routine is not None:
-        symbol = f"mlc_blas_{'s' if t == 'f32' else 'd'}{routine}"
+        symbol = f"mlc_blas_{_ELEMENTS[t][2]}{routine}"
         if symbol not in existing:
             result = element if routine == "dot" else llvm.LLVMVoidType()
             ftype = llvm.LLVMFunctionType([PTR] * _BLAS_ARITY[routine], result)
@@ -282,6 +341,9 @@ class _CallSite:
     def scalar(self, value: SSAValue | None, default: float, t: Attribute) -> SSAValue:
         if value is not None:
             return value
+        if isinstance(t, ComplexType):  # complex.constant, which expand-complex and convert-to-llvm lower
+            parts = ArrayAttr([FloatAttr(default, t.element_type), FloatAttr(0.0, t.element_type)])  # type: ignore[arg-type]
+            return self._add(cx.ConstantOp(parts, t))
         return self._add(arith.ConstantOp(FloatAttr(default, t)))  # type: ignore[arg-type]
 
     def call(self, name: str, args: list[SSAValue], result: Attribute | None) -> llvm.CallOp:

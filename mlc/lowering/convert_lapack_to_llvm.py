@@ -8,6 +8,9 @@ became one `llvm.call` of an external adapter
     lapack.solve           -> @mlc_lapack_solve_<t>(n, nrhs, a, b, structure, trans, unit_diagonal)
     lapack.inverse         -> @mlc_lapack_inverse_<t>(n, a)
     %d = lapack.det        -> %d = @mlc_lapack_det_<t>(n, a)
+    lapack.eigh            -> @mlc_lapack_eigh_<t>(n, a, w, lower)
+    lapack.svd             -> @mlc_lapack_svd_<t>(m, n, a, s, u, vt, job)   (job 0: s only, 1: reduced, 2: full)
+    lapack.qr              -> @mlc_lapack_qr_<t>(m, n, a, out0, out1, mode)  (mode 0 reduced, 1 complete, 2 r, 3 raw)
 
 whose operands are built with `arith`/`memref` ops and `memref -> !llvm.ptr`
 casts that `convert-to-llvm` lowers next (as for `convert-blas-to-llvm`).
@@ -92,13 +95,56 @@ class LowerDet(RewritePattern):
         rewriter.replace(op, [], list(call.results))
 
 
+class LowerEigh(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: lapack.EighOp, rewriter: PatternRewriter, /):
+        site = _CallSite(rewriter)
+        name = _adapter(op, "eigh", [i64, PTR, PTR, i1], None)
+        site.call(name, [site.dim(op.a, 0), site.pointer(op.a), site.pointer(op.w), site.flag(op.lower is not None)],
+                  None)
+        rewriter.erase(op)
+
+
+class LowerSvd(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: lapack.SvdOp, rewriter: PatternRewriter, /):
+        site = _CallSite(rewriter)
+        name = _adapter(op, "svd", [i64, i64, PTR, PTR, PTR, PTR, i32], None)
+        s = site.pointer(op.s)
+        if op.u is None or op.vt is None:  # s only: the vector pointers are never read
+            u = vt = s
+            job = 0
+        else:
+            u, vt = site.pointer(op.u), site.pointer(op.vt)
+            job = 2 if op.full_matrices is not None else 1
+        code = site._add(arith.ConstantOp(IntegerAttr(job, i32)))
+        site.call(name, [site.dim(op.a, 0), site.dim(op.a, 1), site.pointer(op.a), s, u, vt, code], None)
+        rewriter.erase(op)
+
+
+QR_CODES = {"reduced": 0, "complete": 1, "r": 2, "raw": 3}
+
+
+class LowerQr(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: lapack.QrOp, rewriter: PatternRewriter, /):
+        site = _CallSite(rewriter)
+        name = _adapter(op, "qr", [i64, i64, PTR, PTR, PTR, i32], None)
+        outs = [site.pointer(v) for v in op.outs]
+        first, second = (outs[0], outs[0]) if len(outs) == 1 else outs  # mode r: r goes second
+        code = site._add(arith.ConstantOp(IntegerAttr(QR_CODES[op.mode.data], i32)))
+        site.call(name, [site.dim(op.a, 0), site.dim(op.a, 1), site.pointer(op.a), first, second, code], None)
+        rewriter.erase(op)
+
+
 class ConvertLapackToLLVMPass(ModulePass):
-    """Lower lapack.cholesky/solve/inverse/det to calls of the runtime's LAPACK adapters."""
+    """Lower lapack.cholesky/solve/inverse/det/eigh/svd/qr to calls of the runtime's LAPACK adapters."""
 
     name = "convert-lapack-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerCholesky(), LowerSolve(), LowerInverse(), LowerDet()]),
+            GreedyRewritePatternApplier([LowerCholesky(), LowerSolve(), LowerInverse(), LowerDet(), LowerEigh(),
+                                         LowerSvd(), LowerQr()]),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -910,6 +910,8 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
         if run:
             escaping = [v for o in run for v in o.results
                         if any(u.operation not in run for u in v.uses)]
+            if escaping and _may_pass(run, before):
+                return  # the run moves after `before` (a nest or host op it does not depend on)
             if escaping:
                 raise GPUOutlineError(run[0], "a host value computed from array memory is used outside "
                                               "its kernel; not supported on the GPU")
@@ -976,6 +978,37 @@ def _sinkable(serial: list[Operation], ops: list[Operation]) -> set[Operation]:
                 continue
         sunk.add(op)
     return sunk
+
+
+def _buffer(v: SSAValue) -> SSAValue:
+    """The buffer a memref value views (through view ops)."""
+    while isinstance(v.owner, VIEWS):
+        v = v.owner.operands[0]
+    return v
+
+
+def _may_pass(run: list[Operation], op: Operation) -> bool:
+    """May the host scalar ops `run` (still to be outlined) move after `op`?
+
+    Yes when `op` is a loop nest or a host allocation, view or size that uses
+    none of the run's values, writes no buffer the run touches and reads
+    none the run writes (buffers compared through views). Moving the run
+    lets its values reach host scalar code after a kernel (`a[-1] + b.sum()`)."""
+    values = {v for o in run for v in o.results}
+    if any(v in values for inner in op.walk() for v in inner.operands):
+        return False
+    reads = {_buffer(o.memref) for o in run if isinstance(o, memref.LoadOp)}
+    writes = {_buffer(o.memref) for o in run if isinstance(o, memref.StoreOp)}
+    if isinstance(op, (memref.AllocOp, memref.DimOp, *VIEWS)) or (
+            op.dialect_name() == "arith" and not op.regions):
+        return True
+    if isinstance(op, (GenericOp, FillOp)):
+        outs, ins = set(map(_buffer, op.outputs)), set(map(_buffer, op.inputs))
+    elif isinstance(op, memref.CopyOp):
+        outs, ins = {_buffer(op.destination)}, {_buffer(op.source)}
+    else:
+        return False
+    return not (outs & (reads | writes)) and not (ins & writes)
 
 
 def _pure_index(op: Operation, tainted: set[SSAValue]) -> bool:

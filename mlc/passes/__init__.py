@@ -38,6 +38,7 @@ PASSES: dict[str, str] = {
     "convert-math-to-libdevice": "mlc.lowering.convert_math_to_libdevice:ConvertMathToLibdevicePass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
+    "expand-complex": "mlc.passes.expand_complex:ExpandComplexPass",
     "fold-mt-constants": "mlc.passes.fold_mt_constants:MtFoldConstantsPass",
     "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
     "fuse-elementwise": "mlc.passes.fuse_elementwise:FuseElementwisePass",

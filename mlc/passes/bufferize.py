@@ -86,6 +86,7 @@ from mlc.dialects.utils.contractions import (
 from mlc.dialects.utils.linalg_builders import (
     const,
     emit,
+    fill,
     generic,
     index,
     is_blas_type,
@@ -343,7 +344,7 @@ def bufferize_constant(bz: Bufferizer, op: arith.ConstantOp) -> None:
         bz.writable.add(target)
     elt = t.element_type  # type: ignore[attr-defined]
     if splat:
-        bz.b.insert(linalg.FillOp([const(bz.b, array[0].item(), elt)], [target], res=[]))
+        fill(bz.b, const(bz.b, array[0].item(), elt), target)
     elif array.size > STORED_CONSTANT_LIMIT:
         source = emit(bz.b, memref.GetGlobalOp(bz.global_constant(value), memref_type(t)))
         bz.copy(source, target)
@@ -361,8 +362,9 @@ ones live in a read-only `memref.global`."""
 
 
 def bufferize_fill(bz: Bufferizer, op: linalg.FillOp) -> None:
-    if all(_becomes_blas(use.operation) for use in op.results[0].uses) and is_zero_fill(op.results[0]):
-        return  # BLAS without beta never reads its output: no fill, no buffer
+    if is_zero_fill(op.results[0]) and all(_becomes_blas(use.operation) and use.index >= len(use.operation.inputs)
+                                           for use in op.results[0].uses):
+        return  # BLAS without beta never reads its output: no fill, no buffer (a zero *operand* is read)
     target = bz.destination(op.results[0], op.outputs[0], reads_init=False)
     bz.b.insert(linalg.FillOp(list(op.inputs), [target], res=[]))
     bz.buffers[op.results[0]] = target
@@ -375,7 +377,7 @@ def _reads_output(op: linalg.GenericOp, j: int) -> bool:
 
 def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
     contraction = match_contraction(op)
-    if contraction is not None and is_blas_type(op.results[0].type.element_type):  # type: ignore[attr-defined]
+    if contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind):  # type: ignore[attr-defined]
         bufferize_blas(bz, op, contraction)
         return
     ins = [bz.buf(v) if isinstance(v.type, TensorType) else v for v in op.inputs]
@@ -397,7 +399,7 @@ def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
 
 def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
     elt = op.results[0].type.element_type  # type: ignore[attr-defined]
-    if is_blas_type(elt) and (contraction := match_contraction(op)) is not None:
+    if (contraction := match_contraction(op)) is not None and is_blas_type(elt, contraction.kind):
         bufferize_blas(bz, op, contraction)
         return
     # Integer matmul: the same computation as a generic.
@@ -445,7 +447,8 @@ def bufferize_blas(bz: Bufferizer, op: linalg.GenericOp | linalg.MatmulOp, c: Co
 def _becomes_blas(op: Operation) -> bool:
     if not isinstance(op, linalg.GenericOp | linalg.MatmulOp) or not op.results:
         return False
-    return is_blas_type(op.results[0].type.element_type) and match_contraction(op) is not None  # type: ignore[attr-defined]
+    contraction = match_contraction(op)
+    return contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind)  # type: ignore[attr-defined]
 
 
 def convert_body(inner: Bufferizer, block: Block) -> tuple[scf.YieldOp, list[Operation]]:

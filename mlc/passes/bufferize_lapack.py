@@ -8,6 +8,9 @@ source (a transposed view, a slice):
     mt.solve %a, %b  ->  %f = copy of %a;  %x = copy of %b;  lapack.solve %f, %x
     mt.inverse %a    ->  %i = copy of %a;  lapack.inverse %i
     mt.det %a        ->  %f = copy of %a;  %d = lapack.det %f;  a 0-d buffer holding %d
+    mt.eigh %a       ->  %v = copy of %a;  lapack.eigh %v, %w
+    mt.svd %a        ->  %f = copy of %a;  lapack.svd %f, %s vectors(%u, %vt)
+    mt.qr %a         ->  lapack.qr %a, %q, %r   (the adapter copies a itself: it needs it column-major)
 
 The result buffer is the function's result argument when bufferization
 planned one (no copy at the end); the factor scratch of solve and det is
@@ -16,7 +19,9 @@ freed like every temporary.
 
 from __future__ import annotations
 
-from xdsl.dialects import memref
+from collections.abc import Callable
+
+from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import DYNAMIC_INDEX, IndexType, MemRefType
 from xdsl.ir import SSAValue
 
@@ -38,10 +43,15 @@ def _fresh(bz, like: SSAValue, sizes: list[SSAValue]) -> SSAValue:
     return buffer
 
 
+def _result(bz, result: SSAValue, sizes: Callable[[], list[SSAValue]]) -> SSAValue:
+    """A buffer for `result`: its planned destination, else a new one (dynamic dims from `sizes()`)."""
+    target = bz.desired.get(result)
+    return bz.cast_to(target, result.type) if target is not None else _fresh(bz, result, sizes())
+
+
 def _result_copy(bz, result: SSAValue, source: SSAValue) -> SSAValue:
     """A buffer for `result` (its planned destination, else a new one) holding a copy of `source`."""
-    target = bz.desired.get(result)
-    buffer = bz.cast_to(target, result.type) if target is not None else _fresh(bz, result, _dims(bz, source))
+    buffer = _result(bz, result, lambda: _dims(bz, source))
     bz.copy(source, buffer)
     return buffer
 
@@ -75,10 +85,47 @@ def bufferize_inverse(bz, op: mt.InverseOp) -> None:
 def bufferize_det(bz, op: mt.DetOp) -> None:
     factor = _scratch_copy(bz, bz.buf(op.a))
     value = emit(bz.b, lapack.DetOp(factor))
-    target = bz.desired.get(op.result)
-    out = bz.cast_to(target, op.result.type) if target is not None else _fresh(bz, op.result, [])
+    out = _result(bz, op.result, lambda: [])
     bz.b.insert(memref.StoreOp.get(value, out, []))
     bz.buffers[op.result] = out
+
+
+def bufferize_eigh(bz, op: mt.EighOp) -> None:
+    a = bz.buf(op.a)
+    v = _result_copy(bz, op.v, a)
+    w = _result(bz, op.w, lambda: _dims(bz, a)[:1])
+    bz.b.insert(lapack.EighOp(v, w, lower=op.lower is not None))
+    bz.buffers[op.v], bz.buffers[op.w] = v, w
+
+
+def bufferize_svd(bz, op: mt.SvdOp) -> None:
+    a = bz.buf(op.a)
+    m, n = _dims(bz, a)
+    k = emit(bz.b, arith.MinUIOp(m, n))
+    factor = _scratch_copy(bz, a)
+    if len(op.outs) == 1:
+        s = _result(bz, op.outs[0], lambda: [k])
+        bz.b.insert(lapack.SvdOp(factor, s))
+        bz.buffers[op.outs[0]] = s
+        return
+    full = op.full_matrices is not None
+    u = _result(bz, op.outs[0], lambda: [m, m if full else k])
+    s = _result(bz, op.outs[1], lambda: [k])
+    vt = _result(bz, op.outs[2], lambda: [n if full else k, n])
+    bz.b.insert(lapack.SvdOp(factor, s, u, vt, full_matrices=full))
+    for r, buffer in zip(op.outs, (u, s, vt)):
+        bz.buffers[r] = buffer
+
+
+def bufferize_qr(bz, op: mt.QrOp) -> None:
+    a = bz.buf(op.a)
+    m, n = _dims(bz, a)
+    k = emit(bz.b, arith.MinUIOp(m, n))
+    sizes = {"reduced": [[m, k], [k, n]], "complete": [[m, m], [m, n]], "r": [[k, n]], "raw": [[n, m], [k]]}
+    outs = [_result(bz, r, lambda s=s: s) for r, s in zip(op.outs, sizes[op.mode.data])]
+    bz.b.insert(lapack.QrOp(a, outs, op.mode.data))
+    for r, buffer in zip(op.outs, outs):
+        bz.buffers[r] = buffer
 
 
 HANDLERS = {
@@ -86,4 +133,7 @@ HANDLERS = {
     mt.SolveOp: bufferize_solve,
     mt.InverseOp: bufferize_inverse,
     mt.DetOp: bufferize_det,
+    mt.EighOp: bufferize_eigh,
+    mt.SvdOp: bufferize_svd,
+    mt.QrOp: bufferize_qr,
 }

@@ -68,7 +68,7 @@ from mlc.dialects.utils.contractions import (
     maps_of,
     match_contraction,
 )
-from mlc.dialects.utils.linalg_builders import const, emit, is_blas_type
+from mlc.dialects.utils.linalg_builders import const, emit, is_blas_type, is_complex
 from mlc.passes.fuse_elementwise import (
     build_generic,
     constant_position,
@@ -90,8 +90,8 @@ def blas_contraction(op: Operation) -> Contraction | None:
     if not isinstance(op, Contractor) or len(op.results) != 1:
         return None
     t = op.results[0].type
-    if not isinstance(t, TensorType) or not is_blas_type(t.element_type):
-        return None
+    if not isinstance(t, TensorType) or not is_blas_type(t.element_type) or is_complex(t.element_type):
+        return None  # complex contractions are left as they are (the rewrites here build real arith)
     return match_contraction(op)
 
 

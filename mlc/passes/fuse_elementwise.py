@@ -120,9 +120,10 @@ def is_elementwise(op: Operation) -> bool:
 
 def becomes_blas(op: Operation) -> bool:
     """`bufferize` will turn this op into a BLAS call."""
-    if not op.results or not is_blas_type(op.results[0].type.element_type):  # type: ignore[attr-defined]
+    if not op.results:
         return False
-    return match_contraction(op) is not None
+    contraction = match_contraction(op)
+    return contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind)  # type: ignore[attr-defined]
 
 
 def constant_position(m: AffineMap, source: SSAValue) -> tuple[int, ...] | None:

@@ -89,15 +89,20 @@ NOALIAS_ATTR = "mlc.noalias"
 MAX_CHUNKS_FN = "mlc_parallel_max_chunks"
 
 
-# body ops a parallel nest may contain besides arith and math: pure scalar code and reads
+# body ops a parallel nest may contain besides arith and math: pure scalar code and reads, and
+# inner loops of such code (a sum over a CSR row in mt.csr_dot, binary exponentiation)
 _ALLOWED_OPS: tuple[type[Operation], ...] = (
     YieldOp,
     IndexOp,
     memref.LoadOp,
     memref.DimOp,
     scf.IfOp,
+    scf.ForOp,
     scf.YieldOp,
 )
+
+#: an op inside an inner `scf.for` counts this many times in the weight (its trip count is unknown)
+INNER_LOOP_TRIPS = 16
 
 
 
@@ -147,6 +152,16 @@ def _inside(value: SSAValue, op: Operation) -> bool:
     return owner is not None and (owner is op or op.is_ancestor(owner))
 
 
+def _inner_loops(op: Operation, generic: Operation) -> int:
+    """How many `scf.for` loops of the generic's body enclose `op`."""
+    depth = 0
+    parent = op.parent_op()
+    while parent is not None and parent is not generic:
+        depth += isinstance(parent, scf.ForOp)
+        parent = parent.parent_op()
+    return depth
+
+
 def _capture_ok(value: SSAValue) -> bool:
     t = value.type
     if isinstance(t, MemRefType):
@@ -182,7 +197,7 @@ def plan(generic: GenericOp) -> Plan | None:
             continue
         if op.dialect_name() not in ("arith", "math") and not isinstance(op, _ALLOWED_OPS):
             return None
-        weight += op_cost(op)
+        weight += op_cost(op) * INNER_LOOP_TRIPS ** _inner_loops(op, generic)
         for v in op.operands:
             if not _inside(v, generic):
                 if isinstance(v.owner, arith.ConstantOp):

@@ -20,6 +20,14 @@ the same type and the same size operands takes its place when
 Among dead candidates the one freed last is taken (its lines are likely
 still in cache). Deallocations are then re-placed after each surviving
 buffer's last access.
+
+A function may list arguments whose contents the caller allows it to
+destroy (`mlc.clobber = array<i64: j, ...>`: `In(mutable=True)` arguments
+of `mlc.function`). Such an argument is a candidate too, from its last
+access on, for a temporary of its type whose size operands are the
+argument's own `memref.dim`s: e.g. `tanh(x)` feeding a BLAS call is
+computed over x itself. An argument is never deallocated, and one whose
+contents are a result (`mlc.inplace`) must not be listed.
 """
 
 from __future__ import annotations
@@ -27,8 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import func, memref
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, MemRefType, ModuleOp, i64
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
@@ -36,19 +44,58 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from mlc.dialects.utils.buffer_uses import VIEWS, accesses, positions, reads_in_step
 
 
+CLOBBER_ATTR = "mlc.clobber"
+
+
 @dataclass
 class Buffer:
-    """A top-level `memref.alloc` and the span of top-level ops touching it."""
+    """A top-level `memref.alloc` (or a clobberable argument) and the span of top-level ops touching it."""
 
     value: SSAValue
     first: int
     last: int
+    argument_key: tuple | None = None  # a clobberable argument: (type, its dims, ())
 
     @property
     def key(self) -> tuple:
+        if self.argument_key is not None:
+            return self.argument_key
         alloc = self.value.owner
         assert isinstance(alloc, memref.AllocOp)
         return (self.value.type, tuple(alloc.dynamic_sizes), tuple(alloc.symbol_operands))
+
+
+def clobber_entries(f: func.FuncOp) -> list[int]:
+    """The argument indices `mlc.clobber` lists (none without the attribute)."""
+    attr = f.attributes.get(CLOBBER_ATTR)
+    return [int(v) for v in attr.get_values()] if isinstance(attr, DenseArrayBase) else []
+
+
+def mark_clobber(module: ModuleOp, indices, name: str = "main") -> None:
+    """Set `mlc.clobber` on function `name`: arguments whose contents it may destroy."""
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+            op.attributes[CLOBBER_ATTR] = DenseArrayBase.from_list(i64, list(indices))
+
+
+def _argument_buffer(arg: SSAValue, block: Block, order: dict[Operation, int]) -> Buffer | None:
+    """A clobberable argument as a candidate: its dims (`memref.dim %arg, i` in the body) key it."""
+    t = arg.type
+    if not isinstance(t, MemRefType):
+        return None
+    dims = {}
+    for use in arg.uses:
+        op = use.operation
+        if isinstance(op, memref.DimOp) and op.parent_block() is block and isinstance(op.index.owner, arith.ConstantOp):
+            value = op.index.owner.value
+            if isinstance(value, IntegerAttr):
+                dims.setdefault(value.value.data, op.result)
+    sizes = [dims.get(i) for i, d in enumerate(t.get_shape()) if d < 0]
+    if any(v is None for v in sizes):
+        return None
+    span = _span(arg, block, order)
+    first, last = span if span is not None else (-1, -1)
+    return Buffer(arg, first, last, (t, tuple(sizes), ()))
 
 
 def _span(value: SSAValue, block: Block, order: dict[Operation, int]) -> tuple[int, int] | None:
@@ -56,18 +103,21 @@ def _span(value: SSAValue, block: Block, order: dict[Operation, int]) -> tuple[i
     return (min(found), max(found)) if found else None
 
 
-def reuse_in_block(block: Block) -> int:
-    """Reuse dead buffers in one function body; returns how many allocations were removed."""
+def reuse_in_block(block: Block, clobber: list[int] = ()) -> int:
+    """Reuse dead buffers in one function body (and the arguments `clobber` lists); returns how many
+    allocations were removed."""
     order = positions(block)
     ops = list(block.ops)
     buffers: list[Buffer] = []
+    arguments = [b for j in clobber if j < len(block.args)
+                 for b in [_argument_buffer(block.args[j], block, order)] if b is not None]
     for op in ops:
         if isinstance(op, memref.AllocOp) and not any(isinstance(u.operation, func.ReturnOp) for u in op.memref.uses):
             span = _span(op.memref, block, order)
             if span is not None:
                 buffers.append(Buffer(op.memref, *span))
     buffers.sort(key=lambda buf: buf.first)
-    kept: list[Buffer] = []
+    kept: list[Buffer] = list(arguments)
     removed = 0
     for a in buffers:
         writer = ops[a.first]
@@ -81,13 +131,16 @@ def reuse_in_block(block: Block) -> int:
         _drop_deallocs(a.value)
         alloc = a.value.owner
         assert isinstance(alloc, Operation)
-        _hoist_before(b.value.owner, alloc, block)
+        if b.argument_key is None:
+            _hoist_before(b.value.owner, alloc, block)
         a.value.replace_all_uses_with(b.value)
         Rewriter.erase_op(alloc)
         b.last = max(b.last, a.last)
         removed += 1
     if removed:
         for b in kept:
+            if b.argument_key is not None:
+                continue  # the caller's storage: never deallocated
             _drop_deallocs(b.value)
             last = max((a.op for a in accesses(b.value, block)), key=positions(block).__getitem__)
             Rewriter.insert_op(memref.DeallocOp.get(b.value), InsertPoint.after(last))
@@ -136,7 +189,8 @@ class ReuseBuffersPass(ModulePass):
     """Reuse a dead temporary buffer for the next one of the same type and size (or write over a dead operand).
 
     Pre: bufferize's output. Post: the same values with fewer
-    `memref.alloc`s; no function argument is ever written by this pass.
+    `memref.alloc`s; no function argument is written by this pass except
+    those `mlc.clobber` lists.
     """
 
     name = "reuse-buffers"
@@ -144,4 +198,4 @@ class ReuseBuffersPass(ModulePass):
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in list(op.walk()):
             if isinstance(f, func.FuncOp) and not f.is_declaration:
-                reuse_in_block(f.body.blocks[0])
+                reuse_in_block(f.body.blocks[0], clobber_entries(f))

@@ -38,7 +38,7 @@ import threading
 
 import llvmlite.binding as llvm
 
-ROUTINES = ("sgemm", "dgemm", "sgemv", "dgemv", "sdot", "ddot")
+ROUTINES = ("sgemm", "dgemm", "sgemv", "dgemv", "sdot", "ddot", "cgemm", "zgemm", "cgemv", "zgemv")
 PREFIX = "mlc_blas_"
 
 _registered = False
@@ -131,6 +131,10 @@ _NUMPY_ROUTINES = {
     "dgemv": ("scipy_dgemv_64_", 11, (1, 2, 5, 7, 10)),
     "sdot": ("scipy_cblas_sdot64_", 5, (0, 2, 4)),
     "ddot": ("scipy_cblas_ddot64_", 5, (0, 2, 4)),
+    "cgemm": ("scipy_cgemm_64_", 13, (2, 3, 4, 7, 9, 12)),
+    "zgemm": ("scipy_zgemm_64_", 13, (2, 3, 4, 7, 9, 12)),
+    "cgemv": ("scipy_cgemv_64_", 11, (1, 2, 5, 7, 10)),
+    "zgemv": ("scipy_zgemv_64_", 11, (1, 2, 5, 7, 10)),
 }
 
 

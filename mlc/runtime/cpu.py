@@ -127,6 +127,8 @@ _ELEMENT_DTYPES: dict[str, tuple[np.dtype, ...]] = {
     "f16": (np.dtype(np.float16),),
     "f32": (np.dtype(np.float32),),
     "f64": (np.dtype(np.float64),),
+    "complex<f32>": (np.dtype(np.complex64),),
+    "complex<f64>": (np.dtype(np.complex128),),
 }
 
 

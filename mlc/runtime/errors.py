@@ -33,6 +33,8 @@ LINALG_MESSAGES = {
     2: "Matrix is singular.",  # scipy.linalg.solve
     3: "singular matrix: resolution failed at diagonal {diagonal}",  # scipy.linalg.solve_triangular
     4: "Singular matrix",  # numpy.linalg.inv
+    5: "SVD did not converge",  # numpy.linalg.svd
+    6: "Eigenvalues did not converge",  # numpy.linalg.eigh
 }
 
 _lock = threading.Lock()

@@ -114,6 +114,9 @@ class DeviceArray:
 
     get = to_host  # pycuda's GPUArray spelling
 
+    def tobytes(self) -> bytes:  # (shape plans key their cache on the values they read)
+        return self.to_host().tobytes()
+
     def copy(self) -> DeviceArray:
         drv = driver()
         out = DeviceArray.empty(self.shape, self.dtype, drv)

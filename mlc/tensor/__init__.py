@@ -13,6 +13,7 @@ from mlc.tensor.alloc import (alloc, arange, eye, fill, full, full_like, identit
 from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)
 from mlc.tensor.basic import tensor
 from mlc.tensor.contract import batched_dot, dot, outer, tensordot
+from mlc.tensor.elemwise import (angle, complex, complex_from_polar, conj, conjugate, imag, real)
 from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                                  bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clip, cos, cosh,
                                  deg2rad, eq, erf, erfc, erfcinv, erfinv, exp, exp2, expm1, floor, floor_div, gamma,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
-from mlc.graph.dtype import ALL, BOOL, upcast
+from mlc.graph.dtype import ALL, BOOL, COMPLEX, upcast
 from mlc.tensor.elemwise import cast
 from mlc.tensor.var import as_tensor_variable
 
@@ -48,6 +48,12 @@ class Dot(Op):
 
     def grad(self, inputs, output_grads):
         (a, b), (g,) = inputs, output_grads
+        if any(v.dtype in COMPLEX for v in (a, b, g)):
+            # with g = dC/dRe + i dC/dIm (Theano's Mul.grad convention), each term is the real-case one
+            # with the other operand conjugated (a real operand keeps the real part: mlc.gradient.fit_term)
+            from mlc.tensor.elemwise import conj
+
+            a, b = conj(a), conj(b)
         if a.ndim == 1 and b.ndim == 1:  # a . b: a scalar
             return [g * b, g * a]
         if a.ndim == 1:  # a @ B: a vector

@@ -47,7 +47,29 @@ def _bool(*dtypes: str) -> str:
 
 
 def _abs_rule(d: str) -> str:
+    """Theano's real_out: a complex number's parts (abs, real, imag); other dtypes unchanged."""
     return {"complex64": "float32", "complex128": "float64"}.get(d, d)
+
+
+def _complex_of(d: str) -> str:
+    """The complex dtype a real dtype is computed in by imag/angle (float32 and narrower: complex64)."""
+    if d in COMPLEX:
+        return d
+    return "complex128" if upgrade_to_float(d) == "float64" else "complex64"
+
+
+def _complex_rule(a: str, b: str) -> str:
+    """Theano's Complex.output_types_preference: complex128 for 64-bit floats and 32/64-bit ints."""
+    wide = upcast(a, b) in ("float64", "int64", "uint64", "int32", "uint32")
+    return "complex128" if wide else "complex64"
+
+
+def _parts_of(a: str, b: str) -> str:
+    return _abs_rule(_complex_rule(a, b))
+
+
+def _float64(*dtypes: str) -> str:
+    return "float64"  # Theano's angle: specific_out(float64)
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,59 @@ def _pow_grad(g, y, a, b):
     return g * b * a ** (b - 1), g * switch(eq(a, 0), 0, log(a) * y)
 
 
+def _is_complex(v) -> bool:
+    return v.dtype in COMPLEX
+
+
+def _mul_grad(g, y, a, b):
+    # Theano's Mul.grad: with g = dC/dRe + i dC/dIm, the term for a is conj(b) * g (a real
+    # input keeps the real part, mlc.gradient.fit_term)
+    if _is_complex(y):
+        return g * conj(b), g * conj(a)
+    return g * b, g * a
+
+
+def _abs_grad(g, y, x):
+    return (g * x / abs(x),) if _is_complex(x) else (g * sgn(x),)  # Theano: gz * x / abs(x) for complex
+
+
+def _zeros(like):
+    from mlc.tensor.alloc import zeros_like
+
+    return zeros_like(like)
+
+
+def _real_grad(g, y, x):
+    return (complex(g, _zeros(g)),) if _is_complex(x) else (g,)
+
+
+def _imag_grad(g, y, x):
+    from mlc.gradient import ZERO
+
+    return (complex(_zeros(g), g),) if _is_complex(x) else (ZERO,)
+
+
+def _angle_grad(g, y, z):
+    # d angle / d(re, im) = (-im, re) / |z|^2 (Theano's formula is wrong in the imaginary part:
+    # it gives -g im^2 / (|z|^2 |re|); this is the derivative finite differences confirm)
+    from mlc.gradient import ZERO
+
+    if not _is_complex(z):
+        return (ZERO,)
+    re, im = real(z), imag(z)
+    r2 = re * re + im * im
+    return (complex(-g * im / r2, g * re / r2),)
+
+
+def _complex_grad(g, y, a, b):
+    return real(g), imag(g)
+
+
+#: elementwise ops whose gradient rule holds for complex operands (the rest raise, as in Theano)
+COMPLEX_GRADS = frozenset({"add", "sub", "mul", "neg", "identity", "abs", "real", "imag", "angle", "conj",
+                           "complex"})
+
+
 def _atan2_grad(g, y, a, b):
     r2 = a * a + b * b
     return g * b / r2, -g * a / r2
@@ -116,7 +191,7 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     # binary arithmetic
     _S("add", 2, _m("add"), _same, ALL, "add", "+", grad=lambda g, y, a, b: (g, g)),
     _S("sub", 2, _m("sub"), _same, ALL, "sub", "-", grad=lambda g, y, a, b: (g, -g)),
-    _S("mul", 2, _m("mul"), _same, ALL, "mul", "*", grad=lambda g, y, a, b: (g * b, g * a)),
+    _S("mul", 2, _m("mul"), _same, ALL, "mul", "*", grad=_mul_grad),
     _S("true_div", 2, _m("div"), _float, ALL, "div", "/", grad=lambda g, y, a, b: (g / b, -g * y / b)),
     _S("int_div", 2, _m("floordiv"), _same, INTS + FLOATS, "floordiv", "//", grad=None),
     _S("mod", 2, _m("mod"), _same, INTS + FLOATS, "mod", "%", grad=lambda g, y, a, b: (g, -g * int_div(a, b))),
@@ -139,7 +214,7 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("isinf", 1, _m("isinf"), _bool, ALL, "isinf", None, False, _float, grad=None),
     # unary, same dtype
     _S("neg", 1, _m("neg"), _same, NONBOOL, "neg", "-", grad=lambda g, y, x: (-g,)),
-    _S("abs", 1, _m("abs"), _abs_rule, ALL, "abs", None, False, grad=lambda g, y, x: (g * sgn(x),)),
+    _S("abs", 1, _m("abs"), _abs_rule, ALL, "abs", None, False, grad=_abs_grad),
     _S("sgn", 1, _m("sign"), _same, INTS + FLOATS, "sign", grad=None),
     _S("invert", 1, _m("not"), _same, DISCRETE, "not", "~", grad=None),
     _S("identity", 1, lambda x: x.copy(), _same, ALL, None, grad=lambda g, y, x: (g,)),
@@ -195,6 +270,13 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("softplus", 1, _m("softplus"), _float, ORDERED, "softplus", grad=lambda g, y, x: (g * sigmoid(x),)),
     _S("inv", 1, _m("reciprocal"), _float, ALL, "reciprocal", grad=lambda g, y, x: (-g * y * y,)),
     _S("sqr", 1, np.square, _same, NONBOOL, None, grad=lambda g, y, x: (g * x * 2,)),
+    # complex numbers (Theano's real, imag, angle, conj, complex; numpy's meaning)
+    _S("real", 1, np.real, _abs_rule, ALL, "real", compute_in_out=False, grad=_real_grad),
+    _S("imag", 1, np.imag, _abs_rule, ALL, "imag", compute=_complex_of, grad=_imag_grad),
+    _S("angle", 1, np.angle, _float64, ALL, "angle", compute=_complex_of, grad=_angle_grad),
+    _S("conj", 1, np.conjugate, _same, NONBOOL, "conj", grad=lambda g, y, x: (conj(g),)),
+    _S("complex", 2, _m("complex"), _complex_rule, INTS + FLOATS, "complex", compute=_parts_of,
+       grad=_complex_grad),
 ]}
 
 
@@ -257,6 +339,14 @@ class Elemwise(Op):
                 for o, v in zip(operands, node.inputs)]
         if s.name == "identity" or (s.name == "abs" and cd == "bool"):
             return [args[0]]
+        if s.name in ("real", "conj") and cd not in COMPLEX:
+            return [ctx.cast(args[0], out_t.dtype)]  # a real number is its own real part and conjugate
+        if s.name == "abs" and cd in COMPLEX:
+            return [ctx.cast(ctx.mt(node, "cabs", args), out_t.dtype)]
+        if s.name in ("real", "imag", "angle"):
+            return [ctx.cast(ctx.mt(node, s.mt, args), out_t.dtype)]
+        if s.name == "complex":
+            return [ctx.mt(node, "complex", args)]
         if s.name == "sqr":
             return [ctx.mt(node, "mul", [args[0], args[0]])]
         r = ctx.mt(node, s.mt, args)
@@ -264,6 +354,9 @@ class Elemwise(Op):
 
     def L_op(self, inputs, outputs, output_grads):
         rule = self.scalar.grad
+        if self.scalar.name not in COMPLEX_GRADS and any(v.dtype in COMPLEX for v in [*inputs, *outputs]):
+            raise NotImplementedError(f"elementwise {self.scalar.name}: no gradient through complex numbers "
+                                      f"(Theano defines complex gradients only for {', '.join(sorted(COMPLEX_GRADS))})")
         if rule == "missing":
             raise NotImplementedError(f"elementwise {self.scalar.name} has no gradient rule (SCALARS' grad column)")
         if rule is None:
@@ -372,6 +465,9 @@ def cast(x, dtype):
     dtype = check_dtype(dtype)
     if x.dtype == dtype:
         return x
+    if x.dtype in COMPLEX and dtype not in COMPLEX:  # Theano's rule
+        raise TypeError(f"cast: casting {x} from {x.dtype} to {dtype} is ambiguous: consider real(), imag(), "
+                        f"angle() or abs(){built_at(x)}")
     return Cast(dtype)(x)
 
 
@@ -613,6 +709,27 @@ inv = _unary("inv")
 reciprocal = inv
 sqr = _unary("sqr")
 square = sqr
+real = _unary("real")
+real.__doc__ = "The real part of `z` (complex64 -> float32, complex128 -> float64; a real `z` is itself)."
+imag = _unary("imag")
+imag.__doc__ = "The imaginary part of `z` (complex64 -> float32, complex128 -> float64; zeros for a real `z`)."
+angle = _unary("angle")
+angle.__doc__ = "The argument atan2(imag(z), real(z)), float64 as in Theano (numpy.angle)."
+conj = _unary("conj")
+conj.__doc__ = "The complex conjugate (a real `z` is its own)."
+conjugate = conj
+complex = _binary("complex")
+complex.__doc__ = ("The complex number `real + 1j * imag` from two real tensors (Theano's rule: complex128 for "
+                   "float64 and 32/64-bit ints, else complex64); complex operands raise TypeError.")
+
+
+def complex_from_polar(abs, angle):
+    """`abs * (cos(angle) + 1j * sin(angle))`: a complex tensor from polar coordinates."""
+    r, theta = as_tensor_variable(abs), as_tensor_variable(angle)
+    dtype = _complex_rule(r.dtype, theta.dtype)
+    part = _abs_rule(dtype)
+    r, theta = cast(r, part), cast(theta, part)
+    return _ELEMWISE["complex"](r * cos(theta), r * sin(theta))
 
 
 def iround(a, mode=None):

@@ -1,9 +1,10 @@
 """Linear algebra (Theano's `theano.tensor.nlinalg`), through the process's LAPACK.
 
-matrix_inverse and det are native: `mt.inverse`/`mt.det`, which call
-LAPACK (getrf, getri) from the compiled code (`lapack_native`). The other
-factorizations (pinv, eig, eigh, svd, qr, lstsq, tensorinv, tensorsolve)
-are host ops (mlc.tensor.host) over numpy.linalg, which calls LAPACK in
+matrix_inverse, det, eigh, svd and qr are native: `mt.inverse`,
+`mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which call LAPACK (getrf, getri,
+syevd, gesdd, geqrf + orgqr) from the compiled code; pinv, tensorinv and
+tensorsolve are compositions of them. eig (complex in general) and lstsq
+(a result whose shape depends on the rank found) are host ops (mlc.tensor.host) over numpy.linalg, which calls LAPACK in
 numpy's bundled OpenBLAS; the rest
 (trace, diag, extract_diag, alloc_diag, matrix_dot, matrix_power, norm) are
 compositions of native ops. Gradients are Theano 1.0.5's (inverse, pinv,
@@ -100,8 +101,30 @@ class MatrixInverse(Op):
 matrix_inverse = MatrixInverse()
 
 
-class MatrixPinv(HostOp):
-    """numpy.linalg.pinv (Moore-Penrose pseudo-inverse); Theano's gradient."""
+def emit_composed(ctx, node, operands, build) -> list:
+    """Emit `build(*fresh inputs)` (a graph of native ops standing for this node) on the node's operands."""
+    fresh = [i.type() for i in node.inputs]
+    outs = build(*fresh)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    return ctx.emit_graph(fresh, list(outs), list(operands))
+
+
+def _pinv_graph(x):
+    """numpy.linalg.pinv's algorithm: the reduced SVD, singular values <= 1e-15 * max(s) dropped."""
+    from mlc.tensor.alloc import zeros
+    from mlc.tensor.contract import dot
+    from mlc.tensor.elemwise import switch
+    from mlc.tensor.shape import concatenate
+
+    u, s, vt = SVD(full_matrices=False)(x)
+    cutoff = 1e-15 * concatenate([s, zeros((1,), dtype=s.dtype)]).max()  # s >= 0: the max of an empty s is 0
+    large = s > cutoff
+    s_inv = switch(large, 1 / switch(large, s, 1), 0)
+    return dot(vt.T, s_inv.dimshuffle(0, "x") * u.T)
+
+
+class MatrixPinv(Op):
+    """numpy.linalg.pinv (Moore-Penrose pseudo-inverse), natively from the LAPACK SVD; Theano's gradient."""
 
     __props__ = ()
 
@@ -114,6 +137,11 @@ class MatrixPinv(HostOp):
 
     def infer_shape(self, node, shapes, value):
         return [(shapes[0][1], shapes[0][0])]
+
+    def emit(self, ctx, node, operands):
+        from mlc.tensor.elemwise import cast
+
+        return emit_composed(ctx, node, operands, lambda x: _pinv_graph(cast(x, node.out.dtype)))
 
     def L_op(self, inputs, outputs, output_grads):
         from mlc.tensor.alloc import identity_like
@@ -185,8 +213,9 @@ class Eig(HostOp):
 eig = Eig()
 
 
-class Eigh(HostOp):
-    """numpy.linalg.eigh of a symmetric matrix (the `UPLO` triangle is read); Theano's gradient."""
+class Eigh(Op):
+    """numpy.linalg.eigh of a symmetric matrix (the `UPLO` triangle is read), natively (LAPACK syevd);
+    Theano's gradient (EighGrad's formula, written with native ops)."""
 
     __props__ = ("UPLO",)
 
@@ -209,13 +238,31 @@ class Eigh(HostOp):
         n = shapes[0][0]
         return [(n,), (n, n)]
 
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        op = ctx.add(mt.EighOp(ctx.cast(operands[0], node.outputs[0].type.dtype), lower=self.UPLO == "L"))
+        return list(op.results)
+
     def L_op(self, inputs, outputs, output_grads):
+        """Theano's EighGrad: with F[m, n] = v[:, m] . gv[:, n] / (w[n] - w[m]) off the diagonal (0 on it),
+        g = v (v diag(gw) + v F)^T, folded onto the triangle eigh reads."""
+        from mlc.tensor.alloc import eye, zeros_like
+        from mlc.tensor.contract import dot
+        from mlc.tensor.elemwise import switch
+        from mlc.tensor.extra_ops import tril, triu
+
         (x,), (w, v) = inputs, outputs
-        return [EighGrad(self.UPLO)(x, w, v, *output_grads)]
+        gw, gv = (zeros_like(o) if g is None else g for g, o in zip(output_grads, outputs))
+        n = x.shape[0]
+        F = switch(eye(n, dtype="bool"), 0, dot(v.T, gv) / (w.dimshuffle("x", 0) - w.dimshuffle(0, "x")))
+        g = dot(v, (v * gw.dimshuffle("x", 0) + dot(v, F)).T)
+        return [tril(g) + triu(g, 1).T if self.UPLO == "L" else triu(g) + tril(g, -1).T]
 
 
 class EighGrad(HostOp):
-    """The gradient of eigh with respect to the matrix (perturbation theory; Theano's EighGrad)."""
+    """The gradient of eigh with respect to the matrix (perturbation theory; Theano's EighGrad op, kept
+    for programs that build it by name; Eigh's own gradient is the same formula in native ops)."""
 
     __props__ = ("UPLO",)
 
@@ -245,8 +292,8 @@ def eigh(a, UPLO="L"):
     return Eigh(UPLO)(a)
 
 
-class QR(HostOp):
-    """numpy.linalg.qr in mode 'reduced', 'complete', 'r' or 'raw'."""
+class QR(Op):
+    """numpy.linalg.qr in mode 'reduced', 'complete', 'r' or 'raw'; natively (LAPACK geqrf + orgqr)."""
 
     __props__ = ("mode",)
 
@@ -272,6 +319,12 @@ class QR(HostOp):
         return {"reduced": [(m, k), (k, n)], "complete": [(m, m), (m, n)], "r": [(k, n)],
                 "raw": [(n, m), (k,)]}[self.mode]
 
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        a = ctx.cast(operands[0], node.outputs[0].type.dtype)
+        return list(ctx.add(mt.QrOp(a, self.mode)).results)
+
 
 QRFull = QRIncomplete = QR  # Theano's two classes (q and r, or r alone) are one op here, by mode
 
@@ -281,8 +334,8 @@ def qr(a, mode="reduced"):
     return QR(mode)(a)
 
 
-class SVD(HostOp):
-    """numpy.linalg.svd: (u, s, vt), or s alone when compute_uv is false."""
+class SVD(Op):
+    """numpy.linalg.svd: (u, s, vt), or s alone when compute_uv is false; natively (LAPACK gesdd)."""
 
     __props__ = ("full_matrices", "compute_uv")
 
@@ -305,6 +358,12 @@ class SVD(HostOp):
         if not self.compute_uv:
             return [(k,)]
         return [(m, m) if self.full_matrices else (m, k), (k,), (n, n) if self.full_matrices else (k, n)]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        a = ctx.cast(operands[0], node.outputs[0].type.dtype)
+        return list(ctx.add(mt.SvdOp(a, self.full_matrices, self.compute_uv)).results)
 
 
 def svd(a, full_matrices=1, compute_uv=1):
@@ -441,8 +500,8 @@ def norm(x, ord):
     raise NotImplementedError("norm: tensors of more than 2 dims are not supported")
 
 
-class TensorInv(HostOp):
-    """numpy.linalg.tensorinv(a, ind): shape a.shape[ind:] + a.shape[:ind]."""
+class TensorInv(Op):
+    """numpy.linalg.tensorinv(a, ind): shape a.shape[ind:] + a.shape[:ind]; natively (a reshaped inverse)."""
 
     __props__ = ("ind",)
 
@@ -459,7 +518,27 @@ class TensorInv(HostOp):
 
     def infer_shape(self, node, shapes, value):
         s = tuple(shapes[0])
+        if int(np.prod(s[:self.ind])) != int(np.prod(s[self.ind:])):
+            from mlc.graph import ShapeError
+
+            raise ShapeError(f"tensorinv: the product of the first {self.ind} dims of {s} must equal that of the "
+                             f"others{built_at(node.inputs[0])}")
         return [s[self.ind:] + s[:self.ind]]
+
+    def emit(self, ctx, node, operands):
+        from mlc.tensor.elemwise import cast
+        from mlc.tensor.shape import reshape
+
+        def build(a):
+            sh = a.shape
+            rows = sh[0]
+            for i in range(1, self.ind):
+                rows = rows * sh[i]
+            inv = matrix_inverse(reshape(cast(a, node.out.dtype), [rows, -1], ndim=2))
+            return reshape(inv, [sh[i] for i in range(self.ind, a.ndim)] + [sh[i] for i in range(self.ind)],
+                           ndim=a.ndim)
+
+        return emit_composed(ctx, node, operands, build)
 
 
 def tensorinv(a, ind=2):
@@ -467,8 +546,8 @@ def tensorinv(a, ind=2):
     return TensorInv(ind)(a)
 
 
-class TensorSolve(HostOp):
-    """numpy.linalg.tensorsolve(a, b, axes): x with tensordot(a, x, x.ndim) = b."""
+class TensorSolve(Op):
+    """numpy.linalg.tensorsolve(a, b, axes): x with tensordot(a, x, x.ndim) = b; natively (a reshaped solve)."""
 
     __props__ = ("axes",)
 
@@ -490,7 +569,33 @@ class TensorSolve(HostOp):
         if self.axes is not None:
             rest = [s for i, s in enumerate(a) if i not in [x % len(a) for x in self.axes]]
             a = rest + [a[x] for x in self.axes]
-        return [tuple(a[len(shapes[1]):])]
+        x = tuple(a[len(shapes[1]):])
+        if int(np.prod(a)) != int(np.prod(x)) ** 2:
+            from mlc.graph import ShapeError
+
+            raise ShapeError(f"tensorsolve: Input arrays must satisfy the requirement prod(a.shape[b.ndim:]) == "
+                             f"prod(a.shape[:b.ndim]), got a of shape {tuple(shapes[0])} and b of shape "
+                             f"{tuple(shapes[1])}{built_at(node.inputs[0])}")
+        return [x]
+
+    def emit(self, ctx, node, operands):
+        from mlc.tensor.elemwise import cast
+        from mlc.tensor.shape import reshape
+        from mlc.tensor.slinalg import Solve
+
+        def build(a, b):
+            if self.axes is not None:
+                moved = [x % a.ndim for x in self.axes]
+                a = a.dimshuffle(*[i for i in range(a.ndim) if i not in moved], *moved)
+            sh = a.shape
+            tail = [sh[i] for i in range(b.ndim, a.ndim)]
+            size = 1
+            for t in tail:
+                size = size * t
+            x = Solve()(reshape(cast(a, node.out.dtype), [size, size], ndim=2), cast(b, node.out.dtype).flatten())
+            return reshape(x, tail, ndim=len(tail))
+
+        return emit_composed(ctx, node, operands, build)
 
 
 def tensorsolve(a, b, axes=None):

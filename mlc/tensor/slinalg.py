@@ -1,12 +1,13 @@
 """Linear algebra (Theano's `theano.tensor.slinalg`), through scipy.linalg's LAPACK.
 
 cholesky, solve (with Theano's `A_structure` and scipy's `assume_a`),
-solve_triangular and cho_solve are native: `mt.cholesky` and `mt.solve`
-call the LAPACK scipy ships (potrf; getrf + getrs; trtrs) from the
-compiled code. As in Theano 1.0.5, a solve that is not triangular is an
-LU solve whatever the structure says (symmetric included). eigvalsh and
-expm are host ops (mlc.tensor.host) over scipy.linalg (syevd/sygvd, the
-Pade expm); kron
+solve_triangular, cho_solve and eigvalsh (with its gradient) are native:
+`mt.cholesky`, `mt.solve` and `mt.eigh` call LAPACK (potrf; getrf +
+getrs; trtrs; syevd) from the compiled code, and a generalized eigvalsh is
+reduced to a standard one with a Cholesky factor (what sygvd does). As in
+Theano 1.0.5, a solve that is not triangular is an LU solve whatever the
+structure says (symmetric included). expm is a host op over scipy.linalg
+(the Pade algorithm, not a LAPACK routine); kron
 is a composition of native ops (Theano's). Gradients are Theano 1.0.5's:
 Cholesky (Murray's blocked formula with triangular solves), Solve (Giles),
 Eigvalsh and Expm (their gradient ops); solve_triangular and cho_solve,
@@ -226,8 +227,29 @@ def cho_solve(c_and_lower, b):
     return solve_triangular(c, solve_triangular(c, b, trans=1, lower=False), lower=False)
 
 
-class Eigvalsh(HostOp):
-    """scipy.linalg.eigvalsh(a, b): (generalized) eigenvalues of a symmetric (definite) problem."""
+def _generalized_eigh(a, b, lower: bool):
+    """scipy.linalg.eigh(a, b, lower) in native ops: (w, v) with a v = b v diag(w), v^T b v = I.
+
+    The reduction LAPACK's sygvd makes: b = L L^T (Cholesky), C = L^-1 a L^-T
+    is symmetric with the same eigenvalues, and v = L^-T y for C's
+    eigenvectors y. Only the `lower` (else upper) triangles of a and b are
+    read, as in scipy. b = None is the standard problem.
+    """
+    from mlc.tensor.extra_ops import tril, triu
+    from mlc.tensor.nlinalg import Eigh
+
+    full = (lambda m: tril(m) + tril(m, -1).T) if lower else (lambda m: triu(m) + triu(m, 1).T)
+    if b is None:
+        return Eigh("L" if lower else "U")(a)
+    chol = Cholesky(lower=True)(full(b))
+    c = solve_triangular(chol, solve_triangular(chol, full(a), lower=True).T, lower=True)  # L^-1 a L^-T
+    w, y = Eigh("L")((c + c.T) / 2)
+    return w, solve_triangular(chol, y, lower=True, trans=1)
+
+
+class Eigvalsh(Op):
+    """scipy.linalg.eigvalsh(a, b): (generalized) eigenvalues of a symmetric (definite) problem; natively
+    (LAPACK syevd, with a Cholesky reduction for b)."""
 
     __props__ = ("lower",)
 
@@ -249,13 +271,21 @@ class Eigvalsh(HostOp):
         _square("eigvalsh", shapes[0])
         return [(shapes[0][0],)]
 
+    def emit(self, ctx, node, operands):
+        from mlc.tensor.elemwise import cast
+        from mlc.tensor.nlinalg import emit_composed
+
+        dtype = node.out.dtype
+        return emit_composed(ctx, node, operands, lambda a, b=None: _generalized_eigh(
+            cast(a, dtype), None if b is None else cast(b, dtype), self.lower)[0])
+
     def grad(self, inputs, output_grads):
         ga, gb = EigvalshGrad(self.lower)(inputs[0], inputs[1] if len(inputs) == 2 else None, output_grads[0])
         return [ga, gb] if len(inputs) == 2 else [ga]
 
 
-class EigvalshGrad(HostOp):
-    """The gradients of eigvalsh with respect to a and b (Theano's EigvalshGrad)."""
+class EigvalshGrad(Op):
+    """The gradients of eigvalsh with respect to a and b (Theano's EigvalshGrad), natively."""
 
     __props__ = ("lower",)
 
@@ -281,6 +311,25 @@ class EigvalshGrad(HostOp):
 
     def infer_shape(self, node, shapes, value):
         return [shapes[0], shapes[0]]
+
+    def emit(self, ctx, node, operands):
+        from mlc.tensor.contract import dot
+        from mlc.tensor.elemwise import cast
+        from mlc.tensor.extra_ops import tril, triu
+        from mlc.tensor.nlinalg import emit_composed
+
+        dtype = node.outputs[0].dtype
+
+        def build(*ins):
+            a, gw = cast(ins[0], dtype), cast(ins[-1], dtype)
+            b = cast(ins[1], dtype) if len(ins) == 3 else None
+            w, v = _generalized_eigh(a, b, self.lower)
+            gA = dot(v * gw.dimshuffle("x", 0), v.T)
+            gB = -dot(v * (gw * w).dimshuffle("x", 0), v.T)
+            sym = (lambda g: tril(g) + triu(g, 1).T) if self.lower else (lambda g: triu(g) + tril(g, -1).T)
+            return [sym(gA), sym(gB)]
+
+        return emit_composed(ctx, node, operands, build)
 
 
 def eigvalsh(a, b=None, lower=True):

@@ -111,6 +111,22 @@ class _TensorMethods:
     def __abs__(self):
         return _ew("abs", self)
 
+    @property
+    def real(self):
+        """The real part (Theano: `x.real`)."""
+        return _ew("real", self)
+
+    @property
+    def imag(self):
+        """The imaginary part (Theano: `x.imag`)."""
+        return _ew("imag", self)
+
+    def conj(self):
+        """The complex conjugate (Theano: `x.conj()`)."""
+        return _ew("conj", self)
+
+    conjugate = conj
+
     def __invert__(self):
         return _ew("invert", self)
 
@@ -392,6 +408,8 @@ TensorType.constant_class = TensorConstant
 def _ew(name: str, *args: Any):
     from mlc.tensor.elemwise import apply_elemwise
 
+    if any(getattr(getattr(a, "type", None), "sparse", False) for a in args):
+        return NotImplemented  # Python then asks the sparse operand (mlc.sparse: sparse + dense, ...)
     return apply_elemwise(name, *args)
 
 

@@ -76,8 +76,8 @@ class Graph:
         """A standalone Python reproducer: builds, compiles, compares with numpy."""
         here = str(__import__("pathlib").Path(__file__).resolve().parent)
         lines = ["import sys", f"sys.path.insert(0, {here!r})  # test/fuzz, for the reference helpers",
-                 "import numpy as np", "import mlc, mlc.tensor as T", "from mlc.tensor import slinalg",
-                 "from vocabulary import REF_NAMESPACE",
+                 "import numpy as np", "import mlc, mlc.tensor as T, mlc.sparse as S",
+                 "from mlc.tensor import slinalg", "from vocabulary import REF_NAMESPACE",
                  "globals().update({k: v for k, v in REF_NAMESPACE.items() if k != 'np'})", ""]
         for name, dtype, bc, value in self.inputs:
             lines.append(f"{name} = T.TensorType({dtype!r}, {bc!r})({name!r})")
@@ -161,10 +161,12 @@ class Builder:
     """Builds a graph's mlc variables and numpy values in lockstep."""
 
     def __init__(self, prefix: str = ""):
+        import mlc.sparse as S
         import mlc.tensor as T
         import mlc.tensor.slinalg  # noqa: F401  (the LAPACK rows' `slinalg.`)
 
         self.T = T
+        self.S = S
         self.prefix = prefix
         self.vals: dict[str, Val] = {}
 
@@ -176,7 +178,7 @@ class Builder:
     def apply(self, step: Step) -> Val:
         """Evaluate one step (raises on any trouble, including numpy warnings)."""
         args = [self.vals[a] for a in step.args]
-        mlc_ns = {"T": self.T, "slinalg": self.T.slinalg, **{a.name: a.var for a in args}}
+        mlc_ns = {"T": self.T, "S": self.S, "slinalg": self.T.slinalg, **{a.name: a.var for a in args}}
         ref_ns = {**REF_NAMESPACE, **{a.name: a.ref for a in args}}
         with np.errstate(all="raise"), warnings.catch_warnings():
             warnings.simplefilter("error")

@@ -8,14 +8,26 @@ Kinds of case (a worker process runs a chunk of cases of one kind, so a
 crash kills only that worker: the case it was running counts as a crash
 and the chunk goes on in a new worker):
 
-* graphs: a batch of random graphs (`graphs.generate`) compiled as one
-  function, each output compared with numpy;
+* graphs: a batch of BATCH random graphs (`graphs.generate`) compiled as
+  one function, each output compared with numpy (compile time grows with
+  the graphs compiled, not with the functions: a batch costs about what
+  its graphs would one by one, without each function's fixed costs);
 * grads: random smooth graphs, `mlc.grad` against finite differences;
 * mlir: `mlc-opt` on a mutated test/lit file (`mutate_mlir`);
 * calls: a compiled function called with bad arguments (`bad_calls`).
 
 A failing graph is minimized (`graphs.minimize`) and written as a
 standalone reproducer under --out. Exit status 1 if anything failed.
+
+Workers live long (CHUNK cases each: importing mlc and its dialects costs
+as much as compiling a few batches) and, in a timed run, stop starting
+cases at the deadline. The compile cache is off for generated graphs
+(each is compiled once: disk writes would only cost) and the in-process
+cache is kept small; only the bad-calls worker, which compiles the same
+few functions in every worker, uses a disk cache shared by the run.
+Figures count what was checked: "graphs tried" is the graphs whose
+outputs were compared with numpy (or that raised or were found wrong),
+not the graphs of a batch a crash interrupted.
 """
 
 from __future__ import annotations
@@ -33,13 +45,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-BATCH = 8  # graphs per compiled function
+BATCH = 32  # graphs per compiled function
 KINDS = ("graphs", "grads", "mlir", "calls")
-#: cases per worker process, and the share of a timed run's workers
-CHUNK = {"graphs": 4, "grads": 6, "mlir": 120, "calls": 1000}
+#: cases per worker process (a timed run's workers also stop at its deadline), and the share of its workers
+CHUNK = {"graphs": 40, "grads": 60, "mlir": 600, "calls": 4000}
 SHARE = {"graphs": 0.6, "grads": 0.2, "mlir": 0.12, "calls": 0.08}
 #: the CI slice: cases of each kind (fixed seed)
-SLICE = {"graphs": 6, "grads": 8, "mlir": 120, "calls": 1000}
+SLICE = {"graphs": 2, "grads": 8, "mlir": 120, "calls": 1000}
 
 
 # ---------------------------------------------------------------------------
@@ -52,15 +64,20 @@ def _emit(obj) -> None:
     sys.stdout.flush()
 
 
-def worker(kind: str, seed: int, start: int, count: int, out: str) -> None:
+def worker(kind: str, seed: int, start: int, count: int, out: str, until: float | None = None) -> None:
+    """Run cases [start, start + count), none started after `until` (time.time())."""
     import warnings
 
     warnings.simplefilter("ignore")
     import mlc
+    from mlc.runtime import cache
 
-    mlc.config.cache_dir = os.environ.get("MLC_FUZZ_CACHE", "")
+    mlc.config.cache_dir = os.environ.get("MLC_FUZZ_CACHE", "") if kind == "calls" else ""
+    cache.memory.capacity = 4  # a long-lived worker keeps only the last few modules
     tmp = tempfile.mkdtemp(prefix="mlc-fuzz-")
     for index in range(start, start + count):
+        if until is not None and time.time() >= until:
+            break
         _emit({"start": index})
         base = (seed * 1_000_003 + index) * 97 + KINDS.index(kind)
         if kind in ("graphs", "grads"):
@@ -137,7 +154,8 @@ class Tally:
         tried = {k: sum(v for (kk, s), v in c.items() if kk == k and s != "empty") for k in KINDS}
         lines = [
             f"fuzz: {elapsed / 60:.1f} min",
-            f"  graphs tried:        {tried['graphs']} (in batches of {BATCH} per compiled function)",
+            f"  graphs tried:        {tried['graphs']} (in batches of {BATCH} per compiled function; "
+            f"{tried['graphs'] / max(elapsed / 60, 1e-9):.0f} per minute)",
             f"  gradient graphs:     {tried['grads']}",
             f"  mutated .mlir files: {tried['mlir']}",
             f"  bad calls:           {tried['calls']}",
@@ -151,18 +169,23 @@ class Tally:
         return "\n".join(lines)
 
 
-#: a case giving no result within this many seconds is a hang: its worker is killed
-CASE_TIMEOUT = {"graphs": 300, "grads": 300, "mlir": 60, "calls": 60}
+#: a case giving no result within this many seconds is a hang: its worker is killed (a graphs case
+#: whose batch fails compiles each graph alone and minimizes the culprit: minutes on a loaded machine)
+CASE_TIMEOUT = {"graphs": 900, "grads": 300, "mlir": 60, "calls": 60}
 
 
-def run_chunk(kind: str, seed: int, start: int, count: int, out: str, tally: Tally, env: dict) -> None:
-    """Run cases [start, start + count) in workers, restarting after a crash or a hang."""
+def run_chunk(kind: str, seed: int, start: int, count: int, out: str, tally: Tally, env: dict,
+              until: float | None = None) -> None:
+    """Run cases [start, start + count) in workers, restarting after a crash or a hang;
+    no case is started after `until` (time.time())."""
     import queue
     import threading
 
-    while count > 0:
+    while count > 0 and (until is None or time.time() < until):
         cmd = [sys.executable, str(HERE / "run.py"), "--worker", kind, "--seed", str(seed),
                "--start", str(start), "--count", str(count), "--out", out]
+        if until is not None:
+            cmd += ["--until", repr(until)]
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         lines: queue.Queue = queue.Queue()
         threading.Thread(target=lambda: [lines.put(x) for x in p.stdout] + [lines.put(None)], daemon=True).start()
@@ -211,9 +234,10 @@ def main(argv=None) -> int:
     ap.add_argument("--worker", choices=KINDS)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--count", type=int, default=1)
+    ap.add_argument("--until", type=float, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.seed or 0, args.start, args.count, args.out)
+        worker(args.worker, args.seed or 0, args.start, args.count, args.out, args.until)
         return 0
     kinds = [k for k in args.only.split(",") if k]
     seed = args.seed if args.seed is not None else (1 if args.slice else int(time.time()))
@@ -224,14 +248,14 @@ def main(argv=None) -> int:
         for kind in kinds:
             run_chunk(kind, seed, 0, SLICE[kind], args.out, tally, env)
     else:
-        _timed(kinds, seed, args, tally, env, t0 + 60 * args.minutes)
+        _timed(kinds, seed, args, tally, env, time.time() + 60 * args.minutes)
     print(f"seed {seed}")
     print(tally.report(time.monotonic() - t0))
     return 1 if tally.bad() else 0
 
 
 def _timed(kinds, seed, args, tally, env, deadline) -> None:
-    """Keep `jobs` workers busy until the deadline, kinds in proportion to SHARE."""
+    """Keep `jobs` workers busy until the deadline (time.time()), kinds in proportion to SHARE."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     next_start = dict.fromkeys(kinds, 0)
@@ -240,12 +264,13 @@ def _timed(kinds, seed, args, tally, env, deadline) -> None:
     with ThreadPoolExecutor(args.jobs) as pool:
         running = set()
         while True:
-            while len(running) < args.jobs and time.monotonic() < deadline:
+            while len(running) < args.jobs and time.time() < deadline:
                 kind = min(kinds, key=lambda k: launched[k] / weights[k])
                 launched[kind] += 1
                 start = next_start[kind]
                 next_start[kind] += CHUNK[kind]
-                running.add(pool.submit(run_chunk, kind, seed, start, CHUNK[kind], args.out, tally, env))
+                running.add(pool.submit(run_chunk, kind, seed, start, CHUNK[kind], args.out, tally, env,
+                                        deadline))
             if not running:
                 return
             done, running = wait(running, return_when=FIRST_COMPLETED)

@@ -117,6 +117,17 @@ def _rank_ge1(rng, vals):
     return 0 if vals[0].ref.ndim >= 1 else None
 
 
+def _dot_ok_2d(rng, vals):
+    """Two matrices that multiply (the sparse operand must be a matrix)."""
+    a, b = vals[0].ref, vals[1].ref
+    return 0 if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] else None
+
+
+def _same_2d(rng, vals):
+    a, b = vals[0].ref, vals[1].ref
+    return 0 if a.ndim == 2 and a.shape == b.shape else None
+
+
 def _rank_2(rng, vals):
     return 0 if vals[0].ref.ndim == 2 else None
 
@@ -258,6 +269,14 @@ ROWS: list[Row] = (
         Row("cumsum", 1, "T.cumsum({a}, axis={p})", "np.cumsum({a}, axis={p})", dtypes="num", smooth=True,
             shapes="any", param=_axis),
         Row("transpose", 1, "{a}.T", "np.transpose({a})", dtypes="num", smooth=True),
+        # complex numbers, built from real operands (the generator draws real ones)
+        Row("complex_abs", 2, "abs(T.complex({a}, {b}))", "np.abs({a} + 1j * {b})"),
+        Row("complex_mul_real", 2, "(T.complex({a}, {b}) * T.complex({b}, {a})).real",
+            "np.real(({a} + 1j * {b}) * ({b} + 1j * {a}))", smooth=True),
+        Row("complex_div_imag", 2, "(T.complex({a}, {b}) / T.complex({b} + 2, {a})).imag",
+            "np.imag(({a} + 1j * {b}) / (({b} + 2) + 1j * {a}))"),
+        Row("complex_exp_angle", 2, "T.angle(T.exp(T.complex({a}, {b}) * 0.5))",
+            "np.angle(np.exp(({a} + 1j * {b}) * 0.5)).astype('float64')"),
         Row("dimshuffle", 1, "{a}.dimshuffle({p})", "np.transpose({a}, {p})", dtypes="num", smooth=True,
             shapes="any", param=_perm),
         Row("flatten", 1, "{a}.flatten()", "{a}.reshape(-1)", dtypes="num", smooth=True),
@@ -289,8 +308,31 @@ ROWS: list[Row] = (
             shapes="any", param=_rank_2),
         Row("solve", 2, f"slinalg.solve({_SPD}, {{b}})", "np.linalg.solve(spd({a}), {b})", smooth=True,
             shapes="any", param=_solve_ok),
+        Row("eigvalsh", 1, f"T.nlinalg.eigh({_SPD})[0]", "np.linalg.eigvalsh(spd({a}))", shapes="any",
+            param=_rank_2),
+        Row("singular_values", 1, "T.nlinalg.svd({a}, compute_uv=0)", "np.linalg.svd({a}, compute_uv=False)",
+            shapes="any", param=_rank_2),
+        Row("qr_r_diagonal", 1, "abs(T.diagonal(T.nlinalg.qr({a}, 'r')))", "np.abs(np.diagonal(np.linalg.qr({a}, 'r')))",
+            shapes="any", param=_rank_2),
         Row("solve_triangular", 2, f"slinalg.solve_triangular(slinalg.cholesky({_SPD}), {{b}}, lower=True)",
             "np.linalg.solve(np.linalg.cholesky(spd({a})), {b})", smooth=True, shapes="any", param=_solve_ok),
+        # theano.sparse (mlc.sparse, `S`): dense operands in and out, a csr/csc matrix in between. The
+        # structured ops' gradients are zero at stored zeros (Theano's definition), so only the ops with
+        # a regular gradient are `smooth`.
+        Row("sparse_structured_dot", 2, "S.structured_dot(S.csr_from_dense({a}), {b})", "np.dot({a}, {b})",
+            shapes="any", param=_dot_ok_2d),
+        Row("sparse_structured_dot_csc", 2, "S.structured_dot(S.csc_from_dense({a}), {b})", "np.dot({a}, {b})",
+            shapes="any", param=_dot_ok_2d),
+        Row("sparse_dot", 2, "S.dot(S.csr_from_dense({a}), {b})", "np.dot({a}, {b})", smooth=True, shapes="any",
+            param=_dot_ok_2d),
+        Row("sparse_add", 2, "S.dense_from_sparse(S.csc_from_dense({a}) + S.csr_from_dense({b}))", "{a} + {b}",
+            smooth=True, shapes="any", param=_same_2d),
+        Row("sparse_mul_dense", 2, "S.dense_from_sparse(S.csr_from_dense({a}) * {b})", "{a} * {b}",
+            shapes="any", param=_same_2d),
+        Row("sparse_transpose_sum", 1, "S.sp_sum(S.csr_from_dense({a}).T, axis=0)", "np.sum({a}, axis=1)",
+            smooth=True, shapes="any", param=_rank_2),
+        Row("sparse_structured_exp", 1, "S.dense_from_sparse(S.structured_exp(S.csr_from_dense({a})))",
+            "np.where({a} != 0, np.exp({a}), 0)", shapes="any", param=_rank_2),
     ]
 )
 

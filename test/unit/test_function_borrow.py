@@ -101,3 +101,136 @@ def test_output_subset():
     assert s.get_value() == 1.0
     with pytest.raises(TypeError, match="output_subset"):
         f(a, output_subset=[3])
+
+
+def test_inputs_are_never_modified_without_mutable():
+    x, y = T.dvector("x"), T.dvector("y")
+    s = mlc.shared(np.zeros(3), "s")
+    f = mlc.function([x, In(y, borrow=True)], [T.exp(x) * 2 + y, (x * y).sum()], updates=[(s, s + x)])
+    a, b = np.arange(3.0), np.ones(3)
+    for args in [(a, b), (a, a), (a, a[::-1].copy())]:
+        kept = [v.copy() for v in args]
+        for _ in range(3):  # the full path, then the fast path
+            f(*args)
+        for v, k in zip(args, kept):
+            np.testing.assert_array_equal(v, k)
+    np.testing.assert_array_equal(s.get_value(), 9 * a)
+
+
+def test_mutable_input_receives_an_output_and_values_stay_right():
+    x, y = T.dvector("x"), T.dvector("y")
+    f = mlc.function([In(x, mutable=True), y], T.exp(x) * 2 + y)
+    assert "memref.alloc" not in f.dump_ir("loops")  # written straight into x's storage
+    b = np.ones(3)
+    for _ in range(3):
+        a = np.arange(3.0)
+        r = f(a, b)
+        np.testing.assert_allclose(r, np.exp(np.arange(3.0)) * 2 + 1)
+        assert r is a  # Theano: the input may be destroyed (here: it holds the output)
+    np.testing.assert_array_equal(b, np.ones(3))
+    # an argument that cannot take it: converted (a list, another dtype) or read-only
+    got = f([0.0, 1.0, 2.0], b)
+    np.testing.assert_allclose(got, np.exp(np.arange(3.0)) * 2 + 1)
+    ro = np.arange(3.0)
+    ro.flags.writeable = False
+    for _ in range(2):
+        got = f(ro, b)
+        np.testing.assert_allclose(got, np.exp(np.arange(3.0)) * 2 + 1)
+        assert not _aliases(got, ro)
+    np.testing.assert_array_equal(ro, np.arange(3.0))
+
+
+def test_mutable_input_read_after_the_output_is_written():
+    """x is still read (by the sum) after the output with its shape is computed: still right."""
+    x = T.dvector("x")
+    f = mlc.function([In(x, mutable=True)], [x * 3, x.sum(), x + 1])
+    for _ in range(3):
+        a = np.arange(4.0)
+        r, total, plus = f(a)
+        np.testing.assert_array_equal(r, np.arange(4.0) * 3)
+        np.testing.assert_array_equal(total, 6.0)
+        np.testing.assert_array_equal(plus, np.arange(4.0) + 1)
+        assert not _aliases(plus, r)
+
+
+def test_mutable_inputs_aliased_to_other_arguments_are_copied_first():
+    """Theano copies every argument but the first of a group sharing memory when one is mutable."""
+    x, z = T.dvector("x"), T.dvector("z")
+    s = mlc.shared(np.arange(3.0), "s")
+    f = mlc.function([In(x, mutable=True), z], x * 2 + z + s)
+    for _ in range(3):
+        a = np.arange(3.0)
+        r = f(a, a)
+        np.testing.assert_array_equal(r, np.arange(3.0) * 3 + np.arange(3.0))
+    v = np.arange(6.0)
+    r = f(v[:3], v[1:4])  # overlapping views
+    np.testing.assert_array_equal(r, np.arange(3.0) * 2 + np.arange(1.0, 4.0) + np.arange(3.0))
+    np.testing.assert_array_equal(v[3:], [3.0, 4.0, 5.0])
+    # a shared value passed as the mutable argument: the shared value is not destroyed
+    r = f(s.get_value(borrow=True), np.zeros(3))
+    np.testing.assert_array_equal(s.get_value(), np.arange(3.0))
+    np.testing.assert_array_equal(r, np.arange(3.0) * 3)
+
+
+def test_mutable_is_ignored_where_the_value_is_kept_or_checked():
+    x = T.dvector("x")
+    a = np.arange(3.0)
+    f = mlc.function([In(x, mutable=True, value=a.copy())], x * 2)  # a default value is never destroyed
+    for _ in range(2):
+        np.testing.assert_array_equal(f(), np.arange(3.0) * 2)
+    g = mlc.function([In(x, mutable=True)], x * 2, mode="DebugMode")
+    g(a)
+    np.testing.assert_array_equal(a, np.arange(3.0))
+    with pytest.raises(AssertionError, match="mutable=True, borrow=False"):
+        In(x, mutable=True, borrow=False)
+
+
+def test_mutable_input_holds_a_temporary():
+    """tanh(x) feeding a BLAS call is computed over x itself (reuse-buffers' mlc.clobber)."""
+    x, W = T.dmatrix("x"), T.dmatrix("W")
+    f = mlc.function([In(x, mutable=True), W], T.dot(T.tanh(x), W))
+    ir = f.dump_ir("loops")
+    assert "mlc.clobber" in ir and "memref.alloc" not in ir
+    plain = mlc.function([x, W], T.dot(T.tanh(x), W))
+    assert "mlc.clobber" not in plain.dump_ir("loops") and "memref.alloc" in plain.dump_ir("loops")
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        a, w = rng.normal(size=(4, 3)), rng.normal(size=(3, 5))
+        a0, w0 = a.copy(), w.copy()
+        np.testing.assert_allclose(f(a, w), np.tanh(a0) @ w0)
+        np.testing.assert_array_equal(w, w0)
+        kept = a0.copy()
+        np.testing.assert_allclose(plain(a0, w), np.tanh(kept) @ w0)
+        np.testing.assert_array_equal(a0, kept)
+    s = rng.normal(size=(3, 3))
+    s0 = s.copy()
+    np.testing.assert_allclose(f(s, s), np.tanh(s0) @ s0)  # W is x: W is copied before x is clobbered
+
+
+@pytest.mark.parametrize("case", range(6))
+def test_mutable_arguments_give_the_same_results_as_plain_ones(case):
+    """Graphs where mutable arguments may hold outputs or temporaries, against the same graphs without."""
+    x, y, W = T.dmatrix("x"), T.dmatrix("y"), T.dmatrix("W")
+    graphs = [
+        ([x, y], [T.exp(x) * y, x.sum()]),
+        ([x, W], [T.dot(T.tanh(x), W) + x.sum(axis=1, keepdims=True)]),
+        ([x], [T.nnet.softmax(x), x.max()]),
+        ([x, y], [x + y, y * 2, (x * y).sum()]),
+        ([x, W], [T.dot(T.tanh(x), W), x * 2]),
+        ([x, y, W], [T.dot(T.exp(x), W) - T.dot(T.log1p(y * y), W), (x - y).sum(axis=0)]),
+    ]
+    ins, outs = graphs[case]
+    mutable = mlc.function([In(v, mutable=True) for v in ins], outs)
+    plain = mlc.function(ins, outs)
+    rng = np.random.default_rng(case)
+    for _ in range(3):  # full path, then the fast path
+        args = [rng.normal(size=(4, 4)) for _ in ins]
+        want = plain(*[a.copy() for a in args])
+        got = mutable(*args)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+        same = [args[0]] * len(ins)  # one array as every argument
+        want = plain(*[a.copy() for a in same])
+        got = mutable(*same)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)

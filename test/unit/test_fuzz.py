@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +21,9 @@ def test_fixed_seed_slice_of_every_fuzzer(tmp_path):
                        capture_output=True, text=True, timeout=600)
     print(p.stdout)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
-    assert "crashes:             0" in p.stdout and "graphs tried:        4" in p.stdout
+    assert "crashes:             0" in p.stdout
+    tried = int(re.search(r"graphs tried: +(\d+)", p.stdout).group(1))
+    assert 40 <= tried <= 64, tried  # 2 batches of 32 (a graph whose every step numpy refused is dropped)
 
 
 @pytest.mark.parametrize("name", [r.name for r in __import__("vocabulary").ROWS])

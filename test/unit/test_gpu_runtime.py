@@ -340,3 +340,66 @@ def test_mrg_generator_through_the_host_program(host_gpu):
         draws.append([f(), f()])
     for g, c in zip(*draws):
         np.testing.assert_array_equal(g, c)
+
+
+# ---------------------------------------------------------------------------
+# Host ops in GPU functions: inputs copied to the host, run there, outputs copied back
+# ---------------------------------------------------------------------------
+
+
+def _host_op_graph():
+    from mlc.tensor.host import as_op
+    from mlc.tensor.shared_randomstreams import RandomStreams
+
+    seen = []
+
+    @as_op(itypes=[T.fvector], otypes=[T.fvector])
+    def flip(a):
+        seen.append(type(a))
+        return a[::-1].copy()
+
+    x = T.fvector("x")
+    srng = RandomStreams(seed=3)
+    r, _ = mlc.scan(lambda a, acc: acc + a * 2, sequences=[x], outputs_info=[np.float32(0)])
+    outs = [T.sort(x * 2) + 1, flip(T.exp(x)) * 3, srng.uniform((5,)) + 1, r[-1] + x.sum()]
+    return x, outs, seen
+
+
+def test_host_ops_run_on_the_host_between_device_segments(host_gpu):
+    """Python-loop scan, a RandomStreams draw, a user op and sort inside one GPU function."""
+    W = mlc.shared(np.zeros(7, "float32"), "W")
+    x, outs, seen = _host_op_graph()
+    f = mlc.function([x], outs, updates=[(W, W + T.sort(x))], target="cuda")
+    x_cpu, cpu_outs, _ = _host_op_graph()
+    cpu = mlc.function([x_cpu], cpu_outs)
+    a = RNG.normal(size=7).astype("float32")
+    text = f.dump_ir("gpu")
+    assert "host node" in text and "gpu.launch_func" in text  # segments on the device, host nodes between
+    for call in range(2):  # the second call draws from the advanced state
+        got, want = f(a), cpu(a)
+        assert all(isinstance(g, np.ndarray) for g in got)
+        for g, w in zip(got, want):
+            assert g.dtype == w.dtype and g.shape == w.shape
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got[0], np.sort(a * 2) + 1, rtol=1e-6)
+        np.testing.assert_allclose(got[3], 3 * a.sum(), rtol=1e-5)
+    assert seen and all(t is np.ndarray for t in seen)  # the user op saw host arrays
+    assert W.container.device is not None  # the update stayed on the device
+    np.testing.assert_allclose(W.get_value(), 2 * np.sort(a), rtol=1e-6)
+    assert len({n for n, _, _ in host_gpu.launches}) >= 3
+    d = mlc.function([x], outs[:2], target="cuda", return_device_arrays=True)(a)
+    assert all(isinstance(o, DeviceArray) for o in d)
+    np.testing.assert_allclose(d[0].to_host(host_gpu), np.sort(a * 2) + 1, rtol=1e-6)
+
+
+def test_host_ops_on_the_emulation_and_ptx():
+    x, outs, _ = _host_op_graph()
+    a = RNG.normal(size=5).astype("float32")
+    got = mlc.function([x], outs[:2] + outs[3:], target="gpu-emulation")(a)
+    np.testing.assert_allclose(got[0], np.sort(a * 2) + 1, rtol=1e-6)
+    np.testing.assert_allclose(got[1], np.exp(a)[::-1] * 3, rtol=1e-5)
+    np.testing.assert_allclose(got[2], 3 * a.sum(), rtol=1e-5)
+    p = mlc.function([x], outs[0], target="ptx")
+    assert ".entry" in p.dump_ir("ptx") and "host node" in p.dump_ir("ptx")
+    with pytest.raises(RuntimeError, match="target='ptx'"):
+        p(a)

@@ -20,7 +20,7 @@ LAYERS = {
     "dialects": ("mlc.dialects",),
     "graph": ("mlc.graph",),
     "frontend": ("mlc.tensor", "mlc.gradient", "mlc.sharedvalue", "mlc.scan_module", "mlc.printing", "mlc.updates",
-                 "mlc.compat"),
+                 "mlc.compat", "mlc.sparse"),
     "passes": ("mlc.passes",),
     "lowering": ("mlc.lowering",),
     "runtime": ("mlc.runtime",),
@@ -122,7 +122,7 @@ def test_elementwise_ops_are_defined_once():
         assert op.NUMPY is m.numpy, name
         assert {str(mt.numpy_dtype(t)) for t in op.DTYPES.types} == set(m.dtypes), name
         assert op in lowered, f"mt.{name} has no scalar lowering"
-    families = (mt.UnaryOp, mt.BinaryOp, mt.CompareOp, mt.PredicateOp)
+    families = (mt.UnaryOp, mt.BinaryOp, mt.CompareOp, mt.PredicateOp, mt.PartOp, mt.ComposeOp)
     assert {name[3:] for name, op in ops.items() if issubclass(op, families)} == set(scalars.MEANINGS)
     for s in SCALARS.values():
         if s.mt is not None:

@@ -211,11 +211,12 @@ def test_constructors_infer_types_and_round_trip():
     assert "mt.reduce_sum" in text and "axes [0]" in text
 
 
-@pytest.mark.parametrize("op_class", [op for op in mt.MT.operations if issubclass(op, mt.UnaryOp | mt.BinaryOp)])
+@pytest.mark.parametrize("op_class", [op for op in mt.MT.operations
+                                      if issubclass(op, mt.UnaryOp | mt.BinaryOp | mt.PartOp | mt.ComposeOp)])
 def test_every_elementwise_op_round_trips(op_class):
-    elt = next(t for t in (f32, i32, i1) if t in op_class.DTYPES)
+    elt = next(t for t in (f32, i32, i1, mt.c64) if t in op_class.DTYPES)
     t = tensor_type(elt, [None, 3])
-    n = 1 if issubclass(op_class, mt.UnaryOp) else 2
+    n = 1 if issubclass(op_class, mt.UnaryOp | mt.PartOp) else 2
     module = build([t] * n, lambda add, *xs: [add(op_class(*xs))])
     text = print_op(module)
     assert f"{op_class.name} " in text and ": tensor<?x3x" in text
@@ -558,10 +559,12 @@ def test_run_mt_checks_arguments():
 @pytest.mark.parametrize("op_class", [op for op in mt.MT.operations if issubclass(op, mt.UnaryOp | mt.BinaryOp)])
 def test_fold_agrees_with_run_mt_for_every_elementwise_op(op_class):
     """The folder and the interpreter share one numpy meaning; dtypes are kept."""
-    elt = next(t for t in (f32, i32, ui8, i1) if t in op_class.DTYPES)
+    elt = next(t for t in (f32, i32, ui8, i1, mt.c64) if t in op_class.DTYPES)
     dtype = mt.numpy_dtype(elt)
     n = 1 if issubclass(op_class, mt.UnaryOp) else 2
     values = [np.array([1, 2, 3], dtype) if dtype != np.bool_ else np.array([True, False, True])] * n
+    if dtype.kind == "c":
+        values = [np.array([1 + 2j, -3j, 0.5], dtype)] * n
     if op_class in (mt.AcoshOp,):
         values = [np.array([1.0, 2.0, 3.0], dtype)]
     elif op_class in (mt.AsinOp, mt.AcosOp, mt.AtanhOp, mt.ErfinvOp):
@@ -574,4 +577,4 @@ def test_fold_agrees_with_run_mt_for_every_elementwise_op(op_class):
     folded = fold_single(op_class, *values)
     assert folded.dtype == dtype
     np.testing.assert_array_equal(folded, ran)
-    assert not math.isnan(float(np.sum(ran.astype(np.float64))))
+    assert not np.isnan(np.sum(ran.astype(np.complex128 if dtype.kind == "c" else np.float64)))

@@ -130,6 +130,11 @@ NUMPY = {
     "softplus": (lambda x: np.logaddexp(0, x), "float"),
     "inv": (lambda x: 1 / x, "float"),
     "sqr": (lambda x: x * x, "same"),
+    "real": (np.real, "same"),
+    "imag": (np.imag, "same"),
+    "angle": (np.angle, "float64"),
+    "conj": (np.conjugate, "same"),
+    "complex": (lambda a, b: a + 1j * b, "complex"),
 }
 
 # Theano's upgrade_to_float
@@ -140,6 +145,11 @@ _TO_FLOAT = {"bool": "float32", "int8": "float32", "int16": "float32", "uint8": 
 def expected_dtype(family: str, dtypes: list[str]) -> str:
     if family == "bool":
         return "bool"
+    if family == "float64":  # Theano's angle
+        return "float64"
+    if family == "complex":  # Theano's complex(): complex128 for 64-bit floats and 32/64-bit ints
+        wide = np.result_type(*dtypes).name in ("float64", "int64", "uint64", "int32", "uint32")
+        return "complex128" if wide else "complex64"
     if family == "float":
         dtypes = [_TO_FLOAT.get(d, d) for d in dtypes]
     return np.result_type(*dtypes).name
@@ -197,6 +207,10 @@ def check_elementwise(name: str, in_dtypes: list[str], case, seed: int = 0, mode
     data = [values(d, shp, rng, role) for d, (shp, _), role in zip(in_dtypes, case, roles)]
     got = compile_ref(inputs, out, mode)(*data)
     compute = want_dtype if family != "bool" else np.result_type(*in_dtypes).name
+    if family == "complex":
+        compute = {"complex64": "float32", "complex128": "float64"}[want_dtype]
+    if family == "float64":  # angle: computed in the input's precision, returned as float64 (Theano)
+        compute = in_dtypes[0]
     with np.errstate(all="ignore"):
         want = np.asarray(fn(*[a.astype(compute) for a in data])).astype(want_dtype)
     assert got.dtype == np.dtype(want_dtype)

@@ -29,6 +29,8 @@ The package, by op family (each module imports only the ones above it):
     window       patches (im2col) and unpatches (col2im): convolution and pooling
                  (their windows and numpy meaning, xDSL-free: `window_spec`)
     lapack       cholesky, solve, inverse, det (LAPACK from native code)
+    sparse       csr_dot (CSR matrix x dense) and sampled_dot (its gradient's
+                 dot products at chosen entries): theano.sparse's structured_dot
     dialect      the Dialect object `MT`
     reference    `run_mt`, the numpy interpreter
 
@@ -44,7 +46,7 @@ from typing import Any
 
 #: the family modules, in dependency order; attribute lookups search them in this order
 FAMILIES = ("types", "base", "elementwise", "shape", "indexing", "reduction", "contraction", "random", "window",
-            "lapack", "dialect")
+            "lapack", "sparse", "dialect")
 #: modules that are not op families: the xDSL-free meaning table and the interpreter
 SUBMODULES = ("scalars", "reference", "window_spec")
 

@@ -16,6 +16,7 @@ from mlc.dialects.mt.base import (
 from mlc.dialects.mt.contraction import (
     DotOp,
 )
+from mlc.dialects.mt.sparse import CsrDotOp, SampledDotOp
 from mlc.dialects.mt.window import (
     PatchesOp,
     UnpatchesOp,
@@ -60,6 +61,12 @@ from mlc.dialects.mt.elementwise import (
     GtOp,
     HypotOp,
     IsinfOp,
+    RealOp,
+    ImagOp,
+    AngleOp,
+    CabsOp,
+    ConjOp,
+    ComplexOp,
     IsnanOp,
     LeOp,
     Log1pOp,
@@ -100,7 +107,7 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
-from mlc.dialects.mt.lapack import CholeskyOp, DetOp, InverseOp, SolveOp
+from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, QrOp, SolveOp, SvdOp
 from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
@@ -154,6 +161,8 @@ MT = Dialect(
         AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp,
         # comparisons and predicates
         EqOp, NeOp, LtOp, LeOp, GtOp, GeOp, IsnanOp, IsinfOp,
+        # complex numbers
+        RealOp, ImagOp, AngleOp, CabsOp, ConjOp, ComplexOp,
         # select, cast
         SelectOp, CastOp,
         # shapes
@@ -169,7 +178,9 @@ MT = Dialect(
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
         # LAPACK
-        CholeskyOp, SolveOp, InverseOp, DetOp,
+        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp,
+        # CSR sparse matrix products
+        CsrDotOp, SampledDotOp,
     ],  # fmt: skip
     [],
     [MtConstantMaterialization()],

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    ComplexType,
     TensorType,
 )
 from xdsl.interfaces import HasCanonicalizationPatternsInterface
@@ -32,6 +33,7 @@ from mlc.dialects.mt import scalars
 from mlc.dialects.mt.types import (
     _dtype_set,
     ANY,
+    COMPLEX,
     Dtypes,
     INEXACT,
     SameType,
@@ -115,11 +117,8 @@ def _bool_like(t: TensorType) -> TensorType:
     return TensorType(i1, t.get_shape())
 
 
-class CompareOp(MtOp):
-    """`%r = mt.<op> %a, %b : tensor<?xf32> -> tensor<?xi1>`: elementwise, i1 result.
-
-    Python: `<Op>(lhs, rhs)`; the result is an i1 tensor of the same shape.
-    """
+class _RetypingBinaryOp(MtOp):
+    """Two operands of one tensor type; the result type follows from theirs (`result_type`)."""
 
     T: ClassVar = SameType("T", base(TensorType))
     lhs = operand_def(T)
@@ -130,39 +129,92 @@ class CompareOp(MtOp):
     DTYPES: ClassVar[Dtypes] = ANY
     NUMPY: ClassVar[Callable[[np.ndarray, np.ndarray], np.ndarray]]
 
+    @staticmethod
+    def result_type(t: TensorType) -> TensorType:
+        raise NotImplementedError
+
     def __init__(self, lhs: Value, rhs: Value):
-        super().__init__(operands=[lhs, rhs], result_types=[_bool_like(_type_of(lhs))])
+        super().__init__(operands=[lhs, rhs], result_types=[self.result_type(_type_of(lhs))])
 
     def verify_(self) -> None:
         t = _check_tensor(self, "operands", self.lhs.type, self.DTYPES)
-        _check_result(self, _bool_like(t))
+        _check_result(self, self.result_type(t))
 
     def evaluate(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return _cast_result(type(self).NUMPY(a, b), self.result.type)
 
 
-class PredicateOp(MtOp):
-    """`%r = mt.<op> %x : tensor<?xf32> -> tensor<?xi1>`: elementwise test.
-
-    Python: `<Op>(x)`; the result is an i1 tensor of the same shape.
-    """
+class _RetypingUnaryOp(MtOp):
+    """One operand; the result type follows from its type (`result_type`)."""
 
     input = operand_def(TensorType)
     result = result_def(TensorType)
     assembly_format = "$input attr-dict `:` type($input) `->` type($result)"
 
-    DTYPES: ClassVar[Dtypes] = INEXACT
+    DTYPES: ClassVar[Dtypes] = ANY
     NUMPY: ClassVar[Callable[[np.ndarray], np.ndarray]]
 
+    @staticmethod
+    def result_type(t: TensorType) -> TensorType:
+        raise NotImplementedError
+
     def __init__(self, input: Value):
-        super().__init__(operands=[input], result_types=[_bool_like(_type_of(input))])
+        super().__init__(operands=[input], result_types=[self.result_type(_type_of(input))])
 
     def verify_(self) -> None:
         t = _check_tensor(self, "operand", self.input.type, self.DTYPES)
-        _check_result(self, _bool_like(t))
+        _check_result(self, self.result_type(t))
 
     def evaluate(self, x: np.ndarray) -> np.ndarray:
         return _cast_result(type(self).NUMPY(x), self.result.type)
+
+
+def _part_type(t: TensorType) -> TensorType:
+    """tensor<...xcomplex<f32>> -> tensor<...xf32>."""
+    return TensorType(t.element_type.element_type, t.get_shape())  # type: ignore[attr-defined]
+
+
+def _complex_type(t: TensorType) -> TensorType:
+    """tensor<...xf32> -> tensor<...xcomplex<f32>>."""
+    return TensorType(ComplexType(t.element_type), t.get_shape())  # type: ignore[arg-type]
+
+
+class CompareOp(_RetypingBinaryOp):
+    """`%r = mt.<op> %a, %b : tensor<?xf32> -> tensor<?xi1>`: elementwise, i1 result.
+
+    Python: `<Op>(lhs, rhs)`; the result is an i1 tensor of the same shape.
+    """
+
+    result_type = staticmethod(_bool_like)
+
+
+class PredicateOp(_RetypingUnaryOp):
+    """`%r = mt.<op> %x : tensor<?xf32> -> tensor<?xi1>`: elementwise test.
+
+    Python: `<Op>(x)`; the result is an i1 tensor of the same shape.
+    """
+
+    DTYPES: ClassVar[Dtypes] = INEXACT
+    result_type = staticmethod(_bool_like)
+
+
+class PartOp(_RetypingUnaryOp):
+    """`%r = mt.<op> %z : tensor<?xcomplex<f32>> -> tensor<?xf32>`: a real function of a complex number.
+
+    Python: `<Op>(z)`; the result has z's shape and the type of z's parts.
+    """
+
+    DTYPES: ClassVar[Dtypes] = COMPLEX
+    result_type = staticmethod(_part_type)
+
+
+class ComposeOp(_RetypingBinaryOp):
+    """`%z = mt.<op> %a, %b : tensor<?xf32> -> tensor<?xcomplex<f32>>`: a complex number from two reals.
+
+    Python: `<Op>(lhs, rhs)`; the operands share one f32 or f64 tensor type, the result is its complex type.
+    """
+
+    result_type = staticmethod(_complex_type)
 
 
 # ===----------------------------------------------------------------------=== #
@@ -172,6 +224,7 @@ class PredicateOp(MtOp):
 
 _FAMILIES: dict[str, type[MtOp]] = {
     "unary": UnaryOp, "involution": InvolutionOp, "binary": BinaryOp, "compare": CompareOp, "predicate": PredicateOp,
+    "part": PartOp, "compose": ComposeOp,
 }  # fmt: skip
 
 
@@ -263,6 +316,13 @@ GtOp = _elementwise("gt")
 GeOp = _elementwise("ge")
 IsnanOp = _elementwise("isnan")
 IsinfOp = _elementwise("isinf")
+# complex numbers
+RealOp = _elementwise("real")
+ImagOp = _elementwise("imag")
+AngleOp = _elementwise("angle")
+CabsOp = _elementwise("cabs")
+ConjOp = _elementwise("conj")
+ComplexOp = _elementwise("complex")
 
 
 # ===----------------------------------------------------------------------=== #

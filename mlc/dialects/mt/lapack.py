@@ -1,4 +1,4 @@
-"""mt ops for dense linear algebra that LAPACK computes: cholesky, solve, inverse, det.
+"""mt ops for dense linear algebra that LAPACK computes: cholesky, solve, inverse, det, eigh, svd, qr.
 
 Each op is a whole factorization-based computation with its numpy/scipy
 meaning; `bufferize` (see `mlc.passes.bufferize_lapack`) writes it as a
@@ -19,7 +19,17 @@ from __future__ import annotations
 import numpy as np
 from xdsl.dialects.builtin import StringAttr, TensorType, UnitAttr
 from xdsl.ir import Operation
-from xdsl.irdl import irdl_op_definition, operand_def, opt_prop_def, prop_def, result_def
+from xdsl.irdl import (
+    IRDLOperation,
+    irdl_op_definition,
+    operand_def,
+    opt_prop_def,
+    prop_def,
+    result_def,
+    traits_def,
+    var_result_def,
+)
+from xdsl.traits import Pure
 from xdsl.irdl.operations import ParsePropInAttrDict
 
 from mlc.dialects.mt.base import MtOp
@@ -173,4 +183,136 @@ class DetOp(MtOp):
         return np.asarray(np.linalg.det(a), dtype=a.dtype)
 
 
+@irdl_op_definition
+class EighOp(IRDLOperation):
+    """`%w, %v = mt.eigh %a {lower} : tensor<?x?xf64> -> tensor<?xf64>, tensor<?x?xf64>`.
+
+    numpy.linalg.eigh: the eigenvalues of the symmetric matrix A in
+    ascending order and orthonormal eigenvectors (the columns of v); only
+    the triangle named by `lower` (else the upper one) is read. Two
+    results, so not an MtOp (no folding).
+    """
+
+    name = "mt.eigh"
+    a = operand_def(TensorType)
+    lower = opt_prop_def(UnitAttr)
+    w = result_def(TensorType)
+    v = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$a attr-dict `:` type($a) `->` type($w) `,` type($v)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, a: Value, lower: bool = True):
+        t = _type_of(a)
+        super().__init__(operands=[a], properties={"lower": UnitAttr()} if lower else {},
+                         result_types=[TensorType(t.element_type, t.get_shape()[:1]), t])
+
+    def verify_(self) -> None:
+        t = _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT))
+        if self.w.type != TensorType(t.element_type, t.get_shape()[:1]) or self.v.type != t:
+            raise _fail(self, f"results of types tensor<{t.get_shape()[0]}x{t.element_type}>, {t}",
+                        f"{self.w.type}, {self.v.type}")
+
+    def evaluate(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        w, v = np.linalg.eigh(a, "L" if self.lower is not None else "U")
+        return w.astype(a.dtype), v.astype(a.dtype)
+
+
+@irdl_op_definition
+class SvdOp(IRDLOperation):
+    """`%u, %s, %vt = mt.svd %a {full_matrices} : tensor<?x?xf64> -> (u, s, vt)`, or `%s = mt.svd %a`.
+
+    numpy.linalg.svd: A = U diag(s) Vt with s descending; U is m x m and
+    Vt n x n with `full_matrices`, else m x k and k x n (k = min(m, n)).
+    With one result (numpy's compute_uv=False) only s is computed.
+    """
+
+    name = "mt.svd"
+    a = operand_def(TensorType)
+    full_matrices = opt_prop_def(UnitAttr)
+    outs = var_result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$a attr-dict `:` type($a) `->` type($outs)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, a: Value, full_matrices: bool = True, compute_uv: bool = True):
+        super().__init__(operands=[a], properties={"full_matrices": UnitAttr()} if full_matrices else {},
+                         result_types=[self.infer(_type_of(a), full_matrices, compute_uv)])
+
+    @classmethod
+    def infer(cls, t: TensorType, full: bool, compute_uv: bool) -> list[TensorType]:
+        shape = t.get_shape()
+        if len(shape) != 2:
+            raise _fail(cls, "a matrix", t)
+        m, n = shape
+        k = DYN if DYN in (m, n) else min(m, n)
+        s = TensorType(t.element_type, [k])
+        if not compute_uv:
+            return [s]
+        return [TensorType(t.element_type, [m, m if full else k]), s, TensorType(t.element_type, [n if full else k, n])]
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)
+        if len(self.outs) not in (1, 3):
+            raise _fail(self, "1 result (s) or 3 (u, s, vt)", len(self.outs))
+        want = self.infer(t, self.full_matrices is not None, len(self.outs) == 3)
+        if [r.type for r in self.outs] != want:
+            raise _fail(self, f"result types {', '.join(map(str, want))}", ", ".join(str(r.type) for r in self.outs))
+
+    def evaluate(self, a: np.ndarray) -> tuple[np.ndarray, ...]:
+        r = np.linalg.svd(a, self.full_matrices is not None, len(self.outs) == 3)
+        return tuple(np.asarray(x, a.dtype) for x in (r if len(self.outs) == 3 else (r,)))
+
+
+QR_MODES = ("reduced", "complete", "r", "raw")
+
+
+@irdl_op_definition
+class QrOp(IRDLOperation):
+    """`%q, %r = mt.qr %a {mode = "reduced"} : tensor<?x?xf64> -> tensor<?x?xf64>, tensor<?x?xf64>`.
+
+    numpy.linalg.qr: mode "reduced" (q m x k, r k x n), "complete" (q m x m,
+    r m x n), "r" (r alone, k x n) or "raw" (h n x m, tau k: LAPACK's
+    Householder factors, column-major, as numpy returns them).
+    """
+
+    name = "mt.qr"
+    a = operand_def(TensorType)
+    mode = prop_def(StringAttr)
+    outs = var_result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$a attr-dict `:` type($a) `->` type($outs)"
+    irdl_options = (ParsePropInAttrDict(),)
+
+    def __init__(self, a: Value, mode: str = "reduced"):
+        super().__init__(operands=[a], properties={"mode": StringAttr(mode)},
+                         result_types=[self.infer(_type_of(a), mode)])
+
+    @classmethod
+    def infer(cls, t: TensorType, mode: str) -> list[TensorType]:
+        shape = t.get_shape()
+        if len(shape) != 2:
+            raise _fail(cls, "a matrix", t)
+        if mode not in QR_MODES:
+            raise _fail(cls, f"mode to be one of {QR_MODES}", mode)
+        m, n = shape
+        k = DYN if DYN in (m, n) else min(m, n)
+        e = t.element_type
+        return {"reduced": [TensorType(e, [m, k]), TensorType(e, [k, n])],
+                "complete": [TensorType(e, [m, m]), TensorType(e, [m, n])],
+                "r": [TensorType(e, [k, n])], "raw": [TensorType(e, [n, m]), TensorType(e, [k])]}[mode]
+
+    def verify_(self) -> None:
+        t = _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)
+        want = self.infer(t, self.mode.data)
+        if [r.type for r in self.outs] != want:
+            raise _fail(self, f"result types {', '.join(map(str, want))}", ", ".join(str(r.type) for r in self.outs))
+
+    def evaluate(self, a: np.ndarray) -> tuple[np.ndarray, ...]:
+        r = np.linalg.qr(a, self.mode.data)
+        return tuple(np.asarray(x, a.dtype) for x in ((r,) if self.mode.data == "r" else r))
+
+
 LAPACK_OPS = (CholeskyOp, SolveOp, InverseOp, DetOp)
+#: the LAPACK ops with several results (not MtOps: no folding; the reference interpreter runs their evaluate)
+MULTI_RESULT_OPS = (EighOp, SvdOp, QrOp)

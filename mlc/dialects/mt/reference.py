@@ -21,6 +21,7 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from mlc.dialects.mt import DYN, MtOp, ConstantOp, numpy_dtype
+from mlc.dialects.mt.lapack import MULTI_RESULT_OPS
 
 
 class MtEvaluationError(Exception):
@@ -87,6 +88,11 @@ def run_mt(module_or_func: Operation, *arrays: Any, name: str | None = None) -> 
                 result = env[op.source]  # same data, a less (or more) static type
             elif isinstance(op, MtOp | ConstantOp):
                 result = np.asarray(op.evaluate(*(env[v] for v in op.operands)))
+            elif isinstance(op, MULTI_RESULT_OPS):  # several results, each checked against its type
+                for r, value in zip(op.results, op.evaluate(*(env[v] for v in op.operands))):
+                    check_value(np.asarray(value), r.type, op.name)
+                    env[r] = np.asarray(value)
+                continue
             else:
                 raise MtEvaluationError(f"run_mt evaluates mt ops and tensor.cast, got {op.name}")
             check_value(result, op.results[0].type, op.name)

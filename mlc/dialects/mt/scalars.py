@@ -40,13 +40,14 @@ INEXACT = FLOAT + COMPLEX
 ORDERED = BOOL + INT + FLOAT  # comparisons, max/min, argmax
 ARITHMETIC = INT + FLOAT + COMPLEX  # everything but bool
 ANY = BOOL + INT + FLOAT + COMPLEX
+PART = ("float32", "float64")  # the parts of complex64 and complex128
 
 #: human names of the dtype sets, for verifier messages
 DESCRIPTIONS = {
     BOOL: "bool (i1)", SINT: "signed int", UINT: "unsigned int", INT: "int", FLOAT: "float",
     COMPLEX: "complex", INEXACT: "float or complex", ORDERED: "bool (i1) or int or float",
     ARITHMETIC: "int or float or complex", ANY: "any mt element type",
-    INT + FLOAT: "int or float", BOOL + INT: "bool (i1) or int",
+    INT + FLOAT: "int or float", BOOL + INT: "bool (i1) or int", PART: "f32 or f64",
 }  # fmt: skip
 
 
@@ -112,12 +113,20 @@ def power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.power(a, b)
 
 
+def complex_from_parts(re: np.ndarray, im: np.ndarray) -> np.ndarray:
+    """re + i im in the complex type of re's float type (float32 -> complex64)."""
+    dtype = np.complex64 if re.dtype == np.float32 else np.complex128
+    out = np.empty(np.broadcast_shapes(np.shape(re), np.shape(im)), dtype)
+    out.real, out.imag = re, im
+    return out
+
+
 @dataclass(frozen=True)
 class Meaning:
     """One elementwise op: `mt.<name>`."""
 
     name: str
-    family: str  # "unary", "involution", "binary", "compare" or "predicate"
+    family: str  # "unary", "involution", "binary", "compare", "predicate", "part" or "compose"
     dtypes: tuple[str, ...]  # numpy dtypes it computes in (all operands have one dtype)
     numpy: Callable[..., Any]
     doc: str = ""
@@ -126,6 +135,7 @@ class Meaning:
 
 _BITWISE = "logical on i1, bitwise on ints"
 _U, _I, _B, _C, _P = "unary", "involution", "binary", "compare", "predicate"
+_PART, _COMPOSE = "part", "compose"  # complex -> its real type; two reals -> complex
 _M = Meaning
 
 MEANINGS: dict[str, Meaning] = {m.name: m for m in [
@@ -197,6 +207,13 @@ MEANINGS: dict[str, Meaning] = {m.name: m for m in [
     _M("ge", _C, ORDERED, np.greater_equal),
     _M("isnan", _P, INEXACT, np.isnan),
     _M("isinf", _P, INEXACT, np.isinf),
+    # complex numbers: parts and polar form (numpy's real, imag, angle, abs), conjugate, construction
+    _M("real", _PART, COMPLEX, np.real, "the real part"),
+    _M("imag", _PART, COMPLEX, np.imag, "the imaginary part"),
+    _M("angle", _PART, COMPLEX, np.angle, "the argument, atan2(imag, real)"),
+    _M("cabs", _PART, COMPLEX, np.abs, "the modulus |z| = hypot(real, imag), without overflow"),
+    _M("conj", _I, COMPLEX, np.conjugate, "the complex conjugate"),
+    _M("complex", _COMPOSE, PART, complex_from_parts, "lhs + i rhs, from two reals of one type"),
 ]}  # fmt: skip
 
 

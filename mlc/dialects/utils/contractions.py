@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
+from xdsl.dialects import complex as cx
 from xdsl.dialects.builtin import ShapedType
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Operation, SSAValue
@@ -40,8 +41,8 @@ def _is(op: Operation | None, kinds: tuple[type, ...], operands: set[SSAValue]) 
     return isinstance(op, kinds) and {op.operands[0], op.operands[1]} == operands
 
 
-MUL = (arith.MulfOp, arith.MuliOp)
-ADD = (arith.AddfOp, arith.AddiOp)
+MUL = (arith.MulfOp, arith.MuliOp, cx.MulOp)
+ADD = (arith.AddfOp, arith.AddiOp, cx.AddOp)
 
 
 def is_multiply_add(op: linalg.GenericOp) -> bool:
@@ -115,8 +116,12 @@ def match_contraction(op: Operation) -> Contraction | None:
 
 def is_zero_fill(v: SSAValue) -> bool:
     """`v` is `linalg.fill` of a zero constant (BLAS without beta overwrites it)."""
-    owner = v.owner
-    if not isinstance(owner, linalg.FillOp):
+    from mlc.dialects.utils.linalg_builders import fill_value
+
+    filled = fill_value(v.owner)  # type: ignore[arg-type]
+    if filled is None:
         return False
-    value = owner.inputs[0].owner
+    value = filled.owner
+    if isinstance(value, cx.ConstantOp):  # complex.constant [0.0, 0.0]
+        return all(part.value.data == 0 for part in value.value.data)  # type: ignore[attr-defined]
     return isinstance(value, arith.ConstantOp) and value.value.value.data == 0  # type: ignore[union-attr]

@@ -19,10 +19,12 @@ from typing import Any
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, tensor
+from xdsl.dialects import complex as cx
 from xdsl.dialects.builtin import (
     AffineMapAttr,
     AnyFloat,
     ArrayAttr,
+    ComplexType,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     Float32Type,
@@ -82,6 +84,10 @@ def is_float(t: Attribute) -> bool:
     return isinstance(t, AnyFloat)
 
 
+def is_complex(t: Attribute) -> bool:
+    return isinstance(t, ComplexType)
+
+
 def is_bool(t: Attribute) -> bool:
     return isinstance(t, IntegerType) and t.width.data == 1
 
@@ -101,6 +107,11 @@ def const(b: Builder, value: Any, t: Attribute) -> SSAValue:
     t = signless(t)
     if isinstance(t, AnyFloat):
         return emit(b, arith.ConstantOp(FloatAttr(float(value), t)))
+    if isinstance(t, ComplexType):  # `complex.constant [re, im]`
+        z = complex(value)
+        part = t.element_type
+        attr = ArrayAttr([FloatAttr(z.real, part), FloatAttr(z.imag, part)])  # type: ignore[arg-type]
+        return emit(b, cx.ConstantOp(attr, t))
     if isinstance(t, IndexType):
         return emit(b, arith.ConstantOp(IntegerAttr(int(value), t)))
     assert isinstance(t, IntegerType)
@@ -338,11 +349,37 @@ def generic(
 
 
 def fill(b: Builder, value: SSAValue, init: SSAValue) -> SSAValue | None:
-    """`linalg.fill` of `init` with the scalar `value` (result on tensors)."""
-    op = linalg.FillOp([value], [init])
+    """`linalg.fill` of `init` with the scalar `value` (result on tensors).
+
+    A complex value (xDSL's `linalg.fill` takes only int and float scalars)
+    is written by a generic without inputs that yields it (`fill_value`
+    recognizes both forms)."""
+    if isinstance(value.type, ComplexType):
+        rank = len(init.type.get_shape())  # type: ignore[attr-defined]
+        results = generic(b, [], [init], [identity_spec(rank)], ["parallel"] * rank, lambda _b, _args: [value])
+        return results[0] if results else None
+    op = linalg.FillOp([value], [init], res=None if isinstance(init.type, TensorType) else [])
     b.insert(op)
     return op.results[0] if op.results else None
 
 
-def is_blas_type(t: Attribute) -> bool:
-    return isinstance(t, Float32Type | Float64Type)
+def fill_value(op: Operation | None) -> SSAValue | None:
+    """The scalar a `fill` wrote (a `linalg.fill`, or the generic fill of a complex value), else None."""
+    if isinstance(op, linalg.FillOp):
+        return op.inputs[0]
+    if isinstance(op, linalg.GenericOp) and op.regions and not op.inputs and len(op.outputs) == 1:
+        ops = list(op.body.block.ops)
+        if len(ops) == 1 and isinstance(ops[0], linalg.YieldOp):
+            value = ops[0].operands[0]
+            if not (isinstance(value, BlockArgument) and value.block is op.body.block):
+                return value
+    return None
+
+
+def is_blas_type(t: Attribute, kind: str = "gemm") -> bool:
+    """Whether a contraction `kind` ("gemm", "gemv", "dot") on elements `t` becomes a BLAS call:
+    f32/f64 always, complex<f32>/complex<f64> as ?gemm/?gemv (complex ?dotu returns a struct by
+    value, an ABI the f77 interface leaves to the compiler, so a complex dot stays a loop)."""
+    if isinstance(t, Float32Type | Float64Type):
+        return True
+    return isinstance(t, ComplexType) and isinstance(t.element_type, Float32Type | Float64Type) and kind != "dot"

@@ -1,12 +1,14 @@
 """`convert-mt-to-linalg`: the tensor-level dialect `mt` -> linalg on tensors.
 
 Pre-condition: `func.func`s whose bodies are mt ops (plus `tensor.cast`),
-on tensors of i1, i8..i64, ui8..ui64, f32 or f64 (f16 and complex are not
-supported at the loop level and are rejected with an error).
+on tensors of i1, i8..i64, ui8..ui64, f32, f64, complex<f32> or complex<f64>
+(f16 is not supported at the loop level and is rejected with an error).
+Complex scalars are `complex` dialect ops in the bodies (`complex.add`,
+`complex.re`, ...), which `expand-complex` writes out in arith/math.
 
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
 recurrence, which `bufferize` turns into loops) and the LAPACK ops
-(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, which `bufferize`
+(`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which `bufferize`
 turns into `lapack.*` calls); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
@@ -50,7 +52,6 @@ from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import arith, func, math, tensor
 from xdsl.dialects.builtin import (
-    ComplexType,
     DenseIntOrFPElementsAttr,
     Float16Type,
     FunctionType,
@@ -73,12 +74,14 @@ from mlc.dialects.utils.linalg_builders import (
     i64,
     identity_spec,
     index,
+    is_complex,
     is_float,
     is_unsigned,
     signless,
 )
 from mlc.lowering.convert_mt_to_linalg import scalar_math
 from mlc.lowering.convert_mt_to_linalg.gather import lower_gather, lower_scatter
+from mlc.lowering.convert_mt_to_linalg.sparse import lower_csr_dot, lower_sampled_dot
 from mlc.lowering.convert_mt_to_linalg.window import lower_patches, lower_unpatches
 from mlc.lowering import LoweringError
 from mlc.lowering.convert_mt_to_linalg.lowering import (
@@ -275,9 +278,9 @@ def contraction_body(elt: Attribute) -> Callable[[Builder, Sequence[BlockArgumen
 
     def build(b: Builder, args: Sequence[BlockArgument]) -> list[SSAValue]:
         a, c, acc = args
-        if is_float(elt):
-            return [emit(b, arith.AddfOp(acc, emit(b, arith.MulfOp(a, c))))]
-        return [emit(b, arith.AddiOp(acc, emit(b, arith.MuliOp(a, c))))]
+        add, mul = scalar_math.BINARY[mt.AddOp], scalar_math.BINARY[mt.MulOp]
+        s = ScalarBuilder(b, {})
+        return [add(s, elt, acc, mul(s, elt, a, c))]
 
     return build
 
@@ -290,7 +293,7 @@ def lower_dot(cx: Lowering, op: mt.DotOp) -> SSAValue:
     if ranks[1] == 2:
         sizes.append(cx.dim(c, 1))
     init = cx.filled(result, sizes, 0)
-    if ranks == (2, 2):
+    if ranks == (2, 2) and not is_complex(result.element_type):  # xDSL's linalg.matmul: int and float only
         matmul = linalg.MatmulOp([a, c], [init])
         cx.b.insert(matmul)
         return cx.known_dims(matmul.results[0], sizes)
@@ -365,13 +368,15 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.PatchesOp: lower_patches,  # -> gather generic (im2col), pad value where it reads outside
     mt.UnpatchesOp: lower_unpatches,  # -> gather generic over the image (col2im), window unrolled
     mt.LogSoftmaxOp: lower_softmax,
+    mt.CsrDotOp: lower_csr_dot,  # -> gather generic over (row, col), scf.for over the row's entries
+    mt.SampledDotOp: lower_sampled_dot,  # -> gather generic over the entries, scf.for over the depth
     tensor.CastOp: lower_tensor_cast,  # -> tensor.cast with signless types
     **{t: lower_reduce for t in REDUCTIONS},  # -> fill + reduction generic
     **{t: lower_unary for t in [*scalar_math.FLOAT_MATH, *scalar_math.UNARY]},  # -> generic
     **{t: lower_binary for t in [*scalar_math.BINARY, *scalar_math.COMPARE]},  # -> generic
 }
 
-UNSUPPORTED_ELEMENTS = (Float16Type, ComplexType)
+UNSUPPORTED_ELEMENTS = (Float16Type,)
 
 
 def _where(op: Operation) -> str:

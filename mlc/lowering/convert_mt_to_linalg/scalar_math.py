@@ -31,7 +31,9 @@ from collections.abc import Callable, Sequence
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, func, math, scf
+from xdsl.dialects import complex as cx
 from xdsl.dialects.builtin import (
+    ComplexType,
     Float32Type,
     Float64Type,
     FunctionType,
@@ -43,12 +45,14 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from mlc.dialects import mt
+from mlc.lowering import LoweringError
 from mlc.dialects.utils.linalg_builders import (
     const,
     emit,
     i64,
     int_width,
     is_bool,
+    is_complex,
     is_float,
     is_unsigned,
     signless,
@@ -350,11 +354,54 @@ UNARY: dict[type, Unary] = {
     mt.J1Op: _scipy_special("j1", 1),
     mt.I0Op: _scipy_special("i0", 1),
     mt.I1Op: _scipy_special("i1", 1),
+    **{t: lambda s, elt, x, t=t: _complex_unary(s, t, x) for t in (mt.ConjOp, mt.RealOp, mt.ImagOp, mt.AngleOp, mt.CabsOp)},
 }
+
+
+# ---- complex numbers: `complex` dialect ops, which `expand-complex` writes in arith/math with numpy's algorithms ----
+
+#: unary mt ops on complex operands -> their `complex` op (the same meaning: numpy's)
+COMPLEX_UNARY: dict[type, type] = {
+    mt.NegOp: cx.NegOp,
+    mt.ExpOp: cx.ExpOp,
+    mt.LogOp: cx.LogOp,
+    mt.SqrtOp: cx.SqrtOp,
+    mt.ConjOp: cx.ConjOp,
+    mt.RealOp: cx.ReOp,
+    mt.ImagOp: cx.ImOp,
+    mt.AngleOp: cx.AngleOp,
+    mt.CabsOp: cx.AbsOp,
+}
+
+#: binary mt ops on complex operands -> their `complex` op
+COMPLEX_BINARY: dict[type, type] = {
+    mt.AddOp: cx.AddOp,
+    mt.SubOp: cx.SubOp,
+    mt.MulOp: cx.MulOp,
+    mt.DivOp: cx.DivOp,
+    mt.PowOp: cx.PowOp,
+    mt.EqOp: cx.EqualOp,
+    mt.NeOp: cx.NotEqualOp,
+}
+
+
+def _complex_unary(s: ScalarBuilder, op_type: type, z: SSAValue) -> SSAValue:
+    if op_type in COMPLEX_UNARY:
+        return s(COMPLEX_UNARY[op_type](z))
+    if op_type is mt.ReciprocalOp:
+        return s(cx.DivOp(s.c(1.0, z.type), z))
+    if op_type in (mt.IsnanOp, mt.IsinfOp):  # numpy: either part is nan (inf)
+        pred = _isnan if op_type is mt.IsnanOp else _isinf
+        re, im = s(cx.ReOp(z)), s(cx.ImOp(z))
+        return s(arith.OrIOp(pred(s, re.type, re), pred(s, im.type, im)))
+    raise LoweringError(f"convert-mt-to-linalg: {op_type.name} has no native lowering for complex operands "
+                        f"(mode='REFERENCE' runs it with numpy)")
 
 
 def unary(s: ScalarBuilder, op_type: type, elt: Attribute, x: SSAValue) -> SSAValue:
     """The scalar body of unary mt op `op_type` on an operand of mt type `elt`."""
+    if is_complex(elt):
+        return _complex_unary(s, op_type, x)
     if op_type in FLOAT_MATH:
         return s(FLOAT_MATH[op_type](x))
     return UNARY[op_type](s, elt, x)
@@ -365,10 +412,12 @@ def unary(s: ScalarBuilder, op_type: type, elt: Attribute, x: SSAValue) -> SSAVa
 # ===----------------------------------------------------------------------=== #
 
 
-def _by_kind(float_op: type, int_op: type) -> Binary:
-    """add/sub/mul: one op for floats, one for (signless) ints."""
+def _by_kind(kind: type, float_op: type, int_op: type) -> Binary:
+    """add/sub/mul (mt op `kind`): one op for floats, one for (signless) ints, the complex op for complex."""
 
     def lower(s: ScalarBuilder, elt: Attribute, a: SSAValue, b: SSAValue) -> SSAValue:
+        if is_complex(elt):
+            return binary(s, kind, elt, a, b)
         return s((float_op if is_float(elt) else int_op)(a, b))
 
     return lower
@@ -378,6 +427,8 @@ def _by_sign(float_op: type, signed_op: type, unsigned_op: type) -> Binary:
     """max/min: NaN-propagating for floats, signed or unsigned for ints (and i1)."""
 
     def lower(s: ScalarBuilder, elt: Attribute, a: SSAValue, b: SSAValue) -> SSAValue:
+        if is_complex(elt):
+            raise LoweringError(f"convert-mt-to-linalg: max/min of {elt} (complex numbers are not ordered)")
         if is_float(elt):
             return s(float_op(a, b))
         return s((unsigned_op if is_unsigned(elt) else signed_op)(a, b))
@@ -521,9 +572,9 @@ def _div(s: ScalarBuilder, elt: Attribute, a: SSAValue, b: SSAValue) -> SSAValue
 
 
 BINARY: dict[type, Binary] = {
-    mt.AddOp: _by_kind(arith.AddfOp, arith.AddiOp),
-    mt.SubOp: _by_kind(arith.SubfOp, arith.SubiOp),
-    mt.MulOp: _by_kind(arith.MulfOp, arith.MuliOp),
+    mt.AddOp: _by_kind(mt.AddOp, arith.AddfOp, arith.AddiOp),
+    mt.SubOp: _by_kind(mt.SubOp, arith.SubfOp, arith.SubiOp),
+    mt.MulOp: _by_kind(mt.MulOp, arith.MulfOp, arith.MuliOp),
     mt.DivOp: _div,
     mt.FloordivOp: _floordiv,
     mt.ModOp: _mod,
@@ -537,6 +588,7 @@ BINARY: dict[type, Binary] = {
     mt.HypotOp: _hypot,
     mt.JvOp: _scipy_special("jv", 2),
     mt.IvOp: _scipy_special("iv", 2),
+    mt.ComplexOp: lambda s, elt, a, b: binary(s, mt.ComplexOp, elt, a, b),
 }
 
 # mt comparison -> (float predicate, signed int predicate, unsigned/bool predicate)
@@ -559,6 +611,13 @@ def compare(s: ScalarBuilder, op_type: type, elt: Attribute, a: SSAValue, b: SSA
 
 def binary(s: ScalarBuilder, op_type: type, elt: Attribute, a: SSAValue, b: SSAValue) -> SSAValue:
     """The scalar body of binary mt op `op_type` on operands of mt type `elt`."""
+    if op_type is mt.ComplexOp:
+        return s(cx.CreateOp(a, b, ComplexType(a.type)))  # type: ignore[arg-type]
+    if is_complex(elt):
+        if op_type not in COMPLEX_BINARY:
+            raise LoweringError(f"convert-mt-to-linalg: {op_type.name} has no native lowering for complex operands "
+                                f"(mode='REFERENCE' runs it with numpy)")
+        return s(COMPLEX_BINARY[op_type](a, b))
     if op_type in COMPARE:
         return compare(s, op_type, elt, a, b)
     return BINARY[op_type](s, elt, a, b)
@@ -572,6 +631,8 @@ def binary(s: ScalarBuilder, op_type: type, elt: Attribute, a: SSAValue, b: SSAV
 def cast(s: ScalarBuilder, x: SSAValue, source: Attribute, target: Attribute) -> SSAValue:
     """Convert scalar `x` of mt type `source` to mt type `target`."""
     t = signless(target)
+    if is_complex(source) or is_complex(target):
+        return _complex_cast(s, x, source, target)
     if is_bool(target):
         if is_bool(source):
             return x
@@ -587,6 +648,25 @@ def cast(s: ScalarBuilder, x: SSAValue, source: Attribute, target: Attribute) ->
     if is_float(source):
         return _float_to_int(s, x, target)
     return _int_to_int(s, x, source, t)
+
+
+def _complex_cast(s: ScalarBuilder, x: SSAValue, source: Attribute, target: Attribute) -> SSAValue:
+    """numpy astype with complex on either side: parts converted one by one; complex -> real keeps
+    the real part (numpy warns, mlc does not), complex -> bool is `z != 0`; real -> complex has imag 0."""
+    if is_complex(source) and is_complex(target):
+        part = target.element_type  # type: ignore[attr-defined]
+        re, im = (_float_to_float(s, s(op(x)), part) for op in (cx.ReOp, cx.ImOp))
+        return s(cx.CreateOp(re, im, target))  # type: ignore[arg-type]
+    if is_complex(source):
+        part = source.element_type  # type: ignore[attr-defined]
+        re = s(cx.ReOp(x))
+        if is_bool(target):
+            zero = s.c(0.0, part)
+            return s(arith.OrIOp(s.cmpf("une", re, zero), s.cmpf("une", s(cx.ImOp(x)), zero)))
+        return cast(s, re, part, target)
+    part = target.element_type  # type: ignore[attr-defined]
+    re = cast(s, x, source, part)
+    return s(cx.CreateOp(re, s.c(0.0, part), target))  # type: ignore[arg-type]
 
 
 def _float_to_float(s: ScalarBuilder, x: SSAValue, t: Attribute) -> SSAValue:

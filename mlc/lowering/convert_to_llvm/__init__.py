@@ -2,7 +2,7 @@
 
 Pre-condition: a module of `func.func`s whose bodies are a flat CFG
 (`convert-linalg-to-loops`, `convert-scf-to-cf` done) over `arith`, `math`,
-`cf`, `memref` and `func.call`; memref function arguments have the identity
+`cf`, `memref`, `func.call` and `complex.create/re/im` (`expand-complex` done); memref function arguments have the identity
 layout. `blas.*` ops must already be lowered (`convert-blas-to-llvm`).
 
 Post-condition: only `llvm.*` ops (plus `llvm.mlir.global`s), functions
@@ -31,6 +31,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from mlc.lowering.convert_to_llvm import lower_arith as arith_lowering
+from mlc.lowering.convert_to_llvm import lower_complex as complex_lowering
 from mlc.lowering.convert_to_llvm import lower_func_cf
 from mlc.lowering.convert_to_llvm import lower_math as math_lowering
 from mlc.lowering.convert_to_llvm import lower_memref as memref_lowering
@@ -42,6 +43,7 @@ Lowering = Callable[[Operation, Emitter], Sequence[SSAValue] | None]
 LOWERINGS: dict[type[Operation], Lowering] = {
     **arith_lowering.LOWERINGS,
     **math_lowering.LOWERINGS,
+    **complex_lowering.LOWERINGS,
     **memref_lowering.LOWERINGS,
     **lower_func_cf.LOWERINGS,
 }  # type: ignore[dict-item]

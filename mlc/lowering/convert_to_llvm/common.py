@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import (
     AnyFloat,
+    ComplexType,
     FloatAttr,
     IndexType,
     IntegerAttr,
@@ -49,9 +50,16 @@ def llvm_type(t: Attribute, op: Operation | None = None) -> Attribute:
     """The llvm-dialect type of a scalar value: index -> i64, the rest unchanged."""
     if isinstance(t, IndexType):
         return i64
+    if isinstance(t, ComplexType):
+        return complex_struct(t)
     if isinstance(t, MemRefType):
         raise ConvertToLLVMError(op, f"memref value {t} cannot become a scalar")
     return t
+
+
+def complex_struct(t: ComplexType) -> llvm.LLVMStructType:
+    """`complex<f64>` -> `!llvm.struct<(f64, f64)>`: real part first, numpy's layout."""
+    return llvm.LLVMStructType.from_type_list([t.element_type, t.element_type])
 
 
 def storage_type(element: Attribute) -> Attribute:
@@ -64,6 +72,8 @@ def storage_type(element: Attribute) -> Attribute:
         return i8
     if isinstance(element, IndexType):
         return i64
+    if isinstance(element, ComplexType):
+        return complex_struct(element)
     return element
 
 
@@ -72,6 +82,8 @@ def bit_width(t: Attribute) -> int:
         return t.width.data
     if isinstance(t, IndexType):
         return 64
+    if isinstance(t, llvm.LLVMStructType):  # a complex number: two parts
+        return sum(bit_width(part) for part in t.types.data)
     assert isinstance(t, AnyFloat), t
     return t.bitwidth
 

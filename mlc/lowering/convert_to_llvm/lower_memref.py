@@ -22,6 +22,7 @@ from math import prod
 from xdsl.dialects import llvm, memref
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    ComplexType,
     DenseArrayBase,
     VectorType,
     i32,
@@ -424,7 +425,6 @@ def lower_global(op: memref.GlobalOp, symbols: Symbols) -> None:
     t = op.type
     element = t.get_element_type()
     n = prod(t.get_shape())
-    array = llvm.LLVMArrayType(n, storage_type(element))
     value = op.initial_value
     if not isinstance(value, DenseIntOrFPElementsAttr):
         raise ConvertToLLVMError(op, "only memref.global with an initial value is supported")
@@ -433,6 +433,10 @@ def lower_global(op: memref.GlobalOp, symbols: Symbols) -> None:
         values = values * n  # splat
     if element == i1:
         values = [1 if v else 0 for v in values]
+    if isinstance(element, ComplexType):  # stored as the interleaved parts, numpy's layout
+        values = [part for z in values for part in (z.real, z.imag)]
+        element, n = element.element_type, 2 * n
+    array = llvm.LLVMArrayType(n, storage_type(element))
     flat = DenseIntOrFPElementsAttr.from_list(
         TensorType(storage_type(element), [n]), list(values)
     )

@@ -53,3 +53,39 @@ func.func @twice(%a: memref<3x3xf64>) {
   lapack.inverse %a : memref<3x3xf64>
   func.return
 }
+
+// -----
+
+// eigh passes n, A, w and the triangle; svd passes m, n, A, s, u, vt and
+// its job (0: s only, with s's pointer standing in for the unused vectors;
+// 1: reduced; 2: full).
+
+// CHECK-LABEL: func.func @decompose
+// CHECK:      llvm.call @mlc_lapack_eigh_f64(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, !llvm.ptr, !llvm.ptr, i1) -> ()
+// CHECK:      %[[S:.*]] = builtin.unrealized_conversion_cast %s : memref<?xf64> to !llvm.ptr
+// CHECK-NEXT: %[[J0:.*]] = arith.constant 0 : i32
+// CHECK:      llvm.call @mlc_lapack_svd_f64(%{{.*}}, %{{.*}}, %{{.*}}, %[[S]], %[[S]], %[[S]], %[[J0]])
+// CHECK:      %[[J2:.*]] = arith.constant 2 : i32
+// CHECK:      llvm.call @mlc_lapack_svd_f64({{.*}}, %[[J2]])
+func.func @decompose(%a: memref<?x?xf64>, %w: memref<?xf64>, %s: memref<?xf64>, %u: memref<?x?xf64>, %vt: memref<?x?xf64>) {
+  lapack.eigh %a, %w : memref<?x?xf64>, memref<?xf64>
+  lapack.svd %a, %s : memref<?x?xf64>, memref<?xf64>
+  lapack.svd full_matrices %a, %s vectors(%u, %vt : memref<?x?xf64>, memref<?x?xf64>) : memref<?x?xf64>, memref<?xf64>
+  func.return
+}
+
+// -----
+
+// qr passes its outputs in order and its mode; mode r passes r second.
+
+// CHECK-LABEL: func.func @qr
+// CHECK:      %[[R:.*]] = builtin.unrealized_conversion_cast %r : memref<?x?xf32> to !llvm.ptr
+// CHECK-NEXT: %[[MODE:.*]] = arith.constant 2 : i32
+// CHECK:      llvm.call @mlc_lapack_qr_f32(%{{.*}}, %{{.*}}, %{{.*}}, %[[R]], %[[R]], %[[MODE]]) : (i64, i64, !llvm.ptr, !llvm.ptr, !llvm.ptr, i32) -> ()
+// CHECK:      arith.constant 3 : i32
+// CHECK:      llvm.call @mlc_lapack_qr_f32
+func.func @qr(%a: memref<?x?xf32>, %r: memref<?x?xf32>, %h: memref<?x?xf32>, %tau: memref<?xf32>) {
+  lapack.qr "r" %a, %r : memref<?x?xf32>, memref<?x?xf32>
+  lapack.qr "raw" %a, %h, %tau : memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>
+  func.return
+}

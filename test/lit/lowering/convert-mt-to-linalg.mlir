@@ -449,3 +449,37 @@ func.func @branches(%c: i1, %x: tensor<?xf64>) -> tensor<?xf64> {
   }
   func.return %r : tensor<?xf64>
 }
+
+// -----
+
+// Complex elements: the bodies are `complex` ops (expand-complex writes them out later);
+// cabs gives the part type; a complex sum starts from a generic fill of complex.constant 0.
+
+// CHECK-LABEL: func.func @complex_ops
+// CHECK: complex.mul %{{.+}}, %{{.+}} : complex<f64>
+// CHECK: ^bb0(%{{.+}}: complex<f64>, %{{.+}}: f64):
+// CHECK-NEXT: complex.abs %{{.+}} : complex<f64>
+// CHECK: %[[ZERO:.+]] = complex.constant [0.000000e+00 : f64, 0.000000e+00 : f64] : complex<f64>
+// CHECK: linalg.yield %[[ZERO]] : complex<f64>
+// CHECK: complex.add %{{.+}}, %{{.+}} : complex<f64>
+func.func @complex_ops(%a: tensor<?xcomplex<f64>>, %b: tensor<?xcomplex<f64>>) -> (tensor<?xcomplex<f64>>, tensor<?xf64>, tensor<complex<f64>>) {
+  %p = mt.mul %a, %b : tensor<?xcomplex<f64>>
+  %r = mt.cabs %a : tensor<?xcomplex<f64>> -> tensor<?xf64>
+  %s = mt.reduce_sum %a axes [0] : tensor<?xcomplex<f64>> -> tensor<complex<f64>>
+  func.return %p, %r, %s : tensor<?xcomplex<f64>>, tensor<?xf64>, tensor<complex<f64>>
+}
+
+// -----
+
+// Casts follow numpy astype: real -> complex has imaginary part 0, complex -> real keeps the real part.
+
+// CHECK-LABEL: func.func @complex_casts
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT: complex.create %{{.+}}, %[[ZERO]] : complex<f32>
+// CHECK: %[[RE:.+]] = complex.re %{{.+}} : complex<f32>
+// CHECK-NEXT: arith.extf %[[RE]] : f32 to f64
+func.func @complex_casts(%x: tensor<3xf32>, %z: tensor<3xcomplex<f32>>) -> (tensor<3xcomplex<f32>>, tensor<3xf64>) {
+  %c = mt.cast %x : tensor<3xf32> -> tensor<3xcomplex<f32>>
+  %r = mt.cast %z : tensor<3xcomplex<f32>> -> tensor<3xf64>
+  func.return %c, %r : tensor<3xcomplex<f32>>, tensor<3xf64>
+}

@@ -273,3 +273,26 @@ func.func @memref_block_arg(%c: i1, %n: index) {
   memref.dealloc %m : memref<?xf32>
   func.return
 }
+
+// -----
+
+// A complex<f32> is !llvm.struct<(f32, f32)> (numpy's layout): loads and stores move the struct,
+// complex.create is two insertvalues, complex.re/im are extractvalue [0]/[1].
+
+// CHECK-LABEL: llvm.func @complex_parts
+// CHECK: %[[Z:.+]] = llvm.load %{{.+}} : !llvm.ptr -> !llvm.struct<(f32, f32)>
+// CHECK-NEXT: %[[RE:.+]] = llvm.extractvalue %[[Z]][0] : !llvm.struct<(f32, f32)>
+// CHECK-NEXT: %[[U:.+]] = llvm.mlir.undef : !llvm.struct<(f32, f32)>
+// CHECK-NEXT: %[[W0:.+]] = llvm.insertvalue %{{.+}}, %[[U]][0] : !llvm.struct<(f32, f32)>
+// CHECK-NEXT: %[[W:.+]] = llvm.insertvalue %[[RE]], %[[W0]][1] : !llvm.struct<(f32, f32)>
+// CHECK: llvm.store %[[W]], %{{.+}} : !llvm.struct<(f32, f32)>, !llvm.ptr
+// CHECK-NEXT: %[[IM:.+]] = llvm.extractvalue %[[Z]][1] : !llvm.struct<(f32, f32)>
+// CHECK-NEXT: llvm.return %[[IM]] : f32
+func.func @complex_parts(%m: memref<4xcomplex<f32>>, %i: index, %x: f32) -> f32 {
+  %z = memref.load %m[%i] : memref<4xcomplex<f32>>
+  %re = complex.re %z : complex<f32>
+  %w = complex.create %x, %re : complex<f32>
+  memref.store %w, %m[%i] : memref<4xcomplex<f32>>
+  %im = complex.im %z : complex<f32>
+  func.return %im : f32
+}

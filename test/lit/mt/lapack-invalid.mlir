@@ -47,3 +47,27 @@ func.func @lapack(%a: memref<?x?xf64>, %b: memref<?xf32>) {
   lapack.solve "general" %a, %b : memref<?x?xf64>, memref<?xf32>
   func.return
 }
+
+// -----
+
+func.func @svd(%a: tensor<3x5xf64>) {
+  // expected-error @+1 {{'mt.svd' op expected result types tensor<3x3xf64>, tensor<3xf64>, tensor<3x5xf64>, got tensor<3x3xf64>, tensor<3xf64>, tensor<5x5xf64>}}
+  %u, %s, %vt = mt.svd %a : tensor<3x5xf64> -> tensor<3x3xf64>, tensor<3xf64>, tensor<5x5xf64>
+  func.return
+}
+
+// -----
+
+func.func @eigh(%a: tensor<3x3xf64>) {
+  // expected-error @+1 {{'mt.eigh' op expected results of types tensor<3xf64>, tensor<3x3xf64>, got tensor<3xf32>, tensor<3x3xf64>}}
+  %w, %v = mt.eigh %a : tensor<3x3xf64> -> tensor<3xf32>, tensor<3x3xf64>
+  func.return
+}
+
+// -----
+
+func.func @lapack_svd(%a: memref<4x6xf64>, %s: memref<4xf64>, %u: memref<4x4xf64>, %vt: memref<6x6xf64>) {
+  // expected-error @+1 {{'lapack.svd' op rows of vt mismatch: 6 vs 4}}
+  lapack.svd %a, %s vectors(%u, %vt : memref<4x4xf64>, memref<6x6xf64>) : memref<4x6xf64>, memref<4xf64>
+  func.return
+}

@@ -31,3 +31,22 @@ func.func @factor(%a: tensor<?x?xf64>, %b: tensor<?x3xf64>) -> (tensor<?x?xf64>,
   %d = mt.det %i : tensor<?x?xf64> -> tensor<f64>
   func.return %l, %x, %d : tensor<?x?xf64>, tensor<?x3xf64>, tensor<f64>
 }
+
+// Several results: eigh writes its eigenvectors over a copy of A and its
+// eigenvalues into their own buffer; svd factors a scratch copy of A into
+// s, u and vt (the reduced sizes here: k = min(m, n)).
+
+// CHECK-LABEL: func.func @decompose
+// CHECK-SAME: (%[[A:[a-z0-9]+]]: memref<?x?xf32>, %[[M:[a-z0-9]+]]: memref<?x?xf64>, %[[W:[0-9]+]]: memref<?xf32>, %[[V:[0-9]+]]: memref<?x?xf32>, %[[U:[0-9]+]]: memref<?x?xf64>, %[[S:[0-9]+]]: memref<?xf64>, %[[VT:[0-9]+]]: memref<?x?xf64>)
+// CHECK:      "memref.copy"(%[[A]], %[[V]])
+// CHECK:      lapack.eigh lower %[[V]], %[[W]] : memref<?x?xf32>, memref<?xf32>
+// CHECK:      %[[K:.*]] = arith.minui
+// CHECK:      %[[F:.*]] = memref.alloc
+// CHECK-NEXT: "memref.copy"(%[[M]], %[[F]])
+// CHECK-NEXT: lapack.svd %[[F]], %[[S]] vectors(%[[U]], %[[VT]] : memref<?x?xf64>, memref<?x?xf64>) : memref<?x?xf64>, memref<?xf64>
+// CHECK-NEXT: memref.dealloc %[[F]]
+func.func @decompose(%a: tensor<?x?xf32>, %m: tensor<?x?xf64>) -> (tensor<?xf32>, tensor<?x?xf32>, tensor<?x?xf64>, tensor<?xf64>, tensor<?x?xf64>) {
+  %w, %v = mt.eigh %a {lower} : tensor<?x?xf32> -> tensor<?xf32>, tensor<?x?xf32>
+  %u, %s, %vt = mt.svd %m : tensor<?x?xf64> -> tensor<?x?xf64>, tensor<?xf64>, tensor<?x?xf64>
+  func.return %w, %v, %u, %s, %vt : tensor<?xf32>, tensor<?x?xf32>, tensor<?x?xf64>, tensor<?xf64>, tensor<?x?xf64>
+}

@@ -228,3 +228,37 @@ func.func @scf_parallel_nested(%a: memref<?xf32>, %n: index) {
   }) : (index, index, index) -> ()
   func.return
 }
+
+// -----
+
+// A gather whose element sums over a data-dependent range (mt.csr_dot: the stored entries of a CSR
+// row) runs in parallel over the rows; the inner scf.for stays in the outlined body, and its ops
+// weigh 16 times in the cost (an unknown trip count, see INNER_LOOP_TRIPS): 61 here.
+// CHECK-LABEL: func.func @csr_row_sums
+// CHECK:       %[[COST:.*]] = arith.constant 61 : index
+// CHECK:       func.call @csr_row_sums_par0(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %indptr, %data, %out) {mlc.parallel_for}
+// CHECK:       func.func private @csr_row_sums_par0
+// CHECK:         scf.for %[[I:.*]] = %lo to %hi step
+// CHECK:           scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK:             memref.load %data
+func.func @csr_row_sums(%indptr: memref<?xi32>, %data: memref<?xf64>, %out: memref<?xf64>) {
+  linalg.generic {indexing_maps = [affine_map<(i) -> (i)>], iterator_types = ["parallel"]}
+      outs(%out : memref<?xf64>) {
+  ^bb0(%o: f64):
+    %i = linalg.index 0 : index
+    %one = arith.constant 1 : index
+    %lo32 = memref.load %indptr[%i] : memref<?xi32>
+    %i1 = arith.addi %i, %one : index
+    %hi32 = memref.load %indptr[%i1] : memref<?xi32>
+    %lo = arith.index_cast %lo32 : i32 to index
+    %hi = arith.index_cast %hi32 : i32 to index
+    %zero = arith.constant 0.0 : f64
+    %sum = scf.for %p = %lo to %hi step %one iter_args(%acc = %zero) -> (f64) {
+      %v = memref.load %data[%p] : memref<?xf64>
+      %s = arith.addf %acc, %v : f64
+      scf.yield %s : f64
+    }
+    linalg.yield %sum : f64
+  }
+  func.return
+}

@@ -152,3 +152,44 @@ func.func @reuse_viewed_before_death(%x: memref<8x2xf64>, %out: memref<?x?xf64>)
   memref.dealloc %a : memref<8x2xf64>
   func.return
 }
+
+// -----
+
+// mlc.clobber lists argument 0 (In(mutable=True)): tanh(x) feeding the BLAS call is
+// written over x itself (read in step), no allocation, and x is never deallocated.
+// Argument 1 is not listed: the temporary of its type still gets a buffer.
+// CHECK-LABEL: func.func @clobbers_a_mutable_argument(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: memref<?x?xf64>, %[[W:[a-zA-Z0-9_]+]]: memref<?x?xf64>, %[[OUT:[a-zA-Z0-9_]+]]: memref<?x?xf64>)
+// CHECK-NOT:     memref.alloc
+// CHECK:         linalg.generic {{.*}} ins(%[[X]] : memref<?x?xf64>) outs(%[[X]] : memref<?x?xf64>)
+// CHECK:         blas.gemm %[[X]], %[[W]], %[[OUT]]
+// CHECK:         %[[T:.*]] = memref.alloc
+// CHECK:         linalg.generic {{.*}} ins(%[[W]] : memref<?x?xf64>) outs(%[[T]] : memref<?x?xf64>)
+// CHECK-NOT:     memref.dealloc %[[X]]
+// CHECK:         memref.dealloc %[[T]]
+// CHECK-NOT:     memref.dealloc %[[X]]
+func.func @clobbers_a_mutable_argument(%x: memref<?x?xf64>, %w: memref<?x?xf64>, %out: memref<?x?xf64>) attributes {mlc.clobber = array<i64: 0>} {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %m = memref.dim %x, %c0 : memref<?x?xf64>
+  %k = memref.dim %x, %c1 : memref<?x?xf64>
+  %a = memref.alloc(%m, %k) : memref<?x?xf64>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : memref<?x?xf64>) outs(%a : memref<?x?xf64>) {
+  ^bb0(%p: f64, %o: f64):
+    %q = math.tanh %p : f64
+    linalg.yield %q : f64
+  }
+  blas.gemm %a, %w, %out : memref<?x?xf64>, memref<?x?xf64>, memref<?x?xf64>
+  memref.dealloc %a : memref<?x?xf64>
+  %r = memref.dim %w, %c0 : memref<?x?xf64>
+  %c = memref.dim %w, %c1 : memref<?x?xf64>
+  %t = memref.alloc(%r, %c) : memref<?x?xf64>
+  linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%w : memref<?x?xf64>) outs(%t : memref<?x?xf64>) {
+  ^bb0(%p: f64, %o: f64):
+    %q = math.exp %p : f64
+    linalg.yield %q : f64
+  }
+  blas.gemm %t, %t, %out : memref<?x?xf64>, memref<?x?xf64>, memref<?x?xf64>
+  memref.dealloc %t : memref<?x?xf64>
+  func.return
+}
