@@ -151,11 +151,11 @@ _TENSOR_MISSING = {
     **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
          "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
-    **_m("allclose isclose largest smallest batched_tensordot "
-         "to_one_hot erfcx chi2sf "
-         "cov get_scalar_constant_value extract_constant get_vector_length "
-         "inverse_permutation permute_row_elements divmod ceil_intdiv scalar_from_tensor tensor_from_scalar "
-         "Rebroadcast SpecifyShape"),
+    **_m("batched_tensordot "
+         "to_one_hot "
+         "get_scalar_constant_value get_vector_length "
+         "inverse_permutation permute_row_elements "
+         "SpecifyShape"),
 }
 
 _SPECS: dict[str, _Spec] = {
@@ -202,7 +202,7 @@ _SPECS: dict[str, _Spec] = {
                                 package=False),
     "theano.tensor.nnet": _Spec(
         targets=("mlc.tensor.nnet",),
-        missing=_m("h_softmax softmax_graph softmax_op confusion_matrix scalar_sigmoid LogSoftmax SoftmaxWithBias"),
+        missing=_m("h_softmax"),
         names={"abstract_conv2d": _From("mlc.tensor.conv", "conv2d")},
         eager=("nnet", "sigm", "conv", "abstract_conv", "neighbours", "bn")),
     "theano.tensor.nnet.nnet": _Spec(targets=("mlc.tensor.nnet",), package=False),
@@ -233,9 +233,9 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
-        missing=_m("ScanProfileStats function_dump deep_copy_op "
-                   "DeepCopyOp ViewOp view_op Shape_i shared_constructor pfunc rebuild_collect_shared "
-                   "SpecifyShape Rebroadcast"),
+        missing=_m("ScanProfileStats function_dump "
+                   "Shape_i shared_constructor pfunc rebuild_collect_shared "
+                   "SpecifyShape"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
                "pfunc", "builders", "monitormode", "nanguardmode")),
     "theano.compile.function": _Spec(targets=("mlc.compile.function",), call="function",
@@ -250,8 +250,9 @@ _SPECS: dict[str, _Spec] = {
                                  package=False),
     "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), missing=_m("shared_constructor"), package=False),
     "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
-        "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp")},
-        missing=_TENSOR_MISSING | _m("deep_copy_op DeepCopyOp ViewOp view_op"), package=False),
+        "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp"),
+        **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op")}},
+        missing=_TENSOR_MISSING, package=False),
     "theano.compile.debugmode": _Spec(targets=("mlc.compile.mode",), package=False),
     "theano.compile.monitormode": _Spec(targets=("mlc.compile.mode",), package=False),
     "theano.compile.nanguardmode": _Spec(targets=("mlc.compile.mode",), package=False),
@@ -356,6 +357,8 @@ def _compile_names() -> dict[str, Any]:
             "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
             "Function": _From("mlc.compile.function", "Function"),
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(), **_user_op_names(),
+            **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op",
+                                                            "Rebroadcast")},
             **{n: _From("mlc.compile.mode", n) for n in ("get_mode", "get_default_mode", "DebugMode",
                                                           "MonitorMode", "NanGuardMode")}}
 

@@ -34,7 +34,7 @@ from mlc.compile.fastcall import FastCall
 from mlc.compile.native_shapes import NativeShapes
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
-from mlc.graph.lazy import LazySchedule
+from mlc.graph.lazy import UNKNOWN, LazySchedule
 from mlc.sharedvalue import Container, SharedVariable
 from mlc.tensor.shape import Shape
 from mlc.tensor.var import TensorVariable, as_tensor_variable
@@ -267,6 +267,9 @@ class FunctionGraph:
         #: indices of inputs whose storage the code may overwrite (In(mutable=True); set by Function)
         self.mutable_inputs: tuple[int, ...] = ()
         self.nodes = toposort(self.outputs + [u for _, u in self.updates])
+        #: (input, output) pairs whose output is the input's next value in a loop that gives the old
+        #: value up (a scan's carried state): like an update, a host op may advance that input in place
+        self.carried: list[tuple[Variable, Variable]] = []
 
     @property
     def results(self) -> list[Variable]:
@@ -350,7 +353,7 @@ class ShapePlan:
         shape_of, value_of = self._evaluator(arrays, hit[2])
         for node, ins, outs in hit[3]:
             got = self._infer(node, ins, value_of, arrays)
-            if tuple(tuple(int(n) for n in s) for s in got) != outs:
+            if tuple(None if s is None else tuple(int(n) for n in s) for s in got) != outs:
                 return False
         return True
 
@@ -418,22 +421,37 @@ class ShapePlan:
         checks = {id(n) for n in self.check_nodes}
         replay: list = []
         valued: list = []
+        # values whose shapes are known only once their node has run (an until-scan's outputs:
+        # a host node), and everything computed from them: their shapes are left to the run
+        # (a later native segment's own plan checks them)
+        deferred: set[int] = set()
         self.walks += 1
 
         def visit(node):
+            if any(id(v) in deferred for v in node.inputs):
+                deferred.update(id(o) for o in node.outputs)
+                return
             # an input from the branch an ifelse does not take has no shape (None)
             ins = [shape_of(v) if isinstance(v, Constant) or id(v) in shapes else None for v in node.inputs]
             outs = self._infer(node, ins, value_of, arrays)
             if id(node) in checks:
                 replay.append((node, ins))
             for o, s in zip(node.outputs, outs):
-                shapes[id(o)] = tuple(int(n) for n in s)
+                if s is None:
+                    deferred.add(id(o))
+                else:
+                    shapes[id(o)] = tuple(int(n) for n in s)
             if id(node) in self.value_nodes:
-                valued.append((node, ins, tuple(shapes[id(o)] for o in node.outputs)))
+                valued.append((node, ins, tuple(shapes.get(id(o)) for o in node.outputs)))
 
-        self.schedule.walk(visit, lambda node, i: value_of(node.inputs[i]))
+        def condition(node, i):
+            v = node.inputs[i]
+            return UNKNOWN if id(v) in deferred else value_of(v)
+
+        self.schedule.walk(visit, condition)
         keep = replay or (valued and self.by_shapes is not None)
-        return [tuple(shape_of(v)) for v in fg.results], replay, shapes if keep else None, valued
+        results = [None if id(v) in deferred else tuple(shape_of(v)) for v in fg.results]
+        return results, replay, shapes if keep else None, valued
 
     def _culprits(self, node, arrays) -> str:
         deps = set(map(id, ancestors(node.inputs)))

@@ -99,7 +99,6 @@ class GPUProgram:
     def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = (), target: str = "cuda",
                  gpu_target: GPUTarget | None = None, return_device_arrays: bool = False):
         from mlc.compile.pipeline import in_place_updates
-        from mlc.lowering.emit import emit_function
 
         self.fgraph = fgraph
         self.mode = mode
@@ -107,21 +106,42 @@ class GPUProgram:
         self.target = target
         self.return_device_arrays = return_device_arrays
         self.gpu_target = gpu_target or _device_target(target)
-        self.mt_module = emit_function(fgraph)
         with excluding_names(self.excluding):
             self.in_place = in_place_updates(fgraph) if "update-in-place" not in self.excluding else ()
-        if any(j >= 0 for j in self.in_place):
-            from mlc.passes.update_in_place import mark_in_place
-
-            mark_in_place(self.mt_module, self.in_place)
-        with excluding_names(self.excluding):
-            self.gpu_module = run_stages(self.mt_module.clone(), gpu_stages(mode, self.gpu_target))
-        import numpy as np
-
         self.dtypes = [np.dtype(v.dtype) for v in fgraph.results]
         self._device_llvm = None
         self._ptx: str | None = None
         self._executable = None
+        self._mt_module = None
+        #: the graph-level cache: the same graph, options and GPU description (in any process) load the
+        #: host program and the PTX from the disk cache, without running a pass or LLVM
+        self._cache = _cache_key(fgraph, mode, self.excluding, self.in_place, self.gpu_target)
+        self.from_cache = False
+        entry = cache_get(self._cache)
+        if entry is not None:
+            from xdsl.parser import Parser
+
+            from mlc.dialects import context
+
+            self.gpu_module = Parser(context(), entry.extra["host"]).parse_module()
+            self._ptx = entry.obj.decode()
+            self.from_cache = True
+            return
+        with excluding_names(self.excluding):
+            self.gpu_module = run_stages(self.mt_module.clone(), gpu_stages(mode, self.gpu_target))
+
+    @property
+    def mt_module(self):
+        """The emitted mt module (emitted on first use: a cached program skips emission)."""
+        if self._mt_module is None:
+            from mlc.lowering.emit import emit_function
+
+            self._mt_module = emit_function(self.fgraph)
+            if any(j >= 0 for j in self.in_place):
+                from mlc.passes.update_in_place import mark_in_place
+
+                mark_in_place(self._mt_module, self.in_place)
+        return self._mt_module
 
     # -- the device code -----------------------------------------------------------
     def device_llvm(self):
@@ -136,6 +156,7 @@ class GPUProgram:
             from mlc.runtime.ptx import compile_ptx
 
             self._ptx = compile_ptx(self.device_llvm(), self.gpu_target).ptx
+            cache_put(self._cache, self._ptx, str(self.gpu_module))
         return self._ptx
 
     def kernel_names(self) -> list[str]:
@@ -250,7 +271,7 @@ class GPUPartitionedProgram(PartitionedProgram):
                 a = as_device(np.asarray(a, dtype=v.type.dtype)) if not _on_device(a) else (
                     a.copy() if id(a) in taken else a)
             taken.add(id(a))
-            if tuple(np.shape(a) if not _on_device(a) else a.shape) != tuple(shape):
+            if shape is not None and tuple(np.shape(a) if not _on_device(a) else a.shape) != tuple(shape):
                 raise RuntimeError(f"internal error: {v} has shape {a.shape} at run time, its shape rule said "
                                    f"{tuple(shape)}")
             results.append(a)
@@ -261,6 +282,36 @@ class GPUPartitionedProgram(PartitionedProgram):
     def kernel_names(self) -> list[str]:
         return [name for step in self.steps if hasattr(step, "program")
                 for name in step.program.program.kernel_names()]
+
+
+def _cache_key(fgraph, mode: str, excluding, in_place, target: GPUTarget) -> tuple[str, bytes] | None:
+    """(key, material) of a GPU program in the disk cache: the graph's description (as for the CPU
+    cache), the in-place updates and the GPU description; the versions are part of every key."""
+    from mlc.compile.cache_key import describe_graph
+    from mlc.runtime import cache
+
+    description = describe_graph(fgraph, mode, tuple(excluding))
+    if description is None:
+        return None
+    description += f"\nin place {list(in_place)}\ngpu {target!r}"
+    material = cache.key_material("gpu-program", description)
+    return cache.key_of(material), material
+
+
+def cache_get(key: tuple[str, bytes] | None):
+    from mlc.runtime import cache
+
+    if key is None:
+        return None
+    entry = cache.disk_get(*key)
+    return entry if entry is not None and "host" in entry.extra else None
+
+
+def cache_put(key: tuple[str, bytes] | None, ptx: str, host: str) -> None:
+    from mlc.runtime import cache
+
+    if key is not None:
+        cache.disk_put(key[0], cache.Entry(ptx.encode(), {}, [], {"host": host}), key[1])
 
 
 def _numeric(a) -> bool:

@@ -77,6 +77,7 @@ LOOPS_TO_LLVM = [
     "convert-linalg-to-loops",
     "lower-affine",  # linalg-to-loops leaves affine.apply for non-identity indexing maps
     "sequentialize-parallel-loops",  # the scf.parallel loops parallelize-loops did not outline
+    "convert-scf-while-to-cf",  # until-scans' loops (xDSL's convert-scf-to-cf has no scf.while)
     "convert-scf-to-cf",
     "convert-blas-to-llvm",
     "convert-lapack-to-llvm",
@@ -348,11 +349,23 @@ def in_place_updates(fgraph) -> tuple[int, ...]:
     # In(mutable=True) arguments (`fgraph.mutable_inputs`, set by mlc.function): the caller allows
     # their storage to be destroyed, so the first output with such an argument's shape and dtype is
     # written into it (Theano's destructive in-place ops; the output is then that argument's array)
+    # when nothing but that output's own computation reads the argument (another reader could come
+    # after the write, and the code would then compute into a temporary and copy it: no gain)
     free = [j for j in getattr(fgraph, "mutable_inputs", ()) if j not in entries]
+    if free:
+        from mlc.graph import ancestors
+
+        readers: dict[int, list] = {}
+        for node in fgraph.nodes:
+            for i in node.inputs:
+                readers.setdefault(id(i), []).append(node)
     for k, v in enumerate(fgraph.outputs):
         for j in free:
             s = fgraph.all_inputs[j]
-            if v is not s and v.dtype == s.dtype and same_shape(v, s):
+            if v is s or v.dtype != s.dtype or not same_shape(v, s):
+                continue
+            own = {id(a.owner) for a in ancestors([v]) if a.owner is not None}
+            if all(id(n) in own for n in readers.get(id(s), ())):
                 entries[k] = j
                 free.remove(j)
                 break

@@ -21,11 +21,13 @@ also what host ops use for the graphs inside them (scan's step).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from mlc.graph import Apply, Constant, Variable, copy_nodes
+from mlc.graph import Apply, Constant, Op, Variable, copy_nodes
+from mlc.graph.lazy import placements
 
 
 def has_host_ops(fgraph) -> bool:
@@ -188,13 +190,16 @@ def _constant_array(v: Constant) -> np.ndarray:
 
 
 def in_place_host_nodes(fgraph) -> set[int]:
-    """Host nodes that may overwrite their input `op.inplace_input` (ids of the nodes).
+    """Host nodes that may overwrite the inputs they name (ids of the nodes).
 
     A random draw's state (a shared RandomState) is advanced in place, as
     Theano's `random_make_inplace` does, when the function updates that
     shared variable with the node's new state (output 0) and nothing else
     reads the old one: then no copy of the state is made. Otherwise (e.g.
-    `no_default_updates`) the op copies it.
+    `no_default_updates`) the op copies it. The same holds for a loop's
+    carried value (`fgraph.carried`: a scan step's RandomState) and for a
+    scan whose random states are such updates (`op.in_place_pairs`: every
+    (input, output) pair it names must be owned).
     """
     readers: dict[int, int] = {}
     for node in fgraph.nodes:
@@ -202,17 +207,113 @@ def in_place_host_nodes(fgraph) -> set[int]:
             readers[id(v)] = readers.get(id(v), 0) + 1
     for v in fgraph.results:
         readers[id(v)] = readers.get(id(v), 0) + 1
+    given_up = {id(u): s for s, u in (*fgraph.updates, *getattr(fgraph, "carried", ()))}
     owned = set()
-    for s, u in fgraph.updates:
-        node = u.owner
-        k = getattr(getattr(node, "op", None), "inplace_input", None)
-        if k is not None and u is node.outputs[0] and node.inputs[k] is s and readers.get(id(s)) == 1:
+    for node in {id(u.owner): u.owner for s, u in (*fgraph.updates, *getattr(fgraph, "carried", ()))
+                 if u.owner is not None}.values():
+        op = node.op
+        k = getattr(op, "inplace_input", None)
+        pairs = op.in_place_pairs(node) if hasattr(op, "in_place_pairs") else [(k, 0)] if k is not None else []
+        if pairs and all(given_up.get(id(node.outputs[out])) is node.inputs[i] and readers.get(id(node.inputs[i])) == 1
+                         for i, out in pairs):
             owned.add(id(node))
     return owned
 
 
+class LazyHostBranches(Op):
+    """A lazy node (ifelse) whose branches hold host ops, run as one host step: it picks the branch
+    from its condition and runs only that branch's nodes (a SubProgram per branch), so a host op
+    of the branch not taken never runs. Inputs: the condition, then every value the branches read
+    from outside; outputs: the lazy node's."""
+
+    host = True
+
+    def __init__(self, node: Apply, branches: list[list[Apply]]):
+        self.node = node
+        cond_index, members = node.op.lazy_branches(node)
+        self.inputs: list[Variable] = [node.inputs[cond_index]]
+        self.graphs = []  # per branch: (FunctionGraph over fresh inputs, positions of those in self.inputs)
+        for nodes, results in zip(branches, members):
+            produced = {id(o) for n in nodes for o in n.outputs}
+            yielded = [node.inputs[i] for i in results]
+            replace: dict[int, Variable] = {}
+            reads: list[Variable] = []
+            for v in [v for n in nodes for v in n.inputs] + yielded:
+                if id(v) not in produced and id(v) not in replace and not isinstance(v, Constant):
+                    replace[id(v)] = fresh = v.type(v.name or str(v))
+                    fresh.loc = v.loc
+                    reads.append(v)
+            memo = copy_nodes(nodes, replace)
+            positions = []
+            for v in reads:
+                if not any(v is w for w in self.inputs):
+                    self.inputs.append(v)
+                positions.append(next(k for k, w in enumerate(self.inputs) if w is v))
+            self.graphs.append(([memo[id(v)] for v in reads], [memo.get(id(v), v) for v in yielded], positions))
+
+    def __str__(self) -> str:
+        return f"lazy {self.node.op}"
+
+    def make_host_thunk(self, node, mode: str, excluding: tuple[str, ...] = ()):
+        from mlc.compile.function import FunctionGraph
+
+        programs = [(SubProgram(FunctionGraph(ins, outs, [], {}, "ignore"), mode, excluding), positions)
+                    for ins, outs, positions in self.graphs]
+        self.programs = [p for p, _ in programs]
+        pick = self.node.op.pick_branch
+
+        def thunk(args):
+            program, positions = programs[pick(args[0])]
+            return program([args[k] for k in positions])
+
+        return thunk
+
+    def dump_host(self, node, level: str) -> str:
+        out = [f"// {self.node.op}: its branches hold host ops; the condition picks one, which runs alone\n"]
+        for b, program in enumerate(getattr(self, "programs", ())):
+            out.append(f"// -- branch {b}\n{program.dump(level)}")
+        return "".join(out)
+
+
+@dataclass
+class _GroupNode:
+    """A node of the partitioned schedule standing for a whole group (its outputs are the group's)."""
+
+    op: LazyHostBranches
+    inputs: list[Variable]
+    outputs: list[Variable]
+
+
+def lazy_host_groups(nodes: Sequence[Apply], results: Sequence[Variable]) -> list[Apply]:
+    """`nodes` (toposorted) with each outermost lazy node whose branches hold a host op, and the nodes of
+    its branches, replaced by one `LazyHostBranches` node (its outputs: the lazy node's own)."""
+    if not any(n.op.lazy_branches(n) is not None for n in nodes):
+        return list(nodes)
+    place = placements(nodes, results)
+    outer = {place[id(n)][0][0] for n in nodes if n.op.host and place[id(n)]}
+    if not outer:
+        return list(nodes)
+    out = []
+    for n in nodes:
+        p = place[id(n)]
+        if p and p[0][0] in outer:
+            continue  # runs inside its group
+        if id(n) in outer:
+            lazy = n.op.lazy_branches(n)
+            branches = [[m for m in nodes if place[id(m)] and place[id(m)][0] == (id(n), b)]
+                        for b in range(len(lazy[1]))]
+            group = LazyHostBranches(n, branches)
+            out.append(_GroupNode(group, group.inputs, list(n.outputs)))
+            continue
+        out.append(n)
+    return out
+
+
 class PartitionedProgram:
     """A FunctionGraph with host ops: native segments and host nodes run in turn (see the module doc).
+
+    A lazy node (ifelse) whose branches hold host ops runs as one host step
+    (`LazyHostBranches`) after its condition: only the branch taken runs.
 
     `segment(fgraph)`, if given, compiles each native segment (a callable on
     arrays with `dump(level)`, like `SubProgram`: the GPU backend's segments
@@ -221,7 +322,7 @@ class PartitionedProgram:
     def __init__(self, fgraph, mode: str, excluding: tuple[str, ...] = (), segment=None):
         self.fgraph = fgraph
         self.mode = mode
-        plan = schedule(fgraph.nodes)
+        plan = schedule(lazy_host_groups(fgraph.nodes, fgraph.results))
         # a value is written by a segment if a later step or the caller reads it
         later: list[set[int]] = []
         seen: set[int] = {id(v) for v in fgraph.results}
@@ -262,7 +363,7 @@ class PartitionedProgram:
             elif id(a) in taken or not a.flags.c_contiguous:
                 a = np.array(a, dtype=v.type.dtype, order="C")
             taken.add(id(a))
-            if a.shape != tuple(shape):
+            if shape is not None and a.shape != tuple(shape):  # (None: known only by running, an until-scan)
                 raise RuntimeError(f"internal error: {v} has shape {a.shape} at run time, its shape rule said "
                                    f"{tuple(shape)}")
             results.append(a)

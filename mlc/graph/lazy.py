@@ -51,6 +51,11 @@ def placements(nodes: Sequence[Apply], results: Sequence[Variable]) -> dict[int,
     return place
 
 
+#: what a walk's `condition` returns for a condition not known yet (computed from a value whose
+#: shape is known only at run time): the lazy node is visited without either branch
+UNKNOWN = object()
+
+
 class LazySchedule:
     """`nodes` (toposorted) split into the top block and one block per branch of each lazy node."""
 
@@ -76,7 +81,8 @@ class LazySchedule:
 
     def walk(self, visit: Callable[[Apply], None], condition: Callable[[Apply, int], object]) -> None:
         """Call `visit` on every node that runs, in run order: at a lazy node, the nodes of the branch
-        its condition picks first (`condition(node, input index)` gives the condition's value)."""
+        its condition picks first (`condition(node, input index)` gives the condition's value, or
+        UNKNOWN: then the lazy node is visited without either branch)."""
         stack = [iter(self.top)]
         pending: list[Apply | None] = [None]
         while stack:
@@ -91,6 +97,10 @@ class LazySchedule:
             if lazy is None:
                 visit(node)
                 continue
-            b = node.op.pick_branch(condition(node, lazy[0]))
+            value = condition(node, lazy[0])
+            if value is UNKNOWN:
+                visit(node)
+                continue
+            b = node.op.pick_branch(value)
             stack.append(iter(self.branches[id(node)][b]))
             pending.append(node)

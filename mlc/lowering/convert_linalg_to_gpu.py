@@ -65,6 +65,7 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.linalg.attrs import IteratorTypeAttr
 from xdsl.dialects.linalg.ops import FillOp, GenericOp, IndexOp, YieldOp
 from xdsl.ir import Attribute, Block, BlockArgument, Operation, Region, SSAValue
+from xdsl.traits import IsTerminator
 from xdsl.ir.affine import (
     AffineBinaryOpExpr,
     AffineBinaryOpKind,
@@ -839,7 +840,7 @@ def outline_function(f: func.FuncOp, outliner: Outliner) -> None:
 
 def _at_host_level(op: Operation) -> bool:
     parent = op.parent_op()
-    while isinstance(parent, scf.ForOp):
+    while isinstance(parent, (scf.ForOp, scf.IfOp)):
         parent = parent.parent_op()
     return isinstance(parent, func.FuncOp)
 
@@ -855,6 +856,8 @@ def _host_loads(f: func.FuncOp) -> set[Operation]:
             continue
         if isinstance(op, scf.ForOp):
             needed += [op.lb, op.ub, op.step, *op.iter_args]
+        elif isinstance(op, scf.IfOp):  # ifelse: the host reads the condition and runs one branch
+            needed.append(op.cond)
         elif isinstance(op, scf.ParallelOp):
             needed += [*op.lowerBound, *op.upperBound, *op.step]
         elif isinstance(op, memref.AllocOp):
@@ -881,9 +884,12 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
     tainted: set[SSAValue] = set()
     serial: list[Operation] = []
     for op in ops:
-        if isinstance(op, (*_NESTS, scf.ParallelOp, scf.ForOp)) or op in host_loads:
+        if isinstance(op, (*_NESTS, scf.ParallelOp, scf.ForOp, scf.IfOp)) or op in host_loads:
             if isinstance(op, scf.ForOp) and any(v in tainted for v in op.operands):
                 raise GPUOutlineError(op, "a host loop bounded by array values is not supported on the GPU")
+            if isinstance(op, scf.IfOp) and op.cond in tainted:
+                raise GPUOutlineError(op, "a host branch on a value computed on the device is not supported "
+                                          "on the GPU")
             continue
         reads = isinstance(op, (memref.LoadOp, memref.StoreOp)) or any(v in tainted for v in op.operands)
         if not reads and op.regions:
@@ -897,6 +903,7 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
             raise GPUOutlineError(op, "no GPU lowering for this op at the host level")
     if any(isinstance(o, (func.ReturnOp, scf.YieldOp)) and any(v in tainted for v in o.operands) for o in ops):
         raise GPUOutlineError(where, "a host function or loop returning array values is not supported on the GPU")
+    block = ops[0].parent_block() if ops else None
     sunk = _sinkable(serial, ops)
     outliner.sunk |= sunk
     serial = [op for op in serial if op not in sunk]
@@ -943,6 +950,12 @@ def outline_ops(ops: list[Operation], outliner: Outliner, base: str, host_loads:
             Rewriter.erase_op(op)
         elif isinstance(op, scf.ForOp):  # a host loop: its body's nests become launches in the loop
             outline_ops(list(op.body.block.ops), outliner, base, host_loads, op)
+        elif isinstance(op, scf.IfOp):  # ifelse: each branch's nests become launches in that branch
+            for region in op.regions:
+                if region.blocks:
+                    outline_ops(list(region.block.ops), outliner, base, host_loads, op)
+    if block is not None:
+        _deallocate_after_last_use(block)
     for op in reversed(ops):  # host scalar code that was re-computed inside kernels
         if op in sunk and not any(r.uses for r in op.results):
             Rewriter.erase_op(op)
@@ -978,6 +991,29 @@ def _sinkable(serial: list[Operation], ops: list[Operation]) -> set[Operation]:
                 continue
         sunk.add(op)
     return sunk
+
+
+def _deallocate_after_last_use(block: Block) -> None:
+    """Move each dealloc after the last launch (or other op) of the block using its buffer.
+
+    A load sunk into a kernel (`x.sum() + x`: the sum read inside the
+    elementwise kernel) uses its buffer later than the host load did."""
+    ops = list(block.ops)
+    position = {op: k for k, op in enumerate(ops)}
+    for dealloc in [o for o in ops if isinstance(o, memref.DeallocOp)]:
+        users = [_in_block(u.operation, block) for u in dealloc.memref.uses if u.operation is not dealloc]
+        users = [u for u in users if u is not None]
+        last = max(users, key=lambda u: position[u], default=None)
+        if last is not None and position[last] > position[dealloc] and not last.has_trait(IsTerminator):
+            dealloc.detach()
+            Rewriter.insert_op(dealloc, InsertPoint.after(last))
+
+
+def _in_block(op: Operation | None, block: Block) -> Operation | None:
+    """The op of `block` that is or contains `op`, or None if `op` is not inside the block."""
+    while op is not None and op.parent is not block:
+        op = op.parent_op()
+    return op
 
 
 def _buffer(v: SSAValue) -> SSAValue:

@@ -37,6 +37,7 @@ PASSES: dict[str, str] = {
     "convert-linalg-to-gpu": "mlc.lowering.convert_linalg_to_gpu:ConvertLinalgToGPUPass",
     "convert-math-to-libdevice": "mlc.lowering.convert_math_to_libdevice:ConvertMathToLibdevicePass",
     "convert-mt-to-linalg": "mlc.lowering.convert_mt_to_linalg:ConvertMtToLinalgPass",
+    "convert-scf-while-to-cf": "mlc.lowering.convert_scf_while_to_cf:ConvertScfWhileToCfPass",
     "convert-to-llvm": "mlc.lowering.convert_to_llvm:ConvertToLLVMPass",
     "expand-complex": "mlc.passes.expand_complex:ExpandComplexPass",
     "fold-mt-constants": "mlc.passes.fold_mt_constants:MtFoldConstantsPass",

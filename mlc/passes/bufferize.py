@@ -538,8 +538,57 @@ def bufferize_for(bz: Bufferizer, op: scf.ForOp) -> None:
     if len(carried) != len(op.iter_args):
         raise BufferizeError("mlc-bufferize: scf.for mixing tensor and scalar iter_args is not supported")
     block = op.body.block
+    loop_buffers = _loop_buffers(bz, op.iter_args, op.results)
+    _bufferize_loop_body(bz, block, block.args[1:], loop_buffers, "scf.for")
+    for arg in list(block.args[1:]):
+        block.erase_arg(arg)
+    new = scf.ForOp(op.lb, op.ub, op.step, [], op.detach_region(op.body))
+    bz.b.insert(new)
+    for r, buffer in zip(op.results, loop_buffers):
+        bz.buffers[r] = buffer
+
+
+def bufferize_while(bz: Bufferizer, op: scf.WhileOp) -> None:
+    """`scf.while` carrying tensors (an until-scan): as `scf.for`, one buffer per carried tensor for
+    the whole loop; scalars (the step counter, the stop flag) stay carried.
+
+    The condition region may only forward the carried tensors (it decides
+    from scalars); the body region is bufferized like an `scf.for` body.
+    """
+    tensors = [k for k, r in enumerate(op.res) if isinstance(r.type, TensorType)]
+    if not tensors:
+        bz.rewrite_nested(op)
+        return
+    before, after = op.before_region.block, op.after_region.block
+    cond = before.last_op
+    assert isinstance(cond, scf.ConditionOp)
+    for k in tensors:
+        if cond.args[k] is not before.args[k] or any(u.operation is not cond for u in before.args[k].uses):
+            raise BufferizeError("mlc-bufferize: an scf.while whose condition region reads or changes a carried "
+                                 "tensor is not supported")
+    loop_buffers = _loop_buffers(bz, [op.arguments[k] for k in tensors], [op.res[k] for k in tensors])
+    scalars = [k for k in range(len(op.arguments)) if k not in tensors]
+    _bufferize_loop_body(bz, after, [after.args[k] for k in tensors], loop_buffers, "scf.while",
+                         keep=scalars)
+    Rewriter.replace_op(cond, scf.ConditionOp(cond.condition, *[cond.args[k] for k in scalars]))
+    for k in reversed(tensors):
+        before.erase_arg(before.args[k])
+        after.erase_arg(after.args[k])
+    regions = [op.before_region, op.after_region]
+    for region in regions:
+        op.detach_region(region)
+    new = scf.WhileOp([op.arguments[k] for k in scalars], [op.res[k].type for k in scalars], *regions)
+    bz.b.insert(new)
+    for k, r in zip(scalars, new.res):
+        op.res[k].replace_all_uses_with(r)
+    for k, buffer in zip(tensors, loop_buffers):
+        bz.buffers[op.res[k]] = buffer
+
+
+def _loop_buffers(bz: Bufferizer, inits: Sequence[SSAValue], results: Sequence[SSAValue]) -> list[SSAValue]:
+    """The buffer of each carried tensor of a loop (see `bufferize_for`), its init copied in."""
     loop_buffers = []
-    for init, r in zip(op.iter_args, op.results):
+    for init, r in zip(inits, results):
         target = bz.desired.get(r)
         empty = isinstance(init.owner, tensor.EmptyOp)
         if target is not None:
@@ -556,34 +605,38 @@ def bufferize_for(bz: Bufferizer, op: scf.ForOp) -> None:
         else:
             target = bz.cast_to(bz.destination(r, init, reads_init=not empty), r.type)
         loop_buffers.append(target)
+    return loop_buffers
+
+
+def _bufferize_loop_body(bz: Bufferizer, block: Block, args: Sequence[SSAValue], loop_buffers: list[SSAValue],
+                         what: str, keep: Sequence[int] = ()) -> None:
+    """Bufferize a loop body whose block arguments `args` are the carried tensors held in
+    `loop_buffers`: yielded values are copied into their buffers; the new `scf.yield` yields the
+    old one's operands at positions `keep` (scalars). `args` are left unused (the caller erases them)."""
     inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
     inner.loop_buffers = {cast_source(b) for b in loop_buffers}
-    for arg, buffer in zip(block.args[1:], loop_buffers):
+    for arg, buffer in zip(args, loop_buffers):
         bz.buffers[arg] = buffer
     old_yield, ops = convert_body(inner, block)
-    for k, (v, target) in enumerate(zip(old_yield.operands, loop_buffers)):
+    carried = [v for k, v in enumerate(old_yield.operands) if k not in keep]
+    for k, (v, target) in enumerate(zip(carried, loop_buffers)):
         source = inner.buf(v)
         if cast_source(source) is cast_source(target):
             continue
         earlier = [j for j in range(k) if cast_source(loop_buffers[j]) is cast_source(source)]
         if earlier:
-            raise BufferizeError(f"mlc-bufferize: scf.for yields iter_arg {earlier[0]} as iter_arg {k}, "
+            raise BufferizeError(f"mlc-bufferize: {what} yields iter_arg {earlier[0]} as iter_arg {k}, "
                                  f"which is overwritten first")
         inner.copy(inner.cast_to(source, v.type), target)
-    inner.b.insert(scf.YieldOp())
+    inner.b.insert(scf.YieldOp(*[old_yield.operands[k] for k in keep]))
     old_yield.detach()
     old_yield.erase()
     drop_tensor_ops(ops)
     insert_deallocs(block, inner.allocs)
-    for arg in list(block.args[1:]):
+    for arg in args:
         bz.buffers.pop(arg, None)
         if arg.uses:
             raise BufferizeError("mlc-bufferize: a carried tensor is still used after bufferizing the loop body")
-        block.erase_arg(arg)
-    new = scf.ForOp(op.lb, op.ub, op.step, [], op.detach_region(op.body))
-    bz.b.insert(new)
-    for r, buffer in zip(op.results, loop_buffers):
-        bz.buffers[r] = buffer
 
 
 def bufferize_insert_slice(bz: Bufferizer, op: tensor.InsertSliceOp) -> None:
@@ -630,6 +683,7 @@ def bufferize_insert_slice(bz: Bufferizer, op: tensor.InsertSliceOp) -> None:
 HANDLERS = {
     scf.IfOp: bufferize_if,
     scf.ForOp: bufferize_for,
+    scf.WhileOp: bufferize_while,
     tensor.InsertSliceOp: bufferize_insert_slice,
     tensor.ExtractOp: bufferize_extract,
     tensor.DimOp: bufferize_dim,
@@ -667,7 +721,7 @@ def plan_destinations(
             root = root.owner.source
         producer = root.owner
         direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, *LAPACK_HANDLERS,
-                                       scf.ForOp)) or (
+                                       scf.ForOp, scf.WhileOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:

@@ -1,9 +1,10 @@
 """The GPU engine: runs a program `convert-linalg-to-gpu` produced, on device buffers.
 
 The host side of a GPU program is its host function (allocations, sizes,
-views, kernel launches, BLAS calls); `HostProgram` walks it in Python, once
-per call, so a launch costs a few microseconds of Python plus the driver's
-launch. The kernels come from the PTX (`mlc.runtime.ptx`), loaded through
+views, kernel launches, BLAS calls, loops, ifelse branches); `HostProgram`
+translates it once into a list of Python closures and runs that list per
+call (no IR is read at call time), so a launch costs a few microseconds of
+Python plus the driver's launch. The kernels come from the PTX (`mlc.runtime.ptx`), loaded through
 the driver layer (`mlc.runtime.cuda_driver`: pycuda or cuda-bindings), and
 the loaded image is cached on disk like CPU object code: the key is the PTX,
 the architecture and the versions; the entry holds the cubin when `ptxas`
@@ -147,7 +148,9 @@ def _contiguous_strides(shape: Sequence[int], itemsize: int) -> tuple[int, ...]:
 def to_device(a: np.ndarray, drv: Driver | None = None) -> DeviceArray:
     """Copy a numpy array to a new device array."""
     drv = drv or driver()
-    a = np.ascontiguousarray(a)
+    a = np.asarray(a)
+    if not a.flags.c_contiguous:  # (np.ascontiguousarray would make a 0-d array 1-d)
+        a = np.ascontiguousarray(a)
     out = DeviceArray.empty(a.shape, a.dtype, drv)
     drv.htod(out.ptr, a)
     return out
@@ -261,6 +264,8 @@ def kernel_arguments(types: Sequence[Any], values: Sequence[Any]) -> list[Any]:
         if isinstance(t, MemRefType):
             if not v.c_contiguous:
                 raise ValueError(f"kernel argument {t}: a strided view cannot be passed to a kernel")
+            if len(v.shape) != t.get_num_dims():
+                raise ValueError(f"kernel argument {t}: expected a {t.get_num_dims()}-d array, got shape {v.shape}")
             out.append(ctypes.c_void_p(v.ptr))
             out += [ctypes.c_int64(s) for s in v.shape]
         else:
@@ -304,7 +309,7 @@ class HostProgram:
         self.drv = drv or driver()
         self.launch = launcher or DriverLauncher(ptx or "", target, self.drv)
         self._blas = None
-        self._ops = list(self.main.body.block.ops)
+        self._steps = self._compile(self.main.body.block.ops)
         self._n_args = len(self.main.body.block.args)
 
     def run(self, arrays, shapes, dtypes, n_outputs: int | None = None, return_device_arrays: bool = False):
@@ -332,65 +337,98 @@ class HostProgram:
 
     def execute(self, args: list[DeviceArray]) -> None:
         env: dict[Any, Any] = dict(zip(self.main.body.block.args, args))
-        self._run_ops(self._ops, env)
+        _run(self._steps, env)
 
-    def _run_ops(self, ops, env: dict) -> list[Any] | None:
-        """Run host ops; the values of a terminating scf.yield, if any."""
+    # The host function is translated once into a list of steps (closures over the op's values and
+    # constants), so a call runs the launches without re-reading the IR: a few microseconds of Python
+    # per launch. A step returns None, or the values of the scf.yield / func.return ending its block.
+
+    def _compile(self, ops) -> list:
+        return [self._step(op) for op in ops]
+
+    def _step(self, op):
         from xdsl.dialects import arith, func, gpu, memref, scf
 
-        owned: list[DeviceArray] = []
-        for op in ops:
-            if isinstance(op, arith.ConstantOp):
-                env[op.result] = _constant(op)
-            elif op.dialect_name() == "arith":
-                env[op.results[0]] = _arith(op, [env[v] for v in op.operands])
-            elif isinstance(op, memref.DimOp):
-                env[op.result] = env[op.source].shape[env[op.index]]
-            elif isinstance(op, memref.AllocOp):
-                sizes = iter(env[v] for v in op.dynamic_sizes)
-                t = op.memref.type
-                shape = tuple(next(sizes) if d < 0 else d for d in t.get_shape())
-                buf = DeviceArray.empty(shape, _numpy_dtype(t.get_element_type()), self.drv)
-                owned.append(buf)
-                env[op.memref] = buf
-            elif isinstance(op, memref.DeallocOp):
-                env.pop(op.memref, None)
-            elif isinstance(op, gpu.LaunchFuncOp):
-                grid = env[op.gridSizeX]
-                if grid == 0:
-                    continue
-                refs = op.kernel.nested_references.data
-                name = refs[-1].data if refs else op.kernel.root_reference.data
-                values = [env[v] for v in op.kernelOperands]
-                self.launch(name, int(grid), int(env[op.blockSizeX]),
-                            kernel_arguments(self.kernel_types[name], values))
-            elif op.dialect_name() == "blas":
+        if isinstance(op, arith.ConstantOp):
+            r, value = op.result, _constant(op)
+            return lambda env: env.__setitem__(r, value)
+        if op.dialect_name() == "arith":
+            r, operands = op.results[0], list(op.operands)
+            fn = _arith_fn(op)
+            return lambda env: env.__setitem__(r, fn(*[env[v] for v in operands]))
+        if isinstance(op, memref.DimOp):
+            r, src, index = op.result, op.source, op.index
+            return lambda env: env.__setitem__(r, env[src].shape[env[index]])
+        if isinstance(op, memref.AllocOp):
+            t, r, dynamic = op.memref.type, op.memref, list(op.dynamic_sizes)
+            static, dtype = t.get_shape(), _numpy_dtype(t.get_element_type())
+
+            def alloc(env):
+                sizes = iter(env[v] for v in dynamic)
+                env[r] = DeviceArray.empty(tuple(next(sizes) if d < 0 else d for d in static), dtype, self.drv)
+            return alloc
+        if isinstance(op, memref.DeallocOp):
+            m = op.memref
+
+            def dealloc(env):
+                env.pop(m, None)
+            return dealloc
+        if isinstance(op, gpu.LaunchFuncOp):
+            refs = op.kernel.nested_references.data
+            name = refs[-1].data if refs else op.kernel.root_reference.data
+            grid_v, block_v, operands = op.gridSizeX, op.blockSizeX, list(op.kernelOperands)
+            types = self.kernel_types[name]
+
+            def launch(env):
+                grid = env[grid_v]
+                if grid:
+                    self.launch(name, int(grid), int(env[block_v]), kernel_arguments(types, [env[v] for v in operands]))
+            return launch
+        if op.dialect_name() == "blas":
+            def blas(env):
                 result = self.blas(op, env)
                 if op.results:
                     env[op.results[0]] = result
-            elif isinstance(op, (memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)):
-                src = env[op.operands[0]]
-                t = op.results[0].type
-                dyn = iter(env[v] for v in op.operands[1:])
-                shape = _view_shape(t, src, dyn)
-                env[op.results[0]] = DeviceArray(src.ptr, shape, src.dtype, owner=src)
-            elif isinstance(op, memref.SubviewOp):
-                env[op.result] = _subview(op, env)
-            elif isinstance(op, scf.ForOp):
-                values = [env[v] for v in op.iter_args]
-                for i in range(env[op.lb], env[op.ub], env[op.step]):
-                    env[op.body.block.args[0]] = i
-                    env.update(zip(op.body.block.args[1:], values))
-                    values = self._run_ops(list(op.body.block.ops), env) or []
-                env.update(zip(op.results, values))
-            elif isinstance(op, scf.YieldOp):
-                return [env[v] for v in op.operands]
-            elif isinstance(op, memref.LoadOp):  # a scalar the host needs (a loop bound): read it
-                env[op.res] = _element(env[op.memref], [env[i] for i in op.indices], self.drv)
-            elif isinstance(op, func.ReturnOp):
-                break
-            else:
-                raise NotImplementedError(f"GPU runtime: host op '{op.name}' is not supported")
+            return blas
+        if isinstance(op, (memref.CollapseShapeOp, memref.ExpandShapeOp, memref.CastOp)):
+            r, src_v, t, dyn_v = op.results[0], op.operands[0], op.results[0].type, list(op.operands[1:])
+
+            def view(env):
+                src = env[src_v]
+                env[r] = DeviceArray(src.ptr, _view_shape(t, src, iter(env[v] for v in dyn_v)), src.dtype, owner=src)
+            return view
+        if isinstance(op, memref.SubviewOp):
+            r = op.result
+            return lambda env: env.__setitem__(r, _subview(op, env))
+        if isinstance(op, scf.ForOp):
+            body, lb, ub, step, inits = self._compile(op.body.block.ops), op.lb, op.ub, op.step, list(op.iter_args)
+            iv, args, results = op.body.block.args[0], list(op.body.block.args[1:]), list(op.results)
+
+            def loop(env):
+                values = [env[v] for v in inits]
+                for i in range(env[lb], env[ub], env[step]):
+                    env[iv] = i
+                    env.update(zip(args, values))
+                    values = _run(body, env) or []
+                env.update(zip(results, values))
+            return loop
+        if isinstance(op, scf.IfOp):  # ifelse: only the taken branch's kernels are launched
+            then = self._compile(op.true_region.block.ops)
+            other = self._compile(op.false_region.block.ops) if op.false_region.blocks else []
+            cond, results = op.cond, list(op.results)
+
+            def branch(env):
+                env.update(zip(results, _run(then if env[cond] else other, env) or []))
+            return branch
+        if isinstance(op, scf.YieldOp):
+            operands = list(op.operands)
+            return lambda env: [env[v] for v in operands]
+        if isinstance(op, memref.LoadOp):  # a scalar the host needs (a loop bound, a branch): read it
+            r, m, indices = op.res, op.memref, list(op.indices)
+            return lambda env: env.__setitem__(r, _element(env[m], [env[i] for i in indices], self.drv))
+        if isinstance(op, func.ReturnOp):
+            return lambda env: []
+        raise NotImplementedError(f"GPU runtime: host op '{op.name}' is not supported")
 
     def blas(self, op, env):
         if self._blas is None:
@@ -451,19 +489,28 @@ def _constant(op) -> Any:
     return v.value.data if hasattr(v, "value") else v
 
 
-def _arith(op, args: list[Any]) -> Any:
+def _run(steps, env: dict) -> list[Any] | None:
+    for step in steps:
+        out = step(env)
+        if out is not None:
+            return out
+    return None
+
+
+def _arith_fn(op):
+    """The Python function computing a host arith op from its operands' values."""
     name = op.name.split(".", 1)[1]
     if name == "cmpi":
         predicate = ("eq", "ne", "slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge")[op.predicate.value.data]
-        return _CMP[predicate](*args)
+        return _CMP[predicate]
     if name == "select":
-        return args[1] if args[0] else args[2]
+        return lambda c, a, b: a if c else b
     if name in ("index_cast", "index_castui", "extsi", "extui", "trunci", "sitofp", "extf", "truncf"):
-        return args[0]
+        return lambda a: a
     fn = _ARITH.get(name)
     if fn is None:
         raise NotImplementedError(f"GPU runtime: host arithmetic '{op.name}' is not supported")
-    return fn(*args)
+    return fn
 
 
 _CMP = {"eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "slt": lambda a, b: a < b,

@@ -20,6 +20,7 @@ PREFIX = "mlc_special_"
 FUNCTIONS = {
     "gammaln": "gammaln", "psi": "__pyx_fuse_1psi", "gamma": "__pyx_fuse_1gamma", "erfcinv": "erfcinv",
     "j0": "j0", "j1": "j1", "i0": "i0", "i1": "i1", "jv": "__pyx_fuse_1jv", "iv": "__pyx_fuse_1iv",
+    "erfcx": "__pyx_fuse_1erfcx", "gammainc": "gammainc", "gammaincc": "gammaincc",
 }
 
 _registered = False

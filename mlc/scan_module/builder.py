@@ -236,9 +236,12 @@ def scan(fn: Callable, sequences=None, outputs_info=None, non_sequences=None, n_
     last step, for `function(updates=...)`.
 
     fn may use any variable of the enclosing graph (and shared variables)
-    without listing it in non_sequences, and may call `grad`. The loop runs
-    from Python over its step compiled natively once (mlc.compile.vm);
-    mode='REFERENCE' runs the step with numpy. `mode`, `profile` and
+    without listing it in non_sequences, and may call `grad`. A step
+    without host ops compiles into one native loop (an `scf.for`; with
+    `until`, an `scf.while` run for at most n_steps steps, whose outputs
+    have one row per step taken, the stopping step included); otherwise the
+    loop runs from Python over its step compiled natively once
+    (mlc.compile.vm); mode='REFERENCE' runs the step with numpy. `mode`, `profile` and
     `allow_gc` are accepted for compatibility.
     """
     loc = user_location()

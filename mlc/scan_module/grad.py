@@ -23,6 +23,11 @@ values. States the forward loop kept only the last value of (shared
 updates, reduce) have no stored history: the history is recomputed by a
 copy of the forward loop that keeps it. `truncate_gradient=k` runs only the
 last k backward steps (the initial values then get zero gradients).
+
+With an `until` condition (Theano's as_while), n is the number of steps
+taken (the rows of an output kept for every step); sequence rows the loop
+did not reach get zero gradients, and the condition itself has none (the
+number of steps is piecewise constant in the inputs).
 """
 
 from __future__ import annotations
@@ -49,11 +54,8 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     from mlc.tensor.shape import concatenate, stack
     from mlc.tensor.subtensor import set_subtensor
 
-    if op.until:
-        raise NotImplementedError("the gradient through a scan with an until() condition is not implemented "
-                                  "(the number of steps is only known at run time)")
     s_count, r_count = op.n_seqs, len(op.states)
-    n = inputs[0]
+    n = bound = inputs[0]
     seqs = inputs[1:1 + s_count]
     inits = inputs[1 + s_count:1 + s_count + r_count]
     nonseqs = inputs[1 + s_count + r_count:]
@@ -63,8 +65,10 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
     if any(not st.keep_all for st in op.states):  # no stored history: recompute it
         full = Scan(op.inner_inputs, op.inner_outputs, op.n_seqs,
                     [State(st.taps, st.stacked_init, True) for st in op.states], op.n_mapped, op.go_backwards,
-                    False, op.truncate_gradient, op.name, op.loc, mapped_like=op.mapped_like)
+                    op.until, op.truncate_gradient, op.name, op.loc, mapped_like=op.mapped_like)
         state_outs = full.make_node(*inputs).outputs[:r_count]
+    if op.until:  # the steps taken: the rows of an output kept for every step (Theano: outs[0].shape[0])
+        n = (list(state_outs) + list(outputs[r_count:]))[0].shape[0]
 
     # 1. how many backward steps, and the forward rows they read (backward step s is forward t = n-1-s)
     truncated = op.truncate_gradient >= 0
@@ -83,8 +87,12 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
         ph = op.inner_inputs[j].type(f"{op.inner_inputs[j].name}")
         replace[id(op.inner_inputs[j])] = ph
         q_phs.append(ph)
-        # going backwards, forward step t read row n-1-t = s: the backward loop reads q[:n_back] reversed
-        seq_inputs.append((q[:n_back][::-1] if op.go_backwards else backwards(q), ph))
+        # going backwards, forward step t read row bound-1-t (bound = n_steps, = n without until): the
+        # backward loop reads rows bound-n .. bound-1-start, reversed
+        if op.go_backwards:
+            seq_inputs.append(((q[bound - n:bound - start] if op.until else q[:n_back])[::-1], ph))
+        else:
+            seq_inputs.append((backwards(q), ph))
     histories = []
     k = s_count
     tap_phs: list[list[Variable]] = []
@@ -204,8 +212,8 @@ def scan_grad(op: Scan, inputs: list[Variable], outputs: list[Variable], output_
             continue
         dq = next(rows_it)  # row s is for forward step n-1-s
         target = zeros_like(q)
-        if op.go_backwards:  # step t read row n-1-t: row s
-            terms.append(set_subtensor(target[:n_back], dq))
+        if op.go_backwards:  # step t read row bound-1-t
+            terms.append(set_subtensor(target[bound - n:bound - n + n_back] if op.until else target[:n_back], dq))
         else:
             terms.append(set_subtensor(target[start:n], dq[::-1]))
     carries_it = iter(carries)

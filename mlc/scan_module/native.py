@@ -1,7 +1,7 @@
 """Scan as a native loop: the Scan node emitted as one `scf.for` whose body is the step's graph.
 
-A scan whose step holds no host op (and has no `until`) is not run from
-Python: `Scan.emit` builds, at the tensor level,
+A scan whose step holds no host op is not run from Python: `Scan.emit`
+builds, at the tensor level,
 
     %n = <n_steps as index>
     %r:k = scf.for %t = 0 to %n step 1 iter_args(<state taps>..., <stacks>...) {
@@ -24,14 +24,33 @@ its dims must be known there: from the step's type when static, else from
 an input of the step that provably has the output's shape
 (`mlc.compile.pipeline.same_shape`). A scan whose mapped output's shape is
 known only by running the step keeps the Python loop (`native_reason`).
+
+With `until`, the number of steps is known only once the loop has run, so
+the Scan stays a host node of its function (its outputs' shapes are left to
+the run), and its thunk (`until_thunk`) calls one native function: an
+`UntilLoop` node, emitted as
+
+    %r:k = scf.while (%t = 0, %stop = false, <state taps>..., <stacks of n rows>...) {
+      scf.condition(%t < %n and not %stop) %t, %stop, ...
+    } do {
+      <the step, as above>
+      scf.yield %t + 1, <the step's stop condition>, <states shifted>..., <stacks>...
+    }
+
+whose last result is the number of steps taken (the step where the
+condition became true included, Theano's rule). The stacks are allocated
+for n_steps rows (the bound); the thunk returns the first `count` of them
+(views).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-if TYPE_CHECKING:
-    from mlc.scan_module.op import Scan
+import numpy as np
+
+from mlc.graph import Apply, Op, TensorType
+from mlc.scan_module.op import Scan
 
 #: the name `optimizer_excluding` (or Mode.excluding) takes to run every scan as a Python loop
 EXCLUDE_NAME = "native-scan"
@@ -45,8 +64,6 @@ def native_reason(op: Scan) -> str | None:
 
     if EXCLUDE_NAME in config.optimizer_excluding.split(":"):
         return f"'{EXCLUDE_NAME}' is excluded"
-    if op.until:
-        return "the loop stops on a condition (until)"
     fg = op.fgraph
     if fg.shared:
         return "the step reads shared variables directly"
@@ -78,7 +95,7 @@ def mapped_source(op: Scan, j: int) -> int | None:
 def emit_scan(op: Scan, ctx, node, operands):
     """The `scf.for` computing `node`'s outputs (see the module docstring)."""
     from xdsl.dialects import arith, scf, tensor
-    from xdsl.dialects.builtin import DYNAMIC_INDEX, DenseArrayBase, IndexType, IntegerAttr, i32, i64
+    from xdsl.dialects.builtin import DYNAMIC_INDEX, DenseArrayBase, IndexType, IntegerAttr, IntegerType, i32, i64
     from xdsl.ir import Block, Region
 
     from mlc.dialects import mt
@@ -145,12 +162,24 @@ def emit_scan(op: Scan, ctx, node, operands):
         stacked.append(R + j)
     # the body
     iter_values = carried + stacks
-    body = Block(arg_types=[index, *[v.type for v in iter_values]])
+    iter_types = [v.type for v in iter_values]
     outer_block = ctx.block
+    if op.until:  # scf.while: (t, stop) then the carried tensors, in both regions
+        i1 = IntegerType(1)
+        before = Block(arg_types=[index, i1, *iter_types])
+        ctx.block = before
+        running = add(arith.CmpiOp(before.args[0], n, "slt"))
+        go = add(arith.AndIOp(running, add(arith.XOrIOp(before.args[1], add(arith.ConstantOp(IntegerAttr(1, i1)))))))
+        ctx.add(scf.ConditionOp(go, *before.args))
+        body = Block(arg_types=[index, i1, *iter_types])
+        first_carried = 2
+    else:
+        body = Block(arg_types=[index, *iter_types])
+        first_carried = 1
     ctx.block = body
     t_index = body.args[0]
-    hist = list(body.args[1:1 + len(carried)])
-    acc = list(body.args[1 + len(carried):])
+    hist = list(body.args[first_carried:first_carried + len(carried)])
+    acc = list(body.args[first_carried + len(carried):])
     t64 = add(arith.IndexCastOp(t_index, i64))
     pos = add(arith.SubiOp(add(arith.SubiOp(n64, t64)), add(arith.ConstantOp(IntegerAttr(1, i64))))) \
         if op.go_backwards else t64
@@ -178,10 +207,21 @@ def emit_scan(op: Scan, ctx, node, operands):
                 "static_strides": DenseArrayBase.from_list(i64, [1] * rank),
                 "operandSegmentSizes": DenseArrayBase.from_list(i32, [1, 1, 1, rank - 1, 0]),
             })))
-    ctx.add(scf.YieldOp(*new_hist, *new_acc))
-    ctx.block = outer_block
-    loop = ctx.add(scf.ForOp(cidx(0), n, cidx(1), iter_values, Region(body)))
-    results = list(loop.results)
+    if op.until:
+        stop = ctx.truth(outs[-1])
+        ctx.add(scf.YieldOp(add(arith.AddiOp(t_index, cidx(1))), stop, *new_hist, *new_acc))
+        ctx.block = outer_block
+        false = add(arith.ConstantOp(IntegerAttr(0, IntegerType(1))))
+        loop = ctx.add(scf.WhileOp([cidx(0), false, *iter_values], [index, IntegerType(1), *iter_types],
+                                   Region(before), Region(body)))
+        steps = add(arith.IndexCastOp(loop.results[0], i64))
+        count = add(tensor.FromElementsOp(steps, result_type=mt.tensor_type(i64, [])))
+        results = list(loop.results)[2:]
+    else:
+        ctx.add(scf.YieldOp(*new_hist, *new_acc))
+        ctx.block = outer_block
+        loop = ctx.add(scf.ForOp(cidx(0), n, cidx(1), iter_values, Region(body)))
+        results = list(loop.results)
     out = []
     for r, st in enumerate(op.states):
         if st.keep_all:
@@ -190,4 +230,72 @@ def emit_scan(op: Scan, ctx, node, operands):
             out.append(results[first_tap[r] + st.window - 1])
     for j in range(op.n_mapped):
         out.append(results[len(carried) + stacked.index(R + j)])
+    if op.until:
+        out.append(count)
     return out
+
+
+class UntilLoop(Op):
+    """An until-scan as one native loop (`scf.while`, see the module docstring).
+
+    Inputs: the Scan node's. Outputs: the Scan's outputs, those returned for
+    every step with n_steps rows of which the first `count` are written, then
+    `count` (int64 scalar): the steps taken. Only `until_thunk` builds it.
+    """
+
+    def __init__(self, scan: Scan):
+        self.scan = scan
+
+    # identity, as Scan
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+    def __str__(self) -> str:
+        return f"UntilLoop{{{self.scan.name}}}" if self.scan.name else "UntilLoop"
+
+    @property
+    def shape_value_inputs(self) -> tuple[int, ...]:
+        return self.scan.shape_value_inputs
+
+    def make_node(self, *inputs) -> Apply:
+        node = self.scan.make_node(*inputs)
+        return Apply(self, node.inputs, [o.type for o in node.outputs] + [TensorType("int64", ())])
+
+    def infer_shape(self, node, shapes, value):
+        return [*self.scan.loop_shapes(node, shapes, value, bounded=True), ()]
+
+    def perform(self, node, inputs):
+        """The numpy reference: the Python loop's outputs, padded with zero rows to n_steps."""
+        scan = self.scan
+        outs, count = scan.loop_with_count(inputs, scan.step_program("REFERENCE"))
+        n = int(inputs[0])
+        full = [st.keep_all for st in scan.states] + [True] * scan.n_mapped
+        padded = [np.concatenate([o, np.zeros((n - count, *o.shape[1:]), o.dtype)]) if f else o
+                  for o, f in zip(outs, full)]
+        return [*padded, np.asarray(count, dtype="int64")]
+
+    def emit(self, ctx, node, operands):
+        return emit_scan(self.scan, ctx, node, operands)
+
+
+def until_thunk(op: Scan, node, mode: str, excluding: tuple[str, ...] = ()) -> Callable:
+    """The host thunk of an until-scan: its `UntilLoop` compiled on its own (now, once); each call runs
+    it and returns the rows of the steps taken (views of the n_steps rows it wrote)."""
+    from mlc.compile.function import FunctionGraph
+    from mlc.compile.vm import SubProgram
+
+    key = (f"until:{mode}", tuple(excluding))
+    program = op._programs.get(key)
+    if program is None:
+        inputs = [v.type(v.name or f"in{k}") for k, v in enumerate(node.inputs)]
+        loop = UntilLoop(op).make_node(*inputs)
+        program = op._programs[key] = SubProgram(FunctionGraph(inputs, loop.outputs, [], {}, "ignore"), mode,
+                                                 tuple(excluding))
+    full = [st.keep_all for st in op.states] + [True] * op.n_mapped
+
+    def thunk(inputs):
+        *outs, count = program(inputs)
+        steps = int(count)
+        return [o[:steps] if f else o for o, f in zip(outs, full)]
+
+    return thunk

@@ -18,21 +18,26 @@ new value of a shared variable that `fn` updates). A mapped output (no
 feedback) is every step's value. Non-sequences are loop-invariant values:
 the user's, and everything `fn` read from outside the loop.
 
-Compiled, a scan whose step holds no host op (and has no `until`) is one
-native loop (`emit`: an `scf.for` whose body is the step, see
-mlc.scan_module.native); otherwise the op is a host op: compiled functions
-(mlc.compile.vm) loop in Python over the step compiled natively once
-(`make_host_thunk`), as `Mode.excluding('native-scan')` asks for every scan.
-`perform` loops in Python over the numpy reference of the step. `infer_shape` runs the step's shape
-rules on the first step's input shapes, so shape errors (a sequence too
-short, an initial state that does not match what fn returns) surface before
-any native code runs. With an `until` condition the number of steps is
-known only by running them: the shape rule runs the loop (natively when the
-step is compiled) to count them, so such a loop costs two passes per call.
+Compiled, a scan whose step holds no host op is one native loop (`emit`:
+an `scf.for` whose body is the step, see mlc.scan_module.native). With an
+`until` condition it is a host node whose thunk calls one native loop (an
+`scf.while`, `UntilLoop`) writing n_steps rows and returning the number of
+steps it took; the outputs are that prefix of the rows. Otherwise the op is
+a host op: compiled functions (mlc.compile.vm) loop in Python over the step
+compiled natively once (`make_host_thunk`), as
+`Mode.excluding('native-scan')` asks for every scan. `perform` loops in
+Python over the numpy reference of the step. `infer_shape` runs the step's
+shape rules on the first step's input shapes, so shape errors (a sequence
+too short, an initial state that does not match what fn returns) surface
+before any native code runs. With an `until` condition the number of steps
+is known only by running them: the rows of the outputs returned for every
+step have no shape before the run (None, see mlc.compile.function.ShapePlan);
+n_steps is their upper bound.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,10 +95,13 @@ class Scan(Op):
 
     @property
     def host(self) -> bool:
-        """Run from Python (a host op) unless the loop compiles natively (mlc.scan_module.native)."""
+        """Run from Python (a host op) unless the loop compiles natively (mlc.scan_module.native).
+
+        An until-scan is always a host node (its outputs' shapes are known only by running it); its
+        thunk runs the native `scf.while` loop when the step compiles natively."""
         from mlc.scan_module.native import native_reason
 
-        return native_reason(self) is not None
+        return self.until or native_reason(self) is not None
 
     def emit(self, ctx, node, operands):
         from mlc.scan_module.native import emit_scan
@@ -115,7 +123,33 @@ class Scan(Op):
             from mlc.compile.function import FunctionGraph
 
             self._fgraph = FunctionGraph(self.inner_inputs, self.inner_outputs, [], {}, "ignore")
+            # a state the step advances with a host op that may work in place (a RandomStreams draw):
+            # the loop gives each step's value up, so the step's program lets the op advance it in place
+            self._fgraph.carried = [(self.inner_inputs[self._state_input(r)], self.inner_outputs[r])
+                                    for r in self.states_advanced_in_place()]
         return self._fgraph
+
+    def _state_input(self, r: int) -> int:
+        """The inner input of state r's first tap."""
+        return self.n_seqs + sum(len(s.taps) for s in self.states[:r])
+
+    def states_advanced_in_place(self) -> list[int]:
+        """The states (tap -1, only the last value returned) whose next value is output 0 of a host op
+        that may advance its input `inplace_input` (a random draw's RandomState) from the state itself."""
+        found = []
+        for r, st in enumerate(self.states):
+            if st.taps != (-1,) or st.stacked_init or st.keep_all:
+                continue
+            out, node = self.inner_outputs[r], self.inner_outputs[r].owner
+            k = getattr(getattr(node, "op", None), "inplace_input", None)
+            if k is not None and out is node.outputs[0] and node.inputs[k] is self.inner_inputs[self._state_input(r)]:
+                found.append(r)
+        return found
+
+    def in_place_pairs(self, node) -> list[tuple[int, int]]:
+        """(input, output) pairs of the node the loop may advance in place (mlc.compile.vm.in_place_host_nodes):
+        when the function owns those states, the loop skips its one copy of each (see `run_loop`)."""
+        return [(1 + self.n_seqs + r, r) for r in self.states_advanced_in_place()]
 
     def shape_plan(self):
         if self._plan is None:
@@ -136,8 +170,6 @@ class Scan(Op):
 
     @property
     def shape_value_inputs(self) -> tuple[int, ...]:
-        if self.until:  # the number of steps run is known only by running them
-            return tuple(range(1 + self.n_seqs + len(self.states) + self.n_nonseqs))
         plan = self.shape_plan()
         needed = {self.sources[k][0] for k in (*plan.value_inputs, *plan.checked_inputs)}
         return (0, *sorted(needed))
@@ -188,6 +220,11 @@ class Scan(Op):
         return f" (scan built at {self.loc})" if self.loc is not None else ""
 
     def infer_shape(self, node, shapes, value):
+        """The outputs' shapes; with `until`, None for those with a row per step (known only by running)."""
+        return self.loop_shapes(node, shapes, value, bounded=not self.until)
+
+    def loop_shapes(self, node, shapes, value, bounded: bool):
+        """The outputs' shapes with n_steps rows per stacked output, or None for those when not `bounded`."""
         n = int(value(0))
         if n < 0:
             raise ShapeError(f"scan: n_steps must be >= 0, got {n}{self._where()}")
@@ -202,20 +239,19 @@ class Scan(Op):
                 raise ShapeError(f"scan: the initial value {init} of an output with taps {list(st.taps)} needs "
                                  f"at least {st.window} entries along its first axis, got shape "
                                  f"{tuple(shapes[1 + self.n_seqs + r])}{built_at(init)}")
-        if self.until:
-            n = self._count_steps([value(k) for k in range(len(node.inputs))])
         step_shapes = self._step_shapes(node, shapes, value, n)
         out = []
         for r, st in enumerate(self.states):
             state = self._state_shape(r, shapes)
-            if step_shapes[r] != state:
+            # (None: the step's shape is known only by running it, an until-scan inside: checked at each step)
+            if step_shapes[r] is not None and step_shapes[r] != state:
                 init = node.inputs[1 + self.n_seqs + r]
                 raise ShapeError(f"scan: fn returns shape {step_shapes[r]} for output {r}, but its state (from "
                                  f"the initial value {init}{built_at(init)}) has shape {state}; they must be "
                                  f"equal{self._where()}")
-            out.append((n, *state) if st.keep_all else state)
+            out.append(((n, *state) if bounded else None) if st.keep_all else state)
         for s in step_shapes[len(self.states):len(self.states) + self.n_mapped]:
-            out.append((n, *s))
+            out.append((n, *s) if bounded and s is not None else None)
         return out
 
     def _state_shape(self, r: int, shapes) -> tuple[int, ...]:
@@ -262,26 +298,47 @@ class Scan(Op):
         return self.run_loop(inputs, self.step_program("REFERENCE"))
 
     def make_host_thunk(self, node, mode: str, excluding: tuple[str, ...] = ()) -> Callable:
-        """The loop over the step compiled natively (compiled now, once): a callable on the node's inputs."""
+        """A callable on the node's inputs (compiled now, once): an until-scan's native `scf.while` loop,
+        else the loop in Python over the step compiled natively."""
+        from mlc.scan_module.native import native_reason, until_thunk
+
+        if self.until and native_reason(self) is None:
+            return until_thunk(self, node, mode, excluding)
         step = self.step_program(mode, excluding)
         return lambda inputs: self.run_loop(inputs, step)
 
+    def make_inplace_thunk(self, node, mode: str, excluding: tuple[str, ...] = ()) -> Callable:
+        """The loop for a function that owns the states advanced in place (`in_place_pairs`): no copy."""
+        step = self.step_program(mode, excluding)
+        return lambda inputs: self.run_loop(inputs, step, owned=True)
+
     def dump_host(self, node, level: str) -> str:
+        loops = [p for (mode, _), p in self._programs.items() if mode.startswith("until:")]
+        if loops:
+            head = (f"// {self}: one native loop (scf.while) writing n_steps rows; the outputs are the rows "
+                    f"of the steps it took:\n")
+            return head + loops[0].dump(level)
         progs = [p for (mode, _), p in self._programs.items() if mode != "REFERENCE"]
         head = f"// {self}: a loop in Python; its step, compiled once on its own, runs once per iteration:\n"
         return head + (progs[0].dump(level) if progs else "// (step not compiled)\n")
 
-    def _count_steps(self, inputs) -> int:
-        native = [p for (mode, _), p in self._programs.items() if mode != "REFERENCE"]
-        step = native[0] if native else self.step_program("REFERENCE")
-        return int(self.run_loop(inputs, step, count_only=True))
+    def run_loop(self, inputs: Sequence[np.ndarray], step: Callable, owned: bool = False):
+        """Run the loop, calling `step(inner input arrays) -> inner output arrays` once per iteration.
 
-    def run_loop(self, inputs: Sequence[np.ndarray], step: Callable, count_only: bool = False):
-        """Run the loop, calling `step(inner input arrays) -> inner output arrays` once per iteration."""
+        The states the step advances in place (`states_advanced_in_place`: RandomStates) are copied
+        once before the first step, unless `owned` (the function gives their old values up)."""
+        return self.loop_with_count(inputs, step, owned)[0]
+
+    def loop_with_count(self, inputs: Sequence[np.ndarray], step: Callable,
+                        owned: bool = False) -> tuple[list[np.ndarray], int]:
+        """`run_loop`'s outputs and the number of steps taken."""
         n = int(inputs[0])
         s, r = self.n_seqs, len(self.states)
         seqs = inputs[1:1 + s]
-        inits = inputs[1 + s:1 + s + r]
+        inits = list(inputs[1 + s:1 + s + r])
+        if not owned:
+            for k in self.states_advanced_in_place():
+                inits[k] = copy.deepcopy(inits[k])
         nonseqs = list(inputs[1 + s + r:])
         # history[r]: the state's latest `window` values, oldest first (tap k reads history[r][window + k])
         history = []
@@ -290,7 +347,7 @@ class Scan(Op):
             w = st.window
             hist = [init[i, ...] for i in range(w)] if st.stacked_init else [init]
             history.append(hist)
-            if st.keep_all and not count_only:
+            if st.keep_all:
                 buf = np.empty((n + w, *hist[0].shape), dtype=hist[0].dtype)
                 buf[:w] = np.stack(hist)
                 history[-1] = [buf[i, ...] for i in range(w)]
@@ -321,21 +378,18 @@ class Scan(Op):
                     new = buf[windows[k] + t, ...]
                 hist.pop(0)
                 hist.append(new)
-            if not count_only:
-                for j in range(self.n_mapped):
-                    new = outs[r + j]
-                    if mapped[j] is None:
-                        mapped[j] = np.empty((n, *new.shape), dtype=new.dtype)
-                    elif new.shape != mapped[j].shape[1:]:
-                        raise ValueError(f"scan: at step {t}, fn returned shape {new.shape} for output {r + j}, "
-                                         f"shape {mapped[j].shape[1:]} at step 0; mapped outputs must keep their "
-                                         f"shape{self._where()}")
-                    mapped[j][t] = new
+            for j in range(self.n_mapped):
+                new = outs[r + j]
+                if mapped[j] is None:
+                    mapped[j] = np.empty((n, *new.shape), dtype=new.dtype)
+                elif new.shape != mapped[j].shape[1:]:
+                    raise ValueError(f"scan: at step {t}, fn returned shape {new.shape} for output {r + j}, "
+                                     f"shape {mapped[j].shape[1:]} at step 0; mapped outputs must keep their "
+                                     f"shape{self._where()}")
+                mapped[j][t] = new
             if self.until and bool(outs[-1]):
                 done = t + 1
                 break
-        if count_only:
-            return done
         results = []
         for k, (st, hist) in enumerate(zip(self.states, history)):
             if st.keep_all:
@@ -350,7 +404,7 @@ class Scan(Op):
                 out = self.inner_outputs[r + j]
                 arr = np.empty((0, *step_shapes[r + j]), dtype=out.dtype)
             results.append(arr[:done])
-        return results
+        return results, done
 
     # -- gradient ----------------------------------------------------------------
     def L_op(self, inputs, outputs, output_grads):

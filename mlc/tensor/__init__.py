@@ -6,17 +6,24 @@ from mlc.graph.dtype import COMPLEX as complex_dtypes
 from mlc.graph.dtype import DISCRETE as discrete_dtypes
 from mlc.graph.dtype import FLOATS as float_dtypes
 from mlc.graph.dtype import INTS as integer_dtypes
+
+int_dtypes = tuple(d for d in integer_dtypes if not d.startswith("u"))
+uint_dtypes = tuple(d for d in integer_dtypes if d.startswith("u"))
+continuous_dtypes = float_dtypes + complex_dtypes
 from mlc.tensor.advanced import (advanced_inc_subtensor, advanced_inc_subtensor1, advanced_set_subtensor,
                                  advanced_set_subtensor1, advanced_subtensor, advanced_subtensor1, take)
 from mlc.tensor.alloc import (alloc, arange, eye, fill, full, full_like, identity_like, ones, ones_like, second,
                               zeros, zeros_like)
 from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)
 from mlc.tensor.basic import tensor
+from mlc.tensor.elemwise import chi2sf, gammainc, gammaincc, gammal, gammau  # noqa: E402
+from mlc.tensor.compose import (Rebroadcast, allclose, ceil_intdiv, cov, divmod, extract_constant, isclose, largest,
+                                scalar_from_tensor, smallest, tensor_from_scalar)
 from mlc.tensor.contract import batched_dot, dot, outer, tensordot
 from mlc.tensor.elemwise import (angle, complex, complex_from_polar, conj, conjugate, imag, real)
 from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                                  bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clip, cos, cosh,
-                                 deg2rad, eq, erf, erfc, erfcinv, erfinv, exp, exp2, expm1, floor, floor_div, gamma,
+                                 deg2rad, eq, erf, erfc, erfcinv, erfcx, erfinv, exp, exp2, expm1, floor, floor_div, gamma,
                                  gammaln, ge, gt, hypot, i0, i1, int_div, inv, invert, iround, isinf, isnan, iv, j0,
                                  j1, jv, le, log, log1p, log2, log10, lt, maximum, minimum, mod, mul, neg, neq, or_,
                                  pow, psi, rad2deg, reciprocal, round, round_half_away_from_zero, round_half_to_even,

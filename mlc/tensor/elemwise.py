@@ -258,6 +258,14 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("gamma", 1, _m("gamma"), _float, ORDERED, "gamma", grad=lambda g, y, x: (g * y * psi(x),)),
     _S("erfcinv", 1, _m("erfcinv"), _float, ORDERED, "erfcinv",
        grad=lambda g, y, x: (-g / _c(_TWO_OVER_SQRT_PI, g) * exp(y * y),)),
+    _S("erfcx", 1, _m("erfcx"), _float, ORDERED, "erfcx",
+       grad=lambda g, y, x: (g * (2 * x * y - _c(_TWO_OVER_SQRT_PI, g)),)),
+    _S("gammainc", 2, _m("gammainc"), _float, ORDERED, "gammainc",
+       grad=lambda g, y, k, x: (_undefined("gammainc", "the gradient with respect to k is not implemented"),
+                                g * exp(-x + (k - 1) * log(x) - gammaln(k)))),
+    _S("gammaincc", 2, _m("gammaincc"), _float, ORDERED, "gammaincc",
+       grad=lambda g, y, k, x: (_undefined("gammaincc", "the gradient with respect to k is not implemented"),
+                                -g * exp(-x + (k - 1) * log(x) - gammaln(k)))),
     _S("j0", 1, _m("j0"), _float, ORDERED, "j0", grad=lambda g, y, x: (-g * j1(x),)),
     _S("j1", 1, _m("j1"), _float, ORDERED, "j1", grad=lambda g, y, x: (g * (j0(x) - jv(2, x)) / 2,)),
     _S("i0", 1, _m("i0"), _float, ORDERED, "i0", grad=lambda g, y, x: (g * i1(x),)),
@@ -525,8 +533,13 @@ where = switch
 
 
 def clip(x, a_min, a_max):
-    """Elementwise min(max(x, a_min), a_max) (Theano's T.clip)."""
-    return minimum(maximum(x, a_min), a_max)
+    """Theano's T.clip, elementwise: a_min where x < a_min, else a_max where x > a_max, else x.
+
+    Theano's Clip rule, not numpy's: where a_min > a_max, an x below a_min
+    gives a_min (numpy gives a_max). The gradient goes to the value chosen
+    (at a tie, to x), as Theano's Clip.grad.
+    """
+    return switch(lt(x, a_min), a_min, switch(gt(x, a_max), a_max, x))
 
 
 def round(a, mode=None):
@@ -621,10 +634,24 @@ def tensor_copy(x):
     return _ELEMWISE["identity"](x)
 
 
+def _variadic(name: str):
+    def fn(a, *others):
+        if not others:  # Theano's add(x) / mul(x): x itself (a copy)
+            return tensor_copy(a)
+        result = a
+        for o in others:
+            result = _ELEMWISE[name](result, o)
+        return result
+
+    fn.__name__ = name
+    fn.__doc__ = f"Elementwise {name} of one or more tensors, with broadcasting (left to right); emits mt.{SCALARS[name].mt}."
+    return fn
+
+
 # public elementwise functions ------------------------------------------------
-add = _binary("add")
+add = _variadic("add")
 sub = _binary("sub")
-mul = _binary("mul")
+mul = _variadic("mul")
 true_div = _binary("true_div")
 int_div = _binary("int_div")
 floor_div = int_div
@@ -703,6 +730,25 @@ i0 = _unary("i0")
 i1 = _unary("i1")
 jv = _binary("jv")
 iv = _binary("iv")
+erfcx = _unary("erfcx")
+gammainc = _binary("gammainc")
+gammaincc = _binary("gammaincc")
+
+
+def gammau(k, x):
+    """The upper incomplete gamma function (not regularized): gammaincc(k, x) * gamma(k) (Theano's)."""
+    return gammaincc(k, x) * gamma(k)
+
+
+def gammal(k, x):
+    """The lower incomplete gamma function (not regularized): gammainc(k, x) * gamma(k) (Theano's)."""
+    return gammainc(k, x) * gamma(k)
+
+
+def chi2sf(x, k):
+    """The survival function of the chi-squared distribution with k degrees of freedom at x
+    (scipy.stats.chi2.sf): gammaincc(k / 2, x / 2)."""
+    return gammaincc(k / 2.0, x / 2.0)
 sigmoid = _unary("sigmoid")
 softplus = _unary("softplus")
 inv = _unary("inv")

@@ -13,11 +13,11 @@ from mlc.tensor.conv import (conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_wei
 
 
 class Softmax(Op):
-    """softmax (or log_softmax) along the last axis, computed stably (max shift)."""
+    """softmax (or log_softmax) along the last axis, computed stably (max shift); Theano's Softmax() op."""
 
     __props__ = ("log",)
 
-    def __init__(self, log: bool):
+    def __init__(self, log: bool = False):
         self.log = log
 
     def __str__(self) -> str:
@@ -54,6 +54,22 @@ class Softmax(Op):
 
     def batch(self, node, inputs, batched):
         return [self(inputs[0])]  # still the last axis
+
+
+class LogSoftmax(Softmax):
+    """Theano's LogSoftmax op: log(softmax(x)) over the last axis."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+softmax_op = Softmax()
+logsoftmax_op = LogSoftmax()
+
+
+def softmax_graph(c):
+    """exp(c) / sum(exp(c)) over the last axis, as Theano writes it (mlc computes it stably)."""
+    return softmax(c)
 
 
 def softmax(x, axis=-1):
@@ -188,6 +204,37 @@ def softmax_with_bias(x, b):
     return softmax(x + b.dimshuffle("x", 0))
 
 
+class SoftmaxWithBias:
+    """Theano's SoftmaxWithBias op: SoftmaxWithBias()(x, b) is softmax_with_bias(x, b)."""
+
+    def __call__(self, x, b):
+        return softmax_with_bias(x, b)
+
+
+def confusion_matrix(actual, pred):
+    """(the confusion matrix of the label vectors, the sorted labels) as Theano computes it: the counts
+    conf[i, j] of samples labelled order[i] and predicted order[j] (int64)."""
+    from mlc.tensor.contract import dot
+    from mlc.tensor.elemwise import eq
+    from mlc.tensor.extra_ops import unique
+    from mlc.tensor.shape import concatenate
+
+    actual, pred = as_tensor_variable(actual), as_tensor_variable(pred)
+    if actual.ndim != 1:
+        raise ValueError("actual must be 1-d tensor variable")
+    if pred.ndim != 1:
+        raise ValueError("pred must be 1-d tensor variable")
+    order = unique(concatenate([actual, pred]))
+    one_hot_a = eq(actual.dimshuffle(0, "x"), order).astype("int64")
+    one_hot_p = eq(pred.dimshuffle(0, "x"), order).astype("int64")
+    return [dot(one_hot_a.T, one_hot_p), order]
+
+
+def scalar_sigmoid(x):
+    """Theano's scalar sigmoid op (a scalar is a 0-d tensor in mlc): sigmoid(x)."""
+    return sigmoid(x)
+
+
 def _label_vector(y_idx, who: str):
     from mlc.graph.dtype import DISCRETE
 
@@ -256,7 +303,8 @@ def to_one_hot(y, nb_class, dtype=None):
     return advanced_set_subtensor(ret, 1, arange(y.shape[0]), y)
 
 
-__all__ = ["sigmoid", "softplus", "softmax", "log_softmax", "logsoftmax", "relu", "elu", "selu", "softsign",
+__all__ = ["Softmax", "LogSoftmax", "SoftmaxWithBias", "softmax_op", "logsoftmax_op", "softmax_graph",
+           "confusion_matrix", "scalar_sigmoid", "sigmoid", "softplus", "softmax", "log_softmax", "logsoftmax", "relu", "elu", "selu", "softsign",
            "hard_sigmoid", "ultra_fast_sigmoid", "binary_crossentropy", "sigmoid_binary_crossentropy",
            "categorical_crossentropy", "softmax_with_bias", "crossentropy_softmax_argmax_1hot_with_bias",
            "crossentropy_softmax_1hot_with_bias", "crossentropy_softmax_1hot", "crossentropy_categorical_1hot",

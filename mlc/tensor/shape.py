@@ -597,6 +597,8 @@ def stack(tensors, axis=0, *more):
     """Stack tensors of equal shape along a new `axis` (numpy.stack; Theano's stack(*tensors) too)."""
     if isinstance(tensors, (list, tuple)):
         seq = list(tensors)
+    elif not more and isinstance(axis, int):  # Theano's stack(x): stack([x])
+        seq = [tensors]
     else:  # Theano's old signature: stack(a, b, c)
         seq = [tensors, axis, *more]
         axis = 0

@@ -299,6 +299,9 @@ ROWS: list[Row] = (
             param=_rank_2),
         Row("sort", 1, "T.sort({a}, axis=-1)", "np.sort({a}, axis=-1)", dtypes="num", exact=True,
             shapes="any", param=_rank_ge1),
+        Row("erfcx", 1, "T.erfcx(T.tanh({a}))", "erfcx(np.tanh({a}))", smooth=True),
+        Row("gammainc", 2, "T.gammainc(abs({a}) + 0.5, abs({b}))", "gammainc(np.abs({a}) + 0.5, np.abs({b}))"),
+        Row("gammaincc", 2, "T.gammaincc(abs({a}) + 0.5, abs({b}))", "gammaincc(np.abs({a}) + 0.5, np.abs({b}))"),
         # LAPACK from native code, on a well-conditioned SPD matrix made of the operand (eigenvalues >= 1)
         Row("det", 1, f"T.nlinalg.det({_SPD})", "np.linalg.det(spd({a}))", smooth=True, shapes="any",
             param=_rank_2),
@@ -362,6 +365,9 @@ REF_NAMESPACE: dict[str, Any] = {
     "softplus": lambda x: np.logaddexp(0, x).astype(np.asarray(x).dtype),
     "erf": scipy.special.erf,
     "erfc": scipy.special.erfc,
+    "erfcx": scipy.special.erfcx,
+    "gammainc": scipy.special.gammainc,
+    "gammaincc": scipy.special.gammaincc,
     "softmax": _softmax,
     "log_softmax": _log_softmax,
 }

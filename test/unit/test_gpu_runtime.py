@@ -403,3 +403,108 @@ def test_host_ops_on_the_emulation_and_ptx():
     assert ".entry" in p.dump_ir("ptx") and "host node" in p.dump_ir("ptx")
     with pytest.raises(RuntimeError, match="target='ptx'"):
         p(a)
+
+
+# ---------------------------------------------------------------------------
+# ifelse: a host scf.if; only the taken branch's kernels run
+# ---------------------------------------------------------------------------
+
+
+def _ifelse_graph():
+    from mlc.ifelse import ifelse
+
+    c, x = T.fscalar("c"), T.fvector("x")
+    big = ifelse(T.gt(x.shape[0], 3), x * 10, x)  # a condition on a shape: evaluated on the host
+    return [c, x], [ifelse(T.gt(c.sum(), 0), T.exp(x) * 2, x.sum() + x), big]
+
+
+def test_ifelse_launches_only_the_taken_branch(host_gpu):
+    ins, outs = _ifelse_graph()
+    f = mlc.function(ins, outs, target="cuda")
+    text = f.dump_ir("gpu")
+    assert "scf.if" in text and "gpu.launch_func" in text
+    a = RNG.normal(size=5).astype("float32")
+    counts = []
+    for c in (1.0, -1.0, 2.0):
+        before = len(host_gpu.launches)
+        got = f(np.float32(c), a)
+        counts.append(len(host_gpu.launches) - before)
+        want = np.exp(a) * 2 if c > 0 else a.sum() + a
+        np.testing.assert_allclose(got[0], want, rtol=1e-5)
+        np.testing.assert_allclose(got[1], a * 10, rtol=1e-6)
+    assert counts[0] == counts[2] != counts[1]  # the two branches launch different kernels
+    np.testing.assert_allclose(f(np.float32(1), a[:2])[1], a[:2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("n", [0, 1, 33])
+def test_ifelse_on_the_emulation(n):
+    if "f" not in _IFELSE:
+        ins, outs = _ifelse_graph()
+        _IFELSE["f"] = mlc.function(ins, outs, target="gpu-emulation")
+    f = _IFELSE["f"]
+    a = RNG.normal(size=n).astype("float32")
+    for c in (1.0, -1.0):
+        got = f(np.float32(c), a)
+        np.testing.assert_allclose(got[0], np.exp(a) * 2 if c > 0 else a.sum() + a, rtol=1e-5)
+        np.testing.assert_allclose(got[1], a * 10 if n > 3 else a, rtol=1e-6)
+
+
+_IFELSE: dict = {}
+
+
+def test_gpu_check_script_is_valid_and_fits_its_budget():
+    """bench/gpu_check.sh: bash syntax, the step timeouts within 8 minutes, the files and flags it uses exist."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    script = root / "bench" / "gpu_check.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True)
+    text = script.read_text()
+    budgets = [int(t) for t in re.findall(r"^run (\d+) ", text, re.M)]
+    assert len(budgets) >= 5 and sum(budgets) <= 480, budgets
+    for path in re.findall(r"test/unit/\S+\.py", text) + ["bench/run.py"]:
+        assert (root / path).exists(), path
+    run_py = (root / "bench" / "run.py").read_text()
+    for flag in re.findall(r"bench/run\.py([^\n]*\n[^\n]*)", text)[0].split():
+        if flag.startswith("--"):
+            assert f'"{flag}"' in run_py, flag
+
+
+def test_graph_level_cache_of_gpu_programs(host_gpu, tmp_path, monkeypatch):
+    """The same graph and options, here or in a fresh process: host program and PTX from the disk cache,
+    no pass and no LLVM run; the loaded program runs."""
+    import mlc.compile.gpu as compile_gpu
+
+    monkeypatch.setattr(mlc.config, "cache_dir", str(tmp_path))
+    x = T.fvector("x")
+    first = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="cuda")
+    a = RNG.normal(size=9).astype("float32")
+    want = np.tanh(a) * 2 + a.sum()
+    np.testing.assert_allclose(first(a), want, rtol=1e-5)
+    assert not first.program.from_cache
+    first.program.ptx  # (the fake driver's executable needs no PTX; a real one makes it, and the entry)
+
+    def no_compiling(*args, **kwargs):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(compile_gpu, "run_stages", no_compiling)
+    x = T.fvector("x")
+    again = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="cuda")
+    assert again.program.from_cache
+    np.testing.assert_allclose(again(a), want, rtol=1e-5)
+    assert again.program.ptx == first.program.ptx
+    child = f"""
+import mlc, mlc.tensor as T, mlc.compile.gpu as g, mlc.runtime.ptx as p
+from mlc.target import GPUTarget
+def no(*a, **k): raise AssertionError("compiled again")
+g.run_stages = p.compile_ptx = no
+mlc.config.cache_dir = {str(tmp_path)!r}
+x = T.fvector("x")
+f = mlc.function([x], T.tanh(x) * 2 + x.sum(), target="ptx", gpu_target=GPUTarget(block_size=32, max_blocks=2))
+assert f.program.from_cache
+print(f.dump_ir("ptx") == open({str(tmp_path / "ptx")!r}).read())
+"""
+    (tmp_path / "ptx").write_text(first.program.ptx)
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "True", out.stderr[-2000:]

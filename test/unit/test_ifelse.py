@@ -17,6 +17,7 @@ import mlc.tensor as T
 from mlc.gradient import verify_grad
 from mlc.graph import Apply, Op
 from mlc.ifelse import IfElse, ifelse
+from mlc.tensor.host import PythonOp
 
 
 @pytest.fixture(params=["REFERENCE", "FAST_RUN", "FAST_COMPILE"])
@@ -261,3 +262,84 @@ def test_ir_is_one_scf_if_with_the_branch_nodes_inside():
     assert "scf.if" in loops and "-> (memref<?xf64>)" in loops
     np.testing.assert_allclose(f(-1.0, np.arange(1.0, 3.0)), np.exp(np.arange(1.0, 3.0)))
     np.testing.assert_allclose(f(1.0, np.arange(1.0, 3.0)), np.log(np.arange(1.0, 3.0)))
+
+
+# ----------------------------------------------------------------------------
+# Host ops inside a branch (compiled functions run them from Python): only the taken branch's run
+# ----------------------------------------------------------------------------
+
+
+class _Counted(PythonOp):
+    """A user op (a host op in compiled functions) that counts its runs and raises when told to."""
+
+    __props__ = ()
+    runs: list[str] = []
+
+    def make_node(self, x):
+        return Apply.from_outputs(self, [x], [x.type()])
+
+    def perform(self, node, inputs, output_storage):
+        if np.any(inputs[0] < 0):
+            raise RuntimeError("the host op of the branch not taken ran")
+        _Counted.runs.append("run")
+        output_storage[0][0] = inputs[0] * 10
+
+    def infer_shape(self, node, shapes):
+        return shapes
+
+
+@pytest.mark.parametrize("mode", ["REFERENCE", "FAST_RUN", "FAST_COMPILE"])
+def test_host_ops_in_the_branch_not_taken_never_run(mode):
+    x = T.dvector("x")
+    c = T.iscalar("c")
+    y = ifelse(c, _Counted()(x - 5) + 1, T.sort(x) * 2)  # x - 5 < 0 raises if the then branch runs
+    f = mlc.function([c, x], y, mode=mode)
+    xv = np.asarray([3.0, 1.0, 2.0])
+    _Counted.runs.clear()
+    np.testing.assert_array_equal(f(0, xv), np.sort(xv) * 2)
+    assert _Counted.runs == []
+    with pytest.raises(RuntimeError, match="branch not taken"):
+        f(1, xv)
+    np.testing.assert_array_equal(f(1, xv + 10), (xv + 5) * 10 + 1)
+    assert _Counted.runs == ["run"]
+
+
+@pytest.mark.parametrize("mode", ["FAST_RUN", "python-scan"])
+def test_lazy_host_branches_nested_and_inside_scan(mode):
+    """Nested ifelse with a host op two levels down, used inside a scan step (a Python loop then)."""
+    if mode == "python-scan":
+        mode = mlc.Mode(name="FAST_RUN").excluding("native-scan")
+    x = T.dvector("x")
+    c = T.iscalar("c")
+
+    def step(v, acc, c):
+        inner = ifelse(T.gt(v, 0), _Counted()(acc + v), acc - v)
+        return ifelse(c, inner, acc + 100 * v)
+
+    out, _ = mlc.scan(step, sequences=x, outputs_info=np.float64(0), non_sequences=c)
+    f = mlc.function([x, c], out, mode=mode)
+    xv = np.asarray([1.0, -2.0, 3.0])
+    _Counted.runs.clear()
+    np.testing.assert_allclose(f(xv, 0), [100, -100, 200])
+    assert _Counted.runs == []
+    np.testing.assert_allclose(f(xv, 1), [10, 12, 150])
+    assert len(_Counted.runs) == 2  # once per positive v
+
+
+def test_a_random_draw_in_the_branch_not_taken_is_not_drawn():
+    """Without default updates the draw belongs to the branch: the stream advances only when it runs."""
+    from mlc.tensor.shared_randomstreams import RandomStreams
+
+    c = T.iscalar("c")
+    srng = RandomStreams(seed=7)
+    u = srng.uniform((3,))
+    f = mlc.function([c], ifelse(c, u, T.zeros((3,))), no_default_updates=True)
+    state = srng.state_updates[0][0]
+    before = state.get_value().get_state()[1].copy()
+    np.testing.assert_array_equal(f(0), np.zeros(3))
+    first = f(1)
+    assert np.all((first >= 0) & (first < 1))
+    np.testing.assert_array_equal(f(1), first)  # no default update: the same numbers again
+    np.testing.assert_array_equal(state.get_value().get_state()[1], before)
+    dump = f.dump_ir("mt")
+    assert "lazy if" in dump

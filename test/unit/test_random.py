@@ -166,6 +166,41 @@ def test_rv_redrawn_at_each_scan_step():
     np.testing.assert_allclose(second, np.stack(rows), rtol=0, atol=1e-12)
 
 
+def test_scan_advances_the_random_state_in_place(monkeypatch):
+    """A draw in the step advances the scan's RandomState in place: no copy per step; no copy at all when
+    the function owns the state (its update is the scan's final state), one per call when it does not."""
+    import copy
+
+    import mlc.scan_module.op as scan_op
+
+    copies = []
+    deepcopy = copy.deepcopy
+
+    def counting(x, memo=None):
+        if memo is None:  # (a top-level copy, not numpy's recursion into a boxed state)
+            copies.append("copy")
+        return deepcopy(x, memo)
+
+    srng = RandomStreams(seed=3)
+    out, updates = mlc.scan(lambda acc: acc + srng.uniform((2,)), outputs_info=T.zeros((2,), "float64"),
+                            n_steps=5)
+    owns = mlc.function([], out, updates=updates)
+    borrows = mlc.function([], out, no_default_updates=True)
+    (state,) = updates.keys()
+    monkeypatch.setattr(raw_random.copy, "deepcopy", counting)
+    monkeypatch.setattr(scan_op.copy, "deepcopy", counting)
+    (r,) = states(3, 1)
+    before = state.get_value(borrow=True)
+    for _ in range(2):  # Theano's numbers: the five draws of a step each, then the next five
+        np.testing.assert_array_equal(owns(), np.cumsum([r.uniform(size=(2,)) for _ in range(5)], axis=0))
+    assert copies == [] and state.get_value(borrow=True) is before  # advanced in place
+    again = np.cumsum([r.uniform(size=(2,)) for _ in range(5)], axis=0)
+    for _ in range(2):  # not owned: one copy of the state per call, and the shared state stays
+        np.testing.assert_array_equal(borrows(), again)
+    assert copies == ["copy"] * 2 and state.get_value(borrow=True) is before
+    np.testing.assert_array_equal(owns(), again)
+
+
 def test_grad_treats_draws_as_constants():
     srng = RandomStreams(seed=1)
     w = mlc.shared(np.array([1.0, 2.0, 3.0]), "w")

@@ -40,6 +40,9 @@ from mlc.dialects.mt.elementwise import (
     EqOp,
     ErfcOp,
     ErfcinvOp,
+    ErfcxOp,
+    GammaincOp,
+    GammainccOp,
     ErfinvOp,
     GammalnOp,
     GammaOp,
@@ -155,10 +158,10 @@ MT = Dialect(
         SinhOp, CoshOp, TanhOp, AsinhOp, AcoshOp, AtanhOp,
         FloorOp, CeilOp, RoundOp, RoundAwayOp, TruncOp, SignOp, ErfOp, ErfcOp, ErfinvOp,
         SigmoidOp, SoftplusOp, ReciprocalOp, NotOp,
-        GammalnOp, PsiOp, TriGammaOp, GammaOp, ErfcinvOp, J0Op, J1Op, I0Op, I1Op,
+        GammalnOp, PsiOp, TriGammaOp, GammaOp, ErfcinvOp, ErfcxOp, J0Op, J1Op, I0Op, I1Op,
         # binary elementwise
         AddOp, SubOp, MulOp, DivOp, FloordivOp, ModOp, PowOp, MaxOp, MinOp,
-        AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp,
+        AndOp, OrOp, XorOp, Atan2Op, HypotOp, JvOp, IvOp, GammaincOp, GammainccOp,
         # comparisons and predicates
         EqOp, NeOp, LtOp, LeOp, GtOp, GeOp, IsnanOp, IsinfOp,
         # complex numbers

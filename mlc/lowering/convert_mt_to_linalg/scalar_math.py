@@ -20,7 +20,8 @@ Calls to the C math library, declared as `func.func private` in the
 module by the caller (see `ScalarBuilder.externs`): `fmod`/`fmodf` (float
 `mod`/`floordiv`) and `erfc`/`erfcf` (`erfc`, and the tail of `erfinv`);
 and scipy.special's compiled scalar functions as `mlc_special_<name>`
-(gammaln, psi, gamma, erfcinv, j0, j1, i0, i1, jv, iv), bound by the
+(gammaln, psi, gamma, erfcinv, erfcx, j0, j1, i0, i1, jv, iv, gammainc,
+gammaincc), bound by the
 runtime (mlc.runtime.special_symbols).
 """
 
@@ -350,6 +351,7 @@ UNARY: dict[type, Unary] = {
     mt.TriGammaOp: _tri_gamma,
     mt.GammaOp: _scipy_special("gamma", 1),
     mt.ErfcinvOp: _scipy_special("erfcinv", 1),
+    mt.ErfcxOp: _scipy_special("erfcx", 1),
     mt.J0Op: _scipy_special("j0", 1),
     mt.J1Op: _scipy_special("j1", 1),
     mt.I0Op: _scipy_special("i0", 1),
@@ -588,6 +590,8 @@ BINARY: dict[type, Binary] = {
     mt.HypotOp: _hypot,
     mt.JvOp: _scipy_special("jv", 2),
     mt.IvOp: _scipy_special("iv", 2),
+    mt.GammaincOp: _scipy_special("gammainc", 2),
+    mt.GammainccOp: _scipy_special("gammaincc", 2),
     mt.ComplexOp: lambda s, elt, a, b: binary(s, mt.ComplexOp, elt, a, b),
 }
 

@@ -3,12 +3,15 @@
 
 // What the GPU passes cannot handle fails with a diagnostic, never a traceback.
 
-// OUTLINE: error: pass 'convert-linalg-to-gpu' failed{{.*}}'scf.if': host control flow is not supported by the GPU backend yet
+// OUTLINE: error: pass 'convert-linalg-to-gpu' failed{{.*}}'scf.while': host control flow is not supported by the GPU backend yet
 // OUTLINE-NOT: Traceback
-func.func @branch(%c: i1, %x: memref<4xf32>) {
-  scf.if %c {
+func.func @loop(%c: i1, %x: memref<4xf32>) {
+  scf.while () : () -> () {
+    scf.condition(%c)
+  } do {
     %z = arith.constant 0.0 : f32
     linalg.fill ins(%z : f32) outs(%x : memref<4xf32>)
+    scf.yield
   }
   func.return
 }

@@ -112,3 +112,31 @@ func.func @host_scalar(%x: memref<f64>, %out: memref<f32>) {
   memref.store %t, %out[] : memref<f32>
   func.return
 }
+
+// -----
+
+// ifelse: a host scf.if on a value read back from the device (the one-thread kernel computes it,
+// the host loads it); each branch's nests become launches inside that branch.
+
+// CHECK-LABEL: func.func @branch
+// CHECK:         "gpu.launch_func"({{.*}}@kernels::@branch_k0
+// CHECK-NEXT:    %[[C:.*]] = memref.load %flag[] : memref<i1>
+// CHECK-NEXT:    scf.if %[[C]] {
+// CHECK:           "gpu.launch_func"({{.*}}@kernels::@branch_k1
+// CHECK-NEXT:    } else {
+// CHECK:           "gpu.launch_func"({{.*}}@kernels::@branch_k2
+// CHECK:         }
+func.func @branch(%c: memref<f32>, %flag: memref<i1>, %x: memref<4xf32>) {
+  %v = memref.load %c[] : memref<f32>
+  %zero = arith.constant 0.0 : f32
+  %gt = arith.cmpf ogt, %v, %zero : f32
+  memref.store %gt, %flag[] : memref<i1>
+  %b = memref.load %flag[] : memref<i1>
+  scf.if %b {
+    linalg.fill ins(%zero : f32) outs(%x : memref<4xf32>)
+  } else {
+    %one = arith.constant 1.0 : f32
+    linalg.fill ins(%one : f32) outs(%x : memref<4xf32>)
+  }
+  func.return
+}
