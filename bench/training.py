@@ -3,7 +3,10 @@ minibatch taken by `givens={x: data[i*bs:(i+1)*bs]}` from shared data.
 
 - logreg: logistic regression 784 -> 10, SGD, batch 600 (the Theano
   tutorial's `sgd_optimization_mnist`);
-- mlp: 784 -> 500 (tanh) -> 10 softmax, batch 20, L2 0.0001 (the tutorial MLP).
+- mlp: 784 -> 500 (tanh) -> 10 softmax, batch 20, L2 0.0001 (the tutorial MLP);
+- lenet: the tutorial's LeNet-5 (conv 5x5 -> 20, 2x2 max pool, tanh; conv 5x5
+  -> 50, pool, tanh; 800 -> 500 tanh; 500 -> 10 softmax), batch 500, SGD
+  0.1, the W11 step (bench/workloads.py) in an epoch loop.
 
 Data are synthetic, MNIST-shaped (float32 pixels in [0, 1), int32 labels).
 Whole-epoch time for: a numpy loop (gradient by hand), mlc (the Theano
@@ -24,15 +27,20 @@ import numpy as np
 F32 = np.float32
 
 
-def dataset(n: int, seed: int = 0):
+def dataset(n: int, seed: int = 0, image: bool = False):
     rng = np.random.default_rng(seed)
     x = rng.random((n, 784), dtype=F32)
     y = rng.integers(0, 10, n).astype(np.int32)
-    return x, y
+    return (x.reshape(n, 1, 28, 28) if image else x), y
 
 
 def init(kind: str):
     rng = np.random.default_rng(1)
+    if kind == "lenet":
+        from workloads import LENET_PARAMS, w11_data
+
+        d = w11_data(True)
+        return [d[k] for k in LENET_PARAMS]
     if kind == "logreg":
         return [np.zeros((784, 10), F32), np.zeros(10, F32)]
     bound = np.sqrt(6.0 / (784 + 500))
@@ -40,7 +48,8 @@ def init(kind: str):
             np.zeros((500, 10), F32), np.zeros(10, F32)]
 
 
-SETTINGS = {"logreg": (600, F32(0.13), F32(0.0)), "mlp": (20, F32(0.01), F32(0.0001))}
+SETTINGS = {"logreg": (600, F32(0.13), F32(0.0)), "mlp": (20, F32(0.01), F32(0.0001)),
+            "lenet": (500, F32(0.1), F32(0.0))}
 
 
 # --------------------------------------------------------------------------- numpy
@@ -49,6 +58,18 @@ SETTINGS = {"logreg": (600, F32(0.13), F32(0.0)), "mlp": (20, F32(0.01), F32(0.0
 def numpy_epoch(kind, x, y):
     bs, lr, l2 = SETTINGS[kind]
     params = init(kind)
+    if kind == "lenet":
+        from workloads import LENET_PARAMS, w11_numpy
+
+        step = w11_numpy(dict(zip(LENET_PARAMS, params), X=x[:bs], Y=np.eye(10, dtype=F32)[y[:bs]])).run
+        onehot = np.eye(10, dtype=F32)
+
+        def lenet_epoch():
+            cost = 0.0
+            for i in range(len(x) // bs):
+                cost = step(x[i * bs:(i + 1) * bs], onehot[y[i * bs:(i + 1) * bs]])
+            return float(cost)
+        return lenet_epoch
 
     def softmax_grad(a, yb):
         a = a - a.max(axis=1, keepdims=True)
@@ -96,7 +117,24 @@ def theano_epoch(lib, kind, x, y):
     params = [th.shared(p, f"p{k}") for k, p in enumerate(init(kind))]
     index = T.lscalar("index")
     xs, ys = T.matrix("x", dtype="float32"), T.ivector("y")
-    if kind == "logreg":
+    if kind == "lenet":
+        xs = T.tensor4("x", dtype="float32")
+        if lib == "mlc":
+            from mlc.tensor.nnet import conv2d
+            from mlc.tensor.signal.pool import pool_2d
+        else:
+            from pytensor.tensor.conv import conv2d
+            from pytensor.tensor.signal.pool import pool_2d  # absent from recent PyTensor: the row says so
+
+        def layer(inp, W, b):
+            return T.tanh(pool_2d(conv2d(inp, W), (2, 2), ignore_border=True) + b.dimshuffle("x", 0, "x", "x"))
+
+        W0, b0, W1, b1, W2, b2, W3, b3 = params
+        h = T.tanh(T.dot(layer(layer(xs, W0, b0), W1, b1).flatten(2), W2) + b2)
+        a = T.dot(h, W3) + b3
+        p = T.nnet.softmax(a) if lib == "mlc" else T.special.softmax(a, axis=1)
+        reg = 0
+    elif kind == "logreg":
         W, b = params
         p = T.nnet.softmax(T.dot(xs, W) + b) if lib == "mlc" else T.special.softmax(T.dot(xs, W) + b, axis=1)
         reg = 0
@@ -133,8 +171,17 @@ def jax_epoch(kind, x, y):
     X, Y = jnp.asarray(x), jnp.asarray(y)
     params = [jnp.asarray(p) for p in init(kind)]
 
+    def layer(a, W, b):
+        z = jax.lax.conv_general_dilated(a, W[:, :, ::-1, ::-1], (1, 1), "VALID")
+        p = jax.lax.reduce_window(z, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+        return jnp.tanh(p + b[None, :, None, None])
+
     def loss(ps, xb, yb):
-        if kind == "logreg":
+        if kind == "lenet":
+            W0, b0, W1, b1, W2, b2, W3, b3 = ps
+            a1 = layer(layer(xb, W0, b0), W1, b1)
+            a, reg = jnp.tanh(a1.reshape(a1.shape[0], -1) @ W2 + b2) @ W3 + b3, 0.0
+        elif kind == "logreg":
             W, b = ps
             a, reg = xb @ W + b, 0.0
         else:
@@ -182,12 +229,13 @@ def _median_epoch(epoch, repeat: int) -> float:
     return float(np.median(times))
 
 
-def measure(quick: bool, impls: list[str], log=None) -> list[dict]:
-    n = 2400 if quick else 12000
+def measure(quick: bool, impls: list[str], log=None, kinds=("logreg", "mlp", "lenet")) -> list[dict]:
     repeat = 2 if quick else 3
-    x, y = dataset(n)
     rows = []
-    for kind in ("logreg", "mlp"):
+    for kind in kinds:
+        # LeNet: 4 (quick: 2) batches of 500 per epoch, the others 12,000 (quick: 2,400) samples
+        n = (1000 if quick else 2000) if kind == "lenet" else (2400 if quick else 12000)
+        x, y = dataset(n, image=kind == "lenet")
         epochs = {}
         for name in impls:
             try:

@@ -850,7 +850,7 @@ def w11_numpy(d):
         dx = _col2im(dzm @ wm, x.shape, 5) if need_dx else None
         return dW, db, dx
 
-    def step():
+    def step(X=X, Y=Y):
         W0, b0, W1, b1, W2, b2, W3, b3 = params
         a0, s0 = conv_pool(X, W0, b0)
         a1, s1 = conv_pool(a0, W1, b1)
@@ -869,7 +869,7 @@ def w11_numpy(d):
         for p_, g in zip(params, grads):
             p_ -= lr * g
         return loss
-    return Impl(step, lambda: params)
+    return Impl(step, lambda: params)  # step(X, Y): one step on another minibatch (bench/training.py)
 
 
 def w11_mlc(d):

@@ -89,6 +89,10 @@ _FLAGS: dict[str, _Flag] = {
                                   "may use)", False),
     "cache_dir": _Flag(_cache_default(), None, "on-disk compile cache ('' turns it off)", False),
     "compiledir": _Flag(_cache_default(), None, "alias of cache_dir (Theano's name)", False),
+    "runtime_cache_dir": _Flag(os.path.join(_cache_default(), "runtime"), None,
+                               "on-disk cache of mlc's runtime modules (thread pool, BLAS adapters), apart from "
+                               "cache_dir so that a new cache_dir does not compile them again ('': in cache_dir)",
+                               False),
     "cache_max_mb": _Flag(512.0, None, "size limit of the on-disk compile cache in MB; least recently used "
                                        "entries are removed beyond it (0: no limit)", False),
     "unpickle_function": _Flag(True, _BOOL, "unpickle compiled functions (False: they load as None)", False),
@@ -165,6 +169,7 @@ class Config:
         object.__setattr__(self, "_values", self.__dict__)
         self.__dict__.update({k: f.default for k, f in _FLAGS.items()})
         self.__dict__["cache_dir"] = self.__dict__["compiledir"] = _cache_default()  # XDG_CACHE_HOME now
+        self.__dict__["runtime_cache_dir"] = os.path.join(_cache_default(), "runtime")
         for path in config_files():
             self._apply_file(path)
         for var in ("THEANO_FLAGS", "MLC_FLAGS"):  # MLC_FLAGS wins

@@ -654,8 +654,9 @@ class GradScale(_ViewOp):
 
     __props__ = ("multiplier",)
 
-    def __init__(self, multiplier: float):
-        self.multiplier = float(multiplier)
+    def __init__(self, multiplier):
+        # a number, or a symbolic scalar/tensor (Theano allows any: the gradient is multiplied by it)
+        self.multiplier = multiplier if hasattr(multiplier, "owner") else float(multiplier)
 
     def grad(self, inputs, output_grads):
         return [output_grads[0] * self.multiplier]

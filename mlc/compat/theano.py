@@ -155,7 +155,7 @@ _TENSOR_MISSING = {
          "to_one_hot "
          "get_scalar_constant_value get_vector_length "
          "inverse_permutation permute_row_elements "
-         "Rebroadcast SpecifyShape"),
+         "SpecifyShape"),
 }
 
 _SPECS: dict[str, _Spec] = {
@@ -235,7 +235,7 @@ _SPECS: dict[str, _Spec] = {
         names=lambda: _compile_names(),
         missing=_m("ScanProfileStats function_dump "
                    "Shape_i shared_constructor pfunc rebuild_collect_shared "
-                   "SpecifyShape Rebroadcast"),
+                   "SpecifyShape"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
                "pfunc", "builders", "monitormode", "nanguardmode")),
     "theano.compile.function": _Spec(targets=("mlc.compile.function",), call="function",
@@ -357,7 +357,8 @@ def _compile_names() -> dict[str, Any]:
             "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
             "Function": _From("mlc.compile.function", "Function"),
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(), **_user_op_names(),
-            **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op")},
+            **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op",
+                                                            "Rebroadcast")},
             **{n: _From("mlc.compile.mode", n) for n in ("get_mode", "get_default_mode", "DebugMode",
                                                           "MonitorMode", "NanGuardMode")}}
 

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from xdsl.utils.exceptions import PassFailedException
 
+from mlc.dialects import lazy_formats
+
+lazy_formats.install()  # before any dialect is defined: op formats are built when first printed/parsed
+
 
 class LoweringError(PassFailedException):
     """A conversion met IR outside its contract (the message names the pass and the op).

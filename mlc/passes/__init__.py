@@ -23,9 +23,11 @@ import importlib
 import time
 from collections.abc import Callable
 
-from xdsl.passes import ModulePass
+from mlc.dialects import context, lazy_formats
 
-from mlc.dialects import context
+lazy_formats.install()  # before xDSL's dialects load: op formats are built when first printed/parsed
+
+from xdsl.passes import ModulePass  # noqa: E402
 
 # name -> "module:Class"; keep sorted by name.
 PASSES: dict[str, str] = {

@@ -176,9 +176,8 @@ def _adapter(routine: str) -> str:
 _adapters = None  # keeps the compiled adapters alive
 
 
-def numpy_blas_addresses() -> dict[str, int] | None:
-    """`mlc_blas_<routine>` -> an adapter calling numpy's OpenBLAS; None if numpy has none."""
-    global _adapters
+def numpy_openblas_symbols(names) -> dict[str, int] | None:
+    """name -> address in numpy's OpenBLAS (made visible to the JIT); None if numpy has none or lacks one."""
     path = numpy_openblas_path()
     if path is None:
         return None
@@ -186,9 +185,18 @@ def numpy_blas_addresses() -> dict[str, int] | None:
         llvm.load_library_permanently(path)  # already mapped by numpy: its symbols, for the JIT
     except RuntimeError:
         return None
-    if not all(llvm.address_of_symbol(target) for target, _, _ in _NUMPY_ROUTINES.values()):
-        return None
-    from mlc.runtime.cpu import compile_module
+    found = {name: llvm.address_of_symbol(name) for name in names}
+    return found if all(found.values()) else None
 
-    _adapters = compile_module("".join(_adapter(r) for r in ROUTINES), [])
+
+def numpy_blas_addresses() -> dict[str, int] | None:
+    """`mlc_blas_<routine>` -> an adapter calling numpy's OpenBLAS; None if numpy has none."""
+    global _adapters
+    if numpy_openblas_symbols(target for target, _, _ in _NUMPY_ROUTINES.values()) is None:
+        return None
+    from mlc.runtime import cache
+    from mlc.runtime.cpu import COMPILE_LOCK, compile_module
+
+    with COMPILE_LOCK, cache.runtime_modules():  # apart from the user's cache_dir
+        _adapters = compile_module("".join(_adapter(r) for r in ROUTINES), [])
     return {PREFIX + r: _adapters.engine.get_function_address(f"mlc_ilp64_{r}") for r in ROUTINES}

@@ -42,7 +42,9 @@ recently used entries are removed while the cache is over
 shows or empties it.
 
 In process, entries are held in a bounded LRU dict keyed the same way, so
-compiling the same graph twice reuses one execution engine.
+compiling the same graph twice reuses one execution engine. An evicted
+module (each has its own engine) is freed, code and data, once no function
+uses it any more (`bench/jit_memory.py` measures the resident set).
 """
 
 from __future__ import annotations
@@ -210,11 +212,34 @@ class Entry:
 # ---------------------------------------------------------------------------
 
 
+_root_override: list[str] = []
+
+
 def cache_dir() -> str:
-    """The current `mlc.config.cache_dir` ('' when the disk cache is off)."""
+    """The current `mlc.config.cache_dir` ('' when the disk cache is off), or
+    `runtime_cache_dir` while `runtime_modules()` is active."""
     from mlc.config import config
 
+    if _root_override:
+        return _root_override[-1]
     return os.path.expanduser(str(config.cache_dir or ""))
+
+
+@contextmanager
+def runtime_modules() -> Iterator[None]:
+    """Cache what is compiled inside in `config.runtime_cache_dir`: mlc's own
+    runtime modules (the thread pool, the BLAS adapters) do not depend on the
+    user's graphs, so a fresh or per-project `cache_dir` does not make every
+    process compile them again. '' (or a disk cache turned off with
+    `cache_dir=''`) keeps them with the other entries / off."""
+    from mlc.config import config
+
+    root = os.path.expanduser(str(config.runtime_cache_dir or "")) if config.cache_dir else ""
+    _root_override.append(root or cache_dir())
+    try:
+        yield
+    finally:
+        _root_override.pop()
 
 
 def entry_path(root: str, key: str) -> str:

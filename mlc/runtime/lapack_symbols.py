@@ -43,7 +43,7 @@ import threading
 
 import llvmlite.binding as llvm
 
-from mlc.runtime.blas_symbols import _capsule_pointer, cython_capi, numpy_openblas_path
+from mlc.runtime.blas_symbols import _capsule_pointer, cython_capi, numpy_openblas_symbols
 
 PREFIX = "mlc_lapack_"
 ROUTINES = ("potrf", "getrf", "getri", "getrs", "trtrs", "syevd", "gesdd", "geqrf", "orgqr")
@@ -680,15 +680,8 @@ ADAPTERS = tuple(f"mlc_lapack_{op}_{tag}" for op in ("cholesky", "solve", "inver
 
 def _numpy_lapack() -> dict[str, int] | None:
     """routine -> address in numpy's OpenBLAS (ILP64, `scipy_<routine>_64_`), or None where numpy has none."""
-    path = numpy_openblas_path()
-    if path is None:
-        return None
-    try:
-        llvm.load_library_permanently(path)  # already mapped by numpy: its symbols, for the JIT
-    except RuntimeError:
-        return None
-    found = {p + r: llvm.address_of_symbol(f"scipy_{p}{r}_64_") for p in "sd" for r in ROUTINES}
-    return found if all(found.values()) else None
+    found = numpy_openblas_symbols(f"scipy_{p}{r}_64_" for p in "sd" for r in ROUTINES)
+    return None if found is None else {name[len("scipy_"):-len("_64_")]: a for name, a in found.items()}
 
 
 def register_lapack_symbols() -> None:

@@ -406,9 +406,11 @@ def _load() -> None:
 
     import llvmlite.binding as llvm
 
-    from mlc.runtime.cpu import compile_module
+    from mlc.runtime import cache
+    from mlc.runtime.cpu import COMPILE_LOCK, compile_module
 
-    _module = compile_module(_IR, [])
+    with COMPILE_LOCK, cache.runtime_modules():  # apart from the user's cache_dir
+        _module = compile_module(_IR, [])
     engine = _module.engine
     for name, restype, argtypes in (
         ("mlc_pool_init", None, [ctypes.c_int64]),

@@ -17,7 +17,7 @@ from mlc.tensor.alloc import (alloc, arange, eye, fill, full, full_like, identit
 from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)
 from mlc.tensor.basic import tensor
 from mlc.tensor.elemwise import chi2sf, gammainc, gammaincc, gammal, gammau  # noqa: E402
-from mlc.tensor.compose import (allclose, ceil_intdiv, cov, divmod, extract_constant, isclose, largest,
+from mlc.tensor.compose import (Rebroadcast, allclose, ceil_intdiv, cov, divmod, extract_constant, isclose, largest,
                                 scalar_from_tensor, smallest, tensor_from_scalar)
 from mlc.tensor.contract import batched_dot, dot, outer, tensordot
 from mlc.tensor.elemwise import (angle, complex, complex_from_polar, conj, conjugate, imag, real)

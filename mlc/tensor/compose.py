@@ -154,6 +154,25 @@ class DeepCopyOp(ViewOp):
     """Theano's DeepCopyOp: DeepCopyOp()(x) is a copy of x."""
 
 
+class Rebroadcast:
+    """Theano's Rebroadcast((axis, bool), ...): x with those dims' broadcastable flags set (checked at run
+    time where a dim becomes broadcastable)."""
+
+    def __init__(self, *axis_and_bools):
+        self.axis = {int(a): bool(b) for a, b in axis_and_bools}
+
+    def __call__(self, x):
+        from mlc.tensor.extra_ops import patternbroadcast
+
+        x = as_tensor_variable(x)
+        pattern = list(x.broadcastable)
+        for a, b in self.axis.items():
+            if not 0 <= a < x.ndim:
+                raise ValueError(f"Rebroadcast: axis {a} is out of range for {x.type}{built_at(x)}")
+            pattern[a] = b
+        return patternbroadcast(x, pattern)
+
+
 view_op = ViewOp()
 deep_copy_op = DeepCopyOp()
-__all__ += ["ViewOp", "DeepCopyOp", "view_op", "deep_copy_op"]
+__all__ += ["ViewOp", "DeepCopyOp", "view_op", "deep_copy_op", "Rebroadcast"]

@@ -102,3 +102,14 @@ def test_erfcx_incomplete_gamma_chi2sf_against_scipy(dtype):
     verify_grad(lambda a: T.gammaincc(np.array([0.5, 1.0, 2.5]), a), [pts], rng=np.random.default_rng(2))
     with pytest.raises(Exception, match="with respect to k"):
         mlc.grad(T.gammainc(k, x).sum(), k)
+
+
+def test_rebroadcast_and_symbolic_grad_scale():
+    x, s = T.dmatrix(), T.dscalar()
+    r = T.Rebroadcast((0, True))(x)
+    assert r.broadcastable == (True, False)
+    assert mlc.function([x], r)(np.ones((1, 3))).shape == (1, 3)
+    with pytest.raises(ValueError):
+        mlc.function([x], r)(np.ones((2, 3)))
+    g = mlc.function([x, s], mlc.grad(mlc.gradient.grad_scale(x, s).sum(), x))(np.ones((1, 2)), 3.0)
+    np.testing.assert_array_equal(g, [[3.0, 3.0]])

@@ -310,8 +310,17 @@ def lower_dot(cx: Lowering, op: mt.DotOp) -> SSAValue:
 
 
 def lower_softmax(cx: Lowering, op: mt.SoftmaxFamilyOp) -> SSAValue:
-    """Stable: m = max(x, axis); s = sum(exp(x - m), axis); then
-    exp(x - m) / s (softmax) or (x - m) - log(s) (log_softmax)."""
+    """Stable, with one exp per element: m = max(x, axis);
+    softmax: e = exp(x - m), s = sum(e, axis), e / s;
+    log_softmax: s = sum(exp(x - m), axis), (x - m) - log(s).
+
+    The exp dominates the cost (a float32 exp costs ~10x a memory pass), so
+    softmax stores e and sums it rather than computing exp twice (or, as an
+    online softmax does, max and sum in one pass, at the price of a second
+    exp per element when the output is written); `fuse-elementwise` keeps
+    e in a buffer since it has two users and costs a math function. The
+    float32 exps are marked `afn`: the float32-arithmetic exp (< 2 ulp),
+    whose error the division's and the sum's rounding are of the same size as."""
     x = cx.v(op.input)
     result = result_type(op)
     elt = result.element_type
@@ -320,26 +329,32 @@ def lower_softmax(cx: Lowering, op: mt.SoftmaxFamilyOp) -> SSAValue:
     kept = tuple(i for i in range(rank) if i != axis)
     reduced = TensorType(elt, [d for i, d in enumerate(result.get_shape()) if i != axis])
     maximum = reduce(cx, x, [axis], reduced, -pymath.inf, lambda s, acc, e: s(arith.MaximumfOp(acc, e[0])))
+    maps = [identity_spec(rank), kept]
+    approx = arith.FastMathFlagsAttr(["afn"])
 
     def shifted(s: ScalarBuilder, e: Sequence[SSAValue]) -> SSAValue:
         return s(arith.SubfOp(e[0], e[1]))
 
-    def add_exp(s: ScalarBuilder, acc: SSAValue, e: Sequence[SSAValue]) -> SSAValue:
-        return s(arith.AddfOp(acc, s(math.ExpOp(shifted(s, e)))))
+    def exp(s: ScalarBuilder, v: SSAValue) -> SSAValue:
+        return s(math.ExpOp(v, approx))
+
+    if isinstance(op, mt.SoftmaxOp):
+        e = cx.map_elementwise([x, maximum], result, lambda s, a: exp(s, shifted(s, a)), maps=maps,
+                               sizes=cx.shape(x))
+        total = reduce(cx, e, [axis], reduced, 0.0, lambda s, acc, a: s(arith.AddfOp(acc, a[0])))
+        return cx.map_elementwise([e, total], result, lambda s, a: s(arith.DivfOp(a[0], a[1])), maps=maps,
+                                  sizes=cx.shape(x))
+
+    def add_exp(s: ScalarBuilder, acc: SSAValue, a: Sequence[SSAValue]) -> SSAValue:
+        return s(arith.AddfOp(acc, exp(s, shifted(s, a))))
 
     total = reduce(cx, x, [axis], reduced, 0.0, add_exp, extra=[maximum])
-    if isinstance(op, mt.SoftmaxOp):
 
-        def body(s: ScalarBuilder, e: Sequence[SSAValue]) -> SSAValue:
-            return s(arith.DivfOp(s(math.ExpOp(shifted(s, e))), e[2]))
+    def body(s: ScalarBuilder, a: Sequence[SSAValue]) -> SSAValue:
+        return s(arith.SubfOp(shifted(s, a), s(math.LogOp(a[2]))))
 
-    else:
-
-        def body(s: ScalarBuilder, e: Sequence[SSAValue]) -> SSAValue:
-            return s(arith.SubfOp(shifted(s, e), s(math.LogOp(e[2]))))
-
-    maps = [identity_spec(rank), kept, kept]
-    return cx.map_elementwise([x, maximum, total], result, body, maps=maps, sizes=cx.shape(x))
+    return cx.map_elementwise([x, maximum, total], result, body, maps=[identity_spec(rank), kept, kept],
+                              sizes=cx.shape(x))
 
 
 # ===----------------------------------------------------------------------=== #

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 
 from xdsl.dialects import llvm, math
 from xdsl.dialects.builtin import Float32Type, Float64Type, i1
+from xdsl.dialects.utils.fast_math import FastMathFlag
 from xdsl.ir import Operation, SSAValue
 
 from mlc.lowering.convert_to_llvm import vecmath
@@ -120,7 +121,10 @@ def with_vecmath(fallback: Callable[..., object]) -> Callable[..., object]:
     def lower(op: Operation, e: Emitter):
         t = op.results[0].type
         if isinstance(t, Float32Type) and type(op) in _VECMATH_F32:
-            return [e.call(_VECMATH_F32[type(op)], list(op.operands), t)]
+            name = _VECMATH_F32[type(op)]
+            if isinstance(op, math.ExpOp) and FastMathFlag.APPROX_FUNC in op.fastmath.data:
+                name = vecmath.FAST_EXP  # `afn`: the float32-arithmetic exp (< 2 ulp, ~4x faster)
+            return [e.call(name, list(op.operands), t)]
         return fallback(op, e)
 
     return lower

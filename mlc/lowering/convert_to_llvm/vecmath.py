@@ -68,6 +68,9 @@ FUNCTIONS = {
     "cos": "mlc_vm_cosf",
 }
 
+#: `math.exp` with `fastmath<afn>` (float32): float32 arithmetic, < 2 ulp (see `_fast_expf`)
+FAST_EXP = "mlc_vm_fast_expf"
+
 
 def _d(x: float) -> str:
     """An LLVM IR double literal (exact: the IEEE bits in hex)."""
@@ -150,6 +153,62 @@ define internal double @mlc_vm_expm1_d(double %x) alwaysinline nounwind {{
   %is_small = fcmp olt double %ax, 0.5
   %res = select i1 %is_small, double %small, double %big
   ret double %res
+}}
+"""
+
+
+def _f(x: float) -> str:
+    """An LLVM IR float literal: LLVM writes floats as the double of the same value (exact for a float32)."""
+    return _d(struct.unpack("<f", struct.pack("<f", x))[0])
+
+
+def _fast_expf() -> str:
+    """e^x in float32 arithmetic, for `math.exp` marked `afn` (the softmax lowering).
+
+    2^n e^r with n = round(x log2 e), r = x - n ln2 in two float32 steps
+    (ln2's high part has 12 trailing zero bits, so n * hi is exact), e^r by
+    its Taylor series to degree 7 in float32 (truncation 5e-9 relative for
+    |r| <= ln(2)/2), and 2^n applied as two exact power-of-two factors so
+    that results in the subnormal range are rounded once. Sampled against
+    float64 (test_fast_exp_error): < 2 ulp, about 4x the speed of
+    `mlc_vm_expf` (16 float32 lanes per AVX-512 vector, not 8 doubles).
+    nan stays nan, -inf and x < -104 give 0, x > 89 gives inf."""
+    ln2_hi = struct.unpack("<f", struct.pack("<I", 0x3F317200))[0]
+    ln2_lo = 0.6931471805599453 - ln2_hi
+    lines = []
+    acc = _f(1.0 / factorial(7))
+    for k, c in enumerate(reversed([1.0 / factorial(i) for i in range(7)])):
+        lines.append(f"  %pm{k} = fmul contract float {acc}, %r")
+        lines.append(f"  %pa{k} = fadd contract float %pm{k}, {_f(c)}")
+        acc = f"%pa{k}"
+    poly = "\n".join(lines)
+    return f"""
+define internal float @mlc_vm_fast_expf(float %x) alwaysinline nounwind {{
+  %hi = fcmp ogt float %x, {_f(89.0)}
+  %x1 = select i1 %hi, float {_f(89.0)}, float %x
+  %lo = fcmp olt float %x1, {_f(-104.0)}
+  %xc = select i1 %lo, float {_f(-104.0)}, float %x1
+  %t = fmul float %xc, {_f(1.4426950408889634)}
+  %n = call float @llvm.rint.f32(float %t)
+  %nh = fmul float %n, {_f(ln2_hi)}
+  %r0 = fsub float %xc, %nh
+  %nl = fmul float %n, {_f(ln2_lo)}
+  %r = fsub float %r0, %nl
+{poly}
+  %ni = fptosi float %n to i32
+  %h = ashr i32 %ni, 1
+  %n2 = sub i32 %ni, %h
+  %e1 = add i32 %h, 127
+  %b1 = shl i32 %e1, 23
+  %s1 = bitcast i32 %b1 to float
+  %e2 = add i32 %n2, 127
+  %b2 = shl i32 %e2, 23
+  %s2 = bitcast i32 %b2 to float
+  %y1 = fmul float {acc}, %s1
+  %y = fmul float %y1, %s2
+  %nan = fcmp uno float %x, 0.0
+  %res = select i1 %nan, float %x, float %y
+  ret float %res
 }}
 """
 
@@ -237,6 +296,8 @@ define internal float @mlc_vm_tanhf(float %x) alwaysinline nounwind {
 """),
 }
 
+_FLOAT32[FAST_EXP] = ([], _fast_expf())
+
 _HELPERS = {
     "mlc_vm_exp_d": ([], _exp_d()),
     "mlc_vm_log_d": ([], _log_d()),
@@ -247,6 +308,7 @@ _HELPERS = {
 _INTRINSICS = {
     "llvm.fabs.f64": "declare double @llvm.fabs.f64(double)\n",
     "llvm.copysign.f64": "declare double @llvm.copysign.f64(double, double)\n",
+    "llvm.rint.f32": "declare float @llvm.rint.f32(float)\n",
 }
 
 # ---------------------------------------------------------------------------

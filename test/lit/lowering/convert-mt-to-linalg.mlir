@@ -346,21 +346,38 @@ func.func @shape_and_constant(%x: tensor<?x3xf32>) -> (tensor<2xi64>, tensor<2xu
 
 // -----
 
-// softmax: the row max, then sum(exp(x - max)), then exp(x - max) / sum.
+// softmax, one exp per element: the row max; e = exp(x - max) (float32: the
+// `afn` exp); sum(e); e / sum. log_softmax: sum(exp(x - max)), (x - max) - log(sum).
 
 // CHECK-LABEL: func.func @softmax
 // CHECK:      %[[MAX:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]}
 // CHECK:        arith.maximumf
-// CHECK:      %[[SUM:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}}, %[[MAX]] : tensor<?x?xf32>, tensor<?xf32>)
+// CHECK:      %[[E:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %[[MAX]] : tensor<?x?xf32>, tensor<?xf32>)
 // CHECK:        %[[D:[a-zA-Z0-9_]+]] = arith.subf
-// CHECK-NEXT:   %[[E:[a-zA-Z0-9_]+]] = math.exp %[[D]] : f32
-// CHECK-NEXT:   arith.addf %{{.*}}, %[[E]] : f32
-// CHECK:      linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%{{.*}}, %[[MAX]], %[[SUM]] : tensor<?x?xf32>, tensor<?xf32>, tensor<?xf32>)
-// CHECK:        math.exp
-// CHECK-NEXT:   arith.divf
+// CHECK-NEXT:   math.exp %[[D]] fastmath<afn> : f32
+// CHECK:      %[[SUM:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[E]] : tensor<?x?xf32>)
+// CHECK-NOT:    math.exp
+// CHECK:        arith.addf
+// CHECK:      linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[E]], %[[SUM]] : tensor<?x?xf32>, tensor<?xf32>)
+// CHECK-NOT:    math.exp
+// CHECK:        arith.divf
 func.func @softmax(%x: tensor<?x?xf32>) -> tensor<?x?xf32> {
   %r = mt.softmax %x axis 1 : tensor<?x?xf32>
   func.return %r : tensor<?x?xf32>
+}
+
+// CHECK-LABEL: func.func @log_softmax
+// CHECK:      %[[MAX:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]}
+// CHECK:        arith.maximumf
+// CHECK:      %[[SUM:[a-zA-Z0-9_]+]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%{{.*}}, %[[MAX]] : tensor<?x?xf64>, tensor<?xf64>)
+// CHECK:        math.exp %{{.*}} fastmath<afn> : f64
+// CHECK-NEXT:   arith.addf
+// CHECK:      linalg.generic {{.*}} ins(%{{.*}}, %[[MAX]], %[[SUM]] : tensor<?x?xf64>, tensor<?xf64>, tensor<?xf64>)
+// CHECK-NOT:    math.exp
+// CHECK:        math.log
+func.func @log_softmax(%x: tensor<?x?xf64>) -> tensor<?x?xf64> {
+  %r = mt.log_softmax %x axis 0 : tensor<?x?xf64>
+  func.return %r : tensor<?x?xf64>
 }
 
 // -----

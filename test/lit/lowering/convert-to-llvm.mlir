@@ -134,6 +134,23 @@ func.func @math_intrinsic_vs_libm(%x: f32, %y: f64) -> f64 {
 
 // -----
 
+// float32 exp marked `afn` (the softmax lowering) calls the float32-arithmetic
+// exp; without the flag, the correctly rounded one.
+
+// CHECK-LABEL: builtin.module
+// CHECK-DAG:  llvm.func @mlc_vm_fast_expf(f32) -> f32
+// CHECK-DAG:  llvm.func @mlc_vm_expf(f32) -> f32
+// CHECK-LABEL: llvm.func @approximate_exp
+// CHECK-NEXT: %[[A:[a-zA-Z0-9_]+]] = llvm.call @mlc_vm_fast_expf(%{{.*}}) : (f32) -> f32
+// CHECK-NEXT: %{{.*}} = llvm.call @mlc_vm_expf(%[[A]]) : (f32) -> f32
+func.func @approximate_exp(%x: f32) -> f32 {
+  %a = math.exp %x fastmath<afn> : f32
+  %e = math.exp %a : f32
+  func.return %e : f32
+}
+
+// -----
+
 // cf branches map one to one; index block arguments become i64.
 
 // CHECK-LABEL: llvm.func @cf_branches
