@@ -35,8 +35,13 @@ shared values) overlap such a buffer goes through the full path, which
 allocates fresh outputs (and the plan keeps those from then on). Outputs
 not borrowed are always fresh arrays, aliased to nothing.
 
-Functions whose shapes depend on input *values* (reshape to a computed
-shape, arange) never take the fast path. Updates written in place into a
+Functions whose shapes depend on input *values* (`x[i*bs:(i+1)*bs]`,
+arange, alloc) take the fast path only with a traced native shape function
+(`mlc.compile.native_shapes`): it computes their shapes on every call
+instead of the per-signature lookup (their outputs are then always fresh),
+and a Python int for an integer scalar input is converted here. A function
+called often enough gets a native entry that does all of this in one
+C-level call (`mlc.compile.dispatch`). Updates written in place into a
 shared variable's storage (`NativeProgram.in_place`) are handled like the
 full path does: that result is the shared array itself, and a call where
 another argument may overlap it goes through the full path (which copies
@@ -89,22 +94,28 @@ class FastCall:
     """
 
     def __init__(self, fgraph, compiled, out_dtypes: Sequence[np.dtype], single: bool,
-                 in_place: Sequence[int] = (), borrowed: Sequence[int] = (), clobber: Sequence[int] = ()):
+                 in_place: Sequence[int] = (), borrowed: Sequence[int] = (), clobber: Sequence[int] = (),
+                 native=None):
         # In-place updates (NativeProgram.in_place, per result: the input
         # whose storage receives it, or -1): such a result is that shared
         # value's array, written by the call, and gets no argument of its own.
         self.in_place = tuple(in_place) if any(j >= 0 for j in in_place) else ()
         place = self.in_place or (-1,) * len(out_dtypes)
         #: outputs whose storage is kept in the plan and reused (Out(borrow=True)); not in-place results
-        self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0)
+        self.borrowed = tuple(k for k in sorted(set(borrowed)) if k < len(out_dtypes) and place[k] < 0
+                              and native is None)  # (native shapes: no plan keeps storage)
         #: arguments the code may write temporaries into (In(mutable=True)): checked like in-place storage
         self.clobber = tuple(clobber)
+        #: shapes that depend on scalar values: computed on every call by native code
+        #: (mlc.compile.native_shapes) instead of looked up per shape signature
+        self.native = native
         # The entries are raw addresses into `compiled`'s JIT memory, freed
         # with it: holding it keeps them valid however the cache evicts.
         self.compiled = compiled
         self.held = compiled.array_entry("main", release_gil=False)
         self.released = compiled.array_entry("main", release_gil=True)
         self.dtypes = tuple(np.dtype(v.type.dtype) for v in fgraph.inputs)
+        self.scalars = tuple(getattr(v.type, "ndim", None) == 0 for v in fgraph.inputs)
         self.shared = tuple((s.container, np.dtype(s.type.dtype)) for s in fgraph.shared)
         self.updated = tuple(s.container for s, _ in fgraph.updates)
         self.nout = len(fgraph.outputs)
@@ -112,6 +123,8 @@ class FastCall:
         self.single = single
         self.plans: dict[tuple, tuple] = {}
         namespace = {
+            "native_shapes": native.result_shapes if native is not None else None, "released": self.released,
+            "asarray": np.asarray, **{f"odtype{k}": d for k, d in enumerate(self.out_dtypes)},
             "MISS": MISS, "ndarray": np.ndarray, "empty": np.empty, "plans_get": self.plans.get,
             "may_share": np.may_share_memory,
             "alloc_failed": errors.PENDING, "raise_pending": errors.raise_pending,
@@ -133,6 +146,9 @@ class FastCall:
         if n:
             lines.append(f"    {', '.join(a)}, = args")
         for k, x in enumerate(a):
+            if self.dtypes[k].kind in "iu" and self.scalars[k]:  # a Python int for an integer scalar
+                lines += [f"    if type({x}) is int:", "        try:", f"            {x} = asarray({x}, dtype{k})",
+                          "        except OverflowError:", "            return MISS"]
             lines += [f"    if type({x}) is not ndarray or {x}.dtype is not dtype{k} or not {x}.flags.c_contiguous:",
                       "        return MISS"]
         for k, x in enumerate(v):
@@ -140,8 +156,13 @@ class FastCall:
                       f"    if type({x}) is not ndarray or {x}.dtype is not sdtype{k} or not {x}.flags.c_contiguous:",
                       "        return MISS"]
         key = "".join(f"{x}.shape, " for x in a + v)
-        lines += [f"    plan = plans_get(({key}))", "    if plan is None:", "        return MISS"]
-        lines.append(f"    {''.join(f'out{k}, ' for k in range(nres))}entry = plan")
+        if self.native is None:
+            lines += [f"    plan = plans_get(({key}))", "    if plan is None:", "        return MISS"]
+            lines.append(f"    {''.join(f'out{k}, ' for k in range(nres))}entry, = plan")
+        else:  # native shapes (and checks); the GIL is released (such calls run real work)
+            lines += [f"    shapes = native_shapes(({''.join(f'{x}, ' for x in a + v)}))",
+                      "    if shapes is None:", "        return MISS", "    entry = released"]
+            lines += [f"    out{k} = shapes[{k}], odtype{k}" for k in range(nres)]
         place = self.in_place or (-1,) * nres
         arrays = a + v
         for j in sorted({j for j in place if j >= 0} | set(self.clobber)):  # an array overlapping storage written:
@@ -167,15 +188,17 @@ class FastCall:
 
     @staticmethod
     def build(fgraph, program, single: bool, value_inputs: Sequence[int],
-              borrowed: Sequence[int] = ()) -> FastCall | None:
+              borrowed: Sequence[int] = (), native=None) -> FastCall | None:
         """A FastCall for `program`, or None where the fast path does not apply.
 
-        `borrowed`: the outputs declared `Out(borrow=True)`, whose storage the fast path reuses."""
+        `borrowed`: the outputs declared `Out(borrow=True)`, whose storage the fast path reuses.
+        With `value_inputs` (shapes depend on values, or shape rules check values) it applies only
+        with `native` (the function's NativeShapes), which then computes the shapes on every call."""
         compiled = getattr(program, "compiled", None)
-        if compiled is None or value_inputs or not hasattr(compiled, "array_entry"):
+        if compiled is None or (value_inputs and native is None) or not hasattr(compiled, "array_entry"):
             return None
         fast = FastCall(fgraph, compiled, program.dtypes, single, getattr(program, "in_place", ()), borrowed,
-                        getattr(program, "clobber", ()))
+                        getattr(program, "clobber", ()), native if value_inputs else None)
         return fast if fast.held is not None and fast.released is not None else None
 
     def learn(self, arrays: Sequence[np.ndarray], shapes: Sequence[tuple[int, ...]],

@@ -8,10 +8,14 @@ passes, lowering) and the runtime together. A `Function`:
 2. compiles it (`mlc.compile.pipeline`) unless mode is 'REFERENCE' (the
    numpy interpreter of the graph, used by tests as the definition),
 3. at each call validates the arguments (count, dtype, rank, broadcastable
-   dims), computes all shapes with the ops' shape rules (cached per input
-   shapes; raising a clear ValueError on incompatible shapes before any
-   native code runs), allocates the outputs and runs the code, then applies
-   the updates.
+   dims), computes the result shapes and checks every shape constraint
+   (natively, with the ops' shape rules traced into a shape function:
+   `mlc.compile.native_shapes`; the Python walk of the rules, `ShapePlan`,
+   runs on the first call, to learn a new branch of the rules, and to raise
+   a clear ValueError naming the user's line on incompatible shapes, before
+   any kernel runs), allocates the outputs and runs the code, then applies
+   the updates. Repeat calls take the fast path (`mlc.compile.fastcall`),
+   and hot functions a native entry (`mlc.compile.dispatch`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import numpy as np
 
 from mlc.compile.fastcall import MISS as FAST_MISS
 from mlc.compile.fastcall import FastCall
+from mlc.compile.native_shapes import NativeShapes
 from mlc.config import config
 from mlc.graph import Constant, ShapeError, Variable, ancestors, built_at, clone_replace, graph_inputs, toposort
 from mlc.graph.lazy import UNKNOWN, LazySchedule
@@ -315,6 +320,9 @@ class ShapePlan:
             n.op.lazy_branches(n) for n in fg.nodes) else None
         #: how many times the whole graph's shape rules ran (tests count them)
         self.walks = 0
+        #: id(variable) -> the schedule computing its value (value_of)
+        self._value_schedules: dict[int, LazySchedule] = {}
+        self._value_needs: dict[int, set[int]] = {}  # id(variable) -> ids of what its value reads
 
     def result_shapes(self, arrays: Sequence[np.ndarray]) -> list[tuple[int, ...]]:
         shape_key = tuple(a.shape for a in arrays)
@@ -366,7 +374,9 @@ class ShapePlan:
             if id(v) not in values:
                 # only what v's value needs: a shape(x) on the way is read from the shapes, never
                 # by computing x (no tensor op is evaluated to learn a shape)
-                needed = set(map(id, _value_ancestors([v])))
+                needed = self._value_needs.get(id(v))
+                if needed is None:
+                    needed = self._value_needs[id(v)] = set(map(id, _value_ancestors([v])))
 
                 def compute(n):
                     # any output counts: a random draw is the second output of its node
@@ -380,8 +390,11 @@ class ShapePlan:
                         for o, r in zip(n.outputs, outs):
                             values[id(o)] = r
 
-                LazySchedule(toposort([v], blockers=fg.all_inputs), [v]).walk(
-                    compute, lambda n, i: value_of(n.inputs[i]))
+                schedule = self._value_schedules.get(id(v))
+                if schedule is None:
+                    schedule = self._value_schedules[id(v)] = LazySchedule(
+                        toposort([v], blockers=fg.all_inputs), [v])
+                schedule.walk(compute, lambda n, i: value_of(n.inputs[i]))
             return values[id(v)]
 
         return shape_of, value_of
@@ -586,6 +599,10 @@ class Function:
             _print_pass_times(self._label(), pass_times, time.perf_counter() - t0)
         self.shape_plan = ShapePlan(self.fgraph)
         plan = self.shape_plan
+        #: the shape rules traced into native code (mlc.compile.native_shapes); None: the Python plan only
+        self.native_shapes = NativeShapes.build(plan) if self.mode != "REFERENCE" and self.target == "cpu" else None
+        self._dispatch = None  # the native entry, built once the function is hot (mlc.compile.dispatch)
+        self._calls = 0
         # the fast path skips shape rules (only for graphs whose checks depend on shapes alone) and
         # knows neither In state nor profiling
         stateful = (any(c is not None for c in self.containers) or self.profile is not None
@@ -594,7 +611,7 @@ class Function:
         self._fast = None if stateful else FastCall.build(
             self.fgraph, self.program, self.single, plan.value_inputs + [n for n in plan.checked_inputs
                                                                         if plan.check_nodes],
-            [k for k, o in enumerate(self.outs) if o.borrow])
+            [k for k, o in enumerate(self.outs) if o.borrow], self.native_shapes)
         if self.profile is not None:
             elapsed = time.perf_counter() - t0
             self.profile.compile_time += elapsed
@@ -664,6 +681,27 @@ class Function:
         return out
 
     def __call__(self, *args, **kwargs):
+        dispatch = self._dispatch
+        if dispatch is not None:  # the native entry: checks, shapes, outputs, kernel (mlc.compile.dispatch)
+            return dispatch(*args, **kwargs)
+        self._calls += 1
+        if self._calls == DISPATCH_AFTER_CALLS:
+            self._build_dispatch()
+        return self._call(*args, **kwargs)
+
+    def _build_dispatch(self) -> None:
+        """Compile the native entry (one small LLVM module) once the function is called often."""
+        native = self.native_shapes
+        if self._fast is None or self._fast.borrowed or native is None or not native.traces:
+            return  # (borrowed outputs: the fast path writes them into kept storage)
+        from mlc.compile.dispatch import NativeDispatch
+
+        built = NativeDispatch.build(self.fgraph, self.program, native, self._call, self.single)
+        if built is not None:
+            self._native_dispatch = built  # keeps what its code reads alive
+            self._dispatch = built.call
+
+    def _call(self, *args, **kwargs):
         fast = self._fast
         if fast is not None and not kwargs:  # shapes seen before: see mlc.compile.fastcall
             out = fast._fast(args)
@@ -674,7 +712,12 @@ class Function:
         if prof is not None:
             t0 = time.perf_counter()
         arrays = self._arguments(args, kwargs)
-        shapes = self.shape_plan.result_shapes(arrays)
+        native = self.native_shapes
+        shapes = native.result_shapes(arrays) if native is not None else None
+        if shapes is None:  # no trace yet, or its checks failed: the Python walk explains (or learns)
+            shapes = self.shape_plan.result_shapes(arrays)
+            if native is not None:
+                native.learn(arrays)
         if prof is not None:
             with _profiling(prof):
                 t1 = time.perf_counter()
@@ -682,7 +725,7 @@ class Function:
                 vm_time = time.perf_counter() - t1
         else:
             results = self.program.run(arrays, shapes)
-        if fast is not None:
+        if fast is not None and fast.native is None:
             fast.learn(arrays, shapes, results)
         nout, nres = self.nout, len(self.fgraph.outputs)
         for k, r in zip(self.state_updates, results[nout:nres]):
@@ -1018,6 +1061,10 @@ def _profiling(prof):
 
 
 _MISSING = object()
+
+#: a function called this many times gets its native entry (mlc.compile.dispatch): its compile
+#: (~20-80 ms of LLVM) is not worth it for a function called once or twice
+DISPATCH_AFTER_CALLS = 8
 
 
 def _is_device_array(v) -> bool:

@@ -42,7 +42,10 @@ The rules:
   generics;
 * `mt.mrg_uniform` (random numbers, which `convert-mt-to-linalg` leaves as
   it is: a recurrence has no linalg form) becomes loops over its streams
-  writing its two results (`mlc.passes.bufferize_mrg`).
+  writing its two results (`mlc.passes.bufferize_mrg`);
+* a float `mt.csr_dot` (CSR x dense, left by `convert-mt-to-linalg`)
+  becomes a parallel loop over rows whose innermost loop runs along rows of
+  b and of the result (`mlc.passes.bufferize_sparse`).
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ from mlc.dialects.utils.linalg_builders import (
     is_float,
 )
 from mlc.passes.bufferize_lapack import HANDLERS as LAPACK_HANDLERS
+from mlc.passes.bufferize_sparse import HANDLERS as SPARSE_HANDLERS
 from mlc.passes.bufferize_mrg import bufferize_mrg_uniform
 
 
@@ -698,6 +702,7 @@ HANDLERS = {
     linalg.MatmulOp: bufferize_matmul,
     mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
     **LAPACK_HANDLERS,  # the LAPACK ops it leaves: lapack.* calls on private copies
+    **SPARSE_HANDLERS,  # a float mt.csr_dot: row loops (mlc.passes.bufferize_sparse)
 }
 
 
@@ -721,7 +726,7 @@ def plan_destinations(
             root = root.owner.source
         producer = root.owner
         direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, *LAPACK_HANDLERS,
-                                       scf.ForOp, scf.WhileOp)) or (
+                                       *SPARSE_HANDLERS, scf.ForOp, scf.WhileOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:

@@ -374,7 +374,8 @@ def _fold_partials(out: SSAValue, partials: SSAValue, combiner: Operation, zero:
 # ---------------------------------------------------------------------------
 
 #: ops the body of an outlined `scf.parallel` may contain besides arith and math
-_PARALLEL_BODY_OPS: tuple[type[Operation], ...] = (memref.LoadOp, memref.StoreOp, memref.DimOp, scf.ReduceOp)
+_PARALLEL_BODY_OPS: tuple[type[Operation], ...] = (memref.LoadOp, memref.StoreOp, memref.DimOp, scf.ReduceOp,
+                                                    scf.ForOp, scf.YieldOp)
 
 
 def plan_parallel(par: scf.ParallelOp) -> Plan | None:
@@ -382,7 +383,8 @@ def plan_parallel(par: scf.ParallelOp) -> Plan | None:
 
     Its iterations are independent by the op's definition (each may run
     before, after or during any other), so any split of the range is
-    correct; the body must be straight-line scalar code, loads and stores.
+    correct; the body must be scalar code, loads and stores, possibly in inner
+    `scf.for` loops (mt.csr_dot's loops over a row's entries and columns).
     """
     if len(par.lowerBound) != 1 or par.initVals or len(par.body.blocks) != 1:
         return None
@@ -392,12 +394,12 @@ def plan_parallel(par: scf.ParallelOp) -> Plan | None:
     weight = 0
     captures: list[SSAValue] = []
     constants: list[Operation] = []
-    for op in par.body.block.ops:
-        if op.regions or (op.dialect_name() not in ("arith", "math") and not isinstance(op, _PARALLEL_BODY_OPS)):
+    for op in par.body.walk():
+        if op.dialect_name() not in ("arith", "math") and not isinstance(op, _PARALLEL_BODY_OPS):
             return None
         if isinstance(op, scf.ReduceOp) and op.operands:
             return None
-        weight += op_cost(op)
+        weight += op_cost(op) * INNER_LOOP_TRIPS ** _inner_loops(op, par)
         for v in op.operands:
             if not _inside(v, par):
                 if isinstance(v.owner, arith.ConstantOp):

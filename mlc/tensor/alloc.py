@@ -8,7 +8,7 @@ from mlc.config import config
 from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, TensorType, built_at
 from mlc.graph.dtype import FLOATS, INTS, check_dtype, upcast
 from mlc.tensor.elemwise import cast
-from mlc.tensor.shape import _scalar_int, shape
+from mlc.tensor.shape import _scalar_int, scalar_value, shape
 from mlc.tensor.var import as_tensor_variable, constant
 
 
@@ -39,7 +39,7 @@ class Alloc(Op):
         return [np.broadcast_to(inputs[0], shp).astype(node.out.dtype, copy=True)]
 
     def infer_shape(self, node, shapes, value):
-        shp = tuple(int(value(i)) for i in range(1, len(node.inputs)))
+        shp = tuple(scalar_value(value(i)) for i in range(1, len(node.inputs)))
         if any(n < 0 for n in shp):
             raise ShapeError(f"alloc: negative dimensions are not allowed, got shape {shp}{built_at(node.out)}")
         vs = shapes[0]

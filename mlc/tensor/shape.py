@@ -271,6 +271,36 @@ def flatten(x, ndim=1):
 SLICE_INPUT = "?"  # marker in Subtensor's static slice description: the value is an input
 
 
+def scalar_value(v):
+    """A 0-d value as a Python scalar (an int stays an int; a traced symbolic int stays symbolic)."""
+    return np.asarray(v).item()
+
+
+def slice_length(start, stop, step, n):
+    """`len(range(*slice(start, stop, step).indices(n)))` in plain arithmetic and comparisons
+    (CPython's PySlice_AdjustIndices), so it also runs on the symbolic integers of
+    `mlc.compile.native_shapes`. `step` must not be 0."""
+    step = 1 if step is None else step
+    back = step < 0
+
+    def clamp(i, default):
+        if i is None:
+            return default
+        if i < 0:
+            i = i + n
+            if i < 0:
+                return -1 if back else 0
+        elif i >= n:
+            return n - 1 if back else n
+        return i
+
+    start = clamp(start, n - 1 if back else 0)
+    stop = clamp(stop, -1 if back else n)
+    if back:
+        return (start - stop - 1) // (-step) + 1 if stop < start else 0
+    return (stop - start - 1) // step + 1 if start < stop else 0
+
+
 class Subtensor(Op):
     """numpy basic slicing `x[a:b:c, ...]` on every dim (one slice per dim).
 
@@ -316,11 +346,13 @@ class Subtensor(Op):
 
     def infer_shape(self, node, shapes, value):
         sh = shapes[0]
+        it = iter(range(1, 1 + len(self.shape_value_inputs)))
         out = []
-        for n, sl in zip(sh, self._concrete(value)):
-            if sl.step == 0:
+        for n, s in zip(sh, self.slices):
+            start, stop, step = (scalar_value(value(next(it))) if v == SLICE_INPUT else v for v in s)
+            if step == 0:
                 raise ShapeError(f"slice step cannot be zero{built_at(node.out)}")
-            out.append(len(range(*sl.indices(n))))
+            out.append(slice_length(start, stop, step, n))
         return [tuple(out) + tuple(sh[len(self.slices):])]
 
     def emit(self, ctx, node, operands):

@@ -200,13 +200,18 @@ def test_fast_path_is_used_and_gives_the_same_results():
     np.testing.assert_array_equal(f(a)[0], a + 2)  # shared values are read at each call
 
 
-def test_fast_path_keeps_every_argument_check():
+@pytest.mark.parametrize("calls", [2, 9])
+def test_fast_path_keeps_every_argument_check(calls):
+    """After 2 calls the Python fast path answers; after 9 the native entry (mlc.compile.dispatch)."""
+    from mlc.compile.function import DISPATCH_AFTER_CALLS
+
     x = T.fmatrix("x")
     v = T.frow("v")  # broadcastable first dim
     f = mlc.function([x, v], x + v)
     good_x, good_v = np.ones((3, 4), np.float32), np.ones((1, 4), np.float32)
-    f(good_x, good_v)
-    f(good_x, good_v)  # the shapes are learned now
+    for _ in range(calls):
+        f(good_x, good_v)  # the shapes are learned now
+    assert (f._dispatch is not None) == (calls > DISPATCH_AFTER_CALLS)
     with pytest.raises(TypeError, match="expected at most 2 arguments"):
         f(good_x, good_v, good_v)
     with pytest.raises(TypeError, match="missing argument"):
@@ -217,7 +222,7 @@ def test_fast_path_keeps_every_argument_check():
         f(np.ones(4, np.float32), good_v)
     with pytest.raises(TypeError, match="broadcastable"):
         f(good_x, np.ones((3, 4), np.float32))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="do not match in dimension 1"):
         f(good_x, np.ones((1, 5), np.float32))
     # converted by the full path: lists, non-contiguous arrays, subclasses, keywords
     np.testing.assert_array_equal(f([[1.0] * 4] * 3, good_v), 2.0)

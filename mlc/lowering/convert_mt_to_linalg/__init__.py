@@ -9,7 +9,8 @@ Complex scalars are `complex` dialect ops in the bodies (`complex.add`,
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
 recurrence, which `bufferize` turns into loops) and the LAPACK ops
 (`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which `bufferize`
-turns into `lapack.*` calls); every function computes the same values
+turns into `lapack.*` calls) and a float `mt.csr_dot` (CSR x dense, which
+`bufferize` turns into row loops); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
 `tensor.dim`, `tensor.extract`, `tensor.from_elements`, `tensor.cast`,
@@ -52,6 +53,7 @@ from xdsl.builder import Builder
 from xdsl.context import Context
 from xdsl.dialects import arith, func, math, tensor
 from xdsl.dialects.builtin import (
+    AnyFloat,
     DenseIntOrFPElementsAttr,
     Float16Type,
     FunctionType,
@@ -434,13 +436,21 @@ def convert_function(f: func.FuncOp, externs: dict[str, FunctionType]) -> None:
     f.function_type = FunctionType.from_lists(inputs, outputs)
 
 
+def _left_for_bufferize(op: Operation) -> bool:
+    """mt ops `bufferize` turns into loops or calls itself: LAPACK, and a float `mt.csr_dot`
+    (row loops whose innermost loop runs along rows of b: mlc.passes.bufferize_sparse)."""
+    if isinstance(op, mt.lapack.LAPACK_OPS):
+        return True
+    return isinstance(op, mt.CsrDotOp) and isinstance(op.result.type.element_type, AnyFloat)
+
+
 def lower_block(cx: Lowering, block: Block, lowered: list[Operation]) -> None:
     """Lower the mt ops of `block` in order (and those in the regions of its
     other ops: the branches of an `scf.if`), appending them to `lowered`."""
     for op in list(block.ops):
-        lower = LOWERINGS.get(type(op))
+        lower = None if _left_for_bufferize(op) else LOWERINGS.get(type(op))
         if lower is None:
-            if isinstance(op, mt.MtOp) and not isinstance(op, mt.lapack.LAPACK_OPS):
+            if isinstance(op, mt.MtOp) and not _left_for_bufferize(op):
                 raise LoweringError(f"convert-mt-to-linalg: no lowering for {op.name}{_where(op)}")
             for i, v in enumerate(op.operands):
                 op.operands[i] = cx.v(v)

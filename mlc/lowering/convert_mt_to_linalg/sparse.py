@@ -3,7 +3,9 @@
 Both are gather generics over their result whose element is an `scf.for`
 reduction with a data-dependent trip count:
 
-* `mt.csr_dot`: element (i, k) loops over the stored entries p of row i,
+* `mt.csr_dot` of integers (a float one is left for `bufferize`, which
+  makes it row loops that vectorize along the columns:
+  `mlc.passes.bufferize_sparse`): element (i, k) loops over the stored entries p of row i,
   `indptr[i] <= p < indptr[i+1]`, summing `data[p] * b[indices[p], k]`
   (a row with no entries gives zero). parallelize-loops runs the generic
   in parallel over rows (and columns of b): no two elements write the same

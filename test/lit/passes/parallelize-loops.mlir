@@ -210,18 +210,44 @@ func.func @scf_parallel(%a: memref<?xf32>, %b: memref<?xf32>, %n: index) {
 
 // -----
 
-// A scf.parallel whose body holds a region (here a nested loop) stays as it is.
+// A scf.parallel whose body holds inner loops (mt.csr_dot's row loop: the row's entries, then the
+// columns) is outlined with its loops; the inner loops' ops weigh 16 times per level in the cost.
 
 // CHECK-LABEL: func.func @scf_parallel_nested
-// CHECK:      scf.parallel
-// CHECK-NOT:  mlc.parallel_for
-func.func @scf_parallel_nested(%a: memref<?xf32>, %n: index) {
+// CHECK:      func.call @scf_parallel_nested_par0({{.*}}) {mlc.parallel_for}
+// CHECK:      func.func private @scf_parallel_nested_par0(%lo: index, %hi: index, %chunk: index, %cost: index, %{{.*}}: index, %[[B:.*]]: memref<?xf32>, %[[A:.*]]: memref<?x?xf32>)
+// CHECK:        scf.for %[[I:.*]] = %lo to %hi
+// CHECK-NEXT:     scf.for %[[J:.*]] =
+// CHECK-NEXT:       %[[X:.*]] = memref.load %[[B]][%[[J]]]
+// CHECK-NEXT:       memref.store %[[X]], %[[A]][%[[I]], %[[J]]]
+func.func @scf_parallel_nested(%a: memref<?x?xf32>, %b: memref<?xf32>, %n: index) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
   "scf.parallel"(%c0, %n, %c1) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>}> ({
   ^bb0(%i: index):
     scf.for %j = %c0 to %n step %c1 {
-      %x = memref.load %a[%j] : memref<?xf32>
+      %x = memref.load %b[%j] : memref<?xf32>
+      memref.store %x, %a[%i, %j] : memref<?x?xf32>
+    }
+    scf.reduce
+  }) : (index, index, index) -> ()
+  func.return
+}
+
+// -----
+
+// A scf.parallel whose body holds another region (an scf.if) stays as it is.
+
+// CHECK-LABEL: func.func @scf_parallel_branch
+// CHECK:      scf.parallel
+// CHECK-NOT:  mlc.parallel_for
+func.func @scf_parallel_branch(%a: memref<?xf32>, %n: index, %c: i1) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  "scf.parallel"(%c0, %n, %c1) <{operandSegmentSizes = array<i32: 1, 1, 1, 0>}> ({
+  ^bb0(%i: index):
+    scf.if %c {
+      %x = memref.load %a[%i] : memref<?xf32>
       memref.store %x, %a[%i] : memref<?xf32>
     }
     scf.reduce
