@@ -182,6 +182,32 @@ def _linear_string_literals() -> None:
 _linear_string_literals()
 
 
+def _gpu_func_without_body_is_invalid() -> None:
+    """A `gpu.func` whose region has no block fails to verify instead of crashing the verifier.
+
+    xDSL 0.74's `gpu.func` verifier reads `body.blocks[0]` unguarded: a
+    generic `"gpu.func"() <{...}> ({ })` made it raise IndexError, which
+    mlc-opt reports as an internal error (found by the mlc-opt fuzzer).
+    """
+    from xdsl.dialects import gpu
+    from xdsl.utils.exceptions import VerifyException
+
+    xdsl_verify = gpu.FuncOp.verify_
+    if getattr(xdsl_verify, "mlc_guarded", False):
+        return
+
+    def verify_(self) -> None:
+        if not self.body.blocks:
+            raise VerifyException("gpu.func needs a body: its region has no entry block")
+        xdsl_verify(self)
+
+    verify_.mlc_guarded = True  # type: ignore[attr-defined]
+    gpu.FuncOp.verify_ = verify_
+
+
+_gpu_func_without_body_is_invalid()
+
+
 class LocatingParser(Parser):
     """xDSL's parser, recording the source span at which each op starts."""
 

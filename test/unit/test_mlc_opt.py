@@ -365,3 +365,16 @@ def test_unterminated_string_literal_is_diagnosed_at_once(tmp_path):
     rc, out, err = run([path], timeout=60)
     assert rc == 1
     assert "End of file reached before closing string literal" in assert_located(err, "input.mlir", 2, 20)
+
+
+def test_gpu_func_without_a_body_is_a_diagnostic(tmp_path):
+    # xDSL's gpu.func verifier indexed the entry block unguarded: "internal error
+    # (IndexError)" on a generic gpu.func with an empty region (found by the mlc-opt fuzzer).
+    path = write(tmp_path, 'builtin.module attributes {gpu.container_module} {\n'
+                           '  "gpu.module"() <{sym_name = "kernels"}> ({\n'
+                           '    "gpu.func"() <{function_type = () -> (), kernel}> ({\n'
+                           '    }) {sym_name = "k"} : () -> ()\n'
+                           '  }) : () -> ()\n}\n')
+    rc, out, err = run([path, "-p", "convert-linalg-to-gpu"])
+    assert rc == 1 and "internal error" not in err
+    assert "gpu.func needs a body" in assert_located(err, "input.mlir", 3, 5)
