@@ -208,6 +208,36 @@ def _gpu_func_without_body_is_invalid() -> None:
 _gpu_func_without_body_is_invalid()
 
 
+def _invisible_operand(module: ModuleOp):
+    """The first (op, operand index) whose value is not defined in the op's region or a region enclosing it
+    (stopping at isolated-from-above ops, as MLIR's verifier does), or None. xDSL parses such IR (a value
+    used before, or outside, the region defining it) without complaint, and passes then fail inside."""
+    from xdsl.ir import BlockArgument
+    from xdsl.traits import IsolatedFromAbove
+
+    for op in module.walk():
+        for i, v in enumerate(op.operands):
+            owner = getattr(v, "owner", None)
+            if isinstance(v, BlockArgument):
+                home = v.block
+            elif owner is not None and hasattr(owner, "parent_block"):
+                home = owner.parent_block()
+            else:  # a forward-declared value that was never defined
+                return op, i
+            block = op.parent_block()
+            # visible: defined in this block's region (any block of it: dominance is not checked here) or in a
+            # region enclosing it
+            while block is not None and block is not home and block.parent is not home.parent:
+                parent = block.parent_op()
+                if parent is None or parent.has_trait(IsolatedFromAbove):
+                    block = None
+                    break
+                block = parent.parent_block()
+            if block is None:
+                return op, i
+    return None
+
+
 class LocatingParser(Parser):
     """xDSL's parser, recording the source span at which each op starts."""
 
@@ -317,7 +347,7 @@ class MlcOptMain(xDSLOptMain):
         parser = LocatingParser(self.ctx, data, self.get_input_name())
         self._op_spans = parser.op_spans
         try:
-            return parser.parse_module(not self.args.no_implicit_module)
+            module = parser.parse_module(not self.args.no_implicit_module)
         except ParseError:
             raise
         except Exception as e:  # e.g. an attribute's own verifier, run while parsing
@@ -329,6 +359,12 @@ class MlcOptMain(xDSLOptMain):
             else:  # xDSL's parser of some op tripped over malformed text
                 message = f"malformed input here ({type(e).__name__}: {str(e).strip()})"
             raise MlcOptError(Diag.at(where, message, self._line_offset, parse=True)) from e
+        bad = _invisible_operand(module)
+        if bad is not None:  # xDSL's parser does not check that a use can see its definition
+            op, i = bad
+            raise MlcOptError(self._located(op, f"operand #{i} of '{op.name}' uses a value that is not defined "
+                                                f"in a region enclosing it"))
+        return module
 
     def register_all_arguments(self, arg_parser) -> None:
         super().register_all_arguments(arg_parser)

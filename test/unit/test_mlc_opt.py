@@ -378,3 +378,20 @@ def test_gpu_func_without_a_body_is_a_diagnostic(tmp_path):
     rc, out, err = run([path, "-p", "convert-linalg-to-gpu"])
     assert rc == 1 and "internal error" not in err
     assert "gpu.func needs a body" in assert_located(err, "input.mlir", 3, 5)
+
+
+def test_a_use_outside_the_region_of_its_definition_is_a_diagnostic(tmp_path):
+    # xDSL parses a use that cannot see its definition (found by the mlc-opt fuzzer: a line moved out of a
+    # function, or into a gpu.func); passes then failed inside ("op is not inside the block", "Forward
+    # declared values do not have an owner"). Both are located diagnostics now, before any pass runs.
+    path = write(tmp_path, '"memref.copy"(%w, %v) : (memref<?xf32>, memref<?xf32>) -> ()\n'
+                           'func.func @f(%w: memref<?xf32>, %v: memref<?xf32>) {\n  func.return\n}\n')
+    rc, out, err = run([path, "-p", "update-in-place"])
+    assert rc == 1 and "internal error" not in err
+    assert "not defined in a region enclosing it" in assert_located(err, "input.mlir", 1, 1)
+    # a function is isolated from above: it cannot use a value of the module body
+    path = write(tmp_path, '%c = arith.constant 1.0 : f32\n'
+                           'func.func @h() -> f32 {\n  %z = arith.mulf %c, %c : f32\n  func.return %z : f32\n}\n')
+    rc, out, err = run([path])
+    assert rc == 1 and "internal error" not in err
+    assert "not defined in a region enclosing it" in assert_located(err, "input.mlir", 3, 3)
