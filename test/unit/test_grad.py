@@ -84,10 +84,13 @@ _DOMAIN = {
     "erfcinv": [(0.2, 1.8)],
     "jv": [(0.5, 2), (0.5, 2)],
     "iv": [(0.5, 2), (0.5, 2)],
+    "gammainc": [(0.5, 2), (0.5, 2)],
+    "gammaincc": [(0.5, 2), (0.5, 2)],
+    "erfcx": [(-1, 2)],
 }
 # inputs whose gradient the op leaves undefined (a Bessel function's order; tri_gamma's polygamma(2, x)):
 # the finite-difference checks hold them constant
-_UNDEFINED = {"jv": {0}, "iv": {0}, "tri_gamma": {0}}
+_UNDEFINED = {"jv": {0}, "iv": {0}, "tri_gamma": {0}, "gammainc": {0}, "gammaincc": {0}}
 _SHAPES = {1: [[()], [(3,)], [(2, 3)]], 2: [[(2, 3), (2, 3)], [(2, 3), (1, 3)], [(2, 3), ()], [(3, 1), (1, 4)]]}
 # (a complex result, `complex` of two reals, is checked through real costs in test_complex.py)
 _DIFFERENTIABLE = sorted(n for n, s in SCALARS.items() if callable(s.grad) and "float64" in s.accepts

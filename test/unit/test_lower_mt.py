@@ -462,6 +462,8 @@ class LoopFunctions(InterpreterFunctions):
     run_erfcinv, run_j0, run_j1 = _special("erfcinv", "erfcinv"), _special("j0", "j0"), _special("j1", "j1")
     run_i0, run_i1 = _special("i0", "i0"), _special("i1", "i1")
     run_jv, run_iv = _special("jv", "jv"), _special("iv", "iv")
+    run_erfcx = _special("erfcx", "erfcx")
+    run_gammainc, run_gammaincc = _special("gammainc", "gammainc"), _special("gammaincc", "gammaincc")
 
     @impl_external("fmodf")
     def run_fmodf(self, interp: Interpreter, op: Any, args: PythonValues) -> PythonValues:
