@@ -56,11 +56,9 @@ class Softmax(Op):
         return [self(inputs[0])]  # still the last axis
 
 
-class LogSoftmax(Softmax):
-    """Theano's LogSoftmax op: log(softmax(x)) over the last axis."""
-
-    def __init__(self):
-        super().__init__(True)
+def LogSoftmax() -> Softmax:  # noqa: N802 (Theano's class name: LogSoftmax()(x))
+    """Theano's LogSoftmax op: log(softmax(x)) over the last axis (mlc's Softmax with log=True)."""
+    return Softmax(True)
 
 
 softmax_op = Softmax()
