@@ -217,7 +217,10 @@ def _invisible_operand(module: ModuleOp):
 
     for op in module.walk():
         for i, v in enumerate(op.operands):
-            owner = getattr(v, "owner", None)
+            try:
+                owner = v.owner
+            except (AttributeError, ValueError):  # xDSL's ForwardDeclaredValue: a name never defined
+                return op, i
             if isinstance(v, BlockArgument):
                 home = v.block
             elif owner is not None and hasattr(owner, "parent_block"):

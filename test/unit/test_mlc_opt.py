@@ -395,3 +395,13 @@ def test_a_use_outside_the_region_of_its_definition_is_a_diagnostic(tmp_path):
     rc, out, err = run([path])
     assert rc == 1 and "internal error" not in err
     assert "not defined in a region enclosing it" in assert_located(err, "input.mlir", 3, 3)
+
+
+def test_a_use_of_a_value_defined_later_inside_its_own_region_is_a_diagnostic(tmp_path):
+    # the fuzzer moved `%first = ...` below `scf.if %first {`, into the if's region: xDSL leaves a forward-declared
+    # value whose `owner` raises; the check above reported it as an unlocated error
+    path = write(tmp_path, 'func.func @f(%a: index) {\n  scf.if %c {\n    %c = arith.cmpi eq, %a, %a : index\n  }\n'
+                           '  func.return\n}\n')
+    rc, out, err = run([path])
+    assert rc == 1 and "internal error" not in err
+    assert "not defined in a region enclosing it" in assert_located(err, "input.mlir", 2, 3)
