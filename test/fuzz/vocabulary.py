@@ -335,7 +335,8 @@ ROWS: list[Row] = (
         Row("sparse_transpose_sum", 1, "S.sp_sum(S.csr_from_dense({a}).T, axis=0)", "np.sum({a}, axis=1)",
             smooth=True, shapes="any", param=_rank_2),
         Row("sparse_structured_exp", 1, "S.dense_from_sparse(S.structured_exp(S.csr_from_dense({a})))",
-            "np.where({a} != 0, np.exp({a}), 0)", shapes="any", param=_rank_2),
+            "np.where({a} != 0, np.exp({a}), 0)", shapes="any", param=_rank_2,
+            exact=True),  # discontinuous at stored zeros: a computed 0 vs a few ulps off it gives 0 vs 1
     ]
 )
 
