@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from xdsl.dialects import arith, memref
-from xdsl.dialects.builtin import DYNAMIC_INDEX, IndexType, MemRefType
+from xdsl.dialects.builtin import IndexType
 from xdsl.ir import SSAValue
 
 from mlc.dialects import lapack, mt
 from mlc.dialects.utils.linalg_builders import const, emit
+from mlc.passes.bufferize_mrg import _destination
 
 
 def _dims(bz, source: SSAValue) -> list[SSAValue]:
@@ -35,18 +36,14 @@ def _dims(bz, source: SSAValue) -> list[SSAValue]:
 
 
 def _fresh(bz, like: SSAValue, sizes: list[SSAValue]) -> SSAValue:
-    t = MemRefType(like.type.element_type, like.type.get_shape())  # type: ignore[attr-defined]
-    dyn = [v for v, d in zip(sizes, t.get_shape()) if d == DYNAMIC_INDEX]
-    buffer = emit(bz.b, memref.AllocOp(dyn, [], t))
-    bz.allocs.append(buffer)
-    bz.writable.add(buffer)
-    return buffer
+    """A new buffer shaped like `like` (a tensor or a memref), freed like every temporary."""
+    return _destination(bz, like, sizes)  # `like` has no planned destination: always a new buffer
 
 
 def _result(bz, result: SSAValue, sizes: Callable[[], list[SSAValue]]) -> SSAValue:
     """A buffer for `result`: its planned destination, else a new one (dynamic dims from `sizes()`)."""
     target = bz.desired.get(result)
-    return bz.cast_to(target, result.type) if target is not None else _fresh(bz, result, sizes())
+    return bz.cast_to(target, result.type) if target is not None else _destination(bz, result, sizes())
 
 
 def _result_copy(bz, result: SSAValue, source: SSAValue) -> SSAValue:
