@@ -42,6 +42,12 @@ import scipy.special
 LIMIT = 1e4  # no value the generator keeps has a larger magnitude
 
 
+def _bounded_z(expr: str) -> str:
+    """`expr` with @Z (@N in numpy) a complex operand of parts in (-2, 2) built from {a} and {b}."""
+    return expr.replace("@Z", "T.complex(T.tanh({a}) * 2, T.tanh({b}) * 2)").replace(
+        "@N", "(np.tanh({a}) * 2 + 1j * (np.tanh({b}) * 2))")
+
+
 @dataclass(frozen=True)
 class Row:
     name: str
@@ -277,6 +283,23 @@ ROWS: list[Row] = (
             "np.imag(({a} + 1j * {b}) / (({b} + 2) + 1j * {a}))"),
         Row("complex_exp_angle", 2, "T.angle(T.exp(T.complex({a}, {b}) * 0.5))",
             "np.angle(np.exp(({a} + 1j * {b}) * 0.5)).astype('float64')"),
+        Row("complex_trig", 2, _bounded_z("(T.sin(@Z) * T.cos(@Z) + T.tan(@Z)).real"),
+            _bounded_z("np.real(np.sin(@N) * np.cos(@N) + np.tan(@N))")),
+        Row("complex_hyperbolic", 2, _bounded_z("(T.sinh(@Z) + T.cosh(@Z) * T.tanh(@Z)).imag"),
+            _bounded_z("np.imag(np.sinh(@N) + np.cosh(@N) * np.tanh(@N))")),
+        Row("complex_inverse_trig", 2, "abs(T.arcsin(T.complex({a}, {b})) + T.arccos(T.complex({b}, {a})) "
+            "+ T.arctan(T.complex({a}, {b})))",
+            "np.abs(np.arcsin({a} + 1j * {b}) + np.arccos({b} + 1j * {a}) + np.arctan({a} + 1j * {b}))"),
+        Row("complex_inverse_hyperbolic", 2, "abs(T.arcsinh(T.complex({a}, {b})) "
+            "+ T.arccosh(T.complex({b}, {a})) + T.arctanh(T.complex({a}, {b})))",
+            "np.abs(np.arcsinh({a} + 1j * {b}) + np.arccosh({b} + 1j * {a}) + np.arctanh({a} + 1j * {b}))"),
+        Row("complex_exp_log", 2, "abs(T.log2(T.complex({a}, {b}) + 3) + T.log10(T.complex({b}, {a}) + 3) "
+            + _bounded_z("+ T.exp2(@Z) + T.expm1(@Z))"),
+            "np.abs(np.log2({a} + 1j * {b} + 3) + np.log10({b} + 1j * {a} + 3) "
+            + _bounded_z("+ np.exp2(@N) + np.expm1(@N))")),
+        Row("complex_order", 2, "T.maximum(T.complex({a}, {b}), T.complex({b}, {a})).real "
+            "+ T.lt(T.complex({a}, {b}), T.complex({b}, {a}))",
+            "np.maximum({a} + 1j * {b}, {b} + 1j * {a}).real + (({a} + 1j * {b}) < ({b} + 1j * {a}))"),
         Row("dimshuffle", 1, "{a}.dimshuffle({p})", "np.transpose({a}, {p})", dtypes="num", smooth=True,
             shapes="any", param=_perm),
         Row("flatten", 1, "{a}.flatten()", "{a}.reshape(-1)", dtypes="num", smooth=True),
