@@ -291,10 +291,8 @@ _SPECS: dict[str, _Spec] = {
     "theano.gpuarray": _Spec(unavailable="theano.gpuarray is not provided; mlc selects the GPU with "
                                          "config.device='cuda'"),
     "theano.sparse": _Spec(targets=("mlc.sparse",), eager=("basic", "type", "sharedvar"),
-                           missing=_m("bsr_matrix get_item_list get_item_2lists get_item_2d get_item_scalar hstack "
-                                      "vstack eq neq lt gt le ge remove0 clean ensure_sorted_indices diag "
-                                      "square_diagonal usmm construct_sparse_from_list",
-                                      "this theano.sparse op is not implemented by mlc")),
+                           missing=_m("bsr_matrix bsr_dmatrix bsr_fmatrix",
+                                      "bsr sparse matrices are not implemented by mlc (csr and csc are)")),
     "theano.sparse.basic": _Spec(targets=("mlc.sparse",), package=False),
     "theano.sparse.type": _Spec(targets=("mlc.sparse.type",), package=False),
     "theano.sparse.sharedvar": _Spec(targets=("mlc.sparse.type",), package=False,

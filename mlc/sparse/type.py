@@ -213,6 +213,32 @@ class _SparseMethods:
 
         return structured_dot(other, self)
 
+    def __getitem__(self, args):
+        from mlc.sparse.indexing import getitem
+
+        return getitem(self, args)
+
+    # comparisons (Theano's: <, <=, >, >=; == and != stay identity, as in Theano)
+    def __lt__(self, other):
+        from mlc.sparse.structure import lt
+
+        return lt(self, other)
+
+    def __le__(self, other):
+        from mlc.sparse.structure import le
+
+        return le(self, other)
+
+    def __gt__(self, other):
+        from mlc.sparse.structure import gt
+
+        return gt(self, other)
+
+    def __ge__(self, other):
+        from mlc.sparse.structure import ge
+
+        return ge(self, other)
+
     def __bool__(self) -> bool:
         return True
 
