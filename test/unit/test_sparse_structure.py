@@ -16,6 +16,9 @@ import mlc
 import mlc.gradient
 import mlc.sparse as S
 import mlc.tensor as T
+from test_sparse import _numeric_grad_data as _num_grad_data
+from test_sparse import _numeric_grad_dense as _num_grad
+from test_sparse import _pattern_grad as _at_pattern
 
 FMTS = ["csr", "csc"]
 
@@ -35,34 +38,6 @@ def _check(got, want, fmt, dtype):
     assert str(got.dtype) == dtype, (got.dtype, dtype)
     assert got.shape == want.shape
     np.testing.assert_allclose(got.toarray(), want.toarray() if sp.issparse(want) else want, rtol=1e-6)
-
-
-def _num_grad(fn, v, eps=1e-6):
-    g = np.zeros_like(v)
-    for idx in np.ndindex(v.shape):
-        p, m = v.copy(), v.copy()
-        p[idx] += eps
-        m[idx] -= eps
-        g[idx] = (fn(p) - fn(m)) / (2 * eps)
-    return g
-
-
-def _num_grad_data(fn, a, eps=1e-6):
-    """d fn / d a.data (the stored entries) by central differences."""
-    g = np.zeros(len(a.data))
-    for k in range(len(a.data)):
-        p, m = a.copy(), a.copy()
-        p.data[k] += eps
-        m.data[k] -= eps
-        g[k] = (fn(p) - fn(m)) / (2 * eps)
-    return g
-
-
-def _at_pattern(g, a):
-    r, c = np.repeat(np.arange(len(a.indptr) - 1), np.diff(a.indptr)), a.indices
-    if a.format == "csc":
-        r, c = c, r
-    return np.asarray((g.toarray() if sp.issparse(g) else np.asarray(g))[r, c]).ravel()
 
 
 # ----------------------------------------------------------------------------
@@ -381,7 +356,7 @@ def test_structured_dot_grad_ops(fmt):
     assert got.nnz == a.nnz
     sdg = S.sdg_csr if fmt == "csr" else S.sdg_csc
     data = mlc.function([x, b, g], sdg(S.csm_indices(x), S.csm_indptr(x), b, g))(a, bv, gv)
-    np.testing.assert_allclose(data, _at_pattern(gv @ bv.T, a), rtol=1e-12)
+    np.testing.assert_allclose(data, _at_pattern(sp.csr_matrix(gv @ bv.T), a), rtol=1e-12)
 
 
 @pytest.mark.parametrize("fmt", FMTS)
