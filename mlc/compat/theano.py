@@ -294,6 +294,17 @@ _SPECS: dict[str, _Spec] = {
                            missing=_m("bsr_matrix bsr_dmatrix bsr_fmatrix",
                                       "bsr sparse matrices are not implemented by mlc (csr and csc are)")),
     "theano.sparse.basic": _Spec(targets=("mlc.sparse",), package=False),
+    "theano.sparse.sandbox": _Spec(targets=("mlc.sparse.sandbox",)),
+    "theano.sparse.sandbox.sp2": _Spec(
+        targets=("mlc.sparse.sandbox.sp2",), package=False,
+        missing=_m("MulSDCSC mul_s_d_csc MulSDCSR mul_s_d_csr MulSVCSR mul_s_v_csr StructuredAddSVCSR "
+                   "structured_add_s_v_csr SamplingDotCSR sampling_dot_csr local_mul_s_d local_mul_s_v "
+                   "local_structured_add_s_v local_sampling_dot_csr",
+                   "Theano's C specializations of sparse ops (theano.sparse.opt) have no mlc equivalent: use the "
+                   "ops they specialize (mul_s_d, mul_s_v, structured_add_s_v, sampling_dot)")),
+    "theano.sparse.sandbox.sp": _Spec(unavailable="theano.sparse.sandbox.sp (sparse-matrix convolution and max "
+                                                  "pooling) is not implemented by mlc; use theano.tensor.nnet.conv2d "
+                                                  "and theano.tensor.signal.pool"),
     "theano.sparse.type": _Spec(targets=("mlc.sparse.type",), package=False),
     "theano.sparse.sharedvar": _Spec(targets=("mlc.sparse.type",), package=False,
                                      names=lambda: {"SparseTensorSharedVariable": _From("mlc.sparse.type",

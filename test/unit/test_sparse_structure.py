@@ -405,6 +405,15 @@ def test_theano_sparse_names():
         assert TS.hstack is S.hstack and TS.get_item_list is S.get_item_list and TS.usmm is S.usmm
         with pytest.raises(NotImplementedError, match="bsr"):
             TS.bsr_matrix()
+        from theano.sparse.sandbox import sp2 as tsp2
+
+        from mlc.sparse.sandbox import sp2
+
+        assert tsp2.poisson is sp2.poisson and tsp2.Binomial is sp2.Binomial
+        with pytest.raises(NotImplementedError, match="specializations"):
+            tsp2.mul_s_d_csc()
+        with pytest.raises(ImportError, match="convolution"):
+            import theano.sparse.sandbox.sp  # noqa: F401
     finally:
         compat.uninstall()
     p = np.random.default_rng(0).standard_normal
@@ -416,3 +425,48 @@ def test_theano_sparse_names():
     cs, rs = mlc.function([pp, s], [S.ColScaleCSC()(pp, s[:4]), S.RowScaleCSC()(pp, s[:3])])(pv, np.arange(1.0, 5))
     _check(cs, pv.toarray() * np.arange(1.0, 5), "csr", "float64")
     _check(rs, pv.toarray() * np.arange(1.0, 4)[:, None], "csr", "float64")
+
+
+# ----------------------------------------------------------------------------
+# theano.sparse.sandbox.sp2: random sampling (numpy's global random state, as in Theano)
+# ----------------------------------------------------------------------------
+
+
+def test_sandbox_sp2_sampling():
+    from mlc.sparse.sandbox import sp2
+
+    x, n, p, sh = S.csr_matrix("x", dtype="float64"), T.lscalar("n"), T.dscalar("p"), T.lvector("sh")
+    a = _rand(40, 30, "csr", "float64", density=0.3)
+    a.data = np.abs(a.data) * 5
+    rows = sp.diags(1.0 / np.maximum(np.asarray(a.sum(axis=1)).ravel(), 1e-300)) @ a  # rows sum to one
+    rows = sp.csr_matrix(rows)
+    f = mlc.function([x, n, p, sh], [sp2.poisson(x), sp2.csc_dbinomial(n, p, sh)])
+    np.random.seed(0)
+    pois, binom = f(a, 20, 0.25, np.array([50, 60]))
+    assert pois.format == "csr" and pois.dtype == np.float64 and not np.any(pois.data == 0)
+    assert set(zip(*pois.nonzero())) <= set(zip(*a.nonzero()))  # x's pattern, zero draws removed
+    assert np.all(pois.data == np.round(pois.data))
+    assert abs(pois.sum() / a.sum() - 1) < 0.1
+    assert binom.format == "csc" and binom.dtype == np.float64 and binom.shape == (50, 60)
+    assert binom.data.min() >= 1 and binom.data.max() <= 20 and abs(binom.sum() / (50 * 60 * 20 * 0.25) - 1) < 0.05
+    nonempty = np.diff(rows.indptr) > 0
+    nv = T.lvector("nv")
+    f2 = mlc.function([x, n, nv], [sp2.multinomial(n, x), sp2.multinomial(nv, x)])
+    mult, multv = f2(rows, 20, np.arange(40))
+    np.testing.assert_array_equal(np.asarray(mult.sum(axis=1)).ravel(), np.where(nonempty, 20, 0))
+    np.testing.assert_array_equal(np.asarray(multv.sum(axis=1)).ravel(), np.where(nonempty, np.arange(40), 0))
+    assert mult.nnz == rows.nnz  # p's pattern (draws of zero stay stored)
+    np.random.seed(0)
+    again = mlc.function([x], sp2.poisson(x))(a)
+    np.random.seed(0)
+    assert (mlc.function([x], sp2.poisson(x))(a) != again).nnz == 0  # np.random.seed makes it reproducible
+    with pytest.raises(ValueError, match="number of element of n"):
+        f2(rows, 20, np.arange(3))
+    q = S.csc_matrix("q", dtype="float64")
+    with pytest.raises(NotImplementedError, match="csr"):
+        mlc.function([n, q], sp2.multinomial(n, q))(3, sp.csc_matrix(np.eye(2)))
+    with pytest.raises(TypeError, match="integer"):
+        sp2.csr_fbinomial(p, p, sh)
+    with pytest.raises(mlc.gradient.NullTypeGradError):
+        mlc.grad(S.sp_sum(sp2.poisson(x)), x)
+    assert sp2.EliminateZeros is S.Remove0 and sp2.hstack is S.hstack
