@@ -414,6 +414,8 @@ def test_theano_sparse_names():
             tsp2.mul_s_d_csc()
         with pytest.raises(ImportError, match="convolution"):
             import theano.sparse.sandbox.sp  # noqa: F401
+        with pytest.raises(NotImplementedError, match="theano.sparse.opt"):
+            TS.opt.sd_csr()
     finally:
         compat.uninstall()
     p = np.random.default_rng(0).standard_normal
@@ -470,3 +472,12 @@ def test_sandbox_sp2_sampling():
     with pytest.raises(mlc.gradient.NullTypeGradError):
         mlc.grad(S.sp_sum(sp2.poisson(x)), x)
     assert sp2.EliminateZeros is S.Remove0 and sp2.hstack is S.hstack
+
+
+def test_sparse_constant_signature():
+    a, b = sp.eye(3, format="csr"), sp.eye(3, format="csr") * 1.0000001
+    sa, sb = S.as_sparse_variable(a).signature(), S.as_sparse_variable(b).signature()
+    assert isinstance(sa, S.SparseConstantSignature) and sa == sb and hash(sa) == hash(sb)  # Theano's 1e-6 rule
+    assert sa != S.as_sparse_variable(a * 2).signature()
+    assert sa != S.as_sparse_variable(a.tocsc()).signature()
+    assert sa != S.as_sparse_variable(sp.eye(4, format="csr")).signature()
