@@ -75,6 +75,10 @@ def test_indexing_empty_and_errors(fmt):
     rows, sl, ent = mlc.function([x], [S.get_item_list(x, np.zeros(0, dtype="int64")), x[0:0, 1:], S.get_item_2lists(
         x, np.zeros(0, "int64"), np.zeros(0, "int64"))])(e)
     assert rows.shape == (0, 3) and sl.shape == (0, 2) and ent.shape == (0,) and rows.format == fmt
+    a = _rand(3, 4, fmt, "float64")
+    np.testing.assert_array_equal(mlc.function([x], x[[0, 2, 1], [3]])(a), a.toarray()[[0, 2, 1], [3]])  # broadcast
+    with pytest.raises(ValueError, match="pair up"):
+        mlc.function([x], x[[0, 2, 1], [3, 1]])(a)
     with pytest.raises(NotImplementedError, match="sparse vector"):
         x[1]
     with pytest.raises(NotImplementedError, match="sparse vector"):
