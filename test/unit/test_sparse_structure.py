@@ -393,7 +393,7 @@ def test_theano_sparse_names():
     greater_than_s_s greater_than_s_d less_equal_s_s less_equal_s_d greater_equal_s_s greater_equal_s_d Usmm usmm
     StructuredDot StructuredDotGradCSC StructuredDotGradCSR sdg_csc sdg_csr structured_dot_grad SamplingDot
     AddSD AddSS MulSD MulSS MulSV Neg StructuredAddSV bcast wcast icast lcast fcast dcast ccast zcast csm_grad
-    structured_monoid""".split()
+    structured_monoid bsr_matrix bsr_dmatrix bsr_fmatrix SparseConstantSignature""".split()
     assert [n for n in names if not hasattr(S, n)] == []
     assert set(names) <= set(S.__all__)
     from mlc.compat import theano as compat
@@ -403,8 +403,7 @@ def test_theano_sparse_names():
         import theano.sparse as TS
 
         assert TS.hstack is S.hstack and TS.get_item_list is S.get_item_list and TS.usmm is S.usmm
-        with pytest.raises(NotImplementedError, match="bsr"):
-            TS.bsr_matrix()
+        assert TS.bsr_fmatrix is S.bsr_fmatrix
         from theano.sparse.sandbox import sp2 as tsp2
 
         from mlc.sparse.sandbox import sp2
@@ -481,3 +480,28 @@ def test_sparse_constant_signature():
     assert sa != S.as_sparse_variable(a * 2).signature()
     assert sa != S.as_sparse_variable(a.tocsc()).signature()
     assert sa != S.as_sparse_variable(sp.eye(4, format="csr")).signature()
+
+
+def test_bsr_matrices_as_theano_takes_them():
+    # Theano's bsr: a type, dense_from_sparse, shape, structured_dot (no gradient); the other ops take csr/csc
+    x = S.bsr_matrix("x", dtype="float64")
+    assert x.type == S.bsr_dmatrix and x.format == "bsr" and S.bsr_fmatrix.dtype == "float32"
+    d = T.dmatrix("d")
+    a = sp.bsr_matrix(_rand(4, 6, "csr", "float64").toarray(), blocksize=(2, 2))
+    dv = np.random.default_rng(0).standard_normal((6, 3))
+    dense, shape, prod = mlc.function([x, d], [S.dense_from_sparse(x), x.shape, S.structured_dot(x, d)])(a, dv)
+    np.testing.assert_array_equal(dense, a.toarray())
+    assert tuple(shape) == (4, 6)
+    np.testing.assert_allclose(prod, a @ dv, rtol=1e-12)
+    f = mlc.function([x], S.dense_from_sparse(x))
+    np.testing.assert_array_equal(f(a.tocsr()), a.toarray())  # other formats are converted on the way in
+    sv = mlc.shared(a, name="s")
+    assert sv.type == S.bsr_dmatrix and sv.get_value().format == "bsr"
+    with pytest.raises(NotImplementedError, match="bsr matrices are not supported"):
+        x + x
+    with pytest.raises(NotImplementedError, match="bsr matrices are not supported"):
+        x.T
+    with pytest.raises(NotImplementedError, match="bsr"):
+        mlc.grad(S.structured_dot(x, d).sum(), x)
+    with pytest.raises(NotImplementedError, match="format"):
+        S.SparseType("coo", "float64")
