@@ -323,10 +323,8 @@ ROWS: list[Row] = (
         Row("complex_inverse_hyperbolic", 2, "abs(T.arcsinh(T.complex({a}, {b})) "
             "+ T.arccosh(T.complex({b}, {a})) + T.arctanh(T.complex({a}, {b})))",
             "np.abs(np.arcsinh({a} + 1j * {b}) + np.arccosh({b} + 1j * {a}) + np.arctanh({a} + 1j * {b}))"),
-        Row("complex_exp_log", 2, "abs(T.log2(T.complex({a}, {b}) + 3) + T.log10(T.complex({b}, {a}) + 3) "
-            + _bounded_z("+ T.exp2(@Z) + T.expm1(@Z))"),
-            "np.abs(np.log2({a} + 1j * {b} + 3) + np.log10({b} + 1j * {a} + 3) "
-            + _bounded_z("+ np.exp2(@N) + np.expm1(@N))")),
+        Row("complex_exp_log", 2, _bounded_z("abs(T.log2(@Z + 3) + T.log10(@Z.conj() + 3) + T.exp2(@Z) + T.expm1(@Z))"),
+            _bounded_z("np.abs(np.log2(@N + 3) + np.log10(np.conj(@N) + 3) + np.exp2(@N) + np.expm1(@N))")),
         Row("complex_order", 2, "T.maximum(T.complex({a}, {b}), T.complex({b}, {a})).real "
             "+ T.lt(T.complex({a}, {b}), T.complex({b}, {a}))",
             "np.maximum({a} + 1j * {b}, {b} + 1j * {a}).real + (({a} + 1j * {b}) < ({b} + 1j * {a}))"),
