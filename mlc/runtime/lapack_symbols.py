@@ -46,9 +46,11 @@ import llvmlite.binding as llvm
 from mlc.runtime.blas_symbols import _capsule_pointer, cython_capi, numpy_openblas_symbols
 
 PREFIX = "mlc_lapack_"
-ROUTINES = ("potrf", "getrf", "getri", "getrs", "trtrs", "syevd", "gesdd", "geqrf", "orgqr")
+ROUTINES = ("potrf", "getrf", "getri", "getrs", "trtrs", "syevd", "gesdd", "geqrf", "orgqr", "geev", "gelsd", "gesv")
+#: BLAS routines the expm adapter calls (from the same library, f77 interface)
+BLAS_ROUTINES = ("gemm", "gemv")
 #: error codes of `mlc_linalg_failed` (their messages: `mlc.runtime.errors.LINALG_MESSAGES`)
-CHOLESKY, SOLVE, SOLVE_TRIANGULAR, INVERSE, SVD, EIGH = 1, 2, 3, 4, 5, 6
+CHOLESKY, SOLVE, SOLVE_TRIANGULAR, INVERSE, SVD, EIGH, NOT_FINITE, LSTSQ = 1, 2, 3, 4, 5, 6, 7, 8
 
 _registered = False
 _lock = threading.Lock()
@@ -57,7 +59,7 @@ _adapters = None  # keeps the compiled adapters alive
 
 #: f77 routine -> its number of (pointer) arguments
 _ARITY = {"potrf": 5, "getrf": 6, "getri": 7, "getrs": 9, "trtrs": 10, "syevd": 11, "gesdd": 14, "geqrf": 7,
-          "orgqr": 8}
+          "orgqr": 8, "geev": 14, "gelsd": 14, "gesv": 8, "gemm": 13, "gemv": 11}
 #: the JIT symbol of each raw routine, and the adapters' own names (neither contains PREFIX, so compiling
 #: the adapters does not ask for this provider again)
 RAW = "mlc_f77_"
@@ -65,43 +67,227 @@ OWN = "lapack_adapter_"
 
 
 def _declarations(p: str) -> str:
-    return "".join(f"declare void @{RAW}{p}{r}({', '.join(['ptr'] * _ARITY[r])})\n" for r in ROUTINES)
+    return "".join(f"declare void @{RAW}{p}{r}({', '.join(['ptr'] * _ARITY[r])})\n"
+                   for r in ROUTINES + BLAS_ROUTINES)
 
 
-def _adapters_ir(T: str, p: str, tag: str, I: str) -> str:
-    """The four adapters for one element type (T: LLVM type, p: s/d, tag: f32/f64)."""
-    nan = "0x7FF8000000000000"
-    ISZ, ISZ8 = (4, 32) if I == "i32" else (8, 64)  # noqa: F841 (bytes of one LAPACK int, of eight)
-    NARROW, WIDEN, TO32 = ("trunc", "sext", "bitcast") if I == "i32" else ("bitcast", "bitcast", "trunc")  # noqa: F841
+def _ints(I: str) -> tuple[int, int, str, str, str]:
+    """For LAPACK integers of type I: bytes of one, bits of eight, and the casts i64 -> I, I -> i64, I -> i32."""
+    if I == "i32":
+        return 4, 32, "trunc", "sext", "bitcast"
+    return 8, 64, "bitcast", "bitcast", "trunc"
+
+
+def _helpers_ir(I: str) -> str:
+    """Helpers every adapter uses (element-type free): allocation, LAPACK integers, info checks."""
+    ISZ, _, NARROW, _, TO32 = _ints(I)
+    return f"""
+; zeroed memory (at least one byte); NULL after reporting the failure (MemoryError)
+define internal ptr @lapack_alloc(i64 %bytes) {{
+entry:
+  %zero = icmp eq i64 %bytes, 0
+  %ask = select i1 %zero, i64 1, i64 %bytes
+  %p = call ptr @calloc(i64 %ask, i64 1)
+  %no = icmp eq ptr %p, null
+  br i1 %no, label %oom, label %ok
+oom:
+  call void @mlc_alloc_failed(i64 %bytes)
+  br label %ok
+ok:
+  ret ptr %p
+}}
+
+; %count LAPACK integers
+define internal ptr @lapack_ints(i64 %count) {{
+entry:
+  %bytes = mul i64 %count, {ISZ}
+  %p = call ptr @lapack_alloc(i64 %bytes)
+  ret ptr %p
+}}
+
+; are the four pointers all allocated (pass one twice for fewer)
+define internal i1 @allocated(ptr %a, ptr %b, ptr %c, ptr %d) {{
+entry:
+  %na = icmp ne ptr %a, null
+  %nb = icmp ne ptr %b, null
+  %nc = icmp ne ptr %c, null
+  %nd = icmp ne ptr %d, null
+  %ab = and i1 %na, %nb
+  %cd = and i1 %nc, %nd
+  %all = and i1 %ab, %cd
+  ret i1 %all
+}}
+
+define internal void @put_int(ptr %p, i64 %v) {{
+entry:
+  %t = {NARROW} i64 %v to {I}
+  store {I} %t, ptr %p
+  ret void
+}}
+
+; did the routine fail (info != 0)? if so, report it under `code` (LinAlgError)
+define internal i1 @failed(ptr %info, i32 %code) {{
+entry:
+  %c = load {I}, ptr %info
+  %bad = icmp ne {I} %c, 0
+  br i1 %bad, label %report, label %ok
+report:
+  %c32 = {TO32} {I} %c to i32
+  call void @mlc_linalg_failed(i32 %code, i32 %c32)
+  br label %ok
+ok:
+  ret i1 %bad
+}}
+
+; the integer workspace a query asked for (at least 1), its size stored into %liwork
+define internal ptr @int_workspace(ptr %iquery, ptr %liwork) {{
+entry:
+  %q = load {I}, ptr %iquery
+  %small = icmp slt {I} %q, 1
+  %li = select i1 %small, {I} 1, {I} %q
+  store {I} %li, ptr %liwork
+  %li64 = {_ints(I)[3]} {I} %li to i64
+  %p = call ptr @lapack_ints(i64 %li64)
+  ret ptr %p
+}}
+"""
+
+
+def _elements_ir(T: str, tag: str, I: str) -> str:
+    """Element helpers for one element type: strided copies, workspaces, sums, identities."""
     size = 4 if T == "float" else 8
     return f"""
-define internal void @transpose_{tag}(ptr %dst, ptr %src, i64 %rows, i64 %cols) {{
+; dst[i * drow + j * dcol] = src[i * srow + j * scol] for i < rows, j < cols (a transpose, or a copy into a
+; column-major array with a leading dimension)
+define internal void @copy2d_{tag}(ptr %dst, i64 %drow, i64 %dcol, ptr %src, i64 %srow, i64 %scol, i64 %rows, i64 %cols) {{
 entry:
-  br label %outer
+  %none = icmp eq i64 %cols, 0
+  br i1 %none, label %done, label %outer
 outer:
-  %i = phi i64 [0, %entry], [%i1, %outer_next]
+  %i = phi i64 [0, %entry], [%i1, %inner]
   %more_i = icmp slt i64 %i, %rows
-  br i1 %more_i, label %inner, label %done
-inner:
-  %j = phi i64 [0, %outer], [%j1, %inner]
-  %s_at = mul i64 %i, %cols
-  %s_ij = add i64 %s_at, %j
-  %d_at = mul i64 %j, %rows
-  %d_ji = add i64 %d_at, %i
+  br i1 %more_i, label %row, label %done
+row:
+  %s_at = mul i64 %i, %srow
+  %d_at = mul i64 %i, %drow
+  br label %inner_body
+inner_body:
+  %j = phi i64 [0, %row], [%j1, %inner_body]
+  %s_j = mul i64 %j, %scol
+  %d_j = mul i64 %j, %dcol
+  %s_ij = add i64 %s_at, %s_j
+  %d_ij = add i64 %d_at, %d_j
   %sp = getelementptr {T}, ptr %src, i64 %s_ij
-  %dp = getelementptr {T}, ptr %dst, i64 %d_ji
+  %dp = getelementptr {T}, ptr %dst, i64 %d_ij
   %v = load {T}, ptr %sp
   store {T} %v, ptr %dp
   %j1 = add i64 %j, 1
   %more_j = icmp slt i64 %j1, %cols
-  br i1 %more_j, label %inner, label %outer_next
-outer_next:
+  br i1 %more_j, label %inner_body, label %inner
+inner:
   %i1 = add i64 %i, 1
   br label %outer
 done:
   ret void
 }}
 
+define internal void @transpose_{tag}(ptr %dst, ptr %src, i64 %rows, i64 %cols) {{
+entry:
+  call void @copy2d_{tag}(ptr %dst, i64 1, i64 %rows, ptr %src, i64 %cols, i64 1, i64 %rows, i64 %cols)
+  ret void
+}}
+
+; the real workspace a query asked for (at least 1 element), its size stored into %lwork
+define internal ptr @workspace_{tag}(ptr %query, ptr %lwork) {{
+entry:
+  %q = load {T}, ptr %query
+  %qi = fptosi {T} %q to {I}
+  %small = icmp slt {I} %qi, 1
+  %lw = select i1 %small, {I} 1, {I} %qi
+  store {I} %lw, ptr %lwork
+  %lw64 = {_ints(I)[3]} {I} %lw to i64
+  %bytes = mul i64 %lw64, {size}
+  %p = call ptr @lapack_alloc(i64 %bytes)
+  ret ptr %p
+}}
+
+; %count elements of type {T}
+define internal ptr @elements_{tag}(i64 %count) {{
+entry:
+  %bytes = mul i64 %count, {size}
+  %p = call ptr @lapack_alloc(i64 %bytes)
+  ret ptr %p
+}}
+
+; sum of p[k * stride]^2 for k < count
+define internal {T} @sumsq_{tag}(ptr %p, i64 %count, i64 %stride) {{
+entry:
+  %none = icmp eq i64 %count, 0
+  br i1 %none, label %done, label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %acc = phi {T} [0.0, %entry], [%acc1, %loop]
+  %at = mul i64 %k, %stride
+  %xp = getelementptr {T}, ptr %p, i64 %at
+  %x = load {T}, ptr %xp
+  %x2 = fmul {T} %x, %x
+  %acc1 = fadd {T} %acc, %x2
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %count
+  br i1 %more, label %loop, label %done
+done:
+  %r = phi {T} [0.0, %entry], [%acc1, %loop]
+  ret {T} %r
+}}
+
+; are all %count elements finite
+define internal i1 @all_finite_{tag}(ptr %p, i64 %count) {{
+entry:
+  %none = icmp eq i64 %count, 0
+  br i1 %none, label %yes, label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %next]
+  %xp = getelementptr {T}, ptr %p, i64 %k
+  %x = load {T}, ptr %xp
+  %d = fsub {T} %x, %x
+  %ok = fcmp ord {T} %d, 0.0
+  br i1 %ok, label %next, label %no
+next:
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %count
+  br i1 %more, label %loop, label %yes
+no:
+  ret i1 0
+yes:
+  ret i1 1
+}}
+
+define internal void @identity_{tag}(ptr %a, i64 %n) {{
+entry:
+  %total = mul i64 %n, %n
+  %empty = icmp eq i64 %total, 0
+  br i1 %empty, label %done, label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %row = udiv i64 %k, %n
+  %col = urem i64 %k, %n
+  %on = icmp eq i64 %row, %col
+  %v = select i1 %on, {T} 1.0, {T} 0.0
+  %p = getelementptr {T}, ptr %a, i64 %k
+  store {T} %v, ptr %p
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %total
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+"""
+
+
+def _adapters_ir(T: str, p: str, tag: str, I: str) -> str:
+    """cholesky, solve, inverse and det for one element type (T: LLVM type, p: s/d, tag: f32/f64)."""
+    nan = "0x7FF8000000000000"
+    return f"""
 ; a = L (lower) or U, the other triangle zeroed; not positive definite: NaNs or an error
 define void @{OWN}cholesky_{tag}(i64 %n, ptr %a, i1 %lower, i1 %nan_on_error) {{
 entry:
@@ -113,28 +299,26 @@ entry:
 call:
   %c = select i1 %lower, i8 85, i8 76
   store i8 %c, ptr %uplo
-  %nt = {NARROW} i64 %n to {I}
-  store {I} %nt, ptr %n32
+  call void @put_int(ptr %n32, i64 %n)
   call void @{RAW}{p}potrf(ptr %uplo, ptr %n32, ptr %a, ptr %n32, ptr %info)
-  %code = load {I}, ptr %info
-  %failed = icmp ne {I} %code, 0
   %total = mul i64 %n, %n
-  br i1 %failed, label %fail, label %rows
-fail:
-  br i1 %nan_on_error, label %nan_loop, label %report
-report:
-  %code32 = {TO32} {I} %code to i32
-  call void @mlc_linalg_failed(i32 {CHOLESKY}, i32 %code32)
-  br label %done
+  br i1 %nan_on_error, label %quiet, label %loud
+loud:
+  %failed = call i1 @failed(ptr %info, i32 {CHOLESKY})
+  br i1 %failed, label %done, label %rows
+quiet:
+  %code = load {I}, ptr %info
+  %bad = icmp ne {I} %code, 0
+  br i1 %bad, label %nan_loop, label %rows
 nan_loop:
-  %k = phi i64 [0, %fail], [%k1, %nan_loop]
+  %k = phi i64 [0, %quiet], [%k1, %nan_loop]
   %kp = getelementptr {T}, ptr %a, i64 %k
   store {T} {nan}, ptr %kp
   %k1 = add i64 %k, 1
   %more_k = icmp slt i64 %k1, %total
   br i1 %more_k, label %nan_loop, label %done
 rows:
-  %i = phi i64 [0, %call], [%i1, %row_next]
+  %i = phi i64 [0, %loud], [0, %quiet], [%i1, %row_next]
   %more_i = icmp slt i64 %i, %n
   br i1 %more_i, label %cols, label %done
 cols:
@@ -176,21 +360,15 @@ entry:
   %empty = or i1 %n_empty, %k_empty
   br i1 %empty, label %done, label %start
 start:
-  %nt = {NARROW} i64 %n to {I}
-  store {I} %nt, ptr %n32
-  %kt = {NARROW} i64 %nrhs to {I}
-  store {I} %kt, ptr %k32
+  call void @put_int(ptr %n32, i64 %n)
+  call void @put_int(ptr %k32, i64 %nrhs)
   %several = icmp sgt i64 %nrhs, 1
   br i1 %several, label %scratch, label %solve
 scratch:
   %count = mul i64 %n, %nrhs
-  %bytes = mul i64 %count, {size}
-  %w = call ptr @malloc(i64 %bytes)
+  %w = call ptr @elements_{tag}(i64 %count)
   %no_w = icmp eq ptr %w, null
-  br i1 %no_w, label %oom, label %to_cols
-oom:
-  call void @mlc_alloc_failed(i64 %bytes)
-  br label %done
+  br i1 %no_w, label %done, label %to_cols
 to_cols:
   call void @transpose_{tag}(ptr %w, ptr %b, i64 %n, i64 %nrhs)
   br label %solve
@@ -199,22 +377,13 @@ solve:
   %general = icmp eq i32 %structure, 0
   br i1 %general, label %lu, label %triangular
 lu:
-  %ipiv_bytes = mul i64 %n, {ISZ}
-  %ipiv = call ptr @malloc(i64 %ipiv_bytes)
+  %ipiv = call ptr @lapack_ints(i64 %n)
   %no_ipiv = icmp eq ptr %ipiv, null
-  br i1 %no_ipiv, label %oom2, label %factor
-oom2:
-  call void @mlc_alloc_failed(i64 %ipiv_bytes)
-  br label %finish
+  br i1 %no_ipiv, label %finish, label %factor
 factor:
   call void @{RAW}{p}getrf(ptr %n32, ptr %n32, ptr %a, ptr %n32, ptr %ipiv, ptr %info)
-  %code = load {I}, ptr %info
-  %singular = icmp ne {I} %code, 0
-  br i1 %singular, label %lu_fail, label %lu_solve
-lu_fail:
-  %code32 = {TO32} {I} %code to i32
-  call void @mlc_linalg_failed(i32 {SOLVE}, i32 %code32)
-  br label %lu_free
+  %singular = call i1 @failed(ptr %info, i32 {SOLVE})
+  br i1 %singular, label %lu_free, label %lu_solve
 lu_solve:
   store i8 84, ptr %ch_trans
   call void @{RAW}{p}getrs(ptr %ch_trans, ptr %n32, ptr %k32, ptr %a, ptr %n32, ptr %ipiv, ptr %rhs, ptr %n32, ptr %info)
@@ -232,12 +401,7 @@ triangular:
   %d = select i1 %unit, i8 85, i8 78
   store i8 %d, ptr %ch_diag
   call void @{RAW}{p}trtrs(ptr %ch_uplo, ptr %ch_trans, ptr %ch_diag, ptr %n32, ptr %k32, ptr %a, ptr %n32, ptr %rhs, ptr %n32, ptr %info)
-  %tcode = load {I}, ptr %info
-  %tsingular = icmp ne {I} %tcode, 0
-  br i1 %tsingular, label %tri_fail, label %finish
-tri_fail:
-  %tcode32 = {TO32} {I} %tcode to i32
-  call void @mlc_linalg_failed(i32 {SOLVE_TRIANGULAR}, i32 %tcode32)
+  %tsingular = call i1 @failed(ptr %info, i32 {SOLVE_TRIANGULAR})
   br label %finish
 finish:
   br i1 %several, label %to_rows, label %done
@@ -259,40 +423,20 @@ entry:
   %empty = icmp eq i64 %n, 0
   br i1 %empty, label %done, label %start
 start:
-  %nt = {NARROW} i64 %n to {I}
-  store {I} %nt, ptr %n32
-  %ipiv_bytes = mul i64 %n, {ISZ}
-  %ipiv = call ptr @malloc(i64 %ipiv_bytes)
+  call void @put_int(ptr %n32, i64 %n)
+  %ipiv = call ptr @lapack_ints(i64 %n)
   %no_ipiv = icmp eq ptr %ipiv, null
-  br i1 %no_ipiv, label %oom, label %factor
-oom:
-  call void @mlc_alloc_failed(i64 %ipiv_bytes)
-  br label %done
+  br i1 %no_ipiv, label %done, label %factor
 factor:
   call void @{RAW}{p}getrf(ptr %n32, ptr %n32, ptr %a, ptr %n32, ptr %ipiv, ptr %info)
-  %code = load {I}, ptr %info
-  %singular = icmp ne {I} %code, 0
-  br i1 %singular, label %fail, label %ask
-fail:
-  %code32 = {TO32} {I} %code to i32
-  call void @mlc_linalg_failed(i32 {INVERSE}, i32 %code32)
-  br label %free_ipiv
+  %singular = call i1 @failed(ptr %info, i32 {INVERSE})
+  br i1 %singular, label %free_ipiv, label %ask
 ask:
-  store {I} -1, ptr %lwork
+  call void @put_int(ptr %lwork, i64 -1)
   call void @{RAW}{p}getri(ptr %n32, ptr %a, ptr %n32, ptr %ipiv, ptr %query, ptr %lwork, ptr %info)
-  %q = load {T}, ptr %query
-  %qi = fptosi {T} %q to {I}
-  %at_least_n = icmp slt {I} %qi, %nt
-  %words = select i1 %at_least_n, {I} %nt, {I} %qi
-  store {I} %words, ptr %lwork
-  %words64 = {WIDEN} {I} %words to i64
-  %work_bytes = mul i64 %words64, {size}
-  %work = call ptr @malloc(i64 %work_bytes)
+  %work = call ptr @workspace_{tag}(ptr %query, ptr %lwork)
   %no_work = icmp eq ptr %work, null
-  br i1 %no_work, label %oom_work, label %invert
-oom_work:
-  call void @mlc_alloc_failed(i64 %work_bytes)
-  br label %free_ipiv
+  br i1 %no_work, label %free_ipiv, label %invert
 invert:
   call void @{RAW}{p}getri(ptr %n32, ptr %a, ptr %n32, ptr %ipiv, ptr %work, ptr %lwork, ptr %info)
   call void @free(ptr %work)
@@ -314,14 +458,11 @@ entry:
 one:
   ret {T} 1.0
 start:
-  %nt = {NARROW} i64 %n to {I}
-  store {I} %nt, ptr %n32
-  %ipiv_bytes = mul i64 %n, {ISZ}
-  %ipiv = call ptr @malloc(i64 %ipiv_bytes)
+  call void @put_int(ptr %n32, i64 %n)
+  %ipiv = call ptr @lapack_ints(i64 %n)
   %no_ipiv = icmp eq ptr %ipiv, null
   br i1 %no_ipiv, label %oom, label %factor
 oom:
-  call void @mlc_alloc_failed(i64 %ipiv_bytes)
   ret {T} 0.0
 factor:
   call void @{RAW}{p}getrf(ptr %n32, ptr %n32, ptr %a, ptr %n32, ptr %ipiv, ptr %info)
@@ -336,7 +477,7 @@ loop:
   %acc1 = fmul {T} %acc, %diag
   %pp = getelementptr {I}, ptr %ipiv, i64 %i
   %piv = load {I}, ptr %pp
-  %piv64 = {WIDEN} {I} %piv to i64
+  %piv64 = {_ints(I)[3]} {I} %piv to i64
   %self = add i64 %i, 1
   %swapped = icmp ne i64 %piv64, %self
   %neg = fneg {T} %acc1
@@ -352,31 +493,8 @@ end:
 
 
 def _decompositions_ir(T: str, p: str, tag: str, I: str) -> str:
-    """eigh (syevd) and svd (gesdd) adapters for one element type."""
-    size = 4 if T == "float" else 8
-    ISZ, ISZ8 = (4, 32) if I == "i32" else (8, 64)  # noqa: F841 (bytes of one LAPACK int, of eight)
-    NARROW, WIDEN, TO32 = ("trunc", "sext", "bitcast") if I == "i32" else ("bitcast", "bitcast", "trunc")  # noqa: F841
+    """eigh (syevd), svd (gesdd) and qr (geqrf + orgqr) adapters for one element type."""
     return f"""
-define internal void @identity_{tag}(ptr %a, i64 %n) {{
-entry:
-  %total = mul i64 %n, %n
-  %empty = icmp eq i64 %total, 0
-  br i1 %empty, label %done, label %loop
-loop:
-  %k = phi i64 [0, %entry], [%k1, %loop]
-  %row = udiv i64 %k, %n
-  %col = urem i64 %k, %n
-  %on = icmp eq i64 %row, %col
-  %v = select i1 %on, {T} 1.0, {T} 0.0
-  %p = getelementptr {T}, ptr %a, i64 %k
-  store {T} %v, ptr %p
-  %k1 = add i64 %k, 1
-  %more = icmp slt i64 %k1, %total
-  br i1 %more, label %loop, label %done
-done:
-  ret void
-}}
-
 ; w = eigenvalues (ascending), a = eigenvectors as columns (only the `lower` or upper triangle of a is read)
 define void @{OWN}eigh_{tag}(i64 %n, ptr %a, ptr %w, i1 %lower) {{
 entry:
@@ -394,51 +512,22 @@ start:
   store i8 86, ptr %jobz
   %u = select i1 %lower, i8 85, i8 76
   store i8 %u, ptr %uplo
-  %nt = {NARROW} i64 %n to {I}
-  store {I} %nt, ptr %n32
-  store {I} -1, ptr %lwork
-  store {I} -1, ptr %liwork
+  call void @put_int(ptr %n32, i64 %n)
+  call void @put_int(ptr %lwork, i64 -1)
+  call void @put_int(ptr %liwork, i64 -1)
   call void @{RAW}{p}syevd(ptr %jobz, ptr %uplo, ptr %n32, ptr %a, ptr %n32, ptr %w, ptr %wq, ptr %lwork, ptr %iwq, ptr %liwork, ptr %info)
-  %q = load {T}, ptr %wq
-  %qi = fptosi {T} %q to {I}
-  %q_small = icmp slt {I} %qi, 1
-  %lw = select i1 %q_small, {I} 1, {I} %qi
-  store {I} %lw, ptr %lwork
-  %iq = load {I}, ptr %iwq
-  %iq_small = icmp slt {I} %iq, 1
-  %li = select i1 %iq_small, {I} 1, {I} %iq
-  store {I} %li, ptr %liwork
-  %lw64 = {WIDEN} {I} %lw to i64
-  %work_bytes = mul i64 %lw64, {size}
-  %li64 = {WIDEN} {I} %li to i64
-  %iwork_bytes = mul i64 %li64, {ISZ}
-  %work = call ptr @malloc(i64 %work_bytes)
-  %iwork = call ptr @malloc(i64 %iwork_bytes)
-  %no_work = icmp eq ptr %work, null
-  %no_iwork = icmp eq ptr %iwork, null
-  %no_memory = or i1 %no_work, %no_iwork
-  br i1 %no_memory, label %oom, label %call
-oom:
-  %asked = add i64 %work_bytes, %iwork_bytes
-  call void @mlc_alloc_failed(i64 %asked)
-  call void @free(ptr %work)
-  call void @free(ptr %iwork)
-  br label %done
+  %work = call ptr @workspace_{tag}(ptr %wq, ptr %lwork)
+  %iwork = call ptr @int_workspace(ptr %iwq, ptr %liwork)
+  %have = call i1 @allocated(ptr %work, ptr %iwork, ptr %work, ptr %work)
+  br i1 %have, label %call, label %cleanup
 call:
   call void @{RAW}{p}syevd(ptr %jobz, ptr %uplo, ptr %n32, ptr %a, ptr %n32, ptr %w, ptr %work, ptr %lwork, ptr %iwork, ptr %liwork, ptr %info)
-  call void @free(ptr %work)
-  call void @free(ptr %iwork)
-  %code = load {I}, ptr %info
-  %failed = icmp ne {I} %code, 0
-  br i1 %failed, label %fail, label %rows
-fail:
-  %code32 = {TO32} {I} %code to i32
-  call void @mlc_linalg_failed(i32 {EIGH}, i32 %code32)
-  br label %done
+  %failed = call i1 @failed(ptr %info, i32 {EIGH})
+  br i1 %failed, label %cleanup, label %rows
 rows:
   %i = phi i64 [0, %call], [%i1, %row_next]
   %more_i = icmp slt i64 %i, %n
-  br i1 %more_i, label %row_start, label %done
+  br i1 %more_i, label %row_start, label %cleanup
 row_start:
   %j0 = add i64 %i, 1
   br label %cols
@@ -462,6 +551,10 @@ swap:
 row_next:
   %i1 = add i64 %i, 1
   br label %rows
+cleanup:
+  call void @free(ptr %work)
+  call void @free(ptr %iwork)
+  br label %done
 done:
   ret void
 }}
@@ -494,50 +587,30 @@ start:
   %c = select i1 %none, i8 78, i8 %c_sa
   store i8 %c, ptr %jobz
   ; the column-major problem is A^T: n x m
-  %mt = {NARROW} i64 %m to {I}
-  %nt = {NARROW} i64 %n to {I}
-  %kt = {NARROW} i64 %k to {I}
-  store {I} %nt, ptr %mm
-  store {I} %mt, ptr %nn
-  %ldu_v = select i1 %none, {I} 1, {I} %nt
-  store {I} %ldu_v, ptr %ldu
-  %ldvt_sa = select i1 %full, {I} %mt, {I} %kt
-  %ldvt_v = select i1 %none, {I} 1, {I} %ldvt_sa
-  store {I} %ldvt_v, ptr %ldvt
+  call void @put_int(ptr %mm, i64 %n)
+  call void @put_int(ptr %nn, i64 %m)
+  %ldu_v = select i1 %none, i64 1, i64 %n
+  call void @put_int(ptr %ldu, i64 %ldu_v)
+  %ldvt_sa = select i1 %full, i64 %m, i64 %k
+  %ldvt_v = select i1 %none, i64 1, i64 %ldvt_sa
+  call void @put_int(ptr %ldvt, i64 %ldvt_v)
   %uu = select i1 %none, ptr %s, ptr %vt
   %vv = select i1 %none, ptr %s, ptr %u
-  %iwork_bytes = mul i64 %k, {ISZ8}
-  %iwork = call ptr @malloc(i64 %iwork_bytes)
+  %k8 = mul i64 %k, 8
+  %iwork = call ptr @lapack_ints(i64 %k8)
   %no_iwork = icmp eq ptr %iwork, null
-  br i1 %no_iwork, label %oom_i, label %query
-oom_i:
-  call void @mlc_alloc_failed(i64 %iwork_bytes)
-  br label %done
+  br i1 %no_iwork, label %done, label %query
 query:
-  store {I} -1, ptr %lwork
+  call void @put_int(ptr %lwork, i64 -1)
   call void @{RAW}{p}gesdd(ptr %jobz, ptr %mm, ptr %nn, ptr %a, ptr %mm, ptr %s, ptr %uu, ptr %ldu, ptr %vv, ptr %ldvt, ptr %wq, ptr %lwork, ptr %iwork, ptr %info)
-  %q = load {T}, ptr %wq
-  %qi = fptosi {T} %q to {I}
-  %q_small = icmp slt {I} %qi, 1
-  %lw = select i1 %q_small, {I} 1, {I} %qi
-  store {I} %lw, ptr %lwork
-  %lw64 = {WIDEN} {I} %lw to i64
-  %work_bytes = mul i64 %lw64, {size}
-  %work = call ptr @malloc(i64 %work_bytes)
+  %work = call ptr @workspace_{tag}(ptr %wq, ptr %lwork)
   %no_work = icmp eq ptr %work, null
-  br i1 %no_work, label %oom_w, label %call
-oom_w:
-  call void @mlc_alloc_failed(i64 %work_bytes)
-  br label %free_i
+  br i1 %no_work, label %free_i, label %call
 call:
   call void @{RAW}{p}gesdd(ptr %jobz, ptr %mm, ptr %nn, ptr %a, ptr %mm, ptr %s, ptr %uu, ptr %ldu, ptr %vv, ptr %ldvt, ptr %work, ptr %lwork, ptr %iwork, ptr %info)
   call void @free(ptr %work)
-  %code = load {I}, ptr %info
-  %failed = icmp ne {I} %code, 0  ; numpy: any nonzero info (a NaN input is info = -4 in LAPACK >= 3.10)
-  br i1 %failed, label %fail, label %free_i
-fail:
-  %code32 = {TO32} {I} %code to i32
-  call void @mlc_linalg_failed(i32 {SVD}, i32 %code32)
+  ; numpy: any nonzero info (a NaN input is info = -4 in LAPACK >= 3.10)
+  %failed = call i1 @failed(ptr %info, i32 {SVD})
   br label %free_i
 free_i:
   call void @free(ptr %iwork)
@@ -565,56 +638,34 @@ entry:
   %wide = select i1 %m_big, i64 %m, i64 %n
   %cols = select i1 %complete, i64 %wide, i64 %n
   %cells = mul i64 %m, %cols
-  %cells1 = add i64 %cells, 1
-  %a_bytes = mul i64 %cells1, {size}
-  %k1 = add i64 %k, 1
-  %tau_bytes = mul i64 %k1, {size}
-  %own_a = call ptr @malloc(i64 %a_bytes)
-  %own_tau = call ptr @malloc(i64 %tau_bytes)
+  %own_a = call ptr @elements_{tag}(i64 %cells)
+  %own_tau = call ptr @elements_{tag}(i64 %k)
   %work_a = select i1 %raw, ptr %p1, ptr %own_a
   %tau = select i1 %raw, ptr %p2, ptr %own_tau
-  %no_a = icmp eq ptr %own_a, null
-  %no_tau = icmp eq ptr %own_tau, null
-  %no_memory = or i1 %no_a, %no_tau
-  br i1 %no_memory, label %oom, label %start
-oom:
-  %asked = add i64 %a_bytes, %tau_bytes
-  call void @mlc_alloc_failed(i64 %asked)
-  br label %cleanup
+  %have = call i1 @allocated(ptr %own_a, ptr %own_tau, ptr %own_a, ptr %own_a)
+  br i1 %have, label %start, label %cleanup
 start:
   call void @transpose_{tag}(ptr %work_a, ptr %a, i64 %m, i64 %n)
-  %mt = {NARROW} i64 %m to {I}
-  %nt = {NARROW} i64 %n to {I}
-  %kt = {NARROW} i64 %k to {I}
-  store {I} %mt, ptr %mm
-  store {I} %nt, ptr %nn
-  store {I} %kt, ptr %kk
+  call void @put_int(ptr %mm, i64 %m)
+  call void @put_int(ptr %nn, i64 %n)
+  call void @put_int(ptr %kk, i64 %k)
   %m_zero = icmp eq i64 %m, 0
-  %ld = select i1 %m_zero, {I} 1, {I} %mt
-  store {I} %ld, ptr %lda
+  %ld = select i1 %m_zero, i64 1, i64 %m
+  call void @put_int(ptr %lda, i64 %ld)
   %qcols = select i1 %complete, i64 %m, i64 %k
-  %qt = {NARROW} i64 %qcols to {I}
-  store {I} %qt, ptr %qq
+  call void @put_int(ptr %qq, i64 %qcols)
   ; one workspace for both routines: the larger of their queries
-  store {I} -1, ptr %lwork
+  call void @put_int(ptr %lwork, i64 -1)
   call void @{RAW}{p}geqrf(ptr %mm, ptr %nn, ptr %work_a, ptr %lda, ptr %tau, ptr %wq, ptr %lwork, ptr %info)
   %q1 = load {T}, ptr %wq
   call void @{RAW}{p}orgqr(ptr %mm, ptr %qq, ptr %kk, ptr %work_a, ptr %lda, ptr %tau, ptr %wq, ptr %lwork, ptr %info)
   %q2 = load {T}, ptr %wq
   %q_more = fcmp ogt {T} %q1, %q2
   %q = select i1 %q_more, {T} %q1, {T} %q2
-  %qi = fptosi {T} %q to {I}
-  %q_small = icmp slt {I} %qi, 1
-  %lw = select i1 %q_small, {I} 1, {I} %qi
-  store {I} %lw, ptr %lwork
-  %lw64 = {WIDEN} {I} %lw to i64
-  %work_bytes = mul i64 %lw64, {size}
-  %work = call ptr @malloc(i64 %work_bytes)
+  store {T} %q, ptr %wq
+  %work = call ptr @workspace_{tag}(ptr %wq, ptr %lwork)
   %no_work = icmp eq ptr %work, null
-  br i1 %no_work, label %oom_w, label %factor
-oom_w:
-  call void @mlc_alloc_failed(i64 %work_bytes)
-  br label %cleanup
+  br i1 %no_work, label %cleanup, label %factor
 factor:
   %k_zero = icmp eq i64 %k, 0
   br i1 %k_zero, label %factored, label %geqrf
@@ -666,21 +717,259 @@ cleanup:
 """
 
 
+def _general_ir(T: str, p: str, tag: str, I: str) -> str:
+    """eig (geev) and lstsq (gelsd) adapters for one element type."""
+    return f"""
+; v[i][j] = re[i] + sign * im[i] i (complex, row-major n x n) for every row i; im null: the imaginary parts are 0
+define internal void @put_column_{tag}(ptr %v, i64 %n, i64 %j, ptr %re, ptr %im, {T} %sign) {{
+entry:
+  %real = icmp eq ptr %im, null
+  br label %loop
+loop:
+  %i = phi i64 [0, %entry], [%i1, %loop]
+  %rp = getelementptr {T}, ptr %re, i64 %i
+  %r = load {T}, ptr %rp
+  %ip = getelementptr {T}, ptr %im, i64 %i
+  %safe = select i1 %real, ptr %re, ptr %ip
+  %x = load {T}, ptr %safe
+  %y = fmul {T} %x, %sign
+  %c = select i1 %real, {T} 0.0, {T} %y
+  %at = mul i64 %i, %n
+  %ij = add i64 %at, %j
+  %k = mul i64 %ij, 2
+  %vr = getelementptr {T}, ptr %v, i64 %k
+  %vi = getelementptr {T}, ptr %vr, i64 1
+  store {T} %r, ptr %vr
+  store {T} %c, ptr %vi
+  %i1 = add i64 %i, 1
+  %more = icmp slt i64 %i1, %n
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+
+; w (n, complex) and v (n x n, complex, row-major: the right eigenvectors as columns) of the general matrix
+; a (n x n, row-major, read only); numpy.linalg.eig's results (geev on the column-major copy)
+define void @{OWN}eig_{tag}(i64 %n, ptr %a, ptr %w, ptr %v) {{
+entry:
+  %jobvl = alloca i8
+  %jobvr = alloca i8
+  %nn = alloca {I}
+  %one = alloca {I}
+  %lwork = alloca {I}
+  %info = alloca {I}
+  %wq = alloca {T}
+  %work_slot = alloca ptr
+  store ptr null, ptr %work_slot
+  %empty = icmp eq i64 %n, 0
+  br i1 %empty, label %done, label %check
+check:
+  %total = mul i64 %n, %n
+  %finite = call i1 @all_finite_{tag}(ptr %a, i64 %total)
+  br i1 %finite, label %start, label %not_finite
+not_finite:
+  call void @mlc_linalg_failed(i32 {NOT_FINITE}, i32 0)
+  br label %done
+start:
+  %col = call ptr @elements_{tag}(i64 %total)
+  %vr = call ptr @elements_{tag}(i64 %total)
+  %wr = call ptr @elements_{tag}(i64 %n)
+  %wi = call ptr @elements_{tag}(i64 %n)
+  %have = call i1 @allocated(ptr %col, ptr %vr, ptr %wr, ptr %wi)
+  br i1 %have, label %query, label %cleanup
+query:
+  store i8 78, ptr %jobvl
+  store i8 86, ptr %jobvr
+  call void @put_int(ptr %nn, i64 %n)
+  call void @put_int(ptr %one, i64 1)
+  call void @transpose_{tag}(ptr %col, ptr %a, i64 %n, i64 %n)
+  call void @put_int(ptr %lwork, i64 -1)
+  call void @{RAW}{p}geev(ptr %jobvl, ptr %jobvr, ptr %nn, ptr %col, ptr %nn, ptr %wr, ptr %wi, ptr %vr, ptr %one, ptr %vr, ptr %nn, ptr %wq, ptr %lwork, ptr %info)
+  %work = call ptr @workspace_{tag}(ptr %wq, ptr %lwork)
+  store ptr %work, ptr %work_slot
+  %no_work = icmp eq ptr %work, null
+  br i1 %no_work, label %cleanup, label %call
+call:
+  call void @{RAW}{p}geev(ptr %jobvl, ptr %jobvr, ptr %nn, ptr %col, ptr %nn, ptr %wr, ptr %wi, ptr %vr, ptr %one, ptr %vr, ptr %nn, ptr %work, ptr %lwork, ptr %info)
+  %failed = call i1 @failed(ptr %info, i32 {EIGH})
+  br i1 %failed, label %cleanup, label %values
+values:
+  call void @copy2d_{tag}(ptr %w, i64 2, i64 1, ptr %wr, i64 1, i64 0, i64 %n, i64 1)
+  %w_im = getelementptr {T}, ptr %w, i64 1
+  call void @copy2d_{tag}(ptr %w_im, i64 2, i64 1, ptr %wi, i64 1, i64 0, i64 %n, i64 1)
+  br label %vectors
+vectors:
+  ; LAPACK's packing: a real eigenvalue's vector is column j; a complex pair's vectors are
+  ; column j +- column j+1 i
+  %j = phi i64 [0, %values], [%j_next, %next]
+  %more = icmp slt i64 %j, %n
+  br i1 %more, label %column, label %cleanup
+column:
+  %imp = getelementptr {T}, ptr %wi, i64 %j
+  %im = load {T}, ptr %imp
+  %at = mul i64 %j, %n
+  %re_col = getelementptr {T}, ptr %vr, i64 %at
+  %is_real = fcmp oeq {T} %im, 0.0
+  br i1 %is_real, label %real, label %pair
+real:
+  call void @put_column_{tag}(ptr %v, i64 %n, i64 %j, ptr %re_col, ptr null, {T} 1.0)
+  %j1 = add i64 %j, 1
+  br label %next
+pair:
+  %im_col = getelementptr {T}, ptr %re_col, i64 %n
+  %j_conj = add i64 %j, 1
+  call void @put_column_{tag}(ptr %v, i64 %n, i64 %j, ptr %re_col, ptr %im_col, {T} 1.0)
+  call void @put_column_{tag}(ptr %v, i64 %n, i64 %j_conj, ptr %re_col, ptr %im_col, {T} -1.0)
+  %j2 = add i64 %j, 2
+  br label %next
+next:
+  %j_next = phi i64 [%j1, %real], [%j2, %pair]
+  br label %vectors
+cleanup:
+  %work_f = load ptr, ptr %work_slot
+  call void @free(ptr %work_f)
+  call void @free(ptr %col)
+  call void @free(ptr %vr)
+  call void @free(ptr %wr)
+  call void @free(ptr %wi)
+  br label %done
+done:
+  ret void
+}}
+
+; numpy.linalg.lstsq of a (m x n) and b (m x nrhs), both row-major and read only (gelsd, rcond as given:
+; negative = machine precision): x (n x nrhs), s (min(m, n) singular values) and resid (nrhs: the squared
+; residual norms when m > n and the rank is n, else 0); returns the rank
+define i64 @{OWN}lstsq_{tag}(i64 %m, i64 %n, i64 %nrhs, ptr %a, ptr %b, {T} %rcond, ptr %x, ptr %s, ptr %resid) {{
+entry:
+  %mm = alloca {I}
+  %nn = alloca {I}
+  %kk = alloca {I}
+  %lda = alloca {I}
+  %ldb = alloca {I}
+  %rank = alloca {I}
+  %lwork = alloca {I}
+  %liwork = alloca {I}
+  %info = alloca {I}
+  %rc = alloca {T}
+  %wq = alloca {T}
+  %iwq = alloca {I}
+  %work_slot = alloca ptr
+  %iwork_slot = alloca ptr
+  store ptr null, ptr %work_slot
+  store ptr null, ptr %iwork_slot
+  %r_bytes = mul i64 %nrhs, {4 if T == "float" else 8}
+  call void @llvm.memset.p0.i64(ptr %resid, i8 0, i64 %r_bytes, i1 0)
+  %m0 = icmp eq i64 %m, 0
+  %n0 = icmp eq i64 %n, 0
+  %empty = or i1 %m0, %n0
+  br i1 %empty, label %degenerate, label %start
+degenerate:
+  ; rank 0, x = 0; with no unknowns the residuals are |b|^2
+  %x_cells = mul i64 %n, %nrhs
+  %x_bytes = mul i64 %x_cells, {4 if T == "float" else 8}
+  call void @llvm.memset.p0.i64(ptr %x, i8 0, i64 %x_bytes, i1 0)
+  br i1 %n0, label %b_norms, label %no_rank
+b_norms:
+  %j_b = phi i64 [0, %degenerate], [%j_b1, %b_norm]
+  %more_b = icmp slt i64 %j_b, %nrhs
+  br i1 %more_b, label %b_norm, label %no_rank
+b_norm:
+  %b_j = getelementptr {T}, ptr %b, i64 %j_b
+  %nb = call {T} @sumsq_{tag}(ptr %b_j, i64 %m, i64 %nrhs)
+  %rb = getelementptr {T}, ptr %resid, i64 %j_b
+  store {T} %nb, ptr %rb
+  %j_b1 = add i64 %j_b, 1
+  br label %b_norms
+no_rank:
+  ret i64 0
+start:
+  ; lapack cannot take nrhs = 0: one zero column then
+  %k0 = icmp eq i64 %nrhs, 0
+  %cols = select i1 %k0, i64 1, i64 %nrhs
+  %m_big = icmp sgt i64 %m, %n
+  %ld = select i1 %m_big, i64 %m, i64 %n
+  %a_cells = mul i64 %m, %n
+  %b_cells = mul i64 %ld, %cols
+  %acol = call ptr @elements_{tag}(i64 %a_cells)
+  %bcol = call ptr @elements_{tag}(i64 %b_cells)
+  %have = call i1 @allocated(ptr %acol, ptr %bcol, ptr %acol, ptr %acol)
+  br i1 %have, label %query, label %cleanup
+query:
+  call void @transpose_{tag}(ptr %acol, ptr %a, i64 %m, i64 %n)
+  call void @copy2d_{tag}(ptr %bcol, i64 1, i64 %ld, ptr %b, i64 %nrhs, i64 1, i64 %m, i64 %nrhs)
+  call void @put_int(ptr %mm, i64 %m)
+  call void @put_int(ptr %nn, i64 %n)
+  call void @put_int(ptr %kk, i64 %cols)
+  call void @put_int(ptr %lda, i64 %m)
+  call void @put_int(ptr %ldb, i64 %ld)
+  store {T} %rcond, ptr %rc
+  call void @put_int(ptr %lwork, i64 -1)
+  call void @{RAW}{p}gelsd(ptr %mm, ptr %nn, ptr %kk, ptr %acol, ptr %lda, ptr %bcol, ptr %ldb, ptr %s, ptr %rc, ptr %rank, ptr %wq, ptr %lwork, ptr %iwq, ptr %info)
+  %work = call ptr @workspace_{tag}(ptr %wq, ptr %lwork)
+  store ptr %work, ptr %work_slot
+  %iwork = call ptr @int_workspace(ptr %iwq, ptr %liwork)
+  store ptr %iwork, ptr %iwork_slot
+  %have_work = call i1 @allocated(ptr %work, ptr %iwork, ptr %work, ptr %work)
+  br i1 %have_work, label %solve, label %cleanup
+solve:
+  call void @{RAW}{p}gelsd(ptr %mm, ptr %nn, ptr %kk, ptr %acol, ptr %lda, ptr %bcol, ptr %ldb, ptr %s, ptr %rc, ptr %rank, ptr %work, ptr %lwork, ptr %iwork, ptr %info)
+  %failed = call i1 @failed(ptr %info, i32 {LSTSQ})
+  br i1 %failed, label %cleanup, label %results
+results:
+  call void @copy2d_{tag}(ptr %x, i64 %nrhs, i64 1, ptr %bcol, i64 1, i64 %ld, i64 %n, i64 %nrhs)
+  %r = load {I}, ptr %rank
+  %r64 = {_ints(I)[3]} {I} %r to i64
+  %full = icmp eq i64 %r64, %n
+  %residuals = and i1 %full, %m_big
+  br i1 %residuals, label %norms, label %cleanup
+norms:
+  %j = phi i64 [0, %results], [%j1, %norm]
+  %more = icmp slt i64 %j, %nrhs
+  br i1 %more, label %norm, label %cleanup
+norm:
+  %at = mul i64 %j, %ld
+  %below = add i64 %at, %n
+  %tail = getelementptr {T}, ptr %bcol, i64 %below
+  %excess = sub i64 %m, %n
+  %sq = call {T} @sumsq_{tag}(ptr %tail, i64 %excess, i64 1)
+  %rj = getelementptr {T}, ptr %resid, i64 %j
+  store {T} %sq, ptr %rj
+  %j1 = add i64 %j, 1
+  br label %norms
+cleanup:
+  %ran = phi i1 [0, %start], [1, %query], [1, %solve], [1, %results], [1, %norms]
+  %work_f = load ptr, ptr %work_slot
+  %iwork_f = load ptr, ptr %iwork_slot
+  call void @free(ptr %work_f)
+  call void @free(ptr %iwork_f)
+  call void @free(ptr %acol)
+  call void @free(ptr %bcol)
+  %found = load {I}, ptr %rank
+  %found64 = {_ints(I)[3]} {I} %found to i64
+  %rank_out = select i1 %ran, i64 %found64, i64 0
+  ret i64 %rank_out
+}}
+"""
+
+
 def adapters_ir(I: str = "i32") -> str:
     """The adapters' LLVM IR for LAPACK integers of type `I` (i32: LP64, i64: ILP64)."""
-    head = ("declare ptr @malloc(i64)\ndeclare void @free(ptr)\ndeclare void @mlc_alloc_failed(i64)\n"
-            "declare void @mlc_linalg_failed(i32, i32)\n")
-    return head + "".join(_declarations(p) + _adapters_ir(T, p, tag, I) + _decompositions_ir(T, p, tag, I)
-                          for T, p, tag in (("float", "s", "f32"), ("double", "d", "f64")))
+    head = ("declare ptr @calloc(i64, i64)\ndeclare void @free(ptr)\ndeclare void @mlc_alloc_failed(i64)\n"
+            "declare void @mlc_linalg_failed(i32, i32)\ndeclare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\n")
+    return head + _helpers_ir(I) + "".join(
+        _declarations(p) + _elements_ir(T, tag, I) + _adapters_ir(T, p, tag, I) + _decompositions_ir(T, p, tag, I)
+        + _general_ir(T, p, tag, I) for T, p, tag in (("float", "s", "f32"), ("double", "d", "f64")))
 
 
-ADAPTERS = tuple(f"mlc_lapack_{op}_{tag}" for op in ("cholesky", "solve", "inverse", "det", "eigh", "svd", "qr")
+ADAPTERS = tuple(f"mlc_lapack_{op}_{tag}" for op in ("cholesky", "solve", "inverse", "det", "eigh", "svd", "qr",
+                                                       "eig", "lstsq")
                  for tag in ("f32", "f64"))
 
 
 def _numpy_lapack() -> dict[str, int] | None:
     """routine -> address in numpy's OpenBLAS (ILP64, `scipy_<routine>_64_`), or None where numpy has none."""
-    found = numpy_openblas_symbols(f"scipy_{p}{r}_64_" for p in "sd" for r in ROUTINES)
+    found = numpy_openblas_symbols(f"scipy_{p}{r}_64_" for p in "sd" for r in ROUTINES + BLAS_ROUTINES)
     return None if found is None else {name[len("scipy_"):-len("_64_")]: a for name, a in found.items()}
 
 
@@ -699,7 +988,9 @@ def register_lapack_symbols() -> None:
         int_type = "i64"
         if routines is None:
             capi = cython_capi("scipy.linalg.cython_lapack")
+            blas = cython_capi("scipy.linalg.cython_blas")
             routines = {p + r: _capsule_pointer(capi[p + r]) for p in "sd" for r in ROUTINES}
+            routines.update({p + r: _capsule_pointer(blas[p + r]) for p in "sd" for r in BLAS_ROUTINES})
             int_type = "i32"
         for name, address in routines.items():
             llvm.add_symbol(f"{RAW}{name}", address)
