@@ -319,6 +319,10 @@ ROWS: list[Row] = (
             shapes="any", param=_rank_2),
         Row("solve_triangular", 2, f"slinalg.solve_triangular(slinalg.cholesky({_SPD}), {{b}}, lower=True)",
             "np.linalg.solve(np.linalg.cholesky(spd({a})), {b})", smooth=True, shapes="any", param=_solve_ok),
+        Row("eig_values", 1, f"T.sort(T.nlinalg.eig({_SPD})[0])", "np.sort(np.linalg.eig(spd({a}))[0].real)",
+            shapes="any", param=_rank_2),
+        Row("lstsq", 2, f"T.nlinalg.lstsq()({_SPD}, {{b}}, -1)[0]", "np.linalg.lstsq(spd({a}), {b}, rcond=-1)[0]",
+            shapes="any", param=_solve_ok),
         # theano.sparse (mlc.sparse, `S`): dense operands in and out, a csr/csc matrix in between. The
         # structured ops' gradients are zero at stored zeros (Theano's definition), so only the ops with
         # a regular gradient are `smooth`.
