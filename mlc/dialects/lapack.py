@@ -10,6 +10,7 @@ mapping, the workspace, degenerate sizes and error reporting.
     lapack.cholesky lower %a : memref<?x?xf64>
     lapack.solve "general" %a, %b : memref<?x?xf64>, memref<?xf64>
     lapack.inverse %a : memref<?x?xf32>
+    lapack.expm %a : memref<?x?xf64>
     %d = lapack.det %a : memref<?x?xf64> -> f64
     lapack.eigh lower %a, %w : memref<?x?xf64>, memref<?xf64>
     lapack.svd full_matrices %a, %s vectors(%u, %vt : memref<?x?xf64>, memref<?x?xf64>) : memref<?x?xf64>, memref<?xf64>
@@ -106,11 +107,9 @@ class SolveOp(IRDLOperation):
             raise VerifyException(f"{self.name}: unit_diagonal needs a triangular structure")
 
 
-@irdl_op_definition
-class InverseOp(IRDLOperation):
-    """a = a^-1. Lowers to `?getrf` + `?getri`."""
+class _InPlace(IRDLOperation):
+    """An op that overwrites its square matrix with a function of it."""
 
-    name = "lapack.inverse"
     a = operand_def(MemRefType)
     assembly_format = "$a attr-dict `:` type($a)"
 
@@ -119,6 +118,20 @@ class InverseOp(IRDLOperation):
 
     def verify_(self) -> None:
         _square(self, "A", self.a)
+
+
+@irdl_op_definition
+class InverseOp(_InPlace):
+    """a = a^-1. Lowers to `?getrf` + `?getri`."""
+
+    name = "lapack.inverse"
+
+
+@irdl_op_definition
+class ExpmOp(_InPlace):
+    """a = expm(a) (scipy's scaling and squaring with Pade approximants). Lowers to `?gemm`, `?gemv`, `?gesv`."""
+
+    name = "lapack.expm"
 
 
 @irdl_op_definition
@@ -302,4 +315,4 @@ class LstsqOp(IRDLOperation):
         _check_dim(self, "length of s and min(m, n)", ts.get_shape()[0], k)
 
 
-Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp, EigOp, LstsqOp])
+Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp, EigOp, LstsqOp, ExpmOp])

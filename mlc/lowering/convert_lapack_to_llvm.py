@@ -7,6 +7,7 @@ became one `llvm.call` of an external adapter
     lapack.cholesky        -> @mlc_lapack_cholesky_<t>(n, a, lower, nan_on_error)
     lapack.solve           -> @mlc_lapack_solve_<t>(n, nrhs, a, b, structure, trans, unit_diagonal)
     lapack.inverse         -> @mlc_lapack_inverse_<t>(n, a)
+    lapack.expm            -> @mlc_lapack_expm_<t>(n, a)
     %d = lapack.det        -> %d = @mlc_lapack_det_<t>(n, a)
     lapack.eigh            -> @mlc_lapack_eigh_<t>(n, a, w, lower)
     lapack.svd             -> @mlc_lapack_svd_<t>(m, n, a, s, u, vt, job)   (job 0: s only, 1: reduced, 2: full)
@@ -78,12 +79,18 @@ class LowerSolve(RewritePattern):
         rewriter.erase(op)
 
 
-class LowerInverse(RewritePattern):
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: lapack.InverseOp, rewriter: PatternRewriter, /):
+class LowerInPlace(RewritePattern):
+    """lapack.inverse and lapack.expm: (n, a)."""
+
+    KINDS = {lapack.InverseOp: "inverse", lapack.ExpmOp: "expm"}
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
+        kind = self.KINDS.get(type(op))
+        if kind is None:
+            return
         site = _CallSite(rewriter)
-        name = _adapter(op, "inverse", [i64, PTR], None)
-        site.call(name, [site.dim(op.a, 0), site.pointer(op.a)], None)
+        name = _adapter(op, kind, [i64, PTR], None)
+        site.call(name, [site.dim(op.operands[0], 0), site.pointer(op.operands[0])], None)
         rewriter.erase(op)
 
 
@@ -161,13 +168,13 @@ class LowerLstsq(RewritePattern):
 
 
 class ConvertLapackToLLVMPass(ModulePass):
-    """Lower lapack.cholesky/solve/inverse/det/eigh/svd/qr/eig/lstsq to calls of the runtime's LAPACK adapters."""
+    """Lower lapack.cholesky/solve/inverse/expm/det/eigh/svd/qr/eig/lstsq to calls of the runtime's LAPACK adapters."""
 
     name = "convert-lapack-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerCholesky(), LowerSolve(), LowerInverse(), LowerDet(), LowerEigh(),
+            GreedyRewritePatternApplier([LowerCholesky(), LowerSolve(), LowerInPlace(), LowerDet(), LowerEigh(),
                                          LowerSvd(), LowerQr(), LowerEig(), LowerLstsq()]),
             apply_recursively=False,
         ).rewrite_module(op)

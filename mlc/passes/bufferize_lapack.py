@@ -6,7 +6,7 @@ source (a transposed view, a slice):
 
     mt.cholesky %a   ->  %l = copy of %a;  lapack.cholesky %l
     mt.solve %a, %b  ->  %f = copy of %a;  %x = copy of %b;  lapack.solve %f, %x
-    mt.inverse %a    ->  %i = copy of %a;  lapack.inverse %i
+    mt.inverse %a    ->  %i = copy of %a;  lapack.inverse %i   (mt.expm: lapack.expm likewise)
     mt.det %a        ->  %f = copy of %a;  %d = lapack.det %f;  a 0-d buffer holding %d
     mt.eigh %a       ->  %v = copy of %a;  lapack.eigh %v, %w
     mt.svd %a        ->  %f = copy of %a;  lapack.svd %f, %s vectors(%u, %vt)
@@ -75,9 +75,9 @@ def bufferize_solve(bz, op: mt.SolveOp) -> None:
     bz.buffers[op.result] = out
 
 
-def bufferize_inverse(bz, op: mt.InverseOp) -> None:
+def bufferize_in_place(bz, op: mt.InverseOp | mt.ExpmOp) -> None:
     out = _result_copy(bz, op.result, bz.buf(op.a))
-    bz.b.insert(lapack.InverseOp(out))
+    bz.b.insert({mt.InverseOp: lapack.InverseOp, mt.ExpmOp: lapack.ExpmOp}[type(op)](out))
     bz.buffers[op.result] = out
 
 
@@ -157,7 +157,8 @@ HANDLERS = {
     mt.LstsqOp: bufferize_lstsq,
     mt.CholeskyOp: bufferize_cholesky,
     mt.SolveOp: bufferize_solve,
-    mt.InverseOp: bufferize_inverse,
+    mt.InverseOp: bufferize_in_place,
+    mt.ExpmOp: bufferize_in_place,
     mt.DetOp: bufferize_det,
     mt.EighOp: bufferize_eigh,
     mt.SvdOp: bufferize_svd,

@@ -39,9 +39,11 @@ garbage (a NaN workspace size from `dgesdd`).
 from __future__ import annotations
 
 import os
+import struct
 import threading
 
 import llvmlite.binding as llvm
+import numpy as np
 
 from mlc.runtime.blas_symbols import _capsule_pointer, cython_capi, numpy_openblas_symbols
 
@@ -137,6 +139,18 @@ report:
   br label %ok
 ok:
   ret i1 %bad
+}}
+
+; max(0, ceil(q)) as an integer, at most 2048 (NaN: 0): a power-of-two scaling count
+define internal i64 @count_up(double %q) {{
+entry:
+  %c = call double @llvm.ceil.f64(double %q)
+  %pos = fcmp ogt double %c, 0.0
+  %c1 = select i1 %pos, double %c, double 0.0
+  %big = fcmp ogt double %c1, 2048.0
+  %c2 = select i1 %big, double 2048.0, double %c1
+  %i = fptosi double %c2 to i64
+  ret i64 %i
 }}
 
 ; the integer workspace a query asked for (at least 1), its size stored into %liwork
@@ -953,17 +967,495 @@ cleanup:
 """
 
 
+#: scipy's Pade structure constants (Al-Mohy and Higham 2009): theta_m, and the backward-error coefficients
+#: of degrees 3, 5, 7, 9, 13 for single and double precision (scipy's _matfuncs_expm tables)
+_THETA = (1.495585217958292e-002, 2.539398330063230e-001, 9.504178996162932e-001, 2.097847961257068e+000, 4.25)
+_ELL = {"f32": (6.0081481933593750e-03, 5.9956512451171875e+02, 2.6750196800000000e+08, 3.5252480874905600e+14,
+                6.7502722515508048e+27),
+        "f64": (1.1191048088221578e-11, 1.1167770708198077e-06, 4.9826124310493469e-01, 6.5662862500000000e+05,
+                1.2573361865339437e+19)}
+#: the Pade numerator coefficients b_0 .. b_m (b_m = 1) of each degree
+_PADE = {3: (120., 60., 12., 1.), 5: (30240., 15120., 3360., 420., 30., 1.),
+         7: (17297280., 8648640., 1995840., 277200., 25200., 1512., 56., 1.),
+         9: (17643225600., 8821612800., 2075673600., 302702400., 30270240., 2162160., 110880., 3960., 90., 1.),
+         13: (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800., 129060195264000.,
+              10559470521600., 670442572800., 33522128640., 1323241920., 40840800., 960960., 16380., 182., 1.)}
+
+
+def _const(value: float, T: str) -> str:
+    """An LLVM literal of type T (hex: a float literal must be exact)."""
+    v = float(np.float32(value)) if T == "float" else float(value)
+    return "0x" + struct.pack(">d", v).hex().upper()
+
+
+def _expm_ir(T: str, p: str, tag: str, I: str) -> str:
+    """expm (scipy's scaling and squaring with Pade approximants: gemm, gemv, gesv) for one element type."""
+    size = 4 if T == "float" else 8
+    ft = "f32" if T == "float" else "f64"
+    c = lambda v: _const(v, T)  # noqa: E731
+    d = lambda v: _const(v, "double")  # noqa: E731
+    theta, ell = _THETA, _ELL[tag]
+
+    def comb(dst: str, terms: list[tuple[float, str]], eye: float) -> str:
+        """dst = sum of coefficient * matrix (at most four) + eye * I."""
+        terms = terms + [(0.0, "%p0")] * (4 - len(terms))
+        args = ", ".join(f"{T} {c(k)}, ptr {m}" for k, m in terms)
+        return f"  call void @comb_{tag}(i64 %n, ptr {dst}, {args}, {T} {c(eye)})\n"
+
+    def pade(m: int) -> str:
+        b = _PADE[m]
+        powers = ["%p1", "%p2", "%p3", "%p4"]  # A^2, A^4, A^6, A^8
+        if m == 13:  # U = A (A6 (A6 + b11 A4 + b9 A2) + b7 A6 + b5 A4 + b3 A2 + b1 I), V likewise
+            return (comb("%p4", [(b[12], "%p3"), (b[10], "%p2"), (b[8], "%p1")], 0.0)
+                    + comb("%p5", [(1.0, "%p3"), (b[11], "%p2"), (b[9], "%p1")], 0.0)
+                    + comb("%p7", [(b[7], "%p3"), (b[5], "%p2"), (b[3], "%p1")], b[1])
+                    + comb("%p1", [(b[6], "%p3"), (b[4], "%p2"), (b[2], "%p1")], b[0])
+                    + f"  call void @mm_{tag}(i64 %n, ptr %p4, ptr %p3, ptr %p1, {T} 1.0)\n"
+                    + f"  call void @mm_{tag}(i64 %n, ptr %p5, ptr %p3, ptr %p7, {T} 1.0)\n"
+                    + f"  call void @mm_{tag}(i64 %n, ptr %p0, ptr %p7, ptr %p6, {T} 0.0)\n")
+        k = (m - 1) // 2  # powers A^2 .. A^(m-1)
+        odd = [(b[2 * j + 1], powers[j - 1]) for j in range(k, 0, -1)]
+        even = [(b[2 * j], powers[j - 1]) for j in range(k, 0, -1)]
+        return (comb("%p5", odd, b[1]) + f"  call void @mm_{tag}(i64 %n, ptr %p0, ptr %p5, ptr %p6, {T} 0.0)\n"
+                + comb("%p1", even, b[0]))
+
+    def lm(label: str, k: int, coeff: float, spins: int) -> str:
+        """Spin |A| `spins` more times; %{label} = max(0, ceil(log2(|A|^k 1 / normA / coeff) / (k - 1)))."""
+        return f"""  call void @spin_{tag}(i64 %n, ptr %p7, ptr %y, ptr %y2, i64 {spins})
+  %top_{label} = call {T} @vmax_{tag}(ptr %y, i64 %n)
+  %topd_{label} = call double @wide_{tag}({T} %top_{label})
+  %ratio_{label} = fdiv double %topd_{label}, %normA
+  %r2_{label} = fdiv double %ratio_{label}, {d(coeff)}
+  %lg_{label} = call double @llvm.log2.f64(double %r2_{label})
+  %q_{label} = fdiv double %lg_{label}, {d(k - 1)}
+  %{label} = call i64 @count_up(double %q_{label})
+"""
+
+    return f"""
+define internal double @wide_{tag}({T} %x) {{
+entry:
+  {'%w = fpext float %x to double' if T == 'float' else '%w = fadd double %x, 0.0'}
+  ret double %w
+}}
+
+define internal void @abs_{tag}(ptr %dst, ptr %src, i64 %count) {{
+entry:
+  br label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %sp = getelementptr {T}, ptr %src, i64 %k
+  %x = load {T}, ptr %sp
+  %ax = call {T} @llvm.fabs.{ft}({T} %x)
+  %dp = getelementptr {T}, ptr %dst, i64 %k
+  store {T} %ax, ptr %dp
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %count
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+
+define internal void @fill_{tag}(ptr %dst, i64 %count, {T} %v) {{
+entry:
+  br label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %dp = getelementptr {T}, ptr %dst, i64 %k
+  store {T} %v, ptr %dp
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %count
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+
+define internal void @scale_{tag}(ptr %dst, i64 %count, double %f) {{
+entry:
+  {'%ft = fptrunc double %f to float' if T == 'float' else '%ft = fadd double %f, 0.0'}
+  br label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %dp = getelementptr {T}, ptr %dst, i64 %k
+  %x = load {T}, ptr %dp
+  %y = fmul {T} %x, %ft
+  store {T} %y, ptr %dp
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %count
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+
+; 3: diagonal, 1: lower triangular (nothing above the diagonal), 2: upper triangular, 0: neither
+define internal i32 @band_{tag}(i64 %n, ptr %a) {{
+entry:
+  %total = mul i64 %n, %n
+  br label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %above = phi i1 [0, %entry], [%above1, %loop]
+  %below = phi i1 [0, %entry], [%below1, %loop]
+  %row = udiv i64 %k, %n
+  %col = urem i64 %k, %n
+  %xp = getelementptr {T}, ptr %a, i64 %k
+  %x = load {T}, ptr %xp
+  %nz = fcmp une {T} %x, 0.0
+  %is_above = icmp sgt i64 %col, %row
+  %is_below = icmp slt i64 %col, %row
+  %na = and i1 %nz, %is_above
+  %nb = and i1 %nz, %is_below
+  %above1 = or i1 %above, %na
+  %below1 = or i1 %below, %nb
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %total
+  br i1 %more, label %loop, label %done
+done:
+  %lo = select i1 %above1, i32 0, i32 1
+  %up = select i1 %below1, i32 0, i32 2
+  %code = or i32 %lo, %up
+  ret i32 %code
+}}
+
+; zero the triangle a triangular input (band 1 or 2) has zero
+define internal void @keep_triangle_{tag}(i64 %n, ptr %a, i32 %band) {{
+entry:
+  %total = mul i64 %n, %n
+  %lower = icmp eq i32 %band, 1
+  %upper = icmp eq i32 %band, 2
+  %any = or i1 %lower, %upper
+  br i1 %any, label %loop, label %done
+loop:
+  %k = phi i64 [0, %entry], [%k1, %next]
+  %row = udiv i64 %k, %n
+  %col = urem i64 %k, %n
+  %is_above = icmp sgt i64 %col, %row
+  %is_below = icmp slt i64 %col, %row
+  %za = and i1 %lower, %is_above
+  %zb = and i1 %upper, %is_below
+  %z = or i1 %za, %zb
+  br i1 %z, label %zero, label %next
+zero:
+  %xp = getelementptr {T}, ptr %a, i64 %k
+  store {T} 0.0, ptr %xp
+  br label %next
+next:
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %total
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+
+; dst = c4 x4 + c3 x3 + c2 x2 + c1 x1 + c0 I (n x n, elementwise: dst may be one of the x)
+define internal void @comb_{tag}(i64 %n, ptr %dst, {T} %c4, ptr %x4, {T} %c3, ptr %x3, {T} %c2, ptr %x2, {T} %c1, ptr %x1, {T} %c0) {{
+entry:
+  %total = mul i64 %n, %n
+  br label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %p4 = getelementptr {T}, ptr %x4, i64 %k
+  %p3 = getelementptr {T}, ptr %x3, i64 %k
+  %p2 = getelementptr {T}, ptr %x2, i64 %k
+  %p1 = getelementptr {T}, ptr %x1, i64 %k
+  %v4 = load {T}, ptr %p4
+  %v3 = load {T}, ptr %p3
+  %v2 = load {T}, ptr %p2
+  %v1 = load {T}, ptr %p1
+  %t4 = fmul {T} %c4, %v4
+  %t3 = fmul {T} %c3, %v3
+  %t2 = fmul {T} %c2, %v2
+  %t1 = fmul {T} %c1, %v1
+  %s43 = fadd {T} %t4, %t3
+  %s2 = fadd {T} %s43, %t2
+  %s1 = fadd {T} %s2, %t1
+  %row = udiv i64 %k, %n
+  %col = urem i64 %k, %n
+  %on = icmp eq i64 %row, %col
+  %e = select i1 %on, {T} %c0, {T} 0.0
+  %v = fadd {T} %s1, %e
+  %dp = getelementptr {T}, ptr %dst, i64 %k
+  store {T} %v, ptr %dp
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %total
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+
+; c = a b + beta c (row-major n x n: the column-major product b^T a^T)
+define internal void @mm_{tag}(i64 %n, ptr %a, ptr %b, ptr %c, {T} %beta) {{
+entry:
+  %nn = alloca {I}
+  %tr = alloca i8
+  %one = alloca {T}
+  %bt = alloca {T}
+  call void @put_int(ptr %nn, i64 %n)
+  store i8 78, ptr %tr
+  store {T} 1.0, ptr %one
+  store {T} %beta, ptr %bt
+  call void @{RAW}{p}gemm(ptr %tr, ptr %tr, ptr %nn, ptr %nn, ptr %nn, ptr %one, ptr %b, ptr %nn, ptr %a, ptr %nn, ptr %bt, ptr %c, ptr %nn)
+  ret void
+}}
+
+; y = |A| x, count times over (x, y alternating through tmp: y holds the last); |A| row-major n x n
+define internal void @spin_{tag}(i64 %n, ptr %absa, ptr %y, ptr %tmp, i64 %count) {{
+entry:
+  %nn = alloca {I}
+  %inc = alloca {I}
+  %tr = alloca i8
+  %one = alloca {T}
+  %zero = alloca {T}
+  call void @put_int(ptr %nn, i64 %n)
+  call void @put_int(ptr %inc, i64 1)
+  store i8 84, ptr %tr
+  store {T} 1.0, ptr %one
+  store {T} 0.0, ptr %zero
+  %bytes = mul i64 %n, {size}
+  br label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  call void @{RAW}{p}gemv(ptr %tr, ptr %nn, ptr %nn, ptr %one, ptr %absa, ptr %nn, ptr %y, ptr %inc, ptr %zero, ptr %tmp, ptr %inc)
+  call void @llvm.memcpy.p0.p0.i64(ptr %y, ptr %tmp, i64 %bytes, i1 0)
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %count
+  br i1 %more, label %loop, label %done
+done:
+  ret void
+}}
+
+define internal {T} @vmax_{tag}(ptr %p, i64 %count) {{
+entry:
+  br label %loop
+loop:
+  %k = phi i64 [0, %entry], [%k1, %loop]
+  %acc = phi {T} [0.0, %entry], [%acc1, %loop]
+  %xp = getelementptr {T}, ptr %p, i64 %k
+  %x = load {T}, ptr %xp
+  %acc1 = call {T} @llvm.maxnum.{ft}({T} %acc, {T} %x)
+  %k1 = add i64 %k, 1
+  %more = icmp slt i64 %k1, %count
+  br i1 %more, label %loop, label %done
+done:
+  ret {T} %acc1
+}}
+
+; the 1-norm (largest column sum of |a|) of the row-major n x n a, in double
+define internal double @norm1_{tag}(i64 %n, ptr %a) {{
+entry:
+  br label %cols
+cols:
+  %j = phi i64 [0, %entry], [%j1, %col_done]
+  %best = phi double [0.0, %entry], [%best1, %col_done]
+  br label %rows
+rows:
+  %i = phi i64 [0, %cols], [%i1, %rows]
+  %acc = phi double [0.0, %cols], [%acc1, %rows]
+  %at = mul i64 %i, %n
+  %ij = add i64 %at, %j
+  %xp = getelementptr {T}, ptr %a, i64 %ij
+  %x = load {T}, ptr %xp
+  %ax = call {T} @llvm.fabs.{ft}({T} %x)
+  %axd = call double @wide_{tag}({T} %ax)
+  %acc1 = fadd double %acc, %axd
+  %i1 = add i64 %i, 1
+  %more_i = icmp slt i64 %i1, %n
+  br i1 %more_i, label %rows, label %col_done
+col_done:
+  %best1 = call double @llvm.maxnum.f64(double %best, double %acc1)
+  %j1 = add i64 %j, 1
+  %more_j = icmp slt i64 %j1, %n
+  br i1 %more_j, label %cols, label %done
+done:
+  ret double %best1
+}}
+
+; a = expm(a) (row-major n x n, in place): scipy.linalg.expm's algorithm (Al-Mohy and Higham 2009):
+; a diagonal matrix: exp of the diagonal; else the Pade degree m in 3, 5, 7, 9, 13 and the scaling s
+; from 1-norms of powers of A and of |A|, U and V from the powers, (V - U) X = V + U by gesv, X squared s
+; times; a triangular input keeps its zero triangle
+define void @{OWN}expm_{tag}(i64 %n, ptr %a) {{
+entry:
+  %ipiv_slot = alloca ptr
+  %nn = alloca {I}
+  %info = alloca {I}
+  %empty = icmp eq i64 %n, 0
+  br i1 %empty, label %done, label %shape
+shape:
+  %band = call i32 @band_{tag}(i64 %n, ptr %a)
+  %diagonal = icmp eq i32 %band, 3
+  br i1 %diagonal, label %diag_loop, label %start
+diag_loop:
+  %dk = phi i64 [0, %shape], [%dk1, %diag_loop]
+  %drow = mul i64 %dk, %n
+  %dkk = add i64 %drow, %dk
+  %dp = getelementptr {T}, ptr %a, i64 %dkk
+  %dv = load {T}, ptr %dp
+  %de = call {T} @llvm.exp.{ft}({T} %dv)
+  store {T} %de, ptr %dp
+  %dk1 = add i64 %dk, 1
+  %dmore = icmp slt i64 %dk1, %n
+  br i1 %dmore, label %diag_loop, label %done
+start:
+  %n2 = mul i64 %n, %n
+  %cells8 = mul i64 %n2, 8
+  %twon = mul i64 %n, 2
+  %cells = add i64 %cells8, %twon
+  %p0 = call ptr @elements_{tag}(i64 %cells)
+  %ipiv = call ptr @lapack_ints(i64 %n)
+  %have = call i1 @allocated(ptr %p0, ptr %ipiv, ptr %p0, ptr %p0)
+  br i1 %have, label %powers, label %cleanup
+powers:
+  %p1 = getelementptr {T}, ptr %p0, i64 %n2
+  %p2 = getelementptr {T}, ptr %p1, i64 %n2
+  %p3 = getelementptr {T}, ptr %p2, i64 %n2
+  %p4 = getelementptr {T}, ptr %p3, i64 %n2
+  %p5 = getelementptr {T}, ptr %p4, i64 %n2
+  %p6 = getelementptr {T}, ptr %p5, i64 %n2
+  %p7 = getelementptr {T}, ptr %p6, i64 %n2
+  %y = getelementptr {T}, ptr %p7, i64 %n2
+  %y2 = getelementptr {T}, ptr %y, i64 %n
+  %bytes = mul i64 %n2, {size}
+  %bytes_n = mul i64 %n, {size}
+  call void @llvm.memcpy.p0.p0.i64(ptr %p0, ptr %a, i64 %bytes, i1 0)
+  call void @abs_{tag}(ptr %p7, ptr %a, i64 %n2)
+  call void @fill_{tag}(ptr %y2, i64 %n, {T} 1.0)
+  ; normA = max(|A| 1) (scipy's first spin), A^2, A^4, A^6, d4, d6
+  call void @spin_{tag}(i64 %n, ptr %p7, ptr %y2, ptr %y, i64 1)
+  %top0 = call {T} @vmax_{tag}(ptr %y2, i64 %n)
+  call void @llvm.memcpy.p0.p0.i64(ptr %y, ptr %y2, i64 %bytes_n, i1 0)
+  %normA = call double @wide_{tag}({T} %top0)
+  call void @mm_{tag}(i64 %n, ptr %p0, ptr %p0, ptr %p1, {T} 0.0)
+  call void @mm_{tag}(i64 %n, ptr %p1, ptr %p1, ptr %p2, {T} 0.0)
+  call void @mm_{tag}(i64 %n, ptr %p2, ptr %p1, ptr %p3, {T} 0.0)
+  %n4 = call double @norm1_{tag}(i64 %n, ptr %p2)
+  %n6 = call double @norm1_{tag}(i64 %n, ptr %p3)
+  %d4 = call double @llvm.pow.f64(double %n4, double 0.25)
+  %d6 = call double @llvm.pow.f64(double %n6, double {d(1.0 / 6.0)})
+  %eta0 = call double @llvm.maxnum.f64(double %d4, double %d6)
+{lm("lm3", 7, ell[0], 6)}  %small3 = fcmp olt double %eta0, {d(theta[0])}
+  %zero3 = icmp eq i64 %lm3, 0
+  %is3 = and i1 %small3, %zero3
+  br i1 %is3, label %pade3, label %try5
+try5:
+{lm("lm5", 11, ell[1], 4)}  %small5 = fcmp olt double %eta0, {d(theta[1])}
+  %zero5 = icmp eq i64 %lm5, 0
+  %is5 = and i1 %small5, %zero5
+  br i1 %is5, label %pade5, label %try7
+try7:
+  call void @mm_{tag}(i64 %n, ptr %p2, ptr %p2, ptr %p4, {T} 0.0)
+  %n8 = call double @norm1_{tag}(i64 %n, ptr %p4)
+  %d8 = call double @llvm.pow.f64(double %n8, double 0.125)
+  %eta2 = call double @llvm.maxnum.f64(double %d6, double %d8)
+{lm("lm7", 15, ell[2], 4)}  %small7 = fcmp olt double %eta2, {d(theta[2])}
+  %zero7 = icmp eq i64 %lm7, 0
+  %is7 = and i1 %small7, %zero7
+  br i1 %is7, label %pade7, label %try9
+try9:
+{lm("lm9", 19, ell[3], 4)}  %small9 = fcmp olt double %eta2, {d(theta[3])}
+  %zero9 = icmp eq i64 %lm9, 0
+  %is9 = and i1 %small9, %zero9
+  br i1 %is9, label %pade9, label %try13
+try13:
+  ; A^10 = A^6 A^4 (in the A^8 slot, free from here), s from eta4, then the |A|^27 check on A / 2^s
+  call void @mm_{tag}(i64 %n, ptr %p3, ptr %p2, ptr %p4, {T} 0.0)
+  %n10 = call double @norm1_{tag}(i64 %n, ptr %p4)
+  %d10 = call double @llvm.pow.f64(double %n10, double 0.1)
+  %eta3 = call double @llvm.maxnum.f64(double %d8, double %d10)
+  %eta4 = call double @llvm.minnum.f64(double %eta2, double %eta3)
+  %e4 = fdiv double %eta4, {d(theta[4])}
+  %lg_s = call double @llvm.log2.f64(double %e4)
+  %s0 = call i64 @count_up(double %lg_s)
+  %s0f = sitofp i64 %s0 to double
+  %neg_s0 = fneg double %s0f
+  %down = call double @llvm.exp2.f64(double %neg_s0)
+  %down19f = fmul double %neg_s0, 19.0
+  %down19 = call double @llvm.exp2.f64(double %down19f)
+  call void @scale_{tag}(ptr %p7, i64 %n2, double %down)
+  call void @scale_{tag}(ptr %y, i64 %n, double %down19)
+  %normA13 = fmul double %normA, %down
+  call void @spin_{tag}(i64 %n, ptr %p7, ptr %y, ptr %y2, i64 8)
+  %top13 = call {T} @vmax_{tag}(ptr %y, i64 %n)
+  %top13d = call double @wide_{tag}({T} %top13)
+  %ratio13 = fdiv double %top13d, %normA13
+  %r13 = fdiv double %ratio13, {d(ell[4])}
+  %lg13 = call double @llvm.log2.f64(double %r13)
+  %q13 = fdiv double %lg13, 26.0
+  %lm13 = call i64 @count_up(double %q13)
+  %s = add i64 %s0, %lm13
+  %sf = sitofp i64 %s to double
+  %neg_s = fneg double %sf
+  %s1 = call double @llvm.exp2.f64(double %neg_s)
+  %neg_2s = fmul double %neg_s, 2.0
+  %s2 = call double @llvm.exp2.f64(double %neg_2s)
+  %neg_4s = fmul double %neg_s, 4.0
+  %s4 = call double @llvm.exp2.f64(double %neg_4s)
+  %neg_6s = fmul double %neg_s, 6.0
+  %s6 = call double @llvm.exp2.f64(double %neg_6s)
+  call void @scale_{tag}(ptr %p0, i64 %n2, double %s1)
+  call void @scale_{tag}(ptr %p1, i64 %n2, double %s2)
+  call void @scale_{tag}(ptr %p2, i64 %n2, double %s4)
+  call void @scale_{tag}(ptr %p3, i64 %n2, double %s6)
+  br label %pade13
+pade3:
+{pade(3)}  br label %solve
+pade5:
+{pade(5)}  br label %solve
+pade7:
+{pade(7)}  br label %solve
+pade9:
+{pade(9)}  br label %solve
+pade13:
+{pade(13)}  br label %solve
+solve:
+  %squarings = phi i64 [0, %pade3], [0, %pade5], [0, %pade7], [0, %pade9], [%s, %pade13]
+  ; X = (V - U)^-1 (V + U) = 2 (V - U)^-1 U + I; U and V commute, so row-major X (V - U) = U: the
+  ; column-major system (V - U)^T X^T = U^T, as stored
+{comb("%p1", [(1.0, "%p1"), (-1.0, "%p6")], 0.0)}  call void @put_int(ptr %nn, i64 %n)
+  call void @{RAW}{p}gesv(ptr %nn, ptr %nn, ptr %p1, ptr %nn, ptr %ipiv, ptr %p6, ptr %nn, ptr %info)
+  %singular = call i1 @failed(ptr %info, i32 {SOLVE})
+  br i1 %singular, label %cleanup, label %unit
+unit:
+{comb("%p6", [(2.0, "%p6")], 1.0)}  br label %square
+square:
+  %k = phi i64 [0, %unit], [%k1, %squared]
+  %x = phi ptr [%p6, %unit], [%other, %squared]
+  %other = phi ptr [%p5, %unit], [%x, %squared]
+  %more = icmp slt i64 %k, %squarings
+  br i1 %more, label %squared, label %result
+squared:
+  call void @mm_{tag}(i64 %n, ptr %x, ptr %x, ptr %other, {T} 0.0)
+  %k1 = add i64 %k, 1
+  br label %square
+result:
+  call void @llvm.memcpy.p0.p0.i64(ptr %a, ptr %x, i64 %bytes, i1 0)
+  call void @keep_triangle_{tag}(i64 %n, ptr %a, i32 %band)
+  br label %cleanup
+cleanup:
+  call void @free(ptr %p0)
+  call void @free(ptr %ipiv)
+  br label %done
+done:
+  ret void
+}}
+"""
+
+
 def adapters_ir(I: str = "i32") -> str:
     """The adapters' LLVM IR for LAPACK integers of type `I` (i32: LP64, i64: ILP64)."""
     head = ("declare ptr @calloc(i64, i64)\ndeclare void @free(ptr)\ndeclare void @mlc_alloc_failed(i64)\n"
-            "declare void @mlc_linalg_failed(i32, i32)\ndeclare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\n")
+            "declare void @mlc_linalg_failed(i32, i32)\ndeclare void @llvm.memset.p0.i64(ptr, i8, i64, i1)\n"
+            "declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1)\n"
+            + "".join(f"declare double @llvm.{f}.f64({', '.join(['double'] * k)})\n"
+                      for f, k in (("log2", 1), ("pow", 2), ("exp2", 1), ("ceil", 1), ("minnum", 2)))
+            + "".join(f"declare {t} @llvm.{f}.{s}({', '.join([t] * k)})\n" for t, s in (("float", "f32"), ("double", "f64"))
+                      for f, k in (("fabs", 1), ("exp", 1), ("maxnum", 2))))
     return head + _helpers_ir(I) + "".join(
         _declarations(p) + _elements_ir(T, tag, I) + _adapters_ir(T, p, tag, I) + _decompositions_ir(T, p, tag, I)
-        + _general_ir(T, p, tag, I) for T, p, tag in (("float", "s", "f32"), ("double", "d", "f64")))
+        + _general_ir(T, p, tag, I) + _expm_ir(T, p, tag, I) for T, p, tag in (("float", "s", "f32"), ("double", "d", "f64")))
 
 
 ADAPTERS = tuple(f"mlc_lapack_{op}_{tag}" for op in ("cholesky", "solve", "inverse", "det", "eigh", "svd", "qr",
-                                                       "eig", "lstsq")
+                                                       "eig", "lstsq", "expm")
                  for tag in ("f32", "f64"))
 
 

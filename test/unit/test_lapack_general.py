@@ -98,3 +98,55 @@ def test_lstsq_rcond_errors_and_no_gradient():
         mlc.grad(outs[0].sum(), a)
     with pytest.raises(np.linalg.LinAlgError, match="SVD did not converge in Linear Least Squares"):
         f(np.full((3, 3), np.nan), B, -1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_expm_as_scipy(dtype):
+    import scipy.linalg as sl
+
+    from mlc.tensor import slinalg as S
+
+    x = T.matrix("x", dtype=dtype)
+    f = mlc.function([x], S.expm(x))
+    assert _calls(f, "expm")
+    rng = np.random.default_rng(3)
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    # every Pade degree (3, 5, 7, 9, 13) and scalings, 0x0 and 1x1, triangular and diagonal inputs
+    cases = [rng.standard_normal((n, n)) * s for n in (0, 1, 2, 6, 17) for s in (1e-4, 0.05, 0.3, 1.0, 6.0)]
+    cases += [np.triu(rng.standard_normal((5, 5))) * 3, np.tril(rng.standard_normal((4, 4))), np.diag([1.0, -2, 3])]
+    for a in cases:
+        a = a.astype(dtype)
+        got, ref = f(a), sl.expm(a)
+        assert got.dtype == dtype and got.shape == a.shape
+        np.testing.assert_allclose(got, ref, rtol=tol, atol=tol * max(np.abs(ref).max(initial=0), 1))
+        if np.array_equal(a, np.triu(a)):  # a triangular input keeps its zero triangle exactly
+            assert np.all(np.tril(got, -1) == 0)
+    sym = rng.standard_normal((8, 8))
+    sym = sym + sym.T
+    w, v = np.linalg.eigh(sym)
+    if dtype == "float64":  # against the eigendecomposition: as accurate as scipy or better
+        exact = (v * np.exp(w)) @ v.T
+        assert np.abs(f(sym) - exact).max() <= 10 * max(np.abs(sl.expm(sym) - exact).max(), 1e-15 * np.abs(exact).max())
+    ints = T.lmatrix("i")
+    np.testing.assert_allclose(mlc.function([ints], S.expm(ints))(np.array([[0, 1], [-1, 0]])),
+                               sl.expm(np.array([[0.0, 1], [-1, 0]])), atol=1e-14)
+    with pytest.raises(ValueError, match="square"):
+        f(np.ones((2, 3), dtype))
+
+
+def test_expm_gradient_is_theanos_expm_grad_natively():
+    from mlc.gradient import verify_grad
+    from mlc.tensor import slinalg as S
+
+    A, G = T.dmatrix("A"), T.dmatrix("G")
+    out = S.ExpmGrad()(A, G)
+    f = mlc.function([A, G], out)
+    assert _calls(f, "eig") and _calls(f, "inverse")
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 5):
+        a, g = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+        np.testing.assert_allclose(f(a, g), S.ExpmGrad().perform(out.owner, [a, g])[0], rtol=1e-10, atol=1e-12)
+    verify_grad(lambda a: S.expm(a * 0.5), [rng.standard_normal((4, 4))])
+    verify_grad(lambda a: S.expm(a.T - a), [rng.standard_normal((3, 3))])  # complex eigenvalues
+    x = T.fmatrix("x")
+    assert mlc.function([x], mlc.grad(S.expm(x).sum(), x))(np.eye(2, dtype="f")).dtype == "float32"

@@ -174,6 +174,26 @@ class InverseOp(MtOp):
 
 
 @irdl_op_definition
+class ExpmOp(MtOp):
+    """`%e = mt.expm %a : tensor<?x?xf64> -> tensor<?x?xf64>`: the matrix exponential (scipy.linalg.expm's
+    scaling and squaring with Pade approximants: products by gemm, one gesv)."""
+
+    name = "mt.expm"
+    a = operand_def(TensorType)
+    result = result_def(TensorType)
+    assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
+
+    def __init__(self, a: Value):
+        super().__init__(operands=[a], result_types=[_type_of(a)])
+
+    def verify_(self) -> None:
+        _check_result(self, _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)))
+
+    def evaluate(self, a: np.ndarray) -> np.ndarray:
+        return _scipy_linalg().expm(a).astype(a.dtype)
+
+
+@irdl_op_definition
 class DetOp(MtOp):
     """`%d = mt.det %a : tensor<?x?xf64> -> tensor<f64>`: the determinant (LU; a singular matrix gives 0)."""
 
@@ -426,6 +446,6 @@ class LstsqOp(IRDLOperation):
         return x.astype(a.dtype), s.astype(a.dtype), np.asarray(rank, "int64"), full
 
 
-LAPACK_OPS = (CholeskyOp, SolveOp, InverseOp, DetOp)
+LAPACK_OPS = (CholeskyOp, SolveOp, InverseOp, DetOp, ExpmOp)
 #: the LAPACK ops with several results (not MtOps: no folding; the reference interpreter runs their evaluate)
 MULTI_RESULT_OPS = (EighOp, SvdOp, QrOp, EigOp, LstsqOp)

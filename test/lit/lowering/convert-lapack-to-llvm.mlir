@@ -104,3 +104,14 @@ func.func @general(%a: memref<?x?xf64>, %w: memref<?xcomplex<f64>>, %v: memref<?
   %r = lapack.lstsq %a, %b, %rc, %x, %s, %e : memref<?x?xf64>, memref<?x2xf64>, f64, memref<?x2xf64>, memref<?xf64>, memref<2xf64>
   func.return %r : i64
 }
+
+// -----
+
+// expm overwrites its matrix: (n, a)
+// CHECK-LABEL: func.func @expm
+// CHECK:      llvm.call @mlc_lapack_expm_f32(%{{.*}}, %{{.*}}) : (i64, !llvm.ptr) -> ()
+// CHECK-DAG:  llvm.func @mlc_lapack_expm_f32(i64, !llvm.ptr)
+func.func @expm(%a: memref<3x3xf32>) {
+  lapack.expm %a : memref<3x3xf32>
+  func.return
+}
