@@ -947,7 +947,8 @@ def structured_dot(x, y):
     """x . y where only the stored entries of the sparse operand get a gradient (Theano's structured_dot).
 
     Sparse x dense runs natively (mlc.sparse.native); the result is dense.
-    A dense x and a sparse y compute (y.T . x.T).T.
+    A dense x and a sparse y compute (y.T . x.T).T. Sparse x sparse runs
+    over scipy (mlc.sparse.structure.StructuredDot) and is sparse.
     """
     from mlc.sparse.native import structured_dot_sd
 
@@ -960,8 +961,9 @@ def structured_dot(x, y):
     if not (xs or ys):
         raise TypeError("structured_dot requires at least one sparse argument")
     if xs and ys:
-        raise NotImplementedError("structured_dot of two sparse matrices is not supported by mlc; use "
-                                  "true_dot (sparse result) or dot (dense result)")
+        from mlc.sparse.structure import _structured_dot
+
+        return _structured_dot(x, y)  # over scipy: a sparse result in x's format
     if xs:
         return structured_dot_sd(x, y)
     return structured_dot_sd(y.T, x.T).T
@@ -1015,8 +1017,12 @@ def verify_grad_sparse(op, pt, structured: bool = False, *args, **kwargs):
     return verify_grad(conv_op, dpt, *args, **kwargs)
 
 
-__all__ = ["verify_grad_sparse", 
-    "CSC", "CSM", "CSMGrad", "CSMProperties", "CSR", "Cast", "DenseFromSparse", "Dot", "SparseFromDense", "SpSum",
+csm_grad = CSMGrad  # Theano's alias (the class)
+
+__all__ = [
+    "verify_grad_sparse", "AddSD", "AddSS", "MulSD", "MulSS", "MulSV", "Neg", "StructuredAddSV", "bcast", "wcast",
+    "icast", "lcast", "fcast", "dcast", "ccast", "zcast", "csm_grad", "structured_monoid", "CSC", "CSM",
+    "CSMGrad", "CSMProperties", "CSR", "Cast", "DenseFromSparse", "Dot", "SparseFromDense", "SpSum",
     "TrueDot", "Transpose", "add", "add_s_d", "add_s_s", "cast", "col_scale", "csc_from_dense", "csm_data",
     "csm_indices", "csm_indptr", "csm_properties", "csm_shape", "csr_from_dense", "dense_from_sparse", "dot",
     "mul", "mul_s_d", "mul_s_s", "mul_s_v", "neg", "row_scale", "sampling_dot", "sp_ones_like", "sp_sum",

@@ -213,6 +213,32 @@ class _SparseMethods:
 
         return structured_dot(other, self)
 
+    def __getitem__(self, args):
+        from mlc.sparse.indexing import getitem
+
+        return getitem(self, args)
+
+    # comparisons (Theano's: <, <=, >, >=; == and != stay identity, as in Theano)
+    def __lt__(self, other):
+        from mlc.sparse.structure import lt
+
+        return lt(self, other)
+
+    def __le__(self, other):
+        from mlc.sparse.structure import le
+
+        return le(self, other)
+
+    def __gt__(self, other):
+        from mlc.sparse.structure import gt
+
+        return gt(self, other)
+
+    def __ge__(self, other):
+        from mlc.sparse.structure import ge
+
+        return ge(self, other)
+
     def __bool__(self) -> bool:
         return True
 
@@ -231,8 +257,33 @@ class SparseVariable(_SparseMethods, Variable):
     __repr__ = __str__
 
 
+class SparseConstantSignature(tuple):
+    """(type, scipy matrix): the identity of a sparse constant's value (Theano's SparseConstantSignature).
+
+    Two signatures are equal when types, dtypes, matrix classes and shapes
+    agree and the entries differ by less than 1e-6 per stored entry in all.
+    """
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, tuple) or len(other) != 2:
+            return False
+        (a, b), (x, y) = self, other
+        return bool(a == x and b.dtype == y.dtype and type(b) is type(y) and b.shape == y.shape
+                    and abs(b - y).sum() < 1e-6 * b.nnz)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        a, b = self
+        return hash(type(self)) ^ hash(a) ^ hash(type(b))
+
+
 class SparseConstant(_SparseMethods, Constant):
     """A constant scipy.sparse matrix in a graph (Theano's SparseConstant)."""
+
+    def signature(self) -> SparseConstantSignature:
+        return SparseConstantSignature((self.type, self.data))
 
     def __str__(self) -> str:
         if self.name is not None:
