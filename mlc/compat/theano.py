@@ -303,9 +303,7 @@ _SPECS: dict[str, _Spec] = {
                                        "cholesky", "solve", "eigvalsh", "kron", "expm")}),
     "theano.gpuarray": _Spec(unavailable="theano.gpuarray is not provided; mlc selects the GPU with "
                                          "config.device='cuda'"),
-    "theano.sparse": _Spec(targets=("mlc.sparse",), eager=("basic", "type", "sharedvar", "opt"),
-                           missing=_m("bsr_matrix bsr_dmatrix bsr_fmatrix",
-                                      "bsr sparse matrices are not implemented by mlc (csr and csc are)")),
+    "theano.sparse": _Spec(targets=("mlc.sparse",), eager=("basic", "type", "sharedvar", "opt")),
     "theano.sparse.basic": _Spec(targets=("mlc.sparse",), package=False),
     "theano.sparse.opt": _Spec(package=False, missing=_SPARSE_OPT_MISSING),
     "theano.sparse.sandbox": _Spec(targets=("mlc.sparse.sandbox",)),

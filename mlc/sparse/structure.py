@@ -459,6 +459,7 @@ class StructuredDot(SparseOp):
     """
 
     __props__ = ()
+    bsr_ok = True  # (a bsr matrix: its gradient raises, as in Theano)
 
     def make_node(self, a, b):
         a = as_sparse_variable(a)
@@ -549,6 +550,9 @@ sdg_csr = StructuredDotGradCSR()
 def structured_dot_grad(sparse_A, dense_B, ga):
     """The gradient of structured_dot(A, B) w.r.t. A given ga: a matrix with A's pattern (Theano's)."""
     sparse_A = as_sparse_variable(sparse_A)
+    if sparse_A.format not in FORMATS:
+        raise NotImplementedError(f"structured_dot_grad: the gradient for a {sparse_A.format} matrix is not "
+                                  f"implemented (csr and csc are)")
     sdg, csx = (sdg_csc, CSC) if sparse_A.format == "csc" else (sdg_csr, CSR)
     indices, indptr = csm_indices(sparse_A), csm_indptr(sparse_A)
     return csx(sdg(indices, indptr, dense_B, ga), indices, indptr, csm_shape(sparse_A))

@@ -75,6 +75,10 @@ def test_indexing_empty_and_errors(fmt):
     rows, sl, ent = mlc.function([x], [S.get_item_list(x, np.zeros(0, dtype="int64")), x[0:0, 1:], S.get_item_2lists(
         x, np.zeros(0, "int64"), np.zeros(0, "int64"))])(e)
     assert rows.shape == (0, 3) and sl.shape == (0, 2) and ent.shape == (0,) and rows.format == fmt
+    a = _rand(3, 4, fmt, "float64")
+    np.testing.assert_array_equal(mlc.function([x], x[[0, 2, 1], [3]])(a), a.toarray()[[0, 2, 1], [3]])  # broadcast
+    with pytest.raises(ValueError, match="pair up"):
+        mlc.function([x], x[[0, 2, 1], [3, 1]])(a)
     with pytest.raises(NotImplementedError, match="sparse vector"):
         x[1]
     with pytest.raises(NotImplementedError, match="sparse vector"):
@@ -393,7 +397,7 @@ def test_theano_sparse_names():
     greater_than_s_s greater_than_s_d less_equal_s_s less_equal_s_d greater_equal_s_s greater_equal_s_d Usmm usmm
     StructuredDot StructuredDotGradCSC StructuredDotGradCSR sdg_csc sdg_csr structured_dot_grad SamplingDot
     AddSD AddSS MulSD MulSS MulSV Neg StructuredAddSV bcast wcast icast lcast fcast dcast ccast zcast csm_grad
-    structured_monoid""".split()
+    structured_monoid bsr_matrix bsr_dmatrix bsr_fmatrix SparseConstantSignature""".split()
     assert [n for n in names if not hasattr(S, n)] == []
     assert set(names) <= set(S.__all__)
     from mlc.compat import theano as compat
@@ -403,8 +407,7 @@ def test_theano_sparse_names():
         import theano.sparse as TS
 
         assert TS.hstack is S.hstack and TS.get_item_list is S.get_item_list and TS.usmm is S.usmm
-        with pytest.raises(NotImplementedError, match="bsr"):
-            TS.bsr_matrix()
+        assert TS.bsr_fmatrix is S.bsr_fmatrix
         from theano.sparse.sandbox import sp2 as tsp2
 
         from mlc.sparse.sandbox import sp2
@@ -481,3 +484,28 @@ def test_sparse_constant_signature():
     assert sa != S.as_sparse_variable(a * 2).signature()
     assert sa != S.as_sparse_variable(a.tocsc()).signature()
     assert sa != S.as_sparse_variable(sp.eye(4, format="csr")).signature()
+
+
+def test_bsr_matrices_as_theano_takes_them():
+    # Theano's bsr: a type, dense_from_sparse, shape, structured_dot (no gradient); the other ops take csr/csc
+    x = S.bsr_matrix("x", dtype="float64")
+    assert x.type == S.bsr_dmatrix and x.format == "bsr" and S.bsr_fmatrix.dtype == "float32"
+    d = T.dmatrix("d")
+    a = sp.bsr_matrix(_rand(4, 6, "csr", "float64").toarray(), blocksize=(2, 2))
+    dv = np.random.default_rng(0).standard_normal((6, 3))
+    dense, shape, prod = mlc.function([x, d], [S.dense_from_sparse(x), x.shape, S.structured_dot(x, d)])(a, dv)
+    np.testing.assert_array_equal(dense, a.toarray())
+    assert tuple(shape) == (4, 6)
+    np.testing.assert_allclose(prod, a @ dv, rtol=1e-12)
+    f = mlc.function([x], S.dense_from_sparse(x))
+    np.testing.assert_array_equal(f(a.tocsr()), a.toarray())  # other formats are converted on the way in
+    sv = mlc.shared(a, name="s")
+    assert sv.type == S.bsr_dmatrix and sv.get_value().format == "bsr"
+    with pytest.raises(NotImplementedError, match="bsr matrices are not supported"):
+        x + x
+    with pytest.raises(NotImplementedError, match="bsr matrices are not supported"):
+        x.T
+    with pytest.raises(NotImplementedError, match="bsr"):
+        mlc.grad(S.structured_dot(x, d).sum(), x)
+    with pytest.raises(NotImplementedError, match="format"):
+        S.SparseType("coo", "float64")
