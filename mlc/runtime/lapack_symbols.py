@@ -1154,10 +1154,14 @@ done:
 ; dst = c4 x4 + c3 x3 + c2 x2 + c1 x1 + c0 I (n x n, elementwise: dst may be one of the x)
 define internal void @comb_{tag}(i64 %n, ptr %dst, {T} %c4, ptr %x4, {T} %c3, ptr %x3, {T} %c2, ptr %x2, {T} %c1, ptr %x1, {T} %c0) {{
 entry:
-  %total = mul i64 %n, %n
+  br label %rows
+rows:
+  %i = phi i64 [0, %entry], [%i1, %row_done]
+  %at = mul i64 %i, %n
   br label %loop
 loop:
-  %k = phi i64 [0, %entry], [%k1, %loop]
+  %j = phi i64 [0, %rows], [%j1, %loop]
+  %k = add i64 %at, %j
   %p4 = getelementptr {T}, ptr %x4, i64 %k
   %p3 = getelementptr {T}, ptr %x3, i64 %k
   %p2 = getelementptr {T}, ptr %x2, i64 %k
@@ -1173,16 +1177,18 @@ loop:
   %s43 = fadd {T} %t4, %t3
   %s2 = fadd {T} %s43, %t2
   %s1 = fadd {T} %s2, %t1
-  %row = udiv i64 %k, %n
-  %col = urem i64 %k, %n
-  %on = icmp eq i64 %row, %col
+  %on = icmp eq i64 %i, %j
   %e = select i1 %on, {T} %c0, {T} 0.0
   %v = fadd {T} %s1, %e
   %dp = getelementptr {T}, ptr %dst, i64 %k
   store {T} %v, ptr %dp
-  %k1 = add i64 %k, 1
-  %more = icmp slt i64 %k1, %total
-  br i1 %more, label %loop, label %done
+  %j1 = add i64 %j, 1
+  %more = icmp slt i64 %j1, %n
+  br i1 %more, label %loop, label %row_done
+row_done:
+  %i1 = add i64 %i, 1
+  %more_i = icmp slt i64 %i1, %n
+  br i1 %more_i, label %rows, label %done
 done:
   ret void
 }}
