@@ -210,7 +210,8 @@ def test_diag_square_diagonal(fmt, dtype):
 def test_diag_gradients():
     rng = np.random.RandomState(1)
     S.verify_grad_sparse(S.diag, [_rand(4, 4, "csc", "float64", seed=6)], structured=False, rng=rng)
-    mlc.gradient.verify_grad(lambda v: S.dense_from_sparse(S.square_diagonal(v)) * 3.0, [rng.standard_normal(4)], rng=rng)
+    mlc.gradient.verify_grad(lambda v: S.dense_from_sparse(S.square_diagonal(v)) * 3.0, [rng.standard_normal(4)],
+                             rng=rng)
 
 
 def _messy(fmt, dtype):
