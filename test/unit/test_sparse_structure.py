@@ -8,6 +8,9 @@ entries as Theano gives them; gradients against finite differences
 
 from __future__ import annotations
 
+import operator
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -210,7 +213,8 @@ def test_diag_square_diagonal(fmt, dtype):
 def test_diag_gradients():
     rng = np.random.RandomState(1)
     S.verify_grad_sparse(S.diag, [_rand(4, 4, "csc", "float64", seed=6)], structured=False, rng=rng)
-    mlc.gradient.verify_grad(lambda v: S.dense_from_sparse(S.square_diagonal(v)) * 3.0, [rng.standard_normal(4)], rng=rng)
+    mlc.gradient.verify_grad(lambda v: S.dense_from_sparse(S.square_diagonal(v)) * 3.0, [rng.standard_normal(4)],
+                             rng=rng)
 
 
 def _messy(fmt, dtype):
@@ -283,6 +287,9 @@ def test_comparisons_vs_numpy(fmt, dtype):
     A, B = a.toarray(), b.toarray()
     for k, f in enumerate(npf):
         _check(got[k], f(A, B).astype("uint8"), fmt, "uint8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
+            assert got[k].nnz == getattr(operator, names[k].replace("neq", "ne"))(a, b).nnz  # scipy's stored entries
         for g, w in ((got[6 + k], f(A, dv)), (got[12 + k], f(dv, A))):
             assert isinstance(g, np.ndarray) and g.dtype == np.uint8
             np.testing.assert_array_equal(g, w.astype("uint8"), err_msg=names[k])
