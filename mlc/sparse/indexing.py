@@ -48,6 +48,13 @@ def _check_rows(who: str, idx, n: int, what: str = "row") -> np.ndarray:
     return np.where(idx < 0, idx + n, idx)
 
 
+def _paired(who: str, n1: int, n2: int, node) -> int:
+    """The number of entries two index vectors select (numpy broadcasting: equal lengths, or one of length 1)."""
+    if n1 != n2 and 1 not in (n1, n2):
+        raise ShapeError(f"{who}: {n1} row indices and {n2} column indices do not pair up{built_at(node.outputs[0])}")
+    return n2 if n1 == 1 else n1
+
+
 def _as_sparse_grad(gz, format: str):
     return gz if is_sparse_variable(gz) else SparseFromDense(format)(gz)
 
@@ -142,15 +149,13 @@ class GetItem2Lists(SparseOp):
     def perform(self, node, inputs):
         x, i, j = inputs
         i, j = _check_rows("get_item_2lists", i, x.shape[0]), _check_rows("get_item_2lists", j, x.shape[1], "column")
+        i, j = (np.array(v) for v in np.broadcast_arrays(i, j))
         if len(i) == 0:
             return [np.zeros(0, dtype=x.dtype)]
         return [np.asarray(x[i, j]).ravel()]
 
     def infer_shape(self, node, shapes, value):
-        if shapes[1][0] != shapes[2][0]:
-            raise ShapeError(f"get_item_2lists: {shapes[1][0]} row indices and {shapes[2][0]} column indices"
-                             f"{built_at(node.outputs[0])}")
-        return [shapes[1]]
+        return [(_paired("get_item_2lists", shapes[1][0], shapes[2][0], node),)]
 
     def grad(self, inputs, output_grads):
         from mlc.gradient import grad_undefined
@@ -181,12 +186,14 @@ class GetItem2ListsGrad(SparseOp):
         x, i, j, gz = inputs
         i = _check_rows("get_item_2lists_grad", i, x.shape[0])
         j = _check_rows("get_item_2lists_grad", j, x.shape[1], "column")
+        i, j = (np.array(v) for v in np.broadcast_arrays(i, j))
         return [_placed(i, j, gz, x.shape, x.format, node.outputs[0].dtype)]
 
     def infer_shape(self, node, shapes, value):
-        if not shapes[1][0] == shapes[2][0] == shapes[3][0]:
-            raise ShapeError(f"get_item_2lists_grad: {shapes[1][0]} rows, {shapes[2][0]} columns and "
-                             f"{shapes[3][0]} gradient entries{built_at(node.outputs[0])}")
+        n = _paired("get_item_2lists_grad", shapes[1][0], shapes[2][0], node)
+        if shapes[3][0] != n:
+            raise ShapeError(f"get_item_2lists_grad: {n} indexed entries and {shapes[3][0]} gradient entries"
+                             f"{built_at(node.outputs[0])}")
         return [shapes[0]]
 
 

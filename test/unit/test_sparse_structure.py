@@ -8,6 +8,9 @@ entries as Theano gives them; gradients against finite differences
 
 from __future__ import annotations
 
+import operator
+import warnings
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -75,6 +78,10 @@ def test_indexing_empty_and_errors(fmt):
     rows, sl, ent = mlc.function([x], [S.get_item_list(x, np.zeros(0, dtype="int64")), x[0:0, 1:], S.get_item_2lists(
         x, np.zeros(0, "int64"), np.zeros(0, "int64"))])(e)
     assert rows.shape == (0, 3) and sl.shape == (0, 2) and ent.shape == (0,) and rows.format == fmt
+    a = _rand(3, 4, fmt, "float64")
+    np.testing.assert_array_equal(mlc.function([x], x[[0, 2, 1], [3]])(a), a.toarray()[[0, 2, 1], [3]])  # broadcast
+    with pytest.raises(ValueError, match="pair up"):
+        mlc.function([x], x[[0, 2, 1], [3, 1]])(a)
     with pytest.raises(NotImplementedError, match="sparse vector"):
         x[1]
     with pytest.raises(NotImplementedError, match="sparse vector"):
@@ -206,7 +213,8 @@ def test_diag_square_diagonal(fmt, dtype):
 def test_diag_gradients():
     rng = np.random.RandomState(1)
     S.verify_grad_sparse(S.diag, [_rand(4, 4, "csc", "float64", seed=6)], structured=False, rng=rng)
-    mlc.gradient.verify_grad(lambda v: S.dense_from_sparse(S.square_diagonal(v)) * 3.0, [rng.standard_normal(4)], rng=rng)
+    mlc.gradient.verify_grad(lambda v: S.dense_from_sparse(S.square_diagonal(v)) * 3.0, [rng.standard_normal(4)],
+                             rng=rng)
 
 
 def _messy(fmt, dtype):
@@ -279,6 +287,9 @@ def test_comparisons_vs_numpy(fmt, dtype):
     A, B = a.toarray(), b.toarray()
     for k, f in enumerate(npf):
         _check(got[k], f(A, B).astype("uint8"), fmt, "uint8")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sp.SparseEfficiencyWarning)
+            assert got[k].nnz == getattr(operator, names[k].replace("neq", "ne"))(a, b).nnz  # scipy's stored entries
         for g, w in ((got[6 + k], f(A, dv)), (got[12 + k], f(dv, A))):
             assert isinstance(g, np.ndarray) and g.dtype == np.uint8
             np.testing.assert_array_equal(g, w.astype("uint8"), err_msg=names[k])
