@@ -1,4 +1,4 @@
-"""LAPACK for JIT code: `mlc_lapack_<op>_<f32|f64>` adapters over scipy's `cython_lapack`.
+"""LAPACK for JIT code: `mlc_lapack_<op>_<f32|f64>` adapters (and `mlc_lapack_eig_c128`) over the process's LAPACK.
 
 `convert-lapack-to-llvm` lowers each `lapack.*` op to one call of an
 adapter (`@mlc_lapack_cholesky_f64(n, a, lower, nan_on_error)`, ...). The
@@ -15,13 +15,25 @@ they own what LAPACK is picky about, so the generated code stays small:
   column-major scratch and back. `syevd`'s eigenvectors (columns, column-
   major) are transposed in place. The SVD of A^T = V S U^T is A's with the
   roles swapped: `gesdd` writes its U into mlc's Vt buffer and its V^T
-  into mlc's U buffer, both already row-major;
+  into mlc's U buffer, both already row-major. `geev`, `gelsd` and `zgeev`
+  get column-major copies (numpy's own calls: the same eigenvalue order),
+  and geev's packed real eigenvectors become complex columns (a pair's
+  vectors are column j +- i column j+1);
+* **expm**: scipy's algorithm (Al-Mohy and Higham 2009, as in scipy's
+  `pick_pade_structure` and `pade_UV_calc`) written out: the Pade degree
+  from 1-norms of A^4 .. A^10 and of powers of |A| applied to ones (gemv),
+  the powers and U, V by gemm, one `gesv`, the squarings by gemm. Two
+  differences: n >= 400 takes the exact 1-norms of A^8 and A^10 where scipy
+  estimates them, and U of degree 13 is the textbook A (A6 (...) + ...):
+  scipy 1.17's carries an extra A^6 term (relative errors ~1e-13 against
+  an eigendecomposition where this gives ~1e-15);
 * **degenerate sizes**: n = 0 (or no right-hand side) returns before any
   call; det of a 0 x 0 matrix is 1; the full SVD of an empty matrix has
   identity U and Vt (numpy's);
-* **workspace**: `getri`'s, `syevd`'s and `gesdd`'s sizes are queried (lwork = -1), pivots and scratch
-  come from malloc; a failed malloc calls `mlc_alloc_failed` (MemoryError);
-* **errors**: info > 0 calls `mlc_linalg_failed(code, info)`, which the
+* **workspace**: sizes are queried (lwork = -1) through shared helpers (`@workspace_<t>`,
+  `@int_workspace`), pivots and scratch come from calloc (`@lapack_alloc`); a failed allocation calls
+  `mlc_alloc_failed` (MemoryError);
+* **errors**: info != 0 calls `mlc_linalg_failed(code, info)` (`@failed`), which the
   runtime turns into numpy.linalg.LinAlgError once the call returns
   (`mlc.runtime.errors`); a singular matrix's det is 0, as numpy's.
 
