@@ -1019,16 +1019,21 @@ def _expm_ir(T: str, p: str, tag: str, I: str) -> str:
         return (comb("%p5", odd, b[1]) + f"  call void @mm_{tag}(i64 %n, ptr %p0, ptr %p5, ptr %p6, {T} 0.0)\n"
                 + comb("%p1", even, b[0]))
 
-    def lm(label: str, k: int, coeff: float, spins: int) -> str:
-        """Spin |A| `spins` more times; %{label} = max(0, ceil(log2(|A|^k 1 / normA / coeff) / (k - 1)))."""
+    def degree(m: int, eta: str, ell_m: float, spins: int, theta_m: float, otherwise: str) -> str:
+        """Spin |A| `spins` more times (|A|^(2m+1) 1 in %y); Pade degree m when eta < theta_m and
+        max(0, ceil(log2(max(|A|^(2m+1) 1) / normA / ell_m) / 2m)) is 0 (no scaling needed), else `otherwise`."""
         return f"""  call void @spin_{tag}(i64 %n, ptr %p7, ptr %y, ptr %y2, i64 {spins})
-  %top_{label} = call {T} @vmax_{tag}(ptr %y, i64 %n)
-  %topd_{label} = call double @wide_{tag}({T} %top_{label})
-  %ratio_{label} = fdiv double %topd_{label}, %normA
-  %r2_{label} = fdiv double %ratio_{label}, {d(coeff)}
-  %lg_{label} = call double @llvm.log2.f64(double %r2_{label})
-  %q_{label} = fdiv double %lg_{label}, {d(k - 1)}
-  %{label} = call i64 @count_up(double %q_{label})
+  %top{m} = call {T} @vmax_{tag}(ptr %y, i64 %n)
+  %wide{m} = call double @wide_{tag}({T} %top{m})
+  %ratio{m} = fdiv double %wide{m}, %normA
+  %r{m} = fdiv double %ratio{m}, {d(ell_m)}
+  %lg{m} = call double @llvm.log2.f64(double %r{m})
+  %q{m} = fdiv double %lg{m}, {d(2 * m)}
+  %lm{m} = call i64 @count_up(double %q{m})
+  %small{m} = fcmp olt double {eta}, {d(theta_m)}
+  %zero{m} = icmp eq i64 %lm{m}, 0
+  %is{m} = and i1 %small{m}, %zero{m}
+  br i1 %is{m}, label %pade{m}, label %{otherwise}
 """
 
     return f"""
@@ -1149,10 +1154,14 @@ done:
 ; dst = c4 x4 + c3 x3 + c2 x2 + c1 x1 + c0 I (n x n, elementwise: dst may be one of the x)
 define internal void @comb_{tag}(i64 %n, ptr %dst, {T} %c4, ptr %x4, {T} %c3, ptr %x3, {T} %c2, ptr %x2, {T} %c1, ptr %x1, {T} %c0) {{
 entry:
-  %total = mul i64 %n, %n
+  br label %rows
+rows:
+  %i = phi i64 [0, %entry], [%i1, %row_done]
+  %at = mul i64 %i, %n
   br label %loop
 loop:
-  %k = phi i64 [0, %entry], [%k1, %loop]
+  %j = phi i64 [0, %rows], [%j1, %loop]
+  %k = add i64 %at, %j
   %p4 = getelementptr {T}, ptr %x4, i64 %k
   %p3 = getelementptr {T}, ptr %x3, i64 %k
   %p2 = getelementptr {T}, ptr %x2, i64 %k
@@ -1168,16 +1177,18 @@ loop:
   %s43 = fadd {T} %t4, %t3
   %s2 = fadd {T} %s43, %t2
   %s1 = fadd {T} %s2, %t1
-  %row = udiv i64 %k, %n
-  %col = urem i64 %k, %n
-  %on = icmp eq i64 %row, %col
+  %on = icmp eq i64 %i, %j
   %e = select i1 %on, {T} %c0, {T} 0.0
   %v = fadd {T} %s1, %e
   %dp = getelementptr {T}, ptr %dst, i64 %k
   store {T} %v, ptr %dp
-  %k1 = add i64 %k, 1
-  %more = icmp slt i64 %k1, %total
-  br i1 %more, label %loop, label %done
+  %j1 = add i64 %j, 1
+  %more = icmp slt i64 %j1, %n
+  br i1 %more, label %loop, label %row_done
+row_done:
+  %i1 = add i64 %i, 1
+  %more_i = icmp slt i64 %i1, %n
+  br i1 %more_i, label %rows, label %done
 done:
   ret void
 }}
@@ -1332,30 +1343,14 @@ powers:
   %d4 = call double @llvm.pow.f64(double %n4, double 0.25)
   %d6 = call double @llvm.pow.f64(double %n6, double {d(1.0 / 6.0)})
   %eta0 = call double @llvm.maxnum.f64(double %d4, double %d6)
-{lm("lm3", 7, ell[0], 6)}  %small3 = fcmp olt double %eta0, {d(theta[0])}
-  %zero3 = icmp eq i64 %lm3, 0
-  %is3 = and i1 %small3, %zero3
-  br i1 %is3, label %pade3, label %try5
-try5:
-{lm("lm5", 11, ell[1], 4)}  %small5 = fcmp olt double %eta0, {d(theta[1])}
-  %zero5 = icmp eq i64 %lm5, 0
-  %is5 = and i1 %small5, %zero5
-  br i1 %is5, label %pade5, label %try7
-try7:
+{degree(3, "%eta0", ell[0], 6, theta[0], "try5")}try5:
+{degree(5, "%eta0", ell[1], 4, theta[1], "try7")}try7:
   call void @mm_{tag}(i64 %n, ptr %p2, ptr %p2, ptr %p4, {T} 0.0)
   %n8 = call double @norm1_{tag}(i64 %n, ptr %p4)
   %d8 = call double @llvm.pow.f64(double %n8, double 0.125)
   %eta2 = call double @llvm.maxnum.f64(double %d6, double %d8)
-{lm("lm7", 15, ell[2], 4)}  %small7 = fcmp olt double %eta2, {d(theta[2])}
-  %zero7 = icmp eq i64 %lm7, 0
-  %is7 = and i1 %small7, %zero7
-  br i1 %is7, label %pade7, label %try9
-try9:
-{lm("lm9", 19, ell[3], 4)}  %small9 = fcmp olt double %eta2, {d(theta[3])}
-  %zero9 = icmp eq i64 %lm9, 0
-  %is9 = and i1 %small9, %zero9
-  br i1 %is9, label %pade9, label %try13
-try13:
+{degree(7, "%eta2", ell[2], 4, theta[2], "try9")}try9:
+{degree(9, "%eta2", ell[3], 4, theta[3], "try13")}try13:
   ; A^10 = A^6 A^4 (in the A^8 slot, free from here), s from eta4, then the |A|^27 check on A / 2^s
   call void @mm_{tag}(i64 %n, ptr %p3, ptr %p2, ptr %p4, {T} 0.0)
   %n10 = call double @norm1_{tag}(i64 %n, ptr %p4)
@@ -1375,8 +1370,8 @@ try13:
   %normA13 = fmul double %normA, %down
   call void @spin_{tag}(i64 %n, ptr %p7, ptr %y, ptr %y2, i64 8)
   %top13 = call {T} @vmax_{tag}(ptr %y, i64 %n)
-  %top13d = call double @wide_{tag}({T} %top13)
-  %ratio13 = fdiv double %top13d, %normA13
+  %wide13 = call double @wide_{tag}({T} %top13)
+  %ratio13 = fdiv double %wide13, %normA13
   %r13 = fdiv double %ratio13, {d(ell[4])}
   %lg13 = call double @llvm.log2.f64(double %r13)
   %q13 = fdiv double %lg13, 26.0

@@ -154,11 +154,9 @@ class SolveOp(MtOp):
                                    unit_diagonal=self.unit_diagonal is not None).astype(b.dtype)
 
 
-@irdl_op_definition
-class InverseOp(MtOp):
-    """`%i = mt.inverse %a : tensor<?x?xf64> -> tensor<?x?xf64>`: A^-1 (numpy.linalg.inv; singular: LinAlgError)."""
+class _SquareToSquare(MtOp):
+    """An op from a square f32/f64 matrix to one of its type."""
 
-    name = "mt.inverse"
     a = operand_def(TensorType)
     result = result_def(TensorType)
     assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
@@ -168,26 +166,24 @@ class InverseOp(MtOp):
 
     def verify_(self) -> None:
         _check_result(self, _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)))
+
+
+@irdl_op_definition
+class InverseOp(_SquareToSquare):
+    """`%i = mt.inverse %a : tensor<?x?xf64> -> tensor<?x?xf64>`: A^-1 (numpy.linalg.inv; singular: LinAlgError)."""
+
+    name = "mt.inverse"
 
     def evaluate(self, a: np.ndarray) -> np.ndarray:
         return np.linalg.inv(a).astype(a.dtype)
 
 
 @irdl_op_definition
-class ExpmOp(MtOp):
+class ExpmOp(_SquareToSquare):
     """`%e = mt.expm %a : tensor<?x?xf64> -> tensor<?x?xf64>`: the matrix exponential (scipy.linalg.expm's
     scaling and squaring with Pade approximants: products by gemm, one gesv)."""
 
     name = "mt.expm"
-    a = operand_def(TensorType)
-    result = result_def(TensorType)
-    assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
-
-    def __init__(self, a: Value):
-        super().__init__(operands=[a], result_types=[_type_of(a)])
-
-    def verify_(self) -> None:
-        _check_result(self, _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)))
 
     def evaluate(self, a: np.ndarray) -> np.ndarray:
         return _scipy_linalg().expm(a).astype(a.dtype)
