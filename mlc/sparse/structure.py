@@ -23,7 +23,7 @@ from mlc.graph.dtype import upcast
 from mlc.sparse.basic import (CSC, CSR, ScaleSV, SparseFromDense, SparseOp, _dense, _rows_cols, _sparse_out,
                               csm_indices, csm_indptr, csm_shape, dense_from_sparse, sampling_dot, structured_dot,
                               transpose)
-from mlc.sparse.type import FORMATS, SparseType, as_sparse_variable, continuous_dtypes, is_sparse_variable
+from mlc.sparse.type import FORMATS, as_sparse_variable, is_sparse_variable
 
 
 def _as_tensor(x):

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.special
 
 LIMIT = 1e4  # no value the generator keeps has a larger magnitude
@@ -136,6 +137,11 @@ def _same_2d(rng, vals):
 
 def _rank_2(rng, vals):
     return 0 if vals[0].ref.ndim == 2 else None
+
+
+def _square_2(rng, vals):
+    a = vals[0].ref
+    return 0 if a.ndim == 2 and a.shape[0] == a.shape[1] > 0 else None
 
 
 def _same_rows_2d(rng, vals):
@@ -370,6 +376,12 @@ ROWS: list[Row] = (
             shapes="any", param=_rank_2),
         Row("solve_triangular", 2, f"slinalg.solve_triangular(slinalg.cholesky({_SPD}), {{b}}, lower=True)",
             "np.linalg.solve(np.linalg.cholesky(spd({a})), {b})", smooth=True, shapes="any", param=_solve_ok),
+        Row("eig_values", 1, f"T.sort(T.nlinalg.eig({_SPD})[0])", "np.sort(np.linalg.eig(spd({a}))[0].real)",
+            shapes="any", param=_rank_2),
+        Row("expm", 1, "slinalg.expm({a} / (1 + T.max(abs({a}))))", "expm({a} / (1 + np.max(np.abs({a}))))",
+            shapes="any", param=_square_2),
+        Row("lstsq", 2, f"T.nlinalg.lstsq()({_SPD}, {{b}}, -1)[0]", "np.linalg.lstsq(spd({a}), {b}, rcond=-1)[0]",
+            shapes="any", param=_solve_ok),
         # theano.sparse (mlc.sparse, `S`): dense operands in and out, a csr/csc matrix in between. The
         # structured ops' gradients are zero at stored zeros (Theano's definition), so only the ops with
         # a regular gradient are `smooth`.
@@ -437,6 +449,7 @@ def _log_softmax(x):
 REF_NAMESPACE: dict[str, Any] = {
     "np": np,
     "spd": lambda a: a @ a.T + np.eye(len(a), dtype=a.dtype),
+    "expm": lambda a: scipy.linalg.expm(a).astype(a.dtype),
     "sigmoid": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(0, x).astype(np.asarray(x).dtype),
     "erf": scipy.special.erf,

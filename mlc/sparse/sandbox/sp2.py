@@ -14,12 +14,11 @@ from mlc.graph import Apply, built_at
 from mlc.sparse.basic import (CSC, CSM, CSR, Cast, CSMProperties, MulSV, SparseOp,  # noqa: F401
                               StructuredAddSV, add_s_s, bcast, ccast, csm_data, csm_indices, csm_indptr,
                               csm_properties, csm_shape, dcast, dot, fcast, icast, lcast, mul_s_d, mul_s_s, mul_s_v,
-                              neg, structured_add, structured_add_s_v, structured_exp, structured_log,
+                              neg, sampling_dot, structured_add, structured_add_s_v, structured_exp, structured_log,
                               structured_maximum, structured_minimum, structured_monoid, structured_pow,
                               structured_sigmoid, wcast, zcast)
-from mlc.sparse.structure import (AddSSData, HStack, Remove0, SamplingDot, VStack, add_s_s_data, hstack, remove0,  # noqa: F401
-                                  vstack)
-from mlc.sparse.basic import sampling_dot  # noqa: F401
+from mlc.sparse.structure import (AddSSData, HStack, Remove0, SamplingDot, VStack, add_s_s_data,  # noqa: F401
+                                  hstack, remove0, vstack)
 from mlc.sparse.type import (FORMATS, SparseType, as_sparse_variable, discrete_dtypes,  # noqa: F401
                              float_dtypes)
 
