@@ -313,9 +313,9 @@ _SPECS: dict[str, _Spec] = {
             "MulSDCSC mul_s_d_csc MulSDCSR mul_s_d_csr MulSVCSR mul_s_v_csr StructuredAddSVCSR structured_add_s_v_csr "
             "SamplingDotCSR sampling_dot_csr local_mul_s_d local_mul_s_v local_structured_add_s_v "
             "local_sampling_dot_csr").split()}),
-    "theano.sparse.sandbox.sp": _Spec(unavailable="theano.sparse.sandbox.sp (sparse-matrix convolution and max "
-                                                  "pooling) is not implemented by mlc; use theano.tensor.nnet.conv2d "
-                                                  "and theano.tensor.signal.pool"),
+    "theano.sparse.sandbox.sp": _Spec(targets=("mlc.sparse.sandbox.sp",), package=False,
+                                      missing=_m("register_specialize", "Theano's graph-rewrite registration has "
+                                                 "no mlc equivalent (mlc's rewrites are passes)")),
     "theano.sparse.type": _Spec(targets=("mlc.sparse.type",), package=False),
     "theano.sparse.sharedvar": _Spec(targets=("mlc.sparse.type",), package=False,
                                      names=lambda: {"SparseTensorSharedVariable": _From("mlc.sparse.type",

@@ -422,8 +422,11 @@ def test_theano_sparse_names():
         assert tsp2.poisson is sp2.poisson and tsp2.Binomial is sp2.Binomial
         with pytest.raises(NotImplementedError, match="specializations"):
             tsp2.mul_s_d_csc()
-        with pytest.raises(ImportError, match="convolution"):
-            import theano.sparse.sandbox.sp  # noqa: F401
+        from theano.sparse.sandbox import sp as tsp
+
+        from mlc.sparse.sandbox import sp
+
+        assert tsp.convolve is sp.convolve and tsp.max_pool is sp.max_pool
         with pytest.raises(NotImplementedError, match="theano.sparse.opt"):
             TS.opt.sd_csr()
     finally:
@@ -516,3 +519,52 @@ def test_bsr_matrices_as_theano_takes_them():
         mlc.grad(S.structured_dot(x, d).sum(), x)
     with pytest.raises(NotImplementedError, match="format"):
         S.SparseType("coo", "float64")
+
+
+@pytest.mark.parametrize("mode", ["valid", "full"])
+def test_sandbox_sp_convolve_and_max_pool(mode):
+    # Theano's sandbox convolution: cross-correlation of image rows with kernel rows through a sparse patch
+    # matrix; output maps contiguous; step = (dx, dy): dy between output rows (Theano's convention)
+    from scipy.signal import correlate2d
+
+    from mlc.sparse.sandbox import sp
+
+    kerns, bias, inp = T.dmatrix("k"), T.dvector("b"), T.dmatrix("i")
+    rng = np.random.RandomState(3)
+    bsize, nf, imshp, kshp, nkern = 2, 2, (7, 6), (3, 2), 3
+    filters, biasv = rng.randn(nkern, nf * 6), rng.randn(nkern)
+    imgs = rng.randn(bsize, nf, *imshp)
+    steps = ((1, 1), (2, 2), (1, 2)) if mode == "valid" else ((1, 2),)
+    outs = [sp.convolve(kerns, kshp, nkern, inp, (nf,) + imshp, step, bias=bias, mode=mode) for step in steps]
+    gots = mlc.function([kerns, bias, inp], [o for o, _ in outs])(filters, biasv, imgs.reshape(bsize, -1))
+    for step, (_, outshp), got in zip(steps, outs, gots):
+        want = np.stack([np.stack([sum(correlate2d(imgs[b, f], filters[n, f * 6:(f + 1) * 6].reshape(kshp), mode)
+                                       for f in range(nf))[::step[1], ::step[0]] + biasv[n] for n in range(nkern)])
+                         for b in range(bsize)])
+        assert list(outshp) == [nkern, *want.shape[2:]]
+        np.testing.assert_allclose(got, want.reshape(bsize, -1), rtol=1e-10, atol=1e-12)
+    indices, indptr, shape, sptype, oshp = sp.convolution_indices.conv_eval((nf,) + imshp, kshp, (1, 1), mode)
+    assert sptype == "csc" and shape == (int(np.prod(oshp)) * 6 * nf, nf * 42) and len(indptr) == nf * 42 + 1
+    if mode == "full":  # gradients (through structured_dot and dot) against finite differences
+        cw = rng.randn(1, 2 * 5 * 2)
+        cost = (sp.convolve(kerns, (2, 2), 2, inp, (2, 4, 3), (2, 1), mode=mode)[0] * cw).sum()
+        fc, fg = mlc.function([kerns, inp], cost), mlc.function([kerns, inp], mlc.grad(cost, [kerns, inp]))
+        kv, iv = rng.randn(2, 8), rng.randn(1, 24)
+        gk, gi = fg(kv, iv)
+        np.testing.assert_allclose(gk, _num_grad(lambda v: float(fc(v, iv)), kv), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(gi, _num_grad(lambda v: float(fc(kv, v)), iv), rtol=1e-6, atol=1e-8)
+    if mode == "valid":
+        # windows of 2 rows x 3 columns; rows step 3, columns step 2 (Theano's step convention, applied as is)
+        pooled, pshp = sp.max_pool(inp, (nf, 6, 5), (2, 3))
+        im = imgs[:, :, :6, :5]
+        got = mlc.function([inp], pooled)(im.reshape(bsize, -1))
+        assert list(pshp) == [2, 2]
+        want = np.array([[[im[b, f, 3 * y:3 * y + 2, 2 * x:2 * x + 3].max() for y in range(2) for x in range(2)]
+                          for f in range(nf)] for b in range(bsize)])
+        np.testing.assert_array_equal(got, want.reshape(bsize, -1))
+        pooled, pshp = sp.max_pool(inp, (4, 4), (2, 2))
+        got = mlc.function([inp], pooled)(im[:, 0, :4, :4].reshape(bsize, -1))
+        np.testing.assert_array_equal(got, im[:, 0, :4, :4].reshape(bsize, 2, 2, 2, 2).max(axis=(2, 4))
+                                      .reshape(bsize, -1))
+    with pytest.raises(ValueError, match="Invalid kernel"):
+        sp.convolve(kerns, (9, 9), nkern, inp, imshp, mode="valid")
