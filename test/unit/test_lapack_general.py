@@ -126,6 +126,8 @@ def test_expm_as_scipy(dtype):
     # every Pade degree (3, 5, 7, 9, 13) and scalings, 0x0 and 1x1, triangular and diagonal inputs
     cases = [rng.standard_normal((n, n)) * s for n in (0, 1, 2, 6, 17) for s in (1e-4, 0.05, 0.3, 1.0, 6.0)]
     cases += [np.triu(rng.standard_normal((5, 5))) * 3, np.tril(rng.standard_normal((4, 4))), np.diag([1.0, -2, 3])]
+    cases += [np.triu(rng.standard_normal((6, 6))) * 30, np.tril(np.ones((4, 4))) * 4]  # triangular, scaled
+    cases += [rng.standard_normal((5, 5)) * 30]  # float32: the |A|^19 estimate overflows (scipy then ignores it)
     for a in cases:
         a = a.astype(dtype)
         got, ref = f(a), sl.expm(a)
@@ -144,6 +146,9 @@ def test_expm_as_scipy(dtype):
                                sl.expm(np.array([[0.0, 1], [-1, 0]])), atol=1e-14)
     with pytest.raises(ValueError, match="square"):
         f(np.ones((2, 3), dtype))
+    with np.errstate(all="ignore"):  # non-finite input: NaN as scipy's
+        assert np.isnan(f(np.array([[np.nan, 1], [2, 3]], dtype))).all()
+        assert np.isnan(f(np.array([[np.inf, 1], [2, 3]], dtype))).all()
 
 
 def test_expm_gradient_is_theanos_expm_grad_natively():
