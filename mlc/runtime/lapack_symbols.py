@@ -134,6 +134,16 @@ entry:
   ret i1 %all
 }}
 
+; free four blocks (pass null for fewer)
+define internal void @free4(ptr %a, ptr %b, ptr %c, ptr %d) {{
+entry:
+  call void @free(ptr %a)
+  call void @free(ptr %b)
+  call void @free(ptr %c)
+  call void @free(ptr %d)
+  ret void
+}}
+
 define internal void @put_int(ptr %p, i64 %v) {{
 entry:
   %t = {NARROW} i64 %v to {I}
@@ -856,11 +866,8 @@ next:
   br label %vectors
 cleanup:
   %work_f = load ptr, ptr %work_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %col)
-  call void @free(ptr %vr)
-  call void @free(ptr %wr)
-  call void @free(ptr %wi)
+  call void @free4(ptr %work_f, ptr %col, ptr %vr, ptr null)
+  call void @free4(ptr %wr, ptr %wi, ptr null, ptr null)
   br label %done
 done:
   ret void
@@ -970,10 +977,7 @@ cleanup:
   %ran = phi i1 [0, %start], [1, %query], [1, %solve], [1, %results], [1, %norms]
   %work_f = load ptr, ptr %work_slot
   %iwork_f = load ptr, ptr %iwork_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %iwork_f)
-  call void @free(ptr %acol)
-  call void @free(ptr %bcol)
+  call void @free4(ptr %work_f, ptr %iwork_f, ptr %acol, ptr %bcol)
   %found = load {I}, ptr %rank
   %found64 = {_ints(I)[3]} {I} %found to i64
   %rank_out = select i1 %ran, i64 %found64, i64 0
@@ -1590,10 +1594,7 @@ vectors:
   br label %cleanup
 cleanup:
   %work_f = load ptr, ptr %work_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %col)
-  call void @free(ptr %vr)
-  call void @free(ptr %rwork)
+  call void @free4(ptr %work_f, ptr %col, ptr %vr, ptr %rwork)
   br label %done
 done:
   ret void
