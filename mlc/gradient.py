@@ -28,6 +28,7 @@ random projection), and the identity ops with a special gradient:
 from __future__ import annotations
 
 import builtins
+import time
 import warnings
 from typing import Any, ClassVar
 
@@ -41,7 +42,9 @@ __all__ = [
     "DisconnectedInputError",
     "GradientError",
     "Lop",
+    "NullGrad",
     "NullTypeGradError",
+    "UndefinedGrad",
     "Rop",
     "consider_constant",
     "disconnected_grad",
@@ -53,12 +56,17 @@ __all__ = [
     "jacobian",
     "numeric_grad",
     "verify_grad",
+    "undefined_grad",
     "zero_grad",
 ]
 
 
 class DisconnectedInputError(ValueError):
     """`grad` was asked for the gradient with respect to a variable the cost does not depend on."""
+
+
+#: seconds spent in `grad` by this process (Theano's theano.gradient.grad_time)
+grad_time = 0
 
 
 class NullTypeGradError(TypeError):
@@ -75,19 +83,19 @@ class _Zero:
 ZERO = _Zero()
 
 
-class UndefinedGrad:
-    """Marker an op's rule may return for an input whose gradient is undefined (Theano's NullType)."""
+class NullGrad:
+    """Marker an op's rule may return for an input whose gradient is undefined (a Theano NullType variable)."""
 
     def __init__(self, why: str):
         self.why = why
 
     def __repr__(self) -> str:
-        return f"UndefinedGrad({self.why!r})"
+        return f"NullGrad({self.why!r})"
 
 
-def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> UndefinedGrad:
+def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> NullGrad:
     """The term an op's rule returns for input `index` when its gradient is undefined."""
-    return UndefinedGrad(
+    return NullGrad(
         f"{op}.grad: the gradient with respect to input {index} ({x}) is undefined"
         + (f": {comment}" if comment else "")
     )
@@ -235,7 +243,7 @@ class _Grads:
         self.terms.setdefault(id(var), []).append(term)
 
     def total(self, var: Variable):
-        """None (disconnected), ZERO, an UndefinedGrad, or the symbolic sum of the terms."""
+        """None (disconnected), ZERO, a NullGrad, or the symbolic sum of the terms."""
         key = id(var)
         if key in self.totals:
             return self.totals[key]
@@ -243,8 +251,8 @@ class _Grads:
         if not terms:
             out = None
         else:
-            undefined = [t for t in terms if isinstance(t, UndefinedGrad)]
-            live = [t for t in terms if not isinstance(t, UndefinedGrad) and not is_zero(t)]
+            undefined = [t for t in terms if isinstance(t, NullGrad)]
+            live = [t for t in terms if not isinstance(t, NullGrad) and not is_zero(t)]
             if undefined:
                 out = undefined[0]
             elif not live:
@@ -274,7 +282,7 @@ def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:
     if not builtins.any(c and w for c, w in zip(connected, wanted)):
         return result
     live = [j for j, g in enumerate(out_grads) if g is not None and g is not ZERO]
-    undefined = [g for g in out_grads if isinstance(g, UndefinedGrad)]
+    undefined = [g for g in out_grads if isinstance(g, NullGrad)]
     # Gradients cannot flow back through integer or bool outputs: comparisons,
     # argmax, casts to int, ... give zero gradients (Theano's rule).
     if undefined or not live or builtins.all(_is_discrete(node.outputs[j]) for j in live):
@@ -295,7 +303,7 @@ def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:
     for i, (x, term) in enumerate(zip(node.inputs, terms)):
         if not (connected[i] and wanted[i]):
             continue
-        if isinstance(term, UndefinedGrad) or term is ZERO:
+        if isinstance(term, NullGrad) or term is ZERO:
             result[i] = term
         elif term is None:
             raise TypeError(
@@ -373,6 +381,8 @@ def grad(
     """
     from mlc.tensor.var import as_tensor_variable
 
+    global grad_time
+    start = time.perf_counter()
     if cost is None and not known_grads:
         raise ValueError("grad: cost is None and there are no known_grads: nothing to differentiate")
     if return_disconnected not in ("zero", "None", "Disconnected"):
@@ -407,7 +417,7 @@ def grad(
     totals = _backprop(seeds, wrt_list, consider, cost_name)
     out = []
     for v, g in zip(wrt_list, totals):
-        if isinstance(g, UndefinedGrad):
+        if isinstance(g, NullGrad):
             if null_gradients == "raise":
                 raise NullTypeGradError(f"grad: the gradient with respect to {v} is undefined: {g.why}")
             out.append(g)
@@ -424,6 +434,7 @@ def grad(
             out.append(_float_zeros_like(v))
         else:
             out.append(g)
+    grad_time += time.perf_counter() - start
     return form(out)
 
 
@@ -662,24 +673,50 @@ class GradScale(_ViewOp):
         return [output_grads[0] * self.multiplier]
 
 
-_consider_constant = ConsiderConstant()
-_zero_grad = ZeroGrad()
-_disconnected_grad = DisconnectedGrad()
+class UndefinedGrad(_ViewOp):
+    """undefined_grad(x): x, whose gradient is undefined: taking a gradient through it raises
+    NullTypeGradError (or, with grad(..., null_gradients='return'), returns the NullGrad marker)."""
+
+    def grad(self, inputs, output_grads):
+        return [grad_undefined(self, 0, inputs[0])]
+
+
+# Theano's op instances (consider_constant_ is what consider_constant applies, and so on)
+consider_constant_ = ConsiderConstant()
+zero_grad_ = ZeroGrad()
+disconnected_grad_ = DisconnectedGrad()
+undefined_grad_ = UndefinedGrad()
 
 
 def consider_constant(x):
     """`x`, treated as a constant by grad: the gradient through it is zero."""
-    return _consider_constant(x)
+    return consider_constant_(x)
 
 
 def zero_grad(x):
     """`x` in the forward pass; its gradient is zero (Theano's zero_grad)."""
-    return _zero_grad(x)
+    return zero_grad_(x)
 
 
 def disconnected_grad(x):
     """`x` in the forward pass; gradients do not flow through it (asking for one raises)."""
-    return _disconnected_grad(x)
+    return disconnected_grad_(x)
+
+
+def undefined_grad(x):
+    """`x` in the forward pass; its gradient is undefined: grad through it raises NullTypeGradError."""
+    return undefined_grad_(x)
+
+
+def mode_not_slow(mode):
+    """The mode verify_grad compiles with: `mode` (a name or a Mode), except that FAST_COMPILE and
+    DebugMode become FAST_RUN (Theano's mode_not_slow)."""
+    from mlc.compile.mode import FAST_RUN, DebugMode, get_mode
+
+    if mode == "FAST_COMPILE":
+        return FAST_RUN
+    mode = get_mode(mode)
+    return FAST_RUN if isinstance(mode, DebugMode) else mode
 
 
 def grad_clip(x, lower_bound, upper_bound):

@@ -183,7 +183,8 @@ _SPECS: dict[str, _Spec] = {
                                missing=_m("AsTensorError TensorConstantSignature"), package=False),
     "theano.tensor.type": _Spec(targets=("mlc.graph.type",), package=False),
     "theano.tensor.elemwise": _Spec(targets=("mlc.tensor.elemwise",),
-                                    missing=_m("CAReduce CAReduceDtype Sum Prod All Any"), package=False),
+                                    names={n: _From("mlc.tensor.reduce", n) for n in ("Sum", "Prod", "All", "Any")},
+                                    missing=_m("CAReduce CAReduceDtype"), package=False),
     "theano.tensor.sharedvar": _Spec(targets=("mlc.sharedvalue",),
                                      names=lambda: {"TensorSharedVariable": _From("mlc.sharedvalue", "SharedVariable"),
                                                     "tensor_constructor": _From("mlc.sharedvalue", "shared"),
@@ -195,7 +196,8 @@ _SPECS: dict[str, _Spec] = {
     "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
     "theano.tensor.nlinalg": _Spec(targets=("mlc.tensor.nlinalg",), package=False),
     "theano.tensor.slinalg": _Spec(targets=("mlc.tensor.slinalg",), package=False),
-    "theano.tensor.opt": _Spec(missing=_m("register_canonicalize register_specialize register_stabilize "
+    "theano.tensor.opt": _Spec(names={n: _From("mlc.tensor.compose", n) for n in ("Assert", "assert_op")},
+                               missing=_m("register_canonicalize register_specialize register_stabilize "
                                           "register_useless in2out", "graph rewrites registered from Python"),
                                package=False),
     "theano.tensor.blas": _Spec(missing=_m("Gemm Gemv Ger gemm gemv ger", "BLAS ops at graph level"),
@@ -209,7 +211,8 @@ _SPECS: dict[str, _Spec] = {
     "theano.tensor.nnet.sigm": _Spec(targets=("mlc.tensor.nnet",), package=False),
     "theano.tensor.nnet.conv": _Spec(targets=("mlc.tensor.conv",),
                                      names={"conv2d": _From("mlc.tensor.conv", "old_conv2d")}, package=False),
-    "theano.tensor.nnet.abstract_conv": _Spec(targets=("mlc.tensor.conv",), package=False),
+    "theano.tensor.nnet.abstract_conv": _Spec(targets=("mlc.tensor.conv",),
+                                              names={"Assert": _From("mlc.tensor.compose", "Assert")}, package=False),
     "theano.tensor.nnet.neighbours": _Spec(targets=("mlc.tensor.neighbours",), package=False),
     "theano.tensor.nnet.bn": _Spec(targets=("mlc.tensor.bn",), package=False),
     "theano.tensor.signal": _Spec(targets=("mlc.tensor.signal",), eager=("pool", "downsample", "conv")),
@@ -227,14 +230,16 @@ _SPECS: dict[str, _Spec] = {
                              missing=_m("min_informative_str var_descriptor PPrinter OperatorPrinter "
                                         "FunctionPrinter pp_hash"), package=False),
     "theano.gradient": _Spec(targets=("mlc.gradient",),
-                             missing=_m("numeric_grad subgraph_grad grad_undefined grad_not_implemented "
-                                        "undefined_grad DisconnectedType NullType format_as GradClip", _GRAD),
+                             names=lambda: {"ViewOp": _From("mlc.tensor.compose", "ViewOp"),
+                                            "get_mode": _From("mlc.compile.mode", "get_mode")},
+                             missing=_m("numeric_grad subgraph_grad grad_not_implemented "
+                                        "DisconnectedType NullType format_as", _GRAD),
                              package=False),
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
         missing=_m("ScanProfileStats function_dump "
-                   "Shape_i shared_constructor pfunc rebuild_collect_shared "
+                   "Shape_i pfunc rebuild_collect_shared "
                    "SpecifyShape"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
                "pfunc", "builders", "monitormode", "nanguardmode")),
@@ -248,7 +253,7 @@ _SPECS: dict[str, _Spec] = {
                                               "SymbolicOutput": _From("mlc", "Out")}, package=False),
     "theano.compile.mode": _Spec(targets=("mlc.compile.mode",), names=lambda: _mode_names(), missing=_m("optdb"),
                                  package=False),
-    "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), missing=_m("shared_constructor"), package=False),
+    "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), package=False),
     "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
         "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp"),
         **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op")}},
@@ -272,8 +277,9 @@ _SPECS: dict[str, _Spec] = {
     "theano.gof.graph": _Spec(targets=("mlc.graph.basic",),
                               names=lambda: {"inputs": _From("mlc.graph", "graph_inputs"), "clone": _clone,
                                              "io_toposort": _io_toposort}, package=False),
-    "theano.scan_module": _Spec(targets=("mlc.scan_module",), missing=_m("scan_checkpoints clone", _SCAN)),
-    "theano.ifelse": _Spec(targets=("mlc.ifelse",), package=False),
+    "theano.scan_module": _Spec(targets=("mlc.scan_module",), names={"clone": _clone},
+                                missing=_m("scan_checkpoints", _SCAN)),
+    "theano.ifelse": _Spec(targets=("mlc.ifelse",), names={"clone": _clone}, package=False),
     "theano.updates": _Spec(targets=("mlc.updates",), package=False),
     "theano.configparser": _Spec(names=lambda: _config_names(), missing=_m("TheanoConfigParser AddConfigVar"),
                                  package=False),
@@ -312,6 +318,7 @@ def _theano_names() -> dict[str, Any]:
 
     return {
         "__version__": THEANO_VERSION,
+        "PY3": True,  # theano.compat.PY3 (mlc runs on Python 3 only)
         "Param": mlc.In,
         "SymbolicInput": mlc.In,
         "SymbolicOutput": mlc.Out,
@@ -352,7 +359,8 @@ def _compile_names() -> dict[str, Any]:
 
     return {"SymbolicInput": mlc.In, "SymbolicOutput": mlc.Out, "Param": mlc.In, "Mode": mlc.Mode,
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
-            "specify_shape": _From("mlc.tensor", "specify_shape"),
+            "shared_constructor": _From("mlc.sharedvalue", "shared_constructor"),
+            "specify_shape": _From("mlc.tensor", "specify_shape"), "shape": _From("mlc.tensor", "shape"),
             "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
             "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
             "Function": _From("mlc.compile.function", "Function"),

@@ -20,8 +20,14 @@ class Alloc(Op):
 
     __props__ = ("bcast",)
 
-    def __init__(self, bcast: tuple[bool, ...]):
-        self.bcast = tuple(bcast)
+    def __init__(self, bcast: tuple[bool, ...] | None = None):
+        # None: Theano's Alloc()(value, *shape), which builds alloc(value, *shape)
+        self.bcast = None if bcast is None else tuple(bcast)
+
+    def __call__(self, value, *shape, **kwargs):
+        if self.bcast is None:
+            return alloc(value, *shape)
+        return super().__call__(value, *shape, **kwargs)
 
     @property
     def shape_value_inputs(self):

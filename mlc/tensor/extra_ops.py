@@ -27,6 +27,7 @@ from mlc.graph.dtype import INTS, check_dtype, upcast
 from mlc.tensor.alloc import alloc, arange
 from mlc.tensor.elemwise import cast, eq, ge, maximum, minimum, switch
 from mlc.tensor.host import HostOp
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.reduce import max as _max
 from mlc.tensor.reduce import min as _min
 from mlc.tensor.shape import _scalar_int, concatenate, flatten, reshape, shape
@@ -196,12 +197,64 @@ def diag(v, k=0):
     if v.ndim != 1:
         raise GraphError(f"diag: expected a vector or a tensor of at least 2 dims, got {v} ({v.type})"
                          f"{built_at(v)}")
-    pad = v if k == 0 else concatenate([v, alloc(_zero(v.dtype), abs(k))])
-    size = shape(pad)[0]
-    idx = arange(size)
+    return alloc_diag(v, k)
+
+
+def alloc_diag(x, offset=0, axis1=0, axis2=1):
+    """Theano's AllocDiag(offset, axis1, axis2)(x): x's last axis laid along diagonal `offset` of new
+    square planes on axes (axis1, axis2) of a result with one more dim (the other axes: x's leading
+    ones, in order); zeros elsewhere. The inverse of diagonal(...) (its gradient).
+
+    Built as `switch(col - row == offset, x padded by |offset| zeros, 0)` on the last two axes, then
+    moved into place, so it compiles natively.
+    """
+    x = as_tensor_variable(x)
+    if x.ndim < 1:
+        raise GraphError(f"AllocDiag: expected an input with 1 or more dimensions, got {x} ({x.type})"
+                         f"{built_at(x)}")
+    k = int(offset)
+    out_ndim = x.ndim + 1
+    axis1, axis2 = _axis(axis1, out_ndim, "AllocDiag"), _axis(axis2, out_ndim, "AllocDiag")
+    if axis1 == axis2:
+        raise GraphError(f"AllocDiag: axis1 and axis2 cannot be the same (both {axis1}){built_at(x)}")
+    lead = list(range(x.ndim - 1))
+    if k:
+        pad_shape = [shape(x)[i] for i in lead] + [abs(k)]
+        x = concatenate([x, alloc(_zero(x.dtype), *pad_shape)], axis=x.ndim - 1)
+    idx = arange(shape(x)[x.ndim - 1])
     on_diag = eq(idx.dimshuffle("x", 0) - idx.dimshuffle(0, "x"), k)
-    values = pad.dimshuffle(0, "x") if k >= 0 else pad.dimshuffle("x", 0)
-    return switch(on_diag, values, _zero(v.dtype))
+    values = x.dimshuffle(*lead, x.ndim - 1, "x") if k >= 0 else x.dimshuffle(*lead, "x", x.ndim - 1)
+    planes = switch(on_diag, values, _zero(x.dtype))  # (..., n, n)
+    lo, hi = sorted((axis1, axis2))
+    order = list(range(len(lead)))
+    order.insert(lo, len(lead))
+    order.insert(hi, len(lead) + 1)
+    return planes if order == list(range(out_ndim)) else planes.dimshuffle(*order)
+
+
+class AllocDiag(TheanoOpClass):
+    """Theano's AllocDiag(offset=0, axis1=0, axis2=1)(x): alloc_diag(x, offset, axis1, axis2)."""
+
+    __props__ = ("offset", "axis1", "axis2")
+
+    def __init__(self, offset=0, axis1=0, axis2=1):
+        self.offset, self.axis1, self.axis2 = offset, axis1, axis2
+
+    def build(self, x):
+        return alloc_diag(x, self.offset, self.axis1, self.axis2)
+
+
+class ExtractDiag(TheanoOpClass):
+    """Theano's ExtractDiag(offset=0, axis1=0, axis2=1, view=False)(x): diagonal(x, offset, axis1, axis2)
+    (always a copy: `view` is Theano's memory hint)."""
+
+    __props__ = ("offset", "axis1", "axis2")
+
+    def __init__(self, offset=0, axis1=0, axis2=1, view=False):
+        self.offset, self.axis1, self.axis2 = offset, axis1, axis2
+
+    def build(self, x):
+        return diagonal(x, self.offset, self.axis1, self.axis2)
 
 
 # ----------------------------------------------------------------------------
@@ -379,6 +432,25 @@ class CumOp(HostOp):
         return f"CumOp{{{self.axis}, {self.mode}}}"
 
 
+class CumsumOp(TheanoOpClass):
+    """Theano's (deprecated) CumsumOp(axis)(x): cumsum(x, axis)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def build(self, x):
+        return cumsum(x, self.axis)
+
+
+class CumprodOp(CumsumOp):
+    """Theano's (deprecated) CumprodOp(axis)(x): cumprod(x, axis)."""
+
+    def build(self, x):
+        return cumprod(x, self.axis)
+
+
 def cumsum(x, axis=None):
     """numpy.cumsum: cumulative sum along `axis` (of the flattened tensor when axis is None)."""
     return CumOp(axis=axis, mode="add")(x)
@@ -534,6 +606,71 @@ def fill_diagonal_offset(a, val, offset):
     s = shape(a)
     rows, cols = arange(s[0]).dimshuffle(0, "x"), arange(s[1]).dimshuffle("x", 0)
     return switch(eq(cols - rows, offset), val, a)
+
+
+class FillDiagonal(TheanoOpClass):
+    """Theano's FillDiagonal()(a, val): fill_diagonal(a, val)."""
+
+    def build(self, a, val):
+        return fill_diagonal(a, val)
+
+
+class FillDiagonalOffset(TheanoOpClass):
+    """Theano's FillDiagonalOffset()(a, val, offset): fill_diagonal_offset(a, val, offset)."""
+
+    def build(self, a, val, offset):
+        return fill_diagonal_offset(a, val, offset)
+
+
+fill_diagonal_ = FillDiagonal()
+fill_diagonal_offset_ = FillDiagonalOffset()
+
+
+class DiffOp(TheanoOpClass):
+    """Theano's DiffOp(n=1, axis=-1)(x): diff(x, n, axis)."""
+
+    __props__ = ("n", "axis")
+
+    def __init__(self, n=1, axis=-1):
+        self.n, self.axis = n, axis
+
+    def build(self, x):
+        return diff(x, self.n, self.axis)
+
+
+class RepeatOp(TheanoOpClass):
+    """Theano's RepeatOp(axis=None)(x, repeats): repeat(x, repeats, axis)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def build(self, x, repeats):
+        return repeat(x, repeats, self.axis)
+
+
+class Bartlett(TheanoOpClass):
+    """Theano's Bartlett()(M): bartlett(M)."""
+
+    def build(self, M):  # noqa: N803 (Theano's argument name)
+        return bartlett(M)
+
+
+bartlett_ = Bartlett()
+
+
+def cpu_contiguous(x):
+    """Theano's cpu_contiguous(x): x as a C-contiguous array. Every array mlc's compiled code produces or
+    passes on is C-contiguous already, so this is x (a graph no-op)."""
+    return as_tensor_variable(x)
+
+
+class CpuContiguous(TheanoOpClass):
+    """Theano's CpuContiguous()(x): cpu_contiguous(x)."""
+
+    def build(self, x):
+        return cpu_contiguous(x)
 
 
 class UnravelIndex(HostOp):

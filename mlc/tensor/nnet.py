@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.graph import Apply, GraphError, Op, TensorType, built_at
-from mlc.graph.dtype import upgrade_to_float
+from mlc.graph.dtype import FLOATS, upgrade_to_float
 from mlc.tensor.elemwise import cast, log, log1p, maximum, sigmoid, softplus, switch
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable
 from mlc.tensor.conv import (conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights,  # noqa: F401
                              conv2d_transpose, conv3d)
@@ -56,13 +57,77 @@ class Softmax(Op):
         return [self(inputs[0])]  # still the last axis
 
 
-def LogSoftmax() -> Softmax:  # noqa: N802 (Theano's class name: LogSoftmax()(x))
-    """Theano's LogSoftmax op: log(softmax(x)) over the last axis (mlc's Softmax with log=True)."""
-    return Softmax(True)
+class LogSoftmax(Softmax):
+    """Theano's LogSoftmax op: LogSoftmax()(x) is log(softmax(x)) over the last axis (Softmax with log=True)."""
+
+    def __init__(self):
+        super().__init__(True)
+
+    L_op = Softmax.L_op  # Softmax's rules, which read `log`
+    batch = Softmax.batch
 
 
 softmax_op = Softmax()
 logsoftmax_op = LogSoftmax()
+
+
+def softmax_grad(dy, sm):
+    """Theano's SoftmaxGrad: the gradient dx of softmax at output `sm` for incoming gradient `dy`,
+    dx = dy * sm - sum(dy * sm, last axis) * sm, row by row (1-d operands are taken as one row)."""
+    dy, sm = as_tensor_variable(dy), as_tensor_variable(sm)
+    if dy.ndim not in (1, 2) or dy.dtype not in FLOATS:
+        raise ValueError(f"softmax_grad: dy must be a 1-d or 2-d tensor of floats, got {dy.type}{built_at(dy)}")
+    dy = dy.dimshuffle("x", 0) if dy.ndim == 1 else dy
+    sm = sm.dimshuffle("x", 0) if sm.ndim == 1 else sm
+    dy_sm = dy * sm
+    return dy_sm - dy_sm.sum(axis=-1, keepdims=True) * sm
+
+
+class SoftmaxGrad(TheanoOpClass):
+    """Theano's SoftmaxGrad()(dy, sm): softmax_grad(dy, sm)."""
+
+    def build(self, dy, sm):
+        return softmax_grad(dy, sm)
+
+
+def _prepend_to_each_row(val, mat):
+    """`mat` (a matrix) with a first column of `val` (cast to mat's dtype)."""
+    from mlc.tensor.alloc import alloc
+    from mlc.tensor.shape import concatenate
+
+    mat = as_tensor_variable(mat)
+    if mat.ndim != 2:
+        raise TypeError(f"prepend_scalar_to_each_row: expected a matrix, got {mat} ({mat.type}){built_at(mat)}")
+    val = as_tensor_variable(val)
+    if val.ndim != 0:
+        raise TypeError(f"prepend_scalar_to_each_row: expected a scalar value, got {val.type}{built_at(val)}")
+    column = alloc(cast(val, mat.dtype), mat.shape[0], 1)
+    return concatenate([column, mat], axis=1)
+
+
+class Prepend_scalar_constant_to_each_row(TheanoOpClass):  # noqa: N801 (Theano's class name)
+    """Theano's Prepend_scalar_constant_to_each_row(val)(mat): mat with a first column of the constant val."""
+
+    __props__ = ("val",)
+
+    def __init__(self, val=0):
+        self.val = val
+
+    def build(self, mat):
+        return _prepend_to_each_row(self.val, mat)
+
+
+class Prepend_scalar_to_each_row(TheanoOpClass):  # noqa: N801 (Theano's class name)
+    """Theano's Prepend_scalar_to_each_row()(val, mat): mat with a first column of the scalar val (its
+    gradient for val is the sum of that column's gradient; Theano returns the column itself)."""
+
+    def build(self, val, mat):
+        return _prepend_to_each_row(val, mat)
+
+
+prepend_scalar_to_each_row = Prepend_scalar_to_each_row()
+prepend_0_to_each_row = Prepend_scalar_constant_to_each_row(0.0)
+prepend_1_to_each_row = Prepend_scalar_constant_to_each_row(1.0)
 
 
 def softmax_graph(c):
@@ -86,8 +151,8 @@ def log_softmax(x, axis=-1):
     if axis not in (-1, x.ndim - 1):
         perm = list(range(x.ndim))
         perm[axis], perm[-1] = perm[-1], perm[axis]
-        return Softmax(True)(x.dimshuffle(*perm)).dimshuffle(*perm)
-    return Softmax(True)(x)
+        return logsoftmax_op(x.dimshuffle(*perm)).dimshuffle(*perm)
+    return logsoftmax_op(x)
 
 
 logsoftmax = log_softmax
@@ -302,6 +367,8 @@ def to_one_hot(y, nb_class, dtype=None):
 
 
 __all__ = ["Softmax", "LogSoftmax", "SoftmaxWithBias", "softmax_op", "logsoftmax_op", "softmax_graph",
+           "SoftmaxGrad", "softmax_grad", "Prepend_scalar_constant_to_each_row", "Prepend_scalar_to_each_row",
+           "prepend_scalar_to_each_row", "prepend_0_to_each_row", "prepend_1_to_each_row",
            "confusion_matrix", "scalar_sigmoid", "sigmoid", "softplus", "softmax", "log_softmax", "logsoftmax", "relu", "elu", "selu", "softsign",
            "hard_sigmoid", "ultra_fast_sigmoid", "binary_crossentropy", "sigmoid_binary_crossentropy",
            "categorical_crossentropy", "softmax_with_bias", "crossentropy_softmax_argmax_1hot_with_bias",

@@ -7,6 +7,7 @@ import numpy as np
 from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, TensorType, Variable, built_at
 from mlc.graph.dtype import INTS, upcast
 from mlc.tensor.elemwise import cast
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable, constant
 
 # ----------------------------------------------------------------------------
@@ -248,6 +249,18 @@ def reshape(x, newshape, ndim=None):
             raise GraphError("reshape: the length of a symbolic shape vector is unknown; pass ndim=")
         ndim = 1 if isinstance(newshape, (int, np.integer)) else len(newshape)
     return Reshape(int(ndim))(x, shp)
+
+
+class Flatten(TheanoOpClass):
+    """Theano's Flatten(outdim)(x): flatten(x, outdim)."""
+
+    __props__ = ("outdim",)
+
+    def __init__(self, outdim=1):
+        self.outdim = int(outdim)
+
+    def build(self, x):
+        return flatten(x, self.outdim)
 
 
 def flatten(x, ndim=1):
@@ -508,8 +521,14 @@ class Join(Op):
 
     __props__ = ("axis",)
 
-    def __init__(self, axis: int):
+    def __init__(self, axis: int | None = None):
+        # None: Theano's Join()(axis, *tensors), which builds join(axis, *tensors)
         self.axis = axis
+
+    def __call__(self, *args, **kwargs):
+        if self.axis is None:
+            return join(*args)
+        return super().__call__(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"Join{{axis={self.axis}}}"
@@ -581,6 +600,8 @@ def concatenate(tensor_list, axis=0):
     if not tensor_list:
         raise GraphError("concatenate: expected at least one tensor")
     nd = tensor_list[0].ndim
+    if isinstance(axis, Constant) and axis.ndim == 0 and axis.dtype in INTS:  # a constant 0-d int tensor
+        axis = int(axis.data)
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"concatenate: expected an integer axis, got {axis!r}")
     if not -nd <= axis < nd:
@@ -589,7 +610,10 @@ def concatenate(tensor_list, axis=0):
 
 
 def join(axis, *tensors):
-    """Theano's join(axis, *tensors)."""
+    """Theano's join(axis, *tensors): concatenate along `axis`; a single tensor is returned as is (as
+    Theano does, without looking at `axis`)."""
+    if len(tensors) == 1:
+        return as_tensor_variable(tensors[0])
     return concatenate(tensors, axis)
 
 

@@ -132,6 +132,11 @@ def _rank_2(rng, vals):
     return 0 if vals[0].ref.ndim == 2 else None
 
 
+def _diag_offset(rng, vals):
+    """A diagonal offset for AllocDiag of an operand of at most 2 dims."""
+    return int(rng.integers(-1, 2)) if 1 <= vals[0].ref.ndim <= 2 else None
+
+
 def _solve_ok(rng, vals):
     a, b = vals[0].ref, vals[1].ref
     if a.ndim != 2 or b.ndim not in (1, 2) or b.shape[0] != a.shape[0] or a.dtype != b.dtype:
@@ -297,6 +302,13 @@ ROWS: list[Row] = (
             dtypes="num", smooth=True, shapes="any", param=_repeat),
         Row("diag", 1, "T.diagonal({a})", "np.diagonal({a}).copy()", dtypes="num", smooth=True, shapes="any",
             param=_rank_2),
+        Row("alloc_diag", 1, "T.AllocDiag({p})({a})", "alloc_diag({a}, {p})", dtypes="num", smooth=True,
+            shapes="any", param=_diag_offset),
+        Row("softmax_grad", 2, "T.nnet.softmax_grad({a}, T.nnet.softmax({b}))", "softmax_grad({a}, softmax({b}))",
+            smooth=True, shapes="any", param=_same_2d),
+        Row("prepend_1", 1, "T.nnet.prepend_1_to_each_row({a})",
+            "np.concatenate([np.ones(({a}.shape[0], 1), {a}.dtype), {a}], 1)", dtypes="num", smooth=True,
+            shapes="any", param=_rank_2),
         Row("sort", 1, "T.sort({a}, axis=-1)", "np.sort({a}, axis=-1)", dtypes="num", exact=True,
             shapes="any", param=_rank_ge1),
         Row("erfcx", 1, "T.erfcx(T.tanh({a}))", "erfcx(np.tanh({a}))", smooth=True),
@@ -359,6 +371,19 @@ def _log_softmax(x):
     return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
 
 
+def _alloc_diag(x, offset):
+    """Theano's AllocDiag(offset) (axes 0, 1): x's last axis on diagonal `offset` of new leading planes."""
+    n = x.shape[-1] + abs(offset)
+    out = np.zeros(x.shape[:-1] + (n, n), dtype=x.dtype)
+    i = np.arange(x.shape[-1])
+    out[..., i + max(0, -offset), i + max(0, offset)] = x
+    return np.moveaxis(out, (-2, -1), (0, 1))
+
+
+def _softmax_grad(dy, sm):
+    return dy * sm - (dy * sm).sum(axis=-1, keepdims=True) * sm
+
+
 REF_NAMESPACE: dict[str, Any] = {
     "np": np,
     "spd": lambda a: a @ a.T + np.eye(len(a), dtype=a.dtype),
@@ -371,4 +396,6 @@ REF_NAMESPACE: dict[str, Any] = {
     "gammaincc": scipy.special.gammaincc,
     "softmax": _softmax,
     "log_softmax": _log_softmax,
+    "alloc_diag": _alloc_diag,
+    "softmax_grad": _softmax_grad,
 }
