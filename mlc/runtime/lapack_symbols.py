@@ -81,7 +81,11 @@ entry:
 outer:
   %i = phi i64 [0, %entry], [%i1, %outer_next]
   %more_i = icmp slt i64 %i, %rows
-  br i1 %more_i, label %inner, label %done
+  ; the inner loop tests at its end: a matrix with no columns must not enter it (one store per row
+  ; would land past a destination of no elements)
+  %has_cols = icmp sgt i64 %cols, 0
+  %enter = and i1 %more_i, %has_cols
+  br i1 %enter, label %inner, label %done
 inner:
   %j = phi i64 [0, %outer], [%j1, %inner]
   %s_at = mul i64 %i, %cols
