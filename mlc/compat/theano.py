@@ -148,14 +148,9 @@ def _m(names: str, feature: str = _NO_EQUIV) -> dict[str, str]:
 
 
 _TENSOR_MISSING = {
-    **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
-         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
-    **_m("batched_tensordot "
-         "to_one_hot "
-         "get_scalar_constant_value get_vector_length "
-         "inverse_permutation permute_row_elements "
-         "SpecifyShape"),
+         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take", _ADV_INDEX),
+    **_m("to_one_hot"),
 }
 
 _SPECS: dict[str, _Spec] = {
@@ -165,7 +160,7 @@ _SPECS: dict[str, _Spec] = {
         missing={**_m("scan_checkpoints", _SCAN),
                  **_m("subgraph_grad sparse_grad", _GRAD),
                  **_m("function_dump FunctionGraph Type Generic "
-                      "generic get_scalar_constant_value InconsistencyError OpenMPOp")},
+                      "generic InconsistencyError OpenMPOp")},
         eager=("tensor", "printing", "gradient", "compile", "gof", "sandbox", "scan_module", "updates",
                "configparser", "configdefaults", "version", "ifelse", "misc"),
         doc="Theano's top-level names, served by mlc."),
@@ -190,10 +185,15 @@ _SPECS: dict[str, _Spec] = {
                                                     "tensor_constructor": _From("mlc.sharedvalue", "shared"),
                                                     "scalar_constructor": _From("mlc.sharedvalue", "shared")},
                                      package=False),
-    "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
+    "theano.tensor.subtensor": _Spec(targets=("mlc.tensor",), names=lambda: {
+        "Subtensor": _From("mlc.tensor.shape", "Subtensor"),
+        "IncSubtensor": _From("mlc.tensor.subtensor", "IncSubtensor"),
+        **{n: _From("mlc.tensor.advanced", n) for n in ("AdvancedSubtensor1", "AdvancedIncSubtensor1")}},
+        missing=_TENSOR_MISSING, package=False),
     "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False,
                                      names={"to_one_hot": _From("mlc.tensor.nnet", "to_one_hot")}),
-    "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
+    "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), call="sort", package=False,
+                                names={"set_subtensor": _From("mlc.tensor", "set_subtensor")}),
     "theano.tensor.nlinalg": _Spec(targets=("mlc.tensor.nlinalg",), package=False),
     "theano.tensor.slinalg": _Spec(targets=("mlc.tensor.slinalg",), package=False),
     "theano.tensor.opt": _Spec(names={n: _From("mlc.tensor.compose", n) for n in ("Assert", "assert_op")},
@@ -238,9 +238,7 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
-        missing=_m("ScanProfileStats function_dump "
-                   "Shape_i pfunc rebuild_collect_shared "
-                   "SpecifyShape"),
+        missing=_m("ScanProfileStats function_dump pfunc rebuild_collect_shared"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
                "pfunc", "builders", "monitormode", "nanguardmode")),
     "theano.compile.function": _Spec(targets=("mlc.compile.function",), call="function",
@@ -255,6 +253,7 @@ _SPECS: dict[str, _Spec] = {
                                  package=False),
     "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), package=False),
     "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
+        "Shape_i": _From("mlc.tensor.shape", "Shape_i"),
         "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp"),
         **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op")}},
         missing=_TENSOR_MISSING, package=False),
@@ -332,6 +331,7 @@ def _theano_names() -> dict[str, Any]:
         "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
         "Container": _From("mlc.sharedvalue", "Container"),
         "Rop": _From("mlc.gradient", "Rop"),
+        "get_scalar_constant_value": _From("mlc.tensor.constants", "get_scalar_constant_value"),
         "Lop": _From("mlc.gradient", "Lop"),
         **_user_op_names(),
     }
@@ -346,7 +346,8 @@ def _user_op_names() -> dict[str, Any]:
 
 
 def _tensor_names() -> dict[str, Any]:
-    gradient = {n: _From("mlc.gradient", n) for n in ("jacobian", "hessian", "verify_grad", "consider_constant")}
+    gradient = {n: _From("mlc.gradient", n) for n in ("jacobian", "hessian", "verify_grad", "consider_constant",
+                                                       "numeric_grad")}
     return {"power": _From("mlc.tensor", "pow"), **gradient}
 
 
@@ -361,6 +362,7 @@ def _compile_names() -> dict[str, Any]:
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
             "shared_constructor": _From("mlc.sharedvalue", "shared_constructor"),
             "specify_shape": _From("mlc.tensor", "specify_shape"), "shape": _From("mlc.tensor", "shape"),
+            "SpecifyShape": _From("mlc.tensor.shape", "SpecifyShape"), "Shape_i": _From("mlc.tensor.shape", "Shape_i"),
             "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
             "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
             "Function": _From("mlc.compile.function", "Function"),

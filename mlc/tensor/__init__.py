@@ -25,7 +25,9 @@ from mlc.tensor.compose import (Default, Rebroadcast, ScalarFromTensor, TensorFr
                                 default, div_proxy, divmod, extract_constant, float16_atol, float16_rtol,
                                 float32_atol, float32_rtol, float64_atol, float64_rtol, isclose, largest, mod_check,
                                 scalar_from_tensor, setdefault, smallest, tensor_from_scalar)
-from mlc.tensor.contract import Dot, batched_dot, dot, outer, tensordot
+from mlc.tensor.constants import (EmptyConstantError, NotScalarConstantError, get_scalar_constant_value,
+                                  get_vector_length, numpy_scalar)
+from mlc.tensor.contract import Dot, batched_dot, batched_tensordot, dot, outer, tensordot
 from mlc.tensor.elemwise import (angle, complex, complex_from_polar, conj, conjugate, imag, real)
 from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                                  bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clip, cos, cosh,
@@ -35,7 +37,8 @@ from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, 
                                  pow, psi, rad2deg, reciprocal, round, round_half_away_from_zero, round_half_to_even,
                                  sgn, sigmoid, sign, sin, sinh, softplus, sqr, sqrt, square, sub, switch, tan, tanh,
                                  tensor_copy, tri_gamma, true_div, true_divide, trunc, where, xor)
-from mlc.tensor.extra_ops import AllocDiag, DiffOp, ExtractDiag
+from mlc.tensor.extra_ops import (AllocDiag, Choose, DiffOp, ExtractDiag, PermuteRowElements, choose,
+                                  inverse_permutation, permute_row_elements)
 from mlc.tensor.extra_ops import NonZero as Nonzero
 from mlc.tensor.extra_ops import (addbroadcast, bartlett, bincount, compress, cumprod, cumsum, diag, diagonal, diff,
                                   fill_diagonal, fill_diagonal_offset, flatnonzero, mgrid, nonzero, nonzero_values,
@@ -44,8 +47,8 @@ from mlc.tensor.extra_ops import (addbroadcast, bartlett, bincount, compress, cu
 from mlc.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk
 from mlc.tensor.reduce import (All, Any, Mean, Prod, Sum, all, any, argmax, argmin, max, max_and_argmax, mean, min,
                                prod, std, sum, var)
-from mlc.tensor.shape import (Flatten, Join, Reshape, Shape, concatenate, flatten, horizontal_stack, join, reshape,
-                              shape, specify_shape, stack, stacklists, vertical_stack)
+from mlc.tensor.shape import (Flatten, Join, Reshape, Shape, SpecifyShape, concatenate, flatten, horizontal_stack,
+                              join, reshape, shape, specify_shape, stack, stacklists, vertical_stack)
 from mlc.tensor.subtensor import inc_subtensor, set_subtensor
 from mlc.tensor.var import TensorConstant, TensorVariable, as_tensor_variable, constant
 from mlc.tensor import nlinalg, nnet  # noqa: E402  (attributes of theano.tensor too; slinalg is not)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlc.graph import Apply, Constant, GraphError, built_at
+from mlc.graph import Apply, GraphError, built_at
 from mlc.tensor.host import HostOp
+from mlc.tensor.constants import extract_constant  # noqa: F401  (a theano.tensor.basic helper)
 from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable
 
@@ -114,16 +115,6 @@ def _squeeze(x):
     from mlc.tensor.extra_ops import squeeze
 
     return squeeze(x)
-
-
-def extract_constant(x, elemwise=True, only_process_constants=False):
-    """x's value when it is a constant (a numpy 0-d array or scalar for a 0-d constant), else x itself."""
-    if isinstance(x, Constant):
-        data = np.asarray(x.data)
-        return data[()] if data.ndim == 0 else x
-    if isinstance(x, (int, float, np.number)):
-        return x
-    return x
 
 
 def scalar_from_tensor(t):
@@ -245,7 +236,8 @@ float16_atol, float16_rtol = 1e-3, 1e-3
 float32_atol, float32_rtol = 1e-5, 1e-5
 float64_atol, float64_rtol = 1e-8, 1.0000000000000001e-05
 
-__all__ += ["ComplexError", "ScalarFromTensor", "TensorFromScalar", "Default", "default", "setdefault", "div_proxy", "mod_check",
+__all__ += ["ComplexError", "ScalarFromTensor", "TensorFromScalar", "Default", "default", "setdefault", "div_proxy",
+            "mod_check",
             "float16_atol", "float16_rtol", "float32_atol", "float32_rtol", "float64_atol", "float64_rtol"]
 
 

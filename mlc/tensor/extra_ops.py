@@ -912,3 +912,118 @@ def patternbroadcast(x, broadcastable):
                          f"{x} has {x.ndim} dims{built_at(x)}")
     x = addbroadcast(x, *[i for i, b in enumerate(broadcastable) if b])
     return unbroadcast(x, *[i for i, b in enumerate(broadcastable) if not b])
+
+
+# ----------------------------------------------------------------------------
+# Gathers along the last axis / from a list of choices (Theano's PermuteRowElements, Choose)
+# ----------------------------------------------------------------------------
+
+
+def _grid(ndim: int, sizes, take_first, total: int) -> list:
+    """Index arrays (of `total` dims) for dims 0..ndim-1 that broadcast against each other: arange(size)
+    along dim d, or a single 0 where `take_first[d]` (a broadcastable dim of the indexed tensor)."""
+    out = []
+    for d in range(ndim):
+        if take_first[d]:  # a broadcastable 0 (a constant of 1s in shape broadcasts)
+            out.append(constant(np.zeros((1,) * total, dtype="int64")))
+            continue
+        pattern = ["x"] * d + [0] + ["x"] * (total - d - 1)
+        out.append(arange(sizes[d]).dimshuffle(*pattern))
+    return out
+
+
+def permute_row_elements(x, y, inverse=0):
+    """Theano's permute_row_elements: each row (last axis) of x reordered by the permutation in the matching
+    row of y, out[..., i] = x[..., y[..., i]] (with `inverse`, out[..., y[..., i]] = x[..., i]); x and y are
+    left-padded to a common rank and broadcast over their leading axes. A gather (native), x's dtype."""
+    from mlc.tensor.sort import argsort
+
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if y.dtype not in INTS:
+        raise TypeError(f"permute_row_elements: the permutations must be integers, got {y} ({y.type}){built_at(y)}")
+    if x.ndim == 0 or y.ndim == 0:
+        raise GraphError(f"permute_row_elements: expected operands of at least 1 dim, got {x.type} and {y.type}"
+                         f"{built_at(x)}")
+    nd = builtins.max(x.ndim, y.ndim)
+    x = x.dimshuffle(*(["x"] * (nd - x.ndim) + list(range(x.ndim))))
+    y = y.dimshuffle(*(["x"] * (nd - y.ndim) + list(range(y.ndim))))
+    if inverse:
+        y = argsort(y, axis=-1)
+    sx = shape(x)
+    lead = _grid(nd - 1, [sx[d] for d in range(nd - 1)], x.broadcastable, nd)
+    out = x[tuple(lead) + (y,)]
+    bcast = tuple(a and b for a, b in zip(x.broadcastable, y.broadcastable))
+    return patternbroadcast(out, bcast) if out.broadcastable != bcast else out
+
+
+def inverse_permutation(perm):
+    """Theano's inverse_permutation: the inverse of each permutation in the rows (last axis) of `perm`."""
+    perm = as_tensor_variable(perm)
+    return permute_row_elements(arange(shape(perm)[perm.ndim - 1], dtype=perm.dtype), perm, inverse=True)
+
+
+def choose(a, choices, out=None, mode="raise"):
+    """numpy.choose (Theano's choose): out[I] = choices[a[I]][I], `a` broadcast against each choice.
+
+    `choices` is a list/tuple of tensors, or one tensor whose first axis lists them. mode 'raise'
+    checks at run time that every a is in [0, n) (ValueError as numpy... here AssertionError naming it);
+    'wrap' takes a modulo n, 'clip' clamps it. A gather (native), the choices' common dtype.
+    """
+    from mlc.tensor.compose import Assert
+    from mlc.tensor.elemwise import clip, lt
+    from mlc.tensor.reduce import all as _all
+    from mlc.tensor.shape import stack
+
+    if out is not None:
+        raise TypeError("choose: out= is not supported (mlc functions return new arrays)")
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    a = as_tensor_variable(a)
+    if a.dtype not in INTS:
+        raise TypeError(f"choose: the index array must be integers, got {a} ({a.type}){built_at(a)}")
+    if isinstance(choices, (list, tuple)):
+        parts = [as_tensor_variable(c) for c in choices]
+        nd = builtins.max(p.ndim for p in parts)
+        parts = [p.dimshuffle(*(["x"] * (nd - p.ndim) + list(range(p.ndim)))) for p in parts]
+        dtype = upcast(*[p.dtype for p in parts])
+        common = [builtins.all(p.broadcastable[d] for p in parts) for d in range(nd)]
+        sizes = [next((shape(p)[d] for p in parts if not p.broadcastable[d]), 1) for d in range(nd)]
+        parts = [p if p.broadcastable == tuple(common) else
+                 alloc(cast(p, dtype), *[1 if common[d] else sizes[d] for d in range(nd)]) for p in parts]
+        choices = stack([cast(p, dtype) for p in parts])
+    choices = as_tensor_variable(choices)
+    if choices.ndim == 0:
+        raise GraphError(f"choose: choices must have at least 1 dim, got {choices.type}{built_at(choices)}")
+    n = shape(choices)[0]
+    if mode == "wrap":
+        a = a % n
+    elif mode == "clip":
+        a = clip(a, 0, n - 1)
+    nd = builtins.max(a.ndim, choices.ndim - 1)
+    a = a.dimshuffle(*(["x"] * (nd - a.ndim) + list(range(a.ndim))))
+    c = choices.dimshuffle(0, *(["x"] * (nd - choices.ndim + 1)), *range(1, choices.ndim))
+    sc = shape(c)
+    grid = _grid(nd, [sc[d + 1] for d in range(nd)], c.broadcastable[1:], nd)
+    if mode == "raise":
+        a = Assert("choose: invalid entry in choice array (a value of `a` is not in [0, n))")(
+            a, _all(ge(a, 0) & lt(a, n)))
+    return c[(a, *grid)]
+
+
+class PermuteRowElements(TheanoOpClass):
+    """Theano's PermuteRowElements()(x, y, inverse): permute_row_elements(x, y, inverse)."""
+
+    def build(self, x, y, inverse=0):
+        return permute_row_elements(x, y, inverse)
+
+
+class Choose(TheanoOpClass):
+    """Theano's Choose(mode)(a, choices): choose(a, choices, mode=mode)."""
+
+    __props__ = ("mode",)
+
+    def __init__(self, mode="raise"):
+        self.mode = mode
+
+    def build(self, a, choices):
+        return choose(a, choices, mode=self.mode)

@@ -118,7 +118,7 @@ class MRGUniform(Op):
         """(new state, uniform sample of `size`) from the MRG state matrix `rstate` (Theano's mrg_uniform.new)."""
         v_size = as_tensor_variable(size)
         if ndim is None:
-            from mlc.tensor.raw_random import get_vector_length
+            from mlc.tensor.constants import get_vector_length
 
             ndim = get_vector_length(v_size)
         return cls(TensorType(dtype, (False,) * ndim))(rstate, v_size)
@@ -526,6 +526,6 @@ class MRG_RandomStreams:
 
 
 def _size_ndim(size: Variable) -> int:
-    from mlc.tensor.raw_random import get_vector_length
+    from mlc.tensor.constants import get_vector_length
 
     return get_vector_length(size)

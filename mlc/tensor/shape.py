@@ -101,6 +101,21 @@ def _check_specified_shape(node, actual, specified) -> tuple[int, ...]:
     return want
 
 
+class Shape_i(TheanoOpClass):  # noqa: N801 (Theano's class name)
+    """Theano's Shape_i(i)(x): the length of x's dim i (x.shape[i], an int64 scalar)."""
+
+    __props__ = ("i",)
+
+    def __init__(self, i):
+        self.i = int(i)
+
+    def build(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.i < x.ndim:
+            raise GraphError(f"Shape_i: {x} has {x.ndim} dims, it has no dim {self.i}{built_at(x)}")
+        return shape(x)[self.i]
+
+
 def specify_shape(x, shape):
     """`x`, asserted at call time to have exactly `shape` (Theano's specify_shape).
 

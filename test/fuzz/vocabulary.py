@@ -137,6 +137,14 @@ def _diag_offset(rng, vals):
     return int(rng.integers(-1, 2)) if 1 <= vals[0].ref.ndim <= 2 else None
 
 
+def _batched_ok(rng, vals):
+    """Two operands of one batch (axis 0) where a's last axis meets b's axis 1 (batched_tensordot, 1 axis)."""
+    a, b = vals[0], vals[1]
+    if a.ref.ndim < 2 or b.ref.ndim < 2 or a.ref.shape[0] != b.ref.shape[0] or a.ref.shape[-1] != b.ref.shape[1]:
+        return None
+    return None if a.bc[0] != b.bc[0] or a.bc[-1] != b.bc[1] else 0
+
+
 def _solve_ok(rng, vals):
     a, b = vals[0].ref, vals[1].ref
     if a.ndim != 2 or b.ndim not in (1, 2) or b.shape[0] != a.shape[0] or a.dtype != b.dtype:
@@ -309,6 +317,12 @@ ROWS: list[Row] = (
         Row("prepend_1", 1, "T.nnet.prepend_1_to_each_row({a})",
             "np.concatenate([np.ones(({a}.shape[0], 1), {a}.dtype), {a}], 1)", dtypes="num", smooth=True,
             shapes="any", param=_rank_2),
+        Row("permute_rows_reversed", 1, "T.permute_row_elements({a}, T.arange({a}.shape[-1])[::-1])",
+            "{a}[..., ::-1]", dtypes="num", smooth=True, shapes="any", param=_rank_ge1),
+        Row("batched_tensordot", 2, "T.batched_tensordot({a}, {b}, 1)", "batched_tensordot({a}, {b})",
+            smooth=True, shapes="any", param=_batched_ok),
+        Row("choose", 2, "T.choose(T.cast({a} > 0, 'int64'), [{a}, {b}])",
+            "np.choose(({a} > 0).astype('int64'), [{a}, {b}])", dtypes="num", exact=True),
         Row("sort", 1, "T.sort({a}, axis=-1)", "np.sort({a}, axis=-1)", dtypes="num", exact=True,
             shapes="any", param=_rank_ge1),
         Row("erfcx", 1, "T.erfcx(T.tanh({a}))", "erfcx(np.tanh({a}))", smooth=True),
@@ -398,4 +412,6 @@ REF_NAMESPACE: dict[str, Any] = {
     "log_softmax": _log_softmax,
     "alloc_diag": _alloc_diag,
     "softmax_grad": _softmax_grad,
+    "batched_tensordot": lambda a, b: np.stack([np.tensordot(a[i], b[i], 1) for i in range(len(a))]).reshape(
+        a.shape[:1] + a.shape[1:-1] + b.shape[2:]),
 }

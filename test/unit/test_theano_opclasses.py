@@ -410,3 +410,120 @@ def test_names_through_the_facade():
         assert theano.PY3 is True
     finally:
         compat.uninstall()
+
+
+# ----------------------------------------------------------------------------
+# constants, batched_tensordot, permutations, choose
+# ----------------------------------------------------------------------------
+
+
+def test_get_scalar_constant_value():
+    from mlc.tensor.constants import EmptyConstantError, NotScalarConstantError, get_scalar_constant_value as gscv
+
+    x, r = T.dmatrix("x"), T.row("r")
+    assert gscv(r.shape[0]) == 1 and gscv(T.constant(np.zeros((2, 5))).shape[1]) == 5
+    assert gscv(T.cast(T.constant(2.5), "int64") + 1) == 3
+    assert gscv(T.stack([T.constant(2), T.constant(3)])[1]) == 3
+    assert gscv(T.maximum(T.constant(2), 5)) == 5 and gscv(T.switch(T.constant(1), 4.0, 5.0)) == 4.0
+    assert gscv(T.alloc(T.constant(7.0), 3)) == 7.0 and gscv(2) == 2 and gscv(np.float32(1.5)) == 1.5
+    assert gscv(T.constant(np.ones((1, 1)))).shape == (1, 1)  # one element: returned as is, like Theano
+    with pytest.raises(NotScalarConstantError):
+        gscv(x.shape[0])
+    with pytest.raises(NotScalarConstantError):
+        gscv(T.constant(2) + 1, elemwise=False)
+    with pytest.raises(NotScalarConstantError):
+        gscv(T.constant(2) + 1, only_process_constants=True)
+    with pytest.raises(NotScalarConstantError):
+        gscv(T.constant(np.arange(3.0)))
+    with pytest.raises(EmptyConstantError):
+        gscv(T.constant(np.zeros(0)))
+    assert T.extract_constant(x) is x and T.extract_constant(T.constant(2) * 3) == 6
+    assert T.get_vector_length(x.shape) == 2 and T.get_vector_length(T.stack([x[0, 0], 1.0, 2.0])) == 3
+    assert T.get_vector_length(T.constant(np.arange(4))) == 4 and T.get_vector_length(r[:, 0]) == 1
+    with pytest.raises(ValueError, match="length"):
+        T.get_vector_length(T.dvector())
+    with pytest.raises(TypeError):
+        T.get_vector_length(x)
+
+
+@pytest.mark.parametrize("shapes, axes", [
+    (((2, 3, 4), (2, 4, 5)), 1), (((2, 3, 4), (2, 3, 4)), [[1, 2], [1, 2]]), (((3, 4), (3, 4)), [[1], [1]]),
+    (((2, 3, 4, 5), (2, 5, 4)), [[2, 3], [2, 1]]), (((0, 3, 4), (0, 4, 2)), 1), (((2, 3, 0), (2, 0, 2)), 1),
+])
+def test_batched_tensordot(shapes, axes):
+    a, b = (RNG.normal(size=s) for s in shapes)
+    x, y = (T.tensor("float64", (False,) * len(s)) for s in shapes)
+    got = run([x, y], T.batched_tensordot(x, y, axes), a, b)
+    ax = axes
+    if isinstance(ax, int):
+        ax = [list(range(a.ndim - ax, a.ndim)), list(range(1, ax + 1))]
+    want = np.stack([np.tensordot(a[i], b[i], [[d - 1 for d in ax[0]], [d - 1 for d in ax[1]]])
+                     for i in range(a.shape[0])]) if a.shape[0] else np.zeros(got.shape)
+    assert got.shape == want.shape and np.allclose(got, want)
+    if a.size and b.size:
+        verify_grad(lambda p, q: T.batched_tensordot(p, q, axes), [a, b], rng=RNG)
+    with pytest.raises(mlc.graph.GraphError, match="batch axis"):
+        T.batched_tensordot(x, y, [[0], [0]])
+
+
+def theano_permute_rows(x, y, inverse):
+    """Theano 1.0.5 PermuteRowElements._rec_perform, transcribed (for same-rank operands)."""
+    out = np.empty(np.broadcast_shapes(x.shape, y.shape), dtype=x.dtype)
+
+    def rec(x, y, out):
+        if x.ndim == 1:
+            if inverse:
+                out[y] = x[:]
+            else:
+                out[:] = x[y]
+            return
+        for i in range(out.shape[0]):
+            rec(x[i if x.shape[0] > 1 else 0], y[i if y.shape[0] > 1 else 0], out[i])
+
+    rec(x, y, out)
+    return out
+
+
+@pytest.mark.parametrize("xs, ys", [((2, 3), (2, 3)), ((2, 3), (3,)), ((3,), (2, 3)), ((1, 4), (3, 4)),
+                                    ((2, 1, 3), (4, 3)), ((0, 3), (3,))])
+@pytest.mark.parametrize("inverse", [0, 1])
+def test_permute_row_elements_against_theano(xs, ys, inverse):
+    xv = RNG.normal(size=xs)
+    yv = np.stack([RNG.permutation(ys[-1]) for _ in range(int(np.prod(ys[:-1])))]).reshape(ys)
+    x = T.tensor("float64", tuple(n == 1 for n in xs))
+    y = T.tensor("int64", tuple(n == 1 for n in ys))
+    got = run([x, y], T.permute_row_elements(x, y, inverse), xv, yv)
+    nd = max(len(xs), len(ys))
+    want = theano_permute_rows(xv.reshape((1,) * (nd - len(xs)) + xs), yv.reshape((1,) * (nd - len(ys)) + ys),
+                               inverse)
+    assert got.shape == want.shape and np.array_equal(got, want)
+    if xv.size:
+        verify_grad(lambda a: T.permute_row_elements(a, T.constant(yv), inverse), [xv], rng=RNG)
+
+
+def test_inverse_permutation():
+    p = T.lmatrix("p")
+    pv = np.stack([RNG.permutation(5) for _ in range(3)])
+    got = run([p], T.inverse_permutation(p), pv)
+    assert got.dtype == "int64" and np.array_equal(np.take_along_axis(pv, got, 1), np.tile(np.arange(5), (3, 1)))
+    v = T.ivector("v")
+    assert np.array_equal(run([v], T.inverse_permutation(v), np.array([2, 0, 1], "int32")), [1, 2, 0])
+
+
+@pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
+def test_choose(mode):
+    a = T.lmatrix("a")
+    c0, c1, c2 = T.dvector("c0"), T.dmatrix("c1"), T.fscalar("c2")
+    av = np.array([[0, 1, 2], [2, 1, 0]])
+    vals = [np.array([1.0, 2, 3]), RNG.normal(size=(2, 3)), np.float32(7)]
+    shift = 0 if mode == "raise" else 4
+    got = run([a, c0, c1, c2], [T.choose(a + shift, [c0, c1, c2], mode=mode),
+                                T.Choose(mode)(a // 2 + shift, T.stack([c1, c1 * 2]))], av, *vals)
+    assert np.array_equal(got[0], np.choose(av + shift, vals, mode=mode)) and got[0].dtype == "float64"
+    assert np.array_equal(got[1], np.choose(av // 2 + shift, [vals[1], vals[1] * 2], mode=mode))
+    if mode == "raise":
+        f = mlc.function([a, c0, c1, c2], T.choose(a, [c0, c1, c2]))
+        with pytest.raises(AssertionError, match="invalid entry"):
+            f(av + 1, *vals)
+    with pytest.raises(TypeError, match="integers"):
+        T.choose(c1, [c0])
