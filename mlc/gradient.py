@@ -40,9 +40,11 @@ from mlc.graph.dtype import COMPLEX, CONTINUOUS, FLOATS
 
 __all__ = [
     "DisconnectedInputError",
+    "DisconnectedType",
     "GradientError",
     "Lop",
     "NullGrad",
+    "NullType",
     "NullTypeGradError",
     "UndefinedGrad",
     "Rop",
@@ -50,11 +52,14 @@ __all__ = [
     "disconnected_grad",
     "grad",
     "grad_clip",
+    "format_as",
+    "grad_not_implemented",
     "grad_scale",
     "grad_undefined",
     "hessian",
     "jacobian",
     "numeric_grad",
+    "subgraph_grad",
     "verify_grad",
     "undefined_grad",
     "zero_grad",
@@ -99,6 +104,69 @@ def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> NullGr
         f"{op}.grad: the gradient with respect to input {index} ({x}) is undefined"
         + (f": {comment}" if comment else "")
     )
+
+
+def grad_not_implemented(op: Op, index: int, x: Variable, comment: str = "") -> NullGrad:
+    """The term an op's rule returns for input `index` when nobody wrote its gradient (taking it raises
+    NullTypeGradError, as for an undefined one)."""
+    return NullGrad(f"This variable is Null because the grad method for input {index} ({x}) of the {op} op is "
+                    f"not implemented. {comment}")
+
+
+class NullType:
+    """Theano's NullType(why_null): `NullType(why)()` is the term for an undefined gradient (a NullGrad)."""
+
+    def __init__(self, why_null: str = "(no explanation given)"):
+        self.why_null = why_null
+
+    def __call__(self, name=None) -> NullGrad:
+        return NullGrad(self.why_null)
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __str__(self) -> str:
+        return "NullType"
+
+
+class DisconnectedType:
+    """Theano's DisconnectedType: `DisconnectedType()()` is the term an op's rule returns for an input its
+    output does not depend on; in mlc that term is None (the op's connection_pattern says so)."""
+
+    def __call__(self, name=None):
+        return None
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __str__(self) -> str:
+        return "DisconnectedType"
+
+
+null_type = NullType()
+disconnected_type = DisconnectedType()
+
+
+def format_as(use_list: bool, use_tuple: bool, outputs):
+    """`outputs` as a list (use_list), a tuple (use_tuple) or, with neither, a single element unwrapped
+    (Theano's format_as)."""
+    if use_list and use_tuple:
+        raise ValueError("format_as: use_list and use_tuple cannot both be true")
+    if (use_list or use_tuple) and not isinstance(outputs, (list, tuple)):
+        return [outputs] if use_list else (outputs,)
+    if not (use_list or use_tuple) and isinstance(outputs, (list, tuple)):
+        if len(outputs) != 1:
+            raise ValueError(f"format_as: expected a one-element list, got {len(outputs)} elements")
+        return outputs[0]
+    if use_list or use_tuple:
+        return list(outputs) if use_list else tuple(outputs)
+    return outputs
 
 
 # ----------------------------------------------------------------------------
@@ -436,6 +504,39 @@ def grad(
             out.append(g)
     grad_time += time.perf_counter() - start
     return form(out)
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Theano's subgraph_grad: gradients of one piece of a graph, for backpropagating piece by piece.
+
+    `end` lists the variables where this piece starts (its inputs, held constant), `start` maps variables
+    of this piece to gradients known from the pieces above, `cost` adds a cost of its own. Returns the
+    gradients with respect to `wrt` and to `end` (feed the latter as `start` of the piece below); with
+    `details`, also the parts from `start` and from `cost`.
+    """
+    if cost is None and start is None:
+        raise ValueError("subgraph_grad: give a cost, a start (known gradients) or both")
+    if not isinstance(end, list) or not isinstance(wrt, list):
+        raise TypeError("subgraph_grad: wrt and end must be lists of variables")
+    if start is not None and not isinstance(start, dict):
+        raise TypeError("subgraph_grad: start must be a dict {variable: its known gradient}")
+    params = list({id(v): v for v in wrt + end}.values())
+    start_grads = cost_grads = None
+    if start is not None:
+        start_grads = list(grad(None, params, known_grads=start, consider_constant=end, disconnected_inputs="ignore"))
+    if cost is not None:
+        cost_grads = list(grad(cost, params, consider_constant=end, disconnected_inputs="ignore"))
+    if start is None:
+        grads = cost_grads
+    else:
+        grads = list(start_grads)
+        if cost_grads is not None:
+            grads = [g + c for g, c in zip(grads, cost_grads)]
+    by_id = {id(p): g for p, g in zip(params, grads)}
+    wrt_grads, end_grads = [by_id[id(v)] for v in wrt], [by_id[id(v)] for v in end]
+    if details:
+        return wrt_grads, end_grads, start_grads, cost_grads
+    return wrt_grads, end_grads
 
 
 class _DisconnectedMarker:

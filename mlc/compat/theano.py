@@ -158,7 +158,7 @@ _SPECS: dict[str, _Spec] = {
         targets=("mlc",),
         names=lambda: _theano_names(),
         missing={**_m("scan_checkpoints", _SCAN),
-                 **_m("subgraph_grad sparse_grad", _GRAD),
+                 **_m("sparse_grad", _GRAD),
                  **_m("function_dump FunctionGraph Type Generic "
                       "generic InconsistencyError OpenMPOp")},
         eager=("tensor", "printing", "gradient", "compile", "gof", "sandbox", "scan_module", "updates",
@@ -232,8 +232,6 @@ _SPECS: dict[str, _Spec] = {
     "theano.gradient": _Spec(targets=("mlc.gradient",),
                              names=lambda: {"ViewOp": _From("mlc.tensor.compose", "ViewOp"),
                                             "get_mode": _From("mlc.compile.mode", "get_mode")},
-                             missing=_m("numeric_grad subgraph_grad grad_not_implemented "
-                                        "DisconnectedType NullType format_as", _GRAD),
                              package=False),
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
@@ -332,6 +330,7 @@ def _theano_names() -> dict[str, Any]:
         "Container": _From("mlc.sharedvalue", "Container"),
         "Rop": _From("mlc.gradient", "Rop"),
         "get_scalar_constant_value": _From("mlc.tensor.constants", "get_scalar_constant_value"),
+        "subgraph_grad": _From("mlc.gradient", "subgraph_grad"),
         "Lop": _From("mlc.gradient", "Lop"),
         **_user_op_names(),
     }
