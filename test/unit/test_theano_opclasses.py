@@ -527,3 +527,24 @@ def test_choose(mode):
             f(av + 1, *vals)
     with pytest.raises(TypeError, match="integers"):
         T.choose(c1, [c0])
+
+
+def test_gradient_types_and_subgraph_grad():
+    from mlc.gradient import (DisconnectedType, NullGrad, NullType, format_as, grad_not_implemented,
+                              subgraph_grad)
+
+    x, w1, w2 = T.dvector("x"), T.dvector("w1"), T.dvector("w2")
+    h = T.tanh(x * w1)
+    cost = (h * w2).sum() + (w1 ** 2).sum()
+    # Theano's example: the upper piece first, its gradient at h fed to the lower piece
+    (g2,), (gh,) = subgraph_grad([w2], [h], cost=(h * w2).sum())
+    (g1,), _ = subgraph_grad([w1], [x], start={h: gh}, cost=(w1 ** 2).sum())
+    full = mlc.grad(cost, [w1, w2])
+    got = run([x, w1, w2], [g1, g2, *full], [1.0, 2.0], [0.5, 0.3], [2.0, 1.0])
+    assert np.allclose(got[0], got[2]) and np.allclose(got[1], got[3])
+    with pytest.raises(ValueError):
+        subgraph_grad([w1], [x])
+    assert isinstance(NullType("why")(), NullGrad) and DisconnectedType()() is None
+    assert "not implemented" in grad_not_implemented(nnet.softmax_op, 0, x).why
+    assert format_as(True, False, 1) == [1] and format_as(False, True, [1, 2]) == (1, 2)
+    assert format_as(False, False, [5]) == 5
