@@ -217,7 +217,6 @@ _SPECS: dict[str, _Spec] = {
                                 package=False),
     "theano.tensor.nnet": _Spec(
         targets=("mlc.tensor.nnet",),
-        missing=_m("h_softmax"),
         names={"abstract_conv2d": _From("mlc.tensor.conv", "conv2d")},
         eager=("nnet", "sigm", "conv", "abstract_conv", "neighbours", "bn")),
     "theano.tensor.nnet.nnet": _Spec(targets=("mlc.tensor.nnet",), package=False),
@@ -280,7 +279,9 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.builders": _Spec(names=lambda: {"OpFromGraph": _From("mlc.tensor.host", "OpFromGraph")},
                                      package=False),
     "theano.gof": _Spec(targets=("mlc.graph",),
-                        names=lambda: {"Variable": _From("mlc.graph", "Variable"), **_user_op_names()},
+                        names=lambda: {"Variable": _From("mlc.graph", "Variable"),
+                                       "MissingInputError": _From("mlc.compile.function", "MissingInputError"),
+                                       **_user_op_names()},
                         missing=_m("FunctionGraph Type Generic generic toolbox opt Container InconsistencyError "
                                    "local_optimizer PatternSub OpSub Optimizer TopoOptimizer utils"),
                         eager=("graph",)),
@@ -385,6 +386,8 @@ def _compile_names() -> dict[str, Any]:
             "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
             "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
             "Function": _From("mlc.compile.function", "Function"),
+            "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp"),
+            **{n: _From("mlc.gradient", n) for n in ("DisconnectedType", "NullType")},
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(), **_user_op_names(),
             **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op",
                                                             "Rebroadcast")},

@@ -16,6 +16,7 @@ from mlc.tensor.advanced import (AdvancedBooleanIncSubtensor, AdvancedBooleanSub
                                  advanced_boolean_subtensor, advanced_inc_subtensor, advanced_inc_subtensor1,
                                  advanced_set_subtensor, advanced_set_subtensor1, advanced_subtensor,
                                  advanced_subtensor1, take)
+from mlc.tensor.alloc import ARange, AllocEmpty, Eye
 from mlc.tensor.alloc import (Alloc, alloc, arange, eye, fill, full, full_like, identity_like, ones, ones_like,
                               second, zeros, zeros_like)
 from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)
@@ -37,6 +38,8 @@ from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, 
                                  pow, psi, rad2deg, reciprocal, round, round_half_away_from_zero, round_half_to_even,
                                  sgn, sigmoid, sign, sin, sinh, softplus, sqr, sqrt, square, sub, switch, tan, tanh,
                                  tensor_copy, tri_gamma, true_div, true_divide, trunc, where, xor)
+from mlc.tensor.elemwise import DimShuffle
+from mlc.tensor.extra_ops import Split, Tri
 from mlc.tensor.extra_ops import (AllocDiag, Choose, DiffOp, ExtractDiag, PermuteRowElements, choose,
                                   inverse_permutation, permute_row_elements)
 from mlc.tensor.extra_ops import NonZero as Nonzero
@@ -45,6 +48,7 @@ from mlc.tensor.extra_ops import (addbroadcast, bartlett, bincount, compress, cu
                                   ogrid, patternbroadcast, ptp, ravel_multi_index, repeat, roll, searchsorted, split,
                                   squeeze, swapaxes, tile, tri, tril, triu, unbroadcast, unique, unravel_index)
 from mlc.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk
+from mlc.tensor.reduce import MaxAndArgmax
 from mlc.tensor.reduce import (All, Any, Mean, Prod, Sum, all, any, argmax, argmin, max, max_and_argmax, mean, min,
                                prod, std, sum, var)
 from mlc.tensor.shape import (Flatten, Join, Reshape, Shape, SpecifyShape, concatenate, flatten, horizontal_stack,

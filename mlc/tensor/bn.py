@@ -171,4 +171,24 @@ class AbstractBatchNormInference(TheanoOpClass):
         return _inference(x, scale, bias, mean, var, epsilon)
 
 
-__all__ += ["AbstractBatchNormTrain", "AbstractBatchNormInference"]
+class AbstractBatchNormTrainGrad(TheanoOpClass):
+    """Theano's AbstractBatchNormTrainGrad(axes)(x, dy, scale, x_mean, x_invstd, epsilon=1e-4): the gradients
+    [d inputs, d scale, d bias] of batch normalization in training, from the saved mean and invstd."""
+
+    __props__ = ("axes",)
+
+    def __init__(self, axes=(0,)):
+        self.axes = tuple(int(a) for a in axes)
+
+    def build(self, x, dy, scale, x_mean, x_invstd, epsilon=1e-4):
+        x, dy, scale, x_mean, x_invstd = (as_tensor_variable(v) for v in (x, dy, scale, x_mean, x_invstd))
+        _same_rank("AbstractBatchNormTrainGrad", x, dy, scale, x_mean, x_invstd)
+        axes = _op_axes(self.axes, x.ndim, "AbstractBatchNormTrainGrad")
+        x_diff = x - x_mean
+        mean_dy_x_diff = (dy * x_diff).mean(axis=axes, keepdims=True)
+        c = dy * x_invstd - x_diff * mean_dy_x_diff * x_invstd ** 3
+        return [scale * (c - c.mean(axis=axes, keepdims=True)),
+                (dy * x_invstd * x_diff).sum(axis=axes, keepdims=True), dy.sum(axis=axes, keepdims=True)]
+
+
+__all__ += ["AbstractBatchNormTrain", "AbstractBatchNormInference", "AbstractBatchNormTrainGrad"]

@@ -1027,3 +1027,27 @@ class Choose(TheanoOpClass):
 
     def build(self, a, choices):
         return choose(a, choices, mode=self.mode)
+
+
+class Split(TheanoOpClass):
+    """Theano's Split(len_splits)(x, axis, splits): split(x, splits, len_splits, axis)."""
+
+    __props__ = ("len_splits",)
+
+    def __init__(self, len_splits):
+        self.len_splits = int(len_splits)
+
+    def build(self, x, axis, splits):
+        return split(x, splits, self.len_splits, axis)
+
+
+class Tri(TheanoOpClass):
+    """Theano's Tri(dtype)(N, M, k): tri(N, M, k, dtype)."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype=None):
+        self.dtype = dtype
+
+    def build(self, N, M, k):  # noqa: N803 (numpy's names)
+        return tri(N, M, k, dtype=self.dtype)

@@ -338,3 +338,10 @@ class Any(_ReduceClass):
 
     def build(self, x):
         return any(x, self.axis)
+
+
+class MaxAndArgmax(_ReduceClass):
+    """Theano's MaxAndArgmax(axis)(x): [max(x, axis), argmax(x, axis)]."""
+
+    def build(self, x):
+        return list(max_and_argmax(x, self.axis))

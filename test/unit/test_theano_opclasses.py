@@ -548,3 +548,107 @@ def test_gradient_types_and_subgraph_grad():
     assert "not implemented" in grad_not_implemented(nnet.softmax_op, 0, x).why
     assert format_as(True, False, 1) == [1] and format_as(False, True, [1, 2]) == (1, 2)
     assert format_as(False, False, [5]) == 5
+
+
+# ----------------------------------------------------------------------------
+# more Op classes: nnet cross-entropies, batch-norm gradient, neighbours, tensor classes
+# ----------------------------------------------------------------------------
+
+
+def theano_dx(dy, sm, y_idx):
+    """Theano 1.0.5 CrossentropySoftmax1HotWithBiasDx.perform, transcribed."""
+    dx = np.zeros_like(sm)
+    dy = dy[None] if dy.ndim == 0 else dy
+    incr = int(dy.shape[0] > 1)
+    for i in range(sm.shape[0]):
+        dx[i] = dy[i * incr] * sm[i]
+        dx[i, y_idx[i]] -= dy[i * incr]
+    return dx
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_crossentropy_classes(dtype):
+    sm, dy, y = T.matrix("sm", dtype=dtype), T.vector("dy", dtype=dtype), T.lvector("y")
+    s = T.scalar("s", dtype=dtype)
+    smv = np.asarray(RNG.uniform(0.1, 1, size=(4, 3)), dtype)
+    dyv, yv = np.asarray(RNG.normal(size=4), dtype), np.array([2, 0, 1, 2])
+    got = run([dy, sm, y, s], [nnet.CrossentropySoftmax1HotWithBiasDx()(dy, sm, y),
+                               nnet.crossentropy_softmax_1hot_with_bias_dx(s, sm, y),
+                               nnet.CrossentropyCategorical1HotGrad()(dy, sm, y),
+                               nnet.CrossentropyCategorical1Hot()(sm, y)], dyv, smv, yv, np.asarray(1.5, dtype))
+    g = np.zeros_like(smv)
+    g[np.arange(4), yv] = -dyv / smv[np.arange(4), yv]
+    want = [theano_dx(dyv, smv, yv), theano_dx(np.asarray(1.5, dtype), smv, yv), g,
+            -np.log(smv[np.arange(4), yv])]
+    for a, b in zip(got, want):
+        assert a.dtype == dtype and np.allclose(a, b, rtol=1e-5)
+    # it is the gradient the names say
+    z = T.matrix("z", dtype=dtype)
+    nll = nnet.crossentropy_categorical_1hot(nnet.softmax(z), y)
+    gz = mlc.grad((nll * dy).sum(), z)
+    both = run([z, dy, y], [gz, nnet.crossentropy_softmax_1hot_with_bias_dx(dy, nnet.softmax(z), y)], smv, dyv, yv)
+    assert np.allclose(both[0], both[1], rtol=1e-4, atol=1e-5)
+    with pytest.raises(AssertionError, match="out of bounds"):
+        run([dy, sm, y], nnet.crossentropy_softmax_1hot_with_bias_dx(dy, sm, y), dyv, smv, -yv)
+    x, b = T.matrix("x", dtype=dtype), T.vector("b", dtype=dtype)
+    nll2, sm2, am = nnet.CrossentropySoftmaxArgmax1HotWithBias()(x, b, y)
+    r = run([x, b, y], [nll2, am], smv, np.zeros(3, dtype), yv)
+    assert np.array_equal(r[1], smv.argmax(1))
+
+
+def test_abstract_batch_norm_train_grad_is_the_gradient():
+    x, dy = T.dmatrix("x"), T.dmatrix("dy")
+    g, b = T.row("g", dtype="float64"), T.row("b", dtype="float64")
+    out, mean, invstd = bn.AbstractBatchNormTrain((0,))(x, g, b)
+    want = mlc.grad((out * dy).sum(), [x, g, b])
+    got = bn.AbstractBatchNormTrainGrad((0,))(x, dy, g, mean, invstd)
+    xv, dyv = RNG.normal(size=(5, 3)), RNG.normal(size=(5, 3))
+    gv, bv = RNG.uniform(0.5, 2, size=(1, 3)), RNG.normal(size=(1, 3))
+    a = run([x, dy, g, b], want + got, xv, dyv, gv, bv)
+    for w, h in zip(a[:3], a[3:]):
+        assert w.shape == h.shape and np.allclose(w, h, atol=1e-5)
+
+
+def test_images2neibs_class_and_h_softmax():
+    from mlc.tensor.neighbours import Images2Neibs
+
+    t4 = T.tensor4("t4")
+    v = np.arange(32.0).reshape(1, 2, 4, 4)
+    assert np.array_equal(run([t4], Images2Neibs()(t4, (2, 2)), v), run([t4], nnet.images2neibs(t4, (2, 2)), v))
+    B, dx, nc, nopc, no = 4, 5, 3, 3, 8
+    W1v, b1v = RNG.normal(size=(dx, nc)), RNG.normal(size=nc)
+    W2v, b2v = RNG.normal(size=(nc, dx, nopc)), RNG.normal(size=(nc, nopc))
+    x, t = T.dmatrix("x"), T.ivector("t")
+    W1, b1, W2, b2 = (mlc.shared(a) for a in (W1v, b1v, W2v, b2v))
+    full = nnet.h_softmax(x, B, no, nc, nopc, W1, b1, W2, b2)
+    picked = nnet.h_softmax(x, B, no, nc, nopc, W1, b1, W2, b2, t)
+    xv, tv = RNG.normal(size=(B, dx)), np.array([0, 4, 7, 5], "int32")
+    got_full, got_picked = run([x, t], [full, picked], xv, tv)
+
+    def sm(a):
+        e = np.exp(a - a.max(-1, keepdims=True))
+        return e / e.sum(-1, keepdims=True)
+
+    cp = sm(xv @ W1v + b1v)
+    ref = np.concatenate([cp[:, [c]] * sm(xv @ W2v[c] + b2v[c]) for c in range(nc)], 1)[:, :no]
+    assert np.allclose(got_full, ref) and np.allclose(got_picked, ref[np.arange(B), tv])
+    gw = mlc.grad(-T.log(picked).mean(), W2)
+    assert run([x, t], gw, xv, tv).shape == W2v.shape
+
+
+def test_tensor_op_classes_with_theano_signatures():
+    from mlc.tensor.shared_randomstreams import randomstate_constructor
+
+    x = T.dmatrix("x")
+    v = np.arange(6.0).reshape(2, 3)
+    got = run([x], [T.AllocEmpty("float32")(2, 3), *T.MaxAndArgmax(1)(x), T.Split(2)(x, 1, [1, 2])[1],
+                    T.Tri("int32")(3, 3, 0), T.ARange("int64")(0, 5, 2), T.Eye("float64")(2, 3, 1),
+                    T.DimShuffle((False, False), (1, "x", 0))(x)], v)
+    want = [np.zeros((2, 3), "float32"), v.max(1), v.argmax(1), v[:, 1:], np.tri(3, dtype="int32"), np.arange(0, 5, 2),
+            np.eye(2, 3, 1), v.T[:, None, :]]
+    for g, w in zip(got, want):
+        assert g.shape == w.shape and g.dtype == w.dtype and np.array_equal(g, w)
+    r = randomstate_constructor(np.random.RandomState(3), name="r")
+    assert r.name == "r"
+    with pytest.raises(TypeError):
+        randomstate_constructor(np.zeros(2))
