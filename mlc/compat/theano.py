@@ -366,9 +366,16 @@ def _user_op_names() -> dict[str, Any]:
 
 
 def _tensor_names() -> dict[str, Any]:
+    """theano.tensor's names from elsewhere (Theano's tensor/__init__ and basic.py import them)."""
     gradient = {n: _From("mlc.gradient", n) for n in ("jacobian", "hessian", "verify_grad", "consider_constant",
-                                                       "numeric_grad")}
-    return {"power": _From("mlc.tensor", "pow"), **gradient}
+                                                       "numeric_grad", "grad_undefined", "grad_not_implemented",
+                                                       "DisconnectedType")}
+    indexing = {"Subtensor": _From("mlc.tensor.shape", "Subtensor"),
+                "IncSubtensor": _From("mlc.tensor.subtensor", "IncSubtensor"),
+                **{n: _From("mlc.tensor.advanced", n) for n in ("AdvancedSubtensor1", "AdvancedIncSubtensor1")}}
+    graph = {"Variable": _From("mlc.graph", "Variable"), "Constant": _From("mlc.graph", "Constant"),
+             "ShapeError": _From("mlc.graph", "ShapeError"), "pprint": _From("mlc.printing", "pprint")}
+    return {"power": _From("mlc.tensor", "pow"), **gradient, **indexing, **graph, **_user_op_names()}
 
 
 def _mode_names() -> dict[str, Any]:

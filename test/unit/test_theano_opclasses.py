@@ -652,3 +652,32 @@ def test_tensor_op_classes_with_theano_signatures():
     assert r.name == "r"
     with pytest.raises(TypeError):
         randomstate_constructor(np.zeros(2))
+
+
+def test_mrg_constants_and_jumps():
+    from mlc.tensor import rng_mrg
+
+    s = np.array([12345] * 6, "int32")
+    # the next substream of Theano's default seed, as Theano 1.0.5 computes it
+    assert np.array_equal(rng_mrg.ff_2p72(s), [1613322692, 623311037, 1722317882, 1563970864, 792350268, 619030428])
+    assert np.array_equal(rng_mrg.matVecModM(rng_mrg.A1p134, s[:3], rng_mrg.M1), [336690377, 597094797, 1245771585])
+    assert rng_mrg.NORM == 2.0 ** -31 and (rng_mrg.MASK12, rng_mrg.MASK13, rng_mrg.MASK2) == (511, 2 ** 24 - 1, 65535)
+
+
+def test_more_names_through_the_facade():
+    from mlc.compat import theano as compat
+
+    compat.install()
+    try:
+        import theano
+        import theano.tensor as TT
+        from theano.tensor.subtensor import set_subtensor
+
+        assert set_subtensor is T.set_subtensor and TT.grad_undefined is mlc.gradient.grad_undefined
+        assert TT.Subtensor is mlc.tensor.shape.Subtensor and TT.get_scalar_constant_value is T.get_scalar_constant_value
+        assert theano.gof.MissingInputError is mlc.compile.function.MissingInputError
+        assert theano.gradient.NullType is mlc.gradient.NullType and theano.subgraph_grad is mlc.gradient.subgraph_grad
+        assert theano.tensor.nnet.h_softmax is nnet.h_softmax and theano.compile.Shape_i is mlc.tensor.shape.Shape_i
+        assert theano.sandbox.rng_mrg.NORM == 2.0 ** -31
+    finally:
+        compat.uninstall()
