@@ -113,7 +113,20 @@ def grad_not_implemented(op: Op, index: int, x: Variable, comment: str = "") -> 
                     f"not implemented. {comment}")
 
 
-class NullType:
+class _TermType:
+    """Theano's types of gradient terms that hold no value: all instances of one are equal."""
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __str__(self) -> str:
+        return type(self).__name__
+
+
+class NullType(_TermType):
     """Theano's NullType(why_null): `NullType(why)()` is the term for an undefined gradient (a NullGrad)."""
 
     def __init__(self, why_null: str = "(no explanation given)"):
@@ -122,31 +135,13 @@ class NullType:
     def __call__(self, name=None) -> NullGrad:
         return NullGrad(self.why_null)
 
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other)
 
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __str__(self) -> str:
-        return "NullType"
-
-
-class DisconnectedType:
+class DisconnectedType(_TermType):
     """Theano's DisconnectedType: `DisconnectedType()()` is the term an op's rule returns for an input its
     output does not depend on; in mlc that term is None (the op's connection_pattern says so)."""
 
     def __call__(self, name=None):
         return None
-
-    def __eq__(self, other) -> bool:
-        return type(self) is type(other)
-
-    def __hash__(self) -> int:
-        return hash(type(self))
-
-    def __str__(self) -> str:
-        return "DisconnectedType"
 
 
 null_type = NullType()

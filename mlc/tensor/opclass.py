@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlc.graph import Op
+
 
 class TheanoOpClass:
     """Base of Theano's Op classes that mlc builds from other ops (see the module docstring).
@@ -33,14 +35,8 @@ class TheanoOpClass:
     def __call__(self, *inputs: Any, **kwargs: Any):
         return self.build(*inputs, **kwargs)
 
-    def _props(self) -> tuple:
-        return tuple(getattr(self, p) for p in self.__props__)
-
-    def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._props() == other._props()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), self._props()))
+    # equal when of one class with equal __props__, as mlc's Ops
+    _props, __eq__, __hash__ = Op._props, Op.__eq__, Op.__hash__
 
     def __repr__(self) -> str:
         props = ", ".join(f"{p}={getattr(self, p)!r}" for p in self.__props__)
