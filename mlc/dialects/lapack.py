@@ -253,7 +253,7 @@ class QrOp(IRDLOperation):
 
 @irdl_op_definition
 class EigOp(IRDLOperation):
-    """w, v = the eigenvalues and right eigenvectors (complex) of the general real a (read only). `?geev`."""
+    """w, v = the eigenvalues and right eigenvectors (complex) of the general a (read only). `?geev`, `zgeev`."""
 
     name = "lapack.eig"
     a = operand_def(MemRefType)
@@ -268,7 +268,8 @@ class EigOp(IRDLOperation):
         ta = _square(self, "A", self.a)
         tw = _operand_info(self, "w", self.w, 1)
         tv = _operand_info(self, "v", self.v, 2)
-        c = ComplexType(ta.element_type)
+        e = ta.element_type
+        c = e if isinstance(e, ComplexType) else ComplexType(e)
         _same_element_type(self, [("complex A", c), ("w", tw.element_type), ("v", tv.element_type)])
         n = ta.get_shape()[0]
         _check_dim(self, "order of A and length of w", n, tw.get_shape()[0])

@@ -12,7 +12,7 @@ became one `llvm.call` of an external adapter
     lapack.eigh            -> @mlc_lapack_eigh_<t>(n, a, w, lower)
     lapack.svd             -> @mlc_lapack_svd_<t>(m, n, a, s, u, vt, job)   (job 0: s only, 1: reduced, 2: full)
     lapack.qr              -> @mlc_lapack_qr_<t>(m, n, a, out0, out1, mode)  (mode 0 reduced, 1 complete, 2 r, 3 raw)
-    lapack.eig             -> @mlc_lapack_eig_<t>(n, a, w, v)                (w, v complex)
+    lapack.eig             -> @mlc_lapack_eig_<t>(n, a, w, v)                (w, v complex; t also c128)
     %r = lapack.lstsq      -> %r = @mlc_lapack_lstsq_<t>(m, n, nrhs, a, b, rcond, x, s, resid)
 
 whose operands are built with `arith`/`memref` ops and `memref -> !llvm.ptr`
@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from xdsl.context import Context
 from xdsl.dialects import arith, llvm
-from xdsl.dialects.builtin import Float32Type, IntegerAttr, ModuleOp, i1, i32, i64
+from xdsl.dialects.builtin import ComplexType, Float32Type, IntegerAttr, ModuleOp, i1, i32, i64
 from xdsl.ir import Attribute, Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -47,7 +47,11 @@ STRUCTURE_CODES = {"general": 0, "lower_triangular": 1, "upper_triangular": 2}
 def _adapter(op: Operation, kind: str, params: list[Attribute], result: Attribute | None) -> str:
     """Declare `@mlc_lapack_<kind>_<t>` in the module (once) and return its name."""
     t = _element(op)
-    name = f"mlc_lapack_{kind}_{'f32' if isinstance(t, Float32Type) else 'f64'}"
+    if isinstance(t, ComplexType):
+        tag = "c64" if isinstance(t.element_type, Float32Type) else "c128"
+    else:
+        tag = "f32" if isinstance(t, Float32Type) else "f64"
+    name = f"mlc_lapack_{kind}_{tag}"
     module = op.get_toplevel_object()
     assert isinstance(module, ModuleOp)
     if not any(isinstance(o, llvm.FuncOp) and o.sym_name.data == name for o in module.ops):

@@ -1,4 +1,4 @@
-"""LAPACK for JIT code: `mlc_lapack_<op>_<f32|f64>` adapters over scipy's `cython_lapack`.
+"""LAPACK for JIT code: `mlc_lapack_<op>_<f32|f64>` adapters (and `mlc_lapack_eig_c128`) over the process's LAPACK.
 
 `convert-lapack-to-llvm` lowers each `lapack.*` op to one call of an
 adapter (`@mlc_lapack_cholesky_f64(n, a, lower, nan_on_error)`, ...). The
@@ -15,13 +15,25 @@ they own what LAPACK is picky about, so the generated code stays small:
   column-major scratch and back. `syevd`'s eigenvectors (columns, column-
   major) are transposed in place. The SVD of A^T = V S U^T is A's with the
   roles swapped: `gesdd` writes its U into mlc's Vt buffer and its V^T
-  into mlc's U buffer, both already row-major;
+  into mlc's U buffer, both already row-major. `geev`, `gelsd` and `zgeev`
+  get column-major copies (numpy's own calls: the same eigenvalue order),
+  and geev's packed real eigenvectors become complex columns (a pair's
+  vectors are column j +- i column j+1);
+* **expm**: scipy's algorithm (Al-Mohy and Higham 2009, as in scipy's
+  `pick_pade_structure` and `pade_UV_calc`) written out: the Pade degree
+  from 1-norms of A^4 .. A^10 and of powers of |A| applied to ones (gemv),
+  the powers and U, V by gemm, one `gesv`, the squarings by gemm. Two
+  differences: n >= 400 takes the exact 1-norms of A^8 and A^10 where scipy
+  estimates them, and U of degree 13 is the textbook A (A6 (...) + ...):
+  scipy 1.17's carries an extra A^6 term (relative errors ~1e-13 against
+  an eigendecomposition where this gives ~1e-15);
 * **degenerate sizes**: n = 0 (or no right-hand side) returns before any
   call; det of a 0 x 0 matrix is 1; the full SVD of an empty matrix has
   identity U and Vt (numpy's);
-* **workspace**: `getri`'s, `syevd`'s and `gesdd`'s sizes are queried (lwork = -1), pivots and scratch
-  come from malloc; a failed malloc calls `mlc_alloc_failed` (MemoryError);
-* **errors**: info > 0 calls `mlc_linalg_failed(code, info)`, which the
+* **workspace**: sizes are queried (lwork = -1) through shared helpers (`@workspace_<t>`,
+  `@int_workspace`), pivots and scratch come from calloc (`@lapack_alloc`); a failed allocation calls
+  `mlc_alloc_failed` (MemoryError);
+* **errors**: info != 0 calls `mlc_linalg_failed(code, info)` (`@failed`), which the
   runtime turns into numpy.linalg.LinAlgError once the call returns
   (`mlc.runtime.errors`); a singular matrix's det is 0, as numpy's.
 
@@ -51,6 +63,8 @@ PREFIX = "mlc_lapack_"
 ROUTINES = ("potrf", "getrf", "getri", "getrs", "trtrs", "syevd", "gesdd", "geqrf", "orgqr", "geev", "gelsd", "gesv")
 #: BLAS routines the expm adapter calls (from the same library, f77 interface)
 BLAS_ROUTINES = ("gemm", "gemv")
+#: complex routines (by full name)
+COMPLEX_ROUTINES = ("zgeev",)
 #: error codes of `mlc_linalg_failed` (their messages: `mlc.runtime.errors.LINALG_MESSAGES`)
 CHOLESKY, SOLVE, SOLVE_TRIANGULAR, INVERSE, SVD, EIGH, NOT_FINITE, LSTSQ = 1, 2, 3, 4, 5, 6, 7, 8
 
@@ -1435,6 +1449,89 @@ done:
 """
 
 
+def _complex_ir(I: str) -> str:
+    """eig of a complex128 matrix (zgeev): complex elements are pairs of doubles (numpy's layout)."""
+    return f"""
+declare void @{RAW}zgeev({', '.join(['ptr'] * 14)})
+
+; a row-major n x n complex matrix to column-major (or back): the real and the imaginary parts as two
+; strided real copies
+define internal void @transpose_c128(ptr %dst, ptr %src, i64 %n) {{
+entry:
+  %two_n = mul i64 %n, 2
+  call void @copy2d_f64(ptr %dst, i64 2, i64 %two_n, ptr %src, i64 %two_n, i64 2, i64 %n, i64 %n)
+  %dst_im = getelementptr double, ptr %dst, i64 1
+  %src_im = getelementptr double, ptr %src, i64 1
+  call void @copy2d_f64(ptr %dst_im, i64 2, i64 %two_n, ptr %src_im, i64 %two_n, i64 2, i64 %n, i64 %n)
+  ret void
+}}
+
+; w (n) and v (n x n, row-major: the right eigenvectors as columns) of the complex a (n x n, row-major,
+; read only): numpy.linalg.eig's results (zgeev on the column-major copy)
+define void @{OWN}eig_c128(i64 %n, ptr %a, ptr %w, ptr %v) {{
+entry:
+  %jobvl = alloca i8
+  %jobvr = alloca i8
+  %nn = alloca {I}
+  %one = alloca {I}
+  %lwork = alloca {I}
+  %info = alloca {I}
+  %wq = alloca [2 x double]
+  %work_slot = alloca ptr
+  store ptr null, ptr %work_slot
+  %empty = icmp eq i64 %n, 0
+  br i1 %empty, label %done, label %check
+check:
+  %total = mul i64 %n, %n
+  %reals = mul i64 %total, 2
+  %finite = call i1 @all_finite_f64(ptr %a, i64 %reals)
+  br i1 %finite, label %start, label %not_finite
+not_finite:
+  call void @mlc_linalg_failed(i32 {NOT_FINITE}, i32 0)
+  br label %done
+start:
+  %col = call ptr @elements_f64(i64 %reals)
+  %vr = call ptr @elements_f64(i64 %reals)
+  %rwork = call ptr @elements_f64(i64 %reals)
+  %have = call i1 @allocated(ptr %col, ptr %vr, ptr %rwork, ptr %col)
+  br i1 %have, label %query, label %cleanup
+query:
+  store i8 78, ptr %jobvl
+  store i8 86, ptr %jobvr
+  call void @put_int(ptr %nn, i64 %n)
+  call void @put_int(ptr %one, i64 1)
+  call void @transpose_c128(ptr %col, ptr %a, i64 %n)
+  call void @put_int(ptr %lwork, i64 -1)
+  call void @{RAW}zgeev(ptr %jobvl, ptr %jobvr, ptr %nn, ptr %col, ptr %nn, ptr %w, ptr %vr, ptr %one, ptr %vr, ptr %nn, ptr %wq, ptr %lwork, ptr %rwork, ptr %info)
+  %query_words = call ptr @workspace_f64(ptr %wq, ptr %lwork)
+  call void @free(ptr %query_words)
+  %lw = load {I}, ptr %lwork
+  %lw64 = {_ints(I)[3]} {I} %lw to i64
+  %lw2 = mul i64 %lw64, 2
+  %work = call ptr @elements_f64(i64 %lw2)
+  store ptr %work, ptr %work_slot
+  %no_work = icmp eq ptr %work, null
+  br i1 %no_work, label %cleanup, label %call
+call:
+  call void @{RAW}zgeev(ptr %jobvl, ptr %jobvr, ptr %nn, ptr %col, ptr %nn, ptr %w, ptr %vr, ptr %one, ptr %vr, ptr %nn, ptr %work, ptr %lwork, ptr %rwork, ptr %info)
+  %failed = call i1 @failed(ptr %info, i32 {EIGH})
+  br i1 %failed, label %cleanup, label %vectors
+vectors:
+  call void @transpose_c128(ptr %v, ptr %vr, i64 %n)
+  br label %cleanup
+cleanup:
+  %work_f = load ptr, ptr %work_slot
+  call void @free(ptr %work_f)
+  call void @free(ptr %col)
+  call void @free(ptr %vr)
+  call void @free(ptr %rwork)
+  br label %done
+done:
+  ret void
+}}
+"""
+
+
 def adapters_ir(I: str = "i32") -> str:
     """The adapters' LLVM IR for LAPACK integers of type `I` (i32: LP64, i64: ILP64)."""
     head = ("declare ptr @calloc(i64, i64)\ndeclare void @free(ptr)\ndeclare void @mlc_alloc_failed(i64)\n"
@@ -1446,17 +1543,19 @@ def adapters_ir(I: str = "i32") -> str:
                       for f, k in (("fabs", 1), ("exp", 1), ("maxnum", 2))))
     return head + _helpers_ir(I) + "".join(
         _declarations(p) + _elements_ir(T, tag, I) + _adapters_ir(T, p, tag, I) + _decompositions_ir(T, p, tag, I)
-        + _general_ir(T, p, tag, I) + _expm_ir(T, p, tag, I) for T, p, tag in (("float", "s", "f32"), ("double", "d", "f64")))
+        + _general_ir(T, p, tag, I) + _expm_ir(T, p, tag, I) for T, p, tag in (("float", "s", "f32"), ("double", "d", "f64"))
+    ) + _complex_ir(I)
 
 
 ADAPTERS = tuple(f"mlc_lapack_{op}_{tag}" for op in ("cholesky", "solve", "inverse", "det", "eigh", "svd", "qr",
                                                        "eig", "lstsq", "expm")
-                 for tag in ("f32", "f64"))
+                 for tag in ("f32", "f64")) + ("mlc_lapack_eig_c128",)
 
 
 def _numpy_lapack() -> dict[str, int] | None:
     """routine -> address in numpy's OpenBLAS (ILP64, `scipy_<routine>_64_`), or None where numpy has none."""
-    found = numpy_openblas_symbols(f"scipy_{p}{r}_64_" for p in "sd" for r in ROUTINES + BLAS_ROUTINES)
+    found = numpy_openblas_symbols([f"scipy_{p}{r}_64_" for p in "sd" for r in ROUTINES + BLAS_ROUTINES]
+                                   + [f"scipy_{r}_64_" for r in COMPLEX_ROUTINES])
     return None if found is None else {name[len("scipy_"):-len("_64_")]: a for name, a in found.items()}
 
 
@@ -1478,6 +1577,7 @@ def register_lapack_symbols() -> None:
             blas = cython_capi("scipy.linalg.cython_blas")
             routines = {p + r: _capsule_pointer(capi[p + r]) for p in "sd" for r in ROUTINES}
             routines.update({p + r: _capsule_pointer(blas[p + r]) for p in "sd" for r in BLAS_ROUTINES})
+            routines.update({r: _capsule_pointer(capi[r]) for r in COMPLEX_ROUTINES})
             int_type = "i32"
         for name, address in routines.items():
             llvm.add_symbol(f"{RAW}{name}", address)

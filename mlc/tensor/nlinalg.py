@@ -5,9 +5,9 @@ matrix_inverse, det, eigh, svd and qr are native: `mt.inverse`,
 syevd, gesdd, geqrf + orgqr) from the compiled code; pinv, tensorinv and
 tensorsolve are compositions of them. eig (LAPACK geev: `mt.eig`, complex
 results whose real parts Theano returns) and lstsq (gelsd: `mt.lstsq`) are
-native too, in double precision as numpy computes them; only lstsq's
-residuals, whose length depends on the rank found, are cut on the host, and
-the eig of a complex matrix runs numpy's from Python. The rest
+native too (eig of a complex matrix through zgeev), in double precision
+as numpy computes them; only lstsq's residuals, whose length depends on the
+rank found, are cut on the host. The rest
 (trace, diag, extract_diag, alloc_diag, matrix_dot, matrix_power, norm) are
 compositions of native ops. Gradients are Theano 1.0.5's (inverse, pinv,
 det, eigh); svd, qr, eig, lstsq, tensorinv and tensorsolve have none in
@@ -232,22 +232,23 @@ class EigComplex(Op):
 class Eig(Op):
     """numpy.linalg.eig as Theano's Eig returns it: eigenvalues w and right eigenvectors v (the columns of v)
     cast to the matrix's type, so a real matrix gives the real parts (a complex pair's two vectors then share
-    their real part); natively (EigComplex). Integer matrices give float64 (Theano: the integer type).
-    Complex matrices run numpy's eig from Python (a host step). No gradient (Theano defines none)."""
+    their real part) and a complex one the complex results; natively (LAPACK geev / zgeev, in double
+    precision as numpy computes). Integer matrices give float64 (Theano: the integer type). No gradient
+    (Theano defines none)."""
 
     __props__ = ()
 
     def make_node(self, x) -> Apply:
         x = _matrix(x, "eig", True)
         d = _float(x)
-        op = _EigHost() if d.startswith("complex") else self
-        return Apply(op, [x], [_vec(d), _mat(d)])
+        return Apply(self, [x], [_vec(d), _mat(d)])
 
     def perform(self, node, inputs):
         w, v = np.linalg.eig(inputs[0])
         d = node.outputs[0].dtype
-        return [w.astype(d) if d.startswith("complex") else np.real(w).astype(d),
-                v.astype(d) if d.startswith("complex") else np.real(v).astype(d)]
+        if not d.startswith("complex"):
+            w, v = np.real(w), np.real(v)
+        return [w.astype(d), v.astype(d)]
 
     def infer_shape(self, node, shapes, value):
         _check_square("eig", shapes[0])
@@ -255,23 +256,17 @@ class Eig(Op):
         return [(n,), (n, n)]
 
     def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
         from mlc.tensor.elemwise import cast, real
 
         d = node.outputs[0].dtype
-        return emit_composed(ctx, node, operands,
-                             lambda x: [cast(real(r), d) for r in EigComplex()(x)])
+        if d.startswith("complex"):
+            op = ctx.add(mt.EigOp(ctx.cast(operands[0], "complex128")))
+            return [ctx.cast(r, d) for r in op.results]
+        return emit_composed(ctx, node, operands, lambda x: [cast(real(r), d) for r in EigComplex()(x)])
 
     def grad(self, inputs, output_grads):
         raise _no_grad("Eig")
-
-
-class _EigHost(HostOp, Eig):
-    """Eig of a complex matrix: numpy's eig from Python (zgeev is not bound natively)."""
-
-    host = True
-
-    def __str__(self) -> str:
-        return "Eig"
 
 
 eig = Eig()

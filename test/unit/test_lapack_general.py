@@ -52,11 +52,23 @@ def test_eig_errors_and_no_gradient():
         f(np.ones((2, 3)))
     with pytest.raises(AttributeError, match="'Eig' object has no attribute 'grad'"):  # Theano: no Eig.grad
         mlc.grad(N.eig(x)[0].sum(), x)
-    c = T.zmatrix("c")  # complex matrices: numpy's eig from Python, complex results
-    a = np.array([[1 + 1j, 2], [0, 3 - 1j]])
-    w, v = mlc.function([c], N.eig(c))(a)
-    assert w.dtype == "complex128"
-    np.testing.assert_allclose(w, np.linalg.eig(a)[0])
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "complex64"])
+def test_eig_complex_matrix(dtype):
+    c = T.matrix("c", dtype=dtype)
+    f = mlc.function([c], N.eig(c))
+    assert _calls(f, "eig_c128")  # zgeev (numpy computes complex64 in complex128 too)
+    rng = np.random.default_rng(5)
+    for n in (0, 1, 6):
+        a = (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))).astype(dtype)
+        w, v = f(a)
+        rw, rv = np.linalg.eig(a)
+        assert w.dtype == v.dtype == dtype and v.shape == (n, n)
+        np.testing.assert_allclose(w, rw, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(v, rv, rtol=1e-5, atol=1e-6)
+    with pytest.raises(np.linalg.LinAlgError, match="Array must not contain infs or NaNs"):
+        f(np.array([[np.inf, 1], [0, 1]], dtype))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])

@@ -47,6 +47,8 @@ from mlc.dialects.mt.types import (
 
 #: the element types LAPACK's s/d routines take
 LAPACK_FLOAT = Dtypes("f32 or f64", frozenset(element_type_of(n) for n in ("float32", "float64")))
+#: mt.eig's operand types (complex through zgeev)
+EIG_TYPES = Dtypes("f32, f64 or complex<f64>", frozenset(element_type_of(n) for n in ("float32", "float64", "complex128")))
 STRUCTURES = ("general", "lower_triangular", "upper_triangular")
 
 
@@ -348,11 +350,11 @@ def _check_results(op: IRDLOperation, want: list[TensorType]) -> None:
 class EigOp(IRDLOperation):
     """`%w, %v = mt.eig %a : tensor<?x?xf64> -> tensor<?xcomplex<f64>>, tensor<?x?xcomplex<f64>>`.
 
-    numpy.linalg.eig of a general real matrix: its eigenvalues and right
-    eigenvectors (the columns of v, unit norm), complex (a real matrix's
-    complex eigenvalues come in conjugate pairs, the one with the positive
-    imaginary part first), in LAPACK geev's order. A matrix with a NaN or
-    an infinity raises LinAlgError, as numpy's.
+    numpy.linalg.eig of a general real (f32, f64) or complex<f64> matrix:
+    its eigenvalues and right eigenvectors (the columns of v, unit norm),
+    complex (a real matrix's complex eigenvalues come in conjugate pairs, the
+    one with the positive imaginary part first), in LAPACK geev's order. A
+    matrix with a NaN or an infinity raises LinAlgError, as numpy's.
     """
 
     name = "mt.eig"
@@ -367,11 +369,12 @@ class EigOp(IRDLOperation):
 
     @classmethod
     def infer(cls, t: TensorType) -> list[TensorType]:
-        c = ComplexType(t.element_type)
+        e = t.element_type
+        c = e if isinstance(e, ComplexType) else ComplexType(e)
         return [TensorType(c, t.get_shape()[:1]), TensorType(c, t.get_shape())]
 
     def verify_(self) -> None:
-        _check_results(self, self.infer(_square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT))))
+        _check_results(self, self.infer(_square(self, _check_tensor(self, "operand", self.a.type, EIG_TYPES))))
 
     def evaluate(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         c = np.result_type(a.dtype, np.complex64)

@@ -115,3 +115,13 @@ func.func @expm(%a: memref<3x3xf32>) {
   lapack.expm %a : memref<3x3xf32>
   func.return
 }
+
+// -----
+
+// a complex matrix's eig calls the zgeev adapter
+// CHECK-LABEL: func.func @eig_complex
+// CHECK:      llvm.call @mlc_lapack_eig_c128(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
+func.func @eig_complex(%a: memref<3x3xcomplex<f64>>, %w: memref<3xcomplex<f64>>, %v: memref<3x3xcomplex<f64>>) {
+  lapack.eig %a, %w, %v : memref<3x3xcomplex<f64>>, memref<3xcomplex<f64>>, memref<3x3xcomplex<f64>>
+  func.return
+}
