@@ -134,6 +134,16 @@ entry:
   ret i1 %all
 }}
 
+; free four blocks (pass null for fewer)
+define internal void @free4(ptr %a, ptr %b, ptr %c, ptr %d) {{
+entry:
+  call void @free(ptr %a)
+  call void @free(ptr %b)
+  call void @free(ptr %c)
+  call void @free(ptr %d)
+  ret void
+}}
+
 define internal void @put_int(ptr %p, i64 %v) {{
 entry:
   %t = {NARROW} i64 %v to {I}
@@ -155,15 +165,16 @@ ok:
   ret i1 %bad
 }}
 
-; max(0, ceil(q)) as an integer, at most 2048 (NaN: 0): a power-of-two scaling count
+; max(0, ceil(q)) as an integer, as scipy's C computes `(int)ceil(q)` then clamps at 0 on x86-64: a value
+; outside int's range (an overflowed norm: +inf; NaN) converts to INT_MIN, so counts as 0
 define internal i64 @count_up(double %q) {{
 entry:
   %c = call double @llvm.ceil.f64(double %q)
   %pos = fcmp ogt double %c, 0.0
-  %c1 = select i1 %pos, double %c, double 0.0
-  %big = fcmp ogt double %c1, 2048.0
-  %c2 = select i1 %big, double 2048.0, double %c1
-  %i = fptosi double %c2 to i64
+  %fits = fcmp olt double %c, 2147483648.0
+  %use = and i1 %pos, %fits
+  %c1 = select i1 %use, double %c, double 0.0
+  %i = fptosi double %c1 to i64
   ret i64 %i
 }}
 
@@ -855,11 +866,8 @@ next:
   br label %vectors
 cleanup:
   %work_f = load ptr, ptr %work_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %col)
-  call void @free(ptr %vr)
-  call void @free(ptr %wr)
-  call void @free(ptr %wi)
+  call void @free4(ptr %work_f, ptr %col, ptr %vr, ptr null)
+  call void @free4(ptr %wr, ptr %wi, ptr null, ptr null)
   br label %done
 done:
   ret void
@@ -969,10 +977,7 @@ cleanup:
   %ran = phi i1 [0, %start], [1, %query], [1, %solve], [1, %results], [1, %norms]
   %work_f = load ptr, ptr %work_slot
   %iwork_f = load ptr, ptr %iwork_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %iwork_f)
-  call void @free(ptr %acol)
-  call void @free(ptr %bcol)
+  call void @free4(ptr %work_f, ptr %iwork_f, ptr %acol, ptr %bcol)
   %found = load {I}, ptr %rank
   %found64 = {_ints(I)[3]} {I} %found to i64
   %rank_out = select i1 %ran, i64 %found64, i64 0
@@ -1133,6 +1138,66 @@ done:
   %up = select i1 %below1, i32 0, i32 2
   %code = or i32 %lo, %up
   ret i32 %code
+}}
+
+; for a triangular a (band 1 lower, 2 upper) and `on`: x's diagonal = exp(diag(a) / 2^i) and, with
+; `off`, its first sub- (lower) or super-diagonal (upper) = (e^y - e^x) / (y - x) * a[k][k+-1] / 2^i for
+; x, y = a's consecutive diagonal entries / 2^i (e^x where they are equal: scipy's _exp_sinch)
+define internal void @refine_{tag}(i64 %n, ptr %x, ptr %a, i64 %i, i32 %band, i1 %on, i1 %off) {{
+entry:
+  br i1 %on, label %start, label %done
+start:
+  %if = sitofp i64 %i to double
+  %neg = fneg double %if
+  %f = call double @llvm.exp2.f64(double %neg)
+  %lower = icmp eq i32 %band, 1
+  br label %loop
+loop:
+  %k = phi i64 [0, %start], [%k1, %next]
+  %row = mul i64 %k, %n
+  %kk = add i64 %row, %k
+  %ap = getelementptr {T}, ptr %a, i64 %kk
+  %av = load {T}, ptr %ap
+  %ad = call double @wide_{tag}({T} %av)
+  %x0 = fmul double %ad, %f
+  %e0 = call double @llvm.exp.f64(double %x0)
+  %xp = getelementptr {T}, ptr %x, i64 %kk
+  {'%e0t = fptrunc double %e0 to float' if T == 'float' else '%e0t = fadd double %e0, 0.0'}
+  store {T} %e0t, ptr %xp
+  %k1 = add i64 %k, 1
+  %inside = icmp slt i64 %k1, %n
+  %sd = and i1 %inside, %off
+  br i1 %sd, label %offdiag, label %next
+offdiag:
+  %row1 = mul i64 %k1, %n
+  %kk1 = add i64 %row1, %k1
+  %bp = getelementptr {T}, ptr %a, i64 %kk1
+  %bv = load {T}, ptr %bp
+  %bd = call double @wide_{tag}({T} %bv)
+  %x1 = fmul double %bd, %f
+  %e1 = call double @llvm.exp.f64(double %x1)
+  %de = fsub double %e1, %e0
+  %dx = fsub double %x1, %x0
+  %q = fdiv double %de, %dx
+  %same = fcmp oeq double %dx, 0.0
+  %sinch = select i1 %same, double %e0, double %q
+  %below = add i64 %row1, %k
+  %above = add i64 %row, %k1
+  %at = select i1 %lower, i64 %below, i64 %above
+  %sp = getelementptr {T}, ptr %a, i64 %at
+  %sv = load {T}, ptr %sp
+  %sw = call double @wide_{tag}({T} %sv)
+  %ss = fmul double %sw, %f
+  %v = fmul double %sinch, %ss
+  {'%vt = fptrunc double %v to float' if T == 'float' else '%vt = fadd double %v, 0.0'}
+  %dst = getelementptr {T}, ptr %x, i64 %at
+  store {T} %vt, ptr %dst
+  br label %next
+next:
+  %more = icmp slt i64 %k1, %n
+  br i1 %more, label %loop, label %done
+done:
+  ret void
 }}
 
 ; zero the triangle a triangular input (band 1 or 2) has zero
@@ -1424,7 +1489,13 @@ solve:
   %singular = call i1 @failed(ptr %info, i32 {SOLVE})
   br i1 %singular, label %cleanup, label %unit
 unit:
-{comb("%p6", [(2.0, "%p6")], 1.0)}  br label %square
+{comb("%p6", [(2.0, "%p6")], 1.0)}  ; a triangular A: the diagonal and the first off-diagonal exactly at each scale (scipy's
+  ; Code Fragment 2.1 of Al-Mohy and Higham)
+  %triangular = icmp ne i32 %band, 0
+  %scaled = icmp sgt i64 %squarings, 0
+  %refine = and i1 %triangular, %scaled
+  call void @refine_{tag}(i64 %n, ptr %p6, ptr %a, i64 %squarings, i32 %band, i1 %refine, i1 0)
+  br label %square
 square:
   %k = phi i64 [0, %unit], [%k1, %squared]
   %x = phi ptr [%p6, %unit], [%other, %squared]
@@ -1434,6 +1505,8 @@ square:
 squared:
   call void @mm_{tag}(i64 %n, ptr %x, ptr %x, ptr %other, {T} 0.0)
   %k1 = add i64 %k, 1
+  %scale_left = sub i64 %squarings, %k1
+  call void @refine_{tag}(i64 %n, ptr %other, ptr %a, i64 %scale_left, i32 %band, i1 %refine, i1 1)
   br label %square
 result:
   call void @llvm.memcpy.p0.p0.i64(ptr %a, ptr %x, i64 %bytes, i1 0)
@@ -1521,10 +1594,7 @@ vectors:
   br label %cleanup
 cleanup:
   %work_f = load ptr, ptr %work_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %col)
-  call void @free(ptr %vr)
-  call void @free(ptr %rwork)
+  call void @free4(ptr %work_f, ptr %col, ptr %vr, ptr %rwork)
   br label %done
 done:
   ret void

@@ -438,7 +438,12 @@ class LstsqCore(Op):
     __props__ = ()
 
     def make_node(self, a, b, rcond=-1) -> Apply:
-        a, b, rcond = _matrix(a, "lstsq"), as_tensor_variable(b), as_tensor_variable(rcond)
+        a, b = _matrix(a, "lstsq"), as_tensor_variable(b)
+        if rcond is None:  # numpy's default: machine precision times the larger dimension
+            from mlc.tensor.elemwise import maximum
+
+            rcond = np.finfo("float64").eps * maximum(a.shape[0], a.shape[1])
+        rcond = as_tensor_variable(rcond)
         if b.ndim not in (1, 2):
             raise GraphError(f"lstsq: b must be a vector or a matrix, got {b} ({b.type}){built_at(b)}")
         if rcond.ndim != 0:
@@ -494,9 +499,9 @@ class LstsqResiduals(HostOp):
 
 class Lstsq:
     """Theano's lstsq op class: `lstsq()(a, b, rcond)` -> [x, residuals, rank, s], numpy.linalg.lstsq's
-    results (rcond as numpy takes it: -1 is machine precision). The solution, rank and singular values are
-    computed natively (LstsqCore: LAPACK gelsd); the residuals' length depends on the rank found
-    (LstsqResiduals). No gradient (Theano defines none: AttributeError)."""
+    results (rcond as numpy takes it: -1 is machine precision, None eps * max(m, n)). The solution, rank and
+    singular values are computed natively (LstsqCore: LAPACK gelsd); the residuals' length depends on the
+    rank found (LstsqResiduals). No gradient (Theano defines none: AttributeError)."""
 
     __props__ = ()
 
