@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlc.graph import Apply, GraphError, Op, TensorType, built_at
+from mlc.graph import Apply, GraphError, Op, TensorType, Variable, built_at
 from mlc.graph.dtype import upcast, upgrade_to_float
+from mlc.tensor.extra_ops import ExtractDiag  # noqa: F401  (Theano's nlinalg.ExtractDiag is tensor's)
 from mlc.tensor.host import HostOp
 from mlc.tensor.var import as_tensor_variable
 
@@ -597,6 +598,8 @@ def norm(x, ord):
     if x.ndim == 0:
         raise ValueError("'axis' entry is out of bounds.")
     if x.ndim == 1:
+        if isinstance(ord, Variable):  # a symbolic order: Theano's general p-norm formula, elementwise in ord
+            return _sum(abs(x ** ord)) ** (1.0 / ord)
         if ord is None or ord == 2:
             return sqrt(_sum(x ** 2))
         if ord == "inf" or ord == np.inf:
