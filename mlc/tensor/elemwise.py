@@ -103,9 +103,9 @@ class Scalar:
 
 def _undefined(name: str, why: str):
     """A gradient term mlc does not define (Theano: grad_not_implemented); taking it raises NullTypeGradError."""
-    from mlc.gradient import UndefinedGrad
+    from mlc.gradient import NullGrad
 
-    return UndefinedGrad(f"{name}: {why}")
+    return NullGrad(f"{name}: {why}")
 
 
 def _order_grad(name: str, v):

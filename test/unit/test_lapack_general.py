@@ -106,6 +106,9 @@ def test_lstsq_rcond_errors_and_no_gradient():
         assert f(A, B, r)[2] == np.linalg.lstsq(A, B, rcond=r)[2]
     with pytest.raises(ValueError, match="Incompatible dimensions"):
         f(A, np.ones(4), -1.0)
+    g = mlc.function([a, b], N.lstsq()(a, b, None)[2])  # numpy's default rcond: eps * max(m, n)
+    C = np.diag([1.0, 3e-16, 1.0])
+    assert g(C, B) == np.linalg.lstsq(C, B, rcond=None)[2] == 2 and f(C, B, -1.0)[2] == 3
     with pytest.raises(AttributeError, match="'lstsq' object has no attribute 'grad'"):
         mlc.grad(outs[0].sum(), a)
     with pytest.raises(np.linalg.LinAlgError, match="SVD did not converge in Linear Least Squares"):
@@ -126,6 +129,8 @@ def test_expm_as_scipy(dtype):
     # every Pade degree (3, 5, 7, 9, 13) and scalings, 0x0 and 1x1, triangular and diagonal inputs
     cases = [rng.standard_normal((n, n)) * s for n in (0, 1, 2, 6, 17) for s in (1e-4, 0.05, 0.3, 1.0, 6.0)]
     cases += [np.triu(rng.standard_normal((5, 5))) * 3, np.tril(rng.standard_normal((4, 4))), np.diag([1.0, -2, 3])]
+    cases += [np.triu(rng.standard_normal((6, 6))) * 30, np.tril(np.ones((4, 4))) * 4]  # triangular, scaled
+    cases += [rng.standard_normal((5, 5)) * 30]  # float32: the |A|^19 estimate overflows (scipy then ignores it)
     for a in cases:
         a = a.astype(dtype)
         got, ref = f(a), sl.expm(a)
@@ -144,6 +149,9 @@ def test_expm_as_scipy(dtype):
                                sl.expm(np.array([[0.0, 1], [-1, 0]])), atol=1e-14)
     with pytest.raises(ValueError, match="square"):
         f(np.ones((2, 3), dtype))
+    with np.errstate(all="ignore"):  # non-finite input: NaN as scipy's
+        assert np.isnan(f(np.array([[np.nan, 1], [2, 3]], dtype))).all()
+        assert np.isnan(f(np.array([[np.inf, 1], [2, 3]], dtype))).all()
 
 
 def test_expm_gradient_is_theanos_expm_grad_natively():

@@ -289,3 +289,20 @@ def test_index_bounds_are_checked_natively_before_in_place_updates():
     labels.set_value(y0)
     step(2)
     assert native.python_checks == NATIVE_CHECKS_AFTER
+
+
+def test_index_drawn_by_a_host_op_keeps_python_bounds_checks():
+    """An index array drawn by a random stream (a host op, whose second evaluation would draw other
+    numbers) is not recomputed by a compiled check: its bounds keep the Python rule on every call."""
+    from mlc.tensor.shared_randomstreams import RandomStreams
+
+    x = T.fmatrix("x")
+    idx = RandomStreams(7).random_integers((5,), 0, 9)
+    f = mlc.function([x], x[idx, T.arange(5)])
+    a = np.arange(50, dtype=np.float32).reshape(10, 5)
+    for _ in range(12):
+        r = f(a)
+        assert r.shape == (5,) and (r % 5 == np.arange(5)).all() and (r < 50).all()
+    native = f.native_shapes
+    assert native is not None and native.python_checks >= 10
+    assert all(v is False for v in native._bounds.values())
