@@ -12,9 +12,16 @@ filter_flip (the default, a true convolution) the filters are reversed
 first. The gradients are those of the pieces: the filters' is a gemm
 with the patches, the input's a gemm followed by `mt.unpatches` (col2im).
 
-The window is static, so the filters' spatial sizes must be known when
-the graph is built: from `filter_shape`, a constant, or a shared
-variable's value (a run-time shape that disagrees is a shape error).
+The window is static when the filters' spatial sizes are known when the
+graph is built: from `filter_shape`, a constant, or a shared variable's
+value (a run-time shape that disagrees is a shape error). Filters whose
+sizes are known only at run time (a symbolic tensor without
+`filter_shape`, as Theano allows) take `_convolve_dynamic`: the same
+im2col + gemm, the patches gathered with index arrays computed from the
+run-time shapes (padding, strides, dilation, groups, flip as above), so
+one compiled function serves every filter size, gradients included
+(those of the gather, a scatter-add). The static path stays the fast
+one (its patches are a strided view, not a gather).
 
 Unshared (locally connected, 2-d only as in Theano) convolutions take
 filters (F, OH, OW, C/groups, KH, KW), one kernel per output position:
@@ -63,8 +70,8 @@ def _filter_dims(w, filter_shape) -> list:
     return [None] * w.ndim
 
 
-def _kernel_sizes(w, filter_shape, d: int, who: str) -> tuple[int, ...]:
-    """The filters' spatial sizes, known when the graph is built."""
+def _kernel_sizes(w, filter_shape, d: int, who: str) -> tuple[int, ...] | None:
+    """The filters' spatial sizes when known when the graph is built, else None."""
     if filter_shape is not None:
         sizes = [_known_int(s) for s in list(filter_shape)[-d:]]
         if all(s is not None for s in sizes):
@@ -74,8 +81,7 @@ def _kernel_sizes(w, filter_shape, d: int, who: str) -> tuple[int, ...]:
     get_value = getattr(w, "get_value", None)
     if get_value is not None:
         return tuple(np.shape(get_value(borrow=True))[-d:])
-    raise GraphError(f"{who}: mlc needs the filters' spatial size when the graph is built; pass filter_shape= "
-                     f"(the filters {w} are neither a constant nor a shared variable){built_at(w)}")
+    return None  # known at run time only: `_convolve_dynamic`
 
 
 def _pads(border_mode, kernel: Sequence[int], dilation: Sequence[int], who: str) -> list[tuple[int, int]]:
@@ -182,6 +188,11 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
     if int(num_groups) < 1:
         raise ValueError(f"{who}: num_groups must be >= 1, got {num_groups}")
     kernel = _kernel_sizes(w, filter_shape, d, who)
+    if kernel is None:
+        if unshared:
+            raise GraphError(f"{who}: unshared convolution needs the filters' spatial size when the graph is "
+                             f"built; pass filter_shape={built_at(w)}")
+        return _convolve_dynamic(x, w, d, border_mode, strides, dilation, int(num_groups), filter_flip, who)
     pads = _pads(border_mode, kernel, dilation, who)
     window = Window(kernel, strides, dilation, tuple(p[0] for p in pads), tuple(p[1] for p in pads))
     out_dtype = x.dtype
@@ -220,6 +231,67 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
         parts = [dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)]
         out2 = parts[0] if g == 1 else concatenate(parts, axis=1)
         out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
+    return cast(out, out_dtype)
+
+
+def _dynamic_pads(border_mode, kernel, dilation, who: str) -> list[tuple]:
+    """`_pads` with symbolic kernel sizes: (before, after) per spatial dim (ints or scalars)."""
+    d = len(kernel)
+    if isinstance(border_mode, str) and border_mode in ("full", "half"):
+        extent = [(k - 1) * r + 1 for k, r in zip(kernel, dilation)]
+        if border_mode == "full":
+            return [(e - 1, e - 1) for e in extent]
+        return [(e // 2, e // 2) for e in extent]
+    return _pads(border_mode, [1] * d, [1] * d, who)  # the rest does not depend on the kernel
+
+
+def _convolve_dynamic(x, w, d: int, border_mode, strides, dilation, g: int, filter_flip: bool, who: str):
+    """The convolution with filter sizes known at run time: im2col by a gather.
+
+    Pad x (zeros of the run-time padded shape, x written inside), then for spatial dim i the rows read by
+    output position o and kernel tap k are o * stride + k * dilation: one index array per dim, shaped to
+    broadcast as (O0, K0, 1, 1, ...), (1, 1, O1, K1, ...), ..., so x_p[:, :, idx0, idx1, ...] is the patch
+    tensor (N, C, O0, K0, O1, K1, ...); laid out (N, O..., C, K...) it is the (N*O..., C*K...) matrix that
+    multiplies the filters (F, C/g*K...) transposed, one gemm per group."""
+    from mlc.tensor.alloc import arange, zeros
+    from mlc.tensor.contract import dot
+    from mlc.tensor.elemwise import maximum
+    from mlc.tensor.shape import concatenate, reshape
+    from mlc.tensor.subtensor import set_subtensor
+
+    out_dtype = x.dtype
+    dtype = upcast(x.dtype, w.dtype)
+    x, w = cast(x, dtype), cast(w, dtype)
+    if filter_flip:
+        w = _flip(w, d)
+    xs, ws = x.shape, w.shape
+    kernel = [ws[2 + i] for i in range(d)]
+    pads = _dynamic_pads(border_mode, kernel, dilation, who)
+    if any(not (isinstance(p, int) and p == 0) for pair in pads for p in pair):
+        padded = [xs[2 + i] + pads[i][0] + pads[i][1] for i in range(d)]
+        inner = tuple(slice(pads[i][0], pads[i][0] + xs[2 + i]) for i in range(d))
+        x = set_subtensor(zeros([xs[0], xs[1], *padded], dtype=dtype)[(slice(None), slice(None), *inner)], x)
+    ps = x.shape
+    outs = [maximum((ps[2 + i] - (kernel[i] - 1) * dilation[i] - 1) // strides[i] + 1, 0) for i in range(d)]
+    index = []
+    for i in range(d):
+        rows = (arange(outs[i]) * strides[i]).dimshuffle(0, "x") + (arange(kernel[i]) * dilation[i]).dimshuffle("x", 0)
+        pattern = ["x"] * (2 * d)
+        pattern[2 * i], pattern[2 * i + 1] = 0, 1
+        index.append(rows.dimshuffle(*pattern))
+    cols = x[(slice(None), slice(None), *index)]  # (N, C, O0, K0, O1, K1, ...)
+    order = (0, *range(2, 2 + 2 * d, 2), 1, *range(3, 3 + 2 * d, 2))  # (N, O..., C, K...)
+    ksize, n_pix = kernel[0], xs[0]
+    for k in kernel[1:]:
+        ksize = ksize * k
+    for o in outs:
+        n_pix = n_pix * o
+    cols2 = reshape(cols.dimshuffle(*order), [n_pix, xs[1] * ksize], ndim=2)
+    rows, fs = ws[1] * ksize, ws[0] // g
+    w2 = reshape(w, [ws[0], rows], ndim=2)
+    parts = [dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)]
+    out2 = parts[0] if g == 1 else concatenate(parts, axis=1)
+    out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
     return cast(out, out_dtype)
 
 

@@ -227,13 +227,88 @@ def test_conv3d_against_direct_reference(monkeypatch):
 
 def test_conv_errors_name_the_problem():
     x, w = T.dtensor4("x"), T.dtensor4("w")
-    with pytest.raises(mlc.graph.GraphError, match="filter_shape"):
-        conv2d(x, w)
+    with pytest.raises(mlc.graph.GraphError, match="filter_shape"):  # unshared: the sizes when built
+        conv2d(x, T.TensorType("float64", (False,) * 6)("w6"), unshared=True)
     with pytest.raises(ValueError, match="border_mode"):
         conv2d(x, w, filter_shape=(1, 1, 3, 3), border_mode="same")
     f = mlc.function([x, w], conv2d(x, w, filter_shape=(1, 1, 3, 3)))
     with pytest.raises(ValueError, match="smaller than the window"):
         f(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 3)))
+
+
+def test_conv_with_filter_sizes_known_at_run_time():
+    """Filters without filter_shape (Theano compiles conv2d with any filter tensor): one compiled function
+    serves several filter sizes, over border modes, strides, dilation, flip and groups, with both gradients."""
+    configs = [dict(border_mode="valid"), dict(border_mode="full", subsample=(2, 1), filter_dilation=(1, 2),
+                                               filter_flip=False),
+               dict(border_mode="half", subsample=(1, 2), filter_dilation=(2, 1)),
+               dict(border_mode=(1, 2), subsample=(2, 2), num_groups=2)]
+    x, w, w2 = T.dtensor4("x"), T.dtensor4("w"), T.dtensor4("w2")
+    projs = [T.dtensor4(f"p{i}") for i in range(len(configs))]
+    ys = [conv2d(x, w2 if cfg.get("num_groups") else w, **cfg) for cfg in configs]
+    cost = sum((y * p).sum() for y, p in zip(ys, projs))
+    f = mlc.function([x, w, w2, *projs], [*ys, *mlc.grad(cost, [x, w, w2])])
+
+    def refs(xv, wv, w2v):
+        out = []
+        for cfg in configs:
+            dil = cfg.get("filter_dilation", (1, 1))
+            filters = w2v if cfg.get("num_groups") else wv
+            out.append(ref_conv(xv, filters, border_pads(cfg["border_mode"], filters.shape[2:], dil),
+                                cfg.get("subsample", (1, 1)), dil, cfg.get("filter_flip", True),
+                                cfg.get("num_groups", 1)))
+        return out
+
+    for kh, kw in [(3, 2), (1, 1), (2, 3)]:
+        x_val = RNG.standard_normal((2, 4, 7, 6))
+        w_val, w2_val = RNG.standard_normal((4, 4, kh, kw)), RNG.standard_normal((4, 2, kh, kw))
+        expected = refs(x_val, w_val, w2_val)
+        p_vals = [RNG.standard_normal(e.shape) for e in expected]
+        *outs, gx, gw, gw2 = f(x_val, w_val, w2_val, *p_vals)
+        for out, want in zip(outs, expected):
+            assert out.shape == want.shape
+            np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-10)
+
+        def total(xv, wv, w2v):
+            return float(sum((r * p).sum() for r, p in zip(refs(xv, wv, w2v), p_vals)))
+
+        np.testing.assert_allclose(gx, numeric_grad(lambda v: total(v, w_val, w2_val), x_val.copy()), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(gw, numeric_grad(lambda v: total(x_val, v, w2_val), w_val.copy()), rtol=1e-5,
+                                   atol=1e-6)
+        np.testing.assert_allclose(gw2, numeric_grad(lambda v: total(x_val, w_val, v), w2_val.copy()), rtol=1e-5,
+                                   atol=1e-6)
+    # a window taller than the input: an empty 'valid' output, as the reference
+    w_big = RNG.standard_normal((4, 4, 8, 1))
+    expected = refs(x_val, w_big, w2_val)
+    outs = f(x_val, w_big, w2_val, *[np.zeros(e.shape) for e in expected])[:len(configs)]
+    assert outs[0].shape == (2, 4, 0, 6)
+    for out, want in zip(outs, expected):
+        np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-10)
+
+
+def test_conv3d_and_gradient_functions_with_run_time_filter_sizes():
+    x_val = RNG.standard_normal((2, 2, 4, 5, 4))
+    w_val = RNG.standard_normal((3, 2, 2, 3, 2))
+    x, w = T.TensorType("float64", (False,) * 5)("x"), T.TensorType("float64", (False,) * 5)("w")
+    y = conv3d(x, w, border_mode="half", subsample=(1, 2, 1))
+    pads = border_pads("half", (2, 3, 2), (1, 1, 1))
+    np.testing.assert_allclose(mlc.function([x, w], y)(x_val, w_val),
+                               ref_conv(x_val, w_val, pads, (1, 2, 1), (1, 1, 1), True, 1), rtol=1e-10)
+    # conv2d_grad_wrt_weights with a symbolic filter_shape, conv2d_grad_wrt_inputs without one
+    x2, w2, g = T.dtensor4("x"), T.dtensor4("w"), T.dtensor4("g")
+    kw = dict(border_mode=1, subsample=(2, 1), filter_flip=False)
+    xv, wv = RNG.standard_normal((2, 3, 6, 5)), RNG.standard_normal((4, 3, 3, 2))
+    gv = RNG.standard_normal(ref_conv(xv, wv, [(1, 1)] * 2, (2, 1), (1, 1), False, 1).shape)
+    gi = conv2d_grad_wrt_inputs(g, w2, [x2.shape[i] for i in range(4)], **kw)
+    gw = conv2d_grad_wrt_weights(x2, g, [w2.shape[i] for i in range(4)], **kw)
+    gi_val, gw_val = mlc.function([x2, w2, g], [gi, gw])(xv, wv, gv)
+    want_gi = numeric_grad(lambda v: float((ref_conv(v, wv, [(1, 1)] * 2, (2, 1), (1, 1), False, 1) * gv).sum()),
+                           xv.copy())
+    want_gw = numeric_grad(lambda v: float((ref_conv(xv, v, [(1, 1)] * 2, (2, 1), (1, 1), False, 1) * gv).sum()),
+                           wv.copy())
+    np.testing.assert_allclose(gi_val, want_gi, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gw_val, want_gw, rtol=1e-5, atol=1e-6)
 
 
 def ref_unshared(x, w, pads, strides, dilation, flip, groups):
