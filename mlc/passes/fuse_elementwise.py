@@ -601,7 +601,10 @@ class FuseElementwisePass(ModulePass):
     name = "fuse-elementwise"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        policy = FusionPolicy()
+        from mlc.config import config
+
+        # values shared in step are left to fuse-multi-output, unless it is excluded (then recomputed)
+        policy = FusionPolicy(defer_in_step="fuse-multi-output" not in config.optimizer_excluding.split(":"))
         for f in list(op.walk()):
             if isinstance(f, func.FuncOp):
                 fuse_function(f, policy)

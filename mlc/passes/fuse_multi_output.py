@@ -24,8 +24,9 @@ per value. This pass groups such loops:
   group (the merged loop could then not be placed anywhere): tracked with
   two bit sets per op (groups it depends on; groups it depends on through
   an op outside them), so the whole pass is linear in the block;
-* a group's body is bounded (`MAX_BODY_OPS`): a longer chain is cut into
-  several loops, so LLVM's work per function stays bounded;
+* a group's body is bounded (`MAX_BODY_OPS`) and so are the arrays it reads
+  (`MAX_INPUTS`): a longer chain is cut into several loops, so LLVM's work
+  per function stays bounded;
 * an op with an effect or a region other than a generic body (a call,
   an `scf.for`...) is a barrier: no group spans it, and no op moves
   across it.
@@ -64,6 +65,10 @@ from mlc.dialects.utils.locations import first_known
 #: ops in one merged loop body at most (a longer group is cut)
 MAX_BODY_OPS = 1500
 
+#: operands a merged loop reads from outside it at most (`fuse-elementwise`'s `max_inputs`: a loop
+#: streaming from dozens of arrays gains nothing from one more)
+MAX_INPUTS = 32
+
 #: how many of the latest open groups of the same loops a member tries to join
 LOOKBACK = 8
 
@@ -101,7 +106,7 @@ def loops_key(op: linalg.GenericOp) -> tuple | None:
     t = init.type
     assert isinstance(t, TensorType)
     shape = tuple(t.get_shape())
-    if -1 not in shape:
+    if all(d >= 0 for d in shape):  # (a dynamic size is negative)
         return ("static", shape)
     owner = init.owner
     if isinstance(owner, tensor.EmptyOp):
@@ -127,6 +132,11 @@ class Group:
     key: tuple
     members: list[linalg.GenericOp] = field(default_factory=list)
     size: int = 0
+    inputs: set = field(default_factory=set)  # (value, map) pairs read from outside the group
+
+
+def outside_inputs(op: linalg.GenericOp, group_of: dict, gid: int | None) -> set:
+    return {(v, m) for v, m in zip(op.inputs, maps_of(op)) if gid is None or group_of.get(v.owner) != gid}
 
 
 def _top_level(op: Operation, block: Block) -> Operation | None:
@@ -196,7 +206,11 @@ class _Grouper:
             size = body_size(op)
             candidates = self.open.setdefault(key, [])
             for g in reversed(candidates[-LOOKBACK:]):
-                if outside >> g & 1 or self.groups[g].size + size > MAX_BODY_OPS or not self.reads_ok(op, g):
+                group = self.groups[g]
+                if outside >> g & 1 or group.size + size > MAX_BODY_OPS or not self.reads_ok(op, g):
+                    continue
+                ins = outside_inputs(op, self.group_of, g)
+                if len(group.inputs | ins) > MAX_INPUTS:
                     continue
                 gid = g
                 break
@@ -204,9 +218,11 @@ class _Grouper:
                 gid = len(self.groups)
                 self.groups.append(Group(key))
                 candidates.append(gid)
+                ins = outside_inputs(op, self.group_of, None)
             group = self.groups[gid]
             group.members.append(op)
             group.size += size
+            group.inputs |= ins
             self.group_of[op] = gid
             bit = 1 << gid
             self.reach[op] = reach | bit
@@ -315,13 +331,14 @@ def _schedule(block: Block, nodes: list[Operation], merged: dict[Operation, Oper
     for op in order:
         deps = set()
         for v in _operands(op):
-            owner = v.owner
-            if isinstance(owner, Operation):
-                top = _top_level(owner, block)
-                if top is not None:
-                    top = rep(top)
-                    if top in index and top is not op:
-                        deps.add(top)
+            top = v.owner
+            # the op of this stretch that holds the definition (a merged op is not in the block yet)
+            while isinstance(top, Operation) and top not in index and top.parent_block() is not block:
+                top = top.parent_op()
+            if isinstance(top, Operation):
+                top = rep(top)
+                if top in index and top is not op:
+                    deps.add(top)
         for d in deps:
             users[d].append(op)
         waiting[op] = len(deps)
