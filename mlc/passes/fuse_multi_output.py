@@ -127,7 +127,7 @@ def is_barrier(op: Operation) -> bool:
     return any(isinstance(v.type, MemRefType) for v in (*op.operands, *op.results))
 
 
-@dataclass
+@dataclass(eq=False)
 class Group:
     key: tuple
     members: list[linalg.GenericOp] = field(default_factory=list)
@@ -314,53 +314,57 @@ def merge(members: list[linalg.GenericOp], block: Block) -> linalg.GenericOp:
     return new
 
 
-def _schedule(block: Block, nodes: list[Operation], merged: dict[Operation, Operation]) -> None:
-    """Put `nodes` (a stretch of `block` between barriers, in order; members of groups
-    stand for their merged op) back in a stable topological order."""
-    rep = lambda op: merged.get(op, op)  # noqa: E731
-    order: list[Operation] = []
-    priority: dict[Operation, int] = {}
+def _order(block: Block, nodes: list[Operation], rep: dict) -> list | None:
+    """A stable topological order of `nodes` (a stretch of `block` between barriers, in order),
+    each member standing for its group (`rep`: member -> group token), or None: a cycle."""
+    order: list = []
+    priority: dict = {}
     for i, op in enumerate(nodes):
-        r = rep(op)
+        r = rep.get(op, op)
         if r not in priority:
             order.append(r)
-        priority[r] = i  # a merged op goes where its last member was
-    index = {op: k for k, op in enumerate(order)}
-    users: dict[Operation, list[Operation]] = {op: [] for op in order}
+        priority[r] = i  # a group goes where its last member was
+    index = {r: k for k, r in enumerate(order)}
+    users: dict = {r: [] for r in order}
     waiting = dict.fromkeys(order, 0)
-    for op in order:
-        deps = set()
+    deps_of: dict = {r: set() for r in order}
+    for op in nodes:
+        r = rep.get(op, op)
         for v in _operands(op):
             top = v.owner
-            # the op of this stretch that holds the definition (a merged op is not in the block yet)
-            while isinstance(top, Operation) and top not in index and top.parent_block() is not block:
+            # the op of this stretch holding the definition (a merged op is not in the block yet)
+            while isinstance(top, Operation) and top not in rep and top.parent_block() is not block:
                 top = top.parent_op()
             if isinstance(top, Operation):
-                top = rep(top)
-                if top in index and top is not op:
-                    deps.add(top)
+                d = rep.get(top, top)
+                if d in index and d is not r:
+                    deps_of[r].add(d)
+    for r, deps in deps_of.items():
         for d in deps:
-            users[d].append(op)
-        waiting[op] = len(deps)
-    ready = [(priority[op], index[op], op) for op in order if not waiting[op]]
+            users[d].append(r)
+        waiting[r] = len(deps)
+    ready = [(priority[r], index[r]) for r in order if not waiting[r]]
     heapq.heapify(ready)
-    anchor = nodes[-1].next_op
     placed = []
     while ready:
-        _, _, op = heapq.heappop(ready)
-        placed.append(op)
-        for u in users[op]:
+        _, k = heapq.heappop(ready)
+        r = order[k]
+        placed.append(r)
+        for u in users[r]:
             waiting[u] -= 1
             if not waiting[u]:
-                heapq.heappush(ready, (priority[u], index[u], u))
-    assert len(placed) == len(order), "fuse-multi-output: a group depends on itself"
-    for op in placed:
-        if op.parent is not None:
-            op.detach()
-        if anchor is None:
-            block.add_op(op)
+                heapq.heappush(ready, (priority[u], index[u]))
+    return placed if len(placed) == len(order) else None
+
+
+def _stretches(ops: list[Operation]) -> list[list[Operation]]:
+    out: list[list[Operation]] = [[]]
+    for op in ops:
+        if is_barrier(op):
+            out.append([])
         else:
-            block.insert_op_before(op, anchor)
+            out[-1].append(op)
+    return [s for s in out if s]
 
 
 def merge_block(block: Block) -> int:
@@ -369,29 +373,50 @@ def merge_block(block: Block) -> int:
     grouper = _Grouper(block)
     for op in ops:
         grouper.visit(op)
-    merged: dict[Operation, Operation] = {}
-    removed = 0
-    for group in grouper.groups:
-        if len(group.members) < 2:
-            continue
-        new = merge(group.members, block)
-        for m in group.members:
-            merged[m] = new
-        removed += len(group.members) - 1
-    if not merged:
+    groups = [g for g in grouper.groups if len(g.members) >= 2]
+    if not groups:
         return 0
-    stretch: list[Operation] = []
-    for op in [*ops, None]:
-        if op is None or is_barrier(op):
-            if any(o in merged for o in stretch):
-                _schedule(block, stretch, merged)
-            stretch = []
-        else:
-            stretch.append(op)
-    for m in reversed([op for op in ops if op in merged]):  # users before what they use
+    stretches = _stretches(ops)
+    # Members of one group may read each other's neighbours both ways (a reads b's group, b's
+    # group reads a's): the groups, as single nodes, would form a cycle. Then the last member of
+    # each group left unordered goes back to a loop of its own, until an order exists.
+    orders: list[list] = []
+    for _ in range(64):
+        rep = {m: g for g in groups for m in g.members}
+        orders = [_order(block, s, rep) for s in stretches if any(o in rep for o in s)]
+        if all(o is not None for o in orders):
+            break
+        unordered = {r for s, o in zip([s for s in stretches if any(x in rep for x in s)], orders) if o is None
+                     for r in {rep.get(x, x) for x in s}}
+        for g in groups:
+            if g in unordered:
+                g.members.pop()
+        groups = [g for g in groups if len(g.members) >= 2]
+    else:
+        return 0
+    if not groups:
+        return 0
+    merged = {g: merge(g.members, block) for g in groups}
+    rep = {m: g for g in groups for m in g.members} | {op: g for g, op in merged.items()}
+    for s in stretches:
+        if not any(o in rep for o in s):
+            continue
+        order = _order(block, s, rep)
+        assert order is not None
+        anchor = s[-1].next_op
+        for r in order:
+            op = merged.get(r, r) if isinstance(r, Group) else r
+            if op.parent is not None:
+                op.detach()
+            if anchor is None:
+                block.add_op(op)
+            else:
+                block.insert_op_before(op, anchor)
+    members = {m for g in groups for m in g.members}
+    for m in reversed([op for op in ops if op in members]):  # users before what they use
         m.detach()
         m.erase()
-    return removed
+    return sum(len(g.members) - 1 for g in groups)
 
 
 def merge_function(f: func.FuncOp) -> int:
