@@ -254,7 +254,8 @@ def main(argv=None) -> int:
         import training as training_loops
 
         print("W9: training loops, quiet and beside two busy processes ...", file=sys.stderr)
-        training = training_loops.measure(args.quick, impls, log=lambda s: print(s, file=sys.stderr))
+        loops = [m for name in impls for m in ([name, "numpy-1blas"] if name == "numpy" else [name])]
+        training = training_loops.measure(args.quick, loops, log=lambda s: print(s, file=sys.stderr))
     scaling = []
     if selected("W10.compile") and "mlc" in impls:
         import compile_scaling

@@ -14,6 +14,14 @@ program), JAX (a jitted step in a Python loop, indexing device arrays),
 PyTensor (the same Theano program) where installed. Each epoch is run
 again beside two busy processes (pure-Python spin loops, one per core on a
 2-core machine), reported as the slowdown of each implementation.
+
+`numpy-1blas` is the numpy loop with numpy's OpenBLAS held to one thread
+during its epochs: OpenBLAS threads a GEMM above m*n*k = 2^18 with a static
+partition and spinning threads, which on a loaded machine (other
+processes, not only the two busy ones) made numpy's own epoch 5-20x slower
+than this single-threaded loop and its "quiet" time, the slowdown's
+denominator, swing by 2-3x between runs. mlc runs such GEMMs as blocks on
+its own pool (`mlc.runtime.blas_symbols`).
 """
 
 from __future__ import annotations
@@ -103,6 +111,29 @@ def numpy_epoch(kind, x, y):
 
 
 # --------------------------------------------------------------------------- Theano-style
+
+
+def one_blas_thread(epoch):
+    """`epoch` with numpy's OpenBLAS held to one thread while it runs (None without numpy's OpenBLAS)."""
+    import ctypes
+
+    from mlc.runtime.blas_symbols import numpy_openblas_path
+
+    path = numpy_openblas_path()
+    if path is None:
+        return None
+    lib = ctypes.CDLL(path)
+    get, put = lib.scipy_openblas_get_num_threads64_, lib.scipy_openblas_set_num_threads64_
+
+    def run():
+        before = get()
+        put(1)
+        try:
+            return epoch()
+        finally:
+            put(before)
+
+    return run
 
 
 def theano_epoch(lib, kind, x, y):
@@ -241,6 +272,11 @@ def measure(quick: bool, impls: list[str], log=None, kinds=("logreg", "mlp", "le
             try:
                 if name == "numpy":
                     epochs[name] = numpy_epoch(kind, x, y)
+                elif name == "numpy-1blas":
+                    single = one_blas_thread(numpy_epoch(kind, x, y))
+                    if single is None:
+                        continue
+                    epochs[name] = single
                 elif name in ("mlc", "pytensor"):
                     if importlib.util.find_spec(name) is None:
                         continue
@@ -251,7 +287,10 @@ def measure(quick: bool, impls: list[str], log=None, kinds=("logreg", "mlp", "le
                     epochs[name] = jax_epoch(kind, x, y)
                 else:
                     continue
-                epochs[name]()  # compile and warm up
+                # compile and warm up: at least 10 calls (mlc compiles per-call helpers, the native
+                # entry and bounds checks, after 8 calls: not inside a timed epoch)
+                for _ in range(-(-10 // (n // SETTINGS[kind][0]))):
+                    epochs[name]()
             except Exception as exc:  # noqa: BLE001 - report the row, keep going
                 rows.append({"kind": kind, "impl": name, "error": f"{type(exc).__name__}: {exc}"[:200]})
                 epochs.pop(name, None)
@@ -295,5 +334,5 @@ if __name__ == "__main__":
     import sys
 
     quick = "--quick" in sys.argv
-    rows = measure(quick, ["numpy", "mlc", "jax", "pytensor"], log=lambda s: print(s, file=sys.stderr))
+    rows = measure(quick, ["numpy", "numpy-1blas", "mlc", "jax", "pytensor"], log=lambda s: print(s, file=sys.stderr))
     print("\n".join(markdown(rows)))

@@ -158,6 +158,19 @@ _TENSOR_MISSING = {
          "SpecifyShape"),
 }
 
+#: theano.sparse.opt: Theano's C specializations of the sparse ops and the graph rewrites that insert them
+_SPARSE_OPT_MISSING = _m(
+    "AddSD_ccode CSMGradC MulSDCSC MulSDCSR MulSVCSR SamplingDotCSR StructuredAddSVCSR StructuredDotCSC "
+    "StructuredDotCSR UsmmCscDense csm_grad_c local_addsd_ccode local_csm_grad_c local_csm_properties_csm "
+    "local_dense_from_sparse_sparse_from_dense local_inplace_addsd_ccode local_inplace_remove0 local_mul_s_d "
+    "local_mul_s_v local_sampling_dot_csr local_structured_add_s_v local_structured_dot local_usmm "
+    "local_usmm_csc_dense_inplace local_usmm_csx mul_s_d_csc mul_s_d_csr mul_s_v_csr sampling_dot_csr sd_csc sd_csr "
+    "structured_add_s_v_csr usmm_csc_dense usmm_csc_dense_inplace",
+    "Theano's C specializations of sparse ops and their graph rewrites (theano.sparse.opt) have no mlc "
+    "equivalent: use the ops they specialize (structured_dot, usmm, mul_s_d, mul_s_v, structured_add_s_v, "
+    "sampling_dot, add; structured_dot is native)")
+
+
 _SPECS: dict[str, _Spec] = {
     "theano": _Spec(
         targets=("mlc",),
@@ -290,12 +303,19 @@ _SPECS: dict[str, _Spec] = {
                                        "cholesky", "solve", "eigvalsh", "kron", "expm")}),
     "theano.gpuarray": _Spec(unavailable="theano.gpuarray is not provided; mlc selects the GPU with "
                                          "config.device='cuda'"),
-    "theano.sparse": _Spec(targets=("mlc.sparse",), eager=("basic", "type", "sharedvar"),
-                           missing=_m("bsr_matrix get_item_list get_item_2lists get_item_2d get_item_scalar hstack "
-                                      "vstack eq neq lt gt le ge remove0 clean ensure_sorted_indices diag "
-                                      "square_diagonal usmm construct_sparse_from_list",
-                                      "this theano.sparse op is not implemented by mlc")),
+    "theano.sparse": _Spec(targets=("mlc.sparse",), eager=("basic", "type", "sharedvar", "opt")),
     "theano.sparse.basic": _Spec(targets=("mlc.sparse",), package=False),
+    "theano.sparse.opt": _Spec(package=False, missing=_SPARSE_OPT_MISSING),
+    "theano.sparse.sandbox": _Spec(targets=("mlc.sparse.sandbox",)),
+    "theano.sparse.sandbox.sp2": _Spec(
+        targets=("mlc.sparse.sandbox.sp2",), package=False,
+        missing={n: _SPARSE_OPT_MISSING[n] for n in (
+            "MulSDCSC mul_s_d_csc MulSDCSR mul_s_d_csr MulSVCSR mul_s_v_csr StructuredAddSVCSR structured_add_s_v_csr "
+            "SamplingDotCSR sampling_dot_csr local_mul_s_d local_mul_s_v local_structured_add_s_v "
+            "local_sampling_dot_csr").split()}),
+    "theano.sparse.sandbox.sp": _Spec(targets=("mlc.sparse.sandbox.sp",), package=False,
+                                      missing=_m("register_specialize", "Theano's graph-rewrite registration has "
+                                                 "no mlc equivalent (mlc's rewrites are passes)")),
     "theano.sparse.type": _Spec(targets=("mlc.sparse.type",), package=False),
     "theano.sparse.sharedvar": _Spec(targets=("mlc.sparse.type",), package=False,
                                      names=lambda: {"SparseTensorSharedVariable": _From("mlc.sparse.type",

@@ -31,8 +31,14 @@ What is not traced (the function keeps the Python plan):
 - lazy `ifelse` (which nodes have shapes depends on a value);
 - rules the symbolic integers cannot follow (they raise while tracing).
 Index *bounds* (`check_value_inputs`: `x[i]`, gathers) read index data: those
-nodes are traced for their shapes, and their rules rerun in Python on every
-call with the native shapes of their inputs (`checks`), as before.
+nodes are traced for their shapes, and their rules rerun in Python with the
+native shapes of their inputs (`checks`). For the gathers and scatters of
+advanced indexing (`log(p)[arange(n), y]` and its gradient), after
+`NATIVE_CHECKS_AFTER` such calls the checks become one compiled function
+(`native_bounds_check`): it computes the index arrays from the arguments
+and tells whether any index leaves [-n, n) of its axis (n from the native
+shapes), before the kernel runs (so before any in-place write); only when
+one does does the Python rule run, to raise today's message.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ from mlc.tensor.shape import Shape
 
 #: at most this many traced variants (branches of the rules) per function
 MAX_TRACES = 4
+#: calls rerunning a variant's index-bounds checks before they are compiled (`native_bounds_check`)
+NATIVE_CHECKS_AFTER = 8
 
 
 class NotTraceable(Exception):
@@ -499,6 +507,10 @@ class NativeShapes:
         self.last_status = 0
         #: the check the last failed native call names (e.g. `(arg0.shape[0] != arg1.shape[0]) ...`)
         self.failed_check = ""
+        #: per set of checking nodes: the compiled bounds check (False: none possible), or calls so far
+        self._bounds: dict[int, Any] = {}
+        #: calls whose checks reran the Python rules (tests count them)
+        self.python_checks = 0
 
     @staticmethod
     def build(plan) -> NativeShapes | None:
@@ -595,7 +607,21 @@ class NativeShapes:
         return None
 
     def _checks(self, arrays, checks, vals) -> bool:
-        """Rerun the bounds-checking rules with the native shapes; False if one gives other shapes."""
+        """Rerun the bounds-checking rules with the native shapes; False if one gives other shapes.
+
+        Compiled (`native_bounds_check`) once the same checks ran `NATIVE_CHECKS_AFTER` times: then
+        False when an index is out of bounds (the Python walk explains it)."""
+        key = tuple(id(node) for node, *_ in checks)  # the same nodes in every variant: one compile
+        bounded = self._bounds.get(key, 0)
+        if isinstance(bounded, int) and bounded is not False:
+            self._bounds[key] = bounded + 1
+            if bounded + 1 >= NATIVE_CHECKS_AFTER:
+                self._bounds[key] = native_bounds_check(self.plan.fg, checks) or False
+        if bounded is not False and not isinstance(bounded, int):
+            sizes = [int(vals[ins[0][0] + j]) for node, ins, _outs, _read in checks
+                     for j in range(len(node.op.check_value_inputs))]
+            return not bool(bounded(*arrays, *sizes))
+        self.python_checks += 1
         plan = self.plan
         shapes = {k: tuple(vals[p:p + n]) for _node, _ins, _outs, read in checks for k, (p, n) in read}
         shape_of, value_of = plan._evaluator(arrays, shapes)  # one evaluator: values computed once
@@ -604,3 +630,38 @@ class NativeShapes:
             if [tuple(int(d) for d in s) for s in got] != [tuple(vals[p:p + n]) for p, n in outs]:
                 return False
         return True
+
+
+def native_bounds_check(fg, checks):
+    """One compiled function `(*arguments, *sizes) -> bool`: whether any index array of the checking
+    nodes `checks` (advanced-indexing gathers and scatters) has an index outside [-n, n), n being
+    `sizes`' entry for its axis (x.shape[j] for index array j: the native shapes give it). The index
+    arrays are computed from the function's arguments as the kernel computes them. None where that
+    does not apply (another kind of check, an index computed by a host op such as a random draw,
+    which a second evaluation would change)."""
+    from mlc.graph.basic import ancestors, clone_replace
+    from mlc.tensor.advanced import _IndexArrays
+    from mlc.tensor.host import HostOp
+
+    if not checks or not all(isinstance(node.op, _IndexArrays) for node, *_ in checks):
+        return None
+    indices = [node.inputs[k] for node, *_ in checks for k in node.op.check_value_inputs]
+    if any(v.owner is not None and isinstance(v.owner.op, HostOp)
+           for v in ancestors(indices, blockers=fg.all_inputs)):
+        return None
+    import mlc.tensor as T
+    from mlc.compile.function import function
+
+    try:
+        fresh = [v.type() for v in fg.all_inputs]
+        sizes = [T.lscalar(f"size{k}") for k in range(len(indices))]
+        bad = None
+        for index, n in zip(indices, sizes):
+            out = T.or_(T.lt(index, -n), T.ge(index, n)).any()
+            bad = out if bad is None else T.or_(bad, out)
+        [bad] = clone_replace([bad], dict(zip(fg.all_inputs, fresh)))
+        check = function(fresh + sizes, bad, on_unused_input="ignore")
+    except Exception:  # noqa: BLE001 - a graph the check cannot be built for: the Python rules stay
+        return None
+    check.shape_plan.bounds_check = True  # (its own first call walks its plan once: tests tell them apart)
+    return check

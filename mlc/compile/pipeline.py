@@ -52,6 +52,7 @@ MT_TO_LOOPS = {
         "fuse-contraction",  # transposes -> BLAS flags, C + s*dot(A, B) -> alpha, beta = 1
         "fuse-multi-output",  # loops over the same iteration space (a gradient's forward values) -> one loop
         "bufferize",  # tensors -> memrefs in destination-passing style, BLAS calls
+        "view-blas-operands",  # BLAS reads row ranges (minibatches) in place, transposes by flag
         "update-in-place",  # shared-variable updates written into their storage (mlc.inplace)
         "cse",  # the constants and dims bufferization made (canonicalize here cost much, changed nothing)
         "reuse-buffers",  # dead temporaries reused, elementwise ops over dead operands

@@ -1,18 +1,21 @@
 """The `lapack` dialect: LAPACK-based computations on memrefs, in place.
 
 The loop-level form of `mt.cholesky`, `mt.solve`, `mt.inverse`,
-`mt.det`, `mt.eigh`, `mt.svd` and `mt.qr` (`mlc.dialects.mt.lapack`): bufferization gives each a private,
+`mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, `mt.eig` and `mt.lstsq` (`mlc.dialects.mt.lapack`): bufferization gives each a private,
 contiguous row-major copy of its operands, which the op overwrites.
 `convert-lapack-to-llvm` calls the f77 LAPACK routines (potrf; getrf,
-getri, getrs; trtrs; syevd; gesdd; geqrf, orgqr) through wrappers that own the row-major/column-major
+getri, getrs; trtrs; syevd; gesdd; geqrf, orgqr; geev; gelsd) through wrappers that own the row-major/column-major
 mapping, the workspace, degenerate sizes and error reporting.
 
     lapack.cholesky lower %a : memref<?x?xf64>
     lapack.solve "general" %a, %b : memref<?x?xf64>, memref<?xf64>
     lapack.inverse %a : memref<?x?xf32>
+    lapack.expm %a : memref<?x?xf64>
     %d = lapack.det %a : memref<?x?xf64> -> f64
     lapack.eigh lower %a, %w : memref<?x?xf64>, memref<?xf64>
     lapack.svd full_matrices %a, %s vectors(%u, %vt : memref<?x?xf64>, memref<?x?xf64>) : memref<?x?xf64>, memref<?xf64>
+    lapack.eig %a, %w, %v : memref<?x?xf64>, memref<?xcomplex<f64>>, memref<?x?xcomplex<f64>>
+    %rank = lapack.lstsq %a, %b, %rcond, %x, %s, %resid : memref<?x?xf64>, memref<?xf64>, f64, memref<?xf64>, ...
 
 A failure (not positive definite, singular) is reported to the runtime,
 which raises numpy.linalg.LinAlgError when the call returns; the results
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from xdsl.dialects.builtin import DYNAMIC_INDEX, MemRefType, StringAttr, UnitAttr
+from xdsl.dialects.builtin import DYNAMIC_INDEX, ComplexType, MemRefType, StringAttr, UnitAttr, i64
 from xdsl.ir import Dialect, Operation, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
@@ -104,11 +107,9 @@ class SolveOp(IRDLOperation):
             raise VerifyException(f"{self.name}: unit_diagonal needs a triangular structure")
 
 
-@irdl_op_definition
-class InverseOp(IRDLOperation):
-    """a = a^-1. Lowers to `?getrf` + `?getri`."""
+class _InPlace(IRDLOperation):
+    """An op that overwrites its square matrix with a function of it."""
 
-    name = "lapack.inverse"
     a = operand_def(MemRefType)
     assembly_format = "$a attr-dict `:` type($a)"
 
@@ -117,6 +118,20 @@ class InverseOp(IRDLOperation):
 
     def verify_(self) -> None:
         _square(self, "A", self.a)
+
+
+@irdl_op_definition
+class InverseOp(_InPlace):
+    """a = a^-1. Lowers to `?getrf` + `?getri`."""
+
+    name = "lapack.inverse"
+
+
+@irdl_op_definition
+class ExpmOp(_InPlace):
+    """a = expm(a) (scipy's scaling and squaring with Pade approximants). Lowers to `?gemm`, `?gemv`, `?gesv`."""
+
+    name = "lapack.expm"
 
 
 @irdl_op_definition
@@ -236,4 +251,69 @@ class QrOp(IRDLOperation):
                 _check_dim(self, f"dims of result {i}", got, w)
 
 
-Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp])
+@irdl_op_definition
+class EigOp(IRDLOperation):
+    """w, v = the eigenvalues and right eigenvectors (complex) of the general a (read only). `?geev`, `zgeev`."""
+
+    name = "lapack.eig"
+    a = operand_def(MemRefType)
+    w = operand_def(MemRefType)
+    v = operand_def(MemRefType)
+    assembly_format = "$a `,` $w `,` $v attr-dict `:` type($a) `,` type($w) `,` type($v)"
+
+    def __init__(self, a: SSAValue | Operation, w: SSAValue | Operation, v: SSAValue | Operation):
+        super().__init__(operands=[a, w, v])
+
+    def verify_(self) -> None:
+        ta = _square(self, "A", self.a)
+        tw = _operand_info(self, "w", self.w, 1)
+        tv = _operand_info(self, "v", self.v, 2)
+        e = ta.element_type
+        c = e if isinstance(e, ComplexType) else ComplexType(e)
+        _same_element_type(self, [("complex A", c), ("w", tw.element_type), ("v", tv.element_type)])
+        n = ta.get_shape()[0]
+        _check_dim(self, "order of A and length of w", n, tw.get_shape()[0])
+        _check_dim(self, "order of A and rows of v", n, tv.get_shape()[0])
+        _check_dim(self, "order of A and columns of v", n, tv.get_shape()[1])
+
+
+@irdl_op_definition
+class LstsqOp(IRDLOperation):
+    """x, s, resid = numpy.linalg.lstsq(a, b, rcond) (a, b read only); the result is the rank. `?gelsd`."""
+
+    name = "lapack.lstsq"
+    T: ClassVar = VarConstraint("T", _SCALAR)
+    a = operand_def(MemRefType)
+    b = operand_def(MemRefType)
+    rcond = operand_def(T)
+    x = operand_def(MemRefType)
+    s = operand_def(MemRefType)
+    resid = operand_def(MemRefType)
+    rank = result_def(i64)
+    assembly_format = ("$a `,` $b `,` $rcond `,` $x `,` $s `,` $resid attr-dict `:` type($a) `,` type($b) `,` "
+                       "type($rcond) `,` type($x) `,` type($s) `,` type($resid)")
+
+    def __init__(self, a: SSAValue | Operation, b: SSAValue | Operation, rcond: SSAValue | Operation,
+                 x: SSAValue | Operation, s: SSAValue | Operation, resid: SSAValue | Operation):
+        super().__init__(operands=[a, b, rcond, x, s, resid], result_types=[i64])
+
+    def verify_(self) -> None:
+        ta = _operand_info(self, "A", self.a, 2)
+        rhs = self.b.type.get_num_dims() if isinstance(self.b.type, MemRefType) else 0
+        tb = _operand_info(self, "b", self.b, rhs if rhs in (1, 2) else 2)
+        tx = _operand_info(self, "x", self.x, rhs if rhs in (1, 2) else 2)
+        ts = _operand_info(self, "s", self.s, 1)
+        tr = _operand_info(self, "resid", self.resid, 1)
+        _same_element_type(self, [("A", ta.element_type), ("b", tb.element_type), ("rcond", self.rcond.type),
+                                  ("x", tx.element_type), ("s", ts.element_type), ("resid", tr.element_type)])
+        m, n = ta.get_shape()
+        _check_dim(self, "rows of A and b", m, tb.get_shape()[0])
+        _check_dim(self, "columns of A and rows of x", n, tx.get_shape()[0])
+        if rhs == 2:
+            _check_dim(self, "columns of b and x", tb.get_shape()[1], tx.get_shape()[1])
+            _check_dim(self, "columns of b and length of resid", tb.get_shape()[1], tr.get_shape()[0])
+        k = DYNAMIC_INDEX if DYNAMIC_INDEX in (m, n) else min(m, n)
+        _check_dim(self, "length of s and min(m, n)", ts.get_shape()[0], k)
+
+
+Lapack = Dialect("lapack", [CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp, EigOp, LstsqOp, ExpmOp])

@@ -7,10 +7,13 @@ became one `llvm.call` of an external adapter
     lapack.cholesky        -> @mlc_lapack_cholesky_<t>(n, a, lower, nan_on_error)
     lapack.solve           -> @mlc_lapack_solve_<t>(n, nrhs, a, b, structure, trans, unit_diagonal)
     lapack.inverse         -> @mlc_lapack_inverse_<t>(n, a)
+    lapack.expm            -> @mlc_lapack_expm_<t>(n, a)
     %d = lapack.det        -> %d = @mlc_lapack_det_<t>(n, a)
     lapack.eigh            -> @mlc_lapack_eigh_<t>(n, a, w, lower)
     lapack.svd             -> @mlc_lapack_svd_<t>(m, n, a, s, u, vt, job)   (job 0: s only, 1: reduced, 2: full)
     lapack.qr              -> @mlc_lapack_qr_<t>(m, n, a, out0, out1, mode)  (mode 0 reduced, 1 complete, 2 r, 3 raw)
+    lapack.eig             -> @mlc_lapack_eig_<t>(n, a, w, v)                (w, v complex; t also c128)
+    %r = lapack.lstsq      -> %r = @mlc_lapack_lstsq_<t>(m, n, nrhs, a, b, rcond, x, s, resid)
 
 whose operands are built with `arith`/`memref` ops and `memref -> !llvm.ptr`
 casts that `convert-to-llvm` lowers next (as for `convert-blas-to-llvm`).
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 from xdsl.context import Context
 from xdsl.dialects import arith, llvm
-from xdsl.dialects.builtin import Float32Type, IntegerAttr, ModuleOp, i1, i32, i64
+from xdsl.dialects.builtin import ComplexType, Float32Type, IntegerAttr, ModuleOp, i1, i32, i64
 from xdsl.ir import Attribute, Operation
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -44,7 +47,11 @@ STRUCTURE_CODES = {"general": 0, "lower_triangular": 1, "upper_triangular": 2}
 def _adapter(op: Operation, kind: str, params: list[Attribute], result: Attribute | None) -> str:
     """Declare `@mlc_lapack_<kind>_<t>` in the module (once) and return its name."""
     t = _element(op)
-    name = f"mlc_lapack_{kind}_{'f32' if isinstance(t, Float32Type) else 'f64'}"
+    if isinstance(t, ComplexType):
+        tag = "c64" if isinstance(t.element_type, Float32Type) else "c128"
+    else:
+        tag = "f32" if isinstance(t, Float32Type) else "f64"
+    name = f"mlc_lapack_{kind}_{tag}"
     module = op.get_toplevel_object()
     assert isinstance(module, ModuleOp)
     if not any(isinstance(o, llvm.FuncOp) and o.sym_name.data == name for o in module.ops):
@@ -76,12 +83,18 @@ class LowerSolve(RewritePattern):
         rewriter.erase(op)
 
 
-class LowerInverse(RewritePattern):
-    @op_type_rewrite_pattern
-    def match_and_rewrite(self, op: lapack.InverseOp, rewriter: PatternRewriter, /):
+class LowerInPlace(RewritePattern):
+    """lapack.inverse and lapack.expm: (n, a)."""
+
+    KINDS = {lapack.InverseOp: "inverse", lapack.ExpmOp: "expm"}
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /):
+        kind = self.KINDS.get(type(op))
+        if kind is None:
+            return
         site = _CallSite(rewriter)
-        name = _adapter(op, "inverse", [i64, PTR], None)
-        site.call(name, [site.dim(op.a, 0), site.pointer(op.a)], None)
+        name = _adapter(op, kind, [i64, PTR], None)
+        site.call(name, [site.dim(op.operands[0], 0), site.pointer(op.operands[0])], None)
         rewriter.erase(op)
 
 
@@ -137,14 +150,35 @@ class LowerQr(RewritePattern):
         rewriter.erase(op)
 
 
+class LowerEig(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: lapack.EigOp, rewriter: PatternRewriter, /):
+        site = _CallSite(rewriter)
+        name = _adapter(op, "eig", [i64, PTR, PTR, PTR], None)
+        site.call(name, [site.dim(op.a, 0), site.pointer(op.a), site.pointer(op.w), site.pointer(op.v)], None)
+        rewriter.erase(op)
+
+
+class LowerLstsq(RewritePattern):
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: lapack.LstsqOp, rewriter: PatternRewriter, /):
+        site = _CallSite(rewriter)
+        name = _adapter(op, "lstsq", [i64, i64, i64, PTR, PTR, _element(op), PTR, PTR, PTR], i64)
+        matrix = op.b.type.get_num_dims() == 2  # type: ignore[attr-defined]
+        nrhs = site.dim(op.b, 1) if matrix else site._add(arith.ConstantOp(IntegerAttr(1, i64)))
+        call = site.call(name, [site.dim(op.a, 0), site.dim(op.a, 1), nrhs, site.pointer(op.a), site.pointer(op.b),
+                                op.rcond, site.pointer(op.x), site.pointer(op.s), site.pointer(op.resid)], i64)
+        rewriter.replace(op, [], list(call.results))
+
+
 class ConvertLapackToLLVMPass(ModulePass):
-    """Lower lapack.cholesky/solve/inverse/det/eigh/svd/qr to calls of the runtime's LAPACK adapters."""
+    """Lower lapack.cholesky/solve/inverse/expm/det/eigh/svd/qr/eig/lstsq to calls of the runtime's LAPACK adapters."""
 
     name = "convert-lapack-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([LowerCholesky(), LowerSolve(), LowerInverse(), LowerDet(), LowerEigh(),
-                                         LowerSvd(), LowerQr()]),
+            GreedyRewritePatternApplier([LowerCholesky(), LowerSolve(), LowerInPlace(), LowerDet(), LowerEigh(),
+                                         LowerSvd(), LowerQr(), LowerEig(), LowerLstsq()]),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -58,6 +58,7 @@ PASSES: dict[str, str] = {
     "stabilize-mt": "mlc.passes.stabilize_mt:MtStabilizePass",
     "update-in-place": "mlc.passes.update_in_place:UpdateInPlacePass",
     "vectorize-gpu-loads": "mlc.passes.vectorize_gpu_loads:VectorizeGPULoadsPass",
+    "view-blas-operands": "mlc.passes.view_blas_operands:ViewBlasOperandsPass",
 }
 
 #: the names above that replace a pass xDSL also registers (mlc-opt and mlc.function use

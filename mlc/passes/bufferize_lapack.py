@@ -6,11 +6,13 @@ source (a transposed view, a slice):
 
     mt.cholesky %a   ->  %l = copy of %a;  lapack.cholesky %l
     mt.solve %a, %b  ->  %f = copy of %a;  %x = copy of %b;  lapack.solve %f, %x
-    mt.inverse %a    ->  %i = copy of %a;  lapack.inverse %i
+    mt.inverse %a    ->  %i = copy of %a;  lapack.inverse %i   (mt.expm: lapack.expm likewise)
     mt.det %a        ->  %f = copy of %a;  %d = lapack.det %f;  a 0-d buffer holding %d
     mt.eigh %a       ->  %v = copy of %a;  lapack.eigh %v, %w
     mt.svd %a        ->  %f = copy of %a;  lapack.svd %f, %s vectors(%u, %vt)
     mt.qr %a         ->  lapack.qr %a, %q, %r   (the adapter copies a itself: it needs it column-major)
+    mt.eig %a        ->  %f = copy of %a;  lapack.eig %f, %w, %v
+    mt.lstsq %a, %b, %rcond  ->  copies of %a, %b;  %rank = lapack.lstsq %a', %b', rcond, %x, %s, %resid
 
 The result buffer is the function's result argument when bufferization
 planned one (no copy at the end); the factor scratch of solve and det is
@@ -73,9 +75,9 @@ def bufferize_solve(bz, op: mt.SolveOp) -> None:
     bz.buffers[op.result] = out
 
 
-def bufferize_inverse(bz, op: mt.InverseOp) -> None:
+def bufferize_in_place(bz, op: mt.InverseOp | mt.ExpmOp) -> None:
     out = _result_copy(bz, op.result, bz.buf(op.a))
-    bz.b.insert(lapack.InverseOp(out))
+    bz.b.insert({mt.InverseOp: lapack.InverseOp, mt.ExpmOp: lapack.ExpmOp}[type(op)](out))
     bz.buffers[op.result] = out
 
 
@@ -125,10 +127,38 @@ def bufferize_qr(bz, op: mt.QrOp) -> None:
         bz.buffers[r] = buffer
 
 
+def bufferize_eig(bz, op: mt.EigOp) -> None:
+    a = _scratch_copy(bz, bz.buf(op.a))  # contiguous; the adapter reads it only
+    n = _dims(bz, a)[0]
+    w = _result(bz, op.w, lambda: [n])
+    v = _result(bz, op.v, lambda: [n, n])
+    bz.b.insert(lapack.EigOp(a, w, v))
+    bz.buffers[op.w], bz.buffers[op.v] = w, v
+
+
+def bufferize_lstsq(bz, op: mt.LstsqOp) -> None:
+    a, b = _scratch_copy(bz, bz.buf(op.a)), _scratch_copy(bz, bz.buf(op.b))  # contiguous; read only
+    m, n = _dims(bz, a)
+    k = emit(bz.b, arith.MinUIOp(m, n))
+    rhs = _dims(bz, b)[1:]
+    x = _result(bz, op.x, lambda: [n, *rhs])
+    s = _result(bz, op.s, lambda: [k])
+    resid = _result(bz, op.resid, lambda: rhs or [const(bz.b, 1, IndexType())])
+    rcond = emit(bz.b, memref.LoadOp.get(bz.buf(op.rcond), []))
+    rank = emit(bz.b, lapack.LstsqOp(a, b, rcond, x, s, resid))
+    rank_buffer = _result(bz, op.rank, lambda: [])
+    bz.b.insert(memref.StoreOp.get(rank, rank_buffer, []))
+    for r, buffer in zip(op.results, (x, s, rank_buffer, resid)):
+        bz.buffers[r] = buffer
+
+
 HANDLERS = {
+    mt.EigOp: bufferize_eig,
+    mt.LstsqOp: bufferize_lstsq,
     mt.CholeskyOp: bufferize_cholesky,
     mt.SolveOp: bufferize_solve,
-    mt.InverseOp: bufferize_inverse,
+    mt.InverseOp: bufferize_in_place,
+    mt.ExpmOp: bufferize_in_place,
     mt.DetOp: bufferize_det,
     mt.EighOp: bufferize_eigh,
     mt.SvdOp: bufferize_svd,

@@ -22,6 +22,22 @@ Which BLAS answers:
    function, so the `cython_blas` extension is loaded on its own (~10 ms;
    see `cython_blas_capi`).
 
+Medium `?gemm` calls are split by mlc, not threaded by OpenBLAS
+(`_split_gemm`): OpenBLAS threads a GEMM whose m*n*k exceeds 65536 *
+GEMM_MULTITHREAD_THRESHOLD (4 by default; `interface/gemm.c`) with a static
+partition, and its threads spin (`sched_yield`) between calls. On a busy
+machine that is the collapse of a parallel region on its preempted thread,
+inside BLAS: a 20x784x500 `sgemm` (the MLP step's) took 1.5-6.5 ms wall
+with 2 OpenBLAS threads at load 3 and 0.2 ms with one. So a call above that
+threshold, whose output splits into at most `MAX_CHUNKS` blocks each below
+it (blocks at least `MIN_WIDTH` rows or columns wide, so re-packing the
+other operand per block stays cheap), runs as one call per block through
+mlc's thread pool (`mlc_parallel_for`: dynamic, a preempted thread holds
+up at most one block): OpenBLAS runs each block single-threaded in the
+thread that took it. Block boundaries depend only on the sizes, so the
+result is the same whatever the thread count. Larger GEMMs (where a
+static partition costs little next to the call) go to OpenBLAS whole.
+
 The `mlc_blas_` prefix keeps these apart from any other BLAS loaded in the
 process. Registration happens once per process, on first use;
 `MLC_BLAS=scipy` forces the second route.
@@ -114,9 +130,244 @@ def register_blas_symbols() -> None:
         addresses = None
         if os.environ.get("MLC_BLAS", "").lower() != "scipy":
             addresses = numpy_blas_addresses()
-        for name, address in (addresses or blas_addresses()).items():
+        if addresses is None:
+            addresses = blas_addresses()
+            for name, address in addresses.items():  # what the splitting wrappers call
+                llvm.add_symbol(INNER + name[len(PREFIX):], address)
+            addresses.update(_split_addresses(
+                _SPLIT_DECLARATIONS + "".join(_split_gemm(p, INNER + f"{p}gemm") for p in SPLIT)))
+        for name, address in addresses.items():
             llvm.add_symbol(name, address)
         _registered = True
+
+
+# ---------------------------------------------------------------------------
+# GEMMs split into single-threaded BLAS calls on mlc's thread pool
+# ---------------------------------------------------------------------------
+
+#: the GEMMs split (single and double precision real)
+SPLIT = ("s", "d")
+#: the largest m*n*k OpenBLAS runs in the calling thread (65536 * GEMM_MULTITHREAD_THRESHOLD, minus one)
+SINGLE_THREAD_MNK = 65536 * 4 - 1
+#: fewest rows or columns per block (each block re-packs the operand not split)
+MIN_WIDTH = 8
+#: most blocks per call (mlc_parallel_for's chunk limit)
+MAX_BLOCKS = 256
+#: what the splitting wrappers call on the scipy route (bound to cython_blas)
+INNER = "mlc_cython_"
+
+_ELEMENT_BYTES = {"s": 4, "d": 8}
+_SPLIT_DECLARATIONS = "declare i64 @mlc_parallel_for(ptr, ptr, i64, i64, i64)\n"
+
+
+def _split_gemm(p: str, inner: str, declare: bool = True) -> str:
+    """LLVM IR: `mlc_split_<p>gemm`, the f77 LP64 `?gemm` that calls `inner` (the same signature; declared
+    here unless `declare` is false) once, or once per block of C's columns or rows through
+    `mlc_parallel_for` (see the module docstring; `_SPLIT_DECLARATIONS` goes once before these)."""
+    es = _ELEMENT_BYTES[p]
+    head = f"declare void @{inner}({', '.join(['ptr'] * 13)})\n" if declare else ""
+    return head + f"""
+; transa, transb, alpha, a, b, beta, c (pointers); m, n, k, lda, ldb, ldc, split (1: rows), len, blocks
+%split.{p} = type {{ ptr, ptr, ptr, ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64 }}
+
+define internal i1 @mlc_split_{p}.plain(ptr %flag) {{
+  %f = load i8, ptr %flag
+  %upper = icmp eq i8 %f, 78
+  %lower = icmp eq i8 %f, 110
+  %plain = or i1 %upper, %lower
+  ret i1 %plain
+}}
+
+define internal void @mlc_split_{p}gemm.task(ptr %s, i64 %begin, i64 %end, i64 %chunk) {{
+entry:
+  %pta = getelementptr %split.{p}, ptr %s, i32 0, i32 0
+  %ta = load ptr, ptr %pta
+  %ptb = getelementptr %split.{p}, ptr %s, i32 0, i32 1
+  %tb = load ptr, ptr %ptb
+  %palpha = getelementptr %split.{p}, ptr %s, i32 0, i32 2
+  %alpha = load ptr, ptr %palpha
+  %pa = getelementptr %split.{p}, ptr %s, i32 0, i32 3
+  %a = load ptr, ptr %pa
+  %pb = getelementptr %split.{p}, ptr %s, i32 0, i32 4
+  %b = load ptr, ptr %pb
+  %pbeta = getelementptr %split.{p}, ptr %s, i32 0, i32 5
+  %beta = load ptr, ptr %pbeta
+  %pc = getelementptr %split.{p}, ptr %s, i32 0, i32 6
+  %c = load ptr, ptr %pc
+  %pm = getelementptr %split.{p}, ptr %s, i32 0, i32 7
+  %m = load i64, ptr %pm
+  %pn = getelementptr %split.{p}, ptr %s, i32 0, i32 8
+  %n = load i64, ptr %pn
+  %pk = getelementptr %split.{p}, ptr %s, i32 0, i32 9
+  %k = load i64, ptr %pk
+  %plda = getelementptr %split.{p}, ptr %s, i32 0, i32 10
+  %lda = load i64, ptr %plda
+  %pldb = getelementptr %split.{p}, ptr %s, i32 0, i32 11
+  %ldb = load i64, ptr %pldb
+  %pldc = getelementptr %split.{p}, ptr %s, i32 0, i32 12
+  %ldc = load i64, ptr %pldc
+  %psplit = getelementptr %split.{p}, ptr %s, i32 0, i32 13
+  %rows = load i64, ptr %psplit
+  %by_rows = icmp ne i64 %rows, 0
+  %plen = getelementptr %split.{p}, ptr %s, i32 0, i32 14
+  %len = load i64, ptr %plen
+  %pblocks = getelementptr %split.{p}, ptr %s, i32 0, i32 15
+  %blocks = load i64, ptr %pblocks
+  %a_plain = call i1 @mlc_split_{p}.plain(ptr %ta)
+  %b_plain = call i1 @mlc_split_{p}.plain(ptr %tb)
+  %sm = alloca i32
+  %sn = alloca i32
+  %sk = alloca i32
+  %slda = alloca i32
+  %sldb = alloca i32
+  %sldc = alloca i32
+  %k32 = trunc i64 %k to i32
+  store i32 %k32, ptr %sk
+  %lda32 = trunc i64 %lda to i32
+  store i32 %lda32, ptr %slda
+  %ldb32 = trunc i64 %ldb to i32
+  store i32 %ldb32, ptr %sldb
+  %ldc32 = trunc i64 %ldc to i32
+  store i32 %ldc32, ptr %sldc
+  br label %loop
+loop:
+  %i = phi i64 [ %begin, %entry ], [ %i1, %body ]
+  %more = icmp slt i64 %i, %end
+  br i1 %more, label %body, label %done
+body:
+  ; block i: [len * i / blocks, len * (i + 1) / blocks) of C's rows (split m) or columns (split n)
+  %i1 = add i64 %i, 1
+  %x0 = mul i64 %len, %i
+  %lo = udiv i64 %x0, %blocks
+  %x1 = mul i64 %len, %i1
+  %hi = udiv i64 %x1, %blocks
+  %count = sub i64 %hi, %lo
+  %bm = select i1 %by_rows, i64 %count, i64 %m
+  %bn = select i1 %by_rows, i64 %n, i64 %count
+  %bm32 = trunc i64 %bm to i32
+  store i32 %bm32, ptr %sm
+  %bn32 = trunc i64 %bn to i32
+  store i32 %bn32, ptr %sn
+  ; rows of C: rows of op(A) (A's rows if plain, its columns if transposed); C moves by rows
+  %a_step = select i1 %a_plain, i64 1, i64 %lda
+  %a_off0 = mul i64 %lo, %a_step
+  %a_off = select i1 %by_rows, i64 %a_off0, i64 0
+  %a_bytes = mul i64 %a_off, {es}
+  %ba = getelementptr i8, ptr %a, i64 %a_bytes
+  ; columns of C: columns of op(B) (B's columns if plain, its rows if transposed); C moves by ldc
+  %b_step = select i1 %b_plain, i64 %ldb, i64 1
+  %b_off0 = mul i64 %lo, %b_step
+  %b_off = select i1 %by_rows, i64 0, i64 %b_off0
+  %b_bytes = mul i64 %b_off, {es}
+  %bb = getelementptr i8, ptr %b, i64 %b_bytes
+  %c_step = select i1 %by_rows, i64 1, i64 %ldc
+  %c_off = mul i64 %lo, %c_step
+  %c_bytes = mul i64 %c_off, {es}
+  %bc = getelementptr i8, ptr %c, i64 %c_bytes
+  call void @{inner}(ptr %ta, ptr %tb, ptr %sm, ptr %sn, ptr %sk, ptr %alpha, ptr %ba, ptr %slda, ptr %bb, ptr %sldb, ptr %beta, ptr %bc, ptr %sldc)
+  br label %loop
+done:
+  ret void
+}}
+
+define void @mlc_split_{p}gemm(ptr %ta, ptr %tb, ptr %pm, ptr %pn, ptr %pk, ptr %alpha, ptr %a, ptr %plda, ptr %b, ptr %pldb, ptr %beta, ptr %c, ptr %pldc) {{
+entry:
+  %m32 = load i32, ptr %pm
+  %m = sext i32 %m32 to i64
+  %n32 = load i32, ptr %pn
+  %n = sext i32 %n32 to i64
+  %k32 = load i32, ptr %pk
+  %k = sext i32 %k32 to i64
+  %mk = mul i64 %m, %k
+  %nk = mul i64 %n, %k
+  %mk_pos = icmp sgt i64 %mk, 0
+  %nk_pos = icmp sgt i64 %nk, 0
+  %sizes = and i1 %mk_pos, %nk_pos
+  br i1 %sizes, label %sized, label %direct
+sized:
+  ; m*n*k <= SINGLE_THREAD_MNK (without overflow): n <= T / (m*k)
+  %wn = udiv i64 {SINGLE_THREAD_MNK}, %mk
+  %wm = udiv i64 {SINGLE_THREAD_MNK}, %nk
+  %small = icmp sle i64 %n, %wn
+  br i1 %small, label %direct, label %large
+large:
+  ; split C's columns (each block re-packs A, m x k) or rows (re-packs B, k x n): the wider blocks
+  %by_cols = icmp uge i64 %wn, %wm
+  %w = select i1 %by_cols, i64 %wn, i64 %wm
+  %len = select i1 %by_cols, i64 %n, i64 %m
+  %wide = icmp sge i64 %w, {MIN_WIDTH}
+  %w_pos = select i1 %wide, i64 %w, i64 1
+  %w1 = sub i64 %w_pos, 1
+  %len_up = add i64 %len, %w1
+  %blocks = udiv i64 %len_up, %w_pos
+  %few = icmp sle i64 %blocks, {MAX_BLOCKS}
+  %several = icmp sgt i64 %blocks, 1
+  %ok0 = and i1 %wide, %few
+  %ok = and i1 %ok0, %several
+  br i1 %ok, label %split, label %direct
+split:
+  %s = alloca %split.{p}
+  %f0 = getelementptr %split.{p}, ptr %s, i32 0, i32 0
+  store ptr %ta, ptr %f0
+  %f1 = getelementptr %split.{p}, ptr %s, i32 0, i32 1
+  store ptr %tb, ptr %f1
+  %f2 = getelementptr %split.{p}, ptr %s, i32 0, i32 2
+  store ptr %alpha, ptr %f2
+  %f3 = getelementptr %split.{p}, ptr %s, i32 0, i32 3
+  store ptr %a, ptr %f3
+  %f4 = getelementptr %split.{p}, ptr %s, i32 0, i32 4
+  store ptr %b, ptr %f4
+  %f5 = getelementptr %split.{p}, ptr %s, i32 0, i32 5
+  store ptr %beta, ptr %f5
+  %f6 = getelementptr %split.{p}, ptr %s, i32 0, i32 6
+  store ptr %c, ptr %f6
+  %f7 = getelementptr %split.{p}, ptr %s, i32 0, i32 7
+  store i64 %m, ptr %f7
+  %f8 = getelementptr %split.{p}, ptr %s, i32 0, i32 8
+  store i64 %n, ptr %f8
+  %f9 = getelementptr %split.{p}, ptr %s, i32 0, i32 9
+  store i64 %k, ptr %f9
+  %lda32 = load i32, ptr %plda
+  %lda = sext i32 %lda32 to i64
+  %f10 = getelementptr %split.{p}, ptr %s, i32 0, i32 10
+  store i64 %lda, ptr %f10
+  %ldb32 = load i32, ptr %pldb
+  %ldb = sext i32 %ldb32 to i64
+  %f11 = getelementptr %split.{p}, ptr %s, i32 0, i32 11
+  store i64 %ldb, ptr %f11
+  %ldc32 = load i32, ptr %pldc
+  %ldc = sext i32 %ldc32 to i64
+  %f12 = getelementptr %split.{p}, ptr %s, i32 0, i32 12
+  store i64 %ldc, ptr %f12
+  %rows = select i1 %by_cols, i64 0, i64 1
+  %f13 = getelementptr %split.{p}, ptr %s, i32 0, i32 13
+  store i64 %rows, ptr %f13
+  %f14 = getelementptr %split.{p}, ptr %s, i32 0, i32 14
+  store i64 %len, ptr %f14
+  %f15 = getelementptr %split.{p}, ptr %s, i32 0, i32 15
+  store i64 %blocks, ptr %f15
+  ; a cost above the pool's grain: one chunk per block
+  %r = call i64 @mlc_parallel_for(ptr @mlc_split_{p}gemm.task, ptr %s, i64 0, i64 %blocks, i64 1073741824)
+  ret void
+direct:
+  call void @{inner}(ptr %ta, ptr %tb, ptr %pm, ptr %pn, ptr %pk, ptr %alpha, ptr %a, ptr %plda, ptr %b, ptr %pldb, ptr %beta, ptr %c, ptr %pldc)
+  ret void
+}}
+"""
+
+
+def _split_addresses(ir: str) -> dict[str, int]:
+    """Compile the splitting wrappers `ir` (the symbols they call already bound): `mlc_blas_<p>gemm` -> address."""
+    global _splitters
+    from mlc.runtime import cache
+    from mlc.runtime.cpu import COMPILE_LOCK, compile_module
+
+    with COMPILE_LOCK, cache.runtime_modules():
+        _splitters = compile_module(ir, [])
+    return {f"{PREFIX}{p}gemm": _splitters.engine.get_function_address(f"mlc_split_{p}gemm") for p in SPLIT}
+
+
+_splitters = None  # keeps the compiled splitting wrappers alive
 
 
 # ---------------------------------------------------------------------------
@@ -197,6 +448,11 @@ def numpy_blas_addresses() -> dict[str, int] | None:
     from mlc.runtime import cache
     from mlc.runtime.cpu import COMPILE_LOCK, compile_module
 
+    # the adapters, and the splitting wrappers (`mlc_blas_?gemm`) calling them
+    ir = "".join(_adapter(r) for r in ROUTINES) + _SPLIT_DECLARATIONS + "".join(
+        _split_gemm(p, f"mlc_ilp64_{p}gemm", declare=False) for p in SPLIT)
     with COMPILE_LOCK, cache.runtime_modules():  # apart from the user's cache_dir
-        _adapters = compile_module("".join(_adapter(r) for r in ROUTINES), [])
-    return {PREFIX + r: _adapters.engine.get_function_address(f"mlc_ilp64_{r}") for r in ROUTINES}
+        _adapters = compile_module(ir, [])
+    found = {PREFIX + r: _adapters.engine.get_function_address(f"mlc_ilp64_{r}") for r in ROUTINES}
+    found.update({f"{PREFIX}{p}gemm": _adapters.engine.get_function_address(f"mlc_split_{p}gemm") for p in SPLIT})
+    return found

@@ -34,7 +34,9 @@ LINALG_MESSAGES = {
     3: "singular matrix: resolution failed at diagonal {diagonal}",  # scipy.linalg.solve_triangular
     4: "Singular matrix",  # numpy.linalg.inv
     5: "SVD did not converge",  # numpy.linalg.svd
-    6: "Eigenvalues did not converge",  # numpy.linalg.eigh
+    6: "Eigenvalues did not converge",  # numpy.linalg.eigh, numpy.linalg.eig
+    7: "Array must not contain infs or NaNs",  # numpy.linalg.eig
+    8: "SVD did not converge in Linear Least Squares",  # numpy.linalg.lstsq
 }
 
 _lock = threading.Lock()

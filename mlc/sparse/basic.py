@@ -20,7 +20,7 @@ import scipy.sparse
 
 from mlc.graph import Apply, ShapeError, TensorType, built_at
 from mlc.graph.dtype import upcast
-from mlc.sparse.type import (FORMATS, SparseType, as_sparse_or_tensor_variable, as_sparse_variable,
+from mlc.sparse.type import (FORMATS, TYPE_FORMATS, SparseType, as_sparse_or_tensor_variable, as_sparse_variable,
                              continuous_dtypes, discrete_dtypes, is_sparse_variable)
 from mlc.tensor.host import HostOp
 
@@ -33,7 +33,7 @@ from mlc.tensor.host import HostOp
 def as_format(value, t: SparseType):
     """A scipy matrix in t's format and dtype (converted only where it is not already)."""
     if not scipy.sparse.issparse(value):
-        value = FORMATS[t.format](np.asarray(value))
+        value = TYPE_FORMATS[t.format](np.asarray(value))
     if value.format != t.format:
         value = value.asformat(t.format)
     if str(value.dtype) != t.dtype:
@@ -42,7 +42,21 @@ def as_format(value, t: SparseType):
 
 
 class SparseOp(HostOp):
-    """A host op whose inputs or outputs may be sparse: `perform` returns scipy matrices or arrays."""
+    """A host op whose inputs or outputs may be sparse: `perform` returns scipy matrices or arrays.
+
+    Sparse operands must be csr or csc unless the op sets `bsr_ok` (Theano's
+    ops assert the same).
+    """
+
+    bsr_ok = False
+
+    def __call__(self, *inputs, **kwargs):
+        if not self.bsr_ok:
+            for x in inputs:
+                if is_sparse_variable(x) and x.format not in FORMATS:
+                    raise NotImplementedError(f"{self}: {x.format} matrices are not supported (csr and csc are), "
+                                              f"got {x} ({x.type}){built_at(x)}")
+        return super().__call__(*inputs, **kwargs)
 
     def make_host_thunk(self, node: Apply, mode: str, excluding: tuple[str, ...] = ()):
         types = [o.type for o in node.outputs]
@@ -218,6 +232,8 @@ class CSMGrad(SparseOp):
 class SpShape(SparseOp):
     """The shape of a sparse matrix as an int64 vector (what `x.shape` gives)."""
 
+    bsr_ok = True
+
     def make_node(self, x):
         return Apply(self, [as_sparse_variable(x)], [_dense("int64", 1)])
 
@@ -304,6 +320,8 @@ fcast, dcast, ccast, zcast = Cast("float32"), Cast("float64"), Cast("complex64")
 class DenseFromSparse(SparseOp):
     """The dense ndarray of a sparse matrix; structured gradient by default (Theano's)."""
 
+    bsr_ok = True
+
     def __init__(self, structured: bool = True):
         self.sparse_grad = structured
 
@@ -360,7 +378,7 @@ class SparseFromDense(SparseOp):
         return Apply(self, [x], [_sparse_out(self.format, x.dtype)])
 
     def perform(self, node, inputs):
-        return [FORMATS[self.format](inputs[0])]
+        return [TYPE_FORMATS[self.format](inputs[0])]
 
     def infer_shape(self, node, shapes, value):
         return [shapes[0]]
@@ -379,6 +397,8 @@ csc_from_dense = SparseFromDense("csc")
 
 class AsFormat(SparseOp):
     """The same matrix in another format (csr <-> csc); the gradient goes back to x's format."""
+
+    bsr_ok = True
 
     __props__ = ("format",)
 
@@ -947,7 +967,8 @@ def structured_dot(x, y):
     """x . y where only the stored entries of the sparse operand get a gradient (Theano's structured_dot).
 
     Sparse x dense runs natively (mlc.sparse.native); the result is dense.
-    A dense x and a sparse y compute (y.T . x.T).T.
+    A dense x and a sparse y compute (y.T . x.T).T. Sparse x sparse runs
+    over scipy (mlc.sparse.structure.StructuredDot) and is sparse.
     """
     from mlc.sparse.native import structured_dot_sd
 
@@ -959,9 +980,10 @@ def structured_dot(x, y):
     xs, ys = is_sparse_variable(x), is_sparse_variable(y)
     if not (xs or ys):
         raise TypeError("structured_dot requires at least one sparse argument")
-    if xs and ys:
-        raise NotImplementedError("structured_dot of two sparse matrices is not supported by mlc; use "
-                                  "true_dot (sparse result) or dot (dense result)")
+    if (xs and ys) or (xs and x.format == "bsr"):
+        from mlc.sparse.structure import _structured_dot
+
+        return _structured_dot(x, y)  # over scipy (sparse x sparse: a sparse result in x's format)
     if xs:
         return structured_dot_sd(x, y)
     return structured_dot_sd(y.T, x.T).T
@@ -1015,8 +1037,12 @@ def verify_grad_sparse(op, pt, structured: bool = False, *args, **kwargs):
     return verify_grad(conv_op, dpt, *args, **kwargs)
 
 
-__all__ = ["verify_grad_sparse", 
-    "CSC", "CSM", "CSMGrad", "CSMProperties", "CSR", "Cast", "DenseFromSparse", "Dot", "SparseFromDense", "SpSum",
+csm_grad = CSMGrad  # Theano's alias (the class)
+
+__all__ = [
+    "verify_grad_sparse", "AddSD", "AddSS", "MulSD", "MulSS", "MulSV", "Neg", "StructuredAddSV", "bcast", "wcast",
+    "icast", "lcast", "fcast", "dcast", "ccast", "zcast", "csm_grad", "structured_monoid", "CSC", "CSM",
+    "CSMGrad", "CSMProperties", "CSR", "Cast", "DenseFromSparse", "Dot", "SparseFromDense", "SpSum",
     "TrueDot", "Transpose", "add", "add_s_d", "add_s_s", "cast", "col_scale", "csc_from_dense", "csm_data",
     "csm_indices", "csm_indptr", "csm_properties", "csm_shape", "csr_from_dense", "dense_from_sparse", "dot",
     "mul", "mul_s_d", "mul_s_s", "mul_s_v", "neg", "row_scale", "sampling_dot", "sp_ones_like", "sp_sum",

@@ -22,6 +22,9 @@ from mlc.graph import Constant, Variable, built_at
 from mlc.sharedvalue import Container, SharedVariable
 
 FORMATS = {"csr": scipy.sparse.csr_matrix, "csc": scipy.sparse.csc_matrix}
+#: formats a SparseType may have: csr, csc, and bsr (Theano's too: a bsr matrix is only converted to dense,
+#: multiplied by structured_dot, or its shape read; the other ops take csr / csc)
+TYPE_FORMATS = {**FORMATS, "bsr": scipy.sparse.bsr_matrix}
 DTYPES = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float32", "float64",
           "complex64", "complex128")
 
@@ -36,15 +39,15 @@ class SparseType:
     sparse = True
     ndim = 2
     broadcastable = (False, False)
-    format_cls = FORMATS
+    format_cls = TYPE_FORMATS
     dtype_set = set(DTYPES)
 
     def __init__(self, format: str, dtype: Any):
         dtype = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
         if dtype not in DTYPES:
             raise NotImplementedError(f"SparseType: unsupported dtype {dtype!r}; expected one of {list(DTYPES)}")
-        if format not in FORMATS:
-            raise NotImplementedError(f"SparseType: unsupported format {format!r}; expected 'csr' or 'csc'")
+        if format not in TYPE_FORMATS:
+            raise NotImplementedError(f"SparseType: unsupported format {format!r}; expected 'csr', 'csc' or 'bsr'")
         self.format = format
         self.dtype = dtype
         self.name: str | None = None
@@ -82,7 +85,7 @@ class SparseType:
         are converted to this format; the dtype must already match unless
         `allow_downcast`.
         """
-        cls = FORMATS[self.format]
+        cls = TYPE_FORMATS[self.format]
         if isinstance(value, cls) and value.dtype == self.numpy_dtype:
             out = value
         elif strict:
@@ -105,7 +108,7 @@ class SparseType:
         return out
 
     def value_zeros(self, shape):
-        return FORMATS[self.format](tuple(shape), dtype=self.dtype)
+        return TYPE_FORMATS[self.format](tuple(shape), dtype=self.dtype)
 
     def values_eq(self, a, b) -> bool:
         return scipy.sparse.issparse(a) and scipy.sparse.issparse(b) and abs(a - b).sum() == 0
@@ -213,6 +216,32 @@ class _SparseMethods:
 
         return structured_dot(other, self)
 
+    def __getitem__(self, args):
+        from mlc.sparse.indexing import getitem
+
+        return getitem(self, args)
+
+    # comparisons (Theano's: <, <=, >, >=; == and != stay identity, as in Theano)
+    def __lt__(self, other):
+        from mlc.sparse.structure import lt
+
+        return lt(self, other)
+
+    def __le__(self, other):
+        from mlc.sparse.structure import le
+
+        return le(self, other)
+
+    def __gt__(self, other):
+        from mlc.sparse.structure import gt
+
+        return gt(self, other)
+
+    def __ge__(self, other):
+        from mlc.sparse.structure import ge
+
+        return ge(self, other)
+
     def __bool__(self) -> bool:
         return True
 
@@ -231,8 +260,33 @@ class SparseVariable(_SparseMethods, Variable):
     __repr__ = __str__
 
 
+class SparseConstantSignature(tuple):
+    """(type, scipy matrix): the identity of a sparse constant's value (Theano's SparseConstantSignature).
+
+    Two signatures are equal when types, dtypes, matrix classes and shapes
+    agree and the entries differ by less than 1e-6 per stored entry in all.
+    """
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, tuple) or len(other) != 2:
+            return False
+        (a, b), (x, y) = self, other
+        return bool(a == x and b.dtype == y.dtype and type(b) is type(y) and b.shape == y.shape
+                    and abs(b - y).sum() < 1e-6 * b.nnz)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        a, b = self
+        return hash(type(self)) ^ hash(a) ^ hash(type(b))
+
+
 class SparseConstant(_SparseMethods, Constant):
     """A constant scipy.sparse matrix in a graph (Theano's SparseConstant)."""
+
+    def signature(self) -> SparseConstantSignature:
+        return SparseConstantSignature((self.type, self.data))
 
     def __str__(self) -> str:
         if self.name is not None:
@@ -283,7 +337,7 @@ def as_sparse_or_tensor_variable(x, name: str | None = None):
 
 
 def matrix(format: str, name: str | None = None, dtype=None) -> SparseVariable:
-    """A sparse matrix variable of `format` ('csr'/'csc'); dtype defaults to floatX."""
+    """A sparse matrix variable of `format` ('csr'/'csc'/'bsr'); dtype defaults to floatX."""
     return SparseType(format, config.floatX if dtype is None else dtype)(name)
 
 
@@ -295,10 +349,17 @@ def csr_matrix(name: str | None = None, dtype=None) -> SparseVariable:
     return matrix("csr", name, dtype)
 
 
+def bsr_matrix(name: str | None = None, dtype=None) -> SparseVariable:
+    """A bsr (block csr) matrix variable: dense_from_sparse, structured_dot and .shape take it (Theano's)."""
+    return matrix("bsr", name, dtype)
+
+
 csc_dmatrix = SparseType("csc", "float64")
 csr_dmatrix = SparseType("csr", "float64")
 csc_fmatrix = SparseType("csc", "float32")
 csr_fmatrix = SparseType("csr", "float32")
+bsr_dmatrix = SparseType("bsr", "float64")
+bsr_fmatrix = SparseType("bsr", "float32")
 
 all_dtypes = set(DTYPES)
 complex_dtypes = [t for t in DTYPES if t.startswith("complex")]

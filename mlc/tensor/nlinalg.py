@@ -3,9 +3,11 @@
 matrix_inverse, det, eigh, svd and qr are native: `mt.inverse`,
 `mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which call LAPACK (getrf, getri,
 syevd, gesdd, geqrf + orgqr) from the compiled code; pinv, tensorinv and
-tensorsolve are compositions of them. eig (complex in general) and lstsq
-(a result whose shape depends on the rank found) are host ops (mlc.tensor.host) over numpy.linalg, which calls LAPACK in
-numpy's bundled OpenBLAS; the rest
+tensorsolve are compositions of them. eig (LAPACK geev: `mt.eig`, complex
+results whose real parts Theano returns) and lstsq (gelsd: `mt.lstsq`) are
+native too (eig of a complex matrix through zgeev), in double precision
+as numpy computes them; only lstsq's residuals, whose length depends on the
+rank found, are cut on the host. The rest
 (trace, diag, extract_diag, alloc_diag, matrix_dot, matrix_power, norm) are
 compositions of native ops. Gradients are Theano 1.0.5's (inverse, pinv,
 det, eigh); svd, qr, eig, lstsq, tensorinv and tensorsolve have none in
@@ -189,8 +191,49 @@ class Det(Op):
 det = Det()
 
 
-class Eig(HostOp):
-    """numpy.linalg.eig: eigenvalues w and right eigenvectors v (real parts, Theano's dtype rule)."""
+def _no_grad(theano_class: str) -> AttributeError:
+    """What Theano 1.0.5 raises for the gradient of an op that defines none (Eig, lstsq): Op.L_op calls the
+    missing `grad`."""
+    return AttributeError(f"'{theano_class}' object has no attribute 'grad'")
+
+
+class EigComplex(Op):
+    """numpy.linalg.eig of a real matrix with its complex results (eigenvalues w and right eigenvectors v,
+    complex128), natively (LAPACK geev in double precision, as numpy computes float32 too). The core of
+    Eig's real parts and of ExpmGrad."""
+
+    __props__ = ()
+
+    def make_node(self, x) -> Apply:
+        x = _matrix(x, "eig", True)
+        if x.dtype.startswith("complex"):
+            raise GraphError(f"eig: expected a real matrix, got {x} ({x.type}){built_at(x)}")
+        return Apply(self, [x], [_vec("complex128"), _mat("complex128")])
+
+    def perform(self, node, inputs):
+        w, v = np.linalg.eig(inputs[0])
+        return [w.astype("complex128"), v.astype("complex128")]
+
+    def infer_shape(self, node, shapes, value):
+        _check_square("eig", shapes[0])
+        n = shapes[0][0]
+        return [(n,), (n, n)]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        return list(ctx.add(mt.EigOp(ctx.cast(operands[0], "float64"))).results)
+
+    def grad(self, inputs, output_grads):
+        raise _no_grad("Eig")
+
+
+class Eig(Op):
+    """numpy.linalg.eig as Theano's Eig returns it: eigenvalues w and right eigenvectors v (the columns of v)
+    cast to the matrix's type, so a real matrix gives the real parts (a complex pair's two vectors then share
+    their real part) and a complex one the complex results; natively (LAPACK geev / zgeev, in double
+    precision as numpy computes). Integer matrices give float64 (Theano: the integer type). No gradient
+    (Theano defines none)."""
 
     __props__ = ()
 
@@ -202,12 +245,27 @@ class Eig(HostOp):
     def perform(self, node, inputs):
         w, v = np.linalg.eig(inputs[0])
         d = node.outputs[0].dtype
-        return [np.real(w).astype(d), np.real(v).astype(d)]
+        if not d.startswith("complex"):
+            w, v = np.real(w), np.real(v)
+        return [w.astype(d), v.astype(d)]
 
     def infer_shape(self, node, shapes, value):
         _check_square("eig", shapes[0])
         n = shapes[0][0]
         return [(n,), (n, n)]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+        from mlc.tensor.elemwise import cast, real
+
+        d = node.outputs[0].dtype
+        if d.startswith("complex"):
+            op = ctx.add(mt.EigOp(ctx.cast(operands[0], "complex128")))
+            return [ctx.cast(r, d) for r in op.results]
+        return emit_composed(ctx, node, operands, lambda x: [cast(real(r), d) for r in EigComplex()(x)])
+
+    def grad(self, inputs, output_grads):
+        raise _no_grad("Eig")
 
 
 eig = Eig()
@@ -371,27 +429,91 @@ def svd(a, full_matrices=1, compute_uv=1):
     return SVD(full_matrices, compute_uv)(a)
 
 
-class Lstsq(HostOp):
-    """numpy.linalg.lstsq(a, b, rcond): solution, residuals, rank, singular values (Theano's lstsq op)."""
+class LstsqCore(Op):
+    """numpy.linalg.lstsq's solution x, singular values s and rank, and the squared residual norms of every
+    column (`resid`: k, or 1 for a vector b; zeros unless the rank is n and m > n), natively (LAPACK gelsd in
+    double precision, as numpy computes float32 too). rcond < 0: machine precision (LAPACK's rule)."""
 
     __props__ = ()
-    shape_value_inputs = (0, 1, 2)  # the residuals are empty unless the system is full-rank and overdetermined
 
     def make_node(self, a, b, rcond=-1) -> Apply:
-        a, b = _matrix(a, "lstsq"), as_tensor_variable(b)
-        rcond = as_tensor_variable(rcond)
+        a, b, rcond = _matrix(a, "lstsq"), as_tensor_variable(b), as_tensor_variable(rcond)
+        if b.ndim not in (1, 2):
+            raise GraphError(f"lstsq: b must be a vector or a matrix, got {b} ({b.type}){built_at(b)}")
+        if rcond.ndim != 0:
+            raise GraphError(f"lstsq: rcond must be a scalar, got {rcond} ({rcond.type}){built_at(rcond)}")
         d = upgrade_to_float(a.dtype, b.dtype)
         return Apply(self, [a, b, rcond], [TensorType(d, (False,) * b.ndim), _vec(d), TensorType("int64", ()),
                                            _vec(d)])
 
     def perform(self, node, inputs):
-        a, b, rcond = inputs
-        rc = None if float(rcond) == -1 else float(rcond)
-        x, res, rank, s = np.linalg.lstsq(a, b, rcond=rc)
-        return [x, np.atleast_1d(res).reshape(-1), np.asarray(rank, "int64"), s]
+        from mlc.dialects import mt
+
+        a, b, rcond = (np.asarray(v, "float64") for v in inputs)
+        x, s, rank, resid = mt.LstsqOp.evaluate(None, a, b, rcond)  # the op's numpy meaning (self unused)
+        return [np.asarray(v, o.dtype) for v, o in zip((x, s, rank, resid), node.outputs)]
+
+    def infer_shape(self, node, shapes, value):
+        (m, n), b = shapes[0], shapes[1]
+        if b[0] != m:
+            from mlc.graph import ShapeError
+
+            raise ShapeError(f"lstsq: Incompatible dimensions: a is {m}x{n} but b has {b[0]} rows"
+                             f"{built_at(node.inputs[1])}")
+        return [(n,) + tuple(b[1:]), (min(m, n),), (), (b[1] if len(b) == 2 else 1,)]
+
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        outs = ctx.add(mt.LstsqOp(*(ctx.cast(v, "float64") for v in operands))).results
+        return [ctx.cast(v, o.type.dtype) for v, o in zip(outs, node.outputs)]
+
+    def grad(self, inputs, output_grads):
+        raise _no_grad("lstsq")
 
 
-#: Theano's spelling: the op class itself, used as `lstsq()(a, b, rcond)` -> [x, residuals, rank, s]
+class LstsqResiduals(HostOp):
+    """numpy.linalg.lstsq's residuals from LstsqCore's: all of them when the rank is n and m > n, else an
+    empty vector (a length known only once the rank is: a host step, on a vector of k numbers)."""
+
+    __props__ = ()
+    shape_value_inputs = (1, 2, 3)
+
+    def make_node(self, resid, rank, m, n) -> Apply:
+        ins = [as_tensor_variable(v) for v in (resid, rank, m, n)]
+        return Apply(self, ins, [_vec(ins[0].dtype)])
+
+    def perform(self, node, inputs):
+        resid, rank, m, n = inputs
+        return [resid if int(rank) == int(n) and int(m) > int(n) else resid[:0]]
+
+    def grad(self, inputs, output_grads):
+        raise _no_grad("lstsq")
+
+
+class Lstsq:
+    """Theano's lstsq op class: `lstsq()(a, b, rcond)` -> [x, residuals, rank, s], numpy.linalg.lstsq's
+    results (rcond as numpy takes it: -1 is machine precision). The solution, rank and singular values are
+    computed natively (LstsqCore: LAPACK gelsd); the residuals' length depends on the rank found
+    (LstsqResiduals). No gradient (Theano defines none: AttributeError)."""
+
+    __props__ = ()
+
+    def __call__(self, a, b, rcond=-1):
+        x, s, rank, resid = LstsqCore()(a, b, rcond)
+        a = x.owner.inputs[0]
+        return [x, LstsqResiduals()(resid, rank, a.shape[0], a.shape[1]), rank, s]
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __str__(self) -> str:
+        return "lstsq"
+
+
 lstsq = Lstsq
 
 

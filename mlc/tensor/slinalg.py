@@ -6,8 +6,9 @@ solve_triangular, cho_solve and eigvalsh (with its gradient) are native:
 getrs; trtrs; syevd) from the compiled code, and a generalized eigvalsh is
 reduced to a standard one with a Cholesky factor (what sygvd does). As in
 Theano 1.0.5, a solve that is not triangular is an LU solve whatever the
-structure says (symmetric included). expm is a host op over scipy.linalg
-(the Pade algorithm, not a LAPACK routine); kron
+structure says (symmetric included). expm is native too (`mt.expm`: scipy's
+scaling and squaring with Pade approximants, gemm and gesv), and so is its
+gradient (Theano's ExpmGrad formula through eig); kron
 is a composition of native ops (Theano's). Gradients are Theano 1.0.5's:
 Cholesky (Murray's blocked formula with triangular solves), Solve (Giles),
 Eigvalsh and Expm (their gradient ops); solve_triangular and cho_solve,
@@ -20,7 +21,6 @@ import numpy as np
 
 from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
 from mlc.graph.dtype import upcast, upgrade_to_float
-from mlc.tensor.host import HostOp
 from mlc.tensor.nlinalg import lapack_native
 from mlc.tensor.var import as_tensor_variable
 
@@ -354,8 +354,9 @@ def kron(a, b):
     return shf.reshape([s[0] * s[2], s[1] * s[3]] + [s[i] for i in range(4, o.ndim)], ndim=o.ndim - 2)
 
 
-class Expm(HostOp):
-    """scipy.linalg.expm: the matrix exponential; gradient by Theano's ExpmGrad (eigendecomposition)."""
+class Expm(Op):
+    """scipy.linalg.expm: the matrix exponential, natively (`mt.expm`: scipy's scaling and squaring with Pade
+    approximants of degree 3 to 13, gemm and gesv from the compiled code); gradient by Theano's ExpmGrad."""
 
     __props__ = ()
 
@@ -370,12 +371,49 @@ class Expm(HostOp):
         _square("expm", shapes[0])
         return [shapes[0]]
 
+    def emit(self, ctx, node, operands):
+        from mlc.dialects import mt
+
+        return lapack_native(ctx, node, operands, mt.ExpmOp)
+
     def grad(self, inputs, output_grads):
         return [ExpmGrad()(inputs[0], output_grads[0])]
 
 
-class ExpmGrad(HostOp):
-    """The gradient of expm (Theano's ExpmGrad: through eig(A), real part)."""
+def _complex_inverse(V):
+    """inv(V) for a complex matrix V = R + iJ, natively: the real 2n x 2n [[R, -J], [J, R]] has the inverse
+    [[P, -Q], [Q, P]] with inv(V) = P + iQ (a singular V: LinAlgError)."""
+    from mlc.tensor.elemwise import complex as make_complex
+    from mlc.tensor.elemwise import imag, real
+    from mlc.tensor.nlinalg import matrix_inverse
+    from mlc.tensor.shape import concatenate
+
+    R, J = real(V), imag(V)
+    n = V.shape[0]
+    inv = matrix_inverse(concatenate([concatenate([R, -J], axis=1), concatenate([J, R], axis=1)], axis=0))
+    return make_complex(inv[:n, :n], inv[n:, :n])
+
+
+def _expm_grad_graph(A, gA):
+    """Theano's ExpmGrad (Kalbfleisch and Lawless): with A = V diag(w) V^-1 and U = V^-T,
+    X[i, j] = (e^w_i - e^w_j) / (w_i - w_j) (e^w_i on the diagonal), the gradient is
+    real(U ((V^T gA U) * X) V^T); in native ops (eig through geev, complex products through zgemm)."""
+    from mlc.tensor.alloc import eye
+    from mlc.tensor.contract import dot
+    from mlc.tensor.elemwise import exp, real, switch
+    from mlc.tensor.nlinalg import EigComplex
+
+    w, V = EigComplex()(A)
+    U = _complex_inverse(V).T
+    exp_w = exp(w)
+    ratio = (exp_w.dimshuffle(0, "x") - exp_w.dimshuffle("x", 0)) / (w.dimshuffle(0, "x") - w.dimshuffle("x", 0))
+    X = switch(eye(A.shape[0], dtype="bool"), exp_w.dimshuffle(0, "x"), ratio)
+    Vt = V.T
+    return real(dot(dot(U, dot(dot(Vt, gA), U) * X), Vt))
+
+
+class ExpmGrad(Op):
+    """The gradient of expm (Theano's ExpmGrad: through eig(A), real part), natively."""
 
     __props__ = ()
 
@@ -397,6 +435,13 @@ class ExpmGrad(HostOp):
 
     def infer_shape(self, node, shapes, value):
         return [shapes[0]]
+
+    def emit(self, ctx, node, operands):
+        from mlc.tensor.elemwise import cast
+        from mlc.tensor.nlinalg import emit_composed
+
+        d = node.out.dtype
+        return emit_composed(ctx, node, operands, lambda A, gA: cast(_expm_grad_graph(A, gA), d))
 
 
 expm = Expm()

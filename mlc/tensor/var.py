@@ -415,6 +415,8 @@ def _ew(name: str, *args: Any):
 
 def _ordered(v):
     """The result of `<`, `<=`, `>`, `>=`: a variable whose truth value raises (Theano's _is_nonzero)."""
+    if v is NotImplemented:  # a sparse operand: Python asks it next (dense < sparse is sparse > dense)
+        return v
     v._is_nonzero = False
     return v
 

@@ -243,7 +243,11 @@ def main(argv=None) -> int:
         return 0
     kinds = [k for k in args.only.split(",") if k]
     seed = args.seed if args.seed is not None else (1 if args.slice else int(time.time()))
-    env = {**os.environ, "MLC_FUZZ_CACHE": tempfile.mkdtemp(prefix="mlc-fuzz-cache-")}
+    # glibc's checking allocator in the workers: a write past a heap block aborts at the next malloc/free
+    # of the case that made it (without it, corruption surfaced cases later, or never, and the crash
+    # could not be pinned on a case); the perturb byte makes reads of freed or uninitialised memory show
+    env = {**os.environ, "MLC_FUZZ_CACHE": tempfile.mkdtemp(prefix="mlc-fuzz-cache-"),
+           "MALLOC_CHECK_": "3", "MALLOC_PERTURB_": "165"}
     tally = Tally()
     t0 = time.monotonic()
     if args.slice or args.minutes is None:

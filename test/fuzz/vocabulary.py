@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import scipy.special
 
 LIMIT = 1e4  # no value the generator keeps has a larger magnitude
@@ -130,6 +131,41 @@ def _same_2d(rng, vals):
 
 def _rank_2(rng, vals):
     return 0 if vals[0].ref.ndim == 2 else None
+
+
+def _square_2(rng, vals):
+    a = vals[0].ref
+    return 0 if a.ndim == 2 and a.shape[0] == a.shape[1] > 0 else None
+
+
+def _same_rows_2d(rng, vals):
+    a, b = vals[0].ref, vals[1].ref
+    return 0 if a.ndim == 2 and b.ndim == 2 and a.shape[0] == b.shape[0] else None
+
+
+def _same_cols_2d(rng, vals):
+    a, b = vals[0].ref, vals[1].ref
+    return 0 if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[1] else None
+
+
+def _square_2d(rng, vals):
+    a = vals[0].ref
+    return 0 if a.ndim == 2 and a.shape[0] == a.shape[1] else None
+
+
+def _sparse_slice(rng, vals):
+    a = vals[0].ref
+    if a.ndim != 2:
+        return None
+    return rng.choice(["1:", ":-1", "::2", "1::2", ":0", "1:, ::2", ":, 1:", "::-1", "-2:, :-1"])
+
+
+def _sparse_rows(rng, vals):
+    a = vals[0].ref
+    if a.ndim != 2 or a.shape[0] == 0:
+        return None
+    n = a.shape[0]
+    return str(sorted({int(rng.integers(-n, n)) % n for _ in range(3)}))  # distinct rows (regular gradient)
 
 
 def _solve_ok(rng, vals):
@@ -319,6 +355,12 @@ ROWS: list[Row] = (
             shapes="any", param=_rank_2),
         Row("solve_triangular", 2, f"slinalg.solve_triangular(slinalg.cholesky({_SPD}), {{b}}, lower=True)",
             "np.linalg.solve(np.linalg.cholesky(spd({a})), {b})", smooth=True, shapes="any", param=_solve_ok),
+        Row("eig_values", 1, f"T.sort(T.nlinalg.eig({_SPD})[0])", "np.sort(np.linalg.eig(spd({a}))[0].real)",
+            shapes="any", param=_rank_2),
+        Row("expm", 1, "slinalg.expm({a} / (1 + T.max(abs({a}))))", "expm({a} / (1 + np.max(np.abs({a}))))",
+            shapes="any", param=_square_2),
+        Row("lstsq", 2, f"T.nlinalg.lstsq()({_SPD}, {{b}}, -1)[0]", "np.linalg.lstsq(spd({a}), {b}, rcond=-1)[0]",
+            shapes="any", param=_solve_ok),
         # theano.sparse (mlc.sparse, `S`): dense operands in and out, a csr/csc matrix in between. The
         # structured ops' gradients are zero at stored zeros (Theano's definition), so only the ops with
         # a regular gradient are `smooth`.
@@ -337,6 +379,30 @@ ROWS: list[Row] = (
         Row("sparse_structured_exp", 1, "S.dense_from_sparse(S.structured_exp(S.csr_from_dense({a})))",
             "np.where({a} != 0, np.exp({a}), 0)", shapes="any", param=_rank_2,
             exact=True),  # discontinuous at stored zeros: a computed 0 vs a few ulps off it gives 0 vs 1
+        Row("sparse_hstack", 2, "S.dense_from_sparse(S.hstack([S.csr_from_dense({a}), S.csc_from_dense({b})]))",
+            "np.hstack([{a}, {b}])", smooth=True, shapes="any", param=_same_rows_2d),
+        Row("sparse_vstack", 2,
+            "S.dense_from_sparse(S.vstack([S.csc_from_dense({a}), S.csr_from_dense({b})], format='csr'))",
+            "np.vstack([{a}, {b}])", smooth=True, shapes="any", param=_same_cols_2d),
+        Row("sparse_slice", 1, "S.dense_from_sparse(S.csr_from_dense({a})[{p}])", "{a}[{p}]", shapes="any",
+            param=_sparse_slice),  # get_item_2d has no gradient (Theano's)
+        Row("sparse_get_item_list", 1, "S.dense_from_sparse(S.csc_from_dense({a})[{p}])", "{a}[{p}]", smooth=True,
+            shapes="any", param=_sparse_rows),
+        Row("sparse_lt_dense", 2, "S.lt(S.csr_from_dense({a}), {b})", "({a} < {b}).astype('uint8')", exact=True,
+            shapes="any", param=_same_2d),
+        Row("sparse_ge_sparse", 2, "S.dense_from_sparse(S.csc_from_dense({a}) >= S.csc_from_dense({b}))",
+            "({a} >= {b}).astype('uint8')", exact=True, shapes="any", param=_same_2d),
+        Row("sparse_clean", 1, "S.dense_from_sparse(S.clean(S.csr_from_dense({a}) * 1.0))", "{a} * 1.0", smooth=True,
+            shapes="any", param=_rank_2),
+        Row("sparse_diag", 1, "S.diag(S.csc_from_dense({a}))", "np.diagonal({a})", smooth=True, shapes="any",
+            param=_square_2d),
+        Row("sparse_square_diagonal", 1, "S.dense_from_sparse(S.square_diagonal(T.diagonal({a})))",
+            "np.diag(np.diagonal({a}))", smooth=True, shapes="any", param=_rank_2),
+        Row("sparse_structured_dot_ss", 2,
+            "S.dense_from_sparse(S.structured_dot(S.csr_from_dense({a}), S.csc_from_dense({b})))",
+            "np.dot({a}, {b})", shapes="any", param=_dot_ok_2d),
+        Row("sparse_usmm", 2, "S.usmm(T.constant(-1.5, dtype={a}.dtype), S.csr_from_dense({a}), {b}, T.dot({a}, {b}))",
+            "-0.5 * np.dot({a}, {b})", shapes="any", param=_dot_ok_2d),
     ]
 )
 
@@ -362,6 +428,7 @@ def _log_softmax(x):
 REF_NAMESPACE: dict[str, Any] = {
     "np": np,
     "spd": lambda a: a @ a.T + np.eye(len(a), dtype=a.dtype),
+    "expm": lambda a: scipy.linalg.expm(a).astype(a.dtype),
     "sigmoid": scipy.special.expit,
     "softplus": lambda x: np.logaddexp(0, x).astype(np.asarray(x).dtype),
     "erf": scipy.special.erf,

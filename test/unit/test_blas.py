@@ -249,3 +249,113 @@ func.func @f(%a: memref<4x3xf32>, %b: memref<3x5xf32>, %c: memref<4x5xf32>, %d: 
 """
     with pytest.raises(VerifyException, match=message.replace("(", r"\(").replace(")", r"\)")):
         Parser(context(), text).parse_module().verify()
+
+
+# ---------------------------------------------------------------------------
+# Medium GEMMs split into single-threaded BLAS calls on mlc's pool
+# ---------------------------------------------------------------------------
+
+
+def _f77_gemm_cases() -> int:
+    """Call `mlc_blas_?gemm` (f77 LP64) on column-major operands with leading dimensions larger than the
+    matrices, sizes that split by C's columns and by its rows (and some that do not split); compare with
+    numpy and across thread counts. Returns the cases run."""
+    import ctypes
+
+    import llvmlite.binding as llvm
+
+    from mlc.runtime import parallel
+    from mlc.runtime.blas_symbols import register_blas_symbols
+
+    register_blas_symbols()
+    rng = np.random.default_rng(7)
+    cases = 0
+    for p, dtype, ctype, tol in (("s", np.float32, ctypes.c_float, 3e-5), ("d", np.float64, ctypes.c_double, 1e-12)):
+        fn = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 13)(llvm.address_of_symbol(f"mlc_blas_{p}gemm"))
+        # (m, n, k) in BLAS's column-major terms: m*n*k above 2^18, blocks of columns (m*k small) or rows
+        for (m, n, k), ta, tb in itertools.product(
+                [(500, 20, 784), (20, 500, 784), (10, 784, 600), (784, 10, 600), (37, 2001, 17), (300, 300, 300)],
+                "NT", "nT"):
+            opa = rng.standard_normal((m, k)).astype(dtype)
+            opb = rng.standard_normal((k, n)).astype(dtype)
+            a_rows, a_cols = (m, k) if ta == "N" else (k, m)
+            b_rows, b_cols = (k, n) if tb in "nN" else (n, k)
+            # column-major storage with a leading dimension 3 beyond the rows: a Fortran array's column j
+            # starts at j * ld; an (ld, cols) Fortran-ordered buffer, of which the first rows are used
+            a_buf = np.full((a_rows + 3, a_cols), np.nan, dtype, order="F")
+            a_buf[:a_rows] = opa if ta == "N" else opa.T
+            b_buf = np.full((b_rows + 3, b_cols), np.nan, dtype, order="F")
+            b_buf[:b_rows] = opb if tb in "nN" else opb.T
+            c0 = rng.standard_normal((m, n)).astype(dtype)
+            alpha, beta = ctype(-1.5), ctype(0.5)
+            results = []
+            for threads in (4, 1):
+                parallel.set_num_threads(threads)
+                c_buf = np.full((m + 2, n), np.nan, dtype, order="F")
+                c_buf[:m] = c0
+                ints = [ctypes.c_int32(v) for v in (m, n, k, a_rows + 3, b_rows + 3, m + 2)]
+                fn(ctypes.c_char_p(ta.encode()), ctypes.c_char_p(tb.encode()), *[ctypes.addressof(v) for v in ints[:3]],
+                   ctypes.addressof(alpha), a_buf.ctypes.data, ctypes.addressof(ints[3]), b_buf.ctypes.data,
+                   ctypes.addressof(ints[4]), ctypes.addressof(beta), c_buf.ctypes.data, ctypes.addressof(ints[5]))
+                assert np.isnan(c_buf[m:]).all()  # rows beyond m untouched
+                results.append(c_buf[:m].copy())
+            want = -1.5 * (opa.astype(np.float64) @ opb) + 0.5 * c0
+            np.testing.assert_allclose(results[0], want, rtol=tol, atol=tol * k)
+            assert np.array_equal(results[0], results[1]), "the bits depend on the thread count"
+            cases += 1
+    return cases
+
+
+def test_split_gemm_f77_symbol():
+    from mlc.runtime import parallel
+
+    before = parallel.num_threads()
+    try:
+        assert _f77_gemm_cases() == 2 * 6 * 4
+    finally:
+        parallel.set_num_threads(before)
+
+
+def test_split_gemm_scipy_route():
+    """The same through scipy's cython_blas (MLC_BLAS=scipy), in a fresh process."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import sys
+        sys.path.insert(0, "test/unit")
+        import test_blas
+        print(test_blas._f77_gemm_cases())
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, MLC_BLAS="scipy")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split()[-1] == str(2 * 6 * 4)
+
+
+def test_medium_gemm_runs_on_the_pool():
+    """A 20x784 @ 784x500 matmul (the MLP step's) runs as blocks on mlc's threads (OpenBLAS would
+    thread it itself, with a static partition): with 2 threads a fresh process starts the second."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import numpy as np, mlc, mlc.tensor as T
+        from mlc.runtime import parallel
+        a, b = T.fmatrix("a"), T.fmatrix("b")
+        f = mlc.function([a, b], T.dot(a, b))
+        x = np.ones((20, 784), np.float32); y = np.ones((784, 500), np.float32)
+        r = f(x, y)
+        assert (r == 784).all()
+        print(parallel.threads_started())
+    """)
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, MLC_NUM_THREADS="2")
+    proc = subprocess.run([sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split()[-1] == "2"

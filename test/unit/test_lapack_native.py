@@ -230,3 +230,40 @@ def test_qr_all_modes_and_eigvalsh(dtype):
     sym = lambda x: (x + x.T) / 2  # noqa: E731
     verify_grad(lambda x, y: slinalg.eigvalsh(sym(x), y.dot(y.T) + 3 * T.eye(3)),
                 [RNG.standard_normal((3, 3)), RNG.standard_normal((3, 3))], rng=np.random.default_rng(8))
+
+
+_EMPTY_SIDES = r'''
+import numpy as np, scipy.linalg as sl, mlc, mlc.tensor as T
+from mlc.tensor import nlinalg, slinalg
+mlc.config.cache_dir = ""
+x, y = T.dmatrix("x"), T.dmatrix("y")
+for mode in ("reduced", "complete", "r", "raw"):
+    f = mlc.function([x], nlinalg.qr(x, mode))
+    for shape in ((5, 0), (0, 5), (0, 0), (4, 1)):
+        a = np.arange(np.prod(shape), dtype="float64").reshape(shape)
+        for _ in range(50):
+            got = f(a)
+        want = np.linalg.qr(a, mode)
+        got = got if isinstance(got, (list, tuple)) else [got]
+        want = want if isinstance(want, tuple) else [want]
+        assert [g.shape for g in got] == [w.shape for w in want], (mode, shape)
+s = mlc.function([x, y], slinalg.solve(x, y))
+for _ in range(50):
+    got = s(np.eye(5) * 2, np.zeros((5, 0)))
+assert got.shape == (5, 0)
+print("ok")
+'''
+
+
+def test_matrices_without_columns_do_not_write_past_their_buffers():
+    """The adapters' transpose entered its column loop once per row even with no columns: a (5, 0) QR or
+    a solve with no right-hand sides wrote past a one-element buffer (found by the fuzzer as heap
+    corruption). glibc's checking allocator (MALLOC_CHECK_=3) turns such a write into an abort."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, MALLOC_CHECK_="3", MALLOC_PERTURB_="165")
+    done = subprocess.run([sys.executable, "-c", _EMPTY_SIDES], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -18,14 +18,16 @@ THIS_FILE = __file__.rsplit("/", 1)[-1]
 
 @pytest.fixture
 def counted(monkeypatch):
-    """Counts calls of the Python shape plan (ShapePlan.result_shapes) in `counted.plan`."""
+    """Counts calls of the Python shape plan (ShapePlan.result_shapes) in `counted.plan` (not those of
+    a compiled index-bounds check's own plan: its first call)."""
     class Counter:
         plan = 0
 
     real = ShapePlan.result_shapes
 
     def result_shapes(self, arrays):
-        Counter.plan += 1
+        if not getattr(self, "bounds_check", False):
+            Counter.plan += 1
         return real(self, arrays)
 
     monkeypatch.setattr(ShapePlan, "result_shapes", result_shapes)
@@ -241,3 +243,66 @@ def test_native_entry_large_calls_and_memory_errors():
     with pytest.raises(MemoryError, match="8796093022208 bytes"):
         g(np.asarray(2**40))
     assert g(np.asarray(5)) == 10 and g(7) == 21
+
+
+def test_index_bounds_are_checked_natively_before_in_place_updates():
+    """The NLL step's gather `log(p)[arange(n), y]` and its gradient's scatter: after warm-up their
+    bounds checks are one compiled function (no Python rule per call while the index changes); an
+    out-of-bounds label then still gets today's message, before the in-place updates run; negative
+    labels in [-n, 0) index from the end, as in numpy."""
+    from mlc.compile.native_shapes import NATIVE_CHECKS_AFTER
+
+    rng = np.random.default_rng(5)
+    data = mlc.shared(rng.random((60, 4)).astype("float32"), "data")
+    y0 = rng.integers(-3, 3, 60).astype("int32")
+    labels = mlc.shared(y0.copy(), "labels")
+    W = mlc.shared(np.zeros((4, 3), "float32"), "W")
+    i = T.lscalar("i")
+    x, y = T.fmatrix("x"), T.ivector("y")
+    p = T.nnet.softmax(T.dot(x, W))
+    nll = -T.mean(T.log(p)[T.arange(y.shape[0]), y])
+    bs = 6
+    step = mlc.function([i], nll, updates=[(W, W - np.float32(0.5) * mlc.grad(nll, W))],
+                        givens={x: data[i * bs:(i + 1) * bs], y: labels[i * bs:(i + 1) * bs]})
+    native = step.native_shapes
+    Wn = np.zeros((4, 3), "float32")
+    for call, k in enumerate([0, 3, 1, 7, 2, 9, 4, 8, 5, 6, 0, 9, 3, 1, 2, 8, 4, 7, 6, 5]):
+        got = step(k)
+        xb, yb = data.get_value()[k * bs:(k + 1) * bs], y0[k * bs:(k + 1) * bs]
+        a = xb @ Wn
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        pb = e / e.sum(axis=1, keepdims=True)
+        np.testing.assert_allclose(got, -np.mean(np.log(pb[np.arange(len(yb)), yb])), rtol=1e-5)
+        pb[np.arange(len(yb)), yb] -= 1
+        Wn = Wn - np.float32(0.5) * xb.T @ pb / len(yb)
+    np.testing.assert_allclose(W.get_value(), Wn, rtol=1e-4, atol=1e-6)
+    assert native.python_checks == NATIVE_CHECKS_AFTER  # the rules ran until the check was compiled
+    for bad in (3, -4):
+        y1 = y0.copy()
+        y1[15] = bad
+        labels.set_value(y1)
+        before = W.get_value().copy()
+        with pytest.raises(ValueError, match=f"index {bad} is out of bounds for axis 1 with size 3") as info:
+            step(2)  # rows 12..17
+        assert THIS_FILE in str(info.value)
+        np.testing.assert_array_equal(W.get_value(), before)  # nothing was written
+    labels.set_value(y0)
+    step(2)
+    assert native.python_checks == NATIVE_CHECKS_AFTER
+
+
+def test_index_drawn_by_a_host_op_keeps_python_bounds_checks():
+    """An index array drawn by a random stream (a host op, whose second evaluation would draw other
+    numbers) is not recomputed by a compiled check: its bounds keep the Python rule on every call."""
+    from mlc.tensor.shared_randomstreams import RandomStreams
+
+    x = T.fmatrix("x")
+    idx = RandomStreams(7).random_integers((5,), 0, 9)
+    f = mlc.function([x], x[idx, T.arange(5)])
+    a = np.arange(50, dtype=np.float32).reshape(10, 5)
+    for _ in range(12):
+        r = f(a)
+        assert r.shape == (5,) and (r % 5 == np.arange(5)).all() and (r < 50).all()
+    native = f.native_shapes
+    assert native is not None and native.python_checks >= 10
+    assert all(v is False for v in native._bounds.values())

@@ -445,7 +445,6 @@ def test_theano_sparse_facade():
         assert TS.csr_matrix is S.csr_matrix and structured_dot is S.structured_dot
         assert SparseType is S.SparseType and SparseTensorSharedVariable is S.SparseSharedVariable
         assert isinstance(TS.shared(sp.eye(2, format="csr")), S.SparseSharedVariable)
-        with pytest.raises(NotImplementedError, match="not implemented"):
-            TS.hstack([])
+        assert TS.bsr_matrix is S.bsr_matrix and TS.opt is not None
     finally:
         compat.uninstall()

@@ -110,7 +110,18 @@ from mlc.dialects.mt.indexing import (
     ScatterOp,
     SliceOp,
 )
-from mlc.dialects.mt.lapack import CholeskyOp, DetOp, EighOp, InverseOp, QrOp, SolveOp, SvdOp
+from mlc.dialects.mt.lapack import (
+    CholeskyOp,
+    DetOp,
+    EighOp,
+    EigOp,
+    ExpmOp,
+    InverseOp,
+    LstsqOp,
+    QrOp,
+    SolveOp,
+    SvdOp,
+)
 from mlc.dialects.mt.random import MrgUniformOp
 from mlc.dialects.mt.reduction import (
     ArgMaxOp,
@@ -181,7 +192,7 @@ MT = Dialect(
         # sliding windows (convolution, pooling)
         PatchesOp, UnpatchesOp,
         # LAPACK
-        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp,
+        CholeskyOp, SolveOp, InverseOp, DetOp, EighOp, SvdOp, QrOp, EigOp, LstsqOp, ExpmOp,
         # CSR sparse matrix products
         CsrDotOp, SampledDotOp,
     ],  # fmt: skip

@@ -1,4 +1,5 @@
-"""mt ops for dense linear algebra that LAPACK computes: cholesky, solve, inverse, det, eigh, svd, qr.
+"""mt ops for dense linear algebra that LAPACK computes: cholesky, solve, inverse, det, eigh, svd, qr, eig,
+lstsq, expm.
 
 Each op is a whole factorization-based computation with its numpy/scipy
 meaning; `bufferize` (see `mlc.passes.bufferize_lapack`) writes it as a
@@ -17,7 +18,7 @@ instead (Theano's on_error='nan').
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import StringAttr, TensorType, UnitAttr
+from xdsl.dialects.builtin import ComplexType, StringAttr, TensorType, UnitAttr
 from xdsl.ir import Operation
 from xdsl.irdl import (
     IRDLOperation,
@@ -33,10 +34,21 @@ from xdsl.traits import Pure
 from xdsl.irdl.operations import ParsePropInAttrDict
 
 from mlc.dialects.mt.base import MtOp
-from mlc.dialects.mt.types import DYN, Dtypes, Value, _check_result, _check_tensor, _fail, _type_of, element_type_of
+from mlc.dialects.mt.types import (
+    DYN,
+    Dtypes,
+    Value,
+    _check_result,
+    _check_tensor,
+    _fail,
+    _type_of,
+    element_type_of,
+)
 
 #: the element types LAPACK's s/d routines take
 LAPACK_FLOAT = Dtypes("f32 or f64", frozenset(element_type_of(n) for n in ("float32", "float64")))
+#: mt.eig's operand types (complex through zgeev)
+EIG_TYPES = Dtypes("f32, f64 or complex<f64>", frozenset(element_type_of(n) for n in ("float32", "float64", "complex128")))
 STRUCTURES = ("general", "lower_triangular", "upper_triangular")
 
 
@@ -144,11 +156,9 @@ class SolveOp(MtOp):
                                    unit_diagonal=self.unit_diagonal is not None).astype(b.dtype)
 
 
-@irdl_op_definition
-class InverseOp(MtOp):
-    """`%i = mt.inverse %a : tensor<?x?xf64> -> tensor<?x?xf64>`: A^-1 (numpy.linalg.inv; singular: LinAlgError)."""
+class _SquareToSquare(MtOp):
+    """An op from a square f32/f64 matrix to one of its type."""
 
-    name = "mt.inverse"
     a = operand_def(TensorType)
     result = result_def(TensorType)
     assembly_format = "$a attr-dict `:` type($a) `->` type($result)"
@@ -159,8 +169,26 @@ class InverseOp(MtOp):
     def verify_(self) -> None:
         _check_result(self, _square(self, _check_tensor(self, "operand", self.a.type, LAPACK_FLOAT)))
 
+
+@irdl_op_definition
+class InverseOp(_SquareToSquare):
+    """`%i = mt.inverse %a : tensor<?x?xf64> -> tensor<?x?xf64>`: A^-1 (numpy.linalg.inv; singular: LinAlgError)."""
+
+    name = "mt.inverse"
+
     def evaluate(self, a: np.ndarray) -> np.ndarray:
         return np.linalg.inv(a).astype(a.dtype)
+
+
+@irdl_op_definition
+class ExpmOp(_SquareToSquare):
+    """`%e = mt.expm %a : tensor<?x?xf64> -> tensor<?x?xf64>`: the matrix exponential (scipy.linalg.expm's
+    scaling and squaring with Pade approximants: products by gemm, one gesv)."""
+
+    name = "mt.expm"
+
+    def evaluate(self, a: np.ndarray) -> np.ndarray:
+        return _scipy_linalg().expm(a).astype(a.dtype)
 
 
 @irdl_op_definition
@@ -313,6 +341,110 @@ class QrOp(IRDLOperation):
         return tuple(np.asarray(x, a.dtype) for x in ((r,) if self.mode.data == "r" else r))
 
 
-LAPACK_OPS = (CholeskyOp, SolveOp, InverseOp, DetOp)
+def _check_results(op: IRDLOperation, want: list[TensorType]) -> None:
+    if [r.type for r in op.results] != want:
+        raise _fail(op, f"result types {', '.join(map(str, want))}", ", ".join(str(r.type) for r in op.results))
+
+
+@irdl_op_definition
+class EigOp(IRDLOperation):
+    """`%w, %v = mt.eig %a : tensor<?x?xf64> -> tensor<?xcomplex<f64>>, tensor<?x?xcomplex<f64>>`.
+
+    numpy.linalg.eig of a general real (f32, f64) or complex<f64> matrix:
+    its eigenvalues and right eigenvectors (the columns of v, unit norm),
+    complex (a real matrix's complex eigenvalues come in conjugate pairs, the
+    one with the positive imaginary part first), in LAPACK geev's order. A
+    matrix with a NaN or an infinity raises LinAlgError, as numpy's.
+    """
+
+    name = "mt.eig"
+    a = operand_def(TensorType)
+    w = result_def(TensorType)
+    v = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = "$a attr-dict `:` type($a) `->` type($w) `,` type($v)"
+
+    def __init__(self, a: Value):
+        super().__init__(operands=[a], result_types=self.infer(_type_of(a)))
+
+    @classmethod
+    def infer(cls, t: TensorType) -> list[TensorType]:
+        e = t.element_type
+        c = e if isinstance(e, ComplexType) else ComplexType(e)
+        return [TensorType(c, t.get_shape()[:1]), TensorType(c, t.get_shape())]
+
+    def verify_(self) -> None:
+        _check_results(self, self.infer(_square(self, _check_tensor(self, "operand", self.a.type, EIG_TYPES))))
+
+    def evaluate(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        c = np.result_type(a.dtype, np.complex64)
+        w, v = np.linalg.eig(a)
+        return w.astype(c), v.astype(c)
+
+
+@irdl_op_definition
+class LstsqOp(IRDLOperation):
+    """`%x, %s, %rank, %resid = mt.lstsq %a, %b, %rcond : (a, b, rcond) -> (x, s, rank, resid)`.
+
+    numpy.linalg.lstsq(a, b, rcond) through gelsd: x (n, or n x k) minimizes
+    |a x - b| (the least-norm solution), s the singular values of a
+    (min(m, n)), rank the number of them above rcond * s[0] (a negative
+    rcond: machine precision), resid (k, or 1 for a vector b) the squared
+    residual norms when the rank is n and m > n, else zeros (numpy then
+    returns an empty array: the graph slices). m = 0 gives x = 0; n = 0 gives
+    the norms of b.
+    """
+
+    name = "mt.lstsq"
+    a = operand_def(TensorType)
+    b = operand_def(TensorType)
+    rcond = operand_def(TensorType)
+    x = result_def(TensorType)
+    s = result_def(TensorType)
+    rank = result_def(TensorType)
+    resid = result_def(TensorType)
+    traits = traits_def(Pure())
+    assembly_format = ("$a `,` $b `,` $rcond attr-dict `:` type($a) `,` type($b) `,` type($rcond) `->` type($x) `,` "
+                       "type($s) `,` type($rank) `,` type($resid)")
+
+    def __init__(self, a: Value, b: Value, rcond: Value):
+        super().__init__(operands=[a, b, rcond], result_types=self.infer(_type_of(a), _type_of(b)))
+
+    @classmethod
+    def infer(cls, a: TensorType, b: TensorType) -> list[TensorType]:
+        shape, rhs = a.get_shape(), b.get_shape()
+        if len(shape) != 2:
+            raise _fail(cls, "a matrix", a)
+        if len(rhs) not in (1, 2):
+            raise _fail(cls, "a right-hand side of rank 1 or 2", b)
+        m, n = shape
+        k = DYN if DYN in (m, n) else min(m, n)
+        e = a.element_type
+        return [TensorType(e, [n, *rhs[1:]]), TensorType(e, [k]), TensorType(element_type_of("int64"), []),
+                TensorType(e, [rhs[1] if len(rhs) == 2 else 1])]
+
+    def verify_(self) -> None:
+        a = _check_tensor(self, "operands", self.a.type, LAPACK_FLOAT)
+        b = _check_tensor(self, "operands", self.b.type, LAPACK_FLOAT)
+        r = _check_tensor(self, "operands", self.rcond.type, LAPACK_FLOAT)
+        for t in (b, r):
+            if t.element_type != a.element_type:
+                raise _fail(self, f"operands of one element type, {a.element_type}", t)
+        if r.get_num_dims() != 0:
+            raise _fail(self, "a 0-d rcond", r)
+        want = self.infer(a, b)
+        m, m2 = a.get_shape()[0], b.get_shape()[0]
+        if DYN not in (m, m2) and m != m2:
+            raise _fail(self, f"a right-hand side with {m} rows", b)
+        _check_results(self, want)
+
+    def evaluate(self, a: np.ndarray, b: np.ndarray, rcond: np.ndarray) -> tuple[np.ndarray, ...]:
+        x, resid, rank, s = np.linalg.lstsq(a, b, rcond=float(rcond))
+        full = np.zeros(b.shape[1] if b.ndim == 2 else 1, a.dtype)
+        full[:resid.size] = resid
+        return x.astype(a.dtype), s.astype(a.dtype), np.asarray(rank, "int64"), full
+
+
+LAPACK_OPS = (CholeskyOp, SolveOp, InverseOp, DetOp, ExpmOp)
 #: the LAPACK ops with several results (not MtOps: no folding; the reference interpreter runs their evaluate)
-MULTI_RESULT_OPS = (EighOp, SvdOp, QrOp)
+MULTI_RESULT_OPS = (EighOp, SvdOp, QrOp, EigOp, LstsqOp)

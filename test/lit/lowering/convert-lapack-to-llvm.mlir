@@ -89,3 +89,39 @@ func.func @qr(%a: memref<?x?xf32>, %r: memref<?x?xf32>, %h: memref<?x?xf32>, %ta
   lapack.qr "raw" %a, %h, %tau : memref<?x?xf32>, memref<?x?xf32>, memref<?xf32>
   func.return
 }
+
+// -----
+
+// eig: (n, a, w, v); lstsq returns the rank: (m, n, nrhs, a, b, rcond, x, s, resid) -> i64
+// CHECK-LABEL: func.func @general
+// CHECK:      llvm.call @mlc_lapack_eig_f64(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
+// CHECK:      %[[K:.*]] = arith.constant 2 : i64
+// CHECK:      %[[R:.*]] = llvm.call @mlc_lapack_lstsq_f64(%{{.*}}, %{{.*}}, %[[K]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, i64, i64, !llvm.ptr, !llvm.ptr, f64, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> i64
+// CHECK-NEXT: func.return %[[R]] : i64
+// CHECK-DAG:  llvm.func @mlc_lapack_lstsq_f64(i64, i64, i64, !llvm.ptr, !llvm.ptr, f64, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> i64
+func.func @general(%a: memref<?x?xf64>, %w: memref<?xcomplex<f64>>, %v: memref<?x?xcomplex<f64>>, %b: memref<?x2xf64>, %rc: f64, %x: memref<?x2xf64>, %s: memref<?xf64>, %e: memref<2xf64>) -> i64 {
+  lapack.eig %a, %w, %v : memref<?x?xf64>, memref<?xcomplex<f64>>, memref<?x?xcomplex<f64>>
+  %r = lapack.lstsq %a, %b, %rc, %x, %s, %e : memref<?x?xf64>, memref<?x2xf64>, f64, memref<?x2xf64>, memref<?xf64>, memref<2xf64>
+  func.return %r : i64
+}
+
+// -----
+
+// expm overwrites its matrix: (n, a)
+// CHECK-LABEL: func.func @expm
+// CHECK:      llvm.call @mlc_lapack_expm_f32(%{{.*}}, %{{.*}}) : (i64, !llvm.ptr) -> ()
+// CHECK-DAG:  llvm.func @mlc_lapack_expm_f32(i64, !llvm.ptr)
+func.func @expm(%a: memref<3x3xf32>) {
+  lapack.expm %a : memref<3x3xf32>
+  func.return
+}
+
+// -----
+
+// a complex matrix's eig calls the zgeev adapter
+// CHECK-LABEL: func.func @eig_complex
+// CHECK:      llvm.call @mlc_lapack_eig_c128(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) : (i64, !llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
+func.func @eig_complex(%a: memref<3x3xcomplex<f64>>, %w: memref<3xcomplex<f64>>, %v: memref<3x3xcomplex<f64>>) {
+  lapack.eig %a, %w, %v : memref<3x3xcomplex<f64>>, memref<3xcomplex<f64>>, memref<3x3xcomplex<f64>>
+  func.return
+}

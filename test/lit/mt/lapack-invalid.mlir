@@ -71,3 +71,27 @@ func.func @lapack_svd(%a: memref<4x6xf64>, %s: memref<4xf64>, %u: memref<4x4xf64
   lapack.svd %a, %s vectors(%u, %vt : memref<4x4xf64>, memref<6x6xf64>) : memref<4x6xf64>, memref<4xf64>
   func.return
 }
+
+// -----
+
+func.func @eig_complex_results(%a: tensor<3x3xf64>) {
+  // expected-error @+1 {{'mt.eig' op expected result types tensor<3xcomplex<f64>>, tensor<3x3xcomplex<f64>>, got tensor<3xf64>, tensor<3x3xcomplex<f64>>}}
+  %w, %v = mt.eig %a : tensor<3x3xf64> -> tensor<3xf64>, tensor<3x3xcomplex<f64>>
+  func.return
+}
+
+// -----
+
+func.func @lstsq_rows(%a: tensor<4x2xf64>, %b: tensor<3xf64>, %rc: tensor<f64>) {
+  // expected-error @+1 {{'mt.lstsq' op expected a right-hand side with 4 rows}}
+  %x, %s, %r, %e = mt.lstsq %a, %b, %rc : tensor<4x2xf64>, tensor<3xf64>, tensor<f64> -> tensor<2xf64>, tensor<2xf64>, tensor<i64>, tensor<1xf64>
+  func.return
+}
+
+// -----
+
+func.func @lapack_eig(%a: memref<3x3xf64>, %w: memref<4xcomplex<f64>>, %v: memref<3x3xcomplex<f64>>) {
+  // expected-error @+1 {{'lapack.eig' op order of A and length of w mismatch: 3 vs 4}}
+  lapack.eig %a, %w, %v : memref<3x3xf64>, memref<4xcomplex<f64>>, memref<3x3xcomplex<f64>>
+  func.return
+}

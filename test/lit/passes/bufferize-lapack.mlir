@@ -50,3 +50,20 @@ func.func @decompose(%a: tensor<?x?xf32>, %m: tensor<?x?xf64>) -> (tensor<?xf32>
   %u, %s, %vt = mt.svd %m : tensor<?x?xf64> -> tensor<?x?xf64>, tensor<?xf64>, tensor<?x?xf64>
   func.return %w, %v, %u, %s, %vt : tensor<?xf32>, tensor<?x?xf32>, tensor<?x?xf64>, tensor<?xf64>, tensor<?x?xf64>
 }
+
+// expm works in place on its result buffer, like inverse. eig reads a private copy of A and writes complex w and v; lstsq reads copies of A and b, loads rcond and
+// stores the rank the call returns.
+// CHECK-LABEL: func.func @general
+// CHECK:      "memref.copy"(%{{.*}}, %[[E:.*]]) : (memref<?x?xf64>, memref<?x?xf64>) -> ()
+// CHECK:      lapack.eig %[[E]], %{{.*}}, %{{.*}} : memref<?x?xf64>, memref<?xcomplex<f64>>, memref<?x?xcomplex<f64>>
+// CHECK:      %[[RC:.*]] = memref.load %{{.*}}[] : memref<f64>
+// CHECK-NEXT: %[[RANK:.*]] = lapack.lstsq %{{.*}}, %{{.*}}, %[[RC]], %{{.*}}, %{{.*}}, %{{.*}} : memref<?x?xf64>, memref<?xf64>, f64, memref<?xf64>, memref<?xf64>, memref<1xf64>
+// CHECK:      memref.store %[[RANK]], %{{.*}}[] : memref<i64>
+// CHECK:      lapack.expm %{{.*}} : memref<?x?xf64>
+// CHECK-NOT:  mt.
+func.func @general(%a: tensor<?x?xf64>, %b: tensor<?xf64>, %rc: tensor<f64>) -> (tensor<?xcomplex<f64>>, tensor<?x?xcomplex<f64>>, tensor<?xf64>, tensor<?xf64>, tensor<i64>, tensor<1xf64>, tensor<?x?xf64>) {
+  %w, %v = mt.eig %a : tensor<?x?xf64> -> tensor<?xcomplex<f64>>, tensor<?x?xcomplex<f64>>
+  %x, %s, %rank, %resid = mt.lstsq %a, %b, %rc : tensor<?x?xf64>, tensor<?xf64>, tensor<f64> -> tensor<?xf64>, tensor<?xf64>, tensor<i64>, tensor<1xf64>
+  %e = mt.expm %a : tensor<?x?xf64> -> tensor<?x?xf64>
+  func.return %w, %v, %x, %s, %rank, %resid, %e : tensor<?xcomplex<f64>>, tensor<?x?xcomplex<f64>>, tensor<?xf64>, tensor<?xf64>, tensor<i64>, tensor<1xf64>, tensor<?x?xf64>
+}
