@@ -120,6 +120,8 @@ _FLAGS: dict[str, _Flag] = {
                                        False),
     "pickle_test_value": _Flag(True, _BOOL, "keep tag.test_value when pickling variables", False),
     "traceback__limit": _Flag(8, None, "accepted for Theano compatibility", False),
+    "conv__assert_shape": _Flag(False, _BOOL, "nnet.abstract_conv.assert_shape checks shapes at run time "
+                                "(otherwise it returns its input unchecked)", False),
 }
 
 #: every flag's Theano spelling (`profiling.n_ops`) -> mlc's (`profiling__n_ops`)

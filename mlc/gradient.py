@@ -28,6 +28,7 @@ random projection), and the identity ops with a special gradient:
 from __future__ import annotations
 
 import builtins
+import time
 import warnings
 from typing import Any, ClassVar
 
@@ -39,26 +40,38 @@ from mlc.graph.dtype import COMPLEX, CONTINUOUS, FLOATS
 
 __all__ = [
     "DisconnectedInputError",
+    "DisconnectedType",
     "GradientError",
     "Lop",
+    "NullGrad",
+    "NullType",
     "NullTypeGradError",
+    "UndefinedGrad",
     "Rop",
     "consider_constant",
     "disconnected_grad",
     "grad",
     "grad_clip",
+    "format_as",
+    "grad_not_implemented",
     "grad_scale",
     "grad_undefined",
     "hessian",
     "jacobian",
     "numeric_grad",
+    "subgraph_grad",
     "verify_grad",
+    "undefined_grad",
     "zero_grad",
 ]
 
 
 class DisconnectedInputError(ValueError):
     """`grad` was asked for the gradient with respect to a variable the cost does not depend on."""
+
+
+#: seconds spent in `grad` by this process (Theano's theano.gradient.grad_time)
+grad_time = 0
 
 
 class NullTypeGradError(TypeError):
@@ -75,22 +88,80 @@ class _Zero:
 ZERO = _Zero()
 
 
-class UndefinedGrad:
-    """Marker an op's rule may return for an input whose gradient is undefined (Theano's NullType)."""
+class NullGrad:
+    """Marker an op's rule may return for an input whose gradient is undefined (a Theano NullType variable)."""
 
     def __init__(self, why: str):
         self.why = why
 
     def __repr__(self) -> str:
-        return f"UndefinedGrad({self.why!r})"
+        return f"NullGrad({self.why!r})"
 
 
-def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> UndefinedGrad:
+def grad_undefined(op: Op, index: int, x: Variable, comment: str = "") -> NullGrad:
     """The term an op's rule returns for input `index` when its gradient is undefined."""
-    return UndefinedGrad(
+    return NullGrad(
         f"{op}.grad: the gradient with respect to input {index} ({x}) is undefined"
         + (f": {comment}" if comment else "")
     )
+
+
+def grad_not_implemented(op: Op, index: int, x: Variable, comment: str = "") -> NullGrad:
+    """The term an op's rule returns for input `index` when nobody wrote its gradient (taking it raises
+    NullTypeGradError, as for an undefined one)."""
+    return NullGrad(f"This variable is Null because the grad method for input {index} ({x}) of the {op} op is "
+                    f"not implemented. {comment}")
+
+
+class _TermType:
+    """Theano's types of gradient terms that hold no value: all instances of one are equal."""
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+    def __str__(self) -> str:
+        return type(self).__name__
+
+
+class NullType(_TermType):
+    """Theano's NullType(why_null): `NullType(why)()` is the term for an undefined gradient (a NullGrad)."""
+
+    def __init__(self, why_null: str = "(no explanation given)"):
+        self.why_null = why_null
+
+    def __call__(self, name=None) -> NullGrad:
+        return NullGrad(self.why_null)
+
+
+class DisconnectedType(_TermType):
+    """Theano's DisconnectedType: `DisconnectedType()()` is the term an op's rule returns for an input its
+    output does not depend on; in mlc that term is None (the op's connection_pattern says so)."""
+
+    def __call__(self, name=None):
+        return None
+
+
+null_type = NullType()
+disconnected_type = DisconnectedType()
+
+
+def format_as(use_list: bool, use_tuple: bool, outputs):
+    """`outputs` as a list (use_list), a tuple (use_tuple) or, with neither, a single element unwrapped
+    (Theano's format_as)."""
+    if use_list and use_tuple:
+        raise ValueError("format_as: use_list and use_tuple cannot both be true")
+    if (use_list or use_tuple) and not isinstance(outputs, (list, tuple)):
+        return [outputs] if use_list else (outputs,)
+    if not (use_list or use_tuple) and isinstance(outputs, (list, tuple)):
+        if len(outputs) != 1:
+            raise ValueError(f"format_as: expected a one-element list, got {len(outputs)} elements")
+        return outputs[0]
+    if use_list or use_tuple:
+        return list(outputs) if use_list else tuple(outputs)
+    return outputs
 
 
 # ----------------------------------------------------------------------------
@@ -235,7 +306,7 @@ class _Grads:
         self.terms.setdefault(id(var), []).append(term)
 
     def total(self, var: Variable):
-        """None (disconnected), ZERO, an UndefinedGrad, or the symbolic sum of the terms."""
+        """None (disconnected), ZERO, a NullGrad, or the symbolic sum of the terms."""
         key = id(var)
         if key in self.totals:
             return self.totals[key]
@@ -243,8 +314,8 @@ class _Grads:
         if not terms:
             out = None
         else:
-            undefined = [t for t in terms if isinstance(t, UndefinedGrad)]
-            live = [t for t in terms if not isinstance(t, UndefinedGrad) and not is_zero(t)]
+            undefined = [t for t in terms if isinstance(t, NullGrad)]
+            live = [t for t in terms if not isinstance(t, NullGrad) and not is_zero(t)]
             if undefined:
                 out = undefined[0]
             elif not live:
@@ -274,7 +345,7 @@ def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:
     if not builtins.any(c and w for c, w in zip(connected, wanted)):
         return result
     live = [j for j, g in enumerate(out_grads) if g is not None and g is not ZERO]
-    undefined = [g for g in out_grads if isinstance(g, UndefinedGrad)]
+    undefined = [g for g in out_grads if isinstance(g, NullGrad)]
     # Gradients cannot flow back through integer or bool outputs: comparisons,
     # argmax, casts to int, ... give zero gradients (Theano's rule).
     if undefined or not live or builtins.all(_is_discrete(node.outputs[j]) for j in live):
@@ -295,7 +366,7 @@ def _node_terms(node: Apply, out_grads: list, wanted: list[bool]) -> list:
     for i, (x, term) in enumerate(zip(node.inputs, terms)):
         if not (connected[i] and wanted[i]):
             continue
-        if isinstance(term, UndefinedGrad) or term is ZERO:
+        if isinstance(term, NullGrad) or term is ZERO:
             result[i] = term
         elif term is None:
             raise TypeError(
@@ -373,6 +444,8 @@ def grad(
     """
     from mlc.tensor.var import as_tensor_variable
 
+    global grad_time
+    start = time.perf_counter()
     if cost is None and not known_grads:
         raise ValueError("grad: cost is None and there are no known_grads: nothing to differentiate")
     if return_disconnected not in ("zero", "None", "Disconnected"):
@@ -407,7 +480,7 @@ def grad(
     totals = _backprop(seeds, wrt_list, consider, cost_name)
     out = []
     for v, g in zip(wrt_list, totals):
-        if isinstance(g, UndefinedGrad):
+        if isinstance(g, NullGrad):
             if null_gradients == "raise":
                 raise NullTypeGradError(f"grad: the gradient with respect to {v} is undefined: {g.why}")
             out.append(g)
@@ -424,7 +497,41 @@ def grad(
             out.append(_float_zeros_like(v))
         else:
             out.append(g)
+    grad_time += time.perf_counter() - start
     return form(out)
+
+
+def subgraph_grad(wrt, end, start=None, cost=None, details=False):
+    """Theano's subgraph_grad: gradients of one piece of a graph, for backpropagating piece by piece.
+
+    `end` lists the variables where this piece starts (its inputs, held constant), `start` maps variables
+    of this piece to gradients known from the pieces above, `cost` adds a cost of its own. Returns the
+    gradients with respect to `wrt` and to `end` (feed the latter as `start` of the piece below); with
+    `details`, also the parts from `start` and from `cost`.
+    """
+    if cost is None and start is None:
+        raise ValueError("subgraph_grad: give a cost, a start (known gradients) or both")
+    if not isinstance(end, list) or not isinstance(wrt, list):
+        raise TypeError("subgraph_grad: wrt and end must be lists of variables")
+    if start is not None and not isinstance(start, dict):
+        raise TypeError("subgraph_grad: start must be a dict {variable: its known gradient}")
+    params = list({id(v): v for v in wrt + end}.values())
+    start_grads = cost_grads = None
+    if start is not None:
+        start_grads = list(grad(None, params, known_grads=start, consider_constant=end, disconnected_inputs="ignore"))
+    if cost is not None:
+        cost_grads = list(grad(cost, params, consider_constant=end, disconnected_inputs="ignore"))
+    if start is None:
+        grads = cost_grads
+    else:
+        grads = list(start_grads)
+        if cost_grads is not None:
+            grads = [g + c for g, c in zip(grads, cost_grads)]
+    by_id = {id(p): g for p, g in zip(params, grads)}
+    wrt_grads, end_grads = [by_id[id(v)] for v in wrt], [by_id[id(v)] for v in end]
+    if details:
+        return wrt_grads, end_grads, start_grads, cost_grads
+    return wrt_grads, end_grads
 
 
 class _DisconnectedMarker:
@@ -662,24 +769,50 @@ class GradScale(_ViewOp):
         return [output_grads[0] * self.multiplier]
 
 
-_consider_constant = ConsiderConstant()
-_zero_grad = ZeroGrad()
-_disconnected_grad = DisconnectedGrad()
+class UndefinedGrad(_ViewOp):
+    """undefined_grad(x): x, whose gradient is undefined: taking a gradient through it raises
+    NullTypeGradError (or, with grad(..., null_gradients='return'), returns the NullGrad marker)."""
+
+    def grad(self, inputs, output_grads):
+        return [grad_undefined(self, 0, inputs[0])]
+
+
+# Theano's op instances (consider_constant_ is what consider_constant applies, and so on)
+consider_constant_ = ConsiderConstant()
+zero_grad_ = ZeroGrad()
+disconnected_grad_ = DisconnectedGrad()
+undefined_grad_ = UndefinedGrad()
 
 
 def consider_constant(x):
     """`x`, treated as a constant by grad: the gradient through it is zero."""
-    return _consider_constant(x)
+    return consider_constant_(x)
 
 
 def zero_grad(x):
     """`x` in the forward pass; its gradient is zero (Theano's zero_grad)."""
-    return _zero_grad(x)
+    return zero_grad_(x)
 
 
 def disconnected_grad(x):
     """`x` in the forward pass; gradients do not flow through it (asking for one raises)."""
-    return _disconnected_grad(x)
+    return disconnected_grad_(x)
+
+
+def undefined_grad(x):
+    """`x` in the forward pass; its gradient is undefined: grad through it raises NullTypeGradError."""
+    return undefined_grad_(x)
+
+
+def mode_not_slow(mode):
+    """The mode verify_grad compiles with: `mode` (a name or a Mode), except that FAST_COMPILE and
+    DebugMode become FAST_RUN (Theano's mode_not_slow)."""
+    from mlc.compile.mode import FAST_RUN, DebugMode, get_mode
+
+    if mode == "FAST_COMPILE":
+        return FAST_RUN
+    mode = get_mode(mode)
+    return FAST_RUN if isinstance(mode, DebugMode) else mode
 
 
 def grad_clip(x, lower_bound, upper_bound):

@@ -145,6 +145,14 @@ def shared(value: Any, name: str | None = None, strict: bool = False, allow_down
     """
     if isinstance(value, TensorVariable):
         raise TypeError(f"shared: expected a numpy value, got the symbolic variable {value}")
+    if shared.constructors:  # registered with shared_constructor: the latest first; TypeError = not mine
+        extra = dict(kwargs, **({"borrow": True} if borrow else {}),
+                     **({} if broadcastable is None else {"broadcastable": broadcastable}))
+        for ctor in reversed(shared.constructors):
+            try:
+                return ctor(value, name=name, strict=strict, allow_downcast=allow_downcast, **extra)
+            except TypeError:
+                continue
     if type(value) is np.random.RandomState:
         return RandomStateSharedVariable(value if borrow else copy.deepcopy(value), name)
     if type(value).__module__.startswith("scipy.sparse"):  # a scipy.sparse matrix: a sparse shared variable
@@ -167,3 +175,23 @@ def shared(value: Any, name: str | None = None, strict: bool = False, allow_down
     t = TensorType(arr.dtype, broadcastable)
     t.filter(arr, what=f"shared variable {name or ''}".strip())
     return SharedVariable(t, arr, name)
+
+
+#: constructors registered with `shared_constructor`, tried by `shared` in reverse order before its own
+shared.constructors = []  # type: ignore[attr-defined]
+
+
+def shared_constructor(ctor, remove=False):
+    """Register `ctor` (or with remove=True, unregister it) as a constructor `shared` tries first.
+
+    Theano's protocol: `shared(value, name=, strict=, allow_downcast=, **kwargs)`
+    calls each registered `ctor` with those arguments, the most recently
+    registered first; a constructor that does not take the value raises
+    TypeError and the next one is tried; mlc's own types come last. Returns
+    `ctor`, so it works as a decorator.
+    """
+    if remove:
+        shared.constructors.remove(ctor)
+    else:
+        shared.constructors.append(ctor)
+    return ctor

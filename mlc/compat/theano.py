@@ -148,14 +148,9 @@ def _m(names: str, feature: str = _NO_EQUIV) -> dict[str, str]:
 
 
 _TENSOR_MISSING = {
-    **_m("numeric_grad", _GRAD),
     **_m("set_subtensor inc_subtensor advanced_subtensor advanced_subtensor1 advanced_inc_subtensor "
-         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take choose", _ADV_INDEX),
-    **_m("batched_tensordot "
-         "to_one_hot "
-         "get_scalar_constant_value get_vector_length "
-         "inverse_permutation permute_row_elements "
-         "SpecifyShape"),
+         "advanced_inc_subtensor1 advanced_set_subtensor advanced_set_subtensor1 take", _ADV_INDEX),
+    **_m("to_one_hot"),
 }
 
 #: theano.sparse.opt: Theano's C specializations of the sparse ops and the graph rewrites that insert them
@@ -176,9 +171,9 @@ _SPECS: dict[str, _Spec] = {
         targets=("mlc",),
         names=lambda: _theano_names(),
         missing={**_m("scan_checkpoints", _SCAN),
-                 **_m("subgraph_grad sparse_grad", _GRAD),
+                 **_m("sparse_grad", _GRAD),
                  **_m("function_dump FunctionGraph Type Generic "
-                      "generic get_scalar_constant_value InconsistencyError OpenMPOp")},
+                      "generic InconsistencyError OpenMPOp")},
         eager=("tensor", "printing", "gradient", "compile", "gof", "sandbox", "scan_module", "updates",
                "configparser", "configdefaults", "version", "ifelse", "misc"),
         doc="Theano's top-level names, served by mlc."),
@@ -196,33 +191,40 @@ _SPECS: dict[str, _Spec] = {
                                missing=_m("AsTensorError TensorConstantSignature"), package=False),
     "theano.tensor.type": _Spec(targets=("mlc.graph.type",), package=False),
     "theano.tensor.elemwise": _Spec(targets=("mlc.tensor.elemwise",),
-                                    missing=_m("CAReduce CAReduceDtype Sum Prod All Any"), package=False),
+                                    names={n: _From("mlc.tensor.reduce", n) for n in ("Sum", "Prod", "All", "Any")},
+                                    missing=_m("CAReduce CAReduceDtype"), package=False),
     "theano.tensor.sharedvar": _Spec(targets=("mlc.sharedvalue",),
                                      names=lambda: {"TensorSharedVariable": _From("mlc.sharedvalue", "SharedVariable"),
                                                     "tensor_constructor": _From("mlc.sharedvalue", "shared"),
                                                     "scalar_constructor": _From("mlc.sharedvalue", "shared")},
                                      package=False),
-    "theano.tensor.subtensor": _Spec(targets=("mlc.tensor.shape",), missing=_TENSOR_MISSING, package=False),
+    "theano.tensor.subtensor": _Spec(targets=("mlc.tensor",), names=lambda: {
+        "Subtensor": _From("mlc.tensor.shape", "Subtensor"),
+        "IncSubtensor": _From("mlc.tensor.subtensor", "IncSubtensor"),
+        **{n: _From("mlc.tensor.advanced", n) for n in ("AdvancedSubtensor1", "AdvancedIncSubtensor1")}},
+        missing=_TENSOR_MISSING, package=False),
     "theano.tensor.extra_ops": _Spec(targets=("mlc.tensor.extra_ops",), missing=_TENSOR_MISSING, package=False,
                                      names={"to_one_hot": _From("mlc.tensor.nnet", "to_one_hot")}),
-    "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), missing=_TENSOR_MISSING, call="sort", package=False),
+    "theano.tensor.sort": _Spec(targets=("mlc.tensor.sort",), call="sort", package=False,
+                                names={"set_subtensor": _From("mlc.tensor", "set_subtensor")}),
     "theano.tensor.nlinalg": _Spec(targets=("mlc.tensor.nlinalg",), package=False),
     "theano.tensor.slinalg": _Spec(targets=("mlc.tensor.slinalg",), package=False),
-    "theano.tensor.opt": _Spec(missing=_m("register_canonicalize register_specialize register_stabilize "
+    "theano.tensor.opt": _Spec(names={n: _From("mlc.tensor.compose", n) for n in ("Assert", "assert_op")},
+                               missing=_m("register_canonicalize register_specialize register_stabilize "
                                           "register_useless in2out", "graph rewrites registered from Python"),
                                package=False),
     "theano.tensor.blas": _Spec(missing=_m("Gemm Gemv Ger gemm gemv ger", "BLAS ops at graph level"),
                                 package=False),
     "theano.tensor.nnet": _Spec(
         targets=("mlc.tensor.nnet",),
-        missing=_m("h_softmax"),
         names={"abstract_conv2d": _From("mlc.tensor.conv", "conv2d")},
         eager=("nnet", "sigm", "conv", "abstract_conv", "neighbours", "bn")),
     "theano.tensor.nnet.nnet": _Spec(targets=("mlc.tensor.nnet",), package=False),
     "theano.tensor.nnet.sigm": _Spec(targets=("mlc.tensor.nnet",), package=False),
     "theano.tensor.nnet.conv": _Spec(targets=("mlc.tensor.conv",),
                                      names={"conv2d": _From("mlc.tensor.conv", "old_conv2d")}, package=False),
-    "theano.tensor.nnet.abstract_conv": _Spec(targets=("mlc.tensor.conv",), package=False),
+    "theano.tensor.nnet.abstract_conv": _Spec(targets=("mlc.tensor.conv",),
+                                              names={"Assert": _From("mlc.tensor.compose", "Assert")}, package=False),
     "theano.tensor.nnet.neighbours": _Spec(targets=("mlc.tensor.neighbours",), package=False),
     "theano.tensor.nnet.bn": _Spec(targets=("mlc.tensor.bn",), package=False),
     "theano.tensor.signal": _Spec(targets=("mlc.tensor.signal",), eager=("pool", "downsample", "conv")),
@@ -240,15 +242,13 @@ _SPECS: dict[str, _Spec] = {
                              missing=_m("min_informative_str var_descriptor PPrinter OperatorPrinter "
                                         "FunctionPrinter pp_hash"), package=False),
     "theano.gradient": _Spec(targets=("mlc.gradient",),
-                             missing=_m("numeric_grad subgraph_grad grad_undefined grad_not_implemented "
-                                        "undefined_grad DisconnectedType NullType format_as GradClip", _GRAD),
+                             names=lambda: {"ViewOp": _From("mlc.tensor.compose", "ViewOp"),
+                                            "get_mode": _From("mlc.compile.mode", "get_mode")},
                              package=False),
     "theano.compile": _Spec(
         targets=("mlc.compile.function",),
         names=lambda: _compile_names(),
-        missing=_m("ScanProfileStats function_dump "
-                   "Shape_i shared_constructor pfunc rebuild_collect_shared "
-                   "SpecifyShape"),
+        missing=_m("ScanProfileStats function_dump pfunc rebuild_collect_shared"),
         eager=("function", "io", "mode", "sharedvalue", "function_module", "ops", "debugmode", "profiling",
                "pfunc", "builders", "monitormode", "nanguardmode")),
     "theano.compile.function": _Spec(targets=("mlc.compile.function",), call="function",
@@ -261,8 +261,9 @@ _SPECS: dict[str, _Spec] = {
                                               "SymbolicOutput": _From("mlc", "Out")}, package=False),
     "theano.compile.mode": _Spec(targets=("mlc.compile.mode",), names=lambda: _mode_names(), missing=_m("optdb"),
                                  package=False),
-    "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), missing=_m("shared_constructor"), package=False),
+    "theano.compile.sharedvalue": _Spec(targets=("mlc.sharedvalue",), package=False),
     "theano.compile.ops": _Spec(targets=("mlc.tensor",), names=lambda: {
+        "Shape_i": _From("mlc.tensor.shape", "Shape_i"),
         "as_op": _From("mlc.tensor.host", "as_op"), "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp"),
         **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op")}},
         missing=_TENSOR_MISSING, package=False),
@@ -278,15 +279,18 @@ _SPECS: dict[str, _Spec] = {
     "theano.compile.builders": _Spec(names=lambda: {"OpFromGraph": _From("mlc.tensor.host", "OpFromGraph")},
                                      package=False),
     "theano.gof": _Spec(targets=("mlc.graph",),
-                        names=lambda: {"Variable": _From("mlc.graph", "Variable"), **_user_op_names()},
+                        names=lambda: {"Variable": _From("mlc.graph", "Variable"),
+                                       "MissingInputError": _From("mlc.compile.function", "MissingInputError"),
+                                       **_user_op_names()},
                         missing=_m("FunctionGraph Type Generic generic toolbox opt Container InconsistencyError "
                                    "local_optimizer PatternSub OpSub Optimizer TopoOptimizer utils"),
                         eager=("graph",)),
     "theano.gof.graph": _Spec(targets=("mlc.graph.basic",),
                               names=lambda: {"inputs": _From("mlc.graph", "graph_inputs"), "clone": _clone,
                                              "io_toposort": _io_toposort}, package=False),
-    "theano.scan_module": _Spec(targets=("mlc.scan_module",), missing=_m("scan_checkpoints clone", _SCAN)),
-    "theano.ifelse": _Spec(targets=("mlc.ifelse",), package=False),
+    "theano.scan_module": _Spec(targets=("mlc.scan_module",), names={"clone": _clone},
+                                missing=_m("scan_checkpoints", _SCAN)),
+    "theano.ifelse": _Spec(targets=("mlc.ifelse",), names={"clone": _clone}, package=False),
     "theano.updates": _Spec(targets=("mlc.updates",), package=False),
     "theano.configparser": _Spec(names=lambda: _config_names(), missing=_m("TheanoConfigParser AddConfigVar"),
                                  package=False),
@@ -332,6 +336,7 @@ def _theano_names() -> dict[str, Any]:
 
     return {
         "__version__": THEANO_VERSION,
+        "PY3": True,  # theano.compat.PY3 (mlc runs on Python 3 only)
         "Param": mlc.In,
         "SymbolicInput": mlc.In,
         "SymbolicOutput": mlc.Out,
@@ -345,6 +350,8 @@ def _theano_names() -> dict[str, Any]:
         "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
         "Container": _From("mlc.sharedvalue", "Container"),
         "Rop": _From("mlc.gradient", "Rop"),
+        "get_scalar_constant_value": _From("mlc.tensor.constants", "get_scalar_constant_value"),
+        "subgraph_grad": _From("mlc.gradient", "subgraph_grad"),
         "Lop": _From("mlc.gradient", "Lop"),
         **_user_op_names(),
     }
@@ -359,8 +366,16 @@ def _user_op_names() -> dict[str, Any]:
 
 
 def _tensor_names() -> dict[str, Any]:
-    gradient = {n: _From("mlc.gradient", n) for n in ("jacobian", "hessian", "verify_grad", "consider_constant")}
-    return {"power": _From("mlc.tensor", "pow"), **gradient}
+    """theano.tensor's names from elsewhere (Theano's tensor/__init__ and basic.py import them)."""
+    gradient = {n: _From("mlc.gradient", n) for n in ("jacobian", "hessian", "verify_grad", "consider_constant",
+                                                       "numeric_grad", "grad_undefined", "grad_not_implemented",
+                                                       "DisconnectedType")}
+    indexing = {"Subtensor": _From("mlc.tensor.shape", "Subtensor"),
+                "IncSubtensor": _From("mlc.tensor.subtensor", "IncSubtensor"),
+                **{n: _From("mlc.tensor.advanced", n) for n in ("AdvancedSubtensor1", "AdvancedIncSubtensor1")}}
+    graph = {"Variable": _From("mlc.graph", "Variable"), "Constant": _From("mlc.graph", "Constant"),
+             "ShapeError": _From("mlc.graph", "ShapeError"), "pprint": _From("mlc.printing", "pprint")}
+    return {"power": _From("mlc.tensor", "pow"), **gradient, **indexing, **graph, **_user_op_names()}
 
 
 def _mode_names() -> dict[str, Any]:
@@ -372,10 +387,14 @@ def _compile_names() -> dict[str, Any]:
 
     return {"SymbolicInput": mlc.In, "SymbolicOutput": mlc.Out, "Param": mlc.In, "Mode": mlc.Mode,
             "shared": mlc.shared, "SharedVariable": mlc.SharedVariable, "FAST_RUN": mlc.FAST_RUN,
-            "specify_shape": _From("mlc.tensor", "specify_shape"),
+            "shared_constructor": _From("mlc.sharedvalue", "shared_constructor"),
+            "specify_shape": _From("mlc.tensor", "specify_shape"), "shape": _From("mlc.tensor", "shape"),
+            "SpecifyShape": _From("mlc.tensor.shape", "SpecifyShape"), "Shape_i": _From("mlc.tensor.shape", "Shape_i"),
             "ProfileStats": _From("mlc.compile.profiling", "ProfileStats"),
             "FunctionMaker": _From("mlc.compile.function", "FunctionMaker"),
             "Function": _From("mlc.compile.function", "Function"),
+            "FromFunctionOp": _From("mlc.tensor.host", "FromFunctionOp"),
+            **{n: _From("mlc.gradient", n) for n in ("DisconnectedType", "NullType")},
             "FAST_COMPILE": mlc.FAST_COMPILE, **_mode_names(), **_user_op_names(),
             **{n: _From("mlc.tensor.compose", n) for n in ("ViewOp", "DeepCopyOp", "view_op", "deep_copy_op",
                                                             "Rebroadcast")},

@@ -534,9 +534,11 @@ class Function:
         self.fgraph = FunctionGraph([i.variable for i in self.ins],
                                     self.output_vars + [self.ins[k].update for k in self.state_updates],
                                     self.update_pairs, _as_givens(givens), on_unused_input or config.on_unused_input)
-        from mlc.compile.mode import get_mode
+        from mlc.compile.mode import Mode, get_mode
 
         self.mode_obj = get_mode(mode)
+        if not isinstance(self.mode_obj, Mode):
+            raise TypeError(f"function: mode must be a mode name or a Mode, got {mode!r}")
         self.mode = self.mode_obj.compile_name
         self.excluding = tuple(self.mode_obj.excluded)
         #: arguments whose storage the compiled code may overwrite (In(mutable=True), see In)

@@ -327,12 +327,13 @@ def predefined_modes() -> dict[str, Mode]:
 
 
 def get_mode(orig_string=None) -> Mode:
-    """The Mode for a name ('FAST_RUN', 'DebugMode', ...), a Mode (returned as is), or None (config.mode)."""
+    """The Mode for a name ('FAST_RUN', 'DebugMode', ...) or None (config.mode); anything that is not a
+    string is returned as is (a Mode, as in Theano, which leaves checking it to its caller)."""
     if orig_string is None:
         orig_string = config.mode
         if orig_string in ("FAST_RUN", "Mode"):
             return Mode()  # config.optimizer decides (Theano's default mode is 'Mode')
-    if isinstance(orig_string, Mode):
+    if not isinstance(orig_string, str):
         return orig_string
     name = str(orig_string)
     if name == "ProfileMode":

@@ -424,7 +424,9 @@ def excluding_names(names: tuple[str, ...]):
 #: elementwise ops compiled natively on complex operands (`complex` ops in the loops, see expand-complex)
 COMPLEX_ELEMWISE = frozenset({"add", "sub", "mul", "true_div", "pow", "neg", "abs", "exp", "log", "sqrt", "inv",
                               "eq", "neq", "isnan", "isinf", "identity", "sqr", "real", "imag", "angle", "conj",
-                              "complex"})
+                              "complex", "exp2", "expm1", "log2", "log10", "log1p", "sin", "cos", "tan", "arcsin",
+                              "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+                              "maximum", "minimum", "lt", "le", "gt", "ge"})
 
 
 def _check_native_dtypes(v) -> None:

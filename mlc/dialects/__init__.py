@@ -19,6 +19,7 @@ DIALECTS: dict[str, str] = {
     "gpux": "mlc.dialects.gpux:GPUX",
     "lapack": "mlc.dialects.lapack:Lapack",
     "mt": "mlc.dialects.mt:MT",
+    "zmath": "mlc.dialects.zmath:ZMath",
 }
 
 

@@ -99,7 +99,7 @@ def _helpers_ir(I: str) -> str:
     ISZ, _, NARROW, _, TO32 = _ints(I)
     return f"""
 ; zeroed memory (at least one byte); NULL after reporting the failure (MemoryError)
-define internal ptr @lapack_alloc(i64 %bytes) {{
+define internal ptr @lapack_alloc(i64 %bytes) noinline {{
 entry:
   %zero = icmp eq i64 %bytes, 0
   %ask = select i1 %zero, i64 1, i64 %bytes
@@ -114,7 +114,7 @@ ok:
 }}
 
 ; %count LAPACK integers
-define internal ptr @lapack_ints(i64 %count) {{
+define internal ptr @lapack_ints(i64 %count) noinline {{
 entry:
   %bytes = mul i64 %count, {ISZ}
   %p = call ptr @lapack_alloc(i64 %bytes)
@@ -122,7 +122,7 @@ entry:
 }}
 
 ; are the four pointers all allocated (pass one twice for fewer)
-define internal i1 @allocated(ptr %a, ptr %b, ptr %c, ptr %d) {{
+define internal i1 @allocated(ptr %a, ptr %b, ptr %c, ptr %d) noinline {{
 entry:
   %na = icmp ne ptr %a, null
   %nb = icmp ne ptr %b, null
@@ -134,7 +134,17 @@ entry:
   ret i1 %all
 }}
 
-define internal void @put_int(ptr %p, i64 %v) {{
+; free four blocks (pass null for fewer)
+define internal void @free4(ptr %a, ptr %b, ptr %c, ptr %d) noinline {{
+entry:
+  call void @free(ptr %a)
+  call void @free(ptr %b)
+  call void @free(ptr %c)
+  call void @free(ptr %d)
+  ret void
+}}
+
+define internal void @put_int(ptr %p, i64 %v) noinline {{
 entry:
   %t = {NARROW} i64 %v to {I}
   store {I} %t, ptr %p
@@ -142,7 +152,7 @@ entry:
 }}
 
 ; did the routine fail (info != 0)? if so, report it under `code` (LinAlgError)
-define internal i1 @failed(ptr %info, i32 %code) {{
+define internal i1 @failed(ptr %info, i32 %code) noinline {{
 entry:
   %c = load {I}, ptr %info
   %bad = icmp ne {I} %c, 0
@@ -157,7 +167,7 @@ ok:
 
 ; max(0, ceil(q)) as an integer, as scipy's C computes `(int)ceil(q)` then clamps at 0 on x86-64: a value
 ; outside int's range (an overflowed norm: +inf; NaN) converts to INT_MIN, so counts as 0
-define internal i64 @count_up(double %q) {{
+define internal i64 @count_up(double %q) noinline {{
 entry:
   %c = call double @llvm.ceil.f64(double %q)
   %pos = fcmp ogt double %c, 0.0
@@ -169,7 +179,7 @@ entry:
 }}
 
 ; the integer workspace a query asked for (at least 1), its size stored into %liwork
-define internal ptr @int_workspace(ptr %iquery, ptr %liwork) {{
+define internal ptr @int_workspace(ptr %iquery, ptr %liwork) noinline {{
 entry:
   %q = load {I}, ptr %iquery
   %small = icmp slt {I} %q, 1
@@ -188,7 +198,7 @@ def _elements_ir(T: str, tag: str, I: str) -> str:
     return f"""
 ; dst[i * drow + j * dcol] = src[i * srow + j * scol] for i < rows, j < cols (a transpose, or a copy into a
 ; column-major array with a leading dimension)
-define internal void @copy2d_{tag}(ptr %dst, i64 %drow, i64 %dcol, ptr %src, i64 %srow, i64 %scol, i64 %rows, i64 %cols) {{
+define internal void @copy2d_{tag}(ptr %dst, i64 %drow, i64 %dcol, ptr %src, i64 %srow, i64 %scol, i64 %rows, i64 %cols) noinline {{
 entry:
   %none = icmp eq i64 %cols, 0
   br i1 %none, label %done, label %outer
@@ -220,14 +230,14 @@ done:
   ret void
 }}
 
-define internal void @transpose_{tag}(ptr %dst, ptr %src, i64 %rows, i64 %cols) {{
+define internal void @transpose_{tag}(ptr %dst, ptr %src, i64 %rows, i64 %cols) noinline {{
 entry:
   call void @copy2d_{tag}(ptr %dst, i64 1, i64 %rows, ptr %src, i64 %cols, i64 1, i64 %rows, i64 %cols)
   ret void
 }}
 
 ; the real workspace a query asked for (at least 1 element), its size stored into %lwork
-define internal ptr @workspace_{tag}(ptr %query, ptr %lwork) {{
+define internal ptr @workspace_{tag}(ptr %query, ptr %lwork) noinline {{
 entry:
   %q = load {T}, ptr %query
   %qi = fptosi {T} %q to {I}
@@ -241,7 +251,7 @@ entry:
 }}
 
 ; %count elements of type {T}
-define internal ptr @elements_{tag}(i64 %count) {{
+define internal ptr @elements_{tag}(i64 %count) noinline {{
 entry:
   %bytes = mul i64 %count, {size}
   %p = call ptr @lapack_alloc(i64 %bytes)
@@ -249,7 +259,7 @@ entry:
 }}
 
 ; sum of p[k * stride]^2 for k < count
-define internal {T} @sumsq_{tag}(ptr %p, i64 %count, i64 %stride) {{
+define internal {T} @sumsq_{tag}(ptr %p, i64 %count, i64 %stride) noinline {{
 entry:
   %none = icmp eq i64 %count, 0
   br i1 %none, label %done, label %loop
@@ -270,7 +280,7 @@ done:
 }}
 
 ; are all %count elements finite
-define internal i1 @all_finite_{tag}(ptr %p, i64 %count) {{
+define internal i1 @all_finite_{tag}(ptr %p, i64 %count) noinline {{
 entry:
   %none = icmp eq i64 %count, 0
   br i1 %none, label %yes, label %loop
@@ -291,7 +301,7 @@ yes:
   ret i1 1
 }}
 
-define internal void @identity_{tag}(ptr %a, i64 %n) {{
+define internal void @identity_{tag}(ptr %a, i64 %n) noinline {{
 entry:
   %total = mul i64 %n, %n
   %empty = icmp eq i64 %total, 0
@@ -750,7 +760,7 @@ def _general_ir(T: str, p: str, tag: str, I: str) -> str:
     """eig (geev) and lstsq (gelsd) adapters for one element type."""
     return f"""
 ; v[i][j] = re[i] + sign * im[i] i (complex, row-major n x n) for every row i; im null: the imaginary parts are 0
-define internal void @put_column_{tag}(ptr %v, i64 %n, i64 %j, ptr %re, ptr %im, {T} %sign) {{
+define internal void @put_column_{tag}(ptr %v, i64 %n, i64 %j, ptr %re, ptr %im, {T} %sign) noinline {{
 entry:
   %real = icmp eq ptr %im, null
   br label %loop
@@ -856,11 +866,8 @@ next:
   br label %vectors
 cleanup:
   %work_f = load ptr, ptr %work_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %col)
-  call void @free(ptr %vr)
-  call void @free(ptr %wr)
-  call void @free(ptr %wi)
+  call void @free4(ptr %work_f, ptr %col, ptr %vr, ptr null)
+  call void @free4(ptr %wr, ptr %wi, ptr null, ptr null)
   br label %done
 done:
   ret void
@@ -970,10 +977,7 @@ cleanup:
   %ran = phi i1 [0, %start], [1, %query], [1, %solve], [1, %results], [1, %norms]
   %work_f = load ptr, ptr %work_slot
   %iwork_f = load ptr, ptr %iwork_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %iwork_f)
-  call void @free(ptr %acol)
-  call void @free(ptr %bcol)
+  call void @free4(ptr %work_f, ptr %iwork_f, ptr %acol, ptr %bcol)
   %found = load {I}, ptr %rank
   %found64 = {_ints(I)[3]} {I} %found to i64
   %rank_out = select i1 %ran, i64 %found64, i64 0
@@ -1052,13 +1056,13 @@ def _expm_ir(T: str, p: str, tag: str, I: str) -> str:
 """
 
     return f"""
-define internal double @wide_{tag}({T} %x) {{
+define internal double @wide_{tag}({T} %x) alwaysinline {{
 entry:
   {'%w = fpext float %x to double' if T == 'float' else '%w = fadd double %x, 0.0'}
   ret double %w
 }}
 
-define internal void @abs_{tag}(ptr %dst, ptr %src, i64 %count) {{
+define internal void @abs_{tag}(ptr %dst, ptr %src, i64 %count) noinline {{
 entry:
   br label %loop
 loop:
@@ -1075,7 +1079,7 @@ done:
   ret void
 }}
 
-define internal void @fill_{tag}(ptr %dst, i64 %count, {T} %v) {{
+define internal void @fill_{tag}(ptr %dst, i64 %count, {T} %v) noinline {{
 entry:
   br label %loop
 loop:
@@ -1089,7 +1093,7 @@ done:
   ret void
 }}
 
-define internal void @scale_{tag}(ptr %dst, i64 %count, double %f) {{
+define internal void @scale_{tag}(ptr %dst, i64 %count, double %f) noinline {{
 entry:
   {'%ft = fptrunc double %f to float' if T == 'float' else '%ft = fadd double %f, 0.0'}
   br label %loop
@@ -1107,7 +1111,7 @@ done:
 }}
 
 ; 3: diagonal, 1: lower triangular (nothing above the diagonal), 2: upper triangular, 0: neither
-define internal i32 @band_{tag}(i64 %n, ptr %a) {{
+define internal i32 @band_{tag}(i64 %n, ptr %a) noinline {{
 entry:
   %total = mul i64 %n, %n
   br label %loop
@@ -1139,7 +1143,7 @@ done:
 ; for a triangular a (band 1 lower, 2 upper) and `on`: x's diagonal = exp(diag(a) / 2^i) and, with
 ; `off`, its first sub- (lower) or super-diagonal (upper) = (e^y - e^x) / (y - x) * a[k][k+-1] / 2^i for
 ; x, y = a's consecutive diagonal entries / 2^i (e^x where they are equal: scipy's _exp_sinch)
-define internal void @refine_{tag}(i64 %n, ptr %x, ptr %a, i64 %i, i32 %band, i1 %on, i1 %off) {{
+define internal void @refine_{tag}(i64 %n, ptr %x, ptr %a, i64 %i, i32 %band, i1 %on, i1 %off) noinline {{
 entry:
   br i1 %on, label %start, label %done
 start:
@@ -1197,7 +1201,7 @@ done:
 }}
 
 ; zero the triangle a triangular input (band 1 or 2) has zero
-define internal void @keep_triangle_{tag}(i64 %n, ptr %a, i32 %band) {{
+define internal void @keep_triangle_{tag}(i64 %n, ptr %a, i32 %band) noinline {{
 entry:
   %total = mul i64 %n, %n
   %lower = icmp eq i32 %band, 1
@@ -1227,7 +1231,7 @@ done:
 }}
 
 ; dst = c4 x4 + c3 x3 + c2 x2 + c1 x1 + c0 I (n x n, elementwise: dst may be one of the x)
-define internal void @comb_{tag}(i64 %n, ptr %dst, {T} %c4, ptr %x4, {T} %c3, ptr %x3, {T} %c2, ptr %x2, {T} %c1, ptr %x1, {T} %c0) {{
+define internal void @comb_{tag}(i64 %n, ptr %dst, {T} %c4, ptr %x4, {T} %c3, ptr %x3, {T} %c2, ptr %x2, {T} %c1, ptr %x1, {T} %c0) noinline {{
 entry:
   br label %rows
 rows:
@@ -1269,7 +1273,7 @@ done:
 }}
 
 ; c = a b + beta c (row-major n x n: the column-major product b^T a^T)
-define internal void @mm_{tag}(i64 %n, ptr %a, ptr %b, ptr %c, {T} %beta) {{
+define internal void @mm_{tag}(i64 %n, ptr %a, ptr %b, ptr %c, {T} %beta) noinline {{
 entry:
   %nn = alloca {I}
   %tr = alloca i8
@@ -1284,7 +1288,7 @@ entry:
 }}
 
 ; y = |A| x, count times over (x, y alternating through tmp: y holds the last); |A| row-major n x n
-define internal void @spin_{tag}(i64 %n, ptr %absa, ptr %y, ptr %tmp, i64 %count) {{
+define internal void @spin_{tag}(i64 %n, ptr %absa, ptr %y, ptr %tmp, i64 %count) noinline {{
 entry:
   %nn = alloca {I}
   %inc = alloca {I}
@@ -1309,7 +1313,7 @@ done:
   ret void
 }}
 
-define internal {T} @vmax_{tag}(ptr %p, i64 %count) {{
+define internal {T} @vmax_{tag}(ptr %p, i64 %count) noinline {{
 entry:
   br label %loop
 loop:
@@ -1326,7 +1330,7 @@ done:
 }}
 
 ; the 1-norm (largest column sum of |a|) of the row-major n x n a, in double
-define internal double @norm1_{tag}(i64 %n, ptr %a) {{
+define internal double @norm1_{tag}(i64 %n, ptr %a) noinline {{
 entry:
   br label %cols
 cols:
@@ -1525,7 +1529,7 @@ declare void @{RAW}zgeev({', '.join(['ptr'] * 14)})
 
 ; a row-major n x n complex matrix to column-major (or back): the real and the imaginary parts as two
 ; strided real copies
-define internal void @transpose_c128(ptr %dst, ptr %src, i64 %n) {{
+define internal void @transpose_c128(ptr %dst, ptr %src, i64 %n) noinline {{
 entry:
   %two_n = mul i64 %n, 2
   call void @copy2d_f64(ptr %dst, i64 2, i64 %two_n, ptr %src, i64 %two_n, i64 2, i64 %n, i64 %n)
@@ -1590,10 +1594,7 @@ vectors:
   br label %cleanup
 cleanup:
   %work_f = load ptr, ptr %work_slot
-  call void @free(ptr %work_f)
-  call void @free(ptr %col)
-  call void @free(ptr %vr)
-  call void @free(ptr %rwork)
+  call void @free4(ptr %work_f, ptr %col, ptr %vr, ptr %rwork)
   br label %done
 done:
   ret void

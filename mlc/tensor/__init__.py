@@ -10,16 +10,25 @@ from mlc.graph.dtype import INTS as integer_dtypes
 int_dtypes = tuple(d for d in integer_dtypes if not d.startswith("u"))
 uint_dtypes = tuple(d for d in integer_dtypes if d.startswith("u"))
 continuous_dtypes = float_dtypes + complex_dtypes
-from mlc.tensor.advanced import (advanced_inc_subtensor, advanced_inc_subtensor1, advanced_set_subtensor,
-                                 advanced_set_subtensor1, advanced_subtensor, advanced_subtensor1, take)
-from mlc.tensor.alloc import (alloc, arange, eye, fill, full, full_like, identity_like, ones, ones_like, second,
-                              zeros, zeros_like)
+from mlc.tensor.advanced import (AdvancedBooleanIncSubtensor, AdvancedBooleanSubtensor, AdvancedIncSubtensor,
+                                 AdvancedSubtensor, BaseAdvancedIncSubtensor, BaseAdvancedSubtensor,
+                                 advanced_boolean_inc_subtensor, advanced_boolean_set_subtensor,
+                                 advanced_boolean_subtensor, advanced_inc_subtensor, advanced_inc_subtensor1,
+                                 advanced_set_subtensor, advanced_set_subtensor1, advanced_subtensor,
+                                 advanced_subtensor1, take)
+from mlc.tensor.alloc import ARange, AllocEmpty, Eye
+from mlc.tensor.alloc import (Alloc, alloc, arange, eye, fill, full, full_like, identity_like, ones, ones_like,
+                              second, zeros, zeros_like)
 from mlc.tensor.basic import *  # noqa: F401,F403  (constructors: dscalar, fmatrix, matrices, tensor, ...)
 from mlc.tensor.basic import tensor
 from mlc.tensor.elemwise import chi2sf, gammainc, gammaincc, gammal, gammau  # noqa: E402
-from mlc.tensor.compose import (Rebroadcast, allclose, ceil_intdiv, cov, divmod, extract_constant, isclose, largest,
-                                scalar_from_tensor, smallest, tensor_from_scalar)
-from mlc.tensor.contract import batched_dot, dot, outer, tensordot
+from mlc.tensor.compose import (Default, Rebroadcast, ScalarFromTensor, TensorFromScalar, allclose, ceil_intdiv, cov,
+                                default, div_proxy, divmod, extract_constant, float16_atol, float16_rtol,
+                                float32_atol, float32_rtol, float64_atol, float64_rtol, isclose, largest, mod_check,
+                                scalar_from_tensor, setdefault, smallest, tensor_from_scalar)
+from mlc.tensor.constants import (EmptyConstantError, NotScalarConstantError, get_scalar_constant_value,
+                                  get_vector_length, numpy_scalar)
+from mlc.tensor.contract import Dot, batched_dot, batched_tensordot, dot, outer, tensordot
 from mlc.tensor.elemwise import (angle, complex, complex_from_polar, conj, conjugate, imag, real)
 from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh,
                                  bitwise_and, bitwise_not, bitwise_or, bitwise_xor, cast, ceil, clip, cos, cosh,
@@ -29,20 +38,28 @@ from mlc.tensor.elemwise import (abs, abs_, add, and_, arccos, arccosh, arcsin, 
                                  pow, psi, rad2deg, reciprocal, round, round_half_away_from_zero, round_half_to_even,
                                  sgn, sigmoid, sign, sin, sinh, softplus, sqr, sqrt, square, sub, switch, tan, tanh,
                                  tensor_copy, tri_gamma, true_div, true_divide, trunc, where, xor)
+from mlc.tensor.elemwise import DimShuffle
+from mlc.tensor.extra_ops import Split, Tri
+from mlc.tensor.extra_ops import (AllocDiag, Choose, DiffOp, ExtractDiag, PermuteRowElements, choose,
+                                  inverse_permutation, permute_row_elements)
+from mlc.tensor.extra_ops import NonZero as Nonzero
 from mlc.tensor.extra_ops import (addbroadcast, bartlett, bincount, compress, cumprod, cumsum, diag, diagonal, diff,
                                   fill_diagonal, fill_diagonal_offset, flatnonzero, mgrid, nonzero, nonzero_values,
                                   ogrid, patternbroadcast, ptp, ravel_multi_index, repeat, roll, searchsorted, split,
                                   squeeze, swapaxes, tile, tri, tril, triu, unbroadcast, unique, unravel_index)
 from mlc.tensor.sort import argsort, argtopk, sort, topk, topk_and_argtopk
-from mlc.tensor.reduce import (all, any, argmax, argmin, max, max_and_argmax, mean, min, prod, std, sum, var)
-from mlc.tensor.shape import (concatenate, flatten, horizontal_stack, join, reshape, shape, specify_shape, stack,
-                              stacklists, vertical_stack)
+from mlc.tensor.reduce import MaxAndArgmax
+from mlc.tensor.reduce import (All, Any, Mean, Prod, Sum, all, any, argmax, argmin, max, max_and_argmax, mean, min,
+                               prod, std, sum, var)
+from mlc.tensor.shape import (Flatten, Join, Reshape, Shape, SpecifyShape, concatenate, flatten, horizontal_stack,
+                              join, reshape, shape, specify_shape, stack, stacklists, vertical_stack)
 from mlc.tensor.subtensor import inc_subtensor, set_subtensor
 from mlc.tensor.var import TensorConstant, TensorVariable, as_tensor_variable, constant
 from mlc.tensor import nlinalg, nnet  # noqa: E402  (attributes of theano.tensor too; slinalg is not)
 from mlc.tensor.nnet import to_one_hot  # noqa: E402,F401  (also theano.tensor.extra_ops.to_one_hot)
 
 as_tensor = as_tensor_variable
+isinf_, isnan_ = isinf, isnan  # Theano's names for the ops isinf/isnan apply
 
 
 def shape_padleft(x, n_ones=1):

@@ -41,6 +41,7 @@ import numpy as np
 from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, Variable, built_at
 from mlc.graph.dtype import BOOL, INTS
 from mlc.tensor.elemwise import cast
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable, constant
 
 # ----------------------------------------------------------------------------
@@ -148,10 +149,11 @@ class _IndexArrays:
 
     __props__: tuple[str, ...] = ("n_indices",)
 
-    def __init__(self, n_indices: int, axes: tuple[int, ...] | None = None):
-        self.n_indices = int(n_indices)
+    def __init__(self, n_indices: int | None = None, axes: tuple[int, ...] | None = None):
+        # None: Theano's parameterless op (`AdvancedSubtensor()(x, *index)`), which builds x[index] (below)
+        self.n_indices = None if n_indices is None else int(n_indices)
         # the user's axis numbers, for messages only (the op indexes leading axes)
-        self.axes = tuple(axes) if axes is not None else tuple(range(self.n_indices))
+        self.axes = tuple(axes) if axes is not None else tuple(range(self.n_indices or 0))
 
     def _indices(self, x, indices, what: str) -> list[Variable]:
         if len(indices) != self.n_indices:
@@ -196,6 +198,11 @@ class AdvancedSubtensor(_IndexArrays, Op):
 
     def __str__(self) -> str:
         return "AdvancedSubtensor"
+
+    def __call__(self, x, *index, **kwargs):
+        if self.n_indices is None:  # Theano's AdvancedSubtensor(): any index tuple, numpy's rules
+            return advanced_subtensor(x, *index)
+        return super().__call__(x, *index, **kwargs)
 
     def make_node(self, x, *indices) -> Apply:
         x = as_tensor_variable(x)
@@ -273,9 +280,17 @@ class AdvancedIncSubtensor(_IndexArrays, Op):
 
     __props__ = ("n_indices", "set_instead_of_inc")
 
-    def __init__(self, n_indices: int, set_instead_of_inc: bool = False, axes: tuple[int, ...] | None = None):
+    def __init__(self, n_indices: int | None = None, set_instead_of_inc: bool = False,
+                 axes: tuple[int, ...] | None = None, inplace: bool = False):
+        # n_indices None: Theano's AdvancedIncSubtensor(set_instead_of_inc=...) (`inplace` is Theano's
+        # optimizer flag: mlc decides in-place updates itself)
         super().__init__(n_indices, axes)
         self.set_instead_of_inc = bool(set_instead_of_inc)
+
+    def __call__(self, x, y, *index, **kwargs):
+        if self.n_indices is None:  # Theano's op: x with x[index] incremented by (set to) y, any index tuple
+            return advanced_inc_subtensor(x, y, *index, set_instead_of_inc=self.set_instead_of_inc)
+        return super().__call__(x, y, *index, **kwargs)
 
     @property
     def check_value_inputs(self):  # bounds checks only: shapes come from the indices' shapes
@@ -538,9 +553,10 @@ def advanced_subtensor1(x, ilist):
     return AdvancedSubtensor1()(x, ilist)
 
 
-def advanced_subtensor(x, *indices):
-    """`x[i_0, ..., i_{n-1}]` for integer index arrays on x's leading axes (numpy broadcasting)."""
-    return AdvancedSubtensor(len(indices))(x, *indices)
+def advanced_subtensor(x, *index):
+    """Theano's advanced_subtensor(x, *index): `x[index]` with numpy's rules for any mix of integer and
+    boolean index arrays, slices and scalars (`x` itself for an empty index)."""
+    return as_tensor_variable(x)[tuple(index)]
 
 
 def advanced_inc_subtensor1(x, y, ilist, set_instead_of_inc=False):
@@ -553,14 +569,51 @@ def advanced_set_subtensor1(x, y, ilist):
     return AdvancedIncSubtensor1(1, True)(x, y, ilist)
 
 
-def advanced_inc_subtensor(x, y, *indices, set_instead_of_inc=False):
-    """x with `x[i_0, ..., i_{n-1}]` incremented by y (repeated positions accumulate)."""
-    return AdvancedIncSubtensor(len(indices), set_instead_of_inc)(x, y, *indices)
+def advanced_inc_subtensor(x, y, *index, set_instead_of_inc=False):
+    """x with `x[index]` incremented by y (repeated positions accumulate), or set to y; `index` as in
+    advanced_subtensor (an empty index: all of x)."""
+    from mlc.tensor.subtensor import inc_subtensor, set_subtensor
+
+    region = advanced_subtensor(x, *index)
+    return (set_subtensor if set_instead_of_inc else inc_subtensor)(region, y)
 
 
-def advanced_set_subtensor(x, y, *indices):
-    """x with `x[i_0, ..., i_{n-1}]` set to y (for a repeated position, the last value wins)."""
-    return AdvancedIncSubtensor(len(indices), True)(x, y, *indices)
+def advanced_set_subtensor(x, y, *index):
+    """x with `x[index]` set to y (for a repeated position, the last value wins)."""
+    return advanced_inc_subtensor(x, y, *index, set_instead_of_inc=True)
+
+
+#: Theano's boolean-mask variants: mlc's indexing takes boolean masks in any index, so they are the same
+advanced_boolean_subtensor = advanced_subtensor
+advanced_boolean_inc_subtensor = advanced_inc_subtensor
+advanced_boolean_set_subtensor = advanced_set_subtensor
+
+
+class BaseAdvancedSubtensor(TheanoOpClass):
+    """Theano's BaseAdvancedSubtensor()(x, *index): advanced_subtensor(x, *index)."""
+
+    def build(self, x, *index):
+        return advanced_subtensor(x, *index)
+
+
+class AdvancedBooleanSubtensor(BaseAdvancedSubtensor):
+    """Theano's AdvancedBooleanSubtensor()(x, *index) (boolean masks allowed): advanced_subtensor."""
+
+
+class BaseAdvancedIncSubtensor(TheanoOpClass):
+    """Theano's BaseAdvancedIncSubtensor(inplace, set_instead_of_inc)(x, y, *index)."""
+
+    __props__ = ("set_instead_of_inc",)
+
+    def __init__(self, inplace=False, set_instead_of_inc=False):
+        self.set_instead_of_inc = bool(set_instead_of_inc)
+
+    def build(self, x, y, *index):
+        return advanced_inc_subtensor(x, y, *index, set_instead_of_inc=self.set_instead_of_inc)
+
+
+class AdvancedBooleanIncSubtensor(BaseAdvancedIncSubtensor):
+    """Theano's AdvancedBooleanIncSubtensor(inplace, set_instead_of_inc)(x, y, *index)."""
 
 
 def take(a, indices, axis=None, mode="raise"):
@@ -593,10 +646,17 @@ def take(a, indices, axis=None, mode="raise"):
 
 
 __all__ = [
+    "AdvancedBooleanIncSubtensor",
+    "AdvancedBooleanSubtensor",
     "AdvancedIncSubtensor",
     "AdvancedIncSubtensor1",
     "AdvancedSubtensor",
     "AdvancedSubtensor1",
+    "BaseAdvancedIncSubtensor",
+    "BaseAdvancedSubtensor",
+    "advanced_boolean_inc_subtensor",
+    "advanced_boolean_set_subtensor",
+    "advanced_boolean_subtensor",
     "advanced_getitem",
     "advanced_inc_subtensor",
     "advanced_inc_subtensor1",

@@ -9,6 +9,7 @@ from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, TensorType, b
 from mlc.graph.dtype import FLOATS, INTS, check_dtype, upcast
 from mlc.tensor.elemwise import cast
 from mlc.tensor.shape import _scalar_int, scalar_value, shape
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable, constant
 
 
@@ -20,8 +21,14 @@ class Alloc(Op):
 
     __props__ = ("bcast",)
 
-    def __init__(self, bcast: tuple[bool, ...]):
-        self.bcast = tuple(bcast)
+    def __init__(self, bcast: tuple[bool, ...] | None = None):
+        # None: Theano's Alloc()(value, *shape), which builds alloc(value, *shape)
+        self.bcast = None if bcast is None else tuple(bcast)
+
+    def __call__(self, value, *shape, **kwargs):
+        if self.bcast is None:
+            return alloc(value, *shape)
+        return super().__call__(value, *shape, **kwargs)
 
     @property
     def shape_value_inputs(self):
@@ -255,3 +262,16 @@ def identity_like(x, dtype=None):
     x = as_tensor_variable(x)
     s = shape(x)
     return eye(s[0], s[1], 0, dtype=dtype or x.dtype)
+
+
+class AllocEmpty(TheanoOpClass):
+    """Theano's AllocEmpty(dtype)(*shape): an array of `shape` whose values are unspecified (mlc gives zeros,
+    which is one of them)."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype):
+        self.dtype = str(dtype)
+
+    def build(self, *shape):
+        return zeros(shape, dtype=self.dtype)

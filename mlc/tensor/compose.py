@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlc.graph import Constant, GraphError, built_at
+from mlc.graph import Apply, GraphError, built_at
+from mlc.tensor.host import HostOp
+from mlc.tensor.constants import extract_constant  # noqa: F401  (a theano.tensor.basic helper)
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable
 
 
@@ -114,16 +117,6 @@ def _squeeze(x):
     return squeeze(x)
 
 
-def extract_constant(x, elemwise=True, only_process_constants=False):
-    """x's value when it is a constant (a numpy 0-d array or scalar for a 0-d constant), else x itself."""
-    if isinstance(x, Constant):
-        data = np.asarray(x.data)
-        return data[()] if data.ndim == 0 else x
-    if isinstance(x, (int, float, np.number)):
-        return x
-    return x
-
-
 def scalar_from_tensor(t):
     """The 0-d tensor t as a scalar (in mlc a scalar is a 0-d tensor: t itself)."""
     t = as_tensor_variable(t)
@@ -176,3 +169,115 @@ class Rebroadcast:
 view_op = ViewOp()
 deep_copy_op = DeepCopyOp()
 __all__ += ["ViewOp", "DeepCopyOp", "view_op", "deep_copy_op", "Rebroadcast"]
+
+
+class ScalarFromTensor(TheanoOpClass):
+    """Theano's ScalarFromTensor()(t): scalar_from_tensor(t)."""
+
+    def build(self, t):
+        return scalar_from_tensor(t)
+
+
+class TensorFromScalar(TheanoOpClass):
+    """Theano's TensorFromScalar()(s): tensor_from_scalar(s)."""
+
+    def build(self, s):
+        return tensor_from_scalar(s)
+
+
+def default(x, default):
+    """Theano's default(x, default): x, or `default` where x is None. A tensor value is never None, so
+    for two tensors this is x (after Theano's check that both have the same type)."""
+    if x is None:
+        return as_tensor_variable(default)
+    x, d = as_tensor_variable(x), as_tensor_variable(default)
+    if x.type != d.type:
+        raise TypeError(f"default: both arguments must have the same type, got {x.type} and {d.type}{built_at(x)}")
+    return x
+
+
+class Default(TheanoOpClass):
+    """Theano's Default()(x, default): default(x, default)."""
+
+    def build(self, x, default_value):
+        return default(x, default_value)
+
+
+setdefault = default  # Theano's legacy name
+
+
+def div_proxy(x, y):
+    """Theano's div_proxy(x, y): x / y as true division (Theano's default config.int_division='floatX',
+    so two integers give a float, like x / y)."""
+    from mlc.tensor.elemwise import true_div
+
+    return true_div(x, y)
+
+
+class ComplexError(NotImplementedError):
+    """Theano's error for complex operands of an operation numpy deprecated for them (mod, floor division)."""
+
+
+def mod_check(x, y):
+    """Theano's mod_check(x, y): x % y, refusing complex operands (numpy deprecated complex mod)."""
+    from mlc.graph.dtype import COMPLEX
+    from mlc.tensor.elemwise import mod
+
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if x.dtype in COMPLEX or y.dtype in COMPLEX:
+        raise ComplexError("Theano does not support the mod operator (%) on complex numbers, since numpy "
+                           "deprecated it.")
+    return mod(x, y)
+
+
+# Theano's default tolerances per dtype (theano.tensor.basic, config.tensor.cmp_sloppy=0), which Theano's
+# tests read and rebind; mlc.gradient.verify_grad has its own per-dtype tolerances.
+float16_atol, float16_rtol = 1e-3, 1e-3
+float32_atol, float32_rtol = 1e-5, 1e-5
+float64_atol, float64_rtol = 1e-8, 1.0000000000000001e-05
+
+__all__ += ["ComplexError", "ScalarFromTensor", "TensorFromScalar", "Default", "default", "setdefault", "div_proxy",
+            "mod_check",
+            "float16_atol", "float16_rtol", "float32_atol", "float32_rtol", "float64_atol", "float64_rtol"]
+
+
+class Assert(HostOp):
+    """Theano's Assert(msg)(x, *conditions) (theano.tensor.opt.Assert): x, once every 0-d condition is
+    true at run time; a false (zero) one raises AssertionError(msg). Runs on the host (a check)."""
+
+    __props__ = ("msg",)
+
+    def __init__(self, msg="Theano Assert failed!"):
+        self.msg = msg
+
+    def make_node(self, value, *conds) -> Apply:
+        value = as_tensor_variable(value)
+        conds = [as_tensor_variable(c) for c in conds]
+        for c in conds:
+            if c.ndim != 0:
+                raise TypeError(f"Assert: every condition must be a scalar (0-d), got {c} ({c.type}){built_at(c)}")
+        return Apply(self, [value, *conds], [value.type])
+
+    def perform(self, node, inputs):
+        value, *conds = inputs
+        for c in conds:
+            if not np.all(c):
+                raise AssertionError(self.msg)
+        return [value]
+
+    def infer_shape(self, node, shapes, value):
+        return [shapes[0]]
+
+    def connection_pattern(self, node):
+        return [[True]] + [[False]] * (len(node.inputs) - 1)
+
+    def grad(self, inputs, output_grads):
+        return [output_grads[0]] + [None] * (len(inputs) - 1)
+
+
+def assert_op(value, *conds):
+    """Theano's assert_op: Assert()(value, *conds)."""
+    return Assert()(value, *conds)
+
+
+__all__ += ["Assert", "assert_op"]

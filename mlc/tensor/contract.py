@@ -88,9 +88,11 @@ def dot(a, b):
     return tensordot(a, b, [[a.ndim - 1], [max(b.ndim - 2, 0)]])
 
 
-def _axes_pair(a, b, axes):
+def _axes_pair(a, b, axes, first: int = 0):
+    """The summed axes of a and b: the last `axes` of a and b's first ones after `first` (the batch axis
+    of batched_tensordot), or the two given lists."""
     if isinstance(axes, (int, np.integer)):
-        return list(range(a.ndim - axes, a.ndim)), list(range(int(axes)))
+        return list(range(a.ndim - axes, a.ndim)), list(range(first, first + int(axes)))
     ax_a, ax_b = axes
     ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
     ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
@@ -101,12 +103,30 @@ def _axes_pair(a, b, axes):
 
 def tensordot(a, b, axes=2):
     """numpy.tensordot: sum over `axes` of a and b, as one 2-D dot of reshaped operands."""
+    return _tensordot(a, b, axes, batched=False)
+
+
+def batched_tensordot(x, y, axes=2):
+    """Theano's batched_tensordot: for each b along the first (batch) axis, tensordot(x[b], y[b]) over
+    `axes` (a count: x's last ones and y's first ones after the batch axis; or two lists of axes of x and
+    y, batch axis excluded). One batched product of reshaped operands."""
+    return _tensordot(x, y, axes, batched=True)
+
+
+def _tensordot(a, b, axes, batched: bool):
     a, b = as_tensor_variable(a), as_tensor_variable(b)
-    ax_a, ax_b = _axes_pair(a, b, axes)
-    free_a = [i for i in range(a.ndim) if i not in ax_a]
-    free_b = [i for i in range(b.ndim) if i not in ax_b]
-    at = a.dimshuffle(*(free_a + ax_a))
-    bt = b.dimshuffle(*(ax_b + free_b))
+    lead = [0] if batched else []
+    what = "batched_tensordot" if batched else "tensordot"
+    if batched and (a.ndim < 2 or b.ndim < 2):
+        raise GraphError(f"{what}: expected operands of at least 2 dims (a batch axis first), got {a.type} "
+                         f"and {b.type}{built_at(a)}")
+    ax_a, ax_b = _axes_pair(a, b, axes, first=len(lead))
+    if batched and (0 in ax_a or 0 in ax_b):
+        raise GraphError(f"{what}: the batch axis 0 cannot be summed over (axes {ax_a}, {ax_b}){built_at(a)}")
+    free_a = [i for i in range(a.ndim) if i not in ax_a and i not in lead]
+    free_b = [i for i in range(b.ndim) if i not in ax_b and i not in lead]
+    at = a.dimshuffle(*(lead + free_a + ax_a))
+    bt = b.dimshuffle(*(lead + ax_b + free_b))
     sa, sb = a.shape, b.shape
     from mlc.tensor.reduce import prod
     from mlc.tensor.shape import reshape, stack
@@ -116,10 +136,11 @@ def tensordot(a, b, axes=2):
         return prod(stack([s[d] for d in dims])) if dims else constant(np.asarray(1, dtype="int64"))
 
     k = size(sa, ax_a)
-    a2 = reshape(at, [size(sa, free_a), k], ndim=2)
-    b2 = reshape(bt, [k, size(sb, free_b)], ndim=2)
-    r = _dot(a2, b2)
-    out_shape = [sa[i] for i in free_a] + [sb[i] for i in free_b]
+    batch = [sa[0]] if batched else []
+    a2 = reshape(at, batch + [size(sa, free_a), k], ndim=2 + len(batch))
+    b2 = reshape(bt, batch + [k, size(sb, free_b)], ndim=2 + len(batch))
+    r = batched_dot(a2, b2) if batched else _dot(a2, b2)
+    out_shape = batch + [sa[i] for i in free_a] + [sb[i] for i in free_b]
     return reshape(r, out_shape, ndim=len(out_shape))
 
 

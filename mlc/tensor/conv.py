@@ -345,3 +345,46 @@ def old_conv2d(input, filters, image_shape=None, filter_shape=None, border_mode=
 
 __all__ = ["conv2d", "conv3d", "conv2d_grad_wrt_inputs", "conv2d_grad_wrt_weights", "conv3d_grad_wrt_inputs",
            "conv3d_grad_wrt_weights", "conv2d_transpose", "old_conv2d", "convolve"]
+
+
+# ----------------------------------------------------------------------------
+# Theano's abstract_conv helpers
+# ----------------------------------------------------------------------------
+
+
+def assert_shape(x, expected_shape, msg="Unexpected shape."):
+    """Theano's assert_shape: x, checked at run time to have `expected_shape` (None entries unchecked)
+    when config.conv__assert_shape is on (Theano's default: off, and then x itself)."""
+    from mlc.config import config
+    from mlc.tensor.compose import Assert
+    from mlc.tensor.elemwise import eq
+
+    if expected_shape is None or not config.conv__assert_shape:
+        return x
+    x = as_tensor_variable(x)
+    tests = [eq(x.shape[i], expected_shape[i]) for i in range(x.ndim) if expected_shape[i] is not None]
+    return Assert(msg)(x, *tests) if tests else x
+
+
+def bilinear_kernel_1D(ratio, normalize=True):  # noqa: N802 (Theano's name)
+    """Theano's bilinear_kernel_1D: the 1-d bilinear upsampling kernel [1, 2, ..., ratio, ..., 2, 1]
+    (floatX), divided by `ratio` when `normalize`; `ratio` may be symbolic."""
+    from mlc.config import config
+    from mlc.tensor.alloc import arange
+    from mlc.tensor.shape import concatenate
+
+    half = arange(1, ratio + 1, dtype=config.floatX)
+    kern = concatenate([half, half[-2::-1]])
+    return kern / cast(ratio, config.floatX) if normalize else kern
+
+
+def bilinear_kernel_2D(ratio, normalize=True):  # noqa: N802 (Theano's name)
+    """Theano's bilinear_kernel_2D: the outer product of the 1-d kernels for (rows, columns); `ratio` is
+    one number or a (vertical, horizontal) pair."""
+    ratio_v, ratio_h = ratio if isinstance(ratio, tuple) else (ratio, ratio)
+    hkern = bilinear_kernel_1D(ratio_h, normalize).dimshuffle("x", 0)
+    vkern = bilinear_kernel_1D(ratio_v, normalize).dimshuffle(0, "x")
+    return vkern * hkern
+
+
+__all__ += ["assert_shape", "bilinear_kernel_1D", "bilinear_kernel_2D"]

@@ -103,9 +103,9 @@ class Scalar:
 
 def _undefined(name: str, why: str):
     """A gradient term mlc does not define (Theano: grad_not_implemented); taking it raises NullTypeGradError."""
-    from mlc.gradient import UndefinedGrad
+    from mlc.gradient import NullGrad
 
-    return UndefinedGrad(f"{name}: {why}")
+    return NullGrad(f"{name}: {why}")
 
 
 def _order_grad(name: str, v):
@@ -196,8 +196,8 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     _S("int_div", 2, _m("floordiv"), _same, INTS + FLOATS, "floordiv", "//", grad=None),
     _S("mod", 2, _m("mod"), _same, INTS + FLOATS, "mod", "%", grad=lambda g, y, a, b: (g, -g * int_div(a, b))),
     _S("pow", 2, _m("pow"), _same, NONBOOL, "pow", "**", grad=_pow_grad),
-    _S("maximum", 2, _m("max"), _same, ORDERED, "max", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
-    _S("minimum", 2, _m("min"), _same, ORDERED, "min", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
+    _S("maximum", 2, _m("max"), _same, ORDERED + COMPLEX, "max", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
+    _S("minimum", 2, _m("min"), _same, ORDERED + COMPLEX, "min", grad=lambda g, y, a, b: (g * eq(y, a), g * eq(y, b))),
     _S("arctan2", 2, _m("atan2"), _float, ORDERED, "atan2", grad=_atan2_grad),
     _S("hypot", 2, _m("hypot"), _float, ORDERED, "hypot", grad=lambda g, y, a, b: (g * a / y, g * b / y)),
     _S("and_", 2, _m("and"), _same, DISCRETE, "and", "&", grad=None),
@@ -206,10 +206,10 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in [
     # comparisons: computed in the upcast dtype, result bool
     _S("eq", 2, _m("eq"), _bool, ALL, "eq", "==", False, grad=None),
     _S("neq", 2, _m("ne"), _bool, ALL, "ne", "!=", False, grad=None),
-    _S("lt", 2, _m("lt"), _bool, ORDERED, "lt", "<", False, grad=None),
-    _S("le", 2, _m("le"), _bool, ORDERED, "le", "<=", False, grad=None),
-    _S("gt", 2, _m("gt"), _bool, ORDERED, "gt", ">", False, grad=None),
-    _S("ge", 2, _m("ge"), _bool, ORDERED, "ge", ">=", False, grad=None),
+    _S("lt", 2, _m("lt"), _bool, ORDERED + COMPLEX, "lt", "<", False, grad=None),
+    _S("le", 2, _m("le"), _bool, ORDERED + COMPLEX, "le", "<=", False, grad=None),
+    _S("gt", 2, _m("gt"), _bool, ORDERED + COMPLEX, "gt", ">", False, grad=None),
+    _S("ge", 2, _m("ge"), _bool, ORDERED + COMPLEX, "ge", ">=", False, grad=None),
     _S("isnan", 1, _m("isnan"), _bool, ALL, "isnan", None, False, _float, grad=None),
     _S("isinf", 1, _m("isinf"), _bool, ALL, "isinf", None, False, _float, grad=None),
     # unary, same dtype

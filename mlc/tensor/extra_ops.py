@@ -27,6 +27,7 @@ from mlc.graph.dtype import INTS, check_dtype, upcast
 from mlc.tensor.alloc import alloc, arange
 from mlc.tensor.elemwise import cast, eq, ge, maximum, minimum, switch
 from mlc.tensor.host import HostOp
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.reduce import max as _max
 from mlc.tensor.reduce import min as _min
 from mlc.tensor.shape import _scalar_int, concatenate, flatten, reshape, shape
@@ -196,12 +197,64 @@ def diag(v, k=0):
     if v.ndim != 1:
         raise GraphError(f"diag: expected a vector or a tensor of at least 2 dims, got {v} ({v.type})"
                          f"{built_at(v)}")
-    pad = v if k == 0 else concatenate([v, alloc(_zero(v.dtype), abs(k))])
-    size = shape(pad)[0]
-    idx = arange(size)
+    return alloc_diag(v, k)
+
+
+def alloc_diag(x, offset=0, axis1=0, axis2=1):
+    """Theano's AllocDiag(offset, axis1, axis2)(x): x's last axis laid along diagonal `offset` of new
+    square planes on axes (axis1, axis2) of a result with one more dim (the other axes: x's leading
+    ones, in order); zeros elsewhere. The inverse of diagonal(...) (its gradient).
+
+    Built as `switch(col - row == offset, x padded by |offset| zeros, 0)` on the last two axes, then
+    moved into place, so it compiles natively.
+    """
+    x = as_tensor_variable(x)
+    if x.ndim < 1:
+        raise GraphError(f"AllocDiag: expected an input with 1 or more dimensions, got {x} ({x.type})"
+                         f"{built_at(x)}")
+    k = int(offset)
+    out_ndim = x.ndim + 1
+    axis1, axis2 = _axis(axis1, out_ndim, "AllocDiag"), _axis(axis2, out_ndim, "AllocDiag")
+    if axis1 == axis2:
+        raise GraphError(f"AllocDiag: axis1 and axis2 cannot be the same (both {axis1}){built_at(x)}")
+    lead = list(range(x.ndim - 1))
+    if k:
+        pad_shape = [shape(x)[i] for i in lead] + [abs(k)]
+        x = concatenate([x, alloc(_zero(x.dtype), *pad_shape)], axis=x.ndim - 1)
+    idx = arange(shape(x)[x.ndim - 1])
     on_diag = eq(idx.dimshuffle("x", 0) - idx.dimshuffle(0, "x"), k)
-    values = pad.dimshuffle(0, "x") if k >= 0 else pad.dimshuffle("x", 0)
-    return switch(on_diag, values, _zero(v.dtype))
+    values = x.dimshuffle(*lead, x.ndim - 1, "x") if k >= 0 else x.dimshuffle(*lead, "x", x.ndim - 1)
+    planes = switch(on_diag, values, _zero(x.dtype))  # (..., n, n)
+    lo, hi = sorted((axis1, axis2))
+    order = list(range(len(lead)))
+    order.insert(lo, len(lead))
+    order.insert(hi, len(lead) + 1)
+    return planes if order == list(range(out_ndim)) else planes.dimshuffle(*order)
+
+
+class AllocDiag(TheanoOpClass):
+    """Theano's AllocDiag(offset=0, axis1=0, axis2=1)(x): alloc_diag(x, offset, axis1, axis2)."""
+
+    __props__ = ("offset", "axis1", "axis2")
+
+    def __init__(self, offset=0, axis1=0, axis2=1):
+        self.offset, self.axis1, self.axis2 = offset, axis1, axis2
+
+    def build(self, x):
+        return alloc_diag(x, self.offset, self.axis1, self.axis2)
+
+
+class ExtractDiag(TheanoOpClass):
+    """Theano's ExtractDiag(offset=0, axis1=0, axis2=1, view=False)(x): diagonal(x, offset, axis1, axis2)
+    (always a copy: `view` is Theano's memory hint)."""
+
+    __props__ = ("offset", "axis1", "axis2")
+
+    def __init__(self, offset=0, axis1=0, axis2=1, view=False):
+        self.offset, self.axis1, self.axis2 = offset, axis1, axis2
+
+    def build(self, x):
+        return diagonal(x, self.offset, self.axis1, self.axis2)
 
 
 # ----------------------------------------------------------------------------
@@ -379,6 +432,25 @@ class CumOp(HostOp):
         return f"CumOp{{{self.axis}, {self.mode}}}"
 
 
+class CumsumOp(TheanoOpClass):
+    """Theano's (deprecated) CumsumOp(axis)(x): cumsum(x, axis)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def build(self, x):
+        return cumsum(x, self.axis)
+
+
+class CumprodOp(CumsumOp):
+    """Theano's (deprecated) CumprodOp(axis)(x): cumprod(x, axis)."""
+
+    def build(self, x):
+        return cumprod(x, self.axis)
+
+
 def cumsum(x, axis=None):
     """numpy.cumsum: cumulative sum along `axis` (of the flattened tensor when axis is None)."""
     return CumOp(axis=axis, mode="add")(x)
@@ -534,6 +606,71 @@ def fill_diagonal_offset(a, val, offset):
     s = shape(a)
     rows, cols = arange(s[0]).dimshuffle(0, "x"), arange(s[1]).dimshuffle("x", 0)
     return switch(eq(cols - rows, offset), val, a)
+
+
+class FillDiagonal(TheanoOpClass):
+    """Theano's FillDiagonal()(a, val): fill_diagonal(a, val)."""
+
+    def build(self, a, val):
+        return fill_diagonal(a, val)
+
+
+class FillDiagonalOffset(TheanoOpClass):
+    """Theano's FillDiagonalOffset()(a, val, offset): fill_diagonal_offset(a, val, offset)."""
+
+    def build(self, a, val, offset):
+        return fill_diagonal_offset(a, val, offset)
+
+
+fill_diagonal_ = FillDiagonal()
+fill_diagonal_offset_ = FillDiagonalOffset()
+
+
+class DiffOp(TheanoOpClass):
+    """Theano's DiffOp(n=1, axis=-1)(x): diff(x, n, axis)."""
+
+    __props__ = ("n", "axis")
+
+    def __init__(self, n=1, axis=-1):
+        self.n, self.axis = n, axis
+
+    def build(self, x):
+        return diff(x, self.n, self.axis)
+
+
+class RepeatOp(TheanoOpClass):
+    """Theano's RepeatOp(axis=None)(x, repeats): repeat(x, repeats, axis)."""
+
+    __props__ = ("axis",)
+
+    def __init__(self, axis=None):
+        self.axis = axis
+
+    def build(self, x, repeats):
+        return repeat(x, repeats, self.axis)
+
+
+class Bartlett(TheanoOpClass):
+    """Theano's Bartlett()(M): bartlett(M)."""
+
+    def build(self, M):  # noqa: N803 (Theano's argument name)
+        return bartlett(M)
+
+
+bartlett_ = Bartlett()
+
+
+def cpu_contiguous(x):
+    """Theano's cpu_contiguous(x): x as a C-contiguous array. Every array mlc's compiled code produces or
+    passes on is C-contiguous already, so this is x (a graph no-op)."""
+    return as_tensor_variable(x)
+
+
+class CpuContiguous(TheanoOpClass):
+    """Theano's CpuContiguous()(x): cpu_contiguous(x)."""
+
+    def build(self, x):
+        return cpu_contiguous(x)
 
 
 class UnravelIndex(HostOp):
@@ -775,3 +912,142 @@ def patternbroadcast(x, broadcastable):
                          f"{x} has {x.ndim} dims{built_at(x)}")
     x = addbroadcast(x, *[i for i, b in enumerate(broadcastable) if b])
     return unbroadcast(x, *[i for i, b in enumerate(broadcastable) if not b])
+
+
+# ----------------------------------------------------------------------------
+# Gathers along the last axis / from a list of choices (Theano's PermuteRowElements, Choose)
+# ----------------------------------------------------------------------------
+
+
+def _grid(ndim: int, sizes, take_first, total: int) -> list:
+    """Index arrays (of `total` dims) for dims 0..ndim-1 that broadcast against each other: arange(size)
+    along dim d, or a single 0 where `take_first[d]` (a broadcastable dim of the indexed tensor)."""
+    out = []
+    for d in range(ndim):
+        if take_first[d]:  # a broadcastable 0 (a constant of 1s in shape broadcasts)
+            out.append(constant(np.zeros((1,) * total, dtype="int64")))
+            continue
+        pattern = ["x"] * d + [0] + ["x"] * (total - d - 1)
+        out.append(arange(sizes[d]).dimshuffle(*pattern))
+    return out
+
+
+def permute_row_elements(x, y, inverse=0):
+    """Theano's permute_row_elements: each row (last axis) of x reordered by the permutation in the matching
+    row of y, out[..., i] = x[..., y[..., i]] (with `inverse`, out[..., y[..., i]] = x[..., i]); x and y are
+    left-padded to a common rank and broadcast over their leading axes. A gather (native), x's dtype."""
+    from mlc.tensor.sort import argsort
+
+    x, y = as_tensor_variable(x), as_tensor_variable(y)
+    if y.dtype not in INTS:
+        raise TypeError(f"permute_row_elements: the permutations must be integers, got {y} ({y.type}){built_at(y)}")
+    if x.ndim == 0 or y.ndim == 0:
+        raise GraphError(f"permute_row_elements: expected operands of at least 1 dim, got {x.type} and {y.type}"
+                         f"{built_at(x)}")
+    nd = builtins.max(x.ndim, y.ndim)
+    x = x.dimshuffle(*(["x"] * (nd - x.ndim) + list(range(x.ndim))))
+    y = y.dimshuffle(*(["x"] * (nd - y.ndim) + list(range(y.ndim))))
+    if inverse:
+        y = argsort(y, axis=-1)
+    sx = shape(x)
+    lead = _grid(nd - 1, [sx[d] for d in range(nd - 1)], x.broadcastable, nd)
+    out = x[tuple(lead) + (y,)]
+    bcast = tuple(a and b for a, b in zip(x.broadcastable, y.broadcastable))
+    return patternbroadcast(out, bcast) if out.broadcastable != bcast else out
+
+
+def inverse_permutation(perm):
+    """Theano's inverse_permutation: the inverse of each permutation in the rows (last axis) of `perm`."""
+    perm = as_tensor_variable(perm)
+    return permute_row_elements(arange(shape(perm)[perm.ndim - 1], dtype=perm.dtype), perm, inverse=True)
+
+
+def choose(a, choices, out=None, mode="raise"):
+    """numpy.choose (Theano's choose): out[I] = choices[a[I]][I], `a` broadcast against each choice.
+
+    `choices` is a list/tuple of tensors, or one tensor whose first axis lists them. mode 'raise'
+    checks at run time that every a is in [0, n) (ValueError as numpy... here AssertionError naming it);
+    'wrap' takes a modulo n, 'clip' clamps it. A gather (native), the choices' common dtype.
+    """
+    from mlc.tensor.compose import Assert
+    from mlc.tensor.elemwise import clip, lt
+    from mlc.tensor.reduce import all as _all
+    from mlc.tensor.shape import stack
+
+    if out is not None:
+        raise TypeError("choose: out= is not supported (mlc functions return new arrays)")
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"choose: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+    a = as_tensor_variable(a)
+    if a.dtype not in INTS:
+        raise TypeError(f"choose: the index array must be integers, got {a} ({a.type}){built_at(a)}")
+    if isinstance(choices, (list, tuple)):
+        parts = [as_tensor_variable(c) for c in choices]
+        nd = builtins.max(p.ndim for p in parts)
+        parts = [p.dimshuffle(*(["x"] * (nd - p.ndim) + list(range(p.ndim)))) for p in parts]
+        dtype = upcast(*[p.dtype for p in parts])
+        common = [builtins.all(p.broadcastable[d] for p in parts) for d in range(nd)]
+        sizes = [next((shape(p)[d] for p in parts if not p.broadcastable[d]), 1) for d in range(nd)]
+        parts = [p if p.broadcastable == tuple(common) else
+                 alloc(cast(p, dtype), *[1 if common[d] else sizes[d] for d in range(nd)]) for p in parts]
+        choices = stack([cast(p, dtype) for p in parts])
+    choices = as_tensor_variable(choices)
+    if choices.ndim == 0:
+        raise GraphError(f"choose: choices must have at least 1 dim, got {choices.type}{built_at(choices)}")
+    n = shape(choices)[0]
+    if mode == "wrap":
+        a = a % n
+    elif mode == "clip":
+        a = clip(a, 0, n - 1)
+    nd = builtins.max(a.ndim, choices.ndim - 1)
+    a = a.dimshuffle(*(["x"] * (nd - a.ndim) + list(range(a.ndim))))
+    c = choices.dimshuffle(0, *(["x"] * (nd - choices.ndim + 1)), *range(1, choices.ndim))
+    sc = shape(c)
+    grid = _grid(nd, [sc[d + 1] for d in range(nd)], c.broadcastable[1:], nd)
+    if mode == "raise":
+        a = Assert("choose: invalid entry in choice array (a value of `a` is not in [0, n))")(
+            a, _all(ge(a, 0) & lt(a, n)))
+    return c[(a, *grid)]
+
+
+class PermuteRowElements(TheanoOpClass):
+    """Theano's PermuteRowElements()(x, y, inverse): permute_row_elements(x, y, inverse)."""
+
+    def build(self, x, y, inverse=0):
+        return permute_row_elements(x, y, inverse)
+
+
+class Choose(TheanoOpClass):
+    """Theano's Choose(mode)(a, choices): choose(a, choices, mode=mode)."""
+
+    __props__ = ("mode",)
+
+    def __init__(self, mode="raise"):
+        self.mode = mode
+
+    def build(self, a, choices):
+        return choose(a, choices, mode=self.mode)
+
+
+class Split(TheanoOpClass):
+    """Theano's Split(len_splits)(x, axis, splits): split(x, splits, len_splits, axis)."""
+
+    __props__ = ("len_splits",)
+
+    def __init__(self, len_splits):
+        self.len_splits = int(len_splits)
+
+    def build(self, x, axis, splits):
+        return split(x, splits, self.len_splits, axis)
+
+
+class Tri(TheanoOpClass):
+    """Theano's Tri(dtype)(N, M, k): tri(N, M, k, dtype)."""
+
+    __props__ = ("dtype",)
+
+    def __init__(self, dtype=None):
+        self.dtype = dtype
+
+    def build(self, N, M, k):  # noqa: N803 (numpy's names)
+        return tri(N, M, k, dtype=self.dtype)

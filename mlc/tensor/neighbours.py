@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, built_at
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable
 from mlc.tensor.window import Unpatches, Window, patches
 
@@ -159,4 +160,16 @@ def neibs2images(neibs, neib_shape, original_shape, mode="valid"):
     return Unpatches(w)(p, stack([shape[2], shape[3]]))
 
 
-__all__ = ["images2neibs", "neibs2images"]
+class Images2Neibs(TheanoOpClass):
+    """Theano's Images2Neibs(mode)(ten4, neib_shape, neib_step=None): images2neibs(..., mode=mode)."""
+
+    __props__ = ("mode",)
+
+    def __init__(self, mode="valid"):
+        self.mode = mode
+
+    def build(self, ten4, neib_shape, neib_step=None):
+        return images2neibs(ten4, neib_shape, neib_step, mode=self.mode)
+
+
+__all__ = ["Images2Neibs", "images2neibs", "neibs2images"]

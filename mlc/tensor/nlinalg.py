@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlc.graph import Apply, GraphError, Op, TensorType, built_at
+from mlc.graph import Apply, GraphError, Op, TensorType, Variable, built_at
 from mlc.graph.dtype import upcast, upgrade_to_float
+from mlc.tensor.extra_ops import ExtractDiag  # noqa: F401  (Theano's nlinalg.ExtractDiag is tensor's)
 from mlc.tensor.host import HostOp
 from mlc.tensor.var import as_tensor_variable
 
@@ -437,7 +438,12 @@ class LstsqCore(Op):
     __props__ = ()
 
     def make_node(self, a, b, rcond=-1) -> Apply:
-        a, b, rcond = _matrix(a, "lstsq"), as_tensor_variable(b), as_tensor_variable(rcond)
+        a, b = _matrix(a, "lstsq"), as_tensor_variable(b)
+        if rcond is None:  # numpy's default: machine precision times the larger dimension
+            from mlc.tensor.elemwise import maximum
+
+            rcond = np.finfo("float64").eps * maximum(a.shape[0], a.shape[1])
+        rcond = as_tensor_variable(rcond)
         if b.ndim not in (1, 2):
             raise GraphError(f"lstsq: b must be a vector or a matrix, got {b} ({b.type}){built_at(b)}")
         if rcond.ndim != 0:
@@ -493,9 +499,9 @@ class LstsqResiduals(HostOp):
 
 class Lstsq:
     """Theano's lstsq op class: `lstsq()(a, b, rcond)` -> [x, residuals, rank, s], numpy.linalg.lstsq's
-    results (rcond as numpy takes it: -1 is machine precision). The solution, rank and singular values are
-    computed natively (LstsqCore: LAPACK gelsd); the residuals' length depends on the rank found
-    (LstsqResiduals). No gradient (Theano defines none: AttributeError)."""
+    results (rcond as numpy takes it: -1 is machine precision, None eps * max(m, n)). The solution, rank and
+    singular values are computed natively (LstsqCore: LAPACK gelsd); the residuals' length depends on the
+    rank found (LstsqResiduals). No gradient (Theano defines none: AttributeError)."""
 
     __props__ = ()
 
@@ -592,6 +598,8 @@ def norm(x, ord):
     if x.ndim == 0:
         raise ValueError("'axis' entry is out of bounds.")
     if x.ndim == 1:
+        if isinstance(ord, Variable):  # a symbolic order: Theano's general p-norm formula, elementwise in ord
+            return _sum(abs(x ** ord)) ** (1.0 / ord)
         if ord is None or ord == 2:
             return sqrt(_sum(x ** 2))
         if ord == "inf" or ord == np.inf:

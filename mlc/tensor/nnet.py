@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.graph import Apply, GraphError, Op, TensorType, built_at
-from mlc.graph.dtype import upgrade_to_float
+from mlc.graph.dtype import FLOATS, upgrade_to_float
 from mlc.tensor.elemwise import cast, log, log1p, maximum, sigmoid, softplus, switch
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable
 from mlc.tensor.conv import (conv2d, conv2d_grad_wrt_inputs, conv2d_grad_wrt_weights,  # noqa: F401
                              conv2d_transpose, conv3d)
@@ -56,13 +57,77 @@ class Softmax(Op):
         return [self(inputs[0])]  # still the last axis
 
 
-def LogSoftmax() -> Softmax:  # noqa: N802 (Theano's class name: LogSoftmax()(x))
-    """Theano's LogSoftmax op: log(softmax(x)) over the last axis (mlc's Softmax with log=True)."""
-    return Softmax(True)
+class LogSoftmax(Softmax):
+    """Theano's LogSoftmax op: LogSoftmax()(x) is log(softmax(x)) over the last axis (Softmax with log=True)."""
+
+    def __init__(self):
+        super().__init__(True)
+
+    L_op = Softmax.L_op  # Softmax's rules, which read `log`
+    batch = Softmax.batch
 
 
 softmax_op = Softmax()
 logsoftmax_op = LogSoftmax()
+
+
+def softmax_grad(dy, sm):
+    """Theano's SoftmaxGrad: the gradient dx of softmax at output `sm` for incoming gradient `dy`,
+    dx = dy * sm - sum(dy * sm, last axis) * sm, row by row (1-d operands are taken as one row)."""
+    dy, sm = as_tensor_variable(dy), as_tensor_variable(sm)
+    if dy.ndim not in (1, 2) or dy.dtype not in FLOATS:
+        raise ValueError(f"softmax_grad: dy must be a 1-d or 2-d tensor of floats, got {dy.type}{built_at(dy)}")
+    dy = dy.dimshuffle("x", 0) if dy.ndim == 1 else dy
+    sm = sm.dimshuffle("x", 0) if sm.ndim == 1 else sm
+    dy_sm = dy * sm
+    return dy_sm - dy_sm.sum(axis=-1, keepdims=True) * sm
+
+
+class SoftmaxGrad(TheanoOpClass):
+    """Theano's SoftmaxGrad()(dy, sm): softmax_grad(dy, sm)."""
+
+    def build(self, dy, sm):
+        return softmax_grad(dy, sm)
+
+
+def _prepend_to_each_row(val, mat):
+    """`mat` (a matrix) with a first column of `val` (cast to mat's dtype)."""
+    from mlc.tensor.alloc import alloc
+    from mlc.tensor.shape import concatenate
+
+    mat = as_tensor_variable(mat)
+    if mat.ndim != 2:
+        raise TypeError(f"prepend_scalar_to_each_row: expected a matrix, got {mat} ({mat.type}){built_at(mat)}")
+    val = as_tensor_variable(val)
+    if val.ndim != 0:
+        raise TypeError(f"prepend_scalar_to_each_row: expected a scalar value, got {val.type}{built_at(val)}")
+    column = alloc(cast(val, mat.dtype), mat.shape[0], 1)
+    return concatenate([column, mat], axis=1)
+
+
+class Prepend_scalar_constant_to_each_row(TheanoOpClass):  # noqa: N801 (Theano's class name)
+    """Theano's Prepend_scalar_constant_to_each_row(val)(mat): mat with a first column of the constant val."""
+
+    __props__ = ("val",)
+
+    def __init__(self, val=0):
+        self.val = val
+
+    def build(self, mat):
+        return _prepend_to_each_row(self.val, mat)
+
+
+class Prepend_scalar_to_each_row(TheanoOpClass):  # noqa: N801 (Theano's class name)
+    """Theano's Prepend_scalar_to_each_row()(val, mat): mat with a first column of the scalar val (its
+    gradient for val is the sum of that column's gradient; Theano returns the column itself)."""
+
+    def build(self, val, mat):
+        return _prepend_to_each_row(val, mat)
+
+
+prepend_scalar_to_each_row = Prepend_scalar_to_each_row()
+prepend_0_to_each_row = Prepend_scalar_constant_to_each_row(0.0)
+prepend_1_to_each_row = Prepend_scalar_constant_to_each_row(1.0)
 
 
 def softmax_graph(c):
@@ -86,8 +151,8 @@ def log_softmax(x, axis=-1):
     if axis not in (-1, x.ndim - 1):
         perm = list(range(x.ndim))
         perm[axis], perm[-1] = perm[-1], perm[axis]
-        return Softmax(True)(x.dimshuffle(*perm)).dimshuffle(*perm)
-    return Softmax(True)(x)
+        return logsoftmax_op(x.dimshuffle(*perm)).dimshuffle(*perm)
+    return logsoftmax_op(x)
 
 
 logsoftmax = log_softmax
@@ -291,6 +356,101 @@ def crossentropy_categorical_1hot(coding_dist, true_one_of_n):
     return categorical_crossentropy(coding_dist, _label_vector(true_one_of_n, "crossentropy_categorical_1hot"))
 
 
+class CrossentropyCategorical1Hot(TheanoOpClass):
+    """Theano's CrossentropyCategorical1Hot()(coding_dist, true_one_of_n): crossentropy_categorical_1hot."""
+
+    def build(self, coding_dist, true_one_of_n):
+        return crossentropy_categorical_1hot(coding_dist, true_one_of_n)
+
+
+def _one_hot_mask(labels, like):
+    """mask[i, j] = (j == labels[i]) for a matrix `like`."""
+    from mlc.tensor.alloc import arange
+    from mlc.tensor.elemwise import eq
+
+    return eq(arange(like.shape[1]).dimshuffle("x", 0), labels.dimshuffle(0, "x"))
+
+
+def crossentropy_categorical_1hot_grad(g_y, coding_dist, true_one_of_n):
+    """Theano's CrossentropyCategorical1HotGrad: the gradient of crossentropy_categorical_1hot with respect
+    to coding_dist: -g_y[i] / coding_dist[i, t[i]] at (i, t[i]), zero elsewhere."""
+    from mlc.tensor.alloc import arange
+
+    g_y, coding = as_tensor_variable(g_y), as_tensor_variable(coding_dist)
+    t = _label_vector(true_one_of_n, "crossentropy_categorical_1hot_grad")
+    picked = coding[arange(coding.shape[0]), t]
+    return switch(_one_hot_mask(t, coding), (-g_y / picked).dimshuffle(0, "x"), cast(0, coding.dtype))
+
+
+class CrossentropyCategorical1HotGrad(TheanoOpClass):
+    """Theano's CrossentropyCategorical1HotGrad()(g_y, coding_dist, true_one_of_n)."""
+
+    def build(self, g_y, coding_dist, true_one_of_n):
+        return crossentropy_categorical_1hot_grad(g_y, coding_dist, true_one_of_n)
+
+
+def crossentropy_softmax_1hot_with_bias_dx(dy, sm, y_idx):
+    """Theano's CrossentropySoftmax1HotWithBiasDx: the gradient of the 1-hot softmax cross-entropy with
+    respect to the softmax's input: dx[i] = dy[i] * (sm[i] - onehot(y_idx[i])) (dy a vector or a scalar).
+    A negative label raises at run time (Theano: "y_i value out of bounds")."""
+    from mlc.tensor.compose import Assert
+    from mlc.tensor.elemwise import ge
+    from mlc.tensor.reduce import all as _all
+
+    dy, sm = as_tensor_variable(dy), as_tensor_variable(sm)
+    y_idx = _label_vector(y_idx, "crossentropy_softmax_1hot_with_bias_dx")
+    if dy.ndim > 1 or dy.dtype not in FLOATS:
+        raise ValueError(f"dy must be a 0-d or 1-d tensor of floats, got {dy.type}{built_at(dy)}")
+    if sm.ndim != 2 or sm.dtype not in FLOATS:
+        raise ValueError(f"sm must be a 2-d tensor of floats, got {sm.type}{built_at(sm)}")
+    y_idx = Assert("y_i value out of bounds")(y_idx, _all(ge(y_idx, 0)))
+    col = dy.dimshuffle(0, "x") if dy.ndim == 1 else dy
+    return cast(col * (sm - cast(_one_hot_mask(y_idx, sm), sm.dtype)), sm.dtype)
+
+
+class CrossentropySoftmax1HotWithBiasDx(TheanoOpClass):
+    """Theano's CrossentropySoftmax1HotWithBiasDx()(dy, sm, y_idx): crossentropy_softmax_1hot_with_bias_dx."""
+
+    def build(self, dy, sm, y_idx):
+        return crossentropy_softmax_1hot_with_bias_dx(dy, sm, y_idx)
+
+
+class CrossentropySoftmaxArgmax1HotWithBias(TheanoOpClass):
+    """Theano's CrossentropySoftmaxArgmax1HotWithBias()(x, b, y_idx): (nll, softmax, argmax) per row."""
+
+    def build(self, x, b, y_idx):
+        return list(crossentropy_softmax_argmax_1hot_with_bias(x, b, y_idx))
+
+
+def h_softmax(x, batch_size, n_outputs, n_classes, n_outputs_per_class, W1, b1, W2, b2, target=None):  # noqa: N803
+    """Theano's two-level hierarchical softmax: p(output) = p(class) * p(output | class).
+
+    The first level is softmax(x W1 + b1) over `n_classes`; output o belongs to class o //
+    n_outputs_per_class and its second level is softmax(x W2[class] + b2[class]) over the class's
+    outputs. Without `target`: all (batch_size, n_outputs) probabilities; with integer targets (one per
+    row, flattened): (batch_size,) probabilities of those outputs only, computing one class per row.
+    """
+    from mlc.tensor.alloc import arange
+    from mlc.tensor.contract import batched_dot, dot, tensordot
+    from mlc.tensor.shape import reshape
+
+    x = as_tensor_variable(x)
+    class_probs = softmax(dot(x, W1) + b1)
+    if target is None:
+        activations = tensordot(x, W2, (1, 1)) + b2
+        output_probs = softmax(reshape(activations, (-1, n_outputs_per_class)))
+        output_probs = reshape(output_probs, (batch_size, n_classes, -1))
+        output_probs = class_probs.dimshuffle(0, 1, "x") * output_probs
+        return reshape(output_probs, (batch_size, -1))[:, :n_outputs]
+    target = as_tensor_variable(target).flatten()
+    target_classes = target // n_outputs_per_class
+    target_outputs_in_class = target % n_outputs_per_class
+    W2, b2 = as_tensor_variable(W2), as_tensor_variable(b2)
+    activations = batched_dot(x, W2[target_classes]) + b2[target_classes]
+    rows = arange(batch_size)
+    return class_probs[rows, target_classes] * softmax(activations)[rows, target_outputs_in_class]
+
+
 def to_one_hot(y, nb_class, dtype=None):
     """A (len(y), nb_class) matrix with a 1 at (i, y[i]) and 0 elsewhere (dtype floatX by default)."""
     from mlc.tensor.advanced import advanced_set_subtensor
@@ -302,6 +462,10 @@ def to_one_hot(y, nb_class, dtype=None):
 
 
 __all__ = ["Softmax", "LogSoftmax", "SoftmaxWithBias", "softmax_op", "logsoftmax_op", "softmax_graph",
+           "SoftmaxGrad", "softmax_grad", "h_softmax", "CrossentropyCategorical1Hot", "CrossentropyCategorical1HotGrad",
+           "crossentropy_categorical_1hot_grad", "CrossentropySoftmax1HotWithBiasDx",
+           "crossentropy_softmax_1hot_with_bias_dx", "CrossentropySoftmaxArgmax1HotWithBias", "Prepend_scalar_constant_to_each_row", "Prepend_scalar_to_each_row",
+           "prepend_scalar_to_each_row", "prepend_0_to_each_row", "prepend_1_to_each_row",
            "confusion_matrix", "scalar_sigmoid", "sigmoid", "softplus", "softmax", "log_softmax", "logsoftmax", "relu", "elu", "selu", "softsign",
            "hard_sigmoid", "ultra_fast_sigmoid", "binary_crossentropy", "sigmoid_binary_crossentropy",
            "categorical_crossentropy", "softmax_with_bias", "crossentropy_softmax_argmax_1hot_with_bias",

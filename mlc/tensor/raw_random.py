@@ -32,6 +32,7 @@ from mlc.graph import (
     random_state_type,
 )
 from mlc.graph.dtype import INTS, upcast
+from mlc.tensor.constants import get_vector_length
 from mlc.tensor.host import HostOp
 from mlc.tensor.var import as_tensor_variable, constant
 
@@ -152,21 +153,6 @@ def _scalar_sample_shape(fn, params, ndim: int) -> tuple[int, ...]:
 # ----------------------------------------------------------------------------
 # Shapes (Theano's conventions)
 # ----------------------------------------------------------------------------
-
-
-def get_vector_length(v) -> int:
-    """The length of a symbolic int vector, when the graph fixes it."""
-    from mlc.tensor.shape import Shape
-
-    if isinstance(v, Constant):
-        return len(v.data)
-    owner = v.owner
-    if owner is not None and isinstance(owner.op, Shape):
-        return owner.inputs[0].ndim
-    if owner is not None and type(owner.op).__name__ in ("Stack", "MakeVector", "Join") and \
-            all(i.ndim == 0 for i in owner.inputs):
-        return len(owner.inputs)
-    raise ValueError(f"the length of the shape vector {v} is not known from the graph; pass ndim={built_at(v)}")
 
 
 def _infer_ndim_bcast(ndim, shape, *args):

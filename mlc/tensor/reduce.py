@@ -9,6 +9,7 @@ import numpy as np
 from mlc.graph import Apply, GraphError, Op, ShapeError, TensorType, built_at
 from mlc.graph.dtype import check_dtype
 from mlc.tensor.elemwise import cast, eq, sqrt, true_div
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable
 
 # Theano's default result dtypes: small ints accumulate as 64-bit.
@@ -277,3 +278,70 @@ def argmin(x, axis=None, keepdims=False):
 
 def max_and_argmax(x, axis=None, keepdims=False):
     return max(x, axis, keepdims), argmax(x, axis, keepdims)
+
+
+# ----------------------------------------------------------------------------
+# Theano's reduction Op classes (theano.tensor.elemwise / basic): the functions above
+# ----------------------------------------------------------------------------
+
+
+class _ReduceClass(TheanoOpClass):
+    __props__ = ("axis",)
+
+    def __init__(self, axis=None):
+        self.axis = axis if axis is None or isinstance(axis, int) else tuple(axis)
+
+
+class Sum(_ReduceClass):
+    """Theano's Sum(axis, dtype, acc_dtype)(x): sum(x, axis, dtype, acc_dtype=acc_dtype)."""
+
+    __props__ = ("axis", "dtype", "acc_dtype")
+
+    def __init__(self, axis=None, dtype=None, acc_dtype=None):
+        super().__init__(axis)
+        self.dtype, self.acc_dtype = dtype, acc_dtype
+
+    def build(self, x):
+        return sum(x, self.axis, dtype=self.dtype, acc_dtype=self.acc_dtype)
+
+
+class Prod(Sum):
+    """Theano's Prod(axis, dtype, acc_dtype, no_zeros_in_input)(x): prod(x, axis, ...)."""
+
+    __props__ = ("axis", "dtype", "acc_dtype", "no_zeros_in_input")
+
+    def __init__(self, axis=None, dtype=None, acc_dtype=None, no_zeros_in_input=False):
+        super().__init__(axis, dtype, acc_dtype)
+        self.no_zeros_in_input = bool(no_zeros_in_input)
+
+    def build(self, x):
+        return prod(x, self.axis, dtype=self.dtype, acc_dtype=self.acc_dtype,
+                    no_zeros_in_input=self.no_zeros_in_input)
+
+
+class Mean(_ReduceClass):
+    """Theano's Mean(axis)(x): mean(x, axis)."""
+
+    def build(self, x):
+        return mean(x, self.axis)
+
+
+class All(_ReduceClass):
+    """Theano's All(axis)(x): all(x, axis) (bool)."""
+
+    def build(self, x):
+        return all(x, self.axis)
+
+
+class Any(_ReduceClass):
+    """Theano's Any(axis)(x): any(x, axis) (bool)."""
+
+    def build(self, x):
+        return any(x, self.axis)
+
+
+class MaxAndArgmax(_ReduceClass):
+    """Theano's MaxAndArgmax(axis)(x): [max(x, axis), argmax(x, axis)]."""
+
+    def build(self, x):
+        return list(max_and_argmax(x, self.axis))

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from mlc.config import config
-from mlc.dialects.mt.random import M1, M2, mrg_uniform_reference
+from mlc.dialects.mt.random import M1, M2, MASK2, MASK12, MASK13, MULT2, mrg_uniform_reference
+from mlc.dialects.mt.random import NORM as _NORM
 from mlc.graph import Apply, Constant, Op, ShapeError, TensorType, Variable, built_at
 from mlc.graph.dtype import upcast
 from mlc.tensor.host import HostOp
@@ -32,6 +33,7 @@ __all__ = [
     "MultinomialFromUniform",
     "ff_2p72",
     "ff_2p134",
+    "MASK12", "MASK13", "MASK2", "MULT2", "NORM", "matVecModM", "multMatVect",
     "guess_n_streams",
     "mrg_uniform",
 ]
@@ -51,22 +53,31 @@ A2p134 = np.asarray([[796789021, 1464208080, 607337906],
                      [1401213391, 1178684362, 1431130166]], dtype="int64")
 
 
-def _jump(rstate: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
-    """Both components' 3-vectors multiplied by their matrices, modulo M1 and M2 (int64, exact)."""
-    s = np.asarray(rstate, dtype="int64")
-    first = np.sum((a1 * s[:3]) % M1, 1) % M1
-    second = np.sum((a2 * s[3:]) % M2, 1) % M2
-    return np.concatenate([first, second]).astype("int32")
+#: the generator's constants, as Theano names them (MRG31k3p; NORM: 2^-31, the float64 scale of a draw)
+NORM = _NORM["f64"]
+
+
+def matVecModM(A, s, m):  # noqa: N802,N803 (Theano's names)
+    """(A @ s) mod m for an int64 3x3 matrix A and a 3-vector s, exactly (each product reduced first)."""
+    A = np.asarray(A, dtype="int64")  # noqa: N806
+    return (np.sum((A * np.asarray(s, dtype="int64")) % m, 1) % m).astype("int32")
+
+
+def multMatVect(v, A, m1, B, m2):  # noqa: N802,N803 (Theano's names)
+    """The 6-word state `v` moved on by jump matrices: its first half by A modulo m1, its second by B
+    modulo m2 (Theano's multMatVect; how streams and substreams are spaced)."""
+    v = np.asarray(v)
+    return np.concatenate([matVecModM(A, v[:3], m1), matVecModM(B, v[3:], m2)])
 
 
 def ff_2p72(rstate: np.ndarray) -> np.ndarray:
     """The state 2^72 steps further on (the next substream)."""
-    return _jump(rstate, A1p72, A2p72)
+    return multMatVect(rstate, A1p72, M1, A2p72, M2)
 
 
 def ff_2p134(rstate: np.ndarray) -> np.ndarray:
     """The state 2^134 steps further on (the next stream)."""
-    return _jump(rstate, A1p134, A2p134)
+    return multMatVect(rstate, A1p134, M1, A2p134, M2)
 
 
 def guess_n_streams(size, warn: bool = False) -> int:
@@ -118,7 +129,7 @@ class MRGUniform(Op):
         """(new state, uniform sample of `size`) from the MRG state matrix `rstate` (Theano's mrg_uniform.new)."""
         v_size = as_tensor_variable(size)
         if ndim is None:
-            from mlc.tensor.raw_random import get_vector_length
+            from mlc.tensor.constants import get_vector_length
 
             ndim = get_vector_length(v_size)
         return cls(TensorType(dtype, (False,) * ndim))(rstate, v_size)
@@ -526,6 +537,6 @@ class MRG_RandomStreams:
 
 
 def _size_ndim(size: Variable) -> int:
-    from mlc.tensor.raw_random import get_vector_length
+    from mlc.tensor.constants import get_vector_length
 
     return get_vector_length(size)

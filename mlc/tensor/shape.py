@@ -7,6 +7,7 @@ import numpy as np
 from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, TensorType, Variable, built_at
 from mlc.graph.dtype import INTS, upcast
 from mlc.tensor.elemwise import cast
+from mlc.tensor.opclass import TheanoOpClass
 from mlc.tensor.var import as_tensor_variable, constant
 
 # ----------------------------------------------------------------------------
@@ -98,6 +99,21 @@ def _check_specified_shape(node, actual, specified) -> tuple[int, ...]:
     if want != got:
         raise ShapeError(f"specify_shape: expected shape {want}, got {got}{built_at(node.out)}")
     return want
+
+
+class Shape_i(TheanoOpClass):  # noqa: N801 (Theano's class name)
+    """Theano's Shape_i(i)(x): the length of x's dim i (x.shape[i], an int64 scalar)."""
+
+    __props__ = ("i",)
+
+    def __init__(self, i):
+        self.i = int(i)
+
+    def build(self, x):
+        x = as_tensor_variable(x)
+        if not 0 <= self.i < x.ndim:
+            raise GraphError(f"Shape_i: {x} has {x.ndim} dims, it has no dim {self.i}{built_at(x)}")
+        return shape(x)[self.i]
 
 
 def specify_shape(x, shape):
@@ -248,6 +264,18 @@ def reshape(x, newshape, ndim=None):
             raise GraphError("reshape: the length of a symbolic shape vector is unknown; pass ndim=")
         ndim = 1 if isinstance(newshape, (int, np.integer)) else len(newshape)
     return Reshape(int(ndim))(x, shp)
+
+
+class Flatten(TheanoOpClass):
+    """Theano's Flatten(outdim)(x): flatten(x, outdim)."""
+
+    __props__ = ("outdim",)
+
+    def __init__(self, outdim=1):
+        self.outdim = int(outdim)
+
+    def build(self, x):
+        return flatten(x, self.outdim)
 
 
 def flatten(x, ndim=1):
@@ -508,8 +536,14 @@ class Join(Op):
 
     __props__ = ("axis",)
 
-    def __init__(self, axis: int):
+    def __init__(self, axis: int | None = None):
+        # None: Theano's Join()(axis, *tensors), which builds join(axis, *tensors)
         self.axis = axis
+
+    def __call__(self, *args, **kwargs):
+        if self.axis is None:
+            return join(*args)
+        return super().__call__(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"Join{{axis={self.axis}}}"
@@ -581,6 +615,8 @@ def concatenate(tensor_list, axis=0):
     if not tensor_list:
         raise GraphError("concatenate: expected at least one tensor")
     nd = tensor_list[0].ndim
+    if isinstance(axis, Constant) and axis.ndim == 0 and axis.dtype in INTS:  # a constant 0-d int tensor
+        axis = int(axis.data)
     if not isinstance(axis, (int, np.integer)):
         raise TypeError(f"concatenate: expected an integer axis, got {axis!r}")
     if not -nd <= axis < nd:
@@ -589,7 +625,10 @@ def concatenate(tensor_list, axis=0):
 
 
 def join(axis, *tensors):
-    """Theano's join(axis, *tensors)."""
+    """Theano's join(axis, *tensors): concatenate along `axis`; a single tensor is returned as is (as
+    Theano does, without looking at `axis`)."""
+    if len(tensors) == 1:
+        return as_tensor_variable(tensors[0])
     return concatenate(tensors, axis)
 
 

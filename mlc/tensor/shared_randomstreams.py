@@ -17,7 +17,15 @@ from mlc.sharedvalue import RandomStateSharedVariable, shared
 from mlc.tensor import raw_random  # noqa: F401  (Theano users reach it as shared_randomstreams.raw_random)
 from mlc.tensor.raw_random import RandomStreamsBase
 
-__all__ = ["RandomStateSharedVariable", "RandomStreams"]
+__all__ = ["RandomStateSharedVariable", "RandomStreams", "randomstate_constructor"]
+
+
+def randomstate_constructor(value, name=None, strict=False, allow_downcast=None, borrow=False):
+    """Theano's shared-variable constructor for a numpy RandomState (TypeError for anything else); `shared`
+    already makes these, so this is for code that registers or calls it directly."""
+    if not isinstance(value, np.random.RandomState):
+        raise TypeError(f"randomstate_constructor: expected a numpy RandomState, got {type(value).__name__}")
+    return shared(value, name=name, strict=strict, allow_downcast=allow_downcast, borrow=borrow)
 
 
 class RandomStreams(RandomStreamsBase):

@@ -43,6 +43,12 @@ import scipy.special
 LIMIT = 1e4  # no value the generator keeps has a larger magnitude
 
 
+def _bounded_z(expr: str) -> str:
+    """`expr` with @Z (@N in numpy) a complex operand of parts in (-2, 2) built from {a} and {b}."""
+    return expr.replace("@Z", "T.complex(T.tanh({a}) * 2, T.tanh({b}) * 2)").replace(
+        "@N", "(np.tanh({a}) * 2 + 1j * (np.tanh({b}) * 2))")
+
+
 @dataclass(frozen=True)
 class Row:
     name: str
@@ -131,6 +137,19 @@ def _same_2d(rng, vals):
 
 def _rank_2(rng, vals):
     return 0 if vals[0].ref.ndim == 2 else None
+
+
+def _diag_offset(rng, vals):
+    """A diagonal offset for AllocDiag of an operand of at most 2 dims."""
+    return int(rng.integers(-1, 2)) if 1 <= vals[0].ref.ndim <= 2 else None
+
+
+def _batched_ok(rng, vals):
+    """Two operands of one batch (axis 0) where a's last axis meets b's axis 1 (batched_tensordot, 1 axis)."""
+    a, b = vals[0], vals[1]
+    if a.ref.ndim < 2 or b.ref.ndim < 2 or a.ref.shape[0] != b.ref.shape[0] or a.ref.shape[-1] != b.ref.shape[1]:
+        return None
+    return None if a.bc[0] != b.bc[0] or a.bc[-1] != b.bc[1] else 0
 
 
 def _square_2(rng, vals):
@@ -313,6 +332,21 @@ ROWS: list[Row] = (
             "np.imag(({a} + 1j * {b}) / (({b} + 2) + 1j * {a}))"),
         Row("complex_exp_angle", 2, "T.angle(T.exp(T.complex({a}, {b}) * 0.5))",
             "np.angle(np.exp(({a} + 1j * {b}) * 0.5)).astype('float64')"),
+        Row("complex_trig", 2, _bounded_z("(T.sin(@Z) * T.cos(@Z) + T.tan(@Z)).real"),
+            _bounded_z("np.real(np.sin(@N) * np.cos(@N) + np.tan(@N))")),
+        Row("complex_hyperbolic", 2, _bounded_z("(T.sinh(@Z) + T.cosh(@Z) * T.tanh(@Z)).imag"),
+            _bounded_z("np.imag(np.sinh(@N) + np.cosh(@N) * np.tanh(@N))")),
+        Row("complex_inverse_trig", 2, "abs(T.arcsin(T.complex({a}, {b})) + T.arccos(T.complex({b}, {a})) "
+            "+ T.arctan(T.complex({a}, {b})))",
+            "np.abs(np.arcsin({a} + 1j * {b}) + np.arccos({b} + 1j * {a}) + np.arctan({a} + 1j * {b}))"),
+        Row("complex_inverse_hyperbolic", 2, "abs(T.arcsinh(T.complex({a}, {b})) "
+            "+ T.arccosh(T.complex({b}, {a})) + T.arctanh(T.complex({a}, {b})))",
+            "np.abs(np.arcsinh({a} + 1j * {b}) + np.arccosh({b} + 1j * {a}) + np.arctanh({a} + 1j * {b}))"),
+        Row("complex_exp_log", 2, _bounded_z("abs(T.log2(@Z + 3) + T.log10(@Z.conj() + 3) + T.exp2(@Z) + T.expm1(@Z))"),
+            _bounded_z("np.abs(np.log2(@N + 3) + np.log10(np.conj(@N) + 3) + np.exp2(@N) + np.expm1(@N))")),
+        Row("complex_order", 2, "T.maximum(T.complex({a}, {b}), T.complex({b}, {a})).real "
+            "+ T.lt(T.complex({a}, {b}), T.complex({b}, {a}))",
+            "np.maximum({a} + 1j * {b}, {b} + 1j * {a}).real + (({a} + 1j * {b}) < ({b} + 1j * {a}))"),
         Row("dimshuffle", 1, "{a}.dimshuffle({p})", "np.transpose({a}, {p})", dtypes="num", smooth=True,
             shapes="any", param=_perm),
         Row("flatten", 1, "{a}.flatten()", "{a}.reshape(-1)", dtypes="num", smooth=True),
@@ -333,6 +367,19 @@ ROWS: list[Row] = (
             dtypes="num", smooth=True, shapes="any", param=_repeat),
         Row("diag", 1, "T.diagonal({a})", "np.diagonal({a}).copy()", dtypes="num", smooth=True, shapes="any",
             param=_rank_2),
+        Row("alloc_diag", 1, "T.AllocDiag({p})({a})", "alloc_diag({a}, {p})", dtypes="num", smooth=True,
+            shapes="any", param=_diag_offset),
+        Row("softmax_grad", 2, "T.nnet.softmax_grad({a}, T.nnet.softmax({b}))", "softmax_grad({a}, softmax({b}))",
+            smooth=True, shapes="any", param=_same_2d),
+        Row("prepend_1", 1, "T.nnet.prepend_1_to_each_row({a})",
+            "np.concatenate([np.ones(({a}.shape[0], 1), {a}.dtype), {a}], 1)", dtypes="num", smooth=True,
+            shapes="any", param=_rank_2),
+        Row("permute_rows_reversed", 1, "T.permute_row_elements({a}, T.arange({a}.shape[-1])[::-1])",
+            "{a}[..., ::-1]", dtypes="num", smooth=True, shapes="any", param=_rank_ge1),
+        Row("batched_tensordot", 2, "T.batched_tensordot({a}, {b}, 1)", "batched_tensordot({a}, {b})",
+            smooth=True, shapes="any", param=_batched_ok),
+        Row("choose", 2, "T.choose(T.cast({a} > 0, 'int64'), [{a}, {b}])",
+            "np.choose(({a} > 0).astype('int64'), [{a}, {b}])", dtypes="num", exact=True),
         Row("sort", 1, "T.sort({a}, axis=-1)", "np.sort({a}, axis=-1)", dtypes="num", exact=True,
             shapes="any", param=_rank_ge1),
         Row("erfcx", 1, "T.erfcx(T.tanh({a}))", "erfcx(np.tanh({a}))", smooth=True),
@@ -425,6 +472,19 @@ def _log_softmax(x):
     return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
 
 
+def _alloc_diag(x, offset):
+    """Theano's AllocDiag(offset) (axes 0, 1): x's last axis on diagonal `offset` of new leading planes."""
+    n = x.shape[-1] + abs(offset)
+    out = np.zeros(x.shape[:-1] + (n, n), dtype=x.dtype)
+    i = np.arange(x.shape[-1])
+    out[..., i + max(0, -offset), i + max(0, offset)] = x
+    return np.moveaxis(out, (-2, -1), (0, 1))
+
+
+def _softmax_grad(dy, sm):
+    return dy * sm - (dy * sm).sum(axis=-1, keepdims=True) * sm
+
+
 REF_NAMESPACE: dict[str, Any] = {
     "np": np,
     "spd": lambda a: a @ a.T + np.eye(len(a), dtype=a.dtype),
@@ -438,4 +498,8 @@ REF_NAMESPACE: dict[str, Any] = {
     "gammaincc": scipy.special.gammaincc,
     "softmax": _softmax,
     "log_softmax": _log_softmax,
+    "alloc_diag": _alloc_diag,
+    "softmax_grad": _softmax_grad,
+    "batched_tensordot": lambda a, b: np.stack([np.tensordot(a[i], b[i], 1) for i in range(len(a))]).reshape(
+        a.shape[:1] + a.shape[1:-1] + b.shape[2:]),
 }

@@ -252,6 +252,10 @@ GRAD_CASES = [
         lambda x, w, b: (-T.log(1 / (1 + T.exp(-T.dot(x, w) - b)))).mean() + 0.01 * (w**2).sum(),
         [A34, V4, np.float64(0.1)],
     ),
+    # Theano's op classes built from other ops
+    ("alloc-diag", lambda a: T.AllocDiag(-1, 1, 0)(a) * 1.5, [A34[:2]]),
+    ("softmax-grad", lambda dy, a: T.nnet.softmax_grad(dy, T.nnet.softmax(a)), [A34, A34 * 0.5]),
+    ("prepend-scalar", lambda s, a: T.nnet.prepend_scalar_to_each_row(s, a) ** 2, [np.float64(0.3), A34]),
     # helpers with special gradients still pass the value through
     ("grad-clip-and-scale", lambda a: grad_clip(a, -9, 9) * 2 + grad_scale(a, 1.0), [A34]),
 ]

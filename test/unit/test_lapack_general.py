@@ -106,6 +106,9 @@ def test_lstsq_rcond_errors_and_no_gradient():
         assert f(A, B, r)[2] == np.linalg.lstsq(A, B, rcond=r)[2]
     with pytest.raises(ValueError, match="Incompatible dimensions"):
         f(A, np.ones(4), -1.0)
+    g = mlc.function([a, b], N.lstsq()(a, b, None)[2])  # numpy's default rcond: eps * max(m, n)
+    C = np.diag([1.0, 3e-16, 1.0])
+    assert g(C, B) == np.linalg.lstsq(C, B, rcond=None)[2] == 2 and f(C, B, -1.0)[2] == 3
     with pytest.raises(AttributeError, match="'lstsq' object has no attribute 'grad'"):
         mlc.grad(outs[0].sum(), a)
     with pytest.raises(np.linalg.LinAlgError, match="SVD did not converge in Linear Least Squares"):

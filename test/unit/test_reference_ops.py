@@ -30,6 +30,7 @@ from mlc.tensor.elemwise import SCALARS, apply_elemwise
 alloc, contract, elemwise, nnet, reduce, shape, advanced = (
     importlib.import_module(f"mlc.tensor.{m}") for m in ("alloc", "contract", "elemwise", "nnet", "reduce", "shape",
                                                          "advanced"))
+compose = importlib.import_module("mlc.tensor.compose")
 
 DTYPES = ["float32", "float64", "int32", "int64", "bool"]
 HYPOTHESIS = settings(max_examples=100, deadline=None, derandomize=True)
@@ -439,7 +440,7 @@ OTHER_CASES = [
     Case("softmax", (Softmax,), [(_t("float64", 2), A * 50)], nnet.softmax, _softmax),
     Case("softmax-axis0", (Softmax,), [(_t("float32", 2), A.astype("f4"))], lambda x: nnet.softmax(x, axis=0),
          lambda x: _softmax(x.T).T, tol=1e-6),
-    Case("log_softmax", (Softmax,), [(_t("float64", 2), A * 300)], nnet.log_softmax,
+    Case("log_softmax", (nnet.LogSoftmax,), [(_t("float64", 2), A * 300)], nnet.log_softmax,
          lambda x: x - x.max(-1, keepdims=True) - np.log(np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True))),
     Case("softmax-int", (Softmax,), [(_t("int32", 1), np.array([1, 2, 3], "int32"))], nnet.softmax,
          lambda x: _softmax(x.astype("float64"))),
@@ -452,6 +453,19 @@ OTHER_CASES = [
                        nnet.sigmoid_binary_crossentropy(T.log(o / (1 - o)), t)],
          lambda o, t: [-(t * np.log(o) + (1 - t) * np.log(1 - o)), -(t * np.log(o)).sum(axis=-1),
                        -(t * np.log(o) + (1 - t) * np.log(1 - o))]),
+    # Theano's op classes mlc builds from other ops (mlc.tensor.opclass), and its Assert
+    Case("alloc-diag", (Join,), [(_t("int32", 2), (A * 4).astype("int32"))],
+         lambda x: [T.AllocDiag(1)(x), T.AllocDiag(-1, 2, 0)(x)],
+         lambda x: [np.moveaxis(np.stack([np.diag(r, 1) for r in x]), 0, 2),
+                    np.moveaxis(np.stack([np.diag(r, -1) for r in x]), 0, 1)]),
+    Case("softmax-grad", (Softmax,), [(_t("float64", 2), A), (_t("float64", 2), A[::-1])],
+         lambda dy, z: nnet.SoftmaxGrad()(dy, nnet.softmax(z)),
+         lambda dy, z: dy * _softmax(z) - (dy * _softmax(z)).sum(-1, keepdims=True) * _softmax(z)),
+    Case("prepend-to-each-row", (Join,), [(_t("float32", 2), A.astype("float32"))],
+         lambda x: [nnet.prepend_1_to_each_row(x), nnet.prepend_scalar_to_each_row(2.5, x)],
+         lambda x: [np.hstack([np.ones((3, 1), "float32"), x]), np.hstack([np.full((3, 1), 2.5, "float32"), x])]),
+    Case("assert", (compose.Assert,), [(_t("float64", 2), A)], lambda x: compose.Assert("never")(x, T.all(x < 9)) * 2,
+         lambda x: x * 2),
 ]
 
 

@@ -45,7 +45,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
-from mlc.dialects import mt
+from mlc.dialects import mt, zmath
 from mlc.lowering import LoweringError
 from mlc.dialects.utils.linalg_builders import (
     const,
@@ -368,6 +368,23 @@ COMPLEX_UNARY: dict[type, type] = {
     mt.ExpOp: cx.ExpOp,
     mt.LogOp: cx.LogOp,
     mt.SqrtOp: cx.SqrtOp,
+    mt.SinOp: cx.SinOp,
+    mt.CosOp: cx.CosOp,
+    mt.TanOp: cx.TanOp,
+    mt.TanhOp: cx.TanhOp,
+    mt.Expm1Op: cx.Expm1Op,
+    mt.Log1pOp: cx.Log1pOp,
+    mt.SinhOp: zmath.SinhOp,  # functions the `complex` dialect lacks: `zmath`
+    mt.CoshOp: zmath.CoshOp,
+    mt.AsinOp: zmath.AsinOp,
+    mt.AcosOp: zmath.AcosOp,
+    mt.AtanOp: zmath.AtanOp,
+    mt.AsinhOp: zmath.AsinhOp,
+    mt.AcoshOp: zmath.AcoshOp,
+    mt.AtanhOp: zmath.AtanhOp,
+    mt.Exp2Op: zmath.Exp2Op,
+    mt.Log2Op: zmath.Log2Op,
+    mt.Log10Op: zmath.Log10Op,
     mt.ConjOp: cx.ConjOp,
     mt.RealOp: cx.ReOp,
     mt.ImagOp: cx.ImOp,
@@ -613,11 +630,37 @@ def compare(s: ScalarBuilder, op_type: type, elt: Attribute, a: SSAValue, b: SSA
     return s.cmpi(unsigned_pred if is_unsigned(elt) else signed_pred, a, b)
 
 
+def _complex_compare(s: ScalarBuilder, pred: str, a: SSAValue, b: SSAValue) -> SSAValue:
+    """numpy's order on complex numbers: lexicographic, (ar, ai) < (br, bi) when ar < br and neither
+    imaginary part is nan, or ar == br and ai < bi (likewise <=, >, >=; == and != compare both parts)."""
+    if pred in ("oeq", "une"):
+        return s((cx.EqualOp if pred == "oeq" else cx.NotEqualOp)(a, b))
+    ar, ai, br, bi = s(cx.ReOp(a)), s(cx.ImOp(a)), s(cx.ReOp(b)), s(cx.ImOp(b))
+    strict = pred[:2] + "t"  # olt/ole -> olt, ogt/oge -> ogt
+    no_nan = s(arith.AndIOp(s.cmpf("ord", ai, ai), s.cmpf("ord", bi, bi)))
+    first = s(arith.AndIOp(s.cmpf(strict, ar, br), no_nan))
+    second = s(arith.AndIOp(s.cmpf("oeq", ar, br), s.cmpf(pred, ai, bi)))
+    return s(arith.OrIOp(first, second))
+
+
+def _complex_max_min(s: ScalarBuilder, pred: str, a: SSAValue, b: SSAValue) -> SSAValue:
+    """numpy's complex maximum (pred `oge`) / minimum (`ole`): a when a has a nan part or a >= b
+    (a <= b) in numpy's order, else b."""
+    ar, ai, br, bi = s(cx.ReOp(a)), s(cx.ImOp(a)), s(cx.ReOp(b)), s(cx.ImOp(b))
+    a_nan = s(arith.OrIOp(s.cmpf("uno", ar, ar), s.cmpf("uno", ai, ai)))
+    keep_a = s(arith.OrIOp(a_nan, _complex_compare(s, pred, a, b)))
+    return s(cx.CreateOp(s.select(keep_a, ar, br), s.select(keep_a, ai, bi), a.type))  # type: ignore[arg-type]
+
+
 def binary(s: ScalarBuilder, op_type: type, elt: Attribute, a: SSAValue, b: SSAValue) -> SSAValue:
     """The scalar body of binary mt op `op_type` on operands of mt type `elt`."""
     if op_type is mt.ComplexOp:
         return s(cx.CreateOp(a, b, ComplexType(a.type)))  # type: ignore[arg-type]
     if is_complex(elt):
+        if op_type in COMPARE:
+            return _complex_compare(s, COMPARE[op_type][0], a, b)
+        if op_type in (mt.MaxOp, mt.MinOp):
+            return _complex_max_min(s, "oge" if op_type is mt.MaxOp else "ole", a, b)
         if op_type not in COMPLEX_BINARY:
             raise LoweringError(f"convert-mt-to-linalg: {op_type.name} has no native lowering for complex operands "
                                 f"(mode='REFERENCE' runs it with numpy)")

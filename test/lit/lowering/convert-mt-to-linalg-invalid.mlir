@@ -1,7 +1,6 @@
 // RUN: not mlc-opt -p convert-mt-to-linalg --split-input-file %s 2>&1 | filecheck %s
 
-// f16 tensors, and the complex functions without a native lowering (sin,
-// tanh, ...: mode='REFERENCE' runs them), are a clear error, no traceback.
+// f16 tensors are a clear error, no traceback.
 
 // CHECK: convert-mt-to-linalg-invalid.mlir:[[# @LINE + 2]]:3: error: pass 'convert-mt-to-linalg' failed on 'mt.exp': {{.*}}mt.exp on tensor<?xf16>: f16 tensors are not supported at the loop level
 func.func @half(%x: tensor<?xf16>) -> tensor<?xf16> {
@@ -9,10 +8,3 @@ func.func @half(%x: tensor<?xf16>) -> tensor<?xf16> {
   func.return %r : tensor<?xf16>
 }
 
-// -----
-
-// CHECK: convert-mt-to-linalg-invalid.mlir:[[# @LINE + 2]]:3: error: pass 'convert-mt-to-linalg' failed on 'mt.sin': {{.*}}mt.sin has no native lowering for complex operands
-func.func @complex(%x: tensor<2xcomplex<f32>>) -> tensor<2xcomplex<f32>> {
-  %r = mt.sin %x : tensor<2xcomplex<f32>>
-  func.return %r : tensor<2xcomplex<f32>>
-}

@@ -74,3 +74,25 @@ func.func @functions(%a: complex<f64>, %b: complex<f64>) -> (complex<f64>, compl
   %n = complex.neq %a, %b : complex<f64>
   func.return %e, %l, %s, %p, %q, %n : complex<f64>, complex<f64>, complex<f64>, complex<f64>, i1, i1
 }
+
+// -----
+
+// The elementary functions numpy defines on complex numbers: the `complex` dialect's (sin, tanh, ...)
+// and `zmath`'s (the ones it lacks) all become arith/math on the parts (C99's special values as selects).
+// CHECK-LABEL: func.func @functions
+// CHECK-NOT: complex.sin
+// CHECK-NOT: complex.tanh
+// CHECK-NOT: zmath.
+// CHECK: math.sinh
+// CHECK: math.tan
+// CHECK: math.asinh
+// CHECK: math.log1p
+// CHECK: complex.create
+func.func @functions(%a: complex<f64>) -> complex<f64> {
+  %s = complex.sin %a : complex<f64>
+  %t = complex.tanh %s : complex<f64>
+  %u = zmath.asinh %t : complex<f64>
+  %v = zmath.atanh %u : complex<f64>
+  %w = zmath.log10 %v : complex<f64>
+  func.return %w : complex<f64>
+}
