@@ -50,6 +50,7 @@ MT_TO_LOOPS = {
         "cse",  # merge repeated tensor.dims, constants and tensor.empty (fresh at each use for bufferize)
         "fuse-elementwise",  # elementwise chains (and their reductions) -> one generic
         "fuse-contraction",  # transposes -> BLAS flags, C + s*dot(A, B) -> alpha, beta = 1
+        "fuse-multi-output",  # loops over the same iteration space (a gradient's forward values) -> one loop
         "bufferize",  # tensors -> memrefs in destination-passing style, BLAS calls
         "view-blas-operands",  # BLAS reads row ranges (minibatches) in place, transposes by flag
         "update-in-place",  # shared-variable updates written into their storage (mlc.inplace)

@@ -45,6 +45,7 @@ PASSES: dict[str, str] = {
     "fold-mt-constants": "mlc.passes.fold_mt_constants:MtFoldConstantsPass",
     "fuse-contraction": "mlc.passes.fuse_contraction:FuseContractionPass",
     "fuse-elementwise": "mlc.passes.fuse_elementwise:FuseElementwisePass",
+    "fuse-multi-output": "mlc.passes.fuse_multi_output:FuseMultiOutputPass",
     "parallelize-loops": "mlc.passes.parallelize_loops:ParallelizeLoopsPass",
     "profile-kernels": "mlc.passes.profile_kernels:ProfileKernelsPass",
     "reassociate-reductions": "mlc.passes.reassociate_reductions:ReassociateReductionsPass",

@@ -55,7 +55,7 @@ the same policy (a fixed point); nothing is written in place (that is
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from xdsl.context import Context
@@ -267,6 +267,17 @@ class FusionPolicy:
     bound keeps it linear, and a loop streaming from dozens of arrays
     gains nothing from one more."""
 
+    defer_in_step: bool = True
+    """A cheap producer that every user (this consumer too) reads in step
+    (element i in iteration i of the same loops, parallel) is not recomputed:
+    `fuse-multi-output` puts it and its users in one loop, where it is
+    computed once. Recomputing it in each user instead made the gradient of
+    an elementwise chain grow faster than the graph (each consumer stopped at
+    `max_inputs` recomputed the shared values at its frontier)."""
+
+    in_step: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+    """Memo of `read_in_step_only` per producer (an op, while it exists, keeps its users' maps)."""
+
     def recomputes(self, c: Candidate) -> bool:
         """Fusing `c` computes some producer element more than once (the
         producer stays for its other users, or is read through a broadcast)."""
@@ -285,7 +296,43 @@ class FusionPolicy:
             return True
         assert isinstance(c.producer, linalg.GenericOp)
         cost = body_cost(c.producer)
-        return cost <= self.cheap_cost and spent + cost <= self.recompute_budget
+        if cost > self.cheap_cost or spent + cost > self.recompute_budget:
+            return False
+        return not (self.defer_in_step and read_in_step_only(c.producer, self.in_step))
+
+
+def read_in_step_only(producer: linalg.GenericOp, memo: dict | None = None) -> bool:
+    """Every user of `producer`'s result is a generic over the same loops
+    (`fuse-multi-output`'s members, the same loop sizes) reading it through
+    the identity map. `memo`: what is known of ops so far (an op's maps and
+    loops never change; a producer's answer is kept with the users it had)."""
+    from mlc.passes.fuse_multi_output import is_member, loops_key
+
+    memo = {} if memo is None else memo
+
+    def member_key(op: Operation):
+        known = memo.get(("member", op))
+        if known is None:
+            known = memo[("member", op)] = (loops_key(op),) if is_member(op) else ()
+        return known
+
+    users = tuple(u.operation for u in producer.results[0].uses)
+    known = memo.get(producer)
+    if known is not None and known[0] == users:
+        return known[1]
+    key = member_key(producer)
+    answer = bool(key)
+    identity = AffineMap.identity(len(producer.iterator_types))
+    for use in producer.results[0].uses if answer else ():
+        user = use.operation
+        if not isinstance(user, linalg.GenericOp) or use.index >= len(user.inputs):
+            answer = False
+        elif member_key(user) != key or maps_of(user)[use.index] != identity:
+            answer = False
+        if not answer:
+            break
+    memo[producer] = (users, answer)
+    return answer
 
 
 # ===----------------------------------------------------------------------=== #
@@ -554,7 +601,10 @@ class FuseElementwisePass(ModulePass):
     name = "fuse-elementwise"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        policy = FusionPolicy()
+        from mlc.config import config
+
+        # values shared in step are left to fuse-multi-output, unless it is excluded (then recomputed)
+        policy = FusionPolicy(defer_in_step="fuse-multi-output" not in config.optimizer_excluding.split(":"))
         for f in list(op.walk()):
             if isinstance(f, func.FuncOp):
                 fuse_function(f, policy)

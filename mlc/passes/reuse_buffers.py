@@ -33,6 +33,7 @@ contents are a result (`mlc.inplace`) must not be listed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, memref
@@ -56,8 +57,8 @@ class Buffer:
     last: int
     argument_key: tuple | None = None  # a clobberable argument: (type, its dims, ())
 
-    @property
-    def key(self) -> tuple:
+    @cached_property
+    def key(self) -> tuple:  # cached: `_choose` compares it with every kept buffer's
         if self.argument_key is not None:
             return self.argument_key
         alloc = self.value.owner
@@ -138,11 +139,12 @@ def reuse_in_block(block: Block, clobber: list[int] = ()) -> int:
         b.last = max(b.last, a.last)
         removed += 1
     if removed:
+        order = positions(block)  # inserting deallocs keeps the order of the accesses (numbered once: linear)
         for b in kept:
             if b.argument_key is not None:
                 continue  # the caller's storage: never deallocated
             _drop_deallocs(b.value)
-            last = max((a.op for a in accesses(b.value, block)), key=positions(block).__getitem__)
+            last = max((a.op for a in accesses(b.value, block)), key=order.__getitem__)
             Rewriter.insert_op(memref.DeallocOp.get(b.value), InsertPoint.after(last))
     return removed
 

@@ -53,10 +53,16 @@ def test_elementwise_chain_is_one_loop(dtype):
     slow = mlc.function([x, y], out, mode="FAST_COMPILE")
     assert generics(slow) > 5
     np.testing.assert_allclose(slow(a, b), want, rtol=1e-5 if dtype == "float32" else 1e-12)
-    unfused = mlc.function([x, y], out, mode=mlc.Mode(name="FAST_RUN").excluding("fuse-elementwise"))
+    unfused = mlc.function([x, y], out, mode=mlc.Mode(name="FAST_RUN").excluding("fuse-elementwise",
+                                                                                 "fuse-multi-output"))
     assert generics(unfused) > 5
-    with mlc.config.change_flags(optimizer_excluding="fuse-elementwise"):
+    with mlc.config.change_flags(optimizer_excluding="fuse-elementwise:fuse-multi-output"):
         assert generics(mlc.function([x, y], out)) > 5
+    # without fuse-elementwise, fuse-multi-output alone still makes one loop (with a temporary per value
+    # no other loop reads: none)
+    merged = mlc.function([x, y], out, mode=mlc.Mode(name="FAST_RUN").excluding("fuse-elementwise"))
+    assert generics(merged) == 1
+    np.testing.assert_allclose(merged(a, b), want, rtol=1e-5 if dtype == "float32" else 1e-12)
 
 
 def test_elementwise_into_reduction():
@@ -125,8 +131,8 @@ def test_reshape_is_a_view():
 
 def test_shared_expensive_value_computed_once():
     """e = exp(x) used twice in one expression is fused once; used by two
-    results, it is computed once into memory (policy: no recompute of
-    math functions), while a cheap value is recomputed by each user."""
+    results, it is computed once (policy: no recompute of math functions;
+    the two results' loops are one), while a cheap value is recomputed by each user."""
     x = T.dvector("x")
     e = T.exp(x)
     f = mlc.function([x], e * e + e)
@@ -135,9 +141,14 @@ def test_shared_expensive_value_computed_once():
     assert generics(f) == 1 and f.dump_ir("loops").count("math.exp") == 1
     g = mlc.function([x], [T.exp(x) * 2, T.exp(x) + 1])
     np.testing.assert_allclose(g(a)[1], np.exp(a) + 1)
-    assert g.dump_ir("loops").count("math.exp") == 1 and allocs(g) == 1
+    # both results in one loop (fuse-multi-output): exp once, no temporary
+    assert g.dump_ir("loops").count("math.exp") == 1 and allocs(g) == 0 and generics(g) == 1
     h = mlc.function([x], [(x + 1) * 2, (x + 1) * 3])
-    assert allocs(h) == 0 and h.dump_ir("loops").count("arith.addf") == 2
+    assert allocs(h) == 0 and h.dump_ir("loops").count("arith.addf") == 1 and generics(h) == 1  # one loop
+    np.testing.assert_allclose(h(a), [(a + 1) * 2, (a + 1) * 3])
+    # without fuse-multi-output each user recomputes the cheap value
+    h2 = mlc.function([x], [(x + 1) * 2, (x + 1) * 3], mode=mlc.Mode(name="FAST_RUN").excluding("fuse-multi-output"))
+    assert allocs(h2) == 0 and h2.dump_ir("loops").count("arith.addf") == 2
 
 
 def _chain_gradient_loops(n: int) -> str:
@@ -376,7 +387,16 @@ def test_update_read_after_write_goes_through_a_temporary():
     np.testing.assert_array_equal(first, [0, 2, 6, 12])
     np.testing.assert_array_equal(second, [0, 2, 4, 6])
     np.testing.assert_array_equal(W.get_value(), [1, 2, 3, 4])
-    assert "memref.copy" in f.dump_ir("loops")
+    # fuse-multi-output makes the three one loop reading W[i] before writing it: in place, no copy
+    assert "memref.copy" not in f.dump_ir("loops") and generics(f) == 1
+    W.set_value(np.arange(4, dtype="float64"))
+    g = mlc.function([], [new * W, W * 2], updates=[(W, new)],
+                     mode=mlc.Mode(name="FAST_RUN").excluding("fuse-multi-output"))
+    first, second = g()
+    np.testing.assert_array_equal(first, [0, 2, 6, 12])
+    np.testing.assert_array_equal(second, [0, 2, 4, 6])
+    np.testing.assert_array_equal(W.get_value(), [1, 2, 3, 4])
+    assert "memref.copy" in g.dump_ir("loops")
 
 
 def test_updates_reading_each_other_see_old_values():
