@@ -22,6 +22,10 @@ import numpy as np
 
 from vocabulary import BY_NAME, LIMIT, REF_NAMESPACE, ROWS, Row
 
+#: rows that take only exact operands (discontinuous where a rounding residue would flip the result) but
+#: whose results are not exact: nothing discontinuous may be applied to them in turn
+INEXACT_RESULTS = {"sparse_structured_exp", "complex_inverse_trig", "complex_inverse_hyperbolic"}
+
 #: rows that keep exact values exact (on the inputs' 1/8 grid, in float64)
 PRESERVES_EXACT = {"neg", "abs", "add", "sub", "mul", "maximum", "minimum", "transpose", "dimshuffle", "flatten",
                    "reshape", "slice", "index", "concatenate", "tile", "repeat", "diag", "sort", "max", "min",
@@ -185,7 +189,8 @@ class Builder:
             ref = np.asarray(eval(step.code("ref"), ref_ns))  # noqa: S307 - our own table's code
         var = eval(step.code("mlc"), mlc_ns)  # noqa: S307
         row = BY_NAME[step.row]
-        exact = all(a.exact for a in args) and (row.exact or step.row in PRESERVES_EXACT) and \
+        exact = all(a.exact for a in args) and (row.exact and step.row not in INEXACT_RESULTS
+                                                or step.row in PRESERVES_EXACT) and \
             all(a.ref.dtype == np.float64 or a.kind == "int" for a in args)
         v = self.vals[step.name] = Val(step.name, ref, var, exact)
         return v
@@ -311,7 +316,10 @@ def compare(graph: Graph, outputs: list[np.ndarray], b: Builder) -> str | None:
             if not np.array_equal(got.astype(np.float64), want.astype(np.float64)):
                 return f"{o}: values differ (exact): got {got.ravel()[:6]}, numpy {want.ravel()[:6]}"
             continue
-        rtol, atol = _tolerance(got.dtype, want)
+        # a float64 output computed from single-precision values (an int64 * float32 upcast) carries
+        # their rounding: one ulp of a float32 tanh, amplified by what follows, is far above float64's bound
+        single = any(u.ref.dtype in (np.float32, np.complex64, np.float16) for u in b.vals.values())
+        rtol, atol = _tolerance(np.dtype(np.float32) if single else got.dtype, want)
         if not np.allclose(got.astype(np.float64), want.astype(np.float64), rtol=rtol, atol=atol):
             err = np.max(np.abs(got.astype(np.float64) - want))
             return f"{o}: values differ by {err:.3g} (rtol {rtol}, atol {atol:.3g})"

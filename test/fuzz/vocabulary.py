@@ -46,7 +46,7 @@ LIMIT = 1e4  # no value the generator keeps has a larger magnitude
 def _bounded_z(expr: str) -> str:
     """`expr` with @Z (@N in numpy) a complex operand of parts in (-2, 2) built from {a} and {b}."""
     return expr.replace("@Z", "T.complex(T.tanh({a}) * 2, T.tanh({b}) * 2)").replace(
-        "@N", "(np.tanh({a}) * 2 + 1j * (np.tanh({b}) * 2))")
+        "@N", "cplx(np.tanh({a}) * 2, np.tanh({b}) * 2)")
 
 
 @dataclass(frozen=True)
@@ -325,28 +325,30 @@ ROWS: list[Row] = (
             shapes="any", param=_axis),
         Row("transpose", 1, "{a}.T", "np.transpose({a})", dtypes="num", smooth=True),
         # complex numbers, built from real operands (the generator draws real ones)
-        Row("complex_abs", 2, "abs(T.complex({a}, {b}))", "np.abs({a} + 1j * {b})"),
+        Row("complex_abs", 2, "abs(T.complex({a}, {b}))", "np.abs(cplx({a}, {b}))"),
         Row("complex_mul_real", 2, "(T.complex({a}, {b}) * T.complex({b}, {a})).real",
-            "np.real(({a} + 1j * {b}) * ({b} + 1j * {a}))", smooth=True),
+            "np.real(cplx({a}, {b}) * cplx({b}, {a}))", smooth=True),
         Row("complex_div_imag", 2, "(T.complex({a}, {b}) / T.complex({b} + 2, {a})).imag",
-            "np.imag(({a} + 1j * {b}) / (({b} + 2) + 1j * {a}))"),
+            "np.imag(cplx({a}, {b}) / cplx({b} + 2, {a}))"),
         Row("complex_exp_angle", 2, "T.angle(T.exp(T.complex({a}, {b}) * 0.5))",
-            "np.angle(np.exp(({a} + 1j * {b}) * 0.5)).astype('float64')"),
+            "np.angle(np.exp(cplx({a}, {b}) * 0.5)).astype('float64')"),
         Row("complex_trig", 2, _bounded_z("(T.sin(@Z) * T.cos(@Z) + T.tan(@Z)).real"),
             _bounded_z("np.real(np.sin(@N) * np.cos(@N) + np.tan(@N))")),
         Row("complex_hyperbolic", 2, _bounded_z("(T.sinh(@Z) + T.cosh(@Z) * T.tanh(@Z)).imag"),
             _bounded_z("np.imag(np.sinh(@N) + np.cosh(@N) * np.tanh(@N))")),
         Row("complex_inverse_trig", 2, "abs(T.arcsin(T.complex({a}, {b})) + T.arccos(T.complex({b}, {a})) "
             "+ T.arctan(T.complex({a}, {b})))",
-            "np.abs(np.arcsin({a} + 1j * {b}) + np.arccos({b} + 1j * {a}) + np.arctan({a} + 1j * {b}))"),
+            "np.abs(np.arcsin(cplx({a}, {b})) + np.arccos(cplx({b}, {a})) + np.arctan(cplx({a}, {b})))",
+            exact=True),  # branch cuts on the axes: a computed 0 vs a rounding residue takes the other side
         Row("complex_inverse_hyperbolic", 2, "abs(T.arcsinh(T.complex({a}, {b})) "
             "+ T.arccosh(T.complex({b}, {a})) + T.arctanh(T.complex({a}, {b})))",
-            "np.abs(np.arcsinh({a} + 1j * {b}) + np.arccosh({b} + 1j * {a}) + np.arctanh({a} + 1j * {b}))"),
+            "np.abs(np.arcsinh(cplx({a}, {b})) + np.arccosh(cplx({b}, {a})) + np.arctanh(cplx({a}, {b})))",
+            exact=True),  # (the same)
         Row("complex_exp_log", 2, _bounded_z("abs(T.log2(@Z + 3) + T.log10(@Z.conj() + 3) + T.exp2(@Z) + T.expm1(@Z))"),
             _bounded_z("np.abs(np.log2(@N + 3) + np.log10(np.conj(@N) + 3) + np.exp2(@N) + np.expm1(@N))")),
         Row("complex_order", 2, "T.maximum(T.complex({a}, {b}), T.complex({b}, {a})).real "
             "+ T.lt(T.complex({a}, {b}), T.complex({b}, {a}))",
-            "np.maximum({a} + 1j * {b}, {b} + 1j * {a}).real + (({a} + 1j * {b}) < ({b} + 1j * {a}))"),
+            "np.maximum(cplx({a}, {b}), cplx({b}, {a})).real + (cplx({a}, {b}) < cplx({b}, {a}))"),
         Row("dimshuffle", 1, "{a}.dimshuffle({p})", "np.transpose({a}, {p})", dtypes="num", smooth=True,
             shapes="any", param=_perm),
         Row("flatten", 1, "{a}.flatten()", "{a}.reshape(-1)", dtypes="num", smooth=True),
@@ -481,6 +483,15 @@ def _alloc_diag(x, offset):
     return np.moveaxis(out, (-2, -1), (0, 1))
 
 
+def _cplx(re, im):
+    """numpy's meaning of `T.complex(re, im)`: the parts exactly as given (`re + 1j * im` is not it: with
+    im = -0.0 the sum's imaginary part is +0.0, the other side of every branch cut on the real axis)."""
+    re, im = np.asarray(re), np.asarray(im)
+    out = np.empty(np.broadcast(re, im).shape, np.result_type(re, im, np.complex64))
+    out.real, out.imag = re, im
+    return out
+
+
 def _softmax_grad(dy, sm):
     return dy * sm - (dy * sm).sum(axis=-1, keepdims=True) * sm
 
@@ -500,6 +511,7 @@ REF_NAMESPACE: dict[str, Any] = {
     "log_softmax": _log_softmax,
     "alloc_diag": _alloc_diag,
     "softmax_grad": _softmax_grad,
+    "cplx": _cplx,
     "batched_tensordot": lambda a, b: np.stack([np.tensordot(a[i], b[i], 1) for i in range(len(a))]).reshape(
         a.shape[:1] + a.shape[1:-1] + b.shape[2:]),
 }
