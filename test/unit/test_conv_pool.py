@@ -227,8 +227,8 @@ def test_conv3d_against_direct_reference(monkeypatch):
 
 def test_conv_errors_name_the_problem():
     x, w = T.dtensor4("x"), T.dtensor4("w")
-    with pytest.raises(mlc.graph.GraphError, match="filter_shape"):  # unshared: the sizes when built
-        conv2d(x, T.TensorType("float64", (False,) * 6)("w6"), unshared=True)
+    with pytest.raises(ValueError, match="border_mode"):  # unshared, kernel sizes known at run time: when built
+        conv2d(x, T.TensorType("float64", (False,) * 6)("w6"), unshared=True, border_mode="same")
     with pytest.raises(ValueError, match="border_mode"):
         conv2d(x, w, filter_shape=(1, 1, 3, 3), border_mode="same")
     f = mlc.function([x, w], conv2d(x, w, filter_shape=(1, 1, 3, 3)))
