@@ -143,12 +143,13 @@ class UnsharedCheck(Op):
     """The unshared filters, unchanged, after Theano's check that they hold one kernel per output position.
 
     The window is the static one, or (window None: kernel sizes known at run time) the one built from the
-    filters' run-time kernel sizes and the border mode, strides and dilation."""
+    filters' run-time kernel sizes and the border mode, strides and dilation. Theano's checks of the channel
+    and filter counts against `groups` follow (its ValueErrors, where a product would read past them)."""
 
-    __props__ = ("window", "border_mode", "strides", "dilation")
+    __props__ = ("window", "groups", "border_mode", "strides", "dilation")
 
-    def __init__(self, window: Window | None, border_mode=None, strides=None, dilation=None):
-        self.window = window
+    def __init__(self, window: Window | None, groups: int = 1, border_mode=None, strides=None, dilation=None):
+        self.window, self.groups = window, int(groups)
         if isinstance(border_mode, (tuple, list)):  # hashable, for __props__
             border_mode = tuple(tuple(m) if isinstance(m, (tuple, list)) else m for m in border_mode)
         self.border_mode, self.strides, self.dilation = border_mode, strides, dilation
@@ -179,6 +180,17 @@ class UnsharedCheck(Op):
         out = tuple(max(o, 0) for o in window.out_shape(xshape[2:]))
         if tuple(wshape[1:1 + d]) != out:
             raise ShapeError(f"Kernel shape {tuple(wshape[1:1 + d])} does not match computed output size {out}"
+                             f"{built_at(node.inputs[0])}")
+        g = self.groups
+        if xshape[1] % g:
+            raise ShapeError(f"number of input channels must be divisible by num_groups: {xshape[1]} channels, "
+                             f"{g} groups{built_at(node.inputs[0])}")
+        if wshape[0] % g:
+            raise ShapeError(f"number of filters must be divisible by num_groups: {wshape[0]} filters, {g} groups"
+                             f"{built_at(node.inputs[0])}")
+        if xshape[1] // g != wshape[1 + d]:
+            raise ShapeError(f"the number of input channels in the kernel should specify the number of channels "
+                             f"of 1 group: {wshape[1 + d]} in the kernel, {xshape[1]} // {g} in the input"
                              f"{built_at(node.inputs[0])}")
 
     def emit(self, ctx, node, operands):
@@ -224,11 +236,11 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
     from mlc.tensor.shape import concatenate, reshape
 
     if unshared and kernel is None:  # kernel sizes known at run time: the patches by a gather
-        w = UnsharedCheck(None, border_mode, strides, dilation)(w, x)
+        w = UnsharedCheck(None, int(num_groups), border_mode, strides, dilation)(w, x)
         return cast(_unshared_dynamic(x, w, border_mode, strides, dilation, int(num_groups), who), out_dtype)
     ksize = math.prod(kernel)
     if unshared:
-        return cast(_unshared(x, UnsharedCheck(window)(w, x), window, int(num_groups), ksize), out_dtype)
+        return cast(_unshared(x, UnsharedCheck(window, int(num_groups))(w, x), window, int(num_groups), ksize), out_dtype)
     xs, ws = x.shape, w.shape
     outs = [_out_size(window, i, xs[2 + i]) for i in range(d)]
     n_pix = xs[0]

@@ -360,6 +360,8 @@ def test_unshared_conv2d_checks_like_theano():
     # a filter count that matches the product of the output size (3 * 3 = 9 = 1 * 9) is still refused
     with pytest.raises(ValueError, match="does not match"):
         f(np.zeros((1, 1, 2, 10)), np.zeros((2, 3, 3, 1, 2, 2)))
+    with pytest.raises(ValueError, match="input channels in the kernel"):  # not a product over one of the two
+        f(np.zeros((1, 2, 4, 4)), np.zeros((2, 3, 3, 1, 2, 2)))
 
 
 # ----------------------------------------------------------------------------

@@ -117,6 +117,9 @@ def test_unshared_with_run_time_filter_sizes(monkeypatch):
         with pytest.raises(ValueError, match=rf"Kernel shape \({bad[0]}, {bad[1]}\) does not match computed "
                                              r"output size \(6, 5\)"):
             f(xv, np.zeros((4, *bad, 4, 2, 2)), *good[1:], *zeros_p)
+    # channels that do not match the kernel's (Theano's ValueErrors, not a product over part of them)
+    with pytest.raises(ValueError, match="number of input channels"):
+        f(RNG.standard_normal((2, 5, 7, 6)), *good, *zeros_p)
     assert f(xv, *good, *zeros_p)[0].shape == (2, 4, 6, 5)  # still callable after the errors
 
 
@@ -138,8 +141,11 @@ def test_static_and_run_time_paths_agree_and_reference_mode():
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
     for got, ref in zip((ref_gx, ref_gw), ref_unshared_adjoint(x64, w64, 2 * want, *a)):
         np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4)
+    f_ref = mlc.function([x, w], y_dyn, mode="REFERENCE")
     with pytest.raises(ValueError, match="does not match computed output size"):
-        mlc.function([x, w], y_dyn, mode="REFERENCE")(xv, wv[:, 1:])
+        f_ref(xv, wv[:, 1:])
+    with pytest.raises(ValueError, match="number of filters must be divisible by num_groups: 5 filters, 2 groups"):
+        f_ref(xv, wv[:5])
 
 
 def test_gradient_functions_unshared_with_symbolic_shapes():
