@@ -259,8 +259,8 @@ def test_conv3d_against_direct_reference(monkeypatch):
 
 def test_conv_errors_name_the_problem():
     x, w = T.dtensor4("x"), T.dtensor4("w")
-    with pytest.raises(mlc.graph.GraphError, match="filter_shape"):  # unshared: the sizes when built
-        conv2d(x, T.TensorType("float64", (False,) * 6)("w6"), unshared=True)
+    with pytest.raises(ValueError, match="border_mode"):  # unshared, kernel sizes known at run time: when built
+        conv2d(x, T.TensorType("float64", (False,) * 6)("w6"), unshared=True, border_mode="same")
     with pytest.raises(ValueError, match="border_mode"):
         conv2d(x, w, filter_shape=(1, 1, 3, 3), border_mode="same")
     f = mlc.function([x, w], conv2d(x, w, filter_shape=(1, 1, 3, 3)))
@@ -392,6 +392,8 @@ def test_unshared_conv2d_checks_like_theano():
     # a filter count that matches the product of the output size (3 * 3 = 9 = 1 * 9) is still refused
     with pytest.raises(ValueError, match="does not match"):
         f(np.zeros((1, 1, 2, 10)), np.zeros((2, 3, 3, 1, 2, 2)))
+    with pytest.raises(ValueError, match="input channels in the kernel"):  # not a product over one of the two
+        f(np.zeros((1, 2, 4, 4)), np.zeros((2, 3, 3, 1, 2, 2)))
 
 
 # ----------------------------------------------------------------------------
