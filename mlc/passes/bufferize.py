@@ -96,6 +96,7 @@ from mlc.dialects.utils.linalg_builders import (
     is_float,
 )
 from mlc.passes.bufferize_lapack import HANDLERS as LAPACK_HANDLERS
+from mlc.passes.bufferize_scatter import HANDLERS as SCATTER_HANDLERS
 from mlc.passes.bufferize_sparse import HANDLERS as SPARSE_HANDLERS
 from mlc.passes.bufferize_mrg import bufferize_mrg_uniform
 
@@ -703,6 +704,7 @@ HANDLERS = {
     mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
     **LAPACK_HANDLERS,  # the LAPACK ops it leaves: lapack.* calls on private copies
     **SPARSE_HANDLERS,  # a float mt.csr_dot: row loops (mlc.passes.bufferize_sparse)
+    **SCATTER_HANDLERS,  # mt.scatter: a loop over the index positions (mlc.passes.bufferize_scatter)
 }
 
 
@@ -726,7 +728,7 @@ def plan_destinations(
             root = root.owner.source
         producer = root.owner
         direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, *LAPACK_HANDLERS,
-                                       *SPARSE_HANDLERS, scf.ForOp, scf.WhileOp)) or (
+                                       *SPARSE_HANDLERS, *SCATTER_HANDLERS, scf.ForOp, scf.WhileOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:
@@ -736,8 +738,9 @@ def plan_destinations(
     # Push destinations back through single-use inits: the producer of an
     # init writes where the consumer will update it in place.
     for op in reversed(ops):
-        if isinstance(op, DPS_OPS):
-            for r, init in zip(op.results, op.outputs):
+        if isinstance(op, (*DPS_OPS, mt.ScatterOp)):  # (a scatter updates its dest like an init)
+            pairs = [(op.result, op.dest)] if isinstance(op, mt.ScatterOp) else zip(op.results, op.outputs)
+            for r, init in pairs:
                 if r in bz.desired and _uses(init) == 1 and isinstance(init.owner, DPS_OPS) and init not in bz.desired:
                     if not (_becomes_blas(op) and is_zero_fill(init)):
                         bz.desired[init] = bz.desired[r]
