@@ -46,6 +46,10 @@ The rules:
 * a float `mt.csr_dot` (CSR x dense, left by `convert-mt-to-linalg`)
   becomes a parallel loop over rows whose innermost loop runs along rows of
   b and of the result (`mlc.passes.bufferize_sparse`).
+* `mt.scatter` (left by `convert-mt-to-linalg`) updates dest's buffer
+  (in place when dest is dead and ours, else a copy) in a loop over the
+  index positions, in order, inside a parallel loop over blocks of the
+  trailing columns (`mlc.passes.bufferize_scatter`).
 """
 
 from __future__ import annotations

@@ -21,14 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.builder import Builder
-from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import BlockArgument, SSAValue
+from xdsl.ir import SSAValue
 
 from mlc.dialects import mt
-from mlc.dialects.utils.linalg_builders import Index, IndexLike, emit, generic
-from mlc.lowering.convert_mt_to_linalg import scalar_math
-from mlc.lowering.convert_mt_to_linalg.lowering import Lowering, cast_root, result_type
-from mlc.lowering.convert_mt_to_linalg.shapes import if_else
+from mlc.dialects.utils.linalg_builders import Index, IndexLike
+from mlc.lowering.convert_mt_to_linalg.lowering import Lowering, result_type
 
 
 def _index_sizes(cx: Lowering, indices: Sequence[SSAValue]) -> list[IndexLike]:
@@ -73,7 +70,10 @@ def lower_scatter(cx: Lowering, op: mt.ScatterOp) -> SSAValue:
     new = mt.ScatterOp(dest, cx.v(op.src), [cx.v(i) for i in op.indices], op.mode.data)
     cx.b.insert(new)
     assert new.result.type == result_type(op), (new.result.type, result_type(op))
-    return cx.known_dims(new.result, cx.shape(dest))
+    for d in range(dest.type.get_num_dims()):  # type: ignore[attr-defined]
+        if (dest, d) in cx.dims:  # the result has dest's shape: its dims known already stay known
+            cx.dims[(new.result, d)] = cx.dims[(dest, d)]
+    return new.result
 
 
 __all__ = ["lower_gather", "lower_scatter"]
