@@ -21,6 +21,8 @@ the call. Both are optional:
     %r = blas.dot %x, %y : memref<?xf64>, memref<?xf64> -> f64
 
 gemm and gemv also take complex<f32>/complex<f64> elements (and scalars): cgemm/zgemm, cgemv/zgemv.
+A complex vector . vector is not a `blas.dot`: `bufferize` writes it as the gemv of the 1 x n
+matrix x (an `expand_shape` view) times y into the 0-d output seen as a 1-vector.
 """
 
 from __future__ import annotations
@@ -56,7 +58,8 @@ from xdsl.utils.exceptions import VerifyException
 
 BLAS_ELEMENT_TYPES = (Float32Type, Float64Type)
 #: gemm and gemv also take complex<f32>/complex<f64> (?gemm/?gemv with c/z); dot stays real
-#: (complex ?dotu returns a struct by value, which the f77 interface leaves to the compiler)
+#: (complex ?dotu returns a struct by value, which the f77 interface leaves to the compiler):
+#: a complex dot is a gemv of the 1 x n matrix x (see `bufferize`)
 COMPLEX_ELEMENT_TYPES = (ComplexType(Float32Type()), ComplexType(Float64Type()))
 
 

@@ -32,10 +32,12 @@ The rules:
 * temporaries are `memref.alloc`ed before their producer, with the
   dynamic sizes of their `tensor.empty` (or `memref.dim`s), and
   `memref.dealloc`ed after their last use (or their views' last use);
-* f32/f64 contractions become BLAS: `linalg.matmul` (and the generic
+* f32/f64 and complex contractions become BLAS: `linalg.matmul` (and the generic
   matmul forms, transposed operands included) -> `blas.gemm`, matrix @
   vector -> `blas.gemv` (`trans` for vector @ matrix), vector . vector ->
-  `blas.dot` + `memref.store`. A zero fill of the output is dropped (BLAS
+  `blas.dot` + `memref.store` (complex: `blas.gemv` of x viewed as a 1 x n
+  matrix into the 0-d output viewed as a 1-vector, `memref.expand_shape`
+  views; complex ?dotu returns a struct). A zero fill of the output is dropped (BLAS
   with no beta never reads C); any other init is passed as beta = 1; a
   scalar third input (`fuse-contraction`'s `acc + (a * b) * alpha` form,
   see `mlc.dialects.utils.contractions`) is alpha. Integer contractions become
@@ -65,15 +67,18 @@ from xdsl.dialects import arith, func, memref, scf, tensor
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
     AffineMapAttr,
+    ArrayAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     FunctionType,
+    IntegerAttr,
     MemRefType,
     ModuleOp,
     StringAttr,
     TensorType,
     UnitAttr,
     i32,
+    i64,
 )
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
@@ -94,9 +99,11 @@ from mlc.dialects.utils.linalg_builders import (
     const,
     emit,
     fill,
+    fill_value,
     generic,
     index,
     is_blas_type,
+    is_complex,
     is_float,
 )
 from mlc.passes.bufferize_lapack import HANDLERS as LAPACK_HANDLERS
@@ -172,7 +179,7 @@ class Bufferizer:
         """A new buffer shaped like tensor `like`: sized from its `tensor.empty`
         (through fills that were never materialized), else from its buffer."""
         t = memref_type(like.type)
-        while isinstance(like.owner, linalg.FillOp) and like not in self.buffers:
+        while fill_value(like.owner) is not None and like not in self.buffers:  # type: ignore[arg-type]
             like = like.owner.outputs[0]
         owner = like.owner
         if isinstance(owner, tensor.EmptyOp):
@@ -370,10 +377,15 @@ STORED_CONSTANT_LIMIT = 16
 ones live in a read-only `memref.global`."""
 
 
+def _only_blas_overwrites(fill: SSAValue) -> bool:
+    """`fill` is a zero fill read only as the output of BLAS calls, which (without beta) never read it."""
+    return is_zero_fill(fill) and all(_becomes_blas(use.operation) and use.index >= len(use.operation.inputs)
+                                      for use in fill.uses)
+
+
 def bufferize_fill(bz: Bufferizer, op: linalg.FillOp) -> None:
-    if is_zero_fill(op.results[0]) and all(_becomes_blas(use.operation) and use.index >= len(use.operation.inputs)
-                                           for use in op.results[0].uses):
-        return  # BLAS without beta never reads its output: no fill, no buffer (a zero *operand* is read)
+    if _only_blas_overwrites(op.results[0]):
+        return  # no fill, no buffer (a zero *operand* is read)
     target = bz.destination(op.results[0], op.outputs[0], reads_init=False)
     bz.b.insert(linalg.FillOp(list(op.inputs), [target], res=[]))
     bz.buffers[op.results[0]] = target
@@ -385,6 +397,8 @@ def _reads_output(op: linalg.GenericOp, j: int) -> bool:
 
 
 def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
+    if len(op.results) == 1 and _only_blas_overwrites(op.results[0]):
+        return  # the generic fill of a complex zero, as in `bufferize_fill`
     contraction = match_contraction(op)
     if contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind):  # type: ignore[attr-defined]
         bufferize_blas(bz, op, contraction)
@@ -443,6 +457,10 @@ def bufferize_blas(bz: Bufferizer, op: linalg.GenericOp | linalg.MatmulOp, c: Co
     elif c.kind == "gemv":
         matrix, vector = (x, a) if c.trans_b else (a, x)
         bz.b.insert(blas.GemvOp(matrix, vector, out, alpha=c.alpha, beta=beta, trans=c.trans_a))
+    elif is_complex(elt):
+        # complex ?dotu returns a struct by value (an ABI the f77 interface leaves to the compiler):
+        # x . y is the 1 x n matrix x times y, one ?gemv writing the output seen as a 1-vector
+        bz.b.insert(blas.GemvOp(_unit_view(bz, a), x, _unit_view(bz, out), alpha=c.alpha, beta=beta))
     else:
         value = emit(bz.b, blas.DotOp(a, x))
         if c.alpha is not None:
@@ -451,6 +469,23 @@ def bufferize_blas(bz: Bufferizer, op: linalg.GenericOp | linalg.MatmulOp, c: Co
             value = emit(bz.b, arith.AddfOp(emit(bz.b, memref.LoadOp.get(out, [])), value))
         bz.b.insert(memref.StoreOp.get(value, out, []))
     bz.buffers[result] = out
+
+
+def _unit_view(bz: Bufferizer, v: SSAValue) -> SSAValue:
+    """`v` with a leading unit dimension, as a view (`memref.expand_shape`, no copy): a vector of n
+    elements as the 1 x n matrix, a 0-d memref as a vector of one element."""
+    t = v.type
+    assert isinstance(t, MemRefType)
+    shape = list(t.get_shape())
+    sizes = [emit(bz.b, memref.DimOp(v, const(bz.b, k, index))) for k, d in enumerate(shape) if d == DYNAMIC_INDEX]
+    group = ArrayAttr([IntegerAttr(d, i64) for d in range(len(shape) + 1)])
+    view = memref.ExpandShapeOp.create(
+        operands=[v, *sizes],
+        result_types=[MemRefType(t.get_element_type(), [1, *shape])],
+        properties={"reassociation": ArrayAttr([group] if shape else []),
+                    "static_output_shape": DenseArrayBase.from_list(i64, [1, *shape])},
+    )
+    return emit(bz.b, view)
 
 
 def _becomes_blas(op: Operation) -> bool:

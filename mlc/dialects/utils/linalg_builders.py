@@ -378,8 +378,10 @@ def fill_value(op: Operation | None) -> SSAValue | None:
 
 def is_blas_type(t: Attribute, kind: str = "gemm") -> bool:
     """Whether a contraction `kind` ("gemm", "gemv", "dot") on elements `t` becomes a BLAS call:
-    f32/f64 always, complex<f32>/complex<f64> as ?gemm/?gemv (complex ?dotu returns a struct by
-    value, an ABI the f77 interface leaves to the compiler, so a complex dot stays a loop)."""
+    f32/f64 always (?gemm/?gemv/?dot), complex<f32>/complex<f64> too: ?gemm/?gemv, and a dot as
+    the ?gemv of the 1 x n matrix x times y (complex ?dotu returns a struct by value, an ABI the
+    f77 interface leaves to the compiler, so it is never called)."""
+    del kind  # every kind of contraction on these elements has its BLAS call
     if isinstance(t, Float32Type | Float64Type):
         return True
-    return isinstance(t, ComplexType) and isinstance(t.element_type, Float32Type | Float64Type) and kind != "dot"
+    return isinstance(t, ComplexType) and isinstance(t.element_type, Float32Type | Float64Type)

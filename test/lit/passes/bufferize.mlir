@@ -170,6 +170,50 @@ func.func @gemv_and_dot(%a: tensor<?x?xf64>, %v: tensor<?xf64>, %w: tensor<?xf64
 
 // -----
 
+// A complex vector . vector is blas.gemv of x viewed as the 1 x n matrix (a
+// memref.expand_shape, no copy) into the 0-d result viewed as a 1-vector
+// (complex ?dotu returns a struct by value, so it is never called). The
+// generic fill of a complex zero is dropped (no beta, the output is not read);
+// another init (here an argument) is copied in and accumulated with beta = 1.
+
+// CHECK-LABEL: func.func @complex_dot
+// CHECK-SAME: (%[[X:[a-zA-Z0-9_]+]]: memref<?xcomplex<f32>>, %[[Y:[a-zA-Z0-9_]+]]: memref<?xcomplex<f32>>, %[[C:[a-zA-Z0-9_]+]]: memref<complex<f32>>, %[[D:[a-zA-Z0-9_]+]]: memref<complex<f32>>, %[[E:[a-zA-Z0-9_]+]]: memref<complex<f32>>)
+// CHECK-NOT:  linalg.generic
+// CHECK:      %[[N:[a-zA-Z0-9_]+]] = memref.dim %[[X]], %{{.*}} : memref<?xcomplex<f32>>
+// CHECK-NEXT: %[[ROW:[a-zA-Z0-9_]+]] = memref.expand_shape %[[X]] {{\[}}[0 : i64, 1 : i64]] output_shape [1, %[[N]]] : memref<?xcomplex<f32>> into memref<1x?xcomplex<f32>>
+// CHECK-NEXT: %[[CELL:[a-zA-Z0-9_]+]] = memref.expand_shape %[[D]] [] output_shape [1] : memref<complex<f32>> into memref<1xcomplex<f32>>
+// CHECK-NEXT: blas.gemv %[[ROW]], %[[Y]], %[[CELL]] : memref<1x?xcomplex<f32>>, memref<?xcomplex<f32>>, memref<1xcomplex<f32>>
+// CHECK:      "memref.copy"(%[[C]], %[[E]])
+// CHECK:      %[[ONE:[a-zA-Z0-9_]+]] = complex.constant [1.000000e+00 : f32, 0.000000e+00 : f32] : complex<f32>
+// CHECK:      %[[ROW2:[a-zA-Z0-9_]+]] = memref.expand_shape %[[X]]
+// CHECK-NEXT: %[[CELL2:[a-zA-Z0-9_]+]] = memref.expand_shape %[[E]] [] output_shape [1]
+// CHECK-NEXT: blas.gemv %[[ROW2]], %[[Y]], %[[CELL2]] beta(%[[ONE]] : complex<f32>) : memref<1x?xcomplex<f32>>, memref<?xcomplex<f32>>, memref<1xcomplex<f32>>
+// CHECK-NOT:  linalg.generic
+// CHECK-NOT:  blas.dot
+func.func @complex_dot(%x: tensor<?xcomplex<f32>>, %y: tensor<?xcomplex<f32>>, %c: tensor<complex<f32>>) -> (tensor<complex<f32>>, tensor<complex<f32>>) {
+  %e = tensor.empty() : tensor<complex<f32>>
+  %z = complex.constant [0.0 : f32, 0.0 : f32] : complex<f32>
+  %f = linalg.generic {indexing_maps = [affine_map<() -> ()>], iterator_types = []} outs(%e : tensor<complex<f32>>) {
+  ^bb0(%o: complex<f32>):
+    linalg.yield %z : complex<f32>
+  } -> tensor<complex<f32>>
+  %d = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]} ins(%x, %y : tensor<?xcomplex<f32>>, tensor<?xcomplex<f32>>) outs(%f : tensor<complex<f32>>) {
+  ^bb0(%a: complex<f32>, %b: complex<f32>, %acc: complex<f32>):
+    %p = complex.mul %a, %b : complex<f32>
+    %s = complex.add %acc, %p : complex<f32>
+    linalg.yield %s : complex<f32>
+  } -> tensor<complex<f32>>
+  %g = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]} ins(%x, %y : tensor<?xcomplex<f32>>, tensor<?xcomplex<f32>>) outs(%c : tensor<complex<f32>>) {
+  ^bb0(%a: complex<f32>, %b: complex<f32>, %acc: complex<f32>):
+    %p = complex.mul %a, %b : complex<f32>
+    %s = complex.add %acc, %p : complex<f32>
+    linalg.yield %s : complex<f32>
+  } -> tensor<complex<f32>>
+  func.return %d, %g : tensor<complex<f32>>, tensor<complex<f32>>
+}
+
+// -----
+
 // Integer contractions stay loops: the fill, then a generic.
 
 // CHECK-LABEL: func.func @int_matmul
