@@ -229,6 +229,7 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
         window = Window(kernel, strides, dilation, tuple(p[0] for p in pads), tuple(p[1] for p in pads))
     out_dtype = x.dtype
     dtype = upcast(x.dtype, w.dtype)
+    channels = _known_int(_filter_dims(w, filter_shape)[1])  # of the filters as given (a shared value's), before the flip
     x, w = cast(x, dtype), cast(w, dtype)
     if filter_flip:
         w = _flip(w, d) if not unshared else w[(*([slice(None)] * (d + 2)), *([slice(None, None, -1)] * d))]
@@ -249,13 +250,14 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
     g = int(num_groups)
     rows, fs = ws[1] * ksize, ws[0] // g
     w2 = reshape(w, [ws[0], rows], ndim=2)
-    channels = _known_int(_filter_dims(w, filter_shape)[1])
     if channels is not None and channels * ksize <= SMALL_PATCH:
         # few patch rows (a first layer): (F, C*K...) @ (C*K..., N*O...), patches laid out (C, K..., N, O...)
         cols = patches(x, window, (1, *range(2 + d, 2 + 2 * d), 0, *range(2, 2 + d)))
         cols2 = reshape(cols, [xs[1] * ksize, n_pix], ndim=2)
-        parts = [dot(w2[i * fs:(i + 1) * fs], cols2[i * rows:(i + 1) * rows]) for i in range(g)]
-        out2 = parts[0] if g == 1 else concatenate(parts, axis=0)
+        if g == 1:  # no slices: a slice's gradient would be a zero-filled copy, its transpose another copy
+            out2 = dot(w2, cols2)
+        else:
+            out2 = concatenate([dot(w2[i * fs:(i + 1) * fs], cols2[i * rows:(i + 1) * rows]) for i in range(g)], axis=0)
         out = reshape(out2, [ws[0], xs[0], *outs], ndim=d + 2).dimshuffle(1, 0, *range(2, 2 + d))
     else:
         # (N*O..., C*K...) @ (C*K..., F), patches laid out (N, O..., C, K...): the filters' gradient is
@@ -263,8 +265,11 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
         # transpose runs up to 10x slower in OpenBLAS)
         cols = patches(x, window, (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d)))
         cols2 = reshape(cols, [n_pix, xs[1] * ksize], ndim=2)
-        parts = [dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)]
-        out2 = parts[0] if g == 1 else concatenate(parts, axis=1)
+        if g == 1:
+            out2 = dot(cols2, w2.T)
+        else:
+            out2 = concatenate([dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)],
+                               axis=1)
         out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
     return cast(out, out_dtype)
 
