@@ -374,9 +374,12 @@ def _unshared_product(p, w, oh, ow, n, g: int, ksize):
 
     ws = w.shape
     k = reshape(w, [ws[0], ws[1] * ws[2], ws[3] * ksize], ndim=3).dimshuffle(1, 2, 0)
-    rows, fs = ws[3] * ksize, ws[0] // g
-    parts = [batched_dot(p[:, :, i * rows:(i + 1) * rows], k[:, :, i * fs:(i + 1) * fs]) for i in range(g)]
-    out = parts[0] if g == 1 else concatenate(parts, axis=2)  # (OH*OW, N, F)
+    if g == 1:  # no slices: their gradients would be zero-filled copies of the patches and filters
+        out = batched_dot(p, k)  # (OH*OW, N, F)
+    else:
+        rows, fs = ws[3] * ksize, ws[0] // g
+        parts = [batched_dot(p[:, :, i * rows:(i + 1) * rows], k[:, :, i * fs:(i + 1) * fs]) for i in range(g)]
+        out = concatenate(parts, axis=2)
     return reshape(out, [oh, ow, n, ws[0]], ndim=4).dimshuffle(2, 3, 0, 1)
 
 
