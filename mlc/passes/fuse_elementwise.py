@@ -22,7 +22,12 @@ accepts, and the policy allows, is replaced by what produces it:
   or a reduction is read through the consumer's indexing map and never
   copied;
 * the fused generic reads each (tensor, map) pair once and drops inputs it
-  no longer reads.
+  no longer reads;
+* an elementwise producer that a consumer's body reads at computed
+  indices (`tensor.extract`: a gather, as mt.unpatches, mt.index and
+  slices lower) and nothing else reads is computed there, when cheap
+  (`EXTRACT_COST`): its inputs are read at the same position through its
+  maps, so a max-pool gradient's mask never goes through a buffer.
 
 A consumer is any generic on tensors with one result, including
 reductions (an elementwise chain feeding a sum runs inside the reduction
@@ -74,7 +79,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.linalg import ops as linalg
 from xdsl.ir import Block, Operation, Region, SSAValue
-from xdsl.ir.affine import AffineConstantExpr, AffineDimExpr, AffineMap
+from xdsl.ir.affine import AffineBinaryOpExpr, AffineBinaryOpKind, AffineConstantExpr, AffineDimExpr, AffineExpr, AffineMap
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -536,6 +541,112 @@ def compact(consumer: linalg.GenericOp) -> linalg.GenericOp:
 
 
 # ===----------------------------------------------------------------------=== #
+# Producers read at computed positions (a gather's `tensor.extract`)
+# ===----------------------------------------------------------------------=== #
+
+EXTRACT_COST = 32
+"""Producers up to this cost per element are computed where a consumer's body reads them at computed indices (a
+gather: `mt.unpatches`, an index, a slice) instead of into a buffer first. A gather reads each position a bounded
+number of times (once for a non-overlapping window's gradient), so a cheap body is worth more than the trip through
+memory; a transcendental one (`is_expensive`) always gets its buffer."""
+
+EXTRACT_FUSIONS = 16
+"""At most this many producers are pulled into one consumer's body this way (each may expose the next)."""
+
+
+def _affine_value(b, expr: AffineExpr, dims: Sequence[SSAValue]) -> SSAValue | None:
+    """`expr` on the producer's loops, evaluated on `dims` with arith ops; None unless a sum/product of loops
+    and constants."""
+    if isinstance(expr, AffineDimExpr):
+        return dims[expr.position]
+    if isinstance(expr, AffineConstantExpr):
+        return const(b, expr.value, IndexType())
+    if isinstance(expr, AffineBinaryOpExpr) and expr.kind in (AffineBinaryOpKind.Add, AffineBinaryOpKind.Mul):
+        lhs, rhs = _affine_value(b, expr.lhs, dims), _affine_value(b, expr.rhs, dims)
+        if lhs is None or rhs is None:
+            return None
+        op = arith.AddiOp(lhs, rhs) if expr.kind == AffineBinaryOpKind.Add else arith.MuliOp(lhs, rhs)
+        b.insert(op)
+        return op.result
+    return None
+
+
+def extract_producer(extract: tensor.ExtractOp) -> linalg.GenericOp | None:
+    """The elementwise generic `extract` reads, when that read is its only use and its body is cheap."""
+    producer = extract.tensor.owner
+    if not isinstance(producer, linalg.GenericOp) or not is_elementwise(producer) or becomes_blas(producer):
+        return None
+    if extract.tensor.uses.get_length() != 1 or body_cost(producer) > EXTRACT_COST:
+        return None
+    if not all(isinstance(e, AffineDimExpr | AffineConstantExpr | AffineBinaryOpExpr)
+               for m in maps_of(producer)[: len(producer.inputs)] for e in m.results):
+        return None
+    return producer
+
+
+def fuse_extract(extract: tensor.ExtractOp, producer: linalg.GenericOp) -> bool:
+    """Compute `producer`'s element at `extract`'s indices in place of the read: its inputs read there (through
+    their maps), its body cloned, its `linalg.index` ops the indices. False (nothing changed) when an input
+    map is not a sum/product of loops and constants."""
+    loops: list[SSAValue] = [extract.indices[0]] * len(producer.iterator_types)
+    for k, e in enumerate(maps_of(producer)[-1].results):  # a permutation (is_elementwise)
+        assert isinstance(e, AffineDimExpr)
+        loops[e.position] = extract.indices[k]
+    b = _builder(extract)
+    reads: list[SSAValue] = []
+    for v, m in zip(producer.inputs, maps_of(producer)[: len(producer.inputs)]):
+        if not isinstance(v.type, TensorType):
+            reads.append(v)
+            continue
+        position = [_affine_value(b, e, loops) for e in m.results]
+        if any(p is None for p in position):
+            return False
+        read = tensor.ExtractOp(v, position, v.type.element_type)  # type: ignore[arg-type]
+        b.insert(read)
+        reads.append(read.results[0])
+    block = producer.body.block
+    mapping: dict[SSAValue, SSAValue] = dict(zip(block.args[: len(producer.inputs)], reads))
+    yielded = block.last_op
+    assert isinstance(yielded, linalg.YieldOp) and len(yielded.operands) == 1
+    clones = []
+    for op in block.ops:
+        if op is yielded:
+            break
+        clones.append(op.clone(mapping))  # records each result in `mapping`, for the ops after it
+        b.insert(clones[-1])
+    for clone in clones:  # once all are placed (`mapping` holds the clones' index results until then)
+        for inner in list(clone.walk()):
+            if isinstance(inner, linalg.IndexOp):
+                inner.result.replace_all_uses_with(loops[inner.dim.value.data])
+                Rewriter.erase_op(inner)
+    extract.result.replace_all_uses_with(mapping.get(yielded.operands[0], yielded.operands[0]))
+    source = extract.tensor
+    Rewriter.erase_op(extract)
+    erase_if_dead(source)
+    return True
+
+
+def fuse_extracts(consumer: linalg.GenericOp, policy: FusionPolicy) -> int:
+    """Pull the cheap elementwise producers that `consumer`'s body reads by `tensor.extract` (and nothing else
+    reads) into the body, each after its own inputs were fused into it. Returns the number pulled in."""
+    count = 0
+    progress = True
+    while progress and count < EXTRACT_FUSIONS:
+        progress = False
+        for extract in [op for op in consumer.body.walk() if isinstance(op, tensor.ExtractOp)]:
+            producer = extract_producer(extract)
+            if producer is None:
+                continue
+            producer, _ = fuse_into(producer, policy)  # its own inputs first (it comes before, not visited yet)
+            producer = extract_producer(extract)
+            if producer is not None and fuse_extract(extract, producer):
+                count += 1
+                progress = True
+                break  # the walk's list is stale
+    return count
+
+
+# ===----------------------------------------------------------------------=== #
 # The pass
 # ===----------------------------------------------------------------------=== #
 
@@ -567,7 +678,7 @@ def fuse_into(consumer: linalg.GenericOp, policy: FusionPolicy) -> tuple[linalg.
                 progress = True
             else:
                 k += 1
-    return consumer, count
+    return consumer, count + fuse_extracts(consumer, policy)
 
 
 def fuse_function(f: func.FuncOp, policy: FusionPolicy) -> int:

@@ -265,3 +265,54 @@ func.func @no_fusion_into_blas_contraction(%a: tensor<4x3xf32>, %x: tensor<3xf32
   } -> tensor<4xf32>
   func.return %r : tensor<4xf32>
 }
+
+// -----
+
+// A gather (a generic whose body reads a tensor at computed indices, as
+// mt.unpatches and mt.index lower) reading a cheap elementwise producer
+// that nothing else reads: the producer's body is computed at the read
+// position (its inputs read there through its maps, its linalg.index the
+// read's indices), so the product is never written to a buffer. An
+// expensive producer (exp) keeps its buffer.
+// CHECK-LABEL: func.func @gather_reads_producer_in_place(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<?x?xf32>, %[[Y:[a-zA-Z0-9_]+]]: tensor<?x?xf32>, %[[I:[a-zA-Z0-9_]+]]: index)
+// CHECK:         %[[E:.*]] = linalg.generic
+// CHECK:           math.exp
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?xf32>)
+// CHECK:           %[[J:.*]] = linalg.index 0 : index
+// CHECK:           %[[K:.*]] = arith.addi %[[J]], %[[I]] : index
+// CHECK-DAG:       %[[A:.*]] = tensor.extract %[[X]][%[[J]], %[[K]]] : tensor<?x?xf32>
+// CHECK-DAG:       %[[B:.*]] = tensor.extract %[[Y]][%[[K]], %[[J]]] : tensor<?x?xf32>
+// CHECK:           %[[P:.*]] = arith.mulf %[[A]], %[[B]] : f32
+// CHECK:           %[[Q:.*]] = tensor.extract %[[E]][%[[J]], %[[K]]] : tensor<?x?xf32>
+// CHECK:           %[[S:.*]] = arith.addf %[[P]], %[[Q]] : f32
+// CHECK:           linalg.yield %[[S]] : f32
+// CHECK-NOT:     linalg.generic
+func.func @gather_reads_producer_in_place(%x: tensor<?x?xf32>, %y: tensor<?x?xf32>, %i: index) -> tensor<?xf32> {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %n = tensor.dim %x, %c0 : tensor<?x?xf32>
+  %m = tensor.dim %x, %c1 : tensor<?x?xf32>
+  %e2 = tensor.empty(%n, %m) : tensor<?x?xf32>
+  %prod = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1, d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %y : tensor<?x?xf32>, tensor<?x?xf32>) outs(%e2 : tensor<?x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.mulf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<?x?xf32>) outs(%e2 : tensor<?x?xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<?x?xf32>
+  %e1 = tensor.empty(%n) : tensor<?xf32>
+  %diag = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e1 : tensor<?xf32>) {
+  ^bb0(%o: f32):
+    %j = linalg.index 0 : index
+    %k = arith.addi %j, %i : index
+    %v = tensor.extract %prod[%j, %k] : tensor<?x?xf32>
+    %w = tensor.extract %ex[%j, %k] : tensor<?x?xf32>
+    %s = arith.addf %v, %w : f32
+    linalg.yield %s : f32
+  } -> tensor<?xf32>
+  func.return %diag : tensor<?xf32>
+}
