@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from xdsl.builder import Builder
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects import complex as cx
-from xdsl.dialects.builtin import AnyFloat, ComplexType, IndexType, MemRefType
+from xdsl.dialects.builtin import AnyFloat, ComplexType, IndexType, MemRefType, StringAttr
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -135,7 +135,9 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
 
     _loops(pb, [(0, size) for size in positions], position)
     pb.insert(scf.ReduceOp())
-    b.insert(scf.ParallelOp([const(b, 0, index)], [ix.value(blocks)], [const(b, 1, index)], Region(body)))
+    loop = scf.ParallelOp([const(b, 0, index)], [ix.value(blocks)], [const(b, 1, index)], Region(body))
+    loop.attributes["mlc.kernel"] = StringAttr(f"scatter{{{op.mode.data}}}")  # its name in profiles
+    b.insert(loop)
     bz.buffers[op.result] = out
 
 

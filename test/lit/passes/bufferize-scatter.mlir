@@ -7,6 +7,7 @@
 // order; each position's index is loaded, wrapped once (+ n when negative) and checked with one
 // unsigned compare (a negative is a huge unsigned); out of range, the column loop's upper bound is
 // its lower bound (nothing is touched). The cost is positions x columns: no loop over dest's rows.
+// The loop's name in profiles is its `mlc.kernel` attribute.
 
 // scatter add into a dead temporary: dest's producer writes the result argument, the scatter
 // updates it in place (no copy).
@@ -39,6 +40,7 @@
 // CHECK-NEXT:     }
 // CHECK-NEXT:   }
 // CHECK-NEXT:   scf.reduce
+// CHECK-NEXT: }) {mlc.kernel = "scatter{add}"} : (index, index, index) -> ()
 // CHECK:      func.return
 func.func @scatter_add_rows(%x: tensor<?x4xf32>, %s: tensor<?x4xf32>, %i: tensor<?xi64>) -> tensor<?x4xf32> {
   %c0 = arith.constant 0 : index
