@@ -22,10 +22,12 @@ mode add accumulates them (numpy.add.at) and mode set keeps the last. With
 no trailing dim there is one block and the innermost loop runs %ok ? 1 : 0
 times. The loop bounds are the smaller of the index tensors', src's and
 dest's sizes, so no load or store leaves its buffer even for operands
-the graph's shape rule did not check. `parallelize-loops` outlines the
-block loop for the thread pool (a wide table's columns); the GPU backend
-makes it a grid-stride kernel, a thread per block, the position loop
-inside each thread.
+the graph's shape rule did not check. W is bufferize's `scatter_columns`
+(256 by default: a block's columns vectorize on the CPU, and
+`parallelize-loops` outlines the block loop for the thread pool, which
+splits a wide table's columns). The GPU pipeline asks for W = 1: the
+backend makes the block loop a grid-stride kernel, a thread per column
+running the position loop, neighbouring threads on neighbouring columns.
 """
 
 from __future__ import annotations
@@ -42,10 +44,6 @@ from xdsl.rewriter import InsertPoint
 from mlc.dialects import mt
 from mlc.dialects.utils.linalg_builders import Index, IndexLike, const, emit, index, is_bool
 from mlc.passes.bufferize_mrg import _destination
-
-#: columns of the last trailing dim per block of the parallel loop (a block re-reads the indices)
-BLOCK = 256
-
 
 def _dim(b: Builder, buf: SSAValue, i: int) -> IndexLike:
     size = buf.type.get_shape()[i]  # type: ignore[attr-defined]
@@ -102,14 +100,15 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
         positions.append(size)
     trailing = [ix.min(_dim(b, out, m + e), _dim(b, src, r + e)) for e in range(t)]
     last = trailing[-1] if t else 1
-    blocks = ix.div(ix.add(last, BLOCK - 1), BLOCK) if t else 1
+    width = max(1, int(bz.scatter_columns))  # columns per block (a block re-reads the indices)
+    blocks = ix.div(ix.add(last, width - 1), width) if t else 1
     add = op.mode.data == "add"
 
     body = Block(arg_types=[IndexType()])
     pb = Builder(InsertPoint.at_end(body))
     pix = Index(pb)
-    lo = pix.mul(body.args[0], BLOCK) if t else 0
-    hi = pix.min(pix.add(lo, BLOCK), last) if t else 1
+    lo = pix.mul(body.args[0], width) if t else 0
+    hi = pix.min(pix.add(lo, width), last) if t else 1
 
     def position(kb: Builder, ks: list[SSAValue]) -> None:
         kix = Index(kb)
@@ -143,4 +142,4 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
 
 HANDLERS = {mt.ScatterOp: bufferize_scatter}
 
-__all__ = ["BLOCK", "HANDLERS", "bufferize_scatter"]
+__all__ = ["HANDLERS", "bufferize_scatter"]
