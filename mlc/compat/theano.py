@@ -223,8 +223,16 @@ _SPECS: dict[str, _Spec] = {
     "theano.tensor.nnet.sigm": _Spec(targets=("mlc.tensor.nnet",), package=False),
     "theano.tensor.nnet.conv": _Spec(targets=("mlc.tensor.conv",),
                                      names={"conv2d": _From("mlc.tensor.conv", "old_conv2d")}, package=False),
-    "theano.tensor.nnet.abstract_conv": _Spec(targets=("mlc.tensor.conv",),
-                                              names={"Assert": _From("mlc.tensor.compose", "Assert")}, package=False),
+    "theano.tensor.nnet.abstract_conv": _Spec(
+        targets=("mlc.tensor.conv",), package=False,
+        names={"Assert": _From("mlc.tensor.compose", "Assert"),
+               **{n: _From("mlc.tensor.abstract_conv", n) for n in (
+                   "BaseAbstractConv AbstractConv AbstractConv2d AbstractConv3d AbstractConv_gradWeights "
+                   "AbstractConv2d_gradWeights AbstractConv3d_gradWeights AbstractConv_gradInputs "
+                   "AbstractConv2d_gradInputs AbstractConv3d_gradInputs get_conv_output_shape get_conv_shape_1axis "
+                   "get_conv_gradweights_shape get_conv_gradweights_shape_1axis get_conv_gradinputs_shape "
+                   "get_conv_gradinputs_shape_1axis check_conv_gradinputs_shape assert_conv_shape "
+                   "border_mode_to_pad").split()}}),
     "theano.tensor.nnet.neighbours": _Spec(targets=("mlc.tensor.neighbours",), package=False),
     "theano.tensor.nnet.bn": _Spec(targets=("mlc.tensor.bn",), package=False),
     "theano.tensor.signal": _Spec(targets=("mlc.tensor.signal",), eager=("pool", "downsample", "conv")),

@@ -26,7 +26,11 @@ one (its patches are a strided view, not a gather).
 Unshared (locally connected, 2-d only as in Theano) convolutions take
 filters (F, OH, OW, C/groups, KH, KW), one kernel per output position:
 the patches laid out (OH*OW, N, C*KH*KW) times the filters laid out
-(OH*OW, C*KH*KW, F), a batched product over the positions.
+(OH*OW, C*KH*KW, F), a batched product over the positions. Their
+kernel sizes may also be known only at run time (`_unshared_dynamic`:
+the patches by the same gather); `UnsharedCheck` raises Theano's
+ValueError when the filters' (OH, OW) are not the output size, from the
+static window or from the one the run-time kernel sizes give.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from mlc.graph import Apply, Constant, GraphError, Op, ShapeError, built_at
+from mlc.graph import Apply, Constant, Op, ShapeError, built_at
 from mlc.graph.dtype import upcast
 from mlc.tensor.elemwise import cast
 from mlc.tensor.var import as_tensor_variable
@@ -136,12 +140,28 @@ def _flip(w, d: int):
 
 
 class UnsharedCheck(Op):
-    """The unshared filters, unchanged, after Theano's check that they hold one kernel per output position."""
+    """The unshared filters, unchanged, after Theano's check that they hold one kernel per output position.
 
-    __props__ = ("window",)
+    The window is the static one, or (window None: kernel sizes known at run time) the one built from the
+    filters' run-time kernel sizes and the border mode, strides and dilation. Theano's checks of the channel
+    and filter counts against `groups` follow (its ValueErrors, where a product would read past them)."""
 
-    def __init__(self, window: Window):
-        self.window = window
+    __props__ = ("window", "groups", "border_mode", "strides", "dilation")
+
+    def __init__(self, window: Window | None, groups: int = 1, border_mode=None, strides=None, dilation=None):
+        self.window, self.groups = window, int(groups)
+        if isinstance(border_mode, (tuple, list)):  # hashable, for __props__
+            border_mode = tuple(tuple(m) if isinstance(m, (tuple, list)) else m for m in border_mode)
+        self.border_mode, self.strides, self.dilation = border_mode, strides, dilation
+
+    def window_for(self, wshape) -> Window:
+        if self.window is not None:
+            return self.window
+        kernel = tuple(int(k) for k in wshape[-len(self.strides):])
+        if min(kernel) < 1:
+            raise ShapeError(f"conv2d: unshared filters of shape {tuple(wshape)}: kernel sizes must be >= 1")
+        pads = _pads(self.border_mode, kernel, self.dilation, "conv2d")
+        return Window(kernel, self.strides, self.dilation, tuple(p[0] for p in pads), tuple(p[1] for p in pads))
 
     def make_node(self, w, x) -> Apply:
         return Apply(self, [w, x], [w.type])
@@ -155,10 +175,22 @@ class UnsharedCheck(Op):
         return [shapes[0]]
 
     def check(self, node, wshape, xshape) -> None:
-        d = self.window.ndim
-        out = tuple(max(o, 0) for o in self.window.out_shape(xshape[2:]))
+        window = self.window_for(wshape)
+        d = window.ndim
+        out = tuple(max(o, 0) for o in window.out_shape(xshape[2:]))
         if tuple(wshape[1:1 + d]) != out:
             raise ShapeError(f"Kernel shape {tuple(wshape[1:1 + d])} does not match computed output size {out}"
+                             f"{built_at(node.inputs[0])}")
+        g = self.groups
+        if xshape[1] % g:
+            raise ShapeError(f"number of input channels must be divisible by num_groups: {xshape[1]} channels, "
+                             f"{g} groups{built_at(node.inputs[0])}")
+        if wshape[0] % g:
+            raise ShapeError(f"number of filters must be divisible by num_groups: {wshape[0]} filters, {g} groups"
+                             f"{built_at(node.inputs[0])}")
+        if xshape[1] // g != wshape[1 + d]:
+            raise ShapeError(f"the number of input channels in the kernel should specify the number of channels "
+                             f"of 1 group: {wshape[1 + d]} in the kernel, {xshape[1]} // {g} in the input"
                              f"{built_at(node.inputs[0])}")
 
     def emit(self, ctx, node, operands):
@@ -188,24 +220,28 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
     if int(num_groups) < 1:
         raise ValueError(f"{who}: num_groups must be >= 1, got {num_groups}")
     kernel = _kernel_sizes(w, filter_shape, d, who)
-    if kernel is None:
-        if unshared:
-            raise GraphError(f"{who}: unshared convolution needs the filters' spatial size when the graph is "
-                             f"built; pass filter_shape={built_at(w)}")
+    if kernel is None and not unshared:
         return _convolve_dynamic(x, w, d, border_mode, strides, dilation, int(num_groups), filter_flip, who)
-    pads = _pads(border_mode, kernel, dilation, who)
-    window = Window(kernel, strides, dilation, tuple(p[0] for p in pads), tuple(p[1] for p in pads))
+    if kernel is None:
+        _pads(border_mode, [1] * d, [1] * d, who)  # a bad border_mode is refused when the graph is built
+    else:
+        pads = _pads(border_mode, kernel, dilation, who)
+        window = Window(kernel, strides, dilation, tuple(p[0] for p in pads), tuple(p[1] for p in pads))
     out_dtype = x.dtype
     dtype = upcast(x.dtype, w.dtype)
+    channels = _known_int(_filter_dims(w, filter_shape)[1])  # of the filters as given (a shared value's), before the flip
     x, w = cast(x, dtype), cast(w, dtype)
     if filter_flip:
         w = _flip(w, d) if not unshared else w[(*([slice(None)] * (d + 2)), *([slice(None, None, -1)] * d))]
     from mlc.tensor.contract import dot
     from mlc.tensor.shape import concatenate, reshape
 
+    if unshared and kernel is None:  # kernel sizes known at run time: the patches by a gather
+        w = UnsharedCheck(None, int(num_groups), border_mode, strides, dilation)(w, x)
+        return cast(_unshared_dynamic(x, w, border_mode, strides, dilation, int(num_groups), who), out_dtype)
     ksize = math.prod(kernel)
     if unshared:
-        return cast(_unshared(x, UnsharedCheck(window)(w, x), window, int(num_groups), ksize), out_dtype)
+        return cast(_unshared(x, UnsharedCheck(window, int(num_groups))(w, x), window, int(num_groups), ksize), out_dtype)
     xs, ws = x.shape, w.shape
     outs = [_out_size(window, i, xs[2 + i]) for i in range(d)]
     n_pix = xs[0]
@@ -214,13 +250,14 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
     g = int(num_groups)
     rows, fs = ws[1] * ksize, ws[0] // g
     w2 = reshape(w, [ws[0], rows], ndim=2)
-    channels = _known_int(_filter_dims(w, filter_shape)[1])
     if channels is not None and channels * ksize <= SMALL_PATCH:
         # few patch rows (a first layer): (F, C*K...) @ (C*K..., N*O...), patches laid out (C, K..., N, O...)
         cols = patches(x, window, (1, *range(2 + d, 2 + 2 * d), 0, *range(2, 2 + d)))
         cols2 = reshape(cols, [xs[1] * ksize, n_pix], ndim=2)
-        parts = [dot(w2[i * fs:(i + 1) * fs], cols2[i * rows:(i + 1) * rows]) for i in range(g)]
-        out2 = parts[0] if g == 1 else concatenate(parts, axis=0)
+        if g == 1:  # no slices: a slice's gradient would be a zero-filled copy, its transpose another copy
+            out2 = dot(w2, cols2)
+        else:
+            out2 = concatenate([dot(w2[i * fs:(i + 1) * fs], cols2[i * rows:(i + 1) * rows]) for i in range(g)], axis=0)
         out = reshape(out2, [ws[0], xs[0], *outs], ndim=d + 2).dimshuffle(1, 0, *range(2, 2 + d))
     else:
         # (N*O..., C*K...) @ (C*K..., F), patches laid out (N, O..., C, K...): the filters' gradient is
@@ -228,8 +265,11 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
         # transpose runs up to 10x slower in OpenBLAS)
         cols = patches(x, window, (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d)))
         cols2 = reshape(cols, [n_pix, xs[1] * ksize], ndim=2)
-        parts = [dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)]
-        out2 = parts[0] if g == 1 else concatenate(parts, axis=1)
+        if g == 1:
+            out2 = dot(cols2, w2.T)
+        else:
+            out2 = concatenate([dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)],
+                               axis=1)
         out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
     return cast(out, out_dtype)
 
@@ -245,32 +285,24 @@ def _dynamic_pads(border_mode, kernel, dilation, who: str) -> list[tuple]:
     return _pads(border_mode, [1] * d, [1] * d, who)  # the rest does not depend on the kernel
 
 
-def _convolve_dynamic(x, w, d: int, border_mode, strides, dilation, g: int, filter_flip: bool, who: str):
-    """The convolution with filter sizes known at run time: im2col by a gather.
+def _gathered_patches(x, kernel, border_mode, strides, dilation, who: str):
+    """im2col by a gather, for kernel sizes known at run time: (patches (N, C, O0, K0, O1, K1, ...), outs, ksize).
 
     Pad x (zeros of the run-time padded shape, x written inside), then for spatial dim i the rows read by
     output position o and kernel tap k are o * stride + k * dilation: one index array per dim, shaped to
     broadcast as (O0, K0, 1, 1, ...), (1, 1, O1, K1, ...), ..., so x_p[:, :, idx0, idx1, ...] is the patch
-    tensor (N, C, O0, K0, O1, K1, ...); laid out (N, O..., C, K...) it is the (N*O..., C*K...) matrix that
-    multiplies the filters (F, C/g*K...) transposed, one gemm per group."""
+    tensor. `outs` are the output sizes (symbolic), `ksize` the product of the kernel sizes."""
     from mlc.tensor.alloc import arange, zeros
-    from mlc.tensor.contract import dot
     from mlc.tensor.elemwise import maximum
-    from mlc.tensor.shape import concatenate, reshape
     from mlc.tensor.subtensor import set_subtensor
 
-    out_dtype = x.dtype
-    dtype = upcast(x.dtype, w.dtype)
-    x, w = cast(x, dtype), cast(w, dtype)
-    if filter_flip:
-        w = _flip(w, d)
-    xs, ws = x.shape, w.shape
-    kernel = [ws[2 + i] for i in range(d)]
+    d = len(kernel)
+    xs = x.shape
     pads = _dynamic_pads(border_mode, kernel, dilation, who)
     if any(not (isinstance(p, int) and p == 0) for pair in pads for p in pair):
         padded = [xs[2 + i] + pads[i][0] + pads[i][1] for i in range(d)]
         inner = tuple(slice(pads[i][0], pads[i][0] + xs[2 + i]) for i in range(d))
-        x = set_subtensor(zeros([xs[0], xs[1], *padded], dtype=dtype)[(slice(None), slice(None), *inner)], x)
+        x = set_subtensor(zeros([xs[0], xs[1], *padded], dtype=x.dtype)[(slice(None), slice(None), *inner)], x)
     ps = x.shape
     outs = [maximum((ps[2 + i] - (kernel[i] - 1) * dilation[i] - 1) // strides[i] + 1, 0) for i in range(d)]
     index = []
@@ -279,11 +311,28 @@ def _convolve_dynamic(x, w, d: int, border_mode, strides, dilation, g: int, filt
         pattern = ["x"] * (2 * d)
         pattern[2 * i], pattern[2 * i + 1] = 0, 1
         index.append(rows.dimshuffle(*pattern))
-    cols = x[(slice(None), slice(None), *index)]  # (N, C, O0, K0, O1, K1, ...)
-    order = (0, *range(2, 2 + 2 * d, 2), 1, *range(3, 3 + 2 * d, 2))  # (N, O..., C, K...)
-    ksize, n_pix = kernel[0], xs[0]
+    ksize = kernel[0]
     for k in kernel[1:]:
         ksize = ksize * k
+    return x[(slice(None), slice(None), *index)], outs, ksize
+
+
+def _convolve_dynamic(x, w, d: int, border_mode, strides, dilation, g: int, filter_flip: bool, who: str):
+    """The convolution with filter sizes known at run time: the patches of `_gathered_patches` laid out
+    (N, O..., C, K...), the (N*O..., C*K...) matrix that multiplies the filters (F, C/g*K...) transposed,
+    one gemm per group."""
+    from mlc.tensor.contract import dot
+    from mlc.tensor.shape import concatenate, reshape
+
+    out_dtype = x.dtype
+    dtype = upcast(x.dtype, w.dtype)
+    x, w = cast(x, dtype), cast(w, dtype)
+    if filter_flip:
+        w = _flip(w, d)
+    xs, ws = x.shape, w.shape
+    cols, outs, ksize = _gathered_patches(x, [ws[2 + i] for i in range(d)], border_mode, strides, dilation, who)
+    order = (0, *range(2, 2 + 2 * d, 2), 1, *range(3, 3 + 2 * d, 2))  # (N, O..., C, K...)
+    n_pix = xs[0]
     for o in outs:
         n_pix = n_pix * o
     cols2 = reshape(cols.dimshuffle(*order), [n_pix, xs[1] * ksize], ndim=2)
@@ -297,18 +346,41 @@ def _convolve_dynamic(x, w, d: int, border_mode, strides, dilation, g: int, filt
 
 def _unshared(x, w, window: Window, g: int, ksize: int):
     """Locally connected 2-d: y[n, f, i, j] = sum over (c, u, v) of patch(n, i, j)[c, u, v] * w[f, i, j, c, u, v]."""
-    from mlc.tensor.contract import batched_dot
-    from mlc.tensor.shape import concatenate, reshape
+    from mlc.tensor.shape import reshape
 
-    xs, ws = x.shape, w.shape
+    xs = x.shape
     oh, ow = (_out_size(window, i, xs[2 + i]) for i in range(2))
     cols = patches(x, window, (0, 2, 3, 1, 4, 5))  # (N, OH, OW, C, KH, KW)
     p = reshape(cols, [xs[0], oh * ow, xs[1] * ksize], ndim=3).dimshuffle(1, 0, 2)
+    return _unshared_product(p, w, oh, ow, xs[0], g, ksize)
+
+
+def _unshared_dynamic(x, w, border_mode, strides, dilation, g: int, who: str):
+    """`_unshared` with kernel sizes known at run time: the patches of `_gathered_patches`
+    (N, C, OH, KH, OW, KW) laid out (OH*OW, N, C*KH*KW)."""
+    from mlc.tensor.shape import reshape
+
+    xs, ws = x.shape, w.shape
+    cols, (oh, ow), ksize = _gathered_patches(x, [ws[4], ws[5]], border_mode, strides, dilation, who)
+    p = reshape(cols.dimshuffle(2, 4, 0, 1, 3, 5), [oh * ow, xs[0], xs[1] * ksize], ndim=3)
+    return _unshared_product(p, w, oh, ow, xs[0], g, ksize)
+
+
+def _unshared_product(p, w, oh, ow, n, g: int, ksize):
+    """The patches p (OH*OW, N, C*K) times the filters w (F, OH, OW, C/g, KH, KW): one batched product over
+    the output positions per group, giving (N, F, OH, OW)."""
+    from mlc.tensor.contract import batched_dot
+    from mlc.tensor.shape import concatenate, reshape
+
+    ws = w.shape
     k = reshape(w, [ws[0], ws[1] * ws[2], ws[3] * ksize], ndim=3).dimshuffle(1, 2, 0)
-    rows, fs = ws[3] * ksize, ws[0] // g
-    parts = [batched_dot(p[:, :, i * rows:(i + 1) * rows], k[:, :, i * fs:(i + 1) * fs]) for i in range(g)]
-    out = parts[0] if g == 1 else concatenate(parts, axis=2)  # (OH*OW, N, F)
-    return reshape(out, [oh, ow, xs[0], ws[0]], ndim=4).dimshuffle(2, 3, 0, 1)
+    if g == 1:  # no slices: their gradients would be zero-filled copies of the patches and filters
+        out = batched_dot(p, k)  # (OH*OW, N, F)
+    else:
+        rows, fs = ws[3] * ksize, ws[0] // g
+        parts = [batched_dot(p[:, :, i * rows:(i + 1) * rows], k[:, :, i * fs:(i + 1) * fs]) for i in range(g)]
+        out = concatenate(parts, axis=2)
+    return reshape(out, [oh, ow, n, ws[0]], ndim=4).dimshuffle(2, 3, 0, 1)
 
 
 def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="valid", subsample=(1, 1),
@@ -317,9 +389,11 @@ def conv2d(input, filters, input_shape=None, filter_shape=None, border_mode="val
 
     border_mode 'valid' | 'full' | 'half' | int | (int or (before, after), ...);
     subsample (strides), filter_flip (True: a convolution, False: a
-    correlation), filter_dilation, num_groups. input_shape is a hint;
+    correlation), filter_dilation, num_groups, unshared (filters
+    (F, OH, OW, C/num_groups, KH, KW)). input_shape is a hint;
     filter_shape (or filters that are a constant or shared variable) gives
-    the kernel size, which mlc needs when the graph is built.
+    the kernel size when the graph is built (the faster path); without it
+    the kernel size is read at run time.
     """
     if image_shape is not None:
         if input_shape is not None:
@@ -363,7 +437,7 @@ def _grad_wrt_weights(input, output_grad, filter_shape, d, who, **kw):
     from mlc.tensor.alloc import zeros
 
     input, output_grad = as_tensor_variable(input), as_tensor_variable(output_grad)
-    w = zeros(_shape_entries(filter_shape, d + 2, who), dtype=input.dtype)
+    w = zeros(_shape_entries(filter_shape, d + 2 + (d if kw.get("unshared") else 0), who), dtype=input.dtype)
     out = convolve(input, w, d=d, who=who, filter_shape=filter_shape, **kw)
     return grad((out * output_grad).sum(), w)
 

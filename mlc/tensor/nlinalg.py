@@ -6,8 +6,8 @@ syevd, gesdd, geqrf + orgqr) from the compiled code; pinv, tensorinv and
 tensorsolve are compositions of them. eig (LAPACK geev: `mt.eig`, complex
 results whose real parts Theano returns) and lstsq (gelsd: `mt.lstsq`) are
 native too (eig of a complex matrix through zgeev), in double precision
-as numpy computes them; only lstsq's residuals, whose length depends on the
-rank found, are cut on the host. The rest
+as numpy computes them (lstsq's residuals, whose length depends on the
+rank found, are a slice with a stop computed from it). The rest
 (trace, diag, extract_diag, alloc_diag, matrix_dot, matrix_power, norm) are
 compositions of native ops. Gradients are Theano 1.0.5's (inverse, pinv,
 det, eigh); svd, qr, eig, lstsq, tensorinv and tensorsolve have none in
@@ -478,37 +478,23 @@ class LstsqCore(Op):
         raise _no_grad("lstsq")
 
 
-class LstsqResiduals(HostOp):
-    """numpy.linalg.lstsq's residuals from LstsqCore's: all of them when the rank is n and m > n, else an
-    empty vector (a length known only once the rank is: a host step, on a vector of k numbers)."""
-
-    __props__ = ()
-    shape_value_inputs = (1, 2, 3)
-
-    def make_node(self, resid, rank, m, n) -> Apply:
-        ins = [as_tensor_variable(v) for v in (resid, rank, m, n)]
-        return Apply(self, ins, [_vec(ins[0].dtype)])
-
-    def perform(self, node, inputs):
-        resid, rank, m, n = inputs
-        return [resid if int(rank) == int(n) and int(m) > int(n) else resid[:0]]
-
-    def grad(self, inputs, output_grads):
-        raise _no_grad("lstsq")
-
-
 class Lstsq:
     """Theano's lstsq op class: `lstsq()(a, b, rcond)` -> [x, residuals, rank, s], numpy.linalg.lstsq's
     results (rcond as numpy takes it: -1 is machine precision, None eps * max(m, n)). The solution, rank and
     singular values are computed natively (LstsqCore: LAPACK gelsd); the residuals' length depends on the
-    rank found (LstsqResiduals). No gradient (Theano defines none: AttributeError)."""
+    rank found (a slice of LstsqCore's residuals with a computed stop). No gradient (Theano defines none: AttributeError)."""
 
     __props__ = ()
 
     def __call__(self, a, b, rcond=-1):
+        from mlc.tensor.elemwise import and_, eq, gt, switch
+
         x, s, rank, resid = LstsqCore()(a, b, rcond)
-        a = x.owner.inputs[0]
-        return [x, LstsqResiduals()(resid, rank, a.shape[0], a.shape[1]), rank, s]
+        m, n = x.owner.inputs[0].shape[0], x.owner.inputs[0].shape[1]
+        # numpy's residuals: all of them when the rank is n and m > n, else none. A slice whose stop is
+        # computed natively from the rank (a length known only at run time, no host step)
+        keep = switch(and_(eq(rank, n), gt(m, n)), resid.shape[0], 0)
+        return [x, resid[:keep], rank, s]
 
     def __eq__(self, other) -> bool:
         return type(other) is type(self)

@@ -213,6 +213,25 @@ def _reshape(rng, vals):
     return {0: "(-1,)", 1: "(1, -1)", 2: "(-1, 1)"}[int(rng.integers(3))] if a.ndim else "(1,)"
 
 
+def _unshared_conv(rng, vals):
+    """(KH, KW, OH, OW, border_mode) for an unshared conv2d of a 2-d or 3-d operand read as (1, C, H, W)."""
+    a = vals[0].ref
+    if a.ndim not in (2, 3) or 0 in a.shape[-2:]:
+        return None
+    kh, kw = (int(rng.integers(1, n + 1)) for n in a.shape[-2:])
+    mode = str(rng.choice(["valid", "full", "half"]))
+    ph, pw = {"valid": (0, 0), "full": (kh - 1, kw - 1), "half": (kh // 2, kw // 2)}[mode]
+    return kh, kw, a.shape[-2] + 2 * ph - kh + 1, a.shape[-1] + 2 * pw - kw + 1, mode
+
+
+#: unshared conv2d of {a} read as (1, C, H, W), the filters (kernel sizes known only at run time) built from
+#: {a} too: tanh of its top-left (C, KH, KW) corner, scaled differently at each of the 2 x OH x OW positions
+_UNSHARED = ("T.nnet.conv2d(T.shape_padleft({a}, 4 - {a}.ndim), T.tanh(T.shape_padleft({a}, 4 - {a}.ndim)"
+             "[0, :, :{p[0]}, :{p[1]}]).dimshuffle('x', 'x', 'x', 0, 1, 2) * T.cast(1 + 0.25 * "
+             "T.arange(2 * {p[2]} * {p[3]}).reshape((2, {p[2]}, {p[3]}, 1, 1, 1)), {a}.dtype), "
+             "border_mode={p[4]!r}, unshared=True)[0]")
+
+
 def _tile(rng, vals):
     nd = vals[0].ref.ndim
     return None if nd == 0 else tuple(int(rng.integers(1, 3)) for _ in range(nd))
@@ -383,6 +402,8 @@ ROWS: list[Row] = (
         Row("prepend_1", 1, "T.nnet.prepend_1_to_each_row({a})",
             "np.concatenate([np.ones(({a}.shape[0], 1), {a}.dtype), {a}], 1)", dtypes="num", smooth=True,
             shapes="any", param=_rank_2),
+        Row("conv2d_unshared", 1, _UNSHARED, "unshared_conv2d({a}, {p})", smooth=True, shapes="any",
+            param=_unshared_conv),
         Row("permute_rows_reversed", 1, "T.permute_row_elements({a}, T.arange({a}.shape[-1])[::-1])",
             "{a}[..., ::-1]", dtypes="num", smooth=True, shapes="any", param=_rank_ge1),
         Row("batched_tensordot", 2, "T.batched_tensordot({a}, {b}, 1)", "batched_tensordot({a}, {b})",
@@ -499,6 +520,18 @@ def _cplx(re, im):
     return out
 
 
+def _unshared_conv2d(a, p):
+    """numpy's meaning of the conv2d_unshared row (a true convolution: the kernels flipped)."""
+    kh, kw, oh, ow, mode = p
+    x = a.reshape((1,) * (4 - a.ndim) + a.shape)
+    w = np.tanh(x[0, :, :kh, :kw])[None, None, None] * (1 + 0.25 * np.arange(2 * oh * ow).reshape(
+        (2, oh, ow, 1, 1, 1))).astype(a.dtype)
+    ph, pw = {"valid": (0, 0), "full": (kh - 1, kw - 1), "half": (kh // 2, kw // 2)}[mode]
+    win = np.lib.stride_tricks.sliding_window_view(np.pad(x, [(0, 0), (0, 0), (ph, ph), (pw, pw)]), (kh, kw),
+                                                   axis=(2, 3))  # (1, C, OH, OW, KH, KW)
+    return np.einsum("ncijuv,fijcuv->nfij", win, w[..., ::-1, ::-1])[0]
+
+
 def _softmax_grad(dy, sm):
     return dy * sm - (dy * sm).sum(axis=-1, keepdims=True) * sm
 
@@ -518,6 +551,7 @@ REF_NAMESPACE: dict[str, Any] = {
     "log_softmax": _log_softmax,
     "alloc_diag": _alloc_diag,
     "softmax_grad": _softmax_grad,
+    "unshared_conv2d": _unshared_conv2d,
     "cplx": _cplx,
     "batched_tensordot": lambda a, b: np.stack([np.tensordot(a[i], b[i], 1) for i in range(len(a))]).reshape(
         a.shape[:1] + a.shape[1:-1] + b.shape[2:]),

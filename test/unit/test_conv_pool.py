@@ -187,6 +187,38 @@ def test_conv2d_float32_shared_filters_and_old_interface():
                                atol=1e-4)
 
 
+def test_conv2d_layout_follows_shared_filters_and_one_group_takes_no_slices():
+    """A shared filter's channel count picks the gemm layout (filters first for a first layer: the patches laid
+    out (C, K..., N, O...)) although the filters are flipped first; with one group the patches and filters are
+    not sliced, so the gradients hold no zero-filled copy of a slice's gradient (mt.insert_slice)."""
+    x_val = RNG.standard_normal((3, 1, 8, 7)).astype(np.float32)
+    for channels, w_shape, first in ((1, (4, 1, 3, 3), True), (8, (2, 8, 3, 3), False)):
+        w_val = RNG.standard_normal(w_shape).astype(np.float32)
+        xv = RNG.standard_normal((3, channels, 8, 7)).astype(np.float32) if channels > 1 else x_val
+        W = mlc.shared(w_val, "W")
+        x = T.ftensor4("x")
+        y = conv2d(x, W)
+        proj = RNG.standard_normal((3, w_shape[0], 6, 5)).astype(np.float32)
+        gx, gw = mlc.grad((y * proj).sum(), [x, W])
+        f = mlc.function([x], [y, gx, gw])
+        ir = f.dump_ir("mt")
+        assert ("perm = array<i64: 1, 4, 5, 0, 2, 3>" in ir) == first
+        assert ("perm = array<i64: 0, 2, 3, 1, 4, 5>" in ir) == (not first)
+        slices = [ln for ln in ir.splitlines() if ("mt.slice" in ln or "mt.insert_slice" in ln)
+                  and "steps [_, _, -1, -1]" not in ln and "tensor<?xi64>" not in ln]  # not the flip, not shapes
+        assert slices == []
+        out, gx_val, gw_val = f(xv)
+        np.testing.assert_allclose(out, ref_conv(xv, w_val, [(0, 0)] * 2, (1, 1), (1, 1), True, 1), rtol=1e-4,
+                                   atol=1e-4)
+        x64, w64 = xv.astype(np.float64), w_val.astype(np.float64)
+        np.testing.assert_allclose(gw_val, numeric_grad(lambda w_: (ref_conv(x64, w_, [(0, 0)] * 2, (1, 1), (1, 1),
+                                                                              True, 1) * proj).sum(), w64.copy()),
+                                   rtol=2e-3, atol=2e-3)
+        np.testing.assert_allclose(gx_val, numeric_grad(lambda x_: (ref_conv(x_, w64, [(0, 0)] * 2, (1, 1), (1, 1),
+                                                                             True, 1) * proj).sum(), x64.copy()),
+                                   rtol=2e-3, atol=2e-3)
+
+
 def test_conv2d_explicit_gradient_functions_and_transpose():
     x_val = RNG.standard_normal((2, 3, 6, 5))
     w_val = RNG.standard_normal((4, 3, 3, 2))
@@ -227,8 +259,8 @@ def test_conv3d_against_direct_reference(monkeypatch):
 
 def test_conv_errors_name_the_problem():
     x, w = T.dtensor4("x"), T.dtensor4("w")
-    with pytest.raises(mlc.graph.GraphError, match="filter_shape"):  # unshared: the sizes when built
-        conv2d(x, T.TensorType("float64", (False,) * 6)("w6"), unshared=True)
+    with pytest.raises(ValueError, match="border_mode"):  # unshared, kernel sizes known at run time: when built
+        conv2d(x, T.TensorType("float64", (False,) * 6)("w6"), unshared=True, border_mode="same")
     with pytest.raises(ValueError, match="border_mode"):
         conv2d(x, w, filter_shape=(1, 1, 3, 3), border_mode="same")
     f = mlc.function([x, w], conv2d(x, w, filter_shape=(1, 1, 3, 3)))
@@ -360,6 +392,8 @@ def test_unshared_conv2d_checks_like_theano():
     # a filter count that matches the product of the output size (3 * 3 = 9 = 1 * 9) is still refused
     with pytest.raises(ValueError, match="does not match"):
         f(np.zeros((1, 1, 2, 10)), np.zeros((2, 3, 3, 1, 2, 2)))
+    with pytest.raises(ValueError, match="input channels in the kernel"):  # not a product over one of the two
+        f(np.zeros((1, 2, 4, 4)), np.zeros((2, 3, 3, 1, 2, 2)))
 
 
 # ----------------------------------------------------------------------------
