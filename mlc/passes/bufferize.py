@@ -48,6 +48,10 @@ The rules:
 * a float `mt.csr_dot` (CSR x dense, left by `convert-mt-to-linalg`)
   becomes a parallel loop over rows whose innermost loop runs along rows of
   b and of the result (`mlc.passes.bufferize_sparse`).
+* `mt.scatter` (left by `convert-mt-to-linalg`) updates dest's buffer
+  (in place when dest is dead and ours, else a copy) in a loop over the
+  index positions, in order, inside a parallel loop over blocks of the
+  trailing columns (`mlc.passes.bufferize_scatter`).
 """
 
 from __future__ import annotations
@@ -103,6 +107,7 @@ from mlc.dialects.utils.linalg_builders import (
     is_float,
 )
 from mlc.passes.bufferize_lapack import HANDLERS as LAPACK_HANDLERS
+from mlc.passes.bufferize_scatter import HANDLERS as SCATTER_HANDLERS
 from mlc.passes.bufferize_sparse import HANDLERS as SPARSE_HANDLERS
 from mlc.passes.bufferize_mrg import bufferize_mrg_uniform
 
@@ -738,6 +743,7 @@ HANDLERS = {
     mt.MrgUniformOp: bufferize_mrg_uniform,  # the random-number op convert-mt-to-linalg leaves: loops
     **LAPACK_HANDLERS,  # the LAPACK ops it leaves: lapack.* calls on private copies
     **SPARSE_HANDLERS,  # a float mt.csr_dot: row loops (mlc.passes.bufferize_sparse)
+    **SCATTER_HANDLERS,  # mt.scatter: a loop over the index positions (mlc.passes.bufferize_scatter)
 }
 
 
@@ -761,7 +767,7 @@ def plan_destinations(
             root = root.owner.source
         producer = root.owner
         direct = isinstance(producer, (*DPS_OPS, tensor.FromElementsOp, mt.MrgUniformOp, *LAPACK_HANDLERS,
-                                       *SPARSE_HANDLERS, scf.ForOp, scf.WhileOp)) or (
+                                       *SPARSE_HANDLERS, *SCATTER_HANDLERS, scf.ForOp, scf.WhileOp)) or (
             isinstance(producer, arith.ConstantOp) and isinstance(producer.value, DenseIntOrFPElementsAttr)
         )
         if direct and root not in bz.desired:
@@ -771,8 +777,9 @@ def plan_destinations(
     # Push destinations back through single-use inits: the producer of an
     # init writes where the consumer will update it in place.
     for op in reversed(ops):
-        if isinstance(op, DPS_OPS):
-            for r, init in zip(op.results, op.outputs):
+        if isinstance(op, (*DPS_OPS, mt.ScatterOp)):  # (a scatter updates its dest like an init)
+            pairs = [(op.result, op.dest)] if isinstance(op, mt.ScatterOp) else zip(op.results, op.outputs)
+            for r, init in pairs:
                 if r in bz.desired and _uses(init) == 1 and isinstance(init.owner, DPS_OPS) and init not in bz.desired:
                     if not (_becomes_blas(op) and is_zero_fill(init)):
                         bz.desired[init] = bz.desired[r]

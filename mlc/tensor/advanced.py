@@ -279,6 +279,9 @@ class AdvancedIncSubtensor(_IndexArrays, Op):
     """
 
     __props__ = ("n_indices", "set_instead_of_inc")
+    #: the output always has x's shape: a shared variable's update `inc_subtensor(W[i], y)` is written
+    #: into W's storage (update-in-place; the scatter's loop then touches the indexed rows only)
+    same_shape_outputs = {0: 0}
 
     def __init__(self, n_indices: int | None = None, set_instead_of_inc: bool = False,
                  axes: tuple[int, ...] | None = None, inplace: bool = False):

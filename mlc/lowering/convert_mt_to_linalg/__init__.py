@@ -9,8 +9,9 @@ Complex scalars are `complex` dialect ops in the bodies (`complex.add`,
 Afterwards: no mt op is left but `mt.mrg_uniform` (random numbers: a
 recurrence, which `bufferize` turns into loops) and the LAPACK ops
 (`mt.cholesky`, `mt.solve`, `mt.inverse`, `mt.det`, `mt.eigh`, `mt.svd`, `mt.qr`, which `bufferize`
-turns into `lapack.*` calls) and a float `mt.csr_dot` (CSR x dense, which
-`bufferize` turns into row loops); every function computes the same values
+turns into `lapack.*` calls), a float `mt.csr_dot` (CSR x dense, which
+`bufferize` turns into row loops) and `mt.scatter` (on signless operands:
+`bufferize` writes its sequential loop over the index positions); every function computes the same values
 (numpy semantics, see `mlc.dialects.mt.reference`) with
 `linalg.generic`/`linalg.fill`/`linalg.matmul` on tensors, `tensor.empty`,
 `tensor.dim`, `tensor.extract`, `tensor.from_elements`, `tensor.cast`,
@@ -375,7 +376,7 @@ LOWERINGS: dict[type[Operation], LoweringFn] = {
     mt.InsertSliceOp: lower_insert_slice,  # -> gather generic over dest with scf.if
     mt.InsertIndexOp: lower_insert_index,  # -> gather generic over dest with scf.if
     mt.GatherOp: lower_gather,  # -> gather generic, indices read with tensor.extract
-    mt.ScatterOp: lower_scatter,  # -> generic over dest, reduction loops over the indices
+    mt.ScatterOp: lower_scatter,  # -> mt.scatter on signless operands: bufferize writes its loop
     mt.ArgMaxOp: lower_argreduce,  # -> fill 0 + reduction generic over indices
     mt.ArgMinOp: lower_argreduce,
     mt.DotOp: lower_dot,  # -> fill + linalg.matmul / contraction generic

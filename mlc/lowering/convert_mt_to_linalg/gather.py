@@ -7,18 +7,13 @@
   shape rule has already rejected out-of-range indices) and reads x there.
 
 * `mt.scatter` must apply repeated positions one after the other (mode add
-  accumulates them, numpy.add.at; mode set keeps the last). bufferize
-  takes linalg on tensors only (no `tensor.insert`, no `scf.for` on
-  tensors), so the sequential loop is a generic with *reduction* loops over
-  the index positions: its output is dest (the init, read), its loops are
-  (dest's indexed dims: parallel, index dims: reduction, dest's trailing
-  dims: parallel), and each step adds (or sets) src at the current index
-  position when that position's indices point at the current dest row.
-  Loops run in order, so repeats apply in index order (a dest that is a
-  function argument is first copied by a copy generic). The cost is
-  (indexed rows of dest) x (index count) compares plus the trailing copies
-  where they hit: fine for gradients of batches and one-hot losses, slow
-  for scattering a few rows into a huge table.
+  accumulates them, numpy.add.at; mode set keeps the last): a sequential
+  loop over the index positions, which linalg on tensors cannot say (the
+  former form, a generic with reduction loops over the positions that
+  compared every position against every indexed row of dest, cost rows x
+  positions). So the op stays, on the converted (signless) operands, and
+  `bufferize` writes the loop on memrefs (`mlc.passes.bufferize_scatter`):
+  positions x trailing elements, nothing per destination row.
 """
 
 from __future__ import annotations
@@ -26,14 +21,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from xdsl.builder import Builder
-from xdsl.dialects.linalg import ops as linalg
-from xdsl.ir import BlockArgument, SSAValue
+from xdsl.ir import SSAValue
 
 from mlc.dialects import mt
-from mlc.dialects.utils.linalg_builders import Index, IndexLike, emit, generic
-from mlc.lowering.convert_mt_to_linalg import scalar_math
-from mlc.lowering.convert_mt_to_linalg.lowering import Lowering, cast_root, result_type
-from mlc.lowering.convert_mt_to_linalg.shapes import if_else
+from mlc.dialects.utils.linalg_builders import Index, IndexLike
+from mlc.lowering.convert_mt_to_linalg.lowering import Lowering, result_type
 
 
 def _index_sizes(cx: Lowering, indices: Sequence[SSAValue]) -> list[IndexLike]:
@@ -73,50 +65,15 @@ def lower_gather(cx: Lowering, op: mt.GatherOp) -> SSAValue:
 
 
 def lower_scatter(cx: Lowering, op: mt.ScatterOp) -> SSAValue:
-    """dest with src added (or set) at [i, j, ...], repeats in index order.
-
-    Loops: (p: dest's m indexed dims, parallel; k: the r index dims,
-    reduction; t: dest's trailing dims, parallel). The index tensors are
-    inputs read at k; the output is dest at (p, t); the body writes
-    src[k, t] where wrap(i[k]) == p[0], wrap(j[k]) == p[1], ... (an index
-    out of range never matches: nothing is written)."""
+    """mt.scatter again, on the signless operands: `bufferize` makes its loop."""
     dest = cx.v(op.dest)
-    if isinstance(cast_root(dest), BlockArgument):
-        # bufferize never writes an argument and cannot size a copy of
-        # one for an init it reads: start from a copy generic instead.
-        dest = cx.map_elementwise([dest], result_type(op), lambda s, a: a[0])
-    src = cx.v(op.src)
-    indices = [cx.v(i) for i in op.indices]
-    m = len(indices)
-    r = indices[0].type.get_num_dims()  # type: ignore[attr-defined]
-    rank = dest.type.get_num_dims()  # type: ignore[attr-defined]
-    t = rank - m
-    lengths = [cx.dim(dest, k) for k in range(m)]
-    elt = cx.mt_type(op.dest).element_type
-    k_loops = tuple(range(m, m + r))
-    t_loops = tuple(range(m + r, m + r + t))
-
-    def build(b: Builder, args: Sequence[BlockArgument]) -> list[SSAValue]:
-        bix = Index(b)
-        *positions, acc = args
-        loops = [emit(b, linalg.IndexOp(i)) for i in range(m + r + t)]
-        hit: bool | SSAValue = True
-        for p, i, n in zip(loops[:m], positions, lengths):
-            hit = bix.and_(hit, bix.cmp("eq", _wrap(bix, bix.from_int(i), n), p))
-
-        def write(tb: Builder) -> SSAValue:
-            new = cx.extract(src, [loops[k] for k in (*k_loops, *t_loops)], tb)
-            if op.mode.data == "set":
-                return new
-            return scalar_math.binary(cx.scalar_emitter(tb), mt.AddOp, elt, acc, new)
-
-        return [if_else(b, hit, write, lambda eb: acc)]
-
-    iterators = ["parallel"] * m + ["reduction"] * r + ["parallel"] * t
-    maps = [k_loops] * m + [(*range(m), *t_loops)]
-    out = generic(cx.b, indices, [dest], maps, iterators, build)[0]
-    assert out.type == result_type(op), (out.type, result_type(op))
-    return cx.known_dims(out, cx.shape(dest))
+    new = mt.ScatterOp(dest, cx.v(op.src), [cx.v(i) for i in op.indices], op.mode.data)
+    cx.b.insert(new)
+    assert new.result.type == result_type(op), (new.result.type, result_type(op))
+    for d in range(dest.type.get_num_dims()):  # type: ignore[attr-defined]
+        if (dest, d) in cx.dims:  # the result has dest's shape: its dims known already stay known
+            cx.dims[(new.result, d)] = cx.dims[(dest, d)]
+    return new.result
 
 
 __all__ = ["lower_gather", "lower_scatter"]
