@@ -9,6 +9,8 @@ mlc's graph (they are graph builders, not ops of their own: the graph is that of
 The constructor arguments are checked and normalized as Theano does (an int border_mode becomes a tuple,
 an all-zero one 'valid').
 
+`separable_conv2d`/`3d` (depthwise then pointwise) and `causal_conv1d` are built from them as in Theano.
+
 The `get_conv_*_shape` functions compute shapes from shapes (ints, None where unknown, or symbolic scalars)
 with Theano's arithmetic (its gradweights shape divides by the dilation with `/`, as Theano 1.0.5 does).
 """
@@ -355,3 +357,61 @@ AbstractConv3d_gradWeights = _fixed(AbstractConv_gradWeights, 3, "conv3d's gradi
 AbstractConv2d_gradInputs = _fixed(AbstractConv_gradInputs, 2, "conv2d's gradient with respect to the image.")
 AbstractConv3d_gradInputs = _fixed(AbstractConv_gradInputs, 3, "conv3d's gradient with respect to the image.",
                                    unshared=False)
+
+
+def _separable(d: int, input, depthwise_filters, pointwise_filters, num_channels, input_shape,
+               depthwise_filter_shape, pointwise_filter_shape, border_mode, subsample, filter_flip, filter_dilation):
+    """A depthwise convolution (one group per input channel) then a pointwise (1x1...) one mixing channels."""
+    from mlc.tensor.conv import conv2d, conv3d
+
+    depthwise = (AbstractConv2d if d == 2 else AbstractConv3d)(
+        imshp=input_shape, kshp=depthwise_filter_shape, border_mode=border_mode, subsample=subsample,
+        filter_flip=filter_flip, filter_dilation=filter_dilation, num_groups=num_channels)
+    hint = None
+    if input_shape is not None and depthwise_filter_shape is not None:
+        hint = get_conv_output_shape(input_shape, depthwise_filter_shape, depthwise.border_mode, depthwise.subsample,
+                                     depthwise.filter_dilation)
+    return (conv2d if d == 2 else conv3d)(depthwise(input, depthwise_filters), pointwise_filters, input_shape=hint,
+                                          filter_shape=pointwise_filter_shape, filter_flip=filter_flip)
+
+
+def separable_conv2d(input, depthwise_filters, pointwise_filters, num_channels, input_shape=None,
+                     depthwise_filter_shape=None, pointwise_filter_shape=None, border_mode="valid", subsample=(1, 1),
+                     filter_flip=True, filter_dilation=(1, 1)):
+    """Theano's separable_conv2d: depthwise filters (num_channels * M, 1, KH, KW) with the convolution's
+    settings, then pointwise filters (F, num_channels * M, 1, 1)."""
+    return _separable(2, input, depthwise_filters, pointwise_filters, num_channels, input_shape,
+                      depthwise_filter_shape, pointwise_filter_shape, border_mode, subsample, filter_flip,
+                      filter_dilation)
+
+
+def separable_conv3d(input, depthwise_filters, pointwise_filters, num_channels, input_shape=None,
+                     depthwise_filter_shape=None, pointwise_filter_shape=None, border_mode="valid",
+                     subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1)):
+    """separable_conv2d's 3-d form."""
+    return _separable(3, input, depthwise_filters, pointwise_filters, num_channels, input_shape,
+                      depthwise_filter_shape, pointwise_filter_shape, border_mode, subsample, filter_flip,
+                      filter_dilation)
+
+
+def causal_conv1d(input, filters, filter_shape, input_shape=None, subsample=1, filter_flip=True, filter_dilation=1,
+                  num_groups=1, unshared=False):
+    """Theano's causal_conv1d: input (N, C, T) and filters (F, C/num_groups, K); the output at time t reads
+    the inputs up to t only (padding (K - 1) * filter_dilation zeros on the left)."""
+    from mlc.tensor.var import as_tensor_variable
+
+    input, filters = as_tensor_variable(input), as_tensor_variable(filters)
+    if filters.ndim != 3:
+        raise ValueError("Filters should be 3D for causal convolution")
+    if input_shape is not None:
+        if len(input_shape) != 3:
+            raise ValueError(f"causal_conv1d: input_shape must have 3 entries, got {input_shape!r}")
+        input_shape = (*input_shape, 1)
+    if len(filter_shape) != 3:
+        raise ValueError(f"causal_conv1d: filter_shape must have 3 entries, got {filter_shape!r}")
+    filter_shape = (*filter_shape, 1)
+    op = AbstractConv2d(imshp=input_shape, kshp=filter_shape,
+                        border_mode=((filter_dilation * (filter_shape[2] - 1), 0), 0), subsample=(subsample, 1),
+                        filter_flip=filter_flip, filter_dilation=(filter_dilation, 1), num_groups=num_groups,
+                        unshared=unshared)
+    return op(input.dimshuffle(0, 1, 2, "x"), filters.dimshuffle(0, 1, 2, "x"))[:, :, :, 0]

@@ -157,3 +157,34 @@ def test_theano_facade_serves_the_classes():
         assert abstract_conv.get_conv_output_shape is ac.get_conv_output_shape
     finally:
         compat.uninstall()
+
+
+def test_separable_and_causal_convolutions():
+    x, dw, pw = T.dtensor4("x"), T.dtensor4("dw"), T.dtensor4("pw")
+    xv = RNG.standard_normal((2, 3, 6, 5))
+    dwv, pwv = RNG.standard_normal((6, 1, 3, 2)), RNG.standard_normal((4, 6, 1, 1))  # 2 depthwise maps a channel
+    settings = dict(border_mode="half", subsample=(1, 2), filter_dilation=(2, 1))
+    y = ac.separable_conv2d(x, dw, pw, 3, input_shape=xv.shape, depthwise_filter_shape=dwv.shape,
+                            pointwise_filter_shape=pwv.shape, **settings)
+    pads = border_pads("half", (3, 2), (2, 1))
+    depthwise = ref_conv(xv, dwv, pads, (1, 2), (2, 1), True, 3)
+    want = ref_conv(depthwise, pwv, [(0, 0)] * 2, (1, 1), (1, 1), True, 1)
+    np.testing.assert_allclose(_ref_fn([x, dw, pw], y)(xv, dwv, pwv), want, rtol=1e-12, atol=1e-12)
+    x5, dw5, pw5 = (T.TensorType("float64", (False,) * 5)(n) for n in ("x5", "dw5", "pw5"))
+    xv5, dwv5, pwv5 = (RNG.standard_normal(s) for s in ((1, 2, 4, 3, 3), (2, 1, 2, 2, 1), (3, 2, 1, 1, 1)))
+    want5 = ref_conv(ref_conv(xv5, dwv5, [(0, 0)] * 3, (1, 1, 1), (1, 1, 1), True, 2), pwv5, [(0, 0)] * 3,
+                     (1, 1, 1), (1, 1, 1), True, 1)
+    np.testing.assert_allclose(_ref_fn([x5, dw5, pw5], ac.separable_conv3d(x5, dw5, pw5, 2))(xv5, dwv5, pwv5),
+                               want5, rtol=1e-12, atol=1e-12)
+    # causal: the output at time t reads inputs up to t (left padding (K - 1) * dilation)
+    s, w3 = T.dtensor3("s"), T.dtensor3("w3")
+    sv, wv = RNG.standard_normal((2, 2, 9)), RNG.standard_normal((3, 2, 3))
+    got = _ref_fn([s, w3], ac.causal_conv1d(s, w3, wv.shape, filter_dilation=2, subsample=2))(sv, wv)
+    want = ref_conv(sv[..., None], wv[..., None], [(4, 0), (0, 0)], (2, 1), (2, 1), True, 1)[..., 0]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    sv2 = sv.copy()
+    sv2[..., 5:] += 1.0  # a change at t >= 5 leaves outputs before t = 5 alone
+    got2 = _ref_fn([s, w3], ac.causal_conv1d(s, w3, wv.shape))(sv2, wv)
+    np.testing.assert_allclose(got2[..., :5], _ref_fn([s, w3], ac.causal_conv1d(s, w3, wv.shape))(sv, wv)[..., :5])
+    with pytest.raises(ValueError, match="Filters should be 3D"):
+        ac.causal_conv1d(s, T.dtensor4("w"), (1, 2, 3, 1))
