@@ -9,7 +9,8 @@ mlc's graph (they are graph builders, not ops of their own: the graph is that of
 The constructor arguments are checked and normalized as Theano does (an int border_mode becomes a tuple,
 an all-zero one 'valid').
 
-`separable_conv2d`/`3d` (depthwise then pointwise) and `causal_conv1d` are built from them as in Theano.
+`separable_conv2d`/`3d` (depthwise then pointwise), `causal_conv1d` and `bilinear_upsampling` /
+`frac_bilinear_upsampling` are built from them as in Theano.
 
 The `get_conv_*_shape` functions compute shapes from shapes (ints, None where unknown, or symbolic scalars)
 with Theano's arithmetic (its gradweights shape divides by the dilation with `/`, as Theano 1.0.5 does).
@@ -415,3 +416,80 @@ def causal_conv1d(input, filters, filter_shape, input_shape=None, subsample=1, f
                         filter_flip=filter_flip, filter_dilation=(filter_dilation, 1), num_groups=num_groups,
                         unshared=unshared)
     return op(input.dimshuffle(0, 1, 2, "x"), filters.dimshuffle(0, 1, 2, "x"))[:, :, :, 0]
+
+
+def _edge_padded(input):
+    """input (N, C, R, K) as (N*C, 1, R + 2, K + 2), its first and last rows and columns repeated."""
+    from mlc.tensor.shape import concatenate
+
+    up = input.reshape((-1, 1, input.shape[2], input.shape[3]))
+    up = concatenate([up[:, :, :1, :], up, up[:, :, -1:, :]], axis=2)
+    return concatenate([up[:, :, :, :1], up, up[:, :, :, -1:]], axis=3)
+
+
+def frac_bilinear_upsampling(input, frac_ratio):
+    """Theano's frac_bilinear_upsampling: (N, C, R, K) upsampled by the fractions p/q in `frac_ratio` (one
+    (p, q) pair, or one pair per axis), by bilinear interpolation: the edge-padded image is the (dilated by
+    p, strided by q) kernel of a convolution over the zero-padded bilinear kernel."""
+    from math import gcd
+
+    from mlc.config import config
+    from mlc.tensor.alloc import zeros
+    from mlc.tensor.conv import bilinear_kernel_2D, conv2d
+    from mlc.tensor.shape import concatenate
+    from mlc.tensor.var import as_tensor_variable
+
+    input = as_tensor_variable(input)
+    if not isinstance(frac_ratio, tuple):
+        raise ValueError("frac_ratio must be a tuple")
+    pairs = frac_ratio if isinstance(frac_ratio[0], tuple) else (frac_ratio, frac_ratio)
+    pairs = tuple((p // gcd(p, q), q // gcd(p, q)) for p, q in pairs)
+    ratio, subsample = tuple(p for p, _ in pairs), tuple(q for _, q in pairs)
+    concat = _edge_padded(input)
+    kern = bilinear_kernel_2D(ratio=ratio).dimshuffle("x", "x", 0, 1)
+    sizes = (input.shape[2], input.shape[3])
+    for axis in (2, 3):
+        double_pad = (2 * sizes[axis - 2] - 1) * ratio[axis - 2] + 1
+        pad = double_pad // 2
+        shape = [kern.shape[i] for i in range(4)]
+        before, after = list(shape), list(shape)
+        before[axis], after[axis] = pad, double_pad - pad
+        kern = concatenate([zeros(before, dtype=config.floatX), kern, zeros(after, dtype=config.floatX)], axis=axis)
+    up = conv2d(kern, concat, border_mode="valid", filter_dilation=ratio, subsample=subsample)
+    return up.reshape((input.shape[0], input.shape[1], up.shape[2], up.shape[3]))
+
+
+def bilinear_upsampling(input, ratio=None, frac_ratio=None, batch_size=None, num_input_channels=None,
+                        use_1D_kernel=True):  # noqa: N803 (Theano's name)
+    """Theano's bilinear_upsampling: (N, C, R, K) to (N, C, R * ratio, K * ratio) by bilinear interpolation
+    (the edge-padded image, transposed-convolved with the bilinear kernel: two 1-d passes, or one 2-d);
+    `frac_ratio` for fractional ratios (`frac_bilinear_upsampling`, 2-d kernel only)."""
+    from mlc.tensor.conv import bilinear_kernel_1D, bilinear_kernel_2D, conv2d_grad_wrt_inputs
+    from mlc.tensor.var import as_tensor_variable
+
+    if ratio and frac_ratio:
+        raise ValueError("can't use ratio and frac_ratio together")
+    if not (ratio or frac_ratio):
+        raise ValueError("No ratio (or frac_ratio) provided")
+    if frac_ratio:
+        if use_1D_kernel:
+            raise ValueError("For fractional ratios 1D kernel method not implemented. You may want to pass "
+                             "use_1D_kernel as False")
+        return frac_bilinear_upsampling(input, frac_ratio=frac_ratio)
+    input = as_tensor_variable(input)
+    rows, cols = input.shape[2], input.shape[3]
+    concat = _edge_padded(input)
+    batch = concat.shape[0] if batch_size is None or num_input_channels is None else batch_size * num_input_channels
+    pad = 2 * ratio - (ratio - 1) // 2 - 1
+    if use_1D_kernel:
+        kern = bilinear_kernel_1D(ratio=ratio, normalize=True)
+        up_rows = conv2d_grad_wrt_inputs(concat, kern.dimshuffle("x", "x", 0, "x"), (batch, 1, rows * ratio, cols + 2),
+                                         filter_shape=(1, 1, None, 1), border_mode=(pad, 0), subsample=(ratio, 1))
+        up = conv2d_grad_wrt_inputs(up_rows, kern.dimshuffle("x", "x", "x", 0), (batch, 1, rows * ratio, cols * ratio),
+                                    filter_shape=(1, 1, 1, None), border_mode=(0, pad), subsample=(1, ratio))
+    else:
+        kern = bilinear_kernel_2D(ratio=ratio, normalize=True)
+        up = conv2d_grad_wrt_inputs(concat, kern.dimshuffle("x", "x", 0, 1), (batch, 1, rows * ratio, cols * ratio),
+                                    filter_shape=(1, 1, None, None), border_mode=(pad, pad),
+                                    subsample=(ratio, ratio))
+    return up.reshape((input.shape[0], input.shape[1], rows * ratio, cols * ratio))
