@@ -398,7 +398,8 @@ def _unshared_product(p, w, oh, ow, n, g: int, ksize):
 
     ws = w.shape
     k = reshape(w, [ws[0], ws[1] * ws[2], ws[3] * ksize], ndim=3).dimshuffle(1, 2, 0)
-    # (one group slices too: batched_dot on the slices' copies ran 2x faster than on the strided views)
+    # (one group slices too: batched_dot on the slices' contiguous copies ran 1.5x faster than on the
+    # strided views, forward + gradients of a 32x8x16x16 layer)
     rows, fs = ws[3] * ksize, ws[0] // g
     parts = [batched_dot(p[:, :, i * rows:(i + 1) * rows], k[:, :, i * fs:(i + 1) * fs]) for i in range(g)]
     out = parts[0] if g == 1 else concatenate(parts, axis=2)  # (OH*OW, N, F)
