@@ -160,6 +160,22 @@ _ELEMENT_BYTES = {"s": 4, "d": 8}
 _SPLIT_DECLARATIONS = "declare i64 @mlc_parallel_for(ptr, ptr, i64, i64, i64)\n"
 
 
+#: the split GEMM's argument record, in field order: the caller stores these SSA values, each block's task loads
+#: them back under the same names (one list, so the two sides cannot get out of step)
+SPLIT_FIELDS = (("ta", "ptr"), ("tb", "ptr"), ("alpha", "ptr"), ("a", "ptr"), ("b", "ptr"), ("beta", "ptr"),
+                ("c", "ptr"), ("m", "i64"), ("n", "i64"), ("k", "i64"), ("lda", "i64"), ("ldb", "i64"),
+                ("ldc", "i64"), ("rows", "i64"), ("len", "i64"), ("blocks", "i64"))
+
+
+def _split_fields(p: str, how: str) -> str:
+    """LLVM IR: store every SPLIT_FIELDS value into the record %s (`how` 'store'), or load each back (`load`)."""
+    lines = []
+    for i, (name, ty) in enumerate(SPLIT_FIELDS):
+        lines.append(f"  %p.{name} = getelementptr %split.{p}, ptr %s, i32 0, i32 {i}")
+        lines.append(f"  store {ty} %{name}, ptr %p.{name}" if how == "store" else f"  %{name} = load {ty}, ptr %p.{name}")
+    return "\n".join(lines)
+
+
 def _split_gemm(p: str, inner: str, declare: bool = True) -> str:
     """LLVM IR: `mlc_split_<p>gemm`, the f77 LP64 `?gemm` that calls `inner` (the same signature; declared
     here unless `declare` is false) once, or once per block of C's columns or rows through
@@ -168,7 +184,7 @@ def _split_gemm(p: str, inner: str, declare: bool = True) -> str:
     head = f"declare void @{inner}({', '.join(['ptr'] * 13)})\n" if declare else ""
     return head + f"""
 ; transa, transb, alpha, a, b, beta, c (pointers); m, n, k, lda, ldb, ldc, split (1: rows), len, blocks
-%split.{p} = type {{ ptr, ptr, ptr, ptr, ptr, ptr, ptr, i64, i64, i64, i64, i64, i64, i64, i64, i64 }}
+%split.{p} = type {{ {', '.join(t for _, t in SPLIT_FIELDS)} }}
 
 define internal i1 @mlc_split_{p}.plain(ptr %flag) {{
   %f = load i8, ptr %flag
@@ -180,39 +196,8 @@ define internal i1 @mlc_split_{p}.plain(ptr %flag) {{
 
 define internal void @mlc_split_{p}gemm.task(ptr %s, i64 %begin, i64 %end, i64 %chunk) {{
 entry:
-  %pta = getelementptr %split.{p}, ptr %s, i32 0, i32 0
-  %ta = load ptr, ptr %pta
-  %ptb = getelementptr %split.{p}, ptr %s, i32 0, i32 1
-  %tb = load ptr, ptr %ptb
-  %palpha = getelementptr %split.{p}, ptr %s, i32 0, i32 2
-  %alpha = load ptr, ptr %palpha
-  %pa = getelementptr %split.{p}, ptr %s, i32 0, i32 3
-  %a = load ptr, ptr %pa
-  %pb = getelementptr %split.{p}, ptr %s, i32 0, i32 4
-  %b = load ptr, ptr %pb
-  %pbeta = getelementptr %split.{p}, ptr %s, i32 0, i32 5
-  %beta = load ptr, ptr %pbeta
-  %pc = getelementptr %split.{p}, ptr %s, i32 0, i32 6
-  %c = load ptr, ptr %pc
-  %pm = getelementptr %split.{p}, ptr %s, i32 0, i32 7
-  %m = load i64, ptr %pm
-  %pn = getelementptr %split.{p}, ptr %s, i32 0, i32 8
-  %n = load i64, ptr %pn
-  %pk = getelementptr %split.{p}, ptr %s, i32 0, i32 9
-  %k = load i64, ptr %pk
-  %plda = getelementptr %split.{p}, ptr %s, i32 0, i32 10
-  %lda = load i64, ptr %plda
-  %pldb = getelementptr %split.{p}, ptr %s, i32 0, i32 11
-  %ldb = load i64, ptr %pldb
-  %pldc = getelementptr %split.{p}, ptr %s, i32 0, i32 12
-  %ldc = load i64, ptr %pldc
-  %psplit = getelementptr %split.{p}, ptr %s, i32 0, i32 13
-  %rows = load i64, ptr %psplit
+{_split_fields(p, 'load')}
   %by_rows = icmp ne i64 %rows, 0
-  %plen = getelementptr %split.{p}, ptr %s, i32 0, i32 14
-  %len = load i64, ptr %plen
-  %pblocks = getelementptr %split.{p}, ptr %s, i32 0, i32 15
-  %blocks = load i64, ptr %pblocks
   %a_plain = call i1 @mlc_split_{p}.plain(ptr %ta)
   %b_plain = call i1 @mlc_split_{p}.plain(ptr %tb)
   %sm = alloca i32
@@ -306,46 +291,15 @@ large:
   %ok = and i1 %ok0, %several
   br i1 %ok, label %split, label %direct
 split:
-  %s = alloca %split.{p}
-  %f0 = getelementptr %split.{p}, ptr %s, i32 0, i32 0
-  store ptr %ta, ptr %f0
-  %f1 = getelementptr %split.{p}, ptr %s, i32 0, i32 1
-  store ptr %tb, ptr %f1
-  %f2 = getelementptr %split.{p}, ptr %s, i32 0, i32 2
-  store ptr %alpha, ptr %f2
-  %f3 = getelementptr %split.{p}, ptr %s, i32 0, i32 3
-  store ptr %a, ptr %f3
-  %f4 = getelementptr %split.{p}, ptr %s, i32 0, i32 4
-  store ptr %b, ptr %f4
-  %f5 = getelementptr %split.{p}, ptr %s, i32 0, i32 5
-  store ptr %beta, ptr %f5
-  %f6 = getelementptr %split.{p}, ptr %s, i32 0, i32 6
-  store ptr %c, ptr %f6
-  %f7 = getelementptr %split.{p}, ptr %s, i32 0, i32 7
-  store i64 %m, ptr %f7
-  %f8 = getelementptr %split.{p}, ptr %s, i32 0, i32 8
-  store i64 %n, ptr %f8
-  %f9 = getelementptr %split.{p}, ptr %s, i32 0, i32 9
-  store i64 %k, ptr %f9
   %lda32 = load i32, ptr %plda
   %lda = sext i32 %lda32 to i64
-  %f10 = getelementptr %split.{p}, ptr %s, i32 0, i32 10
-  store i64 %lda, ptr %f10
   %ldb32 = load i32, ptr %pldb
   %ldb = sext i32 %ldb32 to i64
-  %f11 = getelementptr %split.{p}, ptr %s, i32 0, i32 11
-  store i64 %ldb, ptr %f11
   %ldc32 = load i32, ptr %pldc
   %ldc = sext i32 %ldc32 to i64
-  %f12 = getelementptr %split.{p}, ptr %s, i32 0, i32 12
-  store i64 %ldc, ptr %f12
   %rows = select i1 %by_cols, i64 0, i64 1
-  %f13 = getelementptr %split.{p}, ptr %s, i32 0, i32 13
-  store i64 %rows, ptr %f13
-  %f14 = getelementptr %split.{p}, ptr %s, i32 0, i32 14
-  store i64 %len, ptr %f14
-  %f15 = getelementptr %split.{p}, ptr %s, i32 0, i32 15
-  store i64 %blocks, ptr %f15
+  %s = alloca %split.{p}
+{_split_fields(p, 'store')}
   ; a cost above the pool's grain: one chunk per block
   %r = call i64 @mlc_parallel_for(ptr @mlc_split_{p}gemm.task, ptr %s, i64 0, i64 %blocks, i64 1073741824)
   ret void

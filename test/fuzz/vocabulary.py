@@ -147,6 +147,11 @@ def _rank_ge1(rng, vals):
     return 0 if vals[0].ref.ndim >= 1 else None
 
 
+def _complex_dot_ok(rng, vals):
+    """dot(complex(a, b), complex(b, a).T): a vector . vector (one ?gemv) or a square-enough matrix product."""
+    return 0 if vals[0].ref.ndim <= 2 and not any(vals[0].bc) and not any(vals[1].bc) else None
+
+
 def _dot_ok_2d(rng, vals):
     """Two matrices that multiply (the sparse operand must be a matrix)."""
     a, b = vals[0].ref, vals[1].ref
@@ -370,6 +375,8 @@ ROWS: list[Row] = (
         Row("complex_abs", 2, "abs(T.complex({a}, {b}))", "np.abs(cplx({a}, {b}))"),
         Row("complex_mul_real", 2, "(T.complex({a}, {b}) * T.complex({b}, {a})).real",
             "np.real(cplx({a}, {b}) * cplx({b}, {a}))", smooth=True),
+        Row("complex_dot", 2, "abs(T.dot(T.complex({a}, {b}), T.complex({b}, {a}).T))",
+            "np.abs(np.dot(cplx({a}, {b}), cplx({b}, {a}).T))", smooth=True, param=_complex_dot_ok),
         Row("complex_div_imag", 2, "(T.complex({a}, {b}) / T.complex({b} + 2, {a})).imag",
             "np.imag(cplx({a}, {b}) / cplx({b} + 2, {a}))"),
         Row("complex_exp_angle", 2, "T.angle(T.exp(T.complex({a}, {b}) * 0.5))",
