@@ -44,6 +44,8 @@ from xdsl.rewriter import InsertPoint
 from mlc.dialects import mt
 from mlc.dialects.utils.linalg_builders import Index, IndexLike, const, emit, index, is_bool
 from mlc.passes.bufferize_mrg import _destination
+from mlc.passes.profile_kernels import KERNEL_NAME
+
 
 def _dim(b: Builder, buf: SSAValue, i: int) -> IndexLike:
     size = buf.type.get_shape()[i]  # type: ignore[attr-defined]
@@ -135,7 +137,7 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
     _loops(pb, [(0, size) for size in positions], position)
     pb.insert(scf.ReduceOp())
     loop = scf.ParallelOp([const(b, 0, index)], [ix.value(blocks)], [const(b, 1, index)], Region(body))
-    loop.attributes["mlc.kernel"] = StringAttr(f"scatter{{{op.mode.data}}}")  # its name in profiles
+    loop.attributes[KERNEL_NAME] = StringAttr(f"scatter{{{op.mode.data}}}")  # its name in profiles
     b.insert(loop)
     bz.buffers[op.result] = out
 
