@@ -232,7 +232,8 @@ _SPECS: dict[str, _Spec] = {
                    "AbstractConv2d_gradInputs AbstractConv3d_gradInputs get_conv_output_shape get_conv_shape_1axis "
                    "get_conv_gradweights_shape get_conv_gradweights_shape_1axis get_conv_gradinputs_shape "
                    "get_conv_gradinputs_shape_1axis check_conv_gradinputs_shape assert_conv_shape "
-                   "border_mode_to_pad").split()}}),
+                   "border_mode_to_pad separable_conv2d separable_conv3d causal_conv1d "
+                   "bilinear_upsampling frac_bilinear_upsampling").split()}}),
     "theano.tensor.nnet.neighbours": _Spec(targets=("mlc.tensor.neighbours",), package=False),
     "theano.tensor.nnet.bn": _Spec(targets=("mlc.tensor.bn",), package=False),
     "theano.tensor.signal": _Spec(targets=("mlc.tensor.signal",), eager=("pool", "downsample", "conv")),

@@ -47,8 +47,15 @@ def resolve_target(target: str | None) -> str:
 
 
 def gpu_stages(mode: str, target: GPUTarget) -> list[str]:
-    """From emitted mt to the outlined GPU module (host function + gpu.module)."""
-    return [*stages(mode, "loops"), target.outline_pass(), "vectorize-gpu-loads", "canonicalize", "cse"]
+    """From emitted mt to the outlined GPU module (host function + gpu.module).
+
+    A scatter's parallel loop runs a column per iteration (a GPU thread each, see
+    mlc.passes.bufferize_scatter), where each of the CPU's updates a run of 256 columns."""
+    loops = [GPU_BUFFERIZE if s == "bufferize" else s for s in stages(mode, "loops")]
+    return [*loops, target.outline_pass(), "vectorize-gpu-loads", "canonicalize", "cse"]
+
+
+GPU_BUFFERIZE = "bufferize{scatter_columns=1}"
 
 
 def device_value(container):

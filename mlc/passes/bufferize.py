@@ -149,6 +149,8 @@ class Bufferizer:
     module: ModuleOp | None = None
     #: in a loop body: the buffers the loop carries (a stack's rows are written into them in place)
     loop_buffers: set[SSAValue] = field(default_factory=set)
+    #: columns per block of a scatter's parallel loop (mlc.passes.bufferize_scatter; 1 for the GPU)
+    scatter_columns: int = 256
 
     def global_constant(self, value: DenseIntOrFPElementsAttr) -> str:
         """A `memref.global "private" constant` holding `value` (added at the
@@ -525,7 +527,8 @@ def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
     regions = []
     for region in (op.true_region, op.false_region):
         block = region.block
-        inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
+        inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module,
+                       scatter_columns=bz.scatter_columns)
         old_yield, ops = convert_body(inner, block)
         yielded: list[SSAValue] = []
         owned: set[SSAValue] = set()
@@ -657,7 +660,8 @@ def _bufferize_loop_body(bz: Bufferizer, block: Block, args: Sequence[SSAValue],
     """Bufferize a loop body whose block arguments `args` are the carried tensors held in
     `loop_buffers`: yielded values are copied into their buffers; the new `scf.yield` yields the
     old one's operands at positions `keep` (scalars). `args` are left unused (the caller erases them)."""
-    inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module)
+    inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module,
+                       scatter_columns=bz.scatter_columns)
     inner.loop_buffers = {cast_source(b) for b in loop_buffers}
     for arg, buffer in zip(args, loop_buffers):
         bz.buffers[arg] = buffer
@@ -821,7 +825,7 @@ def insert_deallocs(block: Block, allocs: Sequence[SSAValue]) -> None:
         Rewriter.insert_op(memref.DeallocOp.get(buffer), InsertPoint.after(last))
 
 
-def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
+def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None, scatter_columns: int = 256) -> None:
     if f.is_declaration:
         return
     block = f.body.blocks[0]
@@ -840,7 +844,8 @@ def bufferize_function(f: func.FuncOp, module: ModuleOp | None = None) -> None:
         if isinstance(arg.type, TensorType):
             Rewriter.replace_value_with_new_type(arg, memref_type(arg.type))
     outs = [block.insert_arg(memref_type(t), len(block.args)) for t in result_types]
-    bz = Bufferizer(Builder(InsertPoint.at_start(block)), writable=set(outs), module=module)
+    bz = Bufferizer(Builder(InsertPoint.at_start(block)), writable=set(outs), module=module,
+                    scatter_columns=scatter_columns)
     ops = [op for op in block.ops if op is not ret]
     copies = plan_destinations(bz, ops, ret, outs)
     # 2. Each op, in order; the tensor ops stay until step 3.
@@ -880,17 +885,23 @@ def _produces_tensors(op: Operation) -> bool:
     )
 
 
+@dataclass(frozen=True)
 class MlcBufferizePass(ModulePass):
     """Bufferize linalg-on-tensors into the loop-level contract (DPS memrefs, BLAS).
 
     Pre: convert-mt-to-linalg's output. Post: funcs over identity-layout
     memrefs, inputs then one argument per result, returning nothing; only
     linalg.generic/fill, scf, arith, math, memref.*, blas.* and calls.
+    Option `scatter_columns`: the trailing columns one iteration of a
+    scatter's parallel loop updates (256: long rows that vectorize on the
+    CPU; the GPU pipeline takes 1, a thread per column).
     """
 
     name = "bufferize"
 
+    scatter_columns: int = 256
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for f in list(op.walk()):
             if isinstance(f, func.FuncOp):
-                bufferize_function(f, op)
+                bufferize_function(f, op, self.scatter_columns)

@@ -22,10 +22,12 @@ mode add accumulates them (numpy.add.at) and mode set keeps the last. With
 no trailing dim there is one block and the innermost loop runs %ok ? 1 : 0
 times. The loop bounds are the smaller of the index tensors', src's and
 dest's sizes, so no load or store leaves its buffer even for operands
-the graph's shape rule did not check. `parallelize-loops` outlines the
-block loop for the thread pool (a wide table's columns); the GPU backend
-makes it a grid-stride kernel, a thread per block, the position loop
-inside each thread.
+the graph's shape rule did not check. W is bufferize's `scatter_columns`
+(256 by default: a block's columns vectorize on the CPU, and
+`parallelize-loops` outlines the block loop for the thread pool, which
+splits a wide table's columns). The GPU pipeline asks for W = 1: the
+backend makes the block loop a grid-stride kernel, a thread per column
+running the position loop, neighbouring threads on neighbouring columns.
 """
 
 from __future__ import annotations
@@ -35,16 +37,14 @@ from collections.abc import Callable, Sequence
 from xdsl.builder import Builder
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects import complex as cx
-from xdsl.dialects.builtin import AnyFloat, ComplexType, IndexType, MemRefType
+from xdsl.dialects.builtin import AnyFloat, ComplexType, IndexType, MemRefType, StringAttr
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from mlc.dialects import mt
 from mlc.dialects.utils.linalg_builders import Index, IndexLike, const, emit, index, is_bool
 from mlc.passes.bufferize_mrg import _destination
-
-#: columns of the last trailing dim per block of the parallel loop (a block re-reads the indices)
-BLOCK = 256
+from mlc.passes.profile_kernels import KERNEL_NAME
 
 
 def _dim(b: Builder, buf: SSAValue, i: int) -> IndexLike:
@@ -102,14 +102,15 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
         positions.append(size)
     trailing = [ix.min(_dim(b, out, m + e), _dim(b, src, r + e)) for e in range(t)]
     last = trailing[-1] if t else 1
-    blocks = ix.div(ix.add(last, BLOCK - 1), BLOCK) if t else 1
+    width = max(1, int(bz.scatter_columns))  # columns per block (a block re-reads the indices)
+    blocks = ix.div(ix.add(last, width - 1), width) if t else 1
     add = op.mode.data == "add"
 
     body = Block(arg_types=[IndexType()])
     pb = Builder(InsertPoint.at_end(body))
     pix = Index(pb)
-    lo = pix.mul(body.args[0], BLOCK) if t else 0
-    hi = pix.min(pix.add(lo, BLOCK), last) if t else 1
+    lo = pix.mul(body.args[0], width) if t else 0
+    hi = pix.min(pix.add(lo, width), last) if t else 1
 
     def position(kb: Builder, ks: list[SSAValue]) -> None:
         kix = Index(kb)
@@ -135,10 +136,12 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
 
     _loops(pb, [(0, size) for size in positions], position)
     pb.insert(scf.ReduceOp())
-    b.insert(scf.ParallelOp([const(b, 0, index)], [ix.value(blocks)], [const(b, 1, index)], Region(body)))
+    loop = scf.ParallelOp([const(b, 0, index)], [ix.value(blocks)], [const(b, 1, index)], Region(body))
+    loop.attributes[KERNEL_NAME] = StringAttr(f"scatter{{{op.mode.data}}}")  # its name in profiles
+    b.insert(loop)
     bz.buffers[op.result] = out
 
 
 HANDLERS = {mt.ScatterOp: bufferize_scatter}
 
-__all__ = ["BLOCK", "HANDLERS", "bufferize_scatter"]
+__all__ = ["HANDLERS", "bufferize_scatter"]

@@ -30,6 +30,8 @@ from xdsl.passes import ModulePass
 from mlc.dialects.utils.locations import describe
 
 ENTER, EXIT = "mlc_prof_enter", "mlc_prof_exit"
+#: a loop's name in profiles, set by the lowering that made it (`scatter{add}`: mlc.passes.bufferize_scatter)
+KERNEL_NAME = "mlc.kernel"
 
 
 def is_kernel(op: Operation) -> bool:
@@ -56,7 +58,8 @@ def kernel_label(op: Operation) -> str:
         reduction = any(str(t).endswith('"reduction">') or "reduction" in str(t)
                         for t in getattr(op, "iterator_types", ()))
         return f"{'reduction' if reduction else 'elementwise'}{{{','.join(body)}}}"
-    return op.name
+    named = op.attributes.get(KERNEL_NAME)  # loops a lowering made directly say what they are
+    return named.data if isinstance(named, StringAttr) else op.name
 
 
 def kernel_ops(module: ModuleOp) -> list[Operation]:

@@ -9,6 +9,9 @@ mlc's graph (they are graph builders, not ops of their own: the graph is that of
 The constructor arguments are checked and normalized as Theano does (an int border_mode becomes a tuple,
 an all-zero one 'valid').
 
+`separable_conv2d`/`3d` (depthwise then pointwise), `causal_conv1d` and `bilinear_upsampling` /
+`frac_bilinear_upsampling` are built from them as in Theano.
+
 The `get_conv_*_shape` functions compute shapes from shapes (ints, None where unknown, or symbolic scalars)
 with Theano's arithmetic (its gradweights shape divides by the dilation with `/`, as Theano 1.0.5 does).
 """
@@ -355,3 +358,138 @@ AbstractConv3d_gradWeights = _fixed(AbstractConv_gradWeights, 3, "conv3d's gradi
 AbstractConv2d_gradInputs = _fixed(AbstractConv_gradInputs, 2, "conv2d's gradient with respect to the image.")
 AbstractConv3d_gradInputs = _fixed(AbstractConv_gradInputs, 3, "conv3d's gradient with respect to the image.",
                                    unshared=False)
+
+
+def _separable(d: int, input, depthwise_filters, pointwise_filters, num_channels, input_shape,
+               depthwise_filter_shape, pointwise_filter_shape, border_mode, subsample, filter_flip, filter_dilation):
+    """A depthwise convolution (one group per input channel) then a pointwise (1x1...) one mixing channels."""
+    from mlc.tensor.conv import conv2d, conv3d
+
+    depthwise = (AbstractConv2d if d == 2 else AbstractConv3d)(
+        imshp=input_shape, kshp=depthwise_filter_shape, border_mode=border_mode, subsample=subsample,
+        filter_flip=filter_flip, filter_dilation=filter_dilation, num_groups=num_channels)
+    hint = None
+    if input_shape is not None and depthwise_filter_shape is not None:
+        hint = get_conv_output_shape(input_shape, depthwise_filter_shape, depthwise.border_mode, depthwise.subsample,
+                                     depthwise.filter_dilation)
+    return (conv2d if d == 2 else conv3d)(depthwise(input, depthwise_filters), pointwise_filters, input_shape=hint,
+                                          filter_shape=pointwise_filter_shape, filter_flip=filter_flip)
+
+
+def separable_conv2d(input, depthwise_filters, pointwise_filters, num_channels, input_shape=None,
+                     depthwise_filter_shape=None, pointwise_filter_shape=None, border_mode="valid", subsample=(1, 1),
+                     filter_flip=True, filter_dilation=(1, 1)):
+    """Theano's separable_conv2d: depthwise filters (num_channels * M, 1, KH, KW) with the convolution's
+    settings, then pointwise filters (F, num_channels * M, 1, 1)."""
+    return _separable(2, input, depthwise_filters, pointwise_filters, num_channels, input_shape,
+                      depthwise_filter_shape, pointwise_filter_shape, border_mode, subsample, filter_flip,
+                      filter_dilation)
+
+
+def separable_conv3d(input, depthwise_filters, pointwise_filters, num_channels, input_shape=None,
+                     depthwise_filter_shape=None, pointwise_filter_shape=None, border_mode="valid",
+                     subsample=(1, 1, 1), filter_flip=True, filter_dilation=(1, 1, 1)):
+    """separable_conv2d's 3-d form."""
+    return _separable(3, input, depthwise_filters, pointwise_filters, num_channels, input_shape,
+                      depthwise_filter_shape, pointwise_filter_shape, border_mode, subsample, filter_flip,
+                      filter_dilation)
+
+
+def causal_conv1d(input, filters, filter_shape, input_shape=None, subsample=1, filter_flip=True, filter_dilation=1,
+                  num_groups=1, unshared=False):
+    """Theano's causal_conv1d: input (N, C, T) and filters (F, C/num_groups, K); the output at time t reads
+    the inputs up to t only (padding (K - 1) * filter_dilation zeros on the left)."""
+    from mlc.tensor.var import as_tensor_variable
+
+    input, filters = as_tensor_variable(input), as_tensor_variable(filters)
+    if filters.ndim != 3:
+        raise ValueError("Filters should be 3D for causal convolution")
+    if input_shape is not None:
+        if len(input_shape) != 3:
+            raise ValueError(f"causal_conv1d: input_shape must have 3 entries, got {input_shape!r}")
+        input_shape = (*input_shape, 1)
+    if len(filter_shape) != 3:
+        raise ValueError(f"causal_conv1d: filter_shape must have 3 entries, got {filter_shape!r}")
+    filter_shape = (*filter_shape, 1)
+    op = AbstractConv2d(imshp=input_shape, kshp=filter_shape,
+                        border_mode=((filter_dilation * (filter_shape[2] - 1), 0), 0), subsample=(subsample, 1),
+                        filter_flip=filter_flip, filter_dilation=(filter_dilation, 1), num_groups=num_groups,
+                        unshared=unshared)
+    return op(input.dimshuffle(0, 1, 2, "x"), filters.dimshuffle(0, 1, 2, "x"))[:, :, :, 0]
+
+
+def _edge_padded(input):
+    """input (N, C, R, K) as (N*C, 1, R + 2, K + 2), its first and last rows and columns repeated."""
+    from mlc.tensor.shape import concatenate
+
+    up = input.reshape((-1, 1, input.shape[2], input.shape[3]))
+    up = concatenate([up[:, :, :1, :], up, up[:, :, -1:, :]], axis=2)
+    return concatenate([up[:, :, :, :1], up, up[:, :, :, -1:]], axis=3)
+
+
+def frac_bilinear_upsampling(input, frac_ratio):
+    """Theano's frac_bilinear_upsampling: (N, C, R, K) upsampled by the fractions p/q in `frac_ratio` (one
+    (p, q) pair, or one pair per axis), by bilinear interpolation: the edge-padded image is the (dilated by
+    p, strided by q) kernel of a convolution over the zero-padded bilinear kernel."""
+    from math import gcd
+
+    from mlc.config import config
+    from mlc.tensor.alloc import zeros
+    from mlc.tensor.conv import bilinear_kernel_2D, conv2d
+    from mlc.tensor.shape import concatenate
+    from mlc.tensor.var import as_tensor_variable
+
+    input = as_tensor_variable(input)
+    if not isinstance(frac_ratio, tuple):
+        raise ValueError("frac_ratio must be a tuple")
+    pairs = frac_ratio if isinstance(frac_ratio[0], tuple) else (frac_ratio, frac_ratio)
+    pairs = tuple((p // gcd(p, q), q // gcd(p, q)) for p, q in pairs)
+    ratio, subsample = tuple(p for p, _ in pairs), tuple(q for _, q in pairs)
+    concat = _edge_padded(input)
+    kern = bilinear_kernel_2D(ratio=ratio).dimshuffle("x", "x", 0, 1)
+    sizes = (input.shape[2], input.shape[3])
+    for axis in (2, 3):
+        double_pad = (2 * sizes[axis - 2] - 1) * ratio[axis - 2] + 1
+        pad = double_pad // 2
+        shape = [kern.shape[i] for i in range(4)]
+        before, after = list(shape), list(shape)
+        before[axis], after[axis] = pad, double_pad - pad
+        kern = concatenate([zeros(before, dtype=config.floatX), kern, zeros(after, dtype=config.floatX)], axis=axis)
+    up = conv2d(kern, concat, border_mode="valid", filter_dilation=ratio, subsample=subsample)
+    return up.reshape((input.shape[0], input.shape[1], up.shape[2], up.shape[3]))
+
+
+def bilinear_upsampling(input, ratio=None, frac_ratio=None, batch_size=None, num_input_channels=None,
+                        use_1D_kernel=True):  # noqa: N803 (Theano's name)
+    """Theano's bilinear_upsampling: (N, C, R, K) to (N, C, R * ratio, K * ratio) by bilinear interpolation
+    (the edge-padded image, transposed-convolved with the bilinear kernel: two 1-d passes, or one 2-d);
+    `frac_ratio` for fractional ratios (`frac_bilinear_upsampling`, 2-d kernel only)."""
+    from mlc.tensor.conv import bilinear_kernel_1D, bilinear_kernel_2D, conv2d_grad_wrt_inputs
+    from mlc.tensor.var import as_tensor_variable
+
+    if ratio and frac_ratio:
+        raise ValueError("can't use ratio and frac_ratio together")
+    if not (ratio or frac_ratio):
+        raise ValueError("No ratio (or frac_ratio) provided")
+    if frac_ratio:
+        if use_1D_kernel:
+            raise ValueError("For fractional ratios 1D kernel method not implemented. You may want to pass "
+                             "use_1D_kernel as False")
+        return frac_bilinear_upsampling(input, frac_ratio=frac_ratio)
+    input = as_tensor_variable(input)
+    rows, cols = input.shape[2], input.shape[3]
+    concat = _edge_padded(input)
+    batch = concat.shape[0] if batch_size is None or num_input_channels is None else batch_size * num_input_channels
+    pad = 2 * ratio - (ratio - 1) // 2 - 1
+    if use_1D_kernel:
+        kern = bilinear_kernel_1D(ratio=ratio, normalize=True)
+        up_rows = conv2d_grad_wrt_inputs(concat, kern.dimshuffle("x", "x", 0, "x"), (batch, 1, rows * ratio, cols + 2),
+                                         filter_shape=(1, 1, None, 1), border_mode=(pad, 0), subsample=(ratio, 1))
+        up = conv2d_grad_wrt_inputs(up_rows, kern.dimshuffle("x", "x", "x", 0), (batch, 1, rows * ratio, cols * ratio),
+                                    filter_shape=(1, 1, 1, None), border_mode=(0, pad), subsample=(1, ratio))
+    else:
+        kern = bilinear_kernel_2D(ratio=ratio, normalize=True)
+        up = conv2d_grad_wrt_inputs(concat, kern.dimshuffle("x", "x", 0, 1), (batch, 1, rows * ratio, cols * ratio),
+                                    filter_shape=(1, 1, None, None), border_mode=(pad, pad),
+                                    subsample=(ratio, ratio))
+    return up.reshape((input.shape[0], input.shape[1], rows * ratio, cols * ratio))

@@ -120,8 +120,36 @@ def _index(rng, vals):
     return int(rng.integers(-a.shape[0], a.shape[0]))
 
 
+def _rows(rng, vals):
+    """1 to 5 row indices of the first operand, repeats and negatives likely (advanced indexing)."""
+    a = vals[0].ref
+    if a.ndim == 0 or a.shape[0] == 0:
+        return None
+    n = a.shape[0]
+    return [int(i) for i in rng.integers(-n, n, int(rng.integers(1, 6)))]
+
+
+def _add_at(a, index, y):
+    out = a.copy()
+    np.add.at(out, index, y)
+    return out
+
+
+def _set_at(a, index, y):
+    """a with a[index] = y, repeated positions in index order: the last one wins."""
+    out = a.copy()
+    for k, i in enumerate(index):
+        out[i] = y[k]
+    return out
+
+
 def _rank_ge1(rng, vals):
     return 0 if vals[0].ref.ndim >= 1 else None
+
+
+def _complex_dot_ok(rng, vals):
+    """dot(complex(a, b), complex(b, a).T): a vector . vector (one ?gemv) or a square-enough matrix product."""
+    return 0 if vals[0].ref.ndim <= 2 and not any(vals[0].bc) and not any(vals[1].bc) else None
 
 
 def _dot_ok_2d(rng, vals):
@@ -347,6 +375,8 @@ ROWS: list[Row] = (
         Row("complex_abs", 2, "abs(T.complex({a}, {b}))", "np.abs(cplx({a}, {b}))"),
         Row("complex_mul_real", 2, "(T.complex({a}, {b}) * T.complex({b}, {a})).real",
             "np.real(cplx({a}, {b}) * cplx({b}, {a}))", smooth=True),
+        Row("complex_dot", 2, "abs(T.dot(T.complex({a}, {b}), T.complex({b}, {a}).T))",
+            "np.abs(np.dot(cplx({a}, {b}), cplx({b}, {a}).T))", smooth=True, param=_complex_dot_ok),
         Row("complex_div_imag", 2, "(T.complex({a}, {b}) / T.complex({b} + 2, {a})).imag",
             "np.imag(cplx({a}, {b}) / cplx({b} + 2, {a}))"),
         Row("complex_exp_angle", 2, "T.angle(T.exp(T.complex({a}, {b}) * 0.5))",
@@ -375,6 +405,12 @@ ROWS: list[Row] = (
             shapes="any", param=_reshape),
         Row("slice", 1, "{a}[{p}]", "{a}[{p}]", dtypes="num", smooth=True, shapes="any", param=_slice),
         Row("index", 1, "{a}[{p}]", "{a}[{p}]", dtypes="num", smooth=True, shapes="any", param=_index),
+        # advanced indexing: a gather, and scatters (mt.scatter's loop over the positions, in order)
+        Row("take_rows", 1, "{a}[{p}]", "{a}[{p}]", dtypes="num", smooth=True, shapes="any", param=_rows),
+        Row("inc_rows", 1, "T.inc_subtensor({a}[{p}], {a}[{p}] * 2)", "add_at({a}, {p}, {a}[{p}] * 2)",
+            dtypes="num", smooth=True, shapes="any", param=_rows),
+        Row("set_rows", 1, "T.set_subtensor({a}[{p}], {a}[{p}][::-1] * 3)", "set_at({a}, {p}, {a}[{p}][::-1] * 3)",
+            dtypes="num", shapes="any", param=_rows),  # (not smooth: a repeat's overwritten src gets a gradient)
         Row("dot", 2, "T.dot({a}, {b})", "np.dot({a}, {b})", smooth=True, shapes="any", param=_dot_ok),
         Row("concatenate", 2, "T.concatenate([{a}, {b}], axis={p})", "np.concatenate([{a}, {b}], axis={p})",
             dtypes="num", smooth=True, shapes="any", param=_concat_axis),
@@ -546,6 +582,8 @@ REF_NAMESPACE: dict[str, Any] = {
     "softmax_grad": _softmax_grad,
     "unshared_conv2d": _unshared_conv2d,
     "cplx": _cplx,
+    "add_at": _add_at,
+    "set_at": _set_at,
     "batched_tensordot": lambda a, b: np.stack([np.tensordot(a[i], b[i], 1) for i in range(len(a))]).reshape(
         a.shape[:1] + a.shape[1:-1] + b.shape[2:]),
 }

@@ -6,6 +6,8 @@ test_conv_unshared_dynamic): here they run in REFERENCE mode (no compile), to ke
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from test_conv_pool import border_pads, numeric_grad, ref_conv, ref_unshared
@@ -157,3 +159,73 @@ def test_theano_facade_serves_the_classes():
         assert abstract_conv.get_conv_output_shape is ac.get_conv_output_shape
     finally:
         compat.uninstall()
+
+
+def test_separable_and_causal_convolutions():
+    x, dw, pw = T.dtensor4("x"), T.dtensor4("dw"), T.dtensor4("pw")
+    xv = RNG.standard_normal((2, 3, 6, 5))
+    dwv, pwv = RNG.standard_normal((6, 1, 3, 2)), RNG.standard_normal((4, 6, 1, 1))  # 2 depthwise maps a channel
+    settings = dict(border_mode="half", subsample=(1, 2), filter_dilation=(2, 1))
+    y = ac.separable_conv2d(x, dw, pw, 3, input_shape=xv.shape, depthwise_filter_shape=dwv.shape,
+                            pointwise_filter_shape=pwv.shape, **settings)
+    pads = border_pads("half", (3, 2), (2, 1))
+    depthwise = ref_conv(xv, dwv, pads, (1, 2), (2, 1), True, 3)
+    want = ref_conv(depthwise, pwv, [(0, 0)] * 2, (1, 1), (1, 1), True, 1)
+    np.testing.assert_allclose(_ref_fn([x, dw, pw], y)(xv, dwv, pwv), want, rtol=1e-12, atol=1e-12)
+    x5, dw5, pw5 = (T.TensorType("float64", (False,) * 5)(n) for n in ("x5", "dw5", "pw5"))
+    xv5, dwv5, pwv5 = (RNG.standard_normal(s) for s in ((1, 2, 4, 3, 3), (2, 1, 2, 2, 1), (3, 2, 1, 1, 1)))
+    want5 = ref_conv(ref_conv(xv5, dwv5, [(0, 0)] * 3, (1, 1, 1), (1, 1, 1), True, 2), pwv5, [(0, 0)] * 3,
+                     (1, 1, 1), (1, 1, 1), True, 1)
+    np.testing.assert_allclose(_ref_fn([x5, dw5, pw5], ac.separable_conv3d(x5, dw5, pw5, 2))(xv5, dwv5, pwv5),
+                               want5, rtol=1e-12, atol=1e-12)
+    # causal: the output at time t reads inputs up to t (left padding (K - 1) * dilation)
+    s, w3 = T.dtensor3("s"), T.dtensor3("w3")
+    sv, wv = RNG.standard_normal((2, 2, 9)), RNG.standard_normal((3, 2, 3))
+    got = _ref_fn([s, w3], ac.causal_conv1d(s, w3, wv.shape, filter_dilation=2, subsample=2))(sv, wv)
+    want = ref_conv(sv[..., None], wv[..., None], [(4, 0), (0, 0)], (2, 1), (2, 1), True, 1)[..., 0]
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    sv2 = sv.copy()
+    sv2[..., 5:] += 1.0  # a change at t >= 5 leaves outputs before t = 5 alone
+    got2 = _ref_fn([s, w3], ac.causal_conv1d(s, w3, wv.shape))(sv2, wv)
+    np.testing.assert_allclose(got2[..., :5], _ref_fn([s, w3], ac.causal_conv1d(s, w3, wv.shape))(sv, wv)[..., :5])
+    with pytest.raises(ValueError, match="Filters should be 3D"):
+        ac.causal_conv1d(s, T.dtensor4("w"), (1, 2, 3, 1))
+
+
+def ref_bilinear_upsampling(x, r):
+    """The edge-padded image transposed-convolved (stride r, padding 2r - (r-1)//2 - 1) with the bilinear
+    kernel [1, ..., r, ..., 1] / r in each axis, by loops:
+    out[i, j] = sum over (a, b) of xp[a, b] k[i + pad - a r] k[j + pad - b r]."""
+    k = np.concatenate([np.arange(1, r + 1), np.arange(r - 1, 0, -1)]) / r
+    pad = 2 * r - (r - 1) // 2 - 1
+    xp = np.pad(x, [(0, 0), (0, 0), (1, 1), (1, 1)], mode="edge")
+    out = np.zeros(x.shape[:2] + (x.shape[2] * r, x.shape[3] * r))
+    for i, j, a, b in itertools.product(range(out.shape[2]), range(out.shape[3]), range(xp.shape[2]),
+                                        range(xp.shape[3])):
+        u, v = i + pad - a * r, j + pad - b * r
+        if 0 <= u < len(k) and 0 <= v < len(k):
+            out[:, :, i, j] += xp[:, :, a, b] * k[u] * k[v]
+    return out
+
+
+def test_bilinear_upsampling():
+    x = T.dtensor4("x")
+    xv = RNG.standard_normal((2, 3, 3, 4))
+    for r in (2, 3, 4):
+        f = _ref_fn([x], [ac.bilinear_upsampling(x, r), ac.bilinear_upsampling(x, r, use_1D_kernel=False),
+                          ac.bilinear_upsampling(x, r, batch_size=2, num_input_channels=3)])
+        want = ref_bilinear_upsampling(xv, r)
+        for got in f(xv):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    # a linear image is sampled linearly: rows at 0, 1/7, 5/7, 1 of the way (ratio 7/4), columns 0, .2, .8, 1 (5/3)
+    lin = (np.arange(3)[:, None, None] * 4 + 1 + 2 * np.arange(2)[:, None] + np.arange(2)).reshape(1, 3, 2, 2)
+    got = _ref_fn([x], ac.bilinear_upsampling(x, frac_ratio=((7, 4), (5, 3)), use_1D_kernel=False))(lin)
+    want = lin[:, :, :1, :1] + 2 * np.array([0, 1 / 7, 5 / 7, 1])[:, None] + np.array([0, 0.2, 0.8, 1])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert _ref_fn([x], ac.frac_bilinear_upsampling(x, (6, 5)))(np.ones((1, 2, 10, 5))).shape == (1, 2, 12, 6)
+    for kw, msg in [(dict(ratio=2, frac_ratio=(3, 2)), "together"), (dict(), "No ratio"),
+                    (dict(frac_ratio=(3, 2)), "1D kernel")]:
+        with pytest.raises(ValueError, match=msg):
+            ac.bilinear_upsampling(x, **kw)
+    with pytest.raises(ValueError, match="must be a tuple"):
+        ac.frac_bilinear_upsampling(x, 1.5)

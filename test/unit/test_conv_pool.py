@@ -268,6 +268,23 @@ def test_conv_errors_name_the_problem():
         f(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 3, 3)))
 
 
+def test_conv_channel_counts_are_checked_like_theano():
+    """Channels that do not match the filters' (times the groups) are Theano's ValueErrors, never a product
+    over part of them: grouped with static kernel sizes, and with run-time ones."""
+    x, w = T.dtensor4("x"), T.dtensor4("w")
+    f = mlc.function([x, w], conv2d(x, w, filter_shape=(4, 2, 2, 2), num_groups=2))
+    f_one = mlc.function([x, w], conv2d(x, w))  # one group, kernel sizes at run time
+    np.testing.assert_allclose(f(np.ones((1, 4, 3, 3)), np.ones((4, 2, 2, 2))), np.full((1, 4, 2, 2), 8.0))
+    for xs, ws, msg in [((1, 6, 3, 3), (4, 2, 2, 2), "input channels in the kernel should specify"),
+                        ((1, 3, 3, 3), (4, 2, 2, 2), "input channels must be divisible by num_groups"),
+                        ((1, 4, 3, 3), (3, 2, 2, 2), "filters must be divisible by num_groups")]:
+        with pytest.raises(ValueError, match=msg):
+            f(np.ones(xs), np.ones(ws))
+    with pytest.raises(ValueError, match="2 in the kernel, 3 // 1 in the input"):
+        f_one(np.ones((1, 3, 3, 3)), np.ones((4, 2, 2, 2)))
+    np.testing.assert_allclose(f_one(np.ones((1, 2, 3, 3)), np.ones((4, 2, 2, 2))), np.full((1, 4, 2, 2), 8.0))
+
+
 def test_conv_with_filter_sizes_known_at_run_time():
     """Filters without filter_shape (Theano compiles conv2d with any filter tensor): one compiled function
     serves several filter sizes, over border modes, strides, dilation, flip and groups, with both gradients."""

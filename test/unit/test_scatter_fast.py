@@ -153,6 +153,7 @@ def test_the_loop_runs_over_positions_not_over_destination_rows():
     loop = loads[0].parent_op()
     assert isinstance(loop, scf.ForOp) and isinstance(loop.parent_op(), scf.ParallelOp)
     assert loop.parent_op().parent_op() is main  # (the block loop: top level, the positions inside)
+    assert loop.parent_op().attributes["mlc.kernel"].data == "scatter{add}"  # (its name in profiles)
     assert not [op for op in main.walk() if op.name == "arith.cmpi" and op.predicate.value.data == 0]  # no `eq`
     xv, iv, yv = RNG.normal(size=(6, 2)), np.array([5, 0, 5, -6]), RNG.normal(size=(4, 2))
     np.testing.assert_allclose(f(xv, iv, yv), _add_at(xv, (iv,), yv))

@@ -1,5 +1,6 @@
 // RUN: mlc-opt -p bufferize %s | filecheck %s
 // RUN: mlc-opt -p bufferize %s | mlc-opt
+// RUN: mlc-opt -p 'bufferize{scatter_columns=1}' %s | filecheck %s --check-prefix=ONECOL
 
 // mt.scatter (left as it is by convert-mt-to-linalg) becomes a loop over the index positions at
 // bufferization (mlc/passes/bufferize_scatter.py): a parallel loop over blocks of 256 columns of
@@ -7,6 +8,7 @@
 // order; each position's index is loaded, wrapped once (+ n when negative) and checked with one
 // unsigned compare (a negative is a huge unsigned); out of range, the column loop's upper bound is
 // its lower bound (nothing is touched). The cost is positions x columns: no loop over dest's rows.
+// The loop's name in profiles is its `mlc.kernel` attribute.
 
 // scatter add into a dead temporary: dest's producer writes the result argument, the scatter
 // updates it in place (no copy).
@@ -39,7 +41,16 @@
 // CHECK-NEXT:     }
 // CHECK-NEXT:   }
 // CHECK-NEXT:   scf.reduce
+// CHECK-NEXT: }) {mlc.kernel = "scatter{add}"} : (index, index, index) -> ()
 // CHECK:      func.return
+
+// The GPU pipeline's option: one column per iteration of the parallel loop (a thread each).
+// ONECOL-LABEL: func.func @scatter_add_rows
+// ONECOL:      %[[COLS:[a-zA-Z0-9_]+]] = arith.constant 4 : index
+// ONECOL:      "scf.parallel"(%{{.*}}, %[[COLS]], %{{.*}})
+// ONECOL-NEXT: ^{{.*}}(%[[BLK:[a-zA-Z0-9_]+]]: index):
+// ONECOL-NEXT:   %[[ONE:[a-zA-Z0-9_]+]] = arith.constant 1 : index
+// ONECOL-NEXT:   %{{.*}} = arith.addi %[[BLK]], %[[ONE]] : index
 func.func @scatter_add_rows(%x: tensor<?x4xf32>, %s: tensor<?x4xf32>, %i: tensor<?xi64>) -> tensor<?x4xf32> {
   %c0 = arith.constant 0 : index
   %n = tensor.dim %x, %c0 : tensor<?x4xf32>
