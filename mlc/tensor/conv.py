@@ -284,14 +284,24 @@ def convolve(x, w, *, d: int, border_mode="valid", subsample=None, filter_flip=T
         # then (C*K..., N*O...) @ (N*O..., F), a shape BLAS runs well (its (F, N*O...) @ (N*O..., C*K...)
         # transpose runs up to 10x slower in OpenBLAS)
         cols = patches(x, window, (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d)))
-        cols2 = reshape(cols, [n_pix, xs[1] * ksize], ndim=2)
-        if g == 1:
-            out2 = dot(cols2, w2.T)
-        else:
-            out2 = concatenate([dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)],
-                               axis=1)
-        out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
+        out = _patches_first_product(reshape(cols, [n_pix, xs[1] * ksize], ndim=2), w2, g, rows, xs, ws, outs)
     return cast(out, out_dtype)
+
+
+def _patches_first_product(cols2, w2, g: int, rows, xs, ws, outs):
+    """The (N*O..., C*K...) patch matrix times the (F, C/g*K...) filters transposed, one gemm per group (one
+    group: no slices, whose gradients would be zero-filled copies), as the (N, F, O...) result."""
+    from mlc.tensor.contract import dot
+    from mlc.tensor.shape import concatenate, reshape
+
+    fs = ws[0] // g
+    if g == 1:
+        out2 = dot(cols2, w2.T)
+    else:
+        out2 = concatenate([dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)],
+                           axis=1)
+    d = len(outs)
+    return reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
 
 
 def _dynamic_pads(border_mode, kernel, dilation, who: str) -> list[tuple]:
@@ -341,8 +351,7 @@ def _convolve_dynamic(x, w, d: int, border_mode, strides, dilation, g: int, filt
     """The convolution with filter sizes known at run time: the patches of `_gathered_patches` laid out
     (N, O..., C, K...), the (N*O..., C*K...) matrix that multiplies the filters (F, C/g*K...) transposed,
     one gemm per group."""
-    from mlc.tensor.contract import dot
-    from mlc.tensor.shape import concatenate, reshape
+    from mlc.tensor.shape import reshape
 
     out_dtype = x.dtype
     dtype = upcast(x.dtype, w.dtype)
@@ -357,15 +366,9 @@ def _convolve_dynamic(x, w, d: int, border_mode, strides, dilation, g: int, filt
     for o in outs:
         n_pix = n_pix * o
     cols2 = reshape(cols.dimshuffle(*order), [n_pix, xs[1] * ksize], ndim=2)
-    rows, fs = ws[1] * ksize, ws[0] // g
+    rows = ws[1] * ksize
     w2 = reshape(w, [ws[0], rows], ndim=2)
-    if g == 1:  # no slices: their gradients would be zero-filled copies
-        out2 = dot(cols2, w2.T)
-    else:
-        out2 = concatenate([dot(cols2[:, i * rows:(i + 1) * rows], w2[i * fs:(i + 1) * fs].T) for i in range(g)],
-                           axis=1)
-    out = reshape(out2, [xs[0], *outs, ws[0]], ndim=d + 2).dimshuffle(0, d + 1, *range(1, d + 1))
-    return cast(out, out_dtype)
+    return cast(_patches_first_product(cols2, w2, g, rows, xs, ws, outs), out_dtype)
 
 
 def _unshared(x, w, window: Window, g: int, ksize: int):
