@@ -554,42 +554,47 @@ EXTRACT_FUSIONS = 16
 """At most this many producers are pulled into one consumer's body this way (each may expose the next)."""
 
 
-def _affine_value(b, expr: AffineExpr, dims: Sequence[SSAValue]) -> SSAValue | None:
-    """`expr` on the producer's loops, evaluated on `dims` with arith ops; None unless a sum/product of loops
-    and constants."""
+_SUM_OR_PRODUCT = (AffineBinaryOpKind.Add, AffineBinaryOpKind.Mul)
+
+
+def _evaluable(expr: AffineExpr) -> bool:
+    """`expr` is a sum/product of loops and constants (what `_affine_value` evaluates)."""
+    if isinstance(expr, AffineBinaryOpExpr):
+        return expr.kind in _SUM_OR_PRODUCT and _evaluable(expr.lhs) and _evaluable(expr.rhs)
+    return isinstance(expr, AffineDimExpr | AffineConstantExpr)
+
+
+def _affine_value(b, expr: AffineExpr, dims: Sequence[SSAValue]) -> SSAValue:
+    """`expr` (`_evaluable`) on the producer's loops, evaluated on `dims` with arith ops."""
     if isinstance(expr, AffineDimExpr):
         return dims[expr.position]
     if isinstance(expr, AffineConstantExpr):
         return const(b, expr.value, IndexType())
-    if isinstance(expr, AffineBinaryOpExpr) and expr.kind in (AffineBinaryOpKind.Add, AffineBinaryOpKind.Mul):
-        lhs, rhs = _affine_value(b, expr.lhs, dims), _affine_value(b, expr.rhs, dims)
-        if lhs is None or rhs is None:
-            return None
-        op = arith.AddiOp(lhs, rhs) if expr.kind == AffineBinaryOpKind.Add else arith.MuliOp(lhs, rhs)
-        b.insert(op)
-        return op.result
-    return None
+    assert isinstance(expr, AffineBinaryOpExpr) and expr.kind in _SUM_OR_PRODUCT
+    lhs, rhs = _affine_value(b, expr.lhs, dims), _affine_value(b, expr.rhs, dims)
+    op = arith.AddiOp(lhs, rhs) if expr.kind == AffineBinaryOpKind.Add else arith.MuliOp(lhs, rhs)
+    b.insert(op)
+    return op.result
 
 
 def extract_producer(extract: tensor.ExtractOp) -> linalg.GenericOp | None:
-    """The elementwise generic `extract` reads, when that read is its only use and its body is cheap."""
+    """The elementwise generic `extract` reads, when that read is its only use, its body is cheap and its
+    input maps are sums/products of loops and constants."""
     producer = extract.tensor.owner
     if not isinstance(producer, linalg.GenericOp) or not is_elementwise(producer) or becomes_blas(producer):
         return None
     if extract.tensor.uses.get_length() != 1 or body_cost(producer) > EXTRACT_COST:
         return None
-    if not all(isinstance(e, AffineDimExpr | AffineConstantExpr | AffineBinaryOpExpr)
-               for m in maps_of(producer)[: len(producer.inputs)] for e in m.results):
+    if not all(_evaluable(e) for m in maps_of(producer)[: len(producer.inputs)] for e in m.results):
         return None
     return producer
 
 
-def fuse_extract(extract: tensor.ExtractOp, producer: linalg.GenericOp) -> bool:
-    """Compute `producer`'s element at `extract`'s indices in place of the read: its inputs read there (through
-    their maps), its body cloned, its `linalg.index` ops the indices. False (nothing changed) when an input
-    map is not a sum/product of loops and constants."""
-    loops: list[SSAValue] = [extract.indices[0]] * len(producer.iterator_types)
-    for k, e in enumerate(maps_of(producer)[-1].results):  # a permutation (is_elementwise)
+def fuse_extract(extract: tensor.ExtractOp, producer: linalg.GenericOp) -> None:
+    """Compute `producer` (`extract_producer`'s) element at `extract`'s indices in place of the read: its inputs
+    read there (through their maps), its body cloned, its `linalg.index` ops the indices."""
+    loops: list[SSAValue] = list(extract.indices)  # reordered below: the output map is a permutation
+    for k, e in enumerate(maps_of(producer)[-1].results):
         assert isinstance(e, AffineDimExpr)
         loops[e.position] = extract.indices[k]
     b = _builder(extract)
@@ -598,10 +603,7 @@ def fuse_extract(extract: tensor.ExtractOp, producer: linalg.GenericOp) -> bool:
         if not isinstance(v.type, TensorType):
             reads.append(v)
             continue
-        position = [_affine_value(b, e, loops) for e in m.results]
-        if any(p is None for p in position):
-            return False
-        read = tensor.ExtractOp(v, position, v.type.element_type)  # type: ignore[arg-type]
+        read = tensor.ExtractOp(v, [_affine_value(b, e, loops) for e in m.results], v.type.element_type)  # type: ignore[arg-type]
         b.insert(read)
         reads.append(read.results[0])
     block = producer.body.block
@@ -623,7 +625,6 @@ def fuse_extract(extract: tensor.ExtractOp, producer: linalg.GenericOp) -> bool:
     source = extract.tensor
     Rewriter.erase_op(extract)
     erase_if_dead(source)
-    return True
 
 
 def fuse_extracts(consumer: linalg.GenericOp, policy: FusionPolicy) -> int:
@@ -637,9 +638,10 @@ def fuse_extracts(consumer: linalg.GenericOp, policy: FusionPolicy) -> int:
             producer = extract_producer(extract)
             if producer is None:
                 continue
-            producer, _ = fuse_into(producer, policy)  # its own inputs first (it comes before, not visited yet)
-            producer = extract_producer(extract)
-            if producer is not None and fuse_extract(extract, producer):
+            fuse_into(producer, policy)  # its own inputs first (it comes before: not visited yet); may replace it
+            producer = extract_producer(extract)  # (the rebuilt op, if it still qualifies)
+            if producer is not None:
+                fuse_extract(extract, producer)
                 count += 1
                 progress = True
                 break  # the walk's list is stale

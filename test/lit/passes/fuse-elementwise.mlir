@@ -316,3 +316,29 @@ func.func @gather_reads_producer_in_place(%x: tensor<?x?xf32>, %y: tensor<?x?xf3
   } -> tensor<?xf32>
   func.return %diag : tensor<?xf32>
 }
+
+// -----
+
+// A 0-d producer read by a gather (no indices) is computed in the gather's body too.
+// CHECK-LABEL: func.func @gather_reads_0d_producer(
+// CHECK-SAME:    %[[X:[a-zA-Z0-9_]+]]: tensor<f32>, %{{.*}}: index)
+// CHECK:         %[[A:.*]] = tensor.extract %[[X]][] : tensor<f32>
+// CHECK:         linalg.generic {{.*}} outs(%{{.*}} : tensor<?xf32>)
+// CHECK:           %[[R:.*]] = arith.mulf %[[A]], %[[A]] : f32
+// CHECK:           linalg.yield %[[R]] : f32
+// CHECK-NOT:     linalg.generic
+func.func @gather_reads_0d_producer(%x: tensor<f32>, %n: index) -> tensor<?xf32> {
+  %e0 = tensor.empty() : tensor<f32>
+  %p = linalg.generic {indexing_maps = [affine_map<() -> ()>, affine_map<() -> ()>], iterator_types = []} ins(%x : tensor<f32>) outs(%e0 : tensor<f32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  %e1 = tensor.empty(%n) : tensor<?xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} outs(%e1 : tensor<?xf32>) {
+  ^bb0(%o: f32):
+    %v = tensor.extract %p[] : tensor<f32>
+    linalg.yield %v : f32
+  } -> tensor<?xf32>
+  func.return %g : tensor<?xf32>
+}
