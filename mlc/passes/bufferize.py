@@ -152,6 +152,11 @@ class Bufferizer:
     #: columns per block of a scatter's parallel loop (mlc.passes.bufferize_scatter; 1 for the GPU)
     scatter_columns: int = 256
 
+    def nested(self, block: Block) -> Bufferizer:
+        """A bufferizer for a region's `block` (a branch, a loop body): this one's buffers and settings."""
+        return Bufferizer(Builder(InsertPoint.at_start(block)), buffers=self.buffers, module=self.module,
+                          scatter_columns=self.scatter_columns)
+
     def global_constant(self, value: DenseIntOrFPElementsAttr) -> str:
         """A `memref.global "private" constant` holding `value` (added at the
         top of the module); returns its name."""
@@ -402,7 +407,7 @@ def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
     if len(op.results) == 1 and _only_blas_overwrites(op.results[0]):
         return  # the generic fill of a complex zero, as in `bufferize_fill`
     contraction = match_contraction(op)
-    if contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind):  # type: ignore[attr-defined]
+    if contraction is not None and is_blas_type(op.results[0].type.element_type):  # type: ignore[attr-defined]
         bufferize_blas(bz, op, contraction)
         return
     ins = [bz.buf(v) if isinstance(v.type, TensorType) else v for v in op.inputs]
@@ -424,7 +429,7 @@ def bufferize_generic(bz: Bufferizer, op: linalg.GenericOp) -> None:
 
 def bufferize_matmul(bz: Bufferizer, op: linalg.MatmulOp) -> None:
     elt = op.results[0].type.element_type  # type: ignore[attr-defined]
-    if (contraction := match_contraction(op)) is not None and is_blas_type(elt, contraction.kind):
+    if (contraction := match_contraction(op)) is not None and is_blas_type(elt):
         bufferize_blas(bz, op, contraction)
         return
     # Integer matmul: the same computation as a generic.
@@ -494,7 +499,7 @@ def _becomes_blas(op: Operation) -> bool:
     if not isinstance(op, linalg.GenericOp | linalg.MatmulOp) or not op.results:
         return False
     contraction = match_contraction(op)
-    return contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind)  # type: ignore[attr-defined]
+    return contraction is not None and is_blas_type(op.results[0].type.element_type)  # type: ignore[attr-defined]
 
 
 def convert_body(inner: Bufferizer, block: Block) -> tuple[scf.YieldOp, list[Operation]]:
@@ -527,8 +532,7 @@ def bufferize_if(bz: Bufferizer, op: scf.IfOp) -> None:
     regions = []
     for region in (op.true_region, op.false_region):
         block = region.block
-        inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module,
-                       scatter_columns=bz.scatter_columns)
+        inner = bz.nested(block)
         old_yield, ops = convert_body(inner, block)
         yielded: list[SSAValue] = []
         owned: set[SSAValue] = set()
@@ -660,8 +664,7 @@ def _bufferize_loop_body(bz: Bufferizer, block: Block, args: Sequence[SSAValue],
     """Bufferize a loop body whose block arguments `args` are the carried tensors held in
     `loop_buffers`: yielded values are copied into their buffers; the new `scf.yield` yields the
     old one's operands at positions `keep` (scalars). `args` are left unused (the caller erases them)."""
-    inner = Bufferizer(Builder(InsertPoint.at_start(block)), buffers=bz.buffers, module=bz.module,
-                       scatter_columns=bz.scatter_columns)
+    inner = bz.nested(block)
     inner.loop_buffers = {cast_source(b) for b in loop_buffers}
     for arg, buffer in zip(args, loop_buffers):
         bz.buffers[arg] = buffer

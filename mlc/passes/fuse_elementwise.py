@@ -128,7 +128,7 @@ def becomes_blas(op: Operation) -> bool:
     if not op.results:
         return False
     contraction = match_contraction(op)
-    return contraction is not None and is_blas_type(op.results[0].type.element_type, contraction.kind)  # type: ignore[attr-defined]
+    return contraction is not None and is_blas_type(op.results[0].type.element_type)  # type: ignore[attr-defined]
 
 
 def constant_position(m: AffineMap, source: SSAValue) -> tuple[int, ...] | None:

@@ -376,12 +376,11 @@ def fill_value(op: Operation | None) -> SSAValue | None:
     return None
 
 
-def is_blas_type(t: Attribute, kind: str = "gemm") -> bool:
-    """Whether a contraction `kind` ("gemm", "gemv", "dot") on elements `t` becomes a BLAS call:
-    f32/f64 always (?gemm/?gemv/?dot), complex<f32>/complex<f64> too: ?gemm/?gemv, and a dot as
-    the ?gemv of the 1 x n matrix x times y (complex ?dotu returns a struct by value, an ABI the
-    f77 interface leaves to the compiler, so it is never called)."""
-    del kind  # every kind of contraction on these elements has its BLAS call
+def is_blas_type(t: Attribute) -> bool:
+    """Whether a contraction (gemm, gemv or dot) on elements `t` becomes a BLAS call: f32/f64
+    (?gemm/?gemv/?dot) and complex<f32>/complex<f64>: ?gemm/?gemv, a dot as the ?gemv of the
+    1 x n matrix x times y (complex ?dotu returns a struct by value, an ABI the f77 interface
+    leaves to the compiler, so it is never called)."""
     if isinstance(t, Float32Type | Float64Type):
         return True
     return isinstance(t, ComplexType) and isinstance(t.element_type, Float32Type | Float64Type)
