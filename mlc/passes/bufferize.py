@@ -57,7 +57,7 @@ The rules:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -211,6 +211,21 @@ class Bufferizer:
         # Not writable: the buffer may still be read through the uncast
         # value, so only the original is ever updated in place.
         return emit(self.b, memref.CastOp.get(buffer, target))
+
+    def planned_or_new(self, result: SSAValue,
+                       sizes: Sequence[SSAValue] | Callable[[], Sequence[SSAValue]]) -> SSAValue:
+        """The result argument planned for `result` (an op with no init: loops, LAPACK calls), else a new
+        buffer of its type (`result` a tensor, or a memref to copy) whose dynamic dims are `sizes` (a callable:
+        built only when needed)."""
+        target = self.desired.get(result)
+        if target is not None:
+            return self.cast_to(target, result.type)
+        t = MemRefType(result.type.element_type, result.type.get_shape())  # type: ignore[attr-defined]
+        dims = sizes() if callable(sizes) else sizes
+        buffer = emit(self.b, memref.AllocOp([v for v, d in zip(dims, t.get_shape()) if d == DYNAMIC_INDEX], [], t))
+        self.allocs.append(buffer)
+        self.writable.add(buffer)
+        return buffer
 
     def destination(self, result: SSAValue, init: SSAValue, reads_init: bool) -> SSAValue:
         """Where a DPS op writes `result`, whose init is `init`.

@@ -21,15 +21,12 @@ freed like every temporary.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import IndexType
 from xdsl.ir import SSAValue
 
 from mlc.dialects import lapack, mt
 from mlc.dialects.utils.linalg_builders import const, emit
-from mlc.passes.bufferize_mrg import _destination
 
 
 def _dims(bz, source: SSAValue) -> list[SSAValue]:
@@ -39,18 +36,12 @@ def _dims(bz, source: SSAValue) -> list[SSAValue]:
 
 def _fresh(bz, like: SSAValue, sizes: list[SSAValue]) -> SSAValue:
     """A new buffer shaped like `like` (a tensor or a memref), freed like every temporary."""
-    return _destination(bz, like, sizes)  # `like` has no planned destination: always a new buffer
-
-
-def _result(bz, result: SSAValue, sizes: Callable[[], list[SSAValue]]) -> SSAValue:
-    """A buffer for `result`: its planned destination, else a new one (dynamic dims from `sizes()`)."""
-    target = bz.desired.get(result)
-    return bz.cast_to(target, result.type) if target is not None else _destination(bz, result, sizes())
+    return bz.planned_or_new(like, sizes)  # `like` has no planned destination: always a new buffer
 
 
 def _result_copy(bz, result: SSAValue, source: SSAValue) -> SSAValue:
     """A buffer for `result` (its planned destination, else a new one) holding a copy of `source`."""
-    buffer = _result(bz, result, lambda: _dims(bz, source))
+    buffer = bz.planned_or_new(result, lambda: _dims(bz, source))
     bz.copy(source, buffer)
     return buffer
 
@@ -84,7 +75,7 @@ def bufferize_in_place(bz, op: mt.InverseOp | mt.ExpmOp) -> None:
 def bufferize_det(bz, op: mt.DetOp) -> None:
     factor = _scratch_copy(bz, bz.buf(op.a))
     value = emit(bz.b, lapack.DetOp(factor))
-    out = _result(bz, op.result, lambda: [])
+    out = bz.planned_or_new(op.result, lambda: [])
     bz.b.insert(memref.StoreOp.get(value, out, []))
     bz.buffers[op.result] = out
 
@@ -92,7 +83,7 @@ def bufferize_det(bz, op: mt.DetOp) -> None:
 def bufferize_eigh(bz, op: mt.EighOp) -> None:
     a = bz.buf(op.a)
     v = _result_copy(bz, op.v, a)
-    w = _result(bz, op.w, lambda: _dims(bz, a)[:1])
+    w = bz.planned_or_new(op.w, lambda: _dims(bz, a)[:1])
     bz.b.insert(lapack.EighOp(v, w, lower=op.lower is not None))
     bz.buffers[op.v], bz.buffers[op.w] = v, w
 
@@ -103,14 +94,14 @@ def bufferize_svd(bz, op: mt.SvdOp) -> None:
     k = emit(bz.b, arith.MinUIOp(m, n))
     factor = _scratch_copy(bz, a)
     if len(op.outs) == 1:
-        s = _result(bz, op.outs[0], lambda: [k])
+        s = bz.planned_or_new(op.outs[0], lambda: [k])
         bz.b.insert(lapack.SvdOp(factor, s))
         bz.buffers[op.outs[0]] = s
         return
     full = op.full_matrices is not None
-    u = _result(bz, op.outs[0], lambda: [m, m if full else k])
-    s = _result(bz, op.outs[1], lambda: [k])
-    vt = _result(bz, op.outs[2], lambda: [n if full else k, n])
+    u = bz.planned_or_new(op.outs[0], lambda: [m, m if full else k])
+    s = bz.planned_or_new(op.outs[1], lambda: [k])
+    vt = bz.planned_or_new(op.outs[2], lambda: [n if full else k, n])
     bz.b.insert(lapack.SvdOp(factor, s, u, vt, full_matrices=full))
     for r, buffer in zip(op.outs, (u, s, vt)):
         bz.buffers[r] = buffer
@@ -121,7 +112,7 @@ def bufferize_qr(bz, op: mt.QrOp) -> None:
     m, n = _dims(bz, a)
     k = emit(bz.b, arith.MinUIOp(m, n))
     sizes = {"reduced": [[m, k], [k, n]], "complete": [[m, m], [m, n]], "r": [[k, n]], "raw": [[n, m], [k]]}
-    outs = [_result(bz, r, lambda s=s: s) for r, s in zip(op.outs, sizes[op.mode.data])]
+    outs = [bz.planned_or_new(r, lambda s=s: s) for r, s in zip(op.outs, sizes[op.mode.data])]
     bz.b.insert(lapack.QrOp(a, outs, op.mode.data))
     for r, buffer in zip(op.outs, outs):
         bz.buffers[r] = buffer
@@ -130,8 +121,8 @@ def bufferize_qr(bz, op: mt.QrOp) -> None:
 def bufferize_eig(bz, op: mt.EigOp) -> None:
     a = _scratch_copy(bz, bz.buf(op.a))  # contiguous; the adapter reads it only
     n = _dims(bz, a)[0]
-    w = _result(bz, op.w, lambda: [n])
-    v = _result(bz, op.v, lambda: [n, n])
+    w = bz.planned_or_new(op.w, lambda: [n])
+    v = bz.planned_or_new(op.v, lambda: [n, n])
     bz.b.insert(lapack.EigOp(a, w, v))
     bz.buffers[op.w], bz.buffers[op.v] = w, v
 
@@ -141,12 +132,12 @@ def bufferize_lstsq(bz, op: mt.LstsqOp) -> None:
     m, n = _dims(bz, a)
     k = emit(bz.b, arith.MinUIOp(m, n))
     rhs = _dims(bz, b)[1:]
-    x = _result(bz, op.x, lambda: [n, *rhs])
-    s = _result(bz, op.s, lambda: [k])
-    resid = _result(bz, op.resid, lambda: rhs or [const(bz.b, 1, IndexType())])
+    x = bz.planned_or_new(op.x, lambda: [n, *rhs])
+    s = bz.planned_or_new(op.s, lambda: [k])
+    resid = bz.planned_or_new(op.resid, lambda: rhs or [const(bz.b, 1, IndexType())])
     rcond = emit(bz.b, memref.LoadOp.get(bz.buf(op.rcond), []))
     rank = emit(bz.b, lapack.LstsqOp(a, b, rcond, x, s, resid))
-    rank_buffer = _result(bz, op.rank, lambda: [])
+    rank_buffer = bz.planned_or_new(op.rank, lambda: [])
     bz.b.insert(memref.StoreOp.get(rank, rank_buffer, []))
     for r, buffer in zip(op.results, (x, s, rank_buffer, resid)):
         bz.buffers[r] = buffer

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from xdsl.builder import Builder
 from xdsl.dialects import arith, memref, scf
-from xdsl.dialects.builtin import DYNAMIC_INDEX, Float32Type, IndexType, MemRefType, i32
+from xdsl.dialects.builtin import Float32Type, IndexType, i32
 from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
@@ -93,9 +93,9 @@ def bufferize_mrg_uniform(bz, op: mt.MrgUniformOp) -> None:
     n = emit(b, arith.IndexCastOp(emit(b, memref.LoadOp.get(bz.buf(op.n), [])), index))
     c0, c1 = const(b, 0, index), const(b, 1, index)
     streams = emit(b, memref.DimOp(state, c0))
-    new_state = _destination(bz, op.new_state, [streams, emit(b, memref.DimOp(state, c1))])
+    new_state = bz.planned_or_new(op.new_state, [streams, emit(b, memref.DimOp(state, c1))])
     bz.copy(state, new_state)
-    sample = _destination(bz, op.sample, [n])
+    sample = bz.planned_or_new(op.sample, [n])
     elt = op.sample.type.element_type
     norm = const(b, NORM["f32" if isinstance(elt, Float32Type) else "f64"], elt)
     cols = [const(b, j, index) for j in range(6)]
@@ -121,18 +121,5 @@ def bufferize_mrg_uniform(bz, op: mt.MrgUniformOp) -> None:
     b.insert(scf.ForOp(c0, rows, c1, [], Region(outer)))
     bz.buffers[op.new_state] = new_state
     bz.buffers[op.sample] = sample
-
-
-def _destination(bz, result: SSAValue, sizes: list[SSAValue]) -> SSAValue:
-    """The result argument planned for `result`, else a new buffer of its type (dynamic dims from `sizes`)."""
-    target = bz.desired.get(result)
-    if target is not None:
-        return bz.cast_to(target, result.type)
-    t = MemRefType(result.type.element_type, result.type.get_shape())
-    dyn = [v for v, d in zip(sizes, t.get_shape()) if d == DYNAMIC_INDEX]
-    buffer = emit(bz.b, memref.AllocOp(dyn, [], t))
-    bz.allocs.append(buffer)
-    bz.writable.add(buffer)
-    return buffer
 
 

@@ -43,7 +43,6 @@ from xdsl.rewriter import InsertPoint
 
 from mlc.dialects import mt
 from mlc.dialects.utils.linalg_builders import Index, IndexLike, const, emit, index, is_bool
-from mlc.passes.bufferize_mrg import _destination
 from mlc.passes.profile_kernels import KERNEL_NAME
 
 
@@ -84,7 +83,7 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
     b: Builder = bz.b
     ix = Index(b)
     if isinstance(op.dest.type, MemRefType):  # an argument (never written): a copy, in the result's buffer
-        out = _destination(bz, op.result, [_dim(b, op.dest, j) for j in range(len(op.dest.type.get_shape()))])
+        out = bz.planned_or_new(op.result, [_dim(b, op.dest, j) for j in range(len(op.dest.type.get_shape()))])
         bz.copy(op.dest, out)
     else:
         out = bz.destination(op.result, op.dest, True)

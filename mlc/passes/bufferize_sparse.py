@@ -29,7 +29,6 @@ from xdsl.rewriter import InsertPoint
 
 from mlc.dialects import mt
 from mlc.dialects.utils.linalg_builders import const, emit, index
-from mlc.passes.bufferize_mrg import _destination
 
 
 def _for(b: Builder, lo, hi, body) -> None:
@@ -52,7 +51,7 @@ def bufferize_csr_dot(bz, op: mt.CsrDotOp) -> None:
     c0, c1 = const(b, 0, index), const(b, 1, index)
     rows = emit(b, arith.SubiOp(emit(b, memref.DimOp(indptr, c0)), c1))
     cols = emit(b, memref.DimOp(bmat, c1))
-    out = _destination(bz, op.result, [rows, cols])
+    out = bz.planned_or_new(op.result, [rows, cols])
     elt = op.result.type.element_type
 
     body = Block(arg_types=[IndexType()])
