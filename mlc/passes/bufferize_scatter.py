@@ -32,8 +32,6 @@ running the position loop, neighbouring threads on neighbouring columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 from xdsl.builder import Builder
 from xdsl.dialects import arith, memref, scf
 from xdsl.dialects import complex as cx
@@ -42,28 +40,13 @@ from xdsl.ir import Block, Region, SSAValue
 from xdsl.rewriter import InsertPoint
 
 from mlc.dialects import mt
-from mlc.dialects.utils.linalg_builders import Index, IndexLike, const, emit, index, is_bool
+from mlc.dialects.utils.linalg_builders import Index, IndexLike, const, emit, for_loops, index, is_bool
 from mlc.passes.profile_kernels import KERNEL_NAME
 
 
 def _dim(b: Builder, buf: SSAValue, i: int) -> IndexLike:
     size = buf.type.get_shape()[i]  # type: ignore[attr-defined]
     return size if size >= 0 else emit(b, memref.DimOp(buf, const(b, i, index)))
-
-
-def _loops(b: Builder, bounds: Sequence[tuple[IndexLike, IndexLike]],
-           body: Callable[[Builder, list[SSAValue]], None]) -> None:
-    """Nested `scf.for`s over `bounds` (outermost first, step 1); `body(builder, ivs)` builds the innermost."""
-    if not bounds:
-        body(b, [])
-        return
-    (lo, hi), rest = bounds[0], bounds[1:]
-    ix = Index(b)
-    block = Block(arg_types=[IndexType()])
-    inner = Builder(InsertPoint.at_end(block))
-    _loops(inner, rest, lambda ib, ivs: body(ib, [block.args[0], *ivs]))
-    inner.insert(scf.YieldOp())
-    b.insert(scf.ForOp(ix.value(lo), ix.value(hi), const(b, 1, index), [], Region(block)))
 
 
 def _combine(b: Builder, old: SSAValue, new: SSAValue) -> SSAValue:
@@ -131,9 +114,9 @@ def bufferize_scatter(bz, op: mt.ScatterOp) -> None:
                 new = _combine(eb, emit(eb, memref.LoadOp.get(out, [*rows, *ts])), new)
             eb.insert(memref.StoreOp.get(new, out, [*rows, *ts]))
 
-        _loops(kb, bounds, element)
+        for_loops(kb, bounds, element)
 
-    _loops(pb, [(0, size) for size in positions], position)
+    for_loops(pb, [(0, size) for size in positions], position)
     pb.insert(scf.ReduceOp())
     loop = scf.ParallelOp([const(b, 0, index)], [ix.value(blocks)], [const(b, 1, index)], Region(body))
     loop.attributes[KERNEL_NAME] = StringAttr(f"scatter{{{op.mode.data}}}")  # its name in profiles

@@ -28,16 +28,7 @@ from xdsl.ir import Block, Region
 from xdsl.rewriter import InsertPoint
 
 from mlc.dialects import mt
-from mlc.dialects.utils.linalg_builders import const, emit, index
-
-
-def _for(b: Builder, lo, hi, body) -> None:
-    """`scf.for %x = lo to hi` (step 1, no results) whose body `body(builder, %x)` builds."""
-    block = Block(arg_types=[IndexType()])
-    inner = Builder(InsertPoint.at_end(block))
-    body(inner, block.args[0])
-    inner.insert(scf.YieldOp())
-    b.insert(scf.ForOp(lo, hi, const(b, 1, index), [], Region(block)))
+from mlc.dialects.utils.linalg_builders import const, emit, for_loops, index
 
 
 def _load_index(b: Builder, buf, at) -> object:
@@ -58,22 +49,24 @@ def bufferize_csr_dot(bz, op: mt.CsrDotOp) -> None:
     pb = Builder(InsertPoint.at_end(body))
     i = body.args[0]
     zero = const(pb, 0.0, elt)
-    _for(pb, const(pb, 0, index), cols, lambda fb, k: fb.insert(memref.StoreOp.get(zero, out, [i, k])))
+    for_loops(pb, [(0, cols)], lambda fb, ks: fb.insert(memref.StoreOp.get(zero, out, [i, ks[0]])))
     lo = _load_index(pb, indptr, [i])
     hi = _load_index(pb, indptr, [emit(pb, arith.AddiOp(i, const(pb, 1, index)))])
 
-    def entry(eb: Builder, p) -> None:
+    def entry(eb: Builder, ps) -> None:
+        p = ps[0]
         j = _load_index(eb, indices, [p])
         v = emit(eb, memref.LoadOp.get(data, [p]))
 
-        def column(cb: Builder, k) -> None:
+        def column(cb: Builder, ks) -> None:
+            k = ks[0]
             acc = emit(cb, memref.LoadOp.get(out, [i, k]))
             term = emit(cb, arith.MulfOp(v, emit(cb, memref.LoadOp.get(bmat, [j, k]))))
             cb.insert(memref.StoreOp.get(emit(cb, arith.AddfOp(acc, term)), out, [i, k]))
 
-        _for(eb, const(eb, 0, index), cols, column)
+        for_loops(eb, [(0, cols)], column)
 
-    _for(pb, lo, hi, entry)
+    for_loops(pb, [(lo, hi)], entry)
     pb.insert(scf.ReduceOp())
     b.insert(scf.ParallelOp([c0], [rows], [c1], Region(body)))
     bz.buffers[op.result] = out

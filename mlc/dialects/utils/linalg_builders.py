@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from xdsl.builder import Builder
-from xdsl.dialects import arith, tensor
+from xdsl.dialects import arith, scf, tensor
 from xdsl.dialects import complex as cx
 from xdsl.dialects.builtin import (
     AffineMapAttr,
@@ -384,3 +384,18 @@ def is_blas_type(t: Attribute) -> bool:
     if isinstance(t, Float32Type | Float64Type):
         return True
     return isinstance(t, ComplexType) and isinstance(t.element_type, Float32Type | Float64Type)
+
+
+def for_loops(b: Builder, bounds: Sequence[tuple[IndexLike, IndexLike]],
+              body: Callable[[Builder, list[SSAValue]], None]) -> None:
+    """Nested `scf.for`s over `bounds` (outermost first, step 1); `body(builder, ivs)` builds the innermost."""
+    if not bounds:
+        body(b, [])
+        return
+    (lo, hi), rest = bounds[0], bounds[1:]
+    ix = Index(b)
+    block = Block(arg_types=[IndexType()])
+    inner = Builder(InsertPoint.at_end(block))
+    for_loops(inner, rest, lambda ib, ivs: body(ib, [block.args[0], *ivs]))
+    inner.insert(scf.YieldOp())
+    b.insert(scf.ForOp(ix.value(lo), ix.value(hi), const(b, 1, index), [], Region(block)))
